@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the user commands share: the command table's functions, the
+ * connection to the server, option handling, and table output. */
+#ifndef KILN_CLIENT_H
+#define KILN_CLIENT_H
+
+#include <stdbool.h>
+#include <getopt.h>
+#include <jansson.h>
+
+/* Options every connecting command takes; add CLIENT_COMMON_OPTIONS to a
+ * getopt table and pass unknown codes to client_common_opt(). */
+enum { OPT_SERVER = 1000, OPT_CONFIG, OPT_JSON };
+#define CLIENT_COMMON_OPTIONS                                                 \
+    { "server", required_argument, NULL, OPT_SERVER },                        \
+    { "config", required_argument, NULL, OPT_CONFIG }
+
+/* Handle a common option; returns true if c was one. */
+bool client_common_opt(int c, const char *arg);
+
+/* Send a request and wait for its answer.  body is consumed; "version" is
+ * added.  Returns the "ok" body (caller owns it), or dies with a clear
+ * message: unreachable server (with its address), or the server's error. */
+json_t *client_request(const char *type, json_t *body);
+
+/* As client_request, but returns NULL and fills err_text (if not NULL)
+ * when the server answers with an error; still dies when unreachable.
+ * timeout_ms < 0 uses the default (KILN_TIMEOUT seconds, or 5). */
+json_t *client_request_ex(const char *type, json_t *body, int timeout_ms,
+                          char *err_text, size_t len);
+
+/* The address the commands use, once resolved. */
+const char *client_server(void);
+
+/* Print o as indented JSON on stdout. */
+void client_print_json(const json_t *o);
+
+/* An aligned text table. */
+struct table;
+struct table *table_create(int ncols, const char *const *headers);
+void table_add(struct table *t, ...); /* ncols strings */
+void table_print(struct table *t, FILE *f);
+void table_destroy(struct table *t);
+
+/* Commands. */
+int cmd_submit(int argc, char **argv);
+int cmd_queue(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
+int cmd_release(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_nodes(int argc, char **argv);
+
+/* The prefix for messages: "kiln submit" etc. */
+extern const char *client_prog;
+
+#endif

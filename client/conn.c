@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The connection to the server: address lookup, one request, one answer. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "client/client.h"
+#include "lib/config.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/proto.h"
+
+static const char *opt_server, *opt_config;
+static char server_addr[256];
+static void *ctx, *sock;
+
+bool client_common_opt(int c, const char *arg)
+{
+    switch (c) {
+    case OPT_SERVER:
+        opt_server = arg;
+        return true;
+    case OPT_CONFIG:
+        opt_config = arg;
+        return true;
+    }
+    return false;
+}
+
+/* --server, else KILN_SERVER, else the config file, else the default. */
+const char *client_server(void)
+{
+    struct kiln_config cfg;
+    struct kiln_error err;
+    const char *s = opt_server ? opt_server : getenv("KILN_SERVER");
+
+    if (server_addr[0])
+        return server_addr;
+    if (!s || !*s) {
+        if (config_load(opt_config, &cfg, &err) < 0)
+            die("%s", err.text);
+        snprintf(server_addr, sizeof(server_addr), "%s",
+                 cfg.server ? cfg.server : KILN_DEFAULT_SERVER);
+        config_release(&cfg);
+    } else {
+        snprintf(server_addr, sizeof(server_addr), "%s", s);
+    }
+    return server_addr;
+}
+
+static void client_close(void)
+{
+    if (sock)
+        zmq_close(sock);
+    if (ctx)
+        zmq_ctx_term(ctx);
+}
+
+static void connect_once(void)
+{
+    int zero = 0;
+
+    if (sock)
+        return;
+    if (!(ctx = zmq_ctx_new()) || !(sock = zmq_socket(ctx, ZMQ_DEALER)))
+        die("cannot create a ZeroMQ socket: %s", zmq_strerror(errno));
+    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
+    if (zmq_connect(sock, client_server()) < 0)
+        die("invalid server address '%s': %s", client_server(), zmq_strerror(errno));
+    atexit(client_close);
+}
+
+json_t *client_request_ex(const char *type, json_t *body, int timeout_ms,
+                          char *err_text, size_t len)
+{
+    struct proto_msg m;
+    struct kiln_error err;
+    const char *t = getenv("KILN_TIMEOUT");
+    int rc;
+
+    if (timeout_ms < 0)
+        timeout_ms = (t && atoi(t) > 0 ? atoi(t) : 5) * 1000;
+    connect_once();
+    if (!body || json_object_set_new(body, "version", json_integer(KILN_PROTO_VERSION)) < 0)
+        die("out of memory");
+    if (proto_send(sock, NULL, 0, type, body) < 0)
+        die("cannot send to the server at %s: %s", client_server(), zmq_strerror(errno));
+    json_decref(body);
+    zmq_pollitem_t it = { sock, 0, ZMQ_POLLIN, 0 };
+    for (;;) {
+        rc = zmq_poll(&it, 1, timeout_ms);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        break;
+    }
+    if (rc <= 0)
+        die("cannot reach the server at %s: no answer within %d s", client_server(),
+            timeout_ms / 1000);
+    if ((rc = proto_recv(sock, 0, &m, &err)) <= 0)
+        die("bad answer from the server at %s: %s", client_server(),
+            rc < 0 ? err.text : "empty");
+    if (strcmp(m.type, "ok") != 0) {
+        const char *text = json_string_value(json_object_get(m.body, "text"));
+        if (!err_text)
+            die("%s", text ? text : "the server refused the request");
+        snprintf(err_text, len, "%s", text ? text : "refused");
+        proto_msg_release(&m);
+        return NULL;
+    }
+    return m.body;
+}
+
+json_t *client_request(const char *type, json_t *body)
+{
+    return client_request_ex(type, body, -1, NULL, 0);
+}
+
+void client_print_json(const json_t *o)
+{
+    char *s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (!s)
+        die("out of memory");
+    puts(s);
+    free(s);
+}

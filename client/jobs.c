@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* kiln queue, show, cancel, release, history. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client/client.h"
+#include "lib/log.h"
+#include "lib/units.h"
+#include "lib/util.h"
+
+static const struct option list_options[] = {
+    { "json", no_argument, NULL, OPT_JSON },
+    { "help", no_argument, NULL, 'h' },
+    CLIENT_COMMON_OPTIONS,
+    { 0 },
+};
+
+/* Parse options that are only the common ones plus --json; returns optind. */
+static int parse_simple(int argc, char **argv, bool *json, const char *usage)
+{
+    int c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", list_options, NULL)) != -1) {
+        if (c == OPT_JSON && json)
+            *json = true;
+        else if (c == 'h') {
+            printf("Usage: %s\n", usage);
+            exit(0);
+        } else if (!client_common_opt(c, optarg)) {
+            fprintf(stderr, "Usage: %s\n", usage);
+            exit(1);
+        }
+    }
+    return optind;
+}
+
+static const char *str(const json_t *job, const char *key)
+{
+    const char *s = json_string_value(json_object_get(job, key));
+    return s ? s : "";
+}
+
+static double num(const json_t *job, const char *key)
+{
+    return json_number_value(json_object_get(job, key));
+}
+
+static int64_t parse_id(const char *s)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v <= 0)
+        die("invalid job id '%s'", s);
+    return v;
+}
+
+/* "n1" for one node; the cpu list per node joined for --long views. */
+static void nodes_of(const json_t *job, char *buf, size_t len)
+{
+    json_t *nodes = json_object_get(job, "nodes"), *v;
+    size_t i, n = 0;
+
+    buf[0] = '\0';
+    json_array_foreach(nodes, i, v)
+        n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", i ? "," : "",
+                              json_string_value(v));
+}
+
+static long cpus_of(const json_t *job)
+{
+    return (long)(num(job, "ntasks") * num(job, "cpus_per_task"));
+}
+
+int cmd_queue(int argc, char **argv)
+{
+    static const char *head[] = { "JOBID", "NAME", "USER", "STATE", "TIME", "CPUS",
+                                  "NODELIST(REASON)" };
+    bool json = false;
+    json_t *r, *jobs, *job;
+    size_t i;
+
+    if (parse_simple(argc, argv, &json, "kiln queue [--json]") < argc)
+        die("unexpected argument '%s'", argv[optind]);
+    r = client_request("job.list", json_object());
+    jobs = json_object_get(r, "jobs");
+    if (json) {
+        client_print_json(jobs);
+        json_decref(r);
+        return 0;
+    }
+    struct table *t = table_create(7, head);
+    double now = util_now();
+    json_array_foreach(jobs, i, job) {
+        char id[32], elapsed[32], cpus[32], where[512];
+        const char *state = str(job, "state");
+        snprintf(id, sizeof(id), "%lld", (long long)num(job, "id"));
+        double start = num(job, "start_time");
+        units_format_elapsed(start > 0 ? (int64_t)(now - start) : 0, elapsed, sizeof(elapsed));
+        snprintf(cpus, sizeof(cpus), "%ld", cpus_of(job));
+        if (!strcmp(state, "RUNNING") || !strcmp(state, "STARTING"))
+            nodes_of(job, where, sizeof(where));
+        else
+            snprintf(where, sizeof(where), "(%s)", *str(job, "status_reason")
+                     ? str(job, "status_reason") : "waiting");
+        table_add(t, id, str(job, "name"), str(job, "user"), state, elapsed, cpus, where);
+    }
+    table_print(t, stdout);
+    table_destroy(t);
+    json_decref(r);
+    return 0;
+}
+
+static void show_text(const json_t *job)
+{
+    char sub[32], start[32], end[32], limit[32], nodes[512], elapsed[32];
+    json_t *spec = json_object_get(job, "spec"), *ev, *cpus, *v;
+    const char *k;
+    size_t i;
+
+    units_format_time(num(job, "submit_time"), sub, sizeof(sub));
+    units_format_time(num(job, "start_time"), start, sizeof(start));
+    units_format_time(num(job, "end_time"), end, sizeof(end));
+    if (num(job, "time_limit") > 0)
+        units_format_elapsed((int64_t)num(job, "time_limit"), limit, sizeof(limit));
+    else
+        snprintf(limit, sizeof(limit), "UNLIMITED");
+    double s = num(job, "start_time"), e = num(job, "end_time");
+    units_format_elapsed(s > 0 ? (int64_t)((e > 0 ? e : util_now()) - s) : 0, elapsed,
+                         sizeof(elapsed));
+    nodes_of(job, nodes, sizeof(nodes));
+    printf("JobId=%lld JobName=%s\n", (long long)num(job, "id"), str(job, "name"));
+    printf("   UserId=%s(%lld) Queue=%s\n", str(job, "user"), (long long)num(job, "uid"),
+           str(job, "queue"));
+    printf("   JobState=%s Reason=%s ExitCode=%lld Attempts=%lld\n", str(job, "state"),
+           *str(job, "status_reason") ? str(job, "status_reason") : "None",
+           (long long)num(job, "exit_code"), (long long)num(job, "attempts"));
+    printf("   NumTasks=%lld CpusPerTask=%lld Mem=%lldM TimeLimit=%s\n",
+           (long long)num(job, "ntasks"), (long long)num(job, "cpus_per_task"),
+           (long long)num(job, "mem"), limit);
+    printf("   SubmitTime=%s StartTime=%s EndTime=%s Elapsed=%s\n", sub, start, end, elapsed);
+    printf("   NodeList=%s", *nodes ? nodes : "(null)");
+    cpus = json_object_get(job, "cpus");
+    json_object_foreach(cpus, k, v)
+        printf(" Cpus[%s]=%s", k, json_string_value(v));
+    printf("\n");
+    if (spec) {
+        printf("   WorkDir=%s\n", str(spec, "cwd"));
+        printf("   StdOut=%s\n", str(spec, "output"));
+        if (*str(spec, "error"))
+            printf("   StdErr=%s\n", str(spec, "error"));
+    }
+    printf("   Attempts:\n");
+    json_array_foreach(json_object_get(job, "attempt_list"), i, ev) {
+        units_format_time(num(ev, "start_time"), start, sizeof(start));
+        units_format_time(num(ev, "end_time"), end, sizeof(end));
+        printf("     #%lld node=%s cpus=%s start=%s end=%s exit=%lld reason=%s\n",
+               (long long)num(ev, "attempt"), str(ev, "node"), str(ev, "cpus"), start, end,
+               (long long)num(ev, "exit_code"), *str(ev, "reason") ? str(ev, "reason") : "-");
+    }
+    printf("   Events:\n");
+    json_array_foreach(json_object_get(job, "events"), i, ev) {
+        char t[32];
+        units_format_time(num(ev, "time"), t, sizeof(t));
+        printf("     %s.%03d %-9s%s%s\n", t,
+               (int)((num(ev, "time") - (int64_t)num(ev, "time")) * 1000), str(ev, "state"),
+               *str(ev, "node") ? " node=" : "", str(ev, "node"));
+        if (*str(ev, "reason"))
+            printf("         reason: %s\n", str(ev, "reason"));
+    }
+}
+
+int cmd_show(int argc, char **argv)
+{
+    bool json = false;
+    int first = parse_simple(argc, argv, &json, "kiln show [--json] JOBID...");
+    int rc = 0;
+
+    if (first >= argc)
+        die("missing job id");
+    json_t *all = json_array();
+    for (int i = first; i < argc; i++) {
+        char err[256];
+        json_t *r = client_request_ex("job.show", json_pack("{s:I}", "id",
+                                      (json_int_t)parse_id(argv[i])), -1, err, sizeof(err));
+        if (!r) {
+            fprintf(stderr, "%s: %s\n", client_prog, err);
+            rc = 1;
+            continue;
+        }
+        if (json)
+            json_array_append(all, json_object_get(r, "job"));
+        else
+            show_text(json_object_get(r, "job"));
+        json_decref(r);
+    }
+    if (json)
+        client_print_json(argc - first == 1 && json_array_size(all) == 1
+                          ? json_array_get(all, 0) : all);
+    json_decref(all);
+    return rc;
+}
+
+static int for_ids(int argc, char **argv, const char *type, const char *verb,
+                   const char *usage)
+{
+    static const struct option opts[] = {
+        { "reason", required_argument, NULL, 'r' },
+        { "help", no_argument, NULL, 'h' },
+        CLIENT_COMMON_OPTIONS,
+        { 0 },
+    };
+    const char *reason = NULL;
+    json_t *ids = json_array(), *r, *v;
+    size_t i;
+    int c, rc = 0;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'r')
+            reason = optarg;
+        else if (c == 'h') {
+            printf("Usage: %s\n", usage);
+            return 0;
+        } else if (!client_common_opt(c, optarg)) {
+            fprintf(stderr, "Usage: %s\n", usage);
+            return 1;
+        }
+    }
+    if (optind >= argc)
+        die("missing job id");
+    for (int k = optind; k < argc; k++)
+        json_array_append_new(ids, json_integer(parse_id(argv[k])));
+    json_t *body = json_pack("{s:o}", "ids", ids);
+    if (reason)
+        json_object_set_new(body, "reason", json_string(reason));
+    r = client_request(type, body);
+    json_array_foreach(json_object_get(r, "results"), i, v) {
+        const char *e = json_string_value(json_object_get(v, "error"));
+        if (e) {
+            fprintf(stderr, "%s: cannot %s job %lld: %s\n", client_prog, verb,
+                    (long long)json_integer_value(json_object_get(v, "id")), e);
+            rc = 1;
+        }
+    }
+    json_decref(r);
+    return rc;
+}
+
+int cmd_cancel(int argc, char **argv)
+{
+    return for_ids(argc, argv, "job.cancel", "cancel",
+                   "kiln cancel [--reason TEXT] JOBID...");
+}
+
+int cmd_release(int argc, char **argv)
+{
+    return for_ids(argc, argv, "job.release", "release", "kiln release JOBID...");
+}
+
+int cmd_history(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "json", no_argument, NULL, OPT_JSON },
+        { "since", required_argument, NULL, 'S' },
+        { "user", required_argument, NULL, 'u' },
+        { "limit", required_argument, NULL, 'l' },
+        { "help", no_argument, NULL, 'h' },
+        CLIENT_COMMON_OPTIONS,
+        { 0 },
+    };
+    static const char *head[] = { "JOBID", "NAME", "USER", "STATE", "EXITCODE", "START",
+                                  "END", "ELAPSED", "NODELIST", "REASON" };
+    const char *usage = "kiln history [--json] [--since MINUTES-AGO|H:M:S] [--user U] [--limit N]";
+    bool json = false;
+    double since = 0;
+    long limit = 0;
+    const char *user = NULL;
+    int c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "S:u:l:h", opts, NULL)) != -1) {
+        int64_t secs;
+        switch (c) {
+        case OPT_JSON: json = true; break;
+        case 'S':
+            if (units_parse_time(optarg, &secs) < 0)
+                die("invalid value for --since: '%s' (a duration back from now, e.g. 60 or 1-00:00:00)", optarg);
+            since = util_now() - (double)secs;
+            break;
+        case 'u': user = optarg; break;
+        case 'l':
+            if (units_parse_count(optarg, 10000000, &limit) < 0)
+                die("invalid value for --limit: '%s'", optarg);
+            break;
+        case 'h': printf("Usage: %s\n", usage); return 0;
+        default:
+            if (!client_common_opt(c, optarg)) {
+                fprintf(stderr, "Usage: %s\n", usage);
+                return 1;
+            }
+        }
+    }
+    if (optind < argc)
+        die("unexpected argument '%s'", argv[optind]);
+    json_t *body = json_pack("{s:f, s:i}", "since", since, "limit", (int)limit);
+    if (user)
+        json_object_set_new(body, "user", json_string(user));
+    json_t *r = client_request("job.history", body), *jobs = json_object_get(r, "jobs"), *job;
+    size_t i;
+    if (json) {
+        client_print_json(jobs);
+        json_decref(r);
+        return 0;
+    }
+    struct table *t = table_create(10, head);
+    json_array_foreach(jobs, i, job) {
+        char id[32], code[16], start[32], end[32], elapsed[32], nodes[512];
+        snprintf(id, sizeof(id), "%lld", (long long)num(job, "id"));
+        snprintf(code, sizeof(code), "%lld", (long long)num(job, "exit_code"));
+        units_format_time(num(job, "start_time"), start, sizeof(start));
+        units_format_time(num(job, "end_time"), end, sizeof(end));
+        double s = num(job, "start_time");
+        units_format_elapsed(s > 0 ? (int64_t)(num(job, "end_time") - s) : 0, elapsed,
+                             sizeof(elapsed));
+        nodes_of(job, nodes, sizeof(nodes));
+        table_add(t, id, str(job, "name"), str(job, "user"), str(job, "state"), code,
+                  start, end, elapsed, *nodes ? nodes : "-",
+                  *str(job, "status_reason") ? str(job, "status_reason") : "-");
+    }
+    table_print(t, stdout);
+    table_destroy(t);
+    json_decref(r);
+    return 0;
+}
+
+int cmd_nodes(int argc, char **argv)
+{
+    static const char *head[] = { "NODE", "STATE", "CPUS(A/T)", "MEMORY(A/T MiB)", "JOBS",
+                                  "TOPOLOGY" };
+    bool json = false;
+    json_t *r, *nodes, *n;
+    size_t i;
+
+    if (parse_simple(argc, argv, &json, "kiln nodes [--json]") < argc)
+        die("unexpected argument '%s'", argv[optind]);
+    r = client_request("node.list", json_object());
+    nodes = json_object_get(r, "nodes");
+    if (json) {
+        client_print_json(nodes);
+        json_decref(r);
+        return 0;
+    }
+    struct table *t = table_create(6, head);
+    json_array_foreach(nodes, i, n) {
+        char cpus[32], mem[64], jobs[16], topo[128];
+        json_t *tp = json_object_get(n, "topology");
+        snprintf(cpus, sizeof(cpus), "%lld/%lld", (long long)num(n, "cpus_used"),
+                 (long long)num(n, "cpus_total"));
+        snprintf(mem, sizeof(mem), "%lld/%lld", (long long)num(n, "memory_used_mib"),
+                 (long long)num(n, "memory_mib"));
+        snprintf(jobs, sizeof(jobs), "%lld", (long long)num(n, "jobs"));
+        snprintf(topo, sizeof(topo), "%lld pkg, %lld numa, %lld cores, %lld pus",
+                 (long long)num(tp, "packages"), (long long)num(tp, "numa_nodes"),
+                 (long long)num(tp, "cores"), (long long)num(tp, "pus"));
+        table_add(t, str(n, "name"), str(n, "state"), cpus, mem, jobs, tp ? topo : "-");
+    }
+    table_print(t, stdout);
+    table_destroy(t);
+    json_decref(r);
+    return 0;
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* main(): the one kiln binary, its command table and Slurm personalities. */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client.h"
+#include "lib/log.h"
+#include "worker/worker.h"
+
+int cmd_server(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+
+const char *client_prog = "kiln";
+
+enum { CMD_HIDDEN = 1 };
+
+static const struct kiln_cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    int flags;
+    const char *help;
+} commands[] = {
+    { "cancel", cmd_cancel, 0, "cancel jobs (pending or running)" },
+    { "history", cmd_history, 0, "finished jobs" },
+    { "nodes", cmd_nodes, 0, "the cluster's nodes" },
+    { "queue", cmd_queue, 0, "jobs waiting and running" },
+    { "release", cmd_release, 0, "release held jobs" },
+    { "server", cmd_server, 0, "run the head-node daemon" },
+    { "shell", cmd_shell, CMD_HIDDEN, "per-job supervisor (started by the worker)" },
+    { "show", cmd_show, 0, "every detail of jobs" },
+    { "submit", cmd_submit, 0, "submit a batch script" },
+    { "worker", cmd_worker, 0, "run the compute-node daemon" },
+};
+
+/* Invoked through a link with one of these names, kiln is that command. */
+static const struct {
+    const char *alias, *command;
+} personalities[] = {
+    { "sbatch", "submit" },
+    { "scancel", "cancel" },
+    { "squeue", "queue" },
+    { "sinfo", "nodes" },
+    { "sacct", "history" },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: kiln COMMAND [OPTIONS]   (kiln COMMAND --help for more)\n\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!(commands[i].flags & CMD_HIDDEN))
+            fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+static int run(const struct kiln_cmd *cmd, int argc, char **argv)
+{
+    static char prog[64];
+    int rc;
+
+    snprintf(prog, sizeof(prog), "kiln %s", cmd->name);
+    client_prog = prog;
+    log_init(prog, LOG_INFO, NULL);
+    rc = cmd->fn(argc, argv);
+    /* A full disk or a closed pipe is a failure, not silence (git.c). */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: cannot write output: %s\n", prog, strerror(errno));
+        return 1;
+    }
+    return rc;
+}
+
+static const struct kiln_cmd *find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    char *base = basename(argv[0]);
+
+    for (size_t i = 0; i < sizeof(personalities) / sizeof(personalities[0]); i++)
+        if (strcmp(base, personalities[i].alias) == 0)
+            return run(find(personalities[i].command), argc, argv);
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 1 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("kiln %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    const struct kiln_cmd *cmd = find(argv[1]);
+    if (!cmd) {
+        fprintf(stderr, "kiln: unknown command '%s'\n", argv[1]);
+        usage(stderr);
+        return 1;
+    }
+    return run(cmd, argc - 1, argv + 1);
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Aligned text tables for the listing commands. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client.h"
+#include "lib/log.h"
+
+struct table {
+    int ncols, nrows, cap;
+    char **cells; /* nrows * ncols, row 0 is the header */
+};
+
+struct table *table_create(int ncols, const char *const *headers)
+{
+    struct table *t = calloc(1, sizeof(*t));
+
+    if (!t)
+        die("out of memory");
+    t->ncols = ncols;
+    t->cap = 16;
+    if (!(t->cells = calloc(t->cap * ncols, sizeof(char *))))
+        die("out of memory");
+    for (int i = 0; i < ncols; i++)
+        t->cells[i] = strdup(headers[i]);
+    t->nrows = 1;
+    return t;
+}
+
+void table_add(struct table *t, ...)
+{
+    va_list ap;
+
+    if (t->nrows == t->cap) {
+        t->cap *= 2;
+        if (!(t->cells = realloc(t->cells, t->cap * t->ncols * sizeof(char *))))
+            die("out of memory");
+    }
+    va_start(ap, t);
+    for (int i = 0; i < t->ncols; i++) {
+        const char *s = va_arg(ap, const char *);
+        if (!(t->cells[t->nrows * t->ncols + i] = strdup(s ? s : "")))
+            die("out of memory");
+    }
+    va_end(ap);
+    t->nrows++;
+}
+
+void table_print(struct table *t, FILE *f)
+{
+    int *w = calloc(t->ncols, sizeof(*w));
+
+    if (!w)
+        die("out of memory");
+    for (int r = 0; r < t->nrows; r++)
+        for (int c = 0; c < t->ncols; c++) {
+            int l = (int)strlen(t->cells[r * t->ncols + c]);
+            if (l > w[c])
+                w[c] = l;
+        }
+    for (int r = 0; r < t->nrows; r++) {
+        for (int c = 0; c < t->ncols; c++) {
+            const char *s = t->cells[r * t->ncols + c];
+            if (c == t->ncols - 1)
+                fprintf(f, "%s\n", s);
+            else
+                fprintf(f, "%-*s  ", w[c], s);
+        }
+    }
+    free(w);
+}
+
+void table_destroy(struct table *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    free(t);
+}

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* kiln submit (sbatch): options, #KILN/#SBATCH directives, submission. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/client.h"
+#include "lib/directive.h"
+#include "lib/jobspec.h"
+#include "lib/log.h"
+#include "lib/units.h"
+#include "lib/util.h"
+
+extern char **environ;
+
+/* What the options say; NULL or 0 means "not given". */
+struct submit_opts {
+    const char *name, *output, *error, *chdir, *export, *queue, *wrap;
+    long ntasks, cpus_per_task;
+    int64_t mem, time_limit;
+    bool time_set, hold, parsable, wait;
+};
+
+enum { O_MEM = 2000, O_EXPORT, O_WRAP, O_PARSABLE, O_QUEUE };
+
+static const struct option submit_options[] = {
+    { "job-name", required_argument, NULL, 'J' },
+    { "ntasks", required_argument, NULL, 'n' },
+    { "cpus-per-task", required_argument, NULL, 'c' },
+    { "mem", required_argument, NULL, O_MEM },
+    { "time", required_argument, NULL, 't' },
+    { "output", required_argument, NULL, 'o' },
+    { "error", required_argument, NULL, 'e' },
+    { "chdir", required_argument, NULL, 'D' },
+    { "export", required_argument, NULL, O_EXPORT },
+    { "queue", required_argument, NULL, O_QUEUE },
+    { "partition", required_argument, NULL, 'p' },
+    { "hold", no_argument, NULL, 'H' },
+    { "parsable", no_argument, NULL, O_PARSABLE },
+    { "wait", no_argument, NULL, 'W' },
+    { "wrap", required_argument, NULL, O_WRAP },
+    { "help", no_argument, NULL, 'h' },
+    CLIENT_COMMON_OPTIONS,
+    { 0 },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "Usage: kiln submit [OPTIONS] SCRIPT [ARGS...]\n"
+        "       kiln submit [OPTIONS] --wrap \"COMMAND\"\n"
+        "Options may also be given in the script on '#KILN' or '#SBATCH' lines.\n"
+        "  -J, --job-name NAME       -n, --ntasks N        -c, --cpus-per-task N\n"
+        "      --mem SIZE[K|M|G|T]   -t, --time LIMIT      -o, --output PATTERN\n"
+        "  -e, --error PATTERN       -D, --chdir DIR           --export ALL|NONE|VARS\n"
+        "  -p, --queue, --partition Q                      -H, --hold\n"
+        "      --parsable            -W, --wait                --wrap COMMAND\n"
+        "      --server ENDPOINT         --config FILE\n"
+        "Output patterns: %%j job id, %%x job name, %%u user, %%N node, %%%% a %%.\n");
+}
+
+/* Parse argv into o.  Returns the index of the first non-option (the
+ * script), dying with a clear message on a bad value.  where names the
+ * source for messages ("" for the command line). */
+static int parse(int argc, char **argv, struct submit_opts *o, const char *where)
+{
+    int c;
+    long v;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+J:n:c:t:o:e:D:p:HWh", submit_options, NULL)) != -1) {
+        switch (c) {
+        case 'J':
+            o->name = optarg;
+            break;
+        case 'n':
+            if (units_parse_count(optarg, JOBSPEC_MAX_TASKS, &v) < 0)
+                die("invalid value for --ntasks%s: '%s'", where, optarg);
+            o->ntasks = v;
+            break;
+        case 'c':
+            if (units_parse_count(optarg, 65536, &v) < 0)
+                die("invalid value for --cpus-per-task%s: '%s'", where, optarg);
+            o->cpus_per_task = v;
+            break;
+        case O_MEM:
+            if (units_parse_mem(optarg, &o->mem) < 0)
+                die("invalid value for --mem%s: '%s' (want a positive size such "
+                    "as 512M or 4G)", where, optarg);
+            break;
+        case 't':
+            if (units_parse_time(optarg, &o->time_limit) < 0)
+                die("invalid value for --time%s: '%s' (want minutes, M:S, H:M:S "
+                    "or D-H:M:S)", where, optarg);
+            o->time_set = true;
+            break;
+        case 'o': o->output = optarg; break;
+        case 'e': o->error = optarg; break;
+        case 'D': o->chdir = optarg; break;
+        case O_EXPORT: o->export = optarg; break;
+        case O_QUEUE:
+        case 'p': o->queue = optarg; break;
+        case 'H': o->hold = true; break;
+        case O_PARSABLE: o->parsable = true; break;
+        case 'W': o->wait = true; break;
+        case O_WRAP: o->wrap = optarg; break;
+        case 'h': usage(stdout); exit(0);
+        case '?':
+            if (optopt)
+                die("unknown or incomplete option '-%c'%s", optopt, where);
+            die("unknown or incomplete option '%s'%s", argv[optind - 1], where);
+        default:
+            if (!client_common_opt(c, optarg))
+                die("unexpected option%s", where);
+        }
+    }
+    return optind;
+}
+
+static bool listed(const char *list, const char *name, size_t nlen)
+{
+    char *copy = strdup(list), *save = NULL;
+    bool found = false;
+
+    for (char *tok = strtok_r(copy, ",", &save); tok && !found; tok = strtok_r(NULL, ",", &save))
+        found = strlen(tok) == nlen && strncmp(tok, name, nlen) == 0;
+    free(copy);
+    return found;
+}
+
+/* --export: ALL (default), NONE, or a list of NAME and NAME=value, which
+ * may include ALL. */
+static json_t *environment(const char *export)
+{
+    json_t *env = json_array();
+    bool all = !export || !strcmp(export, "ALL") || listed(export, "ALL", 3);
+
+    if (all)
+        for (char **e = environ; *e; e++)
+            json_array_append_new(env, json_string(*e));
+    if (!export || !strcmp(export, "ALL") || !strcmp(export, "NONE"))
+        return env;
+    char *copy = strdup(export), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(tok, "ALL"))
+            continue;
+        if (strchr(tok, '=')) {
+            if (tok[0] == '=')
+                die("invalid --export entry '%s'", tok);
+            json_array_append_new(env, json_string(tok));
+        } else if (!all) {
+            const char *v = getenv(tok);
+            if (v) {
+                char *kv;
+                if (asprintf(&kv, "%s=%s", tok, v) < 0)
+                    die("out of memory");
+                json_array_append_new(env, json_string(kv));
+                free(kv);
+            }
+        }
+    }
+    free(copy);
+    return env;
+}
+
+static char *absolute(const char *base, const char *path)
+{
+    char *out;
+    if (path[0] == '/')
+        return strdup(path);
+    if (asprintf(&out, "%s/%s", base, path) < 0)
+        die("out of memory");
+    return out;
+}
+
+static int wait_for(json_int_t id)
+{
+    for (;;) {
+        char err[256];
+        /* A wait is answered when the job ends; ask again every minute in
+         * case the server restarted in between. */
+        json_t *r = client_request_ex("job.wait", json_pack("{s:I}", "id", id), 60000,
+                                      err, sizeof(err));
+        if (!r)
+            die("%s", err);
+        json_t *job = json_object_get(r, "job");
+        const char *state = json_string_value(json_object_get(job, "state"));
+        if (state && (!strcmp(state, "SUCCEEDED") || !strcmp(state, "FAILED"))) {
+            int code = (int)json_integer_value(json_object_get(job, "exit_code"));
+            const char *reason = json_string_value(json_object_get(job, "status_reason"));
+            json_decref(r);
+            if (!strcmp(state, "SUCCEEDED"))
+                return 0;
+            fprintf(stderr, "%s: job %lld failed: %s\n", client_prog, (long long)id,
+                    reason ? reason : "failed");
+            return code > 0 && code < 256 ? code : 1;
+        }
+        json_decref(r);
+    }
+}
+
+int cmd_submit(int argc, char **argv)
+{
+    struct submit_opts cli = { 0 }, o = { 0 };
+    char cwd[PATH_MAX], *script = NULL, *name_buf = NULL;
+    const char *script_path = NULL;
+    int first, dargc;
+    char **dargv;
+    struct kiln_error err;
+    struct passwd *pw;
+
+    /* The command line first, to find the script; then the script's
+     * directives; then the command line again, which wins. */
+    first = parse(argc, argv, &cli, "");
+    if (cli.wrap) {
+        if (first < argc)
+            die("--wrap takes the command; unexpected argument '%s'", argv[first]);
+        if (asprintf(&script, "#!/bin/sh\n%s\n", cli.wrap) < 0)
+            die("out of memory");
+    } else {
+        if (first >= argc) {
+            usage(stderr);
+            die("missing script: give a SCRIPT file or --wrap \"COMMAND\"");
+        }
+        script_path = argv[first];
+        if (!(script = util_read_file(script_path, JOBSPEC_MAX_SCRIPT, NULL)))
+            die("cannot read script '%s': %s", script_path,
+                errno == EFBIG ? "larger than 512 KiB" : strerror(errno));
+        if (!*script)
+            die("script '%s' is empty", script_path);
+        if (!(dargv = directive_parse(script, "directive", &dargc, &err)))
+            die("script '%s': %s", script_path, err.text);
+        char where[PATH_MAX + 32];
+        snprintf(where, sizeof(where), " in a directive of '%s'", script_path);
+        if (parse(dargc, dargv, &o, where) < dargc)
+            die("unexpected argument '%s'%s", dargv[optind], where);
+        /* dargv must outlive o's pointers into it: it is freed at exit. */
+    }
+    parse(argc, argv, &o, "");
+
+    if (!getcwd(cwd, sizeof(cwd)))
+        die("cannot read the current directory: %s", strerror(errno));
+    if (!(pw = getpwuid(getuid())))
+        die("cannot find the name of user %d", (int)getuid());
+    if (!o.name) {
+        if (script_path) {
+            name_buf = strdup(script_path);
+            o.name = basename(name_buf);
+        } else {
+            o.name = "wrap";
+        }
+    }
+    char *workdir = o.chdir ? absolute(cwd, o.chdir) : strdup(cwd);
+    char *output = o.output ? strdup(o.output) : absolute(cwd, "kiln-%j.out");
+    json_t *args = json_array();
+    for (int i = first + 1; script_path && i < argc; i++)
+        json_array_append_new(args, json_string(argv[i]));
+    json_t *job = json_pack("{s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:o, "
+                            "s:s, s:b, s:s, s:I, s:I}",
+                            "name", o.name, "script", script, "args", args, "ntasks",
+                            (json_int_t)(o.ntasks ? o.ntasks : 1), "cpus_per_task",
+                            (json_int_t)(o.cpus_per_task ? o.cpus_per_task : 1), "mem",
+                            (json_int_t)o.mem, "time_limit", (json_int_t)o.time_limit,
+                            "output", output, "cwd", workdir, "submit_dir", cwd, "env",
+                            environment(o.export), "queue", o.queue ? o.queue : "default",
+                            "hold", o.hold, "user", pw->pw_name, "uid",
+                            (json_int_t)getuid(), "gid", (json_int_t)getgid());
+    if (!job)
+        die("invalid job: a value is not valid text");
+    if (o.error)
+        json_object_set_new(job, "error", json_string(o.error));
+    /* Check here what the server would refuse, so the message is local. */
+    struct jobspec check;
+    if (jobspec_from_json(job, &check, &err) < 0)
+        die("%s", err.text);
+    jobspec_release(&check);
+
+    json_t *r = client_request("job.submit", json_pack("{s:o}", "job", job));
+    json_int_t id = json_integer_value(json_object_get(r, "id"));
+    if (o.parsable)
+        printf("%lld\n", (long long)id);
+    else
+        printf("Submitted job %lld\n", (long long)id);
+    fflush(stdout);
+    json_decref(r);
+    free(script);
+    free(name_buf);
+    free(workdir);
+    free(output);
+    return o.wait ? wait_for(id) : 0;
+}

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A job's control group, on cgroup v2 or v1. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/cgroup.h"
+#include "lib/util.h"
+
+/* v1 controllers Kiln uses; each has its own directory of the group. */
+static const char *v1_ctls[] = { "cpuset", "memory", "pids", "freezer" };
+enum { NCTL = sizeof(v1_ctls) / sizeof(v1_ctls[0]) };
+
+struct cgroup {
+    enum cgroup_version v;
+    char path[NCTL][PATH_MAX]; /* v2 uses path[0] only; "" = absent */
+};
+
+static const char *root(void)
+{
+    const char *r = getenv("KILN_CGROUP_ROOT");
+    return r && *r ? r : "/sys/fs/cgroup";
+}
+
+static int exists(const char *fmt, const char *a, const char *b)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof(p), fmt, a, b);
+    return access(p, W_OK) == 0;
+}
+
+enum cgroup_version cgroup_detect(void)
+{
+    if (exists("%s/cgroup.controllers%s", root(), "")
+        && exists("%s/cgroup.subtree_control%s", root(), ""))
+        return CGROUP_V2;
+    if (exists("%s/%s/cgroup.procs", root(), "cpuset"))
+        return CGROUP_V1;
+    return CGROUP_NONE;
+}
+
+const char *cgroup_version_name(enum cgroup_version v)
+{
+    return v == CGROUP_V2 ? "cgroup v2" : v == CGROUP_V1 ? "cgroup v1" : "none";
+}
+
+static int put(const char *dir, const char *file, const char *val)
+{
+    char p[PATH_MAX];
+    int fd, rc = 0;
+
+    snprintf(p, sizeof(p), "%s/%s", dir, file);
+    if ((fd = open(p, O_WRONLY | O_CLOEXEC)) < 0)
+        return -1;
+    if (write(fd, val, strlen(val)) < 0)
+        rc = -1;
+    if (close(fd) < 0)
+        rc = -1;
+    return rc;
+}
+
+static char *get(const char *dir, const char *file)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof(p), "%s/%s", dir, file);
+    return util_read_file(p, 1 << 20, NULL);
+}
+
+/* cpuset v1 children start with empty cpus and mems: copy the parent's. */
+static int v1_cpuset_inherit(const char *dir)
+{
+    char parent[PATH_MAX];
+    const char *files[] = { "cpuset.cpus", "cpuset.mems" };
+
+    snprintf(parent, sizeof(parent), "%s", dir);
+    *strrchr(parent, '/') = '\0';
+    for (int i = 0; i < 2; i++) {
+        char *cur = get(dir, files[i]), *val;
+        int empty = !cur || cur[0] == '\n' || cur[0] == '\0';
+        free(cur);
+        if (!empty)
+            continue;
+        if (!(val = get(parent, files[i])))
+            return -1;
+        int rc = put(dir, files[i], val);
+        free(val);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Make every directory from the controller root down to rel, each cpuset
+ * level inheriting its parent's cpus and mems. */
+static int make_path(const char *ctlroot, const char *rel, int is_cpuset,
+                     char *out, size_t outlen)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof(buf), "%s", rel);
+    snprintf(out, outlen, "%s", ctlroot);
+    for (char *tok = strtok(buf, "/"); tok; tok = strtok(NULL, "/")) {
+        size_t l = strlen(out);
+        snprintf(out + l, outlen - l, "/%s", tok);
+        if (mkdir(out, 0755) < 0 && errno != EEXIST)
+            return -1;
+        if (is_cpuset && v1_cpuset_inherit(out) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+struct cgroup *cgroup_open(const char *scope, const char *name)
+{
+    struct cgroup *cg = calloc(1, sizeof(*cg));
+
+    if (!cg)
+        return NULL;
+    cg->v = cgroup_detect();
+    for (int i = 0; i < NCTL; i++) {
+        if (cg->v == CGROUP_V2 && i > 0)
+            break;
+        if (cg->v == CGROUP_V2)
+            snprintf(cg->path[i], PATH_MAX, "%s/%s/%s", root(), scope, name);
+        else
+            snprintf(cg->path[i], PATH_MAX, "%s/%s/%s/%s", root(), v1_ctls[i], scope, name);
+        if (access(cg->path[i], F_OK) < 0)
+            cg->path[i][0] = '\0';
+    }
+    if (cg->v == CGROUP_NONE || !cg->path[0][0]) {
+        free(cg);
+        errno = ENOENT;
+        return NULL;
+    }
+    return cg;
+}
+
+struct cgroup *cgroup_create(const char *scope, const char *name,
+                             const char *cpus, int64_t mem_mib,
+                             struct kiln_error *err)
+{
+    struct cgroup *cg = calloc(1, sizeof(*cg));
+    char rel[PATH_MAX], val[64], ctlroot[PATH_MAX];
+
+    if (!cg) {
+        errprintf(err, "out of memory");
+        return NULL;
+    }
+    cg->v = cgroup_detect();
+    snprintf(rel, sizeof(rel), "%s/%s", scope, name);
+    if (cg->v == CGROUP_NONE) {
+        errprintf(err, "no writable cgroup hierarchy under %s", root());
+        goto error;
+    }
+    if (cg->v == CGROUP_V2) {
+        char dir[PATH_MAX], buf[PATH_MAX];
+        /* Controllers must be enabled in every ancestor's subtree. */
+        snprintf(dir, sizeof(dir), "%s", root());
+        snprintf(buf, sizeof(buf), "%s", scope);
+        put(dir, "cgroup.subtree_control", "+cpuset +memory +pids");
+        for (char *tok = strtok(buf, "/"); tok; tok = strtok(NULL, "/")) {
+            size_t l = strlen(dir);
+            snprintf(dir + l, sizeof(dir) - l, "/%s", tok);
+            if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                goto syserr;
+            put(dir, "cgroup.subtree_control", "+cpuset +memory +pids");
+        }
+        snprintf(cg->path[0], PATH_MAX, "%s/%s", dir, name);
+        if (mkdir(cg->path[0], 0755) < 0 && errno != EEXIST)
+            goto syserr;
+        if (put(cg->path[0], "cpuset.cpus", cpus) < 0)
+            goto syserr;
+        if (mem_mib > 0) {
+            snprintf(val, sizeof(val), "%lld", (long long)mem_mib << 20);
+            if (put(cg->path[0], "memory.max", val) < 0)
+                goto syserr;
+            put(cg->path[0], "memory.swap.max", "0");
+        }
+        return cg;
+    }
+    for (int i = 0; i < NCTL; i++) {
+        snprintf(ctlroot, sizeof(ctlroot), "%s/%s", root(), v1_ctls[i]);
+        if (access(ctlroot, W_OK) < 0)
+            continue; /* controller not mounted: do without it */
+        if (make_path(ctlroot, rel, i == 0, cg->path[i], PATH_MAX) < 0)
+            goto syserr;
+    }
+    if (!cg->path[0][0] || put(cg->path[0], "cpuset.cpus", cpus) < 0)
+        goto syserr;
+    if (mem_mib > 0) {
+        if (!cg->path[1][0]) {
+            errprintf(err, "memory limit asked but the memory controller is absent");
+            goto error;
+        }
+        snprintf(val, sizeof(val), "%lld", (long long)mem_mib << 20);
+        if (put(cg->path[1], "memory.limit_in_bytes", val) < 0)
+            goto syserr;
+        put(cg->path[1], "memory.memsw.limit_in_bytes", val);
+        put(cg->path[1], "memory.swappiness", "0");
+    }
+    return cg;
+syserr:
+    errprintf(err, "cgroup '%s': %s", rel, strerror(errno));
+error:
+    cgroup_destroy(cg);
+    return NULL;
+}
+
+int cgroup_attach(struct cgroup *cg, pid_t pid)
+{
+    char s[32];
+
+    snprintf(s, sizeof(s), "%d", (int)pid);
+    for (int i = 0; i < NCTL; i++)
+        if (cg->path[i][0] && put(cg->path[i], "cgroup.procs", s) < 0)
+            return -1;
+    return 0;
+}
+
+/* The directory whose cgroup.procs lists every process of the group. */
+static const char *procs_dir(struct cgroup *cg)
+{
+    if (cg->v == CGROUP_V1 && cg->path[2][0])
+        return cg->path[2]; /* pids */
+    return cg->path[0];
+}
+
+int cgroup_count(struct cgroup *cg)
+{
+    char *procs = get(procs_dir(cg), "cgroup.procs");
+    int n = 0;
+
+    if (!procs)
+        return -1;
+    for (char *p = procs; *p; p++)
+        n += *p == '\n';
+    free(procs);
+    return n;
+}
+
+int cgroup_signal(struct cgroup *cg, int sig)
+{
+    int n = 0, frozen = 0;
+    char *procs;
+
+    if (cg->v == CGROUP_V2 && sig == SIGKILL && put(cg->path[0], "cgroup.kill", "1") == 0)
+        return cgroup_count(cg);
+    if (cg->v == CGROUP_V1 && cg->path[3][0] && sig == SIGKILL)
+        frozen = put(cg->path[3], "freezer.state", "FROZEN") == 0;
+    if ((procs = get(procs_dir(cg), "cgroup.procs"))) {
+        for (char *p = strtok(procs, "\n"); p; p = strtok(NULL, "\n")) {
+            pid_t pid = (pid_t)atoi(p);
+            if (pid > 1 && kill(pid, sig) == 0)
+                n++;
+        }
+        free(procs);
+    }
+    if (frozen)
+        put(cg->path[3], "freezer.state", "THAWED");
+    return n;
+}
+
+long cgroup_oom_kills(struct cgroup *cg)
+{
+    const char *dir = cg->v == CGROUP_V2 ? cg->path[0] : cg->path[1];
+    const char *file = cg->v == CGROUP_V2 ? "memory.events" : "memory.oom_control";
+    char *text, *p;
+    long n = 0;
+
+    if (!dir[0] || !(text = get(dir, file)))
+        return 0;
+    if ((p = strstr(text, "oom_kill ")))
+        n = atol(p + strlen("oom_kill "));
+    free(text);
+    return n;
+}
+
+void cgroup_destroy(struct cgroup *cg)
+{
+    if (cg) {
+        int saved = errno;
+        for (int i = 0; i < NCTL; i++)
+            if (cg->path[i][0])
+                rmdir(cg->path[i]);
+        free(cg);
+        errno = saved;
+    }
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A job's control group, on cgroup v2 or v1, whichever the node has. */
+#ifndef KILN_CGROUP_H
+#define KILN_CGROUP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/error.h"
+
+enum cgroup_version { CGROUP_NONE = 0, CGROUP_V1 = 1, CGROUP_V2 = 2 };
+
+/* Which cgroup hierarchy this node has that Kiln can write to.  The root
+ * is /sys/fs/cgroup unless KILN_CGROUP_ROOT names another (for tests). */
+enum cgroup_version cgroup_detect(void);
+const char *cgroup_version_name(enum cgroup_version v);
+
+struct cgroup;
+
+/* Create (or reuse) the group scope/name, e.g. "kiln/node1" and "job_12",
+ * with the given cpus (OS list), and a memory limit when mem_mib > 0.
+ * Returns the group, or NULL with err set when the node has no writable
+ * cgroup hierarchy or a limit cannot be set. */
+struct cgroup *cgroup_create(const char *scope, const char *name,
+                             const char *cpus, int64_t mem_mib,
+                             struct kiln_error *err);
+
+/* Open an existing group without changing it (after a restart). */
+struct cgroup *cgroup_open(const char *scope, const char *name);
+
+/* Move pid into the group. 0 or -1 with errno. */
+int cgroup_attach(struct cgroup *cg, pid_t pid);
+
+/* Send sig to every process in the group (freezing it first on v1 so
+ * that nothing forks past the signal).  Returns the number signalled. */
+int cgroup_signal(struct cgroup *cg, int sig);
+
+/* Number of processes in the group, or -1. */
+int cgroup_count(struct cgroup *cg);
+
+/* Number of OOM kills the kernel made in the group. */
+long cgroup_oom_kills(struct cgroup *cg);
+
+/* Remove the group (it must be empty) and free cg.  NULL-safe. */
+void cgroup_destroy(struct cgroup *cg);
+
+#endif

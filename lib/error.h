@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Error text for people: a fixed buffer filled by errprintf(). */
+#ifndef KILN_ERROR_H
+#define KILN_ERROR_H
+
+struct kiln_error {
+    char text[256];
+};
+
+/* Format into err->text (err may be NULL) and return -1, so a check and its
+ * message fit on one line: return errprintf(err, "bad '%s'", s);
+ * errno is preserved. */
+int errprintf(struct kiln_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

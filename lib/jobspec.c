@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What a job asks for: decoding and validation of job.submit bodies. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/jobspec.h"
+
+int jobspec_name_ok(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > max)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("._-+@:,", *s))
+            return 0;
+    return 1;
+}
+
+/* A path or pattern: no control characters, bounded length. */
+static int text_ok(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > max)
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int strings_ok(const json_t *a, size_t maxn, int need_eq)
+{
+    size_t i;
+    json_t *v;
+
+    if (!json_is_array(a) || json_array_size(a) > maxn)
+        return 0;
+    json_array_foreach(a, i, v) {
+        const char *s = json_string_value(v);
+        if (!s || strlen(s) > 128 * 1024 || (need_eq && (!strchr(s, '=') || s[0] == '=')))
+            return 0;
+    }
+    return 1;
+}
+
+int jobspec_from_json(const json_t *o, struct jobspec *js,
+                      struct kiln_error *err)
+{
+    const char *name, *script, *output, *error = NULL, *cwd, *submit_dir,
+        *queue = "default", *user;
+    json_t *args = NULL, *env = NULL;
+    json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0, uid, gid;
+    int hold = 0;
+    json_error_t jerr;
+
+    memset(js, 0, sizeof(*js));
+    if (json_unpack_ex((json_t *)o, &jerr, JSON_STRICT,
+                       "{s:s, s:s, s?o, s?I, s?I, s?I, s?I, s:s, s?s, s:s, "
+                       "s:s, s?o, s?s, s?b, s:s, s:I, s:I}",
+                       "name", &name, "script", &script, "args", &args,
+                       "ntasks", &ntasks, "cpus_per_task", &cpt, "mem", &mem,
+                       "time_limit", &tl, "output", &output, "error", &error,
+                       "cwd", &cwd, "submit_dir", &submit_dir, "env", &env,
+                       "queue", &queue, "hold", &hold, "user", &user, "uid",
+                       &uid, "gid", &gid) < 0) {
+        errno = EINVAL;
+        return errprintf(err, "invalid job: %s", jerr.text);
+    }
+    errno = EINVAL;
+    if (!text_ok(name, JOBSPEC_MAX_NAME) || strchr(name, '/'))
+        return errprintf(err, "invalid job name: '%.64s'", name);
+    if (strlen(script) > JOBSPEC_MAX_SCRIPT)
+        return errprintf(err, "script is larger than %d bytes",
+                         JOBSPEC_MAX_SCRIPT);
+    if (strlen(script) == 0)
+        return errprintf(err, "script is empty");
+    if (args && !strings_ok(args, 4096, 0))
+        return errprintf(err, "invalid args: must be an array of strings");
+    if (ntasks < 1 || ntasks > JOBSPEC_MAX_TASKS)
+        return errprintf(err, "invalid ntasks: %lld", (long long)ntasks);
+    if (cpt < 1 || cpt > 65536)
+        return errprintf(err, "invalid cpus_per_task: %lld", (long long)cpt);
+    if (mem < 0 || mem > ((json_int_t)1 << 40))
+        return errprintf(err, "invalid mem: %lld", (long long)mem);
+    if (tl < 0 || tl > 100LL * 365 * 86400)
+        return errprintf(err, "invalid time_limit: %lld", (long long)tl);
+    if (!text_ok(output, JOBSPEC_MAX_PATH))
+        return errprintf(err, "invalid output path");
+    if (error && !text_ok(error, JOBSPEC_MAX_PATH))
+        return errprintf(err, "invalid error path");
+    if (!text_ok(cwd, JOBSPEC_MAX_PATH) || cwd[0] != '/')
+        return errprintf(err, "invalid cwd: must be an absolute path");
+    if (!text_ok(submit_dir, JOBSPEC_MAX_PATH) || submit_dir[0] != '/')
+        return errprintf(err, "invalid submit_dir: must be an absolute path");
+    if (env && !strings_ok(env, JOBSPEC_MAX_ENV, 1))
+        return errprintf(err, "invalid env: must be an array of NAME=value");
+    if (!jobspec_name_ok(queue, 64))
+        return errprintf(err, "invalid queue name: '%.64s'", queue);
+    if (!jobspec_name_ok(user, 64))
+        return errprintf(err, "invalid user name");
+    if (uid < 0 || uid > 0xfffffffe || gid < 0 || gid > 0xfffffffe)
+        return errprintf(err, "invalid uid or gid");
+
+    js->name = strdup(name);
+    js->script = strdup(script);
+    js->args = args ? json_deep_copy(args) : json_array();
+    js->ntasks = ntasks;
+    js->cpus_per_task = cpt;
+    js->mem = mem;
+    js->time_limit = tl;
+    js->output = strdup(output);
+    js->error = error ? strdup(error) : NULL;
+    js->cwd = strdup(cwd);
+    js->submit_dir = strdup(submit_dir);
+    js->env = env ? json_deep_copy(env) : json_array();
+    js->queue = strdup(queue);
+    js->hold = hold;
+    js->user = strdup(user);
+    js->uid = uid;
+    js->gid = gid;
+    if (!js->name || !js->script || !js->args || !js->output
+        || (error && !js->error) || !js->cwd || !js->submit_dir || !js->env
+        || !js->queue || !js->user) {
+        jobspec_release(js);
+        errno = ENOMEM;
+        return errprintf(err, "out of memory");
+    }
+    errno = 0;
+    return 0;
+}
+
+json_t *jobspec_to_json(const struct jobspec *js)
+{
+    json_t *o = json_pack("{s:s, s:s, s:O, s:I, s:I, s:I, s:I, s:s, s:s, "
+                          "s:s, s:O, s:s, s:b, s:s, s:I, s:I}",
+                          "name", js->name, "script", js->script, "args",
+                          js->args, "ntasks", (json_int_t)js->ntasks,
+                          "cpus_per_task", (json_int_t)js->cpus_per_task,
+                          "mem", (json_int_t)js->mem, "time_limit",
+                          (json_int_t)js->time_limit, "output", js->output,
+                          "cwd", js->cwd, "submit_dir", js->submit_dir, "env",
+                          js->env, "queue", js->queue, "hold", js->hold,
+                          "user", js->user, "uid", (json_int_t)js->uid, "gid",
+                          (json_int_t)js->gid);
+    if (o && js->error
+        && json_object_set_new(o, "error", json_string(js->error)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+void jobspec_release(struct jobspec *js)
+{
+    free(js->name);
+    free(js->script);
+    json_decref(js->args);
+    free(js->output);
+    free(js->error);
+    free(js->cwd);
+    free(js->submit_dir);
+    json_decref(js->env);
+    free(js->queue);
+    free(js->user);
+    memset(js, 0, sizeof(*js));
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What a job asks for: the body of job.submit, checked field by field. */
+#ifndef KILN_JOBSPEC_H
+#define KILN_JOBSPEC_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "lib/error.h"
+
+enum {
+    JOBSPEC_MAX_SCRIPT = 512 * 1024, /* bytes */
+    JOBSPEC_MAX_NAME = 128,
+    JOBSPEC_MAX_PATH = 4096,
+    JOBSPEC_MAX_TASKS = 1 << 20,
+    JOBSPEC_MAX_ENV = 4096, /* variables */
+};
+
+struct jobspec {
+    char *name;
+    char *script;        /* the batch script's text, run by the shell */
+    json_t *args;        /* array of strings: arguments to the script */
+    long ntasks;
+    long cpus_per_task;
+    int64_t mem;         /* MiB for the whole job on its node; 0 = no limit */
+    int64_t time_limit;  /* seconds; 0 = unlimited */
+    char *output;        /* path pattern (%j %x %u %N %%), may be relative */
+    char *error;         /* NULL: stderr goes with stdout */
+    char *cwd;           /* absolute working directory */
+    char *submit_dir;    /* absolute directory the job was submitted from */
+    json_t *env;         /* array of "NAME=value" strings */
+    char *queue;
+    int hold;
+    char *user;
+    long uid;
+    long gid;
+};
+
+/* Decode and validate a job.submit body.  Unknown fields, wrong types and
+ * out-of-range values are refused with the field's name in err.  On
+ * success *js is filled and must be released with jobspec_release(). */
+int jobspec_from_json(const json_t *o, struct jobspec *js,
+                      struct kiln_error *err);
+
+/* Encode js as a new JSON object (caller owns it), or NULL on ENOMEM. */
+json_t *jobspec_to_json(const struct jobspec *js);
+
+void jobspec_release(struct jobspec *js);
+
+/* Total cores (PUs) the job asks for. */
+static inline long jobspec_cpus(const struct jobspec *js)
+{
+    return js->ntasks * js->cpus_per_task;
+}
+
+/* True if s is a safe name: 1..max bytes of letters, digits and ._-+@:, */
+int jobspec_name_ok(const char *s, size_t max);
+
+#endif

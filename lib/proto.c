@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Wire protocol: framing, decoding that never trusts the peer, the table. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "lib/error.h"
+#include "lib/proto.h"
+
+/* One line per message type; doc/protocol.md has a section for each, and
+ * tests/unit/test_proto.c checks that the two agree. */
+const struct proto_type proto_types[] = {
+    { "server.info", PROTO_CLIENT_REQ },
+    { "job.submit", PROTO_CLIENT_REQ },
+    { "job.list", PROTO_CLIENT_REQ },
+    { "job.show", PROTO_CLIENT_REQ },
+    { "job.cancel", PROTO_CLIENT_REQ },
+    { "job.history", PROTO_CLIENT_REQ },
+    { "job.wait", PROTO_CLIENT_REQ },
+    { "job.release", PROTO_CLIENT_REQ },
+    { "node.list", PROTO_CLIENT_REQ },
+    { "node.hello", PROTO_WORKER_MSG },
+    { "node.heartbeat", PROTO_WORKER_MSG },
+    { "job.started", PROTO_WORKER_MSG },
+    { "job.end", PROTO_WORKER_MSG },
+    { "node.welcome", PROTO_SERVER_MSG },
+    { "node.rehello", PROTO_SERVER_MSG },
+    { "job.start", PROTO_SERVER_MSG },
+    { "job.kill", PROTO_SERVER_MSG },
+    { "job.end.ack", PROTO_SERVER_MSG },
+    { "ok", PROTO_REPLY },
+    { "error", PROTO_REPLY },
+    { NULL, 0 },
+};
+
+const struct proto_type *proto_lookup(const char *name)
+{
+    for (const struct proto_type *t = proto_types; t->name; t++)
+        if (strcmp(t->name, name) == 0)
+            return t;
+    return NULL;
+}
+
+int proto_send(void *sock, const void *id, size_t idlen, const char *type,
+               const json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    int rc = -1;
+
+    if (!text) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (id && zmq_send(sock, id, idlen, ZMQ_SNDMORE) < 0)
+        goto done;
+    if (zmq_send(sock, "", 0, ZMQ_SNDMORE) < 0
+        || zmq_send(sock, type, strlen(type), ZMQ_SNDMORE) < 0
+        || zmq_send(sock, text, strlen(text), 0) < 0)
+        goto done;
+    rc = 0;
+done:
+    free(text);
+    return rc;
+}
+
+/* Read every remaining frame of the current message into frames[], up to
+ * max; returns the count of frames, or -1 on error.  Frames beyond max are
+ * drained and make the count max + 1. */
+static int recv_frames(void *sock, zmq_msg_t *frames, int max, int first_flags)
+{
+    int n = 0, more = 1;
+
+    while (more) {
+        zmq_msg_t scratch, *f = n < max ? &frames[n] : &scratch;
+        zmq_msg_init(f);
+        if (zmq_msg_recv(f, sock, n == 0 ? first_flags : 0) < 0) {
+            int saved = errno;
+            zmq_msg_close(f);
+            for (int i = 0; i < n && i < max; i++)
+                zmq_msg_close(&frames[i]);
+            errno = saved;
+            return -1;
+        }
+        more = zmq_msg_more(f);
+        if (f == &scratch)
+            zmq_msg_close(f);
+        if (n <= max)
+            n++;
+    }
+    return n;
+}
+
+int proto_recv(void *sock, int router, struct proto_msg *m,
+               struct kiln_error *err)
+{
+    zmq_msg_t fr[5];
+    int n, base = router ? 1 : 0, rc = -1;
+    json_error_t jerr;
+    size_t len;
+
+    memset(m, 0, sizeof(*m));
+    n = recv_frames(sock, fr, 4, ZMQ_DONTWAIT);
+    if (n < 0)
+        return errno == EAGAIN ? 0 : -1;
+    if (router && n >= 1) {
+        len = zmq_msg_size(&fr[0]);
+        if (len > KILN_PROTO_MAX_ID) {
+            errprintf(err, "routing identity too long");
+            goto proto;
+        }
+        memcpy(m->id, zmq_msg_data(&fr[0]), len);
+        m->idlen = len;
+    }
+    if (n != base + 3 || zmq_msg_size(&fr[base]) != 0) {
+        errprintf(err, "malformed message: expected an empty delimiter, a "
+                       "type and a body");
+        goto proto;
+    }
+    len = zmq_msg_size(&fr[base + 1]);
+    if (len == 0 || len >= sizeof(m->type)) {
+        errprintf(err, "malformed message: bad type frame");
+        goto proto;
+    }
+    memcpy(m->type, zmq_msg_data(&fr[base + 1]), len);
+    m->type[len] = '\0';
+    if (strlen(m->type) != len) {
+        errprintf(err, "malformed message: bad type frame");
+        goto proto;
+    }
+    len = zmq_msg_size(&fr[base + 2]);
+    if (len > KILN_PROTO_MAX_BODY) {
+        errprintf(err, "message body of %zu bytes is above the limit of %d",
+                  len, KILN_PROTO_MAX_BODY);
+        goto proto;
+    }
+    m->body = json_loadb(zmq_msg_data(&fr[base + 2]), len,
+                         JSON_REJECT_DUPLICATES, &jerr);
+    if (!m->body || !json_is_object(m->body)) {
+        errprintf(err, "malformed message body: %s",
+                  m->body ? "not a JSON object" : jerr.text);
+        json_decref(m->body);
+        m->body = NULL;
+        goto proto;
+    }
+    rc = 1;
+    goto done;
+proto:
+    errno = EPROTO;
+done:
+    for (int i = 0; i < n && i < 4; i++)
+        zmq_msg_close(&fr[i]);
+    return rc;
+}
+
+void proto_msg_release(struct proto_msg *m)
+{
+    json_decref(m->body);
+    m->body = NULL;
+}
+
+static const struct {
+    int value;
+    const char *name;
+} errnames[] = {
+    { EPERM, "EPERM" },   { ENOENT, "ENOENT" },       { EINVAL, "EINVAL" },
+    { EEXIST, "EEXIST" }, { EPROTO, "EPROTO" },       { ENOSPC, "ENOSPC" },
+    { EBUSY, "EBUSY" },   { EOPNOTSUPP, "EOPNOTSUPP" }, { ENOMEM, "ENOMEM" },
+    { EIO, "EIO" },       { EAGAIN, "EAGAIN" },       { EMSGSIZE, "EMSGSIZE" },
+    { EACCES, "EACCES" }, { ENODEV, "ENODEV" },       { E2BIG, "E2BIG" },
+};
+
+const char *proto_errno_name(int errnum)
+{
+    for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+        if (errnames[i].value == errnum)
+            return errnames[i].name;
+    return "EIO";
+}
+
+int proto_errno_value(const char *name)
+{
+    for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+        if (strcmp(errnames[i].name, name) == 0)
+            return errnames[i].value;
+    return 0;
+}
+
+json_t *proto_error_body(int errnum, const char *text)
+{
+    return json_pack("{s:s, s:s}", "error", proto_errno_name(errnum), "text",
+                     text ? text : strerror(errnum));
+}

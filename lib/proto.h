@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Wire protocol: ZeroMQ multipart framing, JSON bodies, the message table.
+ * Every message type is described in doc/protocol.md. */
+#ifndef KILN_PROTO_H
+#define KILN_PROTO_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+/* doc/protocol.md "Versions": bump with any change to a message. */
+enum {
+    KILN_PROTO_VERSION = 1,
+    KILN_PROTO_MAX_BODY = 1 << 20, /* bytes; larger messages are refused */
+    KILN_PROTO_MAX_ID = 255,       /* routing identity bytes */
+};
+
+enum proto_dir {
+    PROTO_CLIENT_REQ = 1, /* client -> server, answered */
+    PROTO_WORKER_MSG,     /* worker -> server */
+    PROTO_SERVER_MSG,     /* server -> worker */
+    PROTO_REPLY,          /* answer to a client or worker */
+};
+
+struct proto_type {
+    const char *name;
+    enum proto_dir dir;
+};
+
+/* The table of every message type, terminated by a NULL name. */
+extern const struct proto_type proto_types[];
+
+/* Look a type up in proto_types; NULL if unknown. */
+const struct proto_type *proto_lookup(const char *name);
+
+/* One received message.  The body is owned by the message. */
+struct proto_msg {
+    unsigned char id[KILN_PROTO_MAX_ID]; /* ROUTER identity, if any */
+    size_t idlen;
+    char type[64];
+    json_t *body; /* always a JSON object */
+};
+
+/* Send [identity] "" type body on sock.  identity is NULL for a DEALER.
+ * body is not consumed.  Returns 0, or -1 with errno (EHOSTUNREACH when a
+ * ROUTER_MANDATORY peer is gone). */
+int proto_send(void *sock, const void *id, size_t idlen, const char *type,
+               const json_t *body);
+
+/* Receive one message without blocking.  With router set, the first frame
+ * is the peer identity.  Returns 1 with *m filled (free with
+ * proto_msg_release), 0 when nothing is waiting, or -1 with errno EPROTO and
+ * err set when the message was malformed (it has been consumed; m->id is
+ * still filled so the peer can be answered when idlen > 0). */
+struct kiln_error;
+int proto_recv(void *sock, int router, struct proto_msg *m,
+               struct kiln_error *err);
+
+void proto_msg_release(struct proto_msg *m);
+
+/* Build an error reply body: {"error": errno name, "text": text}. */
+json_t *proto_error_body(int errnum, const char *text);
+
+/* The symbolic name of an errno value ("ENOENT"), or "EIO" if unknown;
+ * and back (0 when the name is unknown). */
+const char *proto_errno_name(int errnum);
+int proto_errno_value(const char *name);
+
+#endif

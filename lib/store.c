@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The server's durable state in sqlite, with versioned migrations. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "lib/store.h"
+
+/* Migration i brings the schema from version i to i + 1.  Append only. */
+static const char *migrations[] = {
+    "CREATE TABLE jobs ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL, user TEXT NOT NULL, uid INTEGER NOT NULL,"
+    "  queue TEXT NOT NULL, state TEXT NOT NULL, reason TEXT,"
+    "  exit_code INTEGER NOT NULL DEFAULT -1,"
+    "  submit_time REAL NOT NULL, start_time REAL, end_time REAL,"
+    "  node TEXT, cpus TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  spec TEXT NOT NULL);"
+    "CREATE INDEX jobs_active ON jobs(state) WHERE end_time IS NULL;"
+    "CREATE INDEX jobs_end ON jobs(end_time) WHERE end_time IS NOT NULL;"
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL, time REAL NOT NULL,"
+    "  state TEXT NOT NULL, reason TEXT, node TEXT);"
+    "CREATE INDEX events_job ON events(job_id);"
+    "CREATE TABLE attempts ("
+    "  job_id INTEGER NOT NULL, attempt INTEGER NOT NULL, node TEXT,"
+    "  cpus TEXT, start_time REAL, end_time REAL, exit_code INTEGER,"
+    "  signal INTEGER, reason TEXT, PRIMARY KEY (job_id, attempt));"
+    "CREATE TABLE nodes ("
+    "  name TEXT PRIMARY KEY, state TEXT NOT NULL, topology TEXT,"
+    "  last_seen REAL);",
+};
+
+enum stmt_id {
+    S_BEGIN, S_COMMIT, S_JOB_INSERT, S_JOB_UPDATE, S_EVENT, S_ATTEMPT,
+    S_JOB_GET, S_NODE_PUT, S_COUNT
+};
+
+static const char *stmt_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN",
+    [S_COMMIT] = "COMMIT",
+    [S_JOB_INSERT] = "INSERT INTO jobs (name, user, uid, queue, state, reason,"
+                     " submit_time, spec) VALUES (?,?,?,?,?,?,?,?)",
+    [S_JOB_UPDATE] = "UPDATE jobs SET state=?, reason=?, exit_code=?,"
+                     " start_time=?, end_time=?, node=?, cpus=?, attempts=?"
+                     " WHERE id=?",
+    [S_EVENT] = "INSERT INTO events (job_id, time, state, reason, node)"
+                " VALUES (?,?,?,?,?)",
+    [S_ATTEMPT] = "INSERT OR REPLACE INTO attempts VALUES (?,?,?,?,?,?,?,?,?)",
+    [S_JOB_GET] = "SELECT id, name, user, uid, queue, state, reason, exit_code,"
+                  " submit_time, start_time, end_time, node, cpus, attempts,"
+                  " spec FROM jobs WHERE id=?",
+    [S_NODE_PUT] = "INSERT INTO nodes VALUES (?1,?2,?3,?4) ON CONFLICT(name)"
+                   " DO UPDATE SET state=?2, topology=COALESCE(?3, topology),"
+                   " last_seen=?4",
+};
+
+#define JOB_COLUMNS                                                          \
+    "id, name, user, uid, queue, state, reason, exit_code, submit_time,"     \
+    " start_time, end_time, node, cpus, attempts, spec"
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[S_COUNT];
+    int in_txn;
+};
+
+static int fail(struct store *st)
+{
+    errno = EIO;
+    return -1;
+}
+
+void store_destroy(struct store *st)
+{
+    if (st) {
+        int saved = errno;
+        for (int i = 0; i < S_COUNT; i++)
+            sqlite3_finalize(st->stmt[i]);
+        sqlite3_close(st->db);
+        free(st);
+        errno = saved;
+    }
+}
+
+int store_schema_version(struct store *st)
+{
+    sqlite3_stmt *s;
+    int v = -1;
+
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK
+        && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+static int migrate(struct store *st, struct kiln_error *err)
+{
+    int have = store_schema_version(st), want = sizeof(migrations) / sizeof(migrations[0]);
+    char *msg = NULL, pragma[64];
+
+    if (have < 0)
+        return errprintf(err, "cannot read the schema version: %s",
+                         sqlite3_errmsg(st->db));
+    if (have > want) {
+        errno = EPROTO;
+        return errprintf(err, "database schema version %d is newer than "
+                              "this kiln (%d)", have, want);
+    }
+    for (int v = have; v < want; v++) {
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v + 1);
+        if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK
+            || sqlite3_exec(st->db, migrations[v], NULL, NULL, &msg) != SQLITE_OK
+            || sqlite3_exec(st->db, pragma, NULL, NULL, &msg) != SQLITE_OK
+            || sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+            errprintf(err, "schema migration to version %d failed: %s", v + 1,
+                      msg ? msg : "unknown error");
+            sqlite3_free(msg);
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            errno = EIO;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+struct store *store_open(const char *dir, struct kiln_error *err)
+{
+    struct store *st;
+    char *path = NULL, *msg = NULL;
+
+    if (!(st = calloc(1, sizeof(*st))))
+        return NULL;
+    if (asprintf(&path, "%s/kiln.db", dir) < 0) {
+        path = NULL;
+        goto nomem;
+    }
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                           | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        errprintf(err, "cannot open '%s': %s", path,
+                  st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        goto error;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    /* WAL, and a commit is durable when it returns: a client is told its
+     * job id only after the fsync. */
+    if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                             " PRAGMA foreign_keys=ON;", NULL, NULL, &msg) != SQLITE_OK) {
+        errprintf(err, "cannot set up '%s': %s", path, msg);
+        sqlite3_free(msg);
+        goto error;
+    }
+    if (migrate(st, err) < 0)
+        goto error;
+    for (int i = 0; i < S_COUNT; i++)
+        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                               &st->stmt[i], NULL) != SQLITE_OK) {
+            errprintf(err, "cannot prepare a statement: %s", sqlite3_errmsg(st->db));
+            goto error;
+        }
+    free(path);
+    return st;
+nomem:
+    errprintf(err, "out of memory");
+error:
+    free(path);
+    store_destroy(st);
+    errno = EIO;
+    return NULL;
+}
+
+static int run(struct store *st, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return fail(st);
+    return 0;
+}
+
+int store_begin(struct store *st)
+{
+    if (st->in_txn)
+        return 0;
+    if (run(st, st->stmt[S_BEGIN]) < 0)
+        return -1;
+    st->in_txn = 1;
+    return 0;
+}
+
+int store_commit(struct store *st)
+{
+    if (!st->in_txn)
+        return 0;
+    st->in_txn = 0;
+    if (run(st, st->stmt[S_COMMIT]) < 0) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void bind_time(sqlite3_stmt *s, int i, double t)
+{
+    if (t > 0)
+        sqlite3_bind_double(s, i, t);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static int event(struct store *st, int64_t id, double t, const char *state,
+                 const char *reason, const char *node)
+{
+    sqlite3_stmt *s = st->stmt[S_EVENT];
+
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_double(s, 2, t);
+    bind_text(s, 3, state);
+    bind_text(s, 4, reason);
+    bind_text(s, 5, node);
+    return run(st, s);
+}
+
+int store_job_insert(struct store *st, struct store_job *job)
+{
+    sqlite3_stmt *s = st->stmt[S_JOB_INSERT];
+    char *spec = json_dumps(job->spec, JSON_COMPACT);
+
+    if (!spec) {
+        errno = ENOMEM;
+        return -1;
+    }
+    bind_text(s, 1, job->name);
+    bind_text(s, 2, job->user);
+    sqlite3_bind_int64(s, 3, job->uid);
+    bind_text(s, 4, job->queue);
+    bind_text(s, 5, job->state);
+    bind_text(s, 6, job->reason);
+    sqlite3_bind_double(s, 7, job->submit_time);
+    bind_text(s, 8, spec);
+    if (run(st, s) < 0) {
+        free(spec);
+        return -1;
+    }
+    free(spec);
+    job->id = sqlite3_last_insert_rowid(st->db);
+    return event(st, job->id, job->submit_time, job->state, job->reason, NULL);
+}
+
+int store_job_update(struct store *st, const struct store_job *job, double now)
+{
+    sqlite3_stmt *s = st->stmt[S_JOB_UPDATE];
+
+    bind_text(s, 1, job->state);
+    bind_text(s, 2, job->reason);
+    sqlite3_bind_int(s, 3, job->exit_code);
+    bind_time(s, 4, job->start_time);
+    bind_time(s, 5, job->end_time);
+    bind_text(s, 6, job->node);
+    bind_text(s, 7, job->cpus);
+    sqlite3_bind_int(s, 8, job->attempts);
+    sqlite3_bind_int64(s, 9, job->id);
+    if (run(st, s) < 0)
+        return -1;
+    return event(st, job->id, now, job->state, job->reason, job->node);
+}
+
+int store_attempt(struct store *st, int64_t job_id, int attempt,
+                  const char *node, const char *cpus, double start,
+                  double end, int exit_code, int signal, const char *reason)
+{
+    sqlite3_stmt *s = st->stmt[S_ATTEMPT];
+
+    sqlite3_bind_int64(s, 1, job_id);
+    sqlite3_bind_int(s, 2, attempt);
+    bind_text(s, 3, node);
+    bind_text(s, 4, cpus);
+    bind_time(s, 5, start);
+    bind_time(s, 6, end);
+    sqlite3_bind_int(s, 7, exit_code);
+    sqlite3_bind_int(s, 8, signal);
+    bind_text(s, 9, reason);
+    return run(st, s);
+}
+
+static char *col_text(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+static void row_to_job(sqlite3_stmt *s, struct store_job *j)
+{
+    const char *spec = (const char *)sqlite3_column_text(s, 14);
+
+    memset(j, 0, sizeof(*j));
+    j->id = sqlite3_column_int64(s, 0);
+    j->name = col_text(s, 1);
+    j->user = col_text(s, 2);
+    j->uid = (long)sqlite3_column_int64(s, 3);
+    j->queue = col_text(s, 4);
+    j->state = col_text(s, 5);
+    j->reason = col_text(s, 6);
+    j->exit_code = sqlite3_column_int(s, 7);
+    j->submit_time = sqlite3_column_double(s, 8);
+    j->start_time = sqlite3_column_double(s, 9);
+    j->end_time = sqlite3_column_double(s, 10);
+    j->node = col_text(s, 11);
+    j->cpus = col_text(s, 12);
+    j->attempts = sqlite3_column_int(s, 13);
+    j->spec = spec ? json_loads(spec, 0, NULL) : NULL;
+}
+
+void store_job_release(struct store_job *j)
+{
+    free(j->name);
+    free(j->user);
+    free(j->queue);
+    free(j->state);
+    free(j->reason);
+    free(j->node);
+    free(j->cpus);
+    json_decref(j->spec);
+    memset(j, 0, sizeof(*j));
+}
+
+int store_job_get(struct store *st, int64_t id, struct store_job *job)
+{
+    sqlite3_stmt *s = st->stmt[S_JOB_GET];
+    int rc;
+
+    sqlite3_bind_int64(s, 1, id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        row_to_job(s, job);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(st);
+    return rc == SQLITE_ROW;
+}
+
+static int foreach_job(struct store *st, sqlite3_stmt *s, store_job_f fn, void *arg)
+{
+    struct store_job j;
+    int rc;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        row_to_job(s, &j);
+        int r = fn(&j, arg);
+        store_job_release(&j);
+        if (r < 0) {
+            sqlite3_finalize(s);
+            return -1;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : fail(st);
+}
+
+int store_foreach_active(struct store *st, store_job_f fn, void *arg)
+{
+    sqlite3_stmt *s;
+
+    if (sqlite3_prepare_v2(st->db, "SELECT " JOB_COLUMNS " FROM jobs"
+                           " WHERE end_time IS NULL ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+        return fail(st);
+    return foreach_job(st, s, fn, arg);
+}
+
+int store_foreach_finished(struct store *st, double since, const char *user,
+                           int limit, store_job_f fn, void *arg)
+{
+    sqlite3_stmt *s;
+
+    if (sqlite3_prepare_v2(st->db, "SELECT * FROM (SELECT " JOB_COLUMNS
+                           " FROM jobs WHERE end_time IS NOT NULL AND end_time >= ?"
+                           " AND (?2 IS NULL OR user = ?2)"
+                           " ORDER BY end_time DESC, id DESC LIMIT ?)"
+                           " ORDER BY end_time, id", -1, &s, NULL) != SQLITE_OK)
+        return fail(st);
+    sqlite3_bind_double(s, 1, since);
+    bind_text(s, 2, user);
+    sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
+    return foreach_job(st, s, fn, arg);
+}
+
+static json_t *rows_to_json(struct store *st, const char *sql, int64_t id)
+{
+    sqlite3_stmt *s;
+    json_t *a = json_array();
+    int rc;
+
+    if (!a || sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+        json_decref(a);
+        return NULL;
+    }
+    sqlite3_bind_int64(s, 1, id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        json_t *row = json_object();
+        for (int i = 0; row && i < sqlite3_column_count(s); i++) {
+            json_t *v;
+            switch (sqlite3_column_type(s, i)) {
+            case SQLITE_INTEGER:
+                v = json_integer(sqlite3_column_int64(s, i));
+                break;
+            case SQLITE_FLOAT:
+                v = json_real(sqlite3_column_double(s, i));
+                break;
+            case SQLITE_NULL:
+                v = json_null();
+                break;
+            default:
+                v = json_string((const char *)sqlite3_column_text(s, i));
+            }
+            json_object_set_new(row, sqlite3_column_name(s, i), v);
+        }
+        json_array_append_new(a, row);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        json_decref(a);
+        errno = EIO;
+        return NULL;
+    }
+    return a;
+}
+
+json_t *store_job_events(struct store *st, int64_t id)
+{
+    return rows_to_json(st, "SELECT time, state, reason, node FROM events"
+                            " WHERE job_id=? ORDER BY id", id);
+}
+
+json_t *store_job_attempts(struct store *st, int64_t id)
+{
+    return rows_to_json(st, "SELECT attempt, node, cpus, start_time, end_time,"
+                            " exit_code, signal, reason FROM attempts"
+                            " WHERE job_id=? ORDER BY attempt", id);
+}
+
+int store_node_put(struct store *st, const char *name, const char *state,
+                   const json_t *topology, double last_seen)
+{
+    sqlite3_stmt *s = st->stmt[S_NODE_PUT];
+    char *topo = topology ? json_dumps(topology, JSON_COMPACT) : NULL;
+    int rc;
+
+    bind_text(s, 1, name);
+    bind_text(s, 2, state);
+    bind_text(s, 3, topo);
+    bind_time(s, 4, last_seen);
+    rc = run(st, s);
+    free(topo);
+    return rc;
+}
+
+int store_foreach_node(struct store *st, store_node_f fn, void *arg)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (sqlite3_prepare_v2(st->db, "SELECT name, state, topology FROM nodes"
+                           " ORDER BY name", -1, &s, NULL) != SQLITE_OK)
+        return fail(st);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(s, 2);
+        json_t *topo = t ? json_loads(t, 0, NULL) : NULL;
+        int r = fn((const char *)sqlite3_column_text(s, 0),
+                   (const char *)sqlite3_column_text(s, 1), topo, arg);
+        json_decref(topo);
+        if (r < 0) {
+            sqlite3_finalize(s);
+            return -1;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : fail(st);
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The server's durable state in sqlite (WAL): jobs, their events and
+ * attempts, nodes.  Writes between store_begin() and store_commit() share
+ * one transaction, so a loop turn costs one fsync (group commit). */
+#ifndef KILN_STORE_H
+#define KILN_STORE_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "lib/error.h"
+
+struct store;
+
+/* Open or create DIR/kiln.db and bring its schema up to date. */
+struct store *store_open(const char *dir, struct kiln_error *err);
+void store_destroy(struct store *st);
+
+/* The schema version the database is at after store_open(). */
+int store_schema_version(struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+
+/* A job row.  Strings are owned by the row when it comes from the store
+ * (free with store_job_release); json fields are references. */
+struct store_job {
+    int64_t id;
+    char *name, *user, *queue, *state, *reason, *node, *cpus;
+    long uid;
+    int exit_code;     /* -1 until known */
+    double submit_time, start_time, end_time;
+    int attempts;
+    json_t *spec;      /* the validated job.submit body */
+};
+
+/* Insert a new job (id assigned by the store, never reused) and its first
+ * event.  Sets job->id. */
+int store_job_insert(struct store *st, struct store_job *job);
+
+/* Write the mutable columns of job (state, reason, exit code, times, node,
+ * cpus, attempts) and append an event (state, reason, node) at time now. */
+int store_job_update(struct store *st, const struct store_job *job, double now);
+
+/* Record an attempt's outcome. */
+int store_attempt(struct store *st, int64_t job_id, int attempt,
+                  const char *node, const char *cpus, double start,
+                  double end, int exit_code, int signal, const char *reason);
+
+/* Load one job; returns 1 found, 0 not found, -1 error. */
+int store_job_get(struct store *st, int64_t id, struct store_job *job);
+void store_job_release(struct store_job *job);
+
+typedef int (*store_job_f)(struct store_job *job, void *arg);
+
+/* Call fn for every job not in a final state, in id order.  fn may keep
+ * the strings it is handed by stealing them (set the field to NULL). */
+int store_foreach_active(struct store *st, store_job_f fn, void *arg);
+
+/* Call fn for finished jobs ending at or after since, most recent last,
+ * at most limit of them (0: no limit). */
+int store_foreach_finished(struct store *st, double since, const char *user,
+                           int limit, store_job_f fn, void *arg);
+
+/* The job's events and attempts as JSON arrays (new references). */
+json_t *store_job_events(struct store *st, int64_t id);
+json_t *store_job_attempts(struct store *st, int64_t id);
+
+/* Nodes: remember a node's topology so that a restarted server knows the
+ * cluster's shape before the workers come back.  A NULL topology keeps the
+ * one stored. */
+int store_node_put(struct store *st, const char *name, const char *state,
+                   const json_t *topology, double last_seen);
+typedef int (*store_node_f)(const char *name, const char *state,
+                            json_t *topology, void *arg);
+int store_foreach_node(struct store *st, store_node_f fn, void *arg);
+
+#endif

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Small helpers for files and time. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+
+double util_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double util_monotonic(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int util_mkdir_p(const char *path, int mode)
+{
+    char buf[PATH_MAX];
+    size_t len = strlen(path);
+
+    if (len == 0 || len >= sizeof(buf)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, mode) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, mode) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+int util_write_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[PATH_MAX];
+    const char *p = data;
+    int fd, saved;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+        return -1;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            goto error;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        fd = -1;
+        goto error;
+    }
+    return rename(tmp, path);
+error:
+    saved = errno;
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    errno = saved;
+    return -1;
+}
+
+char *util_read_file(const char *path, size_t max, size_t *lenp)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    size_t len = 0, cap = 4096;
+    char *buf;
+
+    if (fd < 0)
+        return NULL;
+    if (!(buf = malloc(cap + 1)))
+        goto error;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= max) {
+                errno = EFBIG;
+                goto error;
+            }
+            cap = cap * 2 > max ? max : cap * 2;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb)
+                goto error;
+            buf = nb;
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            goto error;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    buf[len] = '\0';
+    if (lenp)
+        *lenp = len;
+    return buf;
+error: {
+        int saved = errno;
+        free(buf);
+        close(fd);
+        errno = saved;
+        return NULL;
+    }
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+    return remove(path);
+}
+
+int util_rm_rf(const char *path)
+{
+    return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}

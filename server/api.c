@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Client requests: decode, check, act, reply (after the commit). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "server/server.h"
+
+#define REPLY(s, m, body) server_send(s, (s)->clients, (m)->id, (m)->idlen, "ok", body)
+#define FAIL(s, m, e, ...) server_reply_error(s, (s)->clients, m, e, __VA_ARGS__)
+
+static void server_info(struct server *s, struct proto_msg *m)
+{
+    REPLY(s, m, json_pack("{s:i, s:s, s:s}", "version", KILN_PROTO_VERSION,
+                          "worker_endpoint", s->worker_ep, "client_endpoint",
+                          s->client_ep));
+}
+
+static void job_submit(struct server *s, struct proto_msg *m)
+{
+    struct kiln_error err;
+    struct jobspec spec;
+    const char *why;
+    struct job *job;
+    json_t *o = json_object_get(m->body, "job");
+
+    if (!json_is_object(o))
+        return FAIL(s, m, EINVAL, "invalid request: 'job' must be an object");
+    if (jobspec_from_json(o, &spec, &err) < 0)
+        return FAIL(s, m, errno, "%s", err.text);
+    if (strcmp(spec.queue, "default") != 0) {
+        FAIL(s, m, ENOENT, "unknown queue '%s'", spec.queue);
+        jobspec_release(&spec);
+        return;
+    }
+    if ((why = sched_infeasible(s, &spec))) {
+        FAIL(s, m, EINVAL, "job can never run: %s", why);
+        jobspec_release(&spec);
+        return;
+    }
+    if (!(job = jobs_submit(s, o, &spec, &err))) {
+        jobspec_release(&spec);
+        return FAIL(s, m, EIO, "%s", err.text);
+    }
+    REPLY(s, m, json_pack("{s:I}", "id", (json_int_t)job->id));
+}
+
+static void list_one(struct server *s, struct job *job, void *arg)
+{
+    json_array_append_new(arg, jobs_to_json(s, job));
+}
+
+static void job_list(struct server *s, struct proto_msg *m)
+{
+    json_t *jobs = json_array();
+
+    jobs_foreach(s, list_one, jobs);
+    REPLY(s, m, json_pack("{s:o}", "jobs", jobs));
+}
+
+static int get_id(const json_t *v, int64_t *id)
+{
+    if (!json_is_integer(v) || json_integer_value(v) <= 0)
+        return -1;
+    *id = json_integer_value(v);
+    return 0;
+}
+
+static void job_show(struct server *s, struct proto_msg *m)
+{
+    struct store_job row;
+    struct job *job;
+    json_t *o;
+    int64_t id;
+    int rc;
+
+    if (get_id(json_object_get(m->body, "id"), &id) < 0)
+        return FAIL(s, m, EINVAL, "invalid request: 'id' must be a positive integer");
+    if ((job = jobs_find(s, id))) {
+        o = jobs_to_json(s, job);
+        json_object_set(o, "spec", job->spec_json);
+    } else if ((rc = store_job_get(s->st, id, &row)) == 1) {
+        o = jobs_row_to_json(&row);
+        json_object_set(o, "spec", row.spec);
+        store_job_release(&row);
+    } else {
+        return FAIL(s, m, rc < 0 ? EIO : ENOENT, "unknown job id %lld", (long long)id);
+    }
+    json_object_set_new(o, "events", store_job_events(s->st, id));
+    json_object_set_new(o, "attempt_list", store_job_attempts(s->st, id));
+    REPLY(s, m, json_pack("{s:o}", "job", o));
+}
+
+/* Apply fn to each id of the request's "ids" array; reply with one result
+ * per id. */
+typedef const char *(*id_action_f)(struct server *s, struct job *job,
+                                   const char *reason);
+
+static void for_ids(struct server *s, struct proto_msg *m, id_action_f fn)
+{
+    json_t *ids = json_object_get(m->body, "ids"), *v, *results;
+    const char *reason = json_string_value(json_object_get(m->body, "reason"));
+    size_t i;
+
+    if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > 100000)
+        return FAIL(s, m, EINVAL, "invalid request: 'ids' must be a non-empty array");
+    if (reason && (strlen(reason) == 0 || strlen(reason) > 200))
+        return FAIL(s, m, EINVAL, "invalid request: 'reason' must be 1-200 characters");
+    json_array_foreach(ids, i, v) {
+        int64_t id;
+        if (get_id(v, &id) < 0)
+            return FAIL(s, m, EINVAL, "invalid request: ids must be positive integers");
+    }
+    results = json_array();
+    json_array_foreach(ids, i, v) {
+        int64_t id = json_integer_value(v);
+        struct job *job = jobs_find(s, id);
+        const char *err;
+        struct store_job row;
+        if (job) {
+            err = fn(s, job, reason);
+        } else if (store_job_get(s->st, id, &row) == 1) {
+            err = "job already finished";
+            store_job_release(&row);
+        } else {
+            err = "unknown job id";
+        }
+        json_array_append_new(results, err ? json_pack("{s:I, s:s}", "id", (json_int_t)id, "error", err)
+                                           : json_pack("{s:I}", "id", (json_int_t)id));
+    }
+    REPLY(s, m, json_pack("{s:o}", "results", results));
+}
+
+static const char *cancel_one(struct server *s, struct job *job, const char *reason)
+{
+    char why[256];
+
+    snprintf(why, sizeof(why), "cancelled%s%s", reason ? ": " : "", reason ? reason : "");
+    switch (job->state) {
+    case JOB_STARTING:
+    case JOB_RUNNING:
+        if (job->node && job->node->state == NODE_UP) {
+            if (!job->cancel_reason)
+                job->cancel_reason = strdup(why);
+            server_send(s, s->workers, job->node->name, strlen(job->node->name),
+                        "job.kill", json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id,
+                                              "attempt", job->attempts, "reason", why));
+            job->kill_sent = true;
+            return NULL;
+        }
+        /* The node is away: the job ends here, and the worker is told to
+         * kill it when it says hello again. */
+        jobs_set_state(s, job, JOB_FAILED, why);
+        return NULL;
+    default:
+        jobs_set_state(s, job, JOB_FAILED, why);
+        return NULL;
+    }
+}
+
+static const char *release_one(struct server *s, struct job *job, const char *reason)
+{
+    if (job->state != JOB_PENDING || !job->spec.hold)
+        return "job is not held";
+    job->spec.hold = 0;
+    json_object_set_new(job->spec_json, "hold", json_false());
+    jobs_set_state(s, job, JOB_RUNNABLE, NULL);
+    jobs_enqueue(s, job);
+    return NULL;
+}
+
+static void job_cancel(struct server *s, struct proto_msg *m)
+{
+    for_ids(s, m, cancel_one);
+}
+
+static void job_release(struct server *s, struct proto_msg *m)
+{
+    for_ids(s, m, release_one);
+}
+
+static int history_one(struct store_job *row, void *arg)
+{
+    return json_array_append_new(arg, jobs_row_to_json(row));
+}
+
+static void job_history(struct server *s, struct proto_msg *m)
+{
+    double since = 0;
+    const char *user = NULL;
+    int limit = 0;
+    json_t *jobs;
+    json_error_t jerr;
+
+    if (json_unpack_ex(m->body, &jerr, 0, "{s?F, s?s, s?i}", "since", &since,
+                       "user", &user, "limit", &limit) < 0)
+        return FAIL(s, m, EINVAL, "invalid request: %s", jerr.text);
+    if (limit < 0)
+        return FAIL(s, m, EINVAL, "invalid request: 'limit' must not be negative");
+    jobs = json_array();
+    if (store_foreach_finished(s->st, since, user, limit, history_one, jobs) < 0) {
+        json_decref(jobs);
+        return FAIL(s, m, EIO, "cannot read the job history");
+    }
+    REPLY(s, m, json_pack("{s:o}", "jobs", jobs));
+}
+
+static void job_wait(struct server *s, struct proto_msg *m)
+{
+    struct store_job row;
+    struct job *job;
+    int64_t id;
+    char hex[2 * KILN_PROTO_MAX_ID + 1];
+
+    if (get_id(json_object_get(m->body, "id"), &id) < 0)
+        return FAIL(s, m, EINVAL, "invalid request: 'id' must be a positive integer");
+    if (!(job = jobs_find(s, id))) {
+        if (store_job_get(s->st, id, &row) != 1)
+            return FAIL(s, m, ENOENT, "unknown job id %lld", (long long)id);
+        REPLY(s, m, json_pack("{s:o}", "job", jobs_row_to_json(&row)));
+        store_job_release(&row);
+        return;
+    }
+    if (!job->waiters && !(job->waiters = json_array()))
+        return FAIL(s, m, ENOMEM, "out of memory");
+    if (json_array_size(job->waiters) >= 1024)
+        return FAIL(s, m, EBUSY, "too many clients wait for job %lld", (long long)id);
+    for (size_t i = 0; i < m->idlen; i++)
+        sprintf(hex + 2 * i, "%02x", m->id[i]);
+    hex[2 * m->idlen] = '\0';
+    json_array_append_new(job->waiters, json_string(hex));
+}
+
+static void node_list(struct server *s, struct proto_msg *m)
+{
+    static const char *names[] = { "UNKNOWN", "UP", "DOWN" };
+    json_t *nodes = json_array();
+
+    for (struct node *n = s->nodes; n; n = n->next) {
+        json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:i}", "name", n->name,
+                              "state", names[n->state], "cpus_total",
+                              n->topo ? n->topo->npu : 0, "cpus_used", n->nbusy,
+                              "memory_mib", (json_int_t)(n->topo ? n->topo->mem_mib : 0),
+                              "memory_used_mib", (json_int_t)n->mem_used, "jobs", n->njobs);
+        if (n->topo)
+            json_object_set_new(o, "topology", topo_to_json(n->topo));
+        json_array_append_new(nodes, o);
+    }
+    REPLY(s, m, json_pack("{s:o}", "nodes", nodes));
+}
+
+static const struct {
+    const char *type;
+    void (*fn)(struct server *s, struct proto_msg *m);
+} handlers[] = {
+    { "server.info", server_info },
+    { "job.submit", job_submit },
+    { "job.list", job_list },
+    { "job.show", job_show },
+    { "job.cancel", job_cancel },
+    { "job.release", job_release },
+    { "job.history", job_history },
+    { "job.wait", job_wait },
+    { "node.list", node_list },
+};
+
+void api_handle(struct server *s, struct proto_msg *m)
+{
+    json_t *v = json_object_get(m->body, "version");
+
+    /* doc/protocol.md "Versions": a request without our major version is
+     * refused with EPROTO. */
+    if (!json_is_integer(v) || json_integer_value(v) != KILN_PROTO_VERSION)
+        return FAIL(s, m, EPROTO, "protocol version mismatch: server speaks %d",
+                    KILN_PROTO_VERSION);
+    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+        if (strcmp(handlers[i].type, m->type) == 0)
+            return handlers[i].fn(s, m);
+    FAIL(s, m, EOPNOTSUPP, "unknown request type '%s'", m->type);
+}

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The server's active jobs: table, states and their events, reload. */
+#include <errno.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "server/server.h"
+
+static const char *state_names[] = {
+    [JOB_SUBMITTED] = "SUBMITTED", [JOB_PENDING] = "PENDING",
+    [JOB_RUNNABLE] = "RUNNABLE",   [JOB_STARTING] = "STARTING",
+    [JOB_RUNNING] = "RUNNING",     [JOB_SUCCEEDED] = "SUCCEEDED",
+    [JOB_FAILED] = "FAILED",
+};
+
+const char *job_state_name(enum job_state st)
+{
+    return state_names[st];
+}
+
+int job_state_parse(const char *name)
+{
+    for (int i = 0; i <= JOB_FAILED; i++)
+        if (name && strcmp(name, state_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static bool is_final(enum job_state st)
+{
+    return st == JOB_SUCCEEDED || st == JOB_FAILED;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = ((const struct job *)a)->id, y = ((const struct job *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+struct job *jobs_find(struct server *s, int64_t id)
+{
+    struct job key = { .id = id };
+    struct job **found = tfind(&key, &s->jobs, cmp_id);
+    return found ? *found : NULL;
+}
+
+static void job_free(struct job *job)
+{
+    if (job) {
+        jobspec_release(&job->spec);
+        json_decref(job->spec_json);
+        free(job->reason);
+        free(job->node_name);
+        free(job->pu);
+        free(job->cpus);
+        free(job->cancel_reason);
+        json_decref(job->waiters);
+        free(job);
+    }
+}
+
+static void set_str(char **slot, const char *v)
+{
+    char *n = v ? strdup(v) : NULL;
+    free(*slot);
+    *slot = n;
+}
+
+void jobs_enqueue(struct server *s, struct job *job)
+{
+    /* Keep submit (id) order so that a requeued job goes back to its
+     * place rather than to the end. */
+    struct job **pp = &s->qhead, *prev = NULL;
+
+    while (*pp && (*pp)->id < job->id) {
+        prev = *pp;
+        pp = &(*pp)->qnext;
+    }
+    job->qnext = *pp;
+    *pp = job;
+    if (!job->qnext)
+        s->qtail = job;
+    (void)prev;
+    s->sched_needed = true;
+}
+
+void jobs_dequeue(struct server *s, struct job *job)
+{
+    struct job **pp = &s->qhead, *prev = NULL;
+
+    while (*pp && *pp != job) {
+        prev = *pp;
+        pp = &(*pp)->qnext;
+    }
+    if (!*pp)
+        return;
+    *pp = job->qnext;
+    if (s->qtail == job)
+        s->qtail = prev;
+    job->qnext = NULL;
+}
+
+void jobs_release_cores(struct server *s, struct job *job)
+{
+    struct node *n = job->node;
+
+    if (!n)
+        return;
+    for (int i = 0; i < job->npu; i++)
+        if (n->busy[job->pu[i]]) {
+            n->busy[job->pu[i]] = false;
+            n->nbusy--;
+        }
+    n->mem_used -= job->spec.mem;
+    n->njobs--;
+    job->node = NULL;
+    free(job->pu);
+    job->pu = NULL;
+    job->npu = 0;
+    s->sched_needed = true;
+}
+
+static void row_of(const struct job *job, struct store_job *row)
+{
+    memset(row, 0, sizeof(*row));
+    row->id = job->id;
+    row->name = job->spec.name;
+    row->user = job->spec.user;
+    row->uid = job->spec.uid;
+    row->queue = job->spec.queue;
+    row->state = (char *)job_state_name(job->state);
+    row->reason = job->reason;
+    row->exit_code = job->exit_code;
+    row->submit_time = job->submit_time;
+    row->start_time = job->start_time;
+    row->end_time = job->end_time;
+    row->node = job->node_name;
+    row->cpus = job->cpus;
+    row->attempts = job->attempts;
+    row->spec = job->spec_json;
+}
+
+json_t *jobs_row_to_json(const struct store_job *row)
+{
+    json_t *o, *nodes = json_array(), *cpus = json_object();
+    json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0;
+
+    if (row->spec)
+        json_unpack(row->spec, "{s?I, s?I, s?I, s?I}", "ntasks", &ntasks,
+                    "cpus_per_task", &cpt, "mem", &mem, "time_limit", &tl);
+    if (row->node) {
+        json_array_append_new(nodes, json_string(row->node));
+        if (row->cpus)
+            json_object_set_new(cpus, row->node, json_string(row->cpus));
+    }
+    o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s?, s:i, s:o, s:o, s:f, "
+                  "s:f, s:f, s:i, s:I, s:I, s:I, s:I}",
+                  "id", (json_int_t)row->id, "name", row->name, "user", row->user,
+                  "uid", (json_int_t)row->uid, "queue", row->queue, "state",
+                  row->state, "status_reason", row->reason, "exit_code",
+                  row->exit_code, "nodes", nodes, "cpus", cpus, "submit_time",
+                  row->submit_time, "start_time", row->start_time, "end_time",
+                  row->end_time, "attempts", row->attempts, "ntasks", ntasks,
+                  "cpus_per_task", cpt, "mem", mem, "time_limit", tl);
+    return o;
+}
+
+json_t *jobs_to_json(struct server *s, const struct job *job)
+{
+    struct store_job row;
+    json_t *o;
+
+    row_of(job, &row);
+    o = jobs_row_to_json(&row);
+    if (o && job->state == JOB_PENDING && job->spec.hold)
+        json_object_set_new(o, "held", json_true());
+    return o;
+}
+
+static void answer_waiters(struct server *s, struct job *job)
+{
+    size_t i;
+    json_t *w;
+
+    if (!job->waiters)
+        return;
+    json_array_foreach(job->waiters, i, w) {
+        unsigned char id[KILN_PROTO_MAX_ID];
+        const char *hex = json_string_value(w);
+        size_t len = strlen(hex) / 2;
+        for (size_t k = 0; k < len; k++)
+            sscanf(hex + 2 * k, "%2hhx", &id[k]);
+        server_send(s, s->clients, id, len, "ok",
+                    json_pack("{s:o}", "job", jobs_to_json(s, job)));
+    }
+}
+
+void jobs_set_state(struct server *s, struct job *job, enum job_state state,
+                    const char *reason)
+{
+    struct store_job row;
+    double now = util_now();
+
+    job->state = state;
+    set_str(&job->reason, reason);
+    if (state == JOB_RUNNING && job->start_time == 0)
+        job->start_time = now;
+    if (is_final(state)) {
+        job->end_time = now;
+        jobs_release_cores(s, job);
+        jobs_dequeue(s, job);
+    }
+    row_of(job, &row);
+    if (store_job_update(s->st, &row, now) < 0) {
+        log_err("cannot record job %lld as %s", (long long)job->id,
+                job_state_name(state));
+        s->store_failed = true;
+    }
+    log_msg(LOG_DEBUG, "job %lld %s%s%s", (long long)job->id,
+            job_state_name(state), reason ? ": " : "", reason ? reason : "");
+    if (is_final(state)) {
+        answer_waiters(s, job);
+        tdelete(job, &s->jobs, cmp_id);
+        s->njobs--;
+        job_free(job);
+    }
+}
+
+static struct job *job_new(struct server *s, int64_t id, json_t *spec_json,
+                           struct jobspec *spec)
+{
+    struct job *job = calloc(1, sizeof(*job));
+
+    if (!job)
+        return NULL;
+    job->id = id;
+    job->spec = *spec;
+    memset(spec, 0, sizeof(*spec));
+    job->spec_json = json_incref(spec_json);
+    job->exit_code = -1;
+    return job;
+}
+
+static int add(struct server *s, struct job *job)
+{
+    if (!tsearch(job, &s->jobs, cmp_id)) {
+        errno = ENOMEM;
+        return -1;
+    }
+    s->njobs++;
+    return 0;
+}
+
+struct job *jobs_submit(struct server *s, json_t *spec_json,
+                        struct jobspec *spec, struct kiln_error *err)
+{
+    struct store_job row = { 0 };
+    struct job *job;
+
+    row.name = spec->name;
+    row.user = spec->user;
+    row.uid = spec->uid;
+    row.queue = spec->queue;
+    row.state = (char *)job_state_name(JOB_SUBMITTED);
+    row.submit_time = util_now();
+    row.spec = spec_json;
+    if (store_job_insert(s->st, &row) < 0) {
+        s->store_failed = true;
+        errprintf(err, "cannot store the job");
+        return NULL;
+    }
+    if (!(job = job_new(s, row.id, spec_json, spec)) || add(s, job) < 0) {
+        job_free(job);
+        s->store_failed = true; /* the row would be orphaned: roll back */
+        errprintf(err, "out of memory");
+        return NULL;
+    }
+    job->submit_time = row.submit_time;
+    job->state = JOB_SUBMITTED;
+    /* No dependencies yet: SUBMITTED -> PENDING -> RUNNABLE at once, each
+     * an event as AWS Batch shows them. */
+    jobs_set_state(s, job, JOB_PENDING, job->spec.hold ? "held" : NULL);
+    if (!job->spec.hold) {
+        jobs_set_state(s, job, JOB_RUNNABLE, NULL);
+        jobs_enqueue(s, job);
+    }
+    return job;
+}
+
+static int load_one(struct store_job *row, void *arg)
+{
+    struct server *s = arg;
+    struct jobspec spec;
+    struct kiln_error err;
+    struct job *job;
+    int st = job_state_parse(row->state);
+
+    if (!row->spec || st < 0 || jobspec_from_json(row->spec, &spec, &err) < 0) {
+        log_msg(LOG_ERR, "job %lld in the store is unreadable: skipped",
+                (long long)row->id);
+        return 0;
+    }
+    if (!(job = job_new(s, row->id, row->spec, &spec)) || add(s, job) < 0) {
+        job_free(job);
+        jobspec_release(&spec);
+        return -1;
+    }
+    job->state = st;
+    set_str(&job->reason, row->reason);
+    job->exit_code = row->exit_code;
+    job->submit_time = row->submit_time;
+    job->start_time = row->start_time;
+    set_str(&job->node_name, row->node);
+    set_str(&job->cpus, row->cpus);
+    job->attempts = row->attempts;
+    switch (job->state) {
+    case JOB_SUBMITTED:
+        jobs_set_state(s, job, JOB_PENDING, NULL);
+        /* fall through */
+    case JOB_PENDING:
+        if (job->spec.hold)
+            break;
+        jobs_set_state(s, job, JOB_RUNNABLE, NULL);
+        /* fall through */
+    case JOB_RUNNABLE:
+        jobs_enqueue(s, job);
+        break;
+    default:
+        /* STARTING or RUNNING: the node's hello will say what became of
+         * it (nodes.c reconcile). */
+        break;
+    }
+    return 0;
+}
+
+int jobs_load(struct server *s)
+{
+    int rc;
+
+    if (store_begin(s->st) < 0)
+        return -1;
+    rc = store_foreach_active(s->st, load_one, s);
+    if (store_commit(s->st) < 0)
+        return -1;
+    log_msg(LOG_INFO, "loaded %d active jobs from the store", s->njobs);
+    return rc;
+}
+
+/* twalk has no argument pointer: collect first, then call. */
+static struct job **walk_buf;
+static int walk_n;
+
+static void collect(const void *nodep, VISIT which, int depth)
+{
+    if (which == postorder || which == leaf)
+        walk_buf[walk_n++] = *(struct job *const *)nodep;
+}
+
+void jobs_foreach(struct server *s, jobs_f fn, void *arg)
+{
+    struct job **all = malloc((s->njobs + 1) * sizeof(*all));
+    int n;
+
+    if (!all)
+        return;
+    walk_buf = all;
+    walk_n = 0;
+    twalk(s->jobs, collect);
+    n = walk_n;
+    for (int i = 0; i < n; i++)
+        fn(s, all[i], arg);
+    free(all);
+}
+
+static void free_node(void *p)
+{
+    job_free(p);
+}
+
+void jobs_destroy_all(struct server *s)
+{
+    tdestroy(s->jobs, free_node);
+    s->jobs = NULL;
+    s->njobs = 0;
+    s->qhead = s->qtail = NULL;
+}

@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Workers: hello and reconciliation, heartbeats, job progress, liveness. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "server/server.h"
+
+#define TO_WORKER(s, m, type, body) \
+    server_send(s, (s)->workers, (m)->id, (m)->idlen, type, body)
+
+struct node *nodes_find(struct server *s, const char *name)
+{
+    for (struct node *n = s->nodes; n; n = n->next)
+        if (strcmp(n->name, name) == 0)
+            return n;
+    return NULL;
+}
+
+static struct node *node_add(struct server *s, const char *name)
+{
+    struct node *n = calloc(1, sizeof(*n)), **pp = &s->nodes;
+
+    if (!n)
+        return NULL;
+    snprintf(n->name, sizeof(n->name), "%s", name);
+    /* Keep the list sorted by name for stable listings and placement. */
+    while (*pp && strcmp((*pp)->name, name) < 0)
+        pp = &(*pp)->next;
+    n->next = *pp;
+    *pp = n;
+    return n;
+}
+
+static void node_set_topo(struct node *n, struct topo *t)
+{
+    topo_destroy(n->topo);
+    free(n->busy);
+    n->topo = t;
+    n->busy = t ? calloc(t->npu, sizeof(*n->busy)) : NULL;
+    n->nbusy = 0;
+}
+
+static int load_node(const char *name, const char *state, json_t *topo, void *arg)
+{
+    struct server *s = arg;
+    struct node *n = node_add(s, name);
+    struct kiln_error err;
+
+    if (!n)
+        return -1;
+    if (topo)
+        node_set_topo(n, topo_from_json(topo, &err));
+    n->state = NODE_UNKNOWN;
+    return 0;
+}
+
+int nodes_load(struct server *s)
+{
+    return store_foreach_node(s->st, load_node, s);
+}
+
+void nodes_destroy_all(struct server *s)
+{
+    while (s->nodes) {
+        struct node *n = s->nodes;
+        s->nodes = n->next;
+        node_set_topo(n, NULL);
+        free(n);
+    }
+}
+
+/* Give job the cores named by its cpu list on node n again (after a server
+ * or worker restart).  Returns 0, or -1 if the list does not fit n. */
+static int attach_cores(struct server *s, struct node *n, struct job *job)
+{
+    int *idx = n->topo ? calloc(n->topo->npu, sizeof(*idx)) : NULL;
+    int k;
+
+    if (!idx || !job->cpus || (k = topo_indices(n->topo, job->cpus, idx)) < 0) {
+        free(idx);
+        return -1;
+    }
+    for (int i = 0; i < k; i++)
+        if (!n->busy[idx[i]]) {
+            n->busy[idx[i]] = true;
+            n->nbusy++;
+        }
+    job->node = n;
+    job->pu = idx;
+    job->npu = k;
+    n->mem_used += job->spec.mem;
+    n->njobs++;
+    return 0;
+}
+
+struct reconcile {
+    struct node *node;
+    json_t *reported; /* worker's jobs: array of {id, attempt} */
+    json_t *kill;     /* what the worker must kill */
+};
+
+static bool reported(json_t *list, int64_t id, int attempt)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(list, i, v) {
+        json_int_t jid = 0;
+        int att = 0;
+        if (json_unpack(v, "{s:I, s:i}", "id", &jid, "attempt", &att) == 0
+            && jid == id && att == attempt)
+            return true;
+    }
+    return false;
+}
+
+static void release_on_node(struct server *s, struct job *job, void *arg)
+{
+    if (job->node == arg)
+        jobs_release_cores(s, job);
+}
+
+static void reconcile_one(struct server *s, struct job *job, void *arg)
+{
+    struct reconcile *r = arg;
+
+    if ((job->state != JOB_STARTING && job->state != JOB_RUNNING)
+        || !job->node_name || strcmp(job->node_name, r->node->name) != 0)
+        return;
+    if (reported(r->reported, job->id, job->attempts)) {
+        if (attach_cores(s, r->node, job) < 0) {
+            log_msg(LOG_ERR, "job %lld: cpus '%s' no longer exist on %s",
+                    (long long)job->id, job->cpus, r->node->name);
+            json_array_append_new(r->kill, json_pack("{s:I, s:i}", "id",
+                                  (json_int_t)job->id, "attempt", job->attempts));
+            jobs_set_state(s, job, JOB_FAILED, "node failure: node changed shape");
+        }
+        return;
+    }
+    if (job->state == JOB_STARTING) {
+        /* The start never reached the worker: the job did not run, so it
+         * goes back to its place in the queue. */
+        log_msg(LOG_INFO, "job %lld: start on %s was lost; requeued",
+                (long long)job->id, r->node->name);
+        job->attempts--;
+        jobs_set_state(s, job, JOB_RUNNABLE, "start lost; requeued");
+        jobs_enqueue(s, job);
+        return;
+    }
+    jobs_set_state(s, job, JOB_FAILED, "node failure: the worker lost the job");
+}
+
+/* Jobs the worker has that the server does not count as running there. */
+static void find_strays(struct server *s, struct reconcile *r)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(r->reported, i, v) {
+        json_int_t id = 0;
+        int att = 0;
+        struct job *job;
+        bool finished = json_is_true(json_object_get(v, "finished"));
+        if (json_unpack(v, "{s:I, s:i}", "id", &id, "attempt", &att) < 0)
+            continue;
+        job = jobs_find(s, id);
+        if (finished || (job && job->node == r->node && job->attempts == att))
+            continue;
+        json_array_append_new(r->kill, json_pack("{s:I, s:i}", "id", id, "attempt", att));
+    }
+}
+
+static void node_hello(struct server *s, struct proto_msg *m)
+{
+    const char *name;
+    json_t *topo_json, *jobs = NULL;
+    json_int_t version;
+    json_error_t jerr;
+    struct kiln_error err;
+    struct topo *t;
+    struct node *n;
+    struct reconcile r;
+
+    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:s, s:o, s?o}", "version",
+                       &version, "name", &name, "topology", &topo_json, "jobs",
+                       &jobs) < 0)
+        return server_reply_error(s, s->workers, m, EINVAL, "invalid node.hello: %s",
+                                  jerr.text);
+    /* doc/protocol.md "node.hello": versions differ -> EPROTO */
+    if (version != KILN_PROTO_VERSION)
+        return server_reply_error(s, s->workers, m, EPROTO,
+                                  "protocol version %lld is not %d",
+                                  (long long)version, KILN_PROTO_VERSION);
+    if (!jobspec_name_ok(name, 63) || strlen(name) != m->idlen
+        || memcmp(name, m->id, m->idlen) != 0)
+        return server_reply_error(s, s->workers, m, EINVAL,
+                                  "invalid node name: must match the routing id "
+                                  "and use letters, digits and ._-+@:,");
+    if (jobs && (!json_is_array(jobs) || json_array_size(jobs) > 65536))
+        return server_reply_error(s, s->workers, m, EINVAL, "invalid node.hello: jobs");
+    if (!(t = topo_from_json(topo_json, &err)))
+        return server_reply_error(s, s->workers, m, EINVAL, "%s", err.text);
+    if (!(n = nodes_find(s, name)) && !(n = node_add(s, name))) {
+        topo_destroy(t);
+        return server_reply_error(s, s->workers, m, ENOMEM, "out of memory");
+    }
+    r = (struct reconcile){ .node = n, .reported = jobs ? jobs : json_array(),
+                            .kill = json_array() };
+    /* Release what the node held, take the topology as it is now, and give
+     * back the cores of the jobs the worker still runs. */
+    jobs_foreach(s, release_on_node, n);
+    node_set_topo(n, t);
+    n->mem_used = 0;
+    n->njobs = 0;
+    n->state = NODE_UP;
+    n->last_heard = util_monotonic();
+    jobs_foreach(s, reconcile_one, &r);
+    find_strays(s, &r);
+    if (store_node_put(s->st, n->name, "UP", topo_json, util_now()) < 0)
+        s->store_failed = true;
+    log_msg(LOG_INFO, "node %s up: %d cpus, %lld MiB, %d jobs, %zu to kill",
+            n->name, t->npu, (long long)t->mem_mib, n->njobs, json_array_size(r.kill));
+    TO_WORKER(s, m, "node.welcome", json_pack("{s:i, s:f, s:i, s:o}", "version",
+              KILN_PROTO_VERSION, "heartbeat", s->heartbeat, "kill_wait",
+              s->kill_wait, "kill", r.kill));
+    if (!jobs)
+        json_decref(r.reported);
+    s->sched_needed = true;
+}
+
+static struct node *sender(struct server *s, struct proto_msg *m)
+{
+    char name[64];
+    struct node *n;
+
+    if (m->idlen == 0 || m->idlen >= sizeof(name))
+        return NULL;
+    memcpy(name, m->id, m->idlen);
+    name[m->idlen] = '\0';
+    n = nodes_find(s, name);
+    if (!n || n->state != NODE_UP) {
+        /* The server restarted or declared the node down: ask it to say
+         * hello again, with its jobs, before anything else. */
+        TO_WORKER(s, m, "node.rehello", json_object());
+        return NULL;
+    }
+    n->last_heard = util_monotonic();
+    return n;
+}
+
+static void node_heartbeat(struct server *s, struct proto_msg *m)
+{
+    sender(s, m);
+}
+
+static struct job *job_of(struct server *s, struct node *n, struct proto_msg *m,
+                          int *attempt)
+{
+    json_int_t id;
+    struct job *job;
+
+    if (json_unpack(m->body, "{s:I, s:i}", "id", &id, "attempt", attempt) < 0) {
+        server_reply_error(s, s->workers, m, EINVAL, "invalid %s: id and attempt", m->type);
+        return NULL;
+    }
+    job = jobs_find(s, id);
+    if (!job || job->node != n || job->attempts != *attempt)
+        return NULL;
+    return job;
+}
+
+static void job_started(struct server *s, struct proto_msg *m)
+{
+    struct node *n = sender(s, m);
+    struct job *job;
+    int attempt;
+
+    if (!n || !(job = job_of(s, n, m, &attempt)))
+        return;
+    if (job->state == JOB_STARTING)
+        jobs_set_state(s, job, JOB_RUNNING, NULL);
+}
+
+static void job_end(struct server *s, struct proto_msg *m)
+{
+    struct node *n = sender(s, m);
+    struct job *job;
+    const char *reason = NULL;
+    json_int_t id = 0;
+    int attempt = 0, exit_code = -1, sig = 0;
+    double start = 0, end = 0;
+    json_error_t jerr;
+
+    if (!n)
+        return;
+    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:i, s:i, s?i, s?s, s?F, s?F}",
+                       "id", &id, "attempt", &attempt, "exit_code", &exit_code,
+                       "signal", &sig, "reason", &reason, "start_time", &start,
+                       "end_time", &end) < 0)
+        return server_reply_error(s, s->workers, m, EINVAL, "invalid job.end: %s",
+                                  jerr.text);
+    if (reason && strlen(reason) > 200)
+        return server_reply_error(s, s->workers, m, EINVAL, "invalid job.end: reason too long");
+    /* Acknowledge whatever we do with it: the worker may then forget it. */
+    TO_WORKER(s, m, "job.end.ack", json_pack("{s:I, s:i}", "id", id, "attempt", attempt));
+    job = jobs_find(s, id);
+    if (!job || job->node != n || job->attempts != attempt)
+        return; /* already final, or an attempt the server gave up on */
+    if (store_attempt(s->st, id, attempt, n->name, job->cpus, start, end,
+                      exit_code, sig, reason) < 0)
+        s->store_failed = true;
+    job->exit_code = exit_code;
+    if (start > 0)
+        job->start_time = start;
+    if (job->cancel_reason)
+        jobs_set_state(s, job, JOB_FAILED, job->cancel_reason);
+    else if (exit_code == 0 && sig == 0 && (!reason || !*reason))
+        jobs_set_state(s, job, JOB_SUCCEEDED, NULL);
+    else
+        jobs_set_state(s, job, JOB_FAILED, reason && *reason ? reason : "failed");
+}
+
+static const struct {
+    const char *type;
+    void (*fn)(struct server *s, struct proto_msg *m);
+} handlers[] = {
+    { "node.hello", node_hello },
+    { "node.heartbeat", node_heartbeat },
+    { "job.started", job_started },
+    { "job.end", job_end },
+};
+
+void nodes_handle(struct server *s, struct proto_msg *m)
+{
+    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+        if (strcmp(handlers[i].type, m->type) == 0)
+            return handlers[i].fn(s, m);
+    server_reply_error(s, s->workers, m, EOPNOTSUPP, "unknown message type '%s'", m->type);
+}
+
+static void fail_orphan(struct server *s, struct job *job, void *arg)
+{
+    double grace_over = *(double *)arg;
+
+    if (job->state != JOB_STARTING && job->state != JOB_RUNNING)
+        return;
+    if (job->node && job->node->state == NODE_UP)
+        return;
+    if (!job->node && !grace_over)
+        return; /* reloaded job: its node may still come back */
+    jobs_set_state(s, job, JOB_FAILED, "node failure");
+}
+
+void nodes_check(struct server *s)
+{
+    double now = util_monotonic();
+    double grace_over = now - s->started > s->node_timeout;
+
+    for (struct node *n = s->nodes; n; n = n->next) {
+        if (n->state == NODE_UP && now - n->last_heard > s->node_timeout) {
+            log_msg(LOG_WARNING, "node %s down: silent for %.0f s", n->name,
+                    now - n->last_heard);
+            n->state = NODE_DOWN;
+            if (store_node_put(s->st, n->name, "DOWN", NULL, util_now()) < 0)
+                s->store_failed = true;
+        }
+    }
+    jobs_foreach(s, fail_orphan, &grace_over);
+}

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* kiln server: the head-node daemon's options, sockets and event loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "lib/config.h"
+#include "lib/daemon.h"
+#include "lib/log.h"
+#include "lib/units.h"
+#include "lib/util.h"
+#include "server/server.h"
+
+struct outmsg {
+    void *sock;
+    unsigned char id[KILN_PROTO_MAX_ID];
+    size_t idlen;
+    char type[64];
+    json_t *body;
+};
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+    stopping = 1;
+}
+
+void server_send(struct server *s, void *sock, const void *id, size_t idlen,
+                 const char *type, json_t *body)
+{
+    struct outmsg *o;
+
+    if (!body)
+        return;
+    if (s->nout == s->outcap) {
+        int cap = s->outcap ? s->outcap * 2 : 256;
+        struct outmsg *n = realloc(s->out, cap * sizeof(*n));
+        if (!n) {
+            log_err("dropping a '%s' message", type);
+            json_decref(body);
+            return;
+        }
+        s->out = n;
+        s->outcap = cap;
+    }
+    o = &s->out[s->nout++];
+    o->sock = sock;
+    memcpy(o->id, id, idlen);
+    o->idlen = idlen;
+    snprintf(o->type, sizeof(o->type), "%s", type);
+    o->body = body;
+}
+
+void server_reply_error(struct server *s, void *sock, const struct proto_msg *m,
+                        int errnum, const char *fmt, ...)
+{
+    char text[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    log_msg(LOG_DEBUG, "%s refused: %s", m->type, text);
+    server_send(s, sock, m->id, m->idlen, "error", proto_error_body(errnum, text));
+}
+
+/* Send what this turn produced.  Called only after the commit, so that
+ * nothing the store might lose is ever told to a peer. */
+static void flush_outbox(struct server *s)
+{
+    for (int i = 0; i < s->nout; i++) {
+        struct outmsg *o = &s->out[i];
+        if (proto_send(o->sock, o->id, o->idlen, o->type, o->body) < 0
+            && o->sock == s->workers)
+            log_msg(LOG_DEBUG, "cannot send %s to worker '%.*s': %s", o->type,
+                    (int)o->idlen, (const char *)o->id, zmq_strerror(errno));
+        json_decref(o->body);
+    }
+    s->nout = 0;
+}
+
+/* Read what is waiting on sock, at most max messages, so that neither
+ * socket starves the other. */
+static int drain(struct server *s, void *sock, int max)
+{
+    struct proto_msg m;
+    struct kiln_error err;
+    int n = 0, rc;
+
+    while (n < max && (rc = proto_recv(sock, 1, &m, &err)) != 0) {
+        n++;
+        if (rc < 0) {
+            if (errno != EPROTO)
+                break;
+            log_msg(LOG_WARNING, "refused a message on the %s socket: %s",
+                    sock == s->clients ? "client" : "worker", err.text);
+            if (m.idlen > 0)
+                server_send(s, sock, m.id, m.idlen, "error",
+                            proto_error_body(EPROTO, err.text));
+            continue;
+        }
+        if (sock == s->clients)
+            api_handle(s, &m);
+        else
+            nodes_handle(s, &m);
+        proto_msg_release(&m);
+    }
+    return n;
+}
+
+static void *bind_router(struct server *s, const char *ep, char *got, size_t len)
+{
+    void *sock = zmq_socket(s->ctx, ZMQ_ROUTER);
+    int one = 1, backlog = 4096, zero = 0;
+    size_t glen = len;
+
+    if (!sock)
+        return NULL;
+    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
+    zmq_setsockopt(sock, ZMQ_BACKLOG, &backlog, sizeof(backlog));
+    zmq_setsockopt(sock, ZMQ_ROUTER_HANDOVER, &one, sizeof(one));
+    if (zmq_bind(sock, ep) < 0
+        || zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, got, &glen) < 0) {
+        int saved = errno;
+        zmq_close(sock);
+        errno = saved;
+        return NULL;
+    }
+    return sock;
+}
+
+/* The worker endpoint, when not given: the client one with the port
+ * plus one, or an ephemeral port when the client port is ephemeral. */
+static void derive_worker_ep(const char *client, char *out, size_t len)
+{
+    const char *colon = strrchr(client, ':');
+    char *end;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+
+    if (!colon || *end || port <= 0 || port >= 65535)
+        snprintf(out, len, "%.*s:*", colon ? (int)(colon - client) : (int)strlen(client), client);
+    else
+        snprintf(out, len, "%.*s:%ld", (int)(colon - client), client, port + 1);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "Usage: kiln server [OPTIONS]\n"
+        "  --listen ENDPOINT         client endpoint (default %s)\n"
+        "  --worker-listen ENDPOINT  worker endpoint (default: client port + 1)\n"
+        "  --state DIR               database and logs (default %s)\n"
+        "  --config FILE             configuration file (default %s)\n"
+        "  --foreground              stay in the foreground, log to stderr\n"
+        "  --log-level LEVEL         error, warning, info or debug (default info)\n"
+        "  --node-timeout SECONDS    silence before a worker is down (default 30)\n"
+        "  --kill-wait SECONDS       SIGTERM to SIGKILL grace (default 10)\n",
+        KILN_DEFAULT_SERVER, KILN_DEFAULT_STATE, KILN_DEFAULT_CONFIG);
+}
+
+static int server_loop(struct server *s)
+{
+    double next_check = util_monotonic() + 1;
+
+    while (!stopping) {
+        zmq_pollitem_t items[] = {
+            { s->clients, 0, ZMQ_POLLIN, 0 },
+            { s->workers, 0, ZMQ_POLLIN, 0 },
+        };
+        long timeout = (long)((next_check - util_monotonic()) * 1000);
+        if (timeout < 0)
+            timeout = 0;
+        if (zmq_poll(items, 2, s->sched_needed ? 0 : timeout) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_err("zmq_poll");
+            return -1;
+        }
+        if (store_begin(s->st) < 0) {
+            log_msg(LOG_CRIT, "cannot begin a transaction: stopping");
+            return -1;
+        }
+        /* Worker messages first: they free cores for the submissions. */
+        drain(s, s->workers, 4096);
+        drain(s, s->clients, 4096);
+        if (util_monotonic() >= next_check) {
+            nodes_check(s);
+            next_check = util_monotonic() + 1;
+        }
+        if (s->sched_needed)
+            sched_run(s);
+        if (store_commit(s->st) < 0 || s->store_failed) {
+            /* Nothing of this turn reached the disk: tell nobody anything
+             * and stop, so the restart reloads the last committed state. */
+            log_msg(LOG_CRIT, "cannot commit to the store: stopping");
+            return -1;
+        }
+        flush_outbox(s);
+    }
+    log_msg(LOG_INFO, "stopping on signal");
+    return 0;
+}
+
+int cmd_server(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "listen", required_argument, NULL, 'l' },
+        { "worker-listen", required_argument, NULL, 'w' },
+        { "state", required_argument, NULL, 's' },
+        { "config", required_argument, NULL, 'c' },
+        { "foreground", no_argument, NULL, 'f' },
+        { "log-level", required_argument, NULL, 'L' },
+        { "node-timeout", required_argument, NULL, 'T' },
+        { "kill-wait", required_argument, NULL, 'K' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    struct server srv = { .node_timeout = 30, .heartbeat = 1, .kill_wait = 10 };
+    struct server *s = &srv;
+    struct kiln_config cfg;
+    struct kiln_error err;
+    const char *listen = NULL, *wlisten = NULL, *state = NULL, *cfgfile = NULL,
+               *level = NULL, *ntimeout = NULL, *killwait = NULL;
+    char wep[256];
+    bool fg = false;
+    int c, rc = 1;
+
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l': listen = optarg; break;
+        case 'w': wlisten = optarg; break;
+        case 's': state = optarg; break;
+        case 'c': cfgfile = optarg; break;
+        case 'f': fg = true; break;
+        case 'L': level = optarg; break;
+        case 'T': ntimeout = optarg; break;
+        case 'K': killwait = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 1;
+        }
+    }
+    if (optind < argc)
+        die("unexpected argument '%s'", argv[optind]);
+    if (config_load(cfgfile, &cfg, &err) < 0)
+        die("%s", err.text);
+    listen = listen ? listen : cfg.listen ? cfg.listen : KILN_DEFAULT_SERVER;
+    wlisten = wlisten ? wlisten : cfg.worker_listen;
+    state = state ? state : cfg.state ? cfg.state : KILN_DEFAULT_STATE;
+    level = level ? level : cfg.log_level ? cfg.log_level : "info";
+    ntimeout = ntimeout ? ntimeout : cfg.node_timeout;
+    killwait = killwait ? killwait : cfg.kill_wait;
+    int lvl = log_level_parse(level);
+    if (lvl < 0)
+        die("invalid log level '%s'", level);
+    long v;
+    if (ntimeout) {
+        if (units_parse_count(ntimeout, 86400, &v) < 0)
+            die("invalid node timeout '%s': want whole seconds", ntimeout);
+        s->node_timeout = v;
+    }
+    if (killwait) {
+        if (strcmp(killwait, "0") == 0)
+            s->kill_wait = 0;
+        else if (units_parse_count(killwait, 3600, &v) < 0)
+            die("invalid kill wait '%s': want whole seconds", killwait);
+        else
+            s->kill_wait = (int)v;
+    }
+    if (!wlisten) {
+        derive_worker_ep(listen, wep, sizeof(wep));
+        wlisten = wep;
+    }
+    if (util_mkdir_p(state, 0755) < 0)
+        die("cannot create state directory '%s': %s", state, strerror(errno));
+    /* Detach before ZeroMQ starts its threads; the parent waits for the
+     * child to say where it listens, prints it, and exits. */
+    FILE *ready = stdout;
+    if (!fg)
+        ready = daemon_detach(state, "server.log");
+    log_init("server", lvl, fg ? NULL : stderr);
+
+    if (!(s->ctx = zmq_ctx_new()))
+        die("cannot create a ZeroMQ context");
+    if (!(s->clients = bind_router(s, listen, s->client_ep, sizeof(s->client_ep))))
+        die("cannot listen on '%s': %s", listen, zmq_strerror(errno));
+    if (!(s->workers = bind_router(s, wlisten, s->worker_ep, sizeof(s->worker_ep))))
+        die("cannot listen on '%s': %s", wlisten, zmq_strerror(errno));
+    int one = 1;
+    zmq_setsockopt(s->workers, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+    if (!(s->st = store_open(state, &err)))
+        die("%s", err.text);
+
+    fprintf(ready, "kiln server: clients %s workers %s\n", s->client_ep, s->worker_ep);
+    fflush(ready);
+    if (ready != stdout)
+        fclose(ready);
+    log_msg(LOG_INFO, "listening for clients on %s, workers on %s; state in %s",
+            s->client_ep, s->worker_ep, state);
+    log_msg(LOG_WARNING, "authentication: none (single-user development "
+                         "mode): requests are trusted as sent");
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    s->started = util_monotonic();
+    if (nodes_load(s) < 0 || jobs_load(s) < 0) {
+        log_msg(LOG_CRIT, "cannot load the saved state from the store");
+        goto done;
+    }
+    s->sched_needed = true;
+    rc = server_loop(s) < 0 ? 1 : 0;
+done:
+    flush_outbox(s);
+    free(s->out);
+    jobs_destroy_all(s);
+    nodes_destroy_all(s);
+    store_destroy(s->st);
+    zmq_close(s->clients);
+    zmq_close(s->workers);
+    zmq_ctx_term(s->ctx);
+    config_release(&cfg);
+    return rc;
+}

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Starting job shells, watching them, and keeping their results in the
+ * spool until the server has them. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/proto.h"
+#include "lib/util.h"
+#include "worker/worker.h"
+
+extern char **environ;
+
+static int pidfd_open(pid_t pid)
+{
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+struct wjob *launch_find(struct worker *w, int64_t id, int attempt)
+{
+    for (struct wjob *j = w->jobs; j; j = j->next)
+        if (j->id == id && j->attempt == attempt)
+            return j;
+    return NULL;
+}
+
+static struct wjob *wjob_add(struct worker *w, int64_t id, int attempt)
+{
+    struct wjob *j = calloc(1, sizeof(*j));
+
+    if (!j)
+        return NULL;
+    j->id = id;
+    j->attempt = attempt;
+    j->pidfd = -1;
+    snprintf(j->dir, sizeof(j->dir), "%s/jobs/%lld.%d", w->spool, (long long)id, attempt);
+    j->next = w->jobs;
+    w->jobs = j;
+    return j;
+}
+
+static void wjob_remove(struct worker *w, struct wjob *j)
+{
+    for (struct wjob **pp = &w->jobs; *pp; pp = &(*pp)->next)
+        if (*pp == j) {
+            *pp = j->next;
+            break;
+        }
+    if (j->pidfd >= 0)
+        close(j->pidfd);
+    json_decref(j->result);
+    free(j);
+}
+
+/* The result a shell left, or one that says why there is none. */
+static json_t *read_result(struct wjob *j)
+{
+    char path[PATH_MAX + 16];
+    json_t *r;
+
+    snprintf(path, sizeof(path), "%s/result.json", j->dir);
+    if ((r = json_load_file(path, 0, NULL)) && json_is_object(r))
+        return r;
+    json_decref(r);
+    return json_pack("{s:I, s:i, s:i, s:i, s:s}", "id", (json_int_t)j->id,
+                     "attempt", j->attempt, "exit_code", -1, "signal", 0,
+                     "reason", "job shell ended without a result");
+}
+
+static void finish(struct worker *w, struct wjob *j)
+{
+    json_t *r = read_result(j);
+
+    /* The result file is the record; the message may be sent many times. */
+    json_object_set_new(r, "version", json_integer(KILN_PROTO_VERSION));
+    json_object_set_new(r, "id", json_integer(j->id));
+    json_object_set_new(r, "attempt", json_integer(j->attempt));
+    json_decref(j->result);
+    j->result = r;
+    j->next_send = 0;
+    j->shell = 0;
+    if (j->pidfd >= 0) {
+        close(j->pidfd);
+        j->pidfd = -1;
+    }
+    log_msg(LOG_DEBUG, "job %lld.%d ended: exit %lld", (long long)j->id, j->attempt,
+            (long long)json_integer_value(json_object_get(r, "exit_code")));
+}
+
+void launch_reaped(struct worker *w, struct wjob *j)
+{
+    waitpid(j->shell, NULL, WNOHANG); /* ours to reap if we started it */
+    finish(w, j);
+}
+
+/* Is pid the shell of job directory dir?  (Guards against a reused pid
+ * after the worker or the node restarted.) */
+static bool is_shell(pid_t pid, const char *dir)
+{
+    char path[64], *cmd;
+    size_t len;
+    bool ok = false;
+
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    if (!(cmd = util_read_file(path, 65536, &len)))
+        return false;
+    for (size_t i = 0; i < len; i += strlen(cmd + i) + 1)
+        if (strcmp(cmd + i, dir) == 0)
+            ok = true;
+    free(cmd);
+    return ok;
+}
+
+static void watch(struct wjob *j)
+{
+    if ((j->pidfd = pidfd_open(j->shell)) < 0)
+        log_err("job %lld: cannot watch shell %d", (long long)j->id, (int)j->shell);
+}
+
+int launch_recover(struct worker *w)
+{
+    char dirpath[PATH_MAX + 8];
+    struct dirent *de;
+    DIR *d;
+    int n = 0;
+
+    snprintf(dirpath, sizeof(dirpath), "%s/jobs", w->spool);
+    if (!(d = opendir(dirpath)))
+        return -1;
+    while ((de = readdir(d))) {
+        long long id;
+        int attempt, used = 0;
+        if (sscanf(de->d_name, "%lld.%d%n", &id, &attempt, &used) != 2
+            || de->d_name[used] != '\0' || id <= 0)
+            continue;
+        struct wjob *j = wjob_add(w, id, attempt);
+        char path[PATH_MAX + 16], *pidtext;
+        if (!j)
+            break;
+        snprintf(path, sizeof(path), "%s/shell.pid", j->dir);
+        if ((pidtext = util_read_file(path, 64, NULL))) {
+            pid_t pid = (pid_t)atoi(pidtext);
+            free(pidtext);
+            if (pid > 1 && is_shell(pid, j->dir)) {
+                j->shell = pid;
+                watch(j);
+            }
+        }
+        /* The shell may have ended between the checks: the pidfd of a
+         * dead process is readable at once, so finishing later is safe. */
+        if (j->pidfd < 0)
+            finish(w, j);
+        n++;
+    }
+    closedir(d);
+    if (n)
+        log_msg(LOG_INFO, "recovered %d jobs from the spool", n);
+    return 0;
+}
+
+void launch_start(struct worker *w, json_t *msg)
+{
+    json_int_t id;
+    int attempt;
+    char path[PATH_MAX + 16], *text;
+    struct wjob *j;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+
+    if (json_unpack(msg, "{s:I, s:i, s:o, s:s}", "id", &id, "attempt", &attempt,
+                    "spec", &(json_t *){ NULL }, "cpus", &(const char *){ NULL }) < 0
+        || id <= 0) {
+        log_msg(LOG_WARNING, "ignoring a malformed job.start");
+        return;
+    }
+    if (launch_find(w, id, attempt))
+        return; /* a repeated start: already ours */
+    if (!(j = wjob_add(w, id, attempt))) {
+        log_msg(LOG_ERR, "job %lld: out of memory", (long long)id);
+        return;
+    }
+    json_object_set_new(msg, "node", json_string(w->name));
+    if (!(text = json_dumps(msg, JSON_COMPACT)))
+        goto fail;
+    snprintf(path, sizeof(path), "%s/job.json", j->dir);
+    if (mkdir(j->dir, 0700) < 0 || util_write_atomic(path, text, strlen(text)) < 0) {
+        free(text);
+        goto fail;
+    }
+    free(text);
+    snprintf(path, sizeof(path), "%s/shell.log", j->dir);
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK
+                                        | POSIX_SPAWN_SETSIGDEF);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    char *argv[] = { "kiln", "shell", j->dir, NULL };
+    int rc = posix_spawn(&pid, w->exe, &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+        errno = rc;
+        goto fail;
+    }
+    j->shell = pid;
+    snprintf(path, sizeof(path), "%s/shell.pid", j->dir);
+    char pidtext[32];
+    snprintf(pidtext, sizeof(pidtext), "%d\n", (int)pid);
+    if (util_write_atomic(path, pidtext, strlen(pidtext)) < 0)
+        log_err("job %lld: cannot write %s", (long long)id, path);
+    watch(j);
+    worker_send(w, "job.started", json_pack("{s:i, s:I, s:i}", "version",
+                KILN_PROTO_VERSION, "id", id, "attempt", attempt));
+    log_msg(LOG_DEBUG, "job %lld.%d started, shell %d", (long long)id, attempt, (int)pid);
+    return;
+fail:
+    log_err("job %lld: cannot start", (long long)id);
+    char why[200];
+    snprintf(why, sizeof(why), "launch failed: %s", strerror(errno));
+    json_decref(j->result);
+    j->result = json_pack("{s:i, s:I, s:i, s:i, s:i, s:s}", "version",
+                          KILN_PROTO_VERSION, "id", id, "attempt", attempt,
+                          "exit_code", -1, "signal", 0, "reason", why);
+    j->next_send = 0;
+}
+
+void launch_kill(struct worker *w, int64_t id, int attempt, const char *reason)
+{
+    struct wjob *j = launch_find(w, id, attempt);
+    char path[PATH_MAX + 16];
+
+    if (!j || !j->shell)
+        return;
+    /* The shell reads why it was told to stop from the kill file. */
+    snprintf(path, sizeof(path), "%s/kill", j->dir);
+    if (util_write_atomic(path, reason, strlen(reason)) < 0)
+        log_err("job %lld: cannot write %s", (long long)id, path);
+    if (kill(j->shell, SIGTERM) < 0 && errno != ESRCH)
+        log_err("job %lld: cannot signal shell %d", (long long)id, (int)j->shell);
+}
+
+void launch_ack(struct worker *w, int64_t id, int attempt)
+{
+    struct wjob *j = launch_find(w, id, attempt);
+
+    if (!j || !j->result)
+        return;
+    if (util_rm_rf(j->dir) < 0 && errno != ENOENT)
+        log_err("cannot remove %s", j->dir);
+    wjob_remove(w, j);
+}
+
+json_t *launch_job_list(struct worker *w)
+{
+    json_t *a = json_array();
+
+    for (struct wjob *j = w->jobs; j; j = j->next)
+        json_array_append_new(a, json_pack("{s:I, s:i, s:b}", "id", (json_int_t)j->id,
+                                           "attempt", j->attempt, "finished",
+                                           j->result != NULL));
+    return a;
+}

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* kiln shell DIR: the supervisor of one job attempt on one node.  It is
+ * started by the worker in a session of its own and outlives a worker
+ * restart.  It puts the job in its cgroup and on its cores, runs the
+ * script with its output files and environment, enforces the time limit,
+ * kills the whole job on cancel, and leaves DIR/result.json behind. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <hwloc.h>
+
+#include "lib/cgroup.h"
+#include "lib/jobspec.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "worker/worker.h"
+
+struct shell {
+    const char *dir;
+    int64_t id;
+    int attempt;
+    struct jobspec spec;
+    const char *cpus, *node, *nodelist;
+    int kill_wait;
+    struct cgroup *cg;
+    pid_t child;
+};
+
+/* Expand %j %x %u %N %% in an output pattern; relative paths are taken
+ * from the job's working directory.  Returns a new string. */
+static char *expand_path(const struct shell *sh, const char *pat)
+{
+    size_t cap = strlen(pat) + strlen(sh->spec.cwd) + 256, n = 0;
+    char *out = malloc(cap);
+
+    if (!out)
+        return NULL;
+    if (pat[0] != '/')
+        n = (size_t)snprintf(out, cap, "%s/", sh->spec.cwd);
+    for (const char *p = pat; *p && n < cap - 80; p++) {
+        if (*p != '%' || !p[1]) {
+            out[n++] = *p;
+            continue;
+        }
+        p++;
+        switch (*p) {
+        case 'j': n += (size_t)snprintf(out + n, cap - n, "%lld", (long long)sh->id); break;
+        case 'x': n += (size_t)snprintf(out + n, cap - n, "%s", sh->spec.name); break;
+        case 'u': n += (size_t)snprintf(out + n, cap - n, "%s", sh->spec.user); break;
+        case 'N': n += (size_t)snprintf(out + n, cap - n, "%s", sh->node); break;
+        case '%': out[n++] = '%'; break;
+        default: out[n++] = '%'; out[n++] = *p; break;
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* The job's environment: what the submitter exported, then Kiln's. */
+static char **build_env(const struct shell *sh)
+{
+    size_t n = json_array_size(sh->spec.env), i, k = 0;
+    char **env = calloc(n + 32, sizeof(*env));
+    json_t *v;
+    bool have_path = false;
+
+    if (!env)
+        return NULL;
+    json_array_foreach(sh->spec.env, i, v) {
+        const char *s = json_string_value(v);
+        if (strncmp(s, "KILN_", 5) == 0 || strncmp(s, "AWS_BATCH_", 10) == 0)
+            continue; /* ours to set */
+        have_path = have_path || strncmp(s, "PATH=", 5) == 0;
+        env[k++] = strdup(s);
+    }
+    if (!have_path)
+        env[k++] = strdup("PATH=/usr/local/bin:/usr/bin:/bin");
+#define SETENV(...) do { if (asprintf(&env[k], __VA_ARGS__) >= 0) k++; } while (0)
+    SETENV("KILN_JOB_ID=%lld", (long long)sh->id);
+    SETENV("KILN_JOB_NAME=%s", sh->spec.name);
+    SETENV("KILN_JOB_ATTEMPT=%d", sh->attempt);
+    SETENV("KILN_NTASKS=%ld", sh->spec.ntasks);
+    SETENV("KILN_CPUS_PER_TASK=%ld", sh->spec.cpus_per_task);
+    SETENV("KILN_NODELIST=%s", sh->nodelist);
+    SETENV("KILN_NUM_NODES=1");
+    SETENV("KILN_NODE_INDEX=0");
+    SETENV("KILN_NODENAME=%s", sh->node);
+    SETENV("KILN_SUBMIT_DIR=%s", sh->spec.submit_dir);
+    SETENV("KILN_CPUS=%s", sh->cpus);
+    SETENV("KILN_QUEUE=%s", sh->spec.queue);
+    if (sh->spec.mem > 0)
+        SETENV("KILN_MEM_MB=%lld", (long long)sh->spec.mem);
+    SETENV("AWS_BATCH_JOB_ID=%lld", (long long)sh->id);
+    SETENV("AWS_BATCH_JOB_ATTEMPT=%d", sh->attempt);
+    SETENV("AWS_BATCH_JQ_NAME=%s", sh->spec.queue);
+#undef SETENV
+    env[k] = NULL;
+    return env;
+}
+
+static int read_job(struct shell *sh, struct kiln_error *err)
+{
+    char path[PATH_MAX];
+    json_t *msg, *spec;
+    json_error_t jerr;
+    json_int_t id;
+
+    snprintf(path, sizeof(path), "%s/job.json", sh->dir);
+    if (!(msg = json_load_file(path, 0, &jerr)))
+        return errprintf(err, "cannot read %s: %s", path, jerr.text);
+    if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s?i}", "id", &id,
+                       "attempt", &sh->attempt, "spec", &spec, "cpus", &sh->cpus,
+                       "node", &sh->node, "nodelist", &sh->nodelist, "kill_wait",
+                       &sh->kill_wait) < 0)
+        return errprintf(err, "invalid %s: %s", path, jerr.text);
+    sh->id = id;
+    if (jobspec_from_json(spec, &sh->spec, err) < 0)
+        return -1;
+    /* msg stays referenced for the life of the process: cpus and node
+     * point into it. */
+    return 0;
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls and
+ * plain system calls.  On failure write why to the job's error stream. */
+static void child(struct shell *sh, int out, int errfd, char **env, const char *script,
+                  const cpu_set_t *mask, const sigset_t *oldmask)
+{
+    char *argv[4096 + 2];
+    size_t i, n = json_array_size(sh->spec.args);
+    json_t *v;
+
+    setpgid(0, 0);
+    if (sh->cg)
+        cgroup_attach(sh->cg, getpid());
+    if (sched_setaffinity(0, sizeof(*mask), mask) < 0) {
+        dprintf(errfd, "kiln: cannot bind to cpus %s: %s\n", sh->cpus, strerror(errno));
+        _exit(126);
+    }
+    if (chdir(sh->spec.cwd) < 0) {
+        dprintf(errfd, "kiln: cannot enter working directory '%s': %s\n", sh->spec.cwd,
+                strerror(errno));
+        _exit(126);
+    }
+    int null = open("/dev/null", O_RDONLY);
+    dup2(null, 0);
+    dup2(out, 1);
+    dup2(errfd, 2);
+    argv[0] = (char *)script;
+    json_array_foreach(sh->spec.args, i, v)
+        argv[i + 1] = (char *)json_string_value(v);
+    argv[n + 1] = NULL;
+    sigprocmask(SIG_SETMASK, oldmask, NULL);
+    execve(script, argv, env);
+    if (errno == ENOEXEC) {
+        /* No #! line: run it with /bin/sh, as sbatch does. */
+        char *shargv[4096 + 3] = { "/bin/sh", (char *)script };
+        for (i = 0; i < n; i++)
+            shargv[i + 2] = argv[i + 1];
+        shargv[n + 2] = NULL;
+        execve("/bin/sh", shargv, env);
+    }
+    dprintf(2, "kiln: cannot run the job script: %s\n", strerror(errno));
+    _exit(127);
+}
+
+static void kill_job(struct shell *sh, int sig)
+{
+    if (sh->child > 0)
+        kill(-sh->child, sig);
+    if (sh->cg)
+        cgroup_signal(sh->cg, sig);
+}
+
+static char *read_kill_reason(const struct shell *sh)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/kill", sh->dir);
+    char *r = util_read_file(path, 512, NULL);
+    return r ? r : strdup("cancelled");
+}
+
+static int write_result(const struct shell *sh, json_t *r)
+{
+    char path[PATH_MAX], *text = json_dumps(r, JSON_COMPACT);
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/result.json", sh->dir);
+    if (!text)
+        return -1;
+    rc = util_write_atomic(path, text, strlen(text));
+    free(text);
+    return rc;
+}
+
+int cmd_shell(int argc, char **argv)
+{
+    struct shell sh = { .kill_wait = 10 };
+    struct kiln_error err;
+    char *outpath = NULL, *errpath = NULL, *reason = NULL, script[PATH_MAX], why[300];
+    char **env = NULL;
+    int out = -1, errfd = -1, status = 0, exit_code = -1, sig = 0;
+    double start, end;
+    struct rusage ru = { 0 };
+    sigset_t set, old;
+    cpu_set_t mask;
+    hwloc_bitmap_t cpus = NULL;
+    bool timed_out = false;
+
+    if (argc != 2)
+        die("usage: kiln shell DIR (started by kiln worker)");
+    sh.dir = argv[1];
+    log_init("shell", LOG_INFO, NULL);
+    char pidpath[PATH_MAX], pidtext[32];
+    snprintf(pidpath, sizeof(pidpath), "%s/shell.pid", sh.dir);
+    snprintf(pidtext, sizeof(pidtext), "%d\n", (int)getpid());
+    util_write_atomic(pidpath, pidtext, strlen(pidtext));
+    start = util_now();
+    if (read_job(&sh, &err) < 0) {
+        snprintf(why, sizeof(why), "%s", err.text);
+        goto done;
+    }
+    /* Block the signals we wait for before the child exists. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, &old);
+
+    CPU_ZERO(&mask);
+    if (!(cpus = hwloc_bitmap_alloc()) || hwloc_bitmap_list_sscanf(cpus, sh.cpus) < 0) {
+        snprintf(why, sizeof(why), "invalid cpu list '%s'", sh.cpus);
+        goto done;
+    }
+    for (int c = hwloc_bitmap_first(cpus); c >= 0; c = hwloc_bitmap_next(cpus, c))
+        if (c < CPU_SETSIZE)
+            CPU_SET(c, &mask);
+
+    if (cgroup_detect() != CGROUP_NONE) {
+        char scope[128], name[64];
+        snprintf(scope, sizeof(scope), "kiln/%s", sh.node);
+        snprintf(name, sizeof(name), "job_%lld.%d", (long long)sh.id, sh.attempt);
+        if (!(sh.cg = cgroup_create(scope, name, sh.cpus, sh.spec.mem, &err))) {
+            if (sh.spec.mem > 0) {
+                snprintf(why, sizeof(why), "cannot enforce the memory limit: %s", err.text);
+                goto done;
+            }
+            log_msg(LOG_WARNING, "job %lld: %s; running with cpu binding only",
+                    (long long)sh.id, err.text);
+        }
+    }
+    if (!(outpath = expand_path(&sh, sh.spec.output))
+        || (sh.spec.error && !(errpath = expand_path(&sh, sh.spec.error)))) {
+        snprintf(why, sizeof(why), "out of memory");
+        goto done;
+    }
+    if ((out = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+        snprintf(why, sizeof(why), "cannot open output file '%s': %s", outpath, strerror(errno));
+        goto done;
+    }
+    if (!errpath || strcmp(errpath, outpath) == 0)
+        errfd = out;
+    else if ((errfd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+        snprintf(why, sizeof(why), "cannot open error file '%s': %s", errpath, strerror(errno));
+        goto done;
+    }
+    snprintf(script, sizeof(script), "%s/script", sh.dir);
+    if (util_write_atomic(script, sh.spec.script, strlen(sh.spec.script)) < 0
+        || chmod(script, 0700) < 0) {
+        snprintf(why, sizeof(why), "cannot write the job script: %s", strerror(errno));
+        goto done;
+    }
+    if (!(env = build_env(&sh))) {
+        snprintf(why, sizeof(why), "out of memory");
+        goto done;
+    }
+    start = util_now();
+    if ((sh.child = fork()) < 0) {
+        snprintf(why, sizeof(why), "cannot fork: %s", strerror(errno));
+        goto done;
+    }
+    if (sh.child == 0)
+        child(&sh, out, errfd, env, script, &mask, &old);
+    setpgid(sh.child, sh.child); /* also done in the child: no race */
+
+    /* Wait for the job, a cancel (SIGTERM from the worker), or the time
+     * limit.  A kill is SIGTERM to everything, then SIGKILL after the
+     * grace period. */
+    double deadline = sh.spec.time_limit > 0 ? util_monotonic() + sh.spec.time_limit : 0;
+    double kill_at = 0;
+    for (;;) {
+        double now = util_monotonic(), wake = 3600;
+        if (deadline && !kill_at)
+            wake = deadline - now;
+        if (kill_at)
+            wake = kill_at - now;
+        if (wake < 0)
+            wake = 0;
+        struct timespec ts = { (time_t)wake, (long)((wake - (time_t)wake) * 1e9) };
+        int s = sigtimedwait(&set, NULL, &ts);
+        pid_t p = wait4(sh.child, &status, WNOHANG, &ru);
+        if (p == sh.child)
+            break;
+        now = util_monotonic();
+        if (s == SIGTERM || s == SIGINT || s == SIGHUP) {
+            if (!reason)
+                reason = read_kill_reason(&sh);
+            if (!kill_at) {
+                kill_job(&sh, SIGTERM);
+                kill_at = now + sh.kill_wait;
+            }
+        } else if (s < 0 && errno == EAGAIN) {
+            if (kill_at && now >= kill_at) {
+                kill_job(&sh, SIGKILL);
+                kill_at = now + 3600;
+            } else if (deadline && now >= deadline && !kill_at) {
+                timed_out = true;
+                kill_job(&sh, SIGTERM);
+                kill_at = now + sh.kill_wait;
+            }
+        }
+    }
+    end = util_now();
+    /* Whatever the script left running dies with it. */
+    kill_job(&sh, SIGKILL);
+    if (WIFEXITED(status))
+        exit_code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status)) {
+        sig = WTERMSIG(status);
+        exit_code = 128 + sig;
+    }
+    if (reason)
+        snprintf(why, sizeof(why), "%s", reason);
+    else if (timed_out)
+        snprintf(why, sizeof(why), "timed out");
+    else if (sh.cg && cgroup_oom_kills(sh.cg) > 0)
+        snprintf(why, sizeof(why), "out of memory");
+    else if (sig)
+        snprintf(why, sizeof(why), "killed by signal %d", sig);
+    else if (exit_code != 0)
+        snprintf(why, sizeof(why), "exit code %d", exit_code);
+    else
+        why[0] = '\0';
+    goto report;
+done:
+    end = util_now();
+    log_msg(LOG_ERR, "job %lld: %s", (long long)sh.id, why);
+    if (out >= 0)
+        dprintf(errfd >= 0 ? errfd : out, "kiln: %s\n", why);
+report:
+    if (sh.cg) {
+        /* Wait (briefly) for the kernel to empty the group, then remove it. */
+        for (int i = 0; i < 500 && cgroup_count(sh.cg) > 0; i++) {
+            cgroup_signal(sh.cg, SIGKILL);
+            usleep(10000);
+        }
+    }
+    json_t *r = json_pack("{s:I, s:i, s:i, s:i, s:s, s:f, s:f, s:f, s:f, s:I}",
+                          "id", (json_int_t)sh.id, "attempt", sh.attempt,
+                          "exit_code", exit_code, "signal", sig, "reason", why,
+                          "start_time", start, "end_time", end, "user_cpu",
+                          ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, "sys_cpu",
+                          ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, "max_rss_kib",
+                          (json_int_t)ru.ru_maxrss);
+    int rc = write_result(&sh, r) < 0 ? 1 : 0;
+    if (rc)
+        log_err("cannot write the result of job %lld", (long long)sh.id);
+    json_decref(r);
+    cgroup_destroy(sh.cg);
+    hwloc_bitmap_free(cpus);
+    free(outpath);
+    free(errpath);
+    free(reason);
+    if (env)
+        for (char **e = env; *e; e++)
+            free(*e);
+    free(env);
+    jobspec_release(&sh.spec);
+    return rc;
+}

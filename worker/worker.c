@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* kiln worker: registration, heartbeats and the event loop of a node. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "lib/cgroup.h"
+#include "lib/config.h"
+#include "lib/daemon.h"
+#include "lib/jobspec.h"
+#include "lib/log.h"
+#include "lib/proto.h"
+#include "lib/util.h"
+#include "worker/worker.h"
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+    stopping = 1;
+}
+
+void worker_send(struct worker *w, const char *type, json_t *body)
+{
+    if (!body)
+        return;
+    if (proto_send(w->sock, NULL, 0, type, body) < 0 && errno != EAGAIN)
+        log_err("cannot send %s", type);
+    json_decref(body);
+}
+
+/* Ask the server's client endpoint where workers connect.  Retries with
+ * backoff until it answers or the worker is stopped. */
+static int resolve_endpoint(struct worker *w)
+{
+    double backoff = 0.2;
+
+    while (!stopping) {
+        void *s = zmq_socket(w->ctx, ZMQ_DEALER);
+        int zero = 0;
+        struct proto_msg m;
+        struct kiln_error err;
+        zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
+        if (zmq_connect(s, w->server) < 0) {
+            log_msg(LOG_ERR, "invalid server address '%s': %s", w->server,
+                    zmq_strerror(errno));
+            zmq_close(s);
+            return -1;
+        }
+        json_t *req = json_pack("{s:i}", "version", KILN_PROTO_VERSION);
+        proto_send(s, NULL, 0, "server.info", req);
+        json_decref(req);
+        zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll(&it, 1, 2000) == 1 && proto_recv(s, 0, &m, &err) == 1) {
+            const char *ep = json_string_value(json_object_get(m.body, "worker_endpoint"));
+            if (strcmp(m.type, "ok") == 0 && ep) {
+                /* A wildcard bind address means "the host you reached me on". */
+                const char *host_end = strrchr(w->server, ':');
+                const char *port = strrchr(ep, ':');
+                if (strstr(ep, "://0.0.0.0:") || strstr(ep, "://*:"))
+                    snprintf(w->endpoint, sizeof(w->endpoint), "%.*s%s",
+                             (int)(host_end - w->server), w->server, port);
+                else
+                    snprintf(w->endpoint, sizeof(w->endpoint), "%s", ep);
+                proto_msg_release(&m);
+                zmq_close(s);
+                return 0;
+            }
+            log_msg(LOG_ERR, "server %s refused server.info: %s", w->server,
+                    json_string_value(json_object_get(m.body, "text")));
+            proto_msg_release(&m);
+        } else {
+            log_msg(LOG_WARNING, "no answer from server %s; retrying in %.1f s",
+                    w->server, backoff);
+        }
+        zmq_close(s);
+        usleep((useconds_t)(backoff * 1e6));
+        backoff = backoff * 2 > 10 ? 10 : backoff * 2;
+    }
+    return -1;
+}
+
+static void send_hello(struct worker *w)
+{
+    worker_send(w, "node.hello",
+                json_pack("{s:i, s:s, s:O, s:o, s:s}", "version", KILN_PROTO_VERSION,
+                          "name", w->name, "topology", w->topo_json, "jobs",
+                          launch_job_list(w), "cgroup",
+                          cgroup_version_name(cgroup_detect())));
+    w->next_hello = util_monotonic() + 2;
+}
+
+static void kill_list(struct worker *w, json_t *list)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(list, i, v) {
+        json_int_t id;
+        int att;
+        if (json_unpack(v, "{s:I, s:i}", "id", &id, "attempt", &att) == 0)
+            launch_kill(w, id, att, "cancelled: the server no longer runs this job");
+    }
+}
+
+static void handle(struct worker *w, struct proto_msg *m)
+{
+    json_int_t id = 0;
+    int attempt = 0;
+
+    if (strcmp(m->type, "node.welcome") == 0) {
+        double hb = 1;
+        json_t *kill = NULL;
+        json_unpack(m->body, "{s?F, s?i, s?o}", "heartbeat", &hb, "kill_wait",
+                    &w->kill_wait, "kill", &kill);
+        w->heartbeat = hb > 0.05 && hb < 60 ? hb : 1;
+        w->welcomed = true;
+        log_msg(LOG_INFO, "registered with %s", w->endpoint);
+        if (json_is_array(kill))
+            kill_list(w, kill);
+        /* Results still unacknowledged go out now. */
+        for (struct wjob *j = w->jobs; j; j = j->next)
+            j->next_send = 0;
+    } else if (strcmp(m->type, "node.rehello") == 0) {
+        w->welcomed = false;
+        send_hello(w);
+    } else if (strcmp(m->type, "job.start") == 0) {
+        /* A start sent before our hello was answered belongs to an older
+         * connection's view; the server requeues it on our hello. */
+        if (w->welcomed)
+            launch_start(w, m->body);
+    } else if (strcmp(m->type, "job.kill") == 0) {
+        const char *reason = "cancelled";
+        if (json_unpack(m->body, "{s:I, s:i, s?s}", "id", &id, "attempt", &attempt,
+                        "reason", &reason) == 0)
+            launch_kill(w, id, attempt, reason);
+    } else if (strcmp(m->type, "job.end.ack") == 0) {
+        if (json_unpack(m->body, "{s:I, s:i}", "id", &id, "attempt", &attempt) == 0)
+            launch_ack(w, id, attempt);
+    } else if (strcmp(m->type, "error") == 0) {
+        log_msg(LOG_ERR, "server: %s",
+                json_string_value(json_object_get(m->body, "text")));
+    } else {
+        log_msg(LOG_WARNING, "ignoring unknown message '%s'", m->type);
+    }
+}
+
+static int connect_server(struct worker *w)
+{
+    int zero = 0, ivl = 100, ivl_max = 5000;
+
+    if (!(w->sock = zmq_socket(w->ctx, ZMQ_DEALER)))
+        return -1;
+    zmq_setsockopt(w->sock, ZMQ_LINGER, &zero, sizeof(zero));
+    zmq_setsockopt(w->sock, ZMQ_ROUTING_ID, w->name, strlen(w->name));
+    zmq_setsockopt(w->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl));
+    zmq_setsockopt(w->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max));
+    return zmq_connect(w->sock, w->endpoint);
+}
+
+static int worker_loop(struct worker *w)
+{
+    zmq_pollitem_t *items = NULL;
+    struct wjob **owners = NULL;
+    int cap = 0;
+
+    send_hello(w);
+    while (!stopping) {
+        int n = 1;
+        for (struct wjob *j = w->jobs; j; j = j->next)
+            n += j->pidfd >= 0;
+        if (n > cap) {
+            cap = n * 2;
+            items = realloc(items, cap * sizeof(*items));
+            owners = realloc(owners, cap * sizeof(*owners));
+            if (!items || !owners) {
+                log_msg(LOG_CRIT, "out of memory");
+                return -1;
+            }
+        }
+        items[0] = (zmq_pollitem_t){ w->sock, 0, ZMQ_POLLIN, 0 };
+        n = 1;
+        for (struct wjob *j = w->jobs; j; j = j->next)
+            if (j->pidfd >= 0) {
+                items[n] = (zmq_pollitem_t){ NULL, j->pidfd, ZMQ_POLLIN, 0 };
+                owners[n++] = j;
+            }
+        double now = util_monotonic();
+        double next = w->welcomed ? w->next_heartbeat : w->next_hello;
+        for (struct wjob *j = w->jobs; j; j = j->next)
+            if (j->result && w->welcomed && j->next_send < next)
+                next = j->next_send;
+        long timeout = next > now ? (long)((next - now) * 1000) + 1 : 0;
+        if (zmq_poll(items, n, timeout) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_err("zmq_poll");
+            return -1;
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            struct proto_msg m;
+            struct kiln_error err;
+            int rc;
+            while ((rc = proto_recv(w->sock, 0, &m, &err)) != 0) {
+                if (rc < 0) {
+                    if (errno != EPROTO)
+                        break;
+                    log_msg(LOG_WARNING, "refused a message: %s", err.text);
+                    continue;
+                }
+                handle(w, &m);
+                proto_msg_release(&m);
+            }
+        }
+        for (int i = 1; i < n; i++)
+            if (items[i].revents & ZMQ_POLLIN)
+                launch_reaped(w, owners[i]);
+        /* Reap shells that were our children (adopted ones are init's). */
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        now = util_monotonic();
+        if (!w->welcomed && now >= w->next_hello)
+            send_hello(w);
+        if (w->welcomed && now >= w->next_heartbeat) {
+            worker_send(w, "node.heartbeat", json_pack("{s:i}", "version", KILN_PROTO_VERSION));
+            w->next_heartbeat = now + w->heartbeat;
+        }
+        if (w->welcomed)
+            for (struct wjob *j = w->jobs; j; j = j->next)
+                if (j->result && now >= j->next_send) {
+                    worker_send(w, "job.end", json_incref(j->result));
+                    j->next_send = now + 1;
+                }
+    }
+    free(items);
+    free(owners);
+    log_msg(LOG_INFO, "stopping on signal; running jobs go on");
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "Usage: kiln worker [OPTIONS]\n"
+        "  --server ENDPOINT   the server's client address (default %s)\n"
+        "  --name NAME         node name (default: the host name)\n"
+        "  --cpus LIST         manage only these cpus (OS numbers, e.g. 0-3,8)\n"
+        "  --spool DIR         job spool (default %s)\n"
+        "  --config FILE       configuration file (default %s)\n"
+        "  --foreground        stay in the foreground, log to stderr\n"
+        "  --log-level LEVEL   error, warning, info or debug (default info)\n",
+        KILN_DEFAULT_SERVER, KILN_DEFAULT_SPOOL, KILN_DEFAULT_CONFIG);
+}
+
+int cmd_worker(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "server", required_argument, NULL, 's' },
+        { "name", required_argument, NULL, 'n' },
+        { "cpus", required_argument, NULL, 'c' },
+        { "spool", required_argument, NULL, 'S' },
+        { "config", required_argument, NULL, 'C' },
+        { "foreground", no_argument, NULL, 'f' },
+        { "log-level", required_argument, NULL, 'L' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    struct worker wk = { .heartbeat = 1, .kill_wait = 10 }, *w = &wk;
+    struct kiln_config cfg;
+    struct kiln_error err;
+    const char *server = NULL, *name = NULL, *cpus = NULL, *spool = NULL,
+               *cfgfile = NULL, *level = NULL;
+    char host[256], role[80];
+    bool fg = false;
+    int c, rc = 1;
+
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': server = optarg; break;
+        case 'n': name = optarg; break;
+        case 'c': cpus = optarg; break;
+        case 'S': spool = optarg; break;
+        case 'C': cfgfile = optarg; break;
+        case 'f': fg = true; break;
+        case 'L': level = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 1;
+        }
+    }
+    if (optind < argc)
+        die("unexpected argument '%s'", argv[optind]);
+    if (config_load(cfgfile, &cfg, &err) < 0)
+        die("%s", err.text);
+    server = server ? server : getenv("KILN_SERVER") ? getenv("KILN_SERVER")
+           : cfg.server ? cfg.server : KILN_DEFAULT_SERVER;
+    name = name ? name : cfg.worker_name;
+    cpus = cpus ? cpus : cfg.worker_cpus;
+    spool = spool ? spool : cfg.spool ? cfg.spool : KILN_DEFAULT_SPOOL;
+    level = level ? level : cfg.worker_log_level ? cfg.worker_log_level : "info";
+    if (!name) {
+        if (gethostname(host, sizeof(host)) < 0)
+            die("cannot read the host name: %s", strerror(errno));
+        host[sizeof(host) - 1] = '\0';
+        char *dot = strchr(host, '.');
+        if (dot)
+            *dot = '\0';
+        name = host;
+    }
+    if (!jobspec_name_ok(name, 63))
+        die("invalid node name '%s': use 1-63 letters, digits and ._-+@:,", name);
+    int lvl = log_level_parse(level);
+    if (lvl < 0)
+        die("invalid log level '%s'", level);
+    snprintf(w->name, sizeof(w->name), "%s", name);
+    snprintf(w->server, sizeof(w->server), "%s", server);
+    snprintf(w->spool, sizeof(w->spool), "%s", spool);
+    if (!(w->topo = topo_discover(NULL, cpus, &err)))
+        die("%s", err.text);
+    if (!(w->topo_json = topo_to_json(w->topo)))
+        die("out of memory");
+    char jobsdir[PATH_MAX + 8];
+    snprintf(jobsdir, sizeof(jobsdir), "%s/jobs", spool);
+    if (util_mkdir_p(jobsdir, 0755) < 0)
+        die("cannot create spool directory '%s': %s", jobsdir, strerror(errno));
+    ssize_t len = readlink("/proc/self/exe", w->exe, sizeof(w->exe) - 1);
+    if (len < 0)
+        die("cannot find my own executable: %s", strerror(errno));
+    w->exe[len] = '\0';
+
+    FILE *ready = stdout;
+    if (!fg)
+        ready = daemon_detach(spool, "worker.log");
+    snprintf(role, sizeof(role), "worker:%s", w->name);
+    log_init(role, lvl, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+
+    if (!(w->ctx = zmq_ctx_new()))
+        die("cannot create a ZeroMQ context");
+    log_msg(LOG_INFO, "%d cpus (%s), %lld MiB, %s; spool %s", w->topo->npu,
+            cpus ? cpus : "all", (long long)w->topo->mem_mib,
+            cgroup_version_name(cgroup_detect()), spool);
+    if (launch_recover(w) < 0)
+        die("cannot read the spool '%s': %s", spool, strerror(errno));
+    if (resolve_endpoint(w) < 0 || connect_server(w) < 0)
+        goto done;
+    fprintf(ready, "kiln worker %s: server %s\n", w->name, w->endpoint);
+    fflush(ready);
+    if (ready != stdout)
+        fclose(ready);
+    rc = worker_loop(w) < 0 ? 1 : 0;
+done:
+    while (w->jobs) {
+        struct wjob *j = w->jobs;
+        w->jobs = j->next;
+        if (j->pidfd >= 0)
+            close(j->pidfd);
+        json_decref(j->result);
+        free(j);
+    }
+    zmq_close(w->sock);
+    zmq_ctx_term(w->ctx);
+    topo_destroy(w->topo);
+    json_decref(w->topo_json);
+    config_release(&cfg);
+    return rc;
+}

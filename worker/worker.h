@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The compute-node daemon: shared state of its modules. */
+#ifndef KILN_WORKER_H
+#define KILN_WORKER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#include "lib/topo.h"
+
+/* A job (one attempt) this node has been given and not yet forgotten. */
+struct wjob {
+    int64_t id;
+    int attempt;
+    char dir[PATH_MAX];  /* SPOOL/jobs/ID.ATTEMPT */
+    pid_t shell;         /* the job's supervisor, 0 once it has exited */
+    int pidfd;           /* -1 when not watched */
+    json_t *result;      /* job.end body once finished, until acknowledged */
+    double next_send;    /* monotonic time to (re)send the result */
+    struct wjob *next;
+};
+
+struct worker {
+    void *ctx, *sock;
+    char name[64];
+    char server[256];    /* client endpoint, as given */
+    char endpoint[256];  /* worker endpoint, learnt from server.info */
+    char spool[PATH_MAX];
+    char exe[PATH_MAX];  /* this binary, to start job shells */
+    struct topo *topo;
+    json_t *topo_json;
+    bool welcomed;
+    double heartbeat;    /* seconds */
+    double next_heartbeat, next_hello;
+    int kill_wait;
+    struct wjob *jobs;
+};
+
+/* launch.c */
+int launch_recover(struct worker *w);
+void launch_start(struct worker *w, json_t *msg);
+void launch_kill(struct worker *w, int64_t id, int attempt, const char *reason);
+void launch_reaped(struct worker *w, struct wjob *j);
+void launch_ack(struct worker *w, int64_t id, int attempt);
+struct wjob *launch_find(struct worker *w, int64_t id, int attempt);
+json_t *launch_job_list(struct worker *w);
+
+/* worker.c */
+void worker_send(struct worker *w, const char *type, json_t *body);
+
+/* shell.c: the per-job supervisor, run as "kiln shell DIR". */
+int cmd_shell(int argc, char **argv);
+
+#endif
