@@ -54,12 +54,15 @@ static void usage(FILE *f)
             fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 }
 
-static int run(const struct kiln_cmd *cmd, int argc, char **argv)
+static int run(const struct kiln_cmd *cmd, const char *alias, int argc, char **argv)
 {
     static char prog[64];
     int rc;
 
-    snprintf(prog, sizeof(prog), "kiln %s", cmd->name);
+    if (alias)
+        snprintf(prog, sizeof(prog), "%s", alias);
+    else
+        snprintf(prog, sizeof(prog), "kiln %s", cmd->name);
     client_prog = prog;
     log_init(prog, LOG_INFO, NULL);
     rc = cmd->fn(argc, argv);
@@ -85,7 +88,7 @@ int main(int argc, char **argv)
 
     for (size_t i = 0; i < sizeof(personalities) / sizeof(personalities[0]); i++)
         if (strcmp(base, personalities[i].alias) == 0)
-            return run(find(personalities[i].command), argc, argv);
+            return run(find(personalities[i].command), base, argc, argv);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 1 : 0;
@@ -100,5 +103,5 @@ int main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
-    return run(cmd, argc - 1, argv + 1);
+    return run(cmd, NULL, argc - 1, argv + 1);
 }

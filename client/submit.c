@@ -195,12 +195,14 @@ static int wait_for(json_int_t id)
         if (state && (!strcmp(state, "SUCCEEDED") || !strcmp(state, "FAILED"))) {
             int code = (int)json_integer_value(json_object_get(job, "exit_code"));
             const char *reason = json_string_value(json_object_get(job, "status_reason"));
+            int rc = 0;
+            if (strcmp(state, "SUCCEEDED") != 0) {
+                fprintf(stderr, "%s: job %lld failed: %s\n", client_prog, (long long)id,
+                        reason ? reason : "failed");
+                rc = code > 0 && code < 256 ? code : 1;
+            }
             json_decref(r);
-            if (!strcmp(state, "SUCCEEDED"))
-                return 0;
-            fprintf(stderr, "%s: job %lld failed: %s\n", client_prog, (long long)id,
-                    reason ? reason : "failed");
-            return code > 0 && code < 256 ? code : 1;
+            return rc;
         }
         json_decref(r);
     }
@@ -286,6 +288,8 @@ int cmd_submit(int argc, char **argv)
     json_int_t id = json_integer_value(json_object_get(r, "id"));
     if (o.parsable)
         printf("%lld\n", (long long)id);
+    else if (!strcmp(client_prog, "sbatch"))
+        printf("Submitted batch job %lld\n", (long long)id); /* as Slurm says it */
     else
         printf("Submitted job %lld\n", (long long)id);
     fflush(stdout);

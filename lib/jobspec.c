@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What a job asks for: decoding and validation of job.submit bodies. */
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,58 @@ static int strings_ok(const json_t *a, size_t maxn, int need_eq)
     return 1;
 }
 
+/* The fields of a job object and their JSON types. */
+static const struct {
+    const char *name;
+    json_type type;
+    bool required;
+} fields[] = {
+    { "name", JSON_STRING, true },     { "script", JSON_STRING, true },
+    { "args", JSON_ARRAY, false },     { "ntasks", JSON_INTEGER, false },
+    { "cpus_per_task", JSON_INTEGER, false }, { "mem", JSON_INTEGER, false },
+    { "time_limit", JSON_INTEGER, false }, { "output", JSON_STRING, true },
+    { "error", JSON_STRING, false },   { "cwd", JSON_STRING, true },
+    { "submit_dir", JSON_STRING, true }, { "env", JSON_ARRAY, false },
+    { "queue", JSON_STRING, false },   { "hold", JSON_TRUE, false },
+    { "user", JSON_STRING, true },     { "uid", JSON_INTEGER, true },
+    { "gid", JSON_INTEGER, true },
+};
+
+static const char *type_name(json_type t)
+{
+    switch (t) {
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_ARRAY: return "an array";
+    default: return "a boolean";
+    }
+}
+
+/* Name the first unknown, missing or mistyped field. */
+static int check_fields(const json_t *o, struct kiln_error *err)
+{
+    const char *key;
+    json_t *v;
+    size_t n = sizeof(fields) / sizeof(fields[0]);
+
+    json_object_foreach((json_t *)o, key, v) {
+        size_t i;
+        for (i = 0; i < n && strcmp(fields[i].name, key) != 0; i++)
+            ;
+        if (i == n)
+            return errprintf(err, "invalid job: unknown field '%.64s'", key);
+        bool ok = fields[i].type == JSON_TRUE ? json_is_boolean(v)
+                                              : json_typeof(v) == fields[i].type;
+        if (!ok)
+            return errprintf(err, "invalid job: field '%s' must be %s", key,
+                             type_name(fields[i].type));
+    }
+    for (size_t i = 0; i < n; i++)
+        if (fields[i].required && !json_object_get(o, fields[i].name))
+            return errprintf(err, "invalid job: field '%s' is missing", fields[i].name);
+    return 0;
+}
+
 int jobspec_from_json(const json_t *o, struct jobspec *js,
                       struct kiln_error *err)
 {
@@ -58,6 +111,14 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     json_error_t jerr;
 
     memset(js, 0, sizeof(*js));
+    if (!json_is_object(o)) {
+        errno = EINVAL;
+        return errprintf(err, "invalid job: not an object");
+    }
+    if (check_fields(o, err) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
     if (json_unpack_ex((json_t *)o, &jerr, JSON_STRICT,
                        "{s:s, s:s, s?o, s?I, s?I, s?I, s?I, s:s, s?s, s:s, "
                        "s:s, s?o, s?s, s?b, s:s, s:I, s:I}",

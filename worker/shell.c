@@ -8,9 +8,11 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -181,6 +183,25 @@ static void kill_job(struct shell *sh, int sig)
         cgroup_signal(sh->cg, sig);
 }
 
+/* Reap every child that has ended: the job's main process, and the
+ * orphans of the job that the kernel hands to us as their subreaper.
+ * Returns true once the main process has been reaped. */
+static bool reap(struct shell *sh, int *status, struct rusage *ru)
+{
+    bool main_done = false;
+    pid_t p;
+    int st;
+    struct rusage r;
+
+    while ((p = wait4(-1, &st, WNOHANG, &r)) > 0)
+        if (p == sh->child) {
+            *status = st;
+            *ru = r;
+            main_done = true;
+        }
+    return main_done;
+}
+
 static char *read_kill_reason(const struct shell *sh)
 {
     char path[PATH_MAX];
@@ -224,6 +245,9 @@ int cmd_shell(int argc, char **argv)
     snprintf(pidpath, sizeof(pidpath), "%s/shell.pid", sh.dir);
     snprintf(pidtext, sizeof(pidtext), "%d\n", (int)getpid());
     util_write_atomic(pidpath, pidtext, strlen(pidtext));
+    /* Orphans of the job become our children, not init's: we reap them,
+     * and none outlives the job unnoticed. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     start = util_now();
     if (read_job(&sh, &err) < 0) {
         snprintf(why, sizeof(why), "%s", err.text);
@@ -308,8 +332,7 @@ int cmd_shell(int argc, char **argv)
             wake = 0;
         struct timespec ts = { (time_t)wake, (long)((wake - (time_t)wake) * 1e9) };
         int s = sigtimedwait(&set, NULL, &ts);
-        pid_t p = wait4(sh.child, &status, WNOHANG, &ru);
-        if (p == sh.child)
+        if (reap(&sh, &status, &ru))
             break;
         now = util_monotonic();
         if (s == SIGTERM || s == SIGINT || s == SIGHUP) {
@@ -362,9 +385,14 @@ report:
         /* Wait (briefly) for the kernel to empty the group, then remove it. */
         for (int i = 0; i < 500 && cgroup_count(sh.cg) > 0; i++) {
             cgroup_signal(sh.cg, SIGKILL);
+            while (waitpid(-1, NULL, WNOHANG) > 0)
+                ;
             usleep(10000);
         }
     }
+    /* Orphans of the job outside any cgroup: reap what has died. */
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
     json_t *r = json_pack("{s:I, s:i, s:i, s:i, s:s, s:f, s:f, s:f, s:f, s:I}",
                           "id", (json_int_t)sh.id, "attempt", sh.attempt,
                           "exit_code", exit_code, "signal", sig, "reason", why,

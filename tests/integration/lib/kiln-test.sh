@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Helpers for Kiln's integration tests: start a real server and real workers
+# on free loopback ports, wait for jobs, and stop every daemon by pid at the
+# end, even when a test fails.  Source after setting test_description.
+
+: "${KILN_BUILDDIR:?run through make check, or set KILN_BUILDDIR}"
+. /usr/share/sharness/sharness.sh
+
+KILN="$KILN_BUILDDIR/kiln"
+export KILN
+KILN_PIDS=""
+# Daemons optionally run under valgrind (KILN_TEST_VALGRIND=1).
+if test -n "$KILN_TEST_VALGRIND"; then
+	KILN_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --trace-children=no --suppressions=$KILN_SRCDIR/tests/valgrind.supp"
+else
+	KILN_WRAP=""
+fi
+
+kiln_stop_all() {
+	for pid in $KILN_PIDS; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in $KILN_PIDS; do
+		i=0
+		while kill -0 "$pid" 2>/dev/null && test $i -lt 50; do
+			sleep 0.1; i=$((i + 1))
+		done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	KILN_PIDS=""
+	# Jobs the test left running (their shells outlive workers by design).
+	for f in spool-*/jobs/*/shell.pid; do
+		test -f "$f" || continue
+		pid=$(cat "$f")
+		pgid=$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')
+		kill -KILL "$pid" 2>/dev/null
+	done
+	pkill -KILL -f "$SHARNESS_TRASH_DIRECTORY/spool-" 2>/dev/null
+		return 0
+}
+trap 'kiln_stop_all; die' EXIT
+
+# make check runs each script under timeout(1): on SIGTERM, leave through
+# the EXIT trap so that the daemons are stopped.
+trap 'echo "# test script stopped by a signal (time limit?)"; exit 143' TERM INT
+
+# Wait until FILE has a line matching PATTERN (at most 10 s).
+kiln_wait_line() {
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		test $i -gt 200 && return 1
+		sleep 0.05
+	done
+}
+
+# start_server [OPTIONS]: a server on ephemeral loopback ports; sets
+# KILN_SERVER.  Reuse the same ports with KILN_LISTEN/KILN_WORKER_LISTEN.
+start_server() {
+	: > server.out
+	$KILN_WRAP "$KILN" server --listen "${KILN_LISTEN:-tcp://127.0.0.1:*}" \
+		--worker-listen "${KILN_WORKER_LISTEN:-tcp://127.0.0.1:*}" \
+		--state "$PWD/state" --foreground --log-level debug \
+		--node-timeout "${KILN_NODE_TIMEOUT:-5}" --kill-wait 2 "$@" \
+		>server.out 2>>server.log &
+	SERVER_PID=$!
+	KILN_PIDS="$KILN_PIDS $SERVER_PID"
+	kiln_wait_line server.out "clients" || { cat server.log >&2; return 1; }
+	KILN_SERVER=$(awk '{print $4}' server.out)
+	KILN_LISTEN=$KILN_SERVER
+	KILN_WORKER_LISTEN=$(awk '{print $6}' server.out)
+	export KILN_SERVER KILN_LISTEN KILN_WORKER_LISTEN
+}
+
+# start_worker NAME CPUS [OPTIONS]: a worker managing the cpus CPUS.
+start_worker() {
+	name=$1 cpus=$2
+	shift 2
+	: > "worker-$name.out"
+	$KILN_WRAP "$KILN" worker --server "$KILN_SERVER" --name "$name" --cpus "$cpus" \
+		--spool "$PWD/spool-$name" --foreground --log-level debug "$@" \
+		>"worker-$name.out" 2>>"worker-$name.log" &
+	pid=$!
+	eval "WORKER_PID_$(echo "$name" | tr -c 'a-zA-Z0-9\n' _)=$pid"
+	KILN_PIDS="$KILN_PIDS $pid"
+	kiln_wait_line "worker-$name.out" "kiln worker" || { cat "worker-$name.log" >&2; return 1; }
+}
+
+# kill_pid PID [SIGNAL]: stop one daemon and forget it.
+kill_pid() {
+	kill -"${2:-TERM}" "$1" 2>/dev/null
+	while kill -0 "$1" 2>/dev/null; do sleep 0.05; done
+	KILN_PIDS=$(echo "$KILN_PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
+}
+
+# Wait until N nodes are UP (10 s).
+wait_nodes_up() {
+	i=0
+	while test "$("$KILN" nodes --json | grep -c '"state": "UP"')" -lt "$1"; do
+		i=$((i + 1))
+		test $i -gt 200 && return 1
+		sleep 0.05
+	done
+}
+
+# job_field ID FIELD: a top-level field of kiln show --json.
+job_field() {
+	"$KILN" show --json "$1" | jq -c -r ".$2"
+}
+
+# wait_job ID [SECONDS]: until the job is SUCCEEDED or FAILED; prints it.
+wait_job() {
+	i=0 limit=$(( ${2:-30} * 20 ))
+	while :; do
+		st=$(job_field "$1" state) || return 1
+		case $st in SUCCEEDED|FAILED) echo "$st"; return 0 ;; esac
+		i=$((i + 1))
+		test $i -gt $limit && { echo "$st"; return 1; }
+		sleep 0.05
+	done
+}
+
+# wait_state ID STATE [SECONDS]
+wait_state() {
+	i=0 limit=$(( ${3:-30} * 20 ))
+	while test "$(job_field "$1" state)" != "$2"; do
+		i=$((i + 1))
+		test $i -gt $limit && return 1
+		sleep 0.05
+	done
+}
+
+# wait_idle [SECONDS]: until no job is pending or running.
+wait_idle() {
+	i=0 limit=$(( ${1:-60} * 10 ))
+	while test "$("$KILN" queue --json)" != "[]"; do
+		i=$((i + 1))
+		test $i -gt $limit && return 1
+		sleep 0.1
+	done
+}

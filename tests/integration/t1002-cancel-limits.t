@@ -1,0 +1,81 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+test_description='cancel pending and running jobs, time limits, FIFO order'
+. "$KILN_SRCDIR/tests/integration/lib/kiln-test.sh"
+
+test_expect_success 'start a server and one worker with one cpu' '
+	start_server &&
+	start_worker n1 0 &&
+	wait_nodes_up 1
+'
+
+test_expect_success 'a running job holds the cpu; the next waits for resources' '
+	cat >long.sh <<-\EOT &&
+	#!/bin/sh
+	echo $$ >pid.$KILN_JOB_ID
+	sleep 300 &
+	echo $! >child.$KILN_JOB_ID
+	wait
+	EOT
+	run=$("$KILN" submit --parsable long.sh) &&
+	wait_state $run RUNNING &&
+	pend=$("$KILN" submit --parsable --wrap true) &&
+	sleep 0.3 &&
+	test "$(job_field $pend state)" = RUNNABLE &&
+	"$KILN" nodes | grep "^n1 *UP *1/1"
+'
+
+test_expect_success 'cancel of a pending job: FAILED, cancelled, never ran' '
+	"$KILN" cancel $pend &&
+	test "$(job_field $pend state)" = FAILED &&
+	test "$(job_field $pend status_reason)" = cancelled &&
+	test "$(job_field $pend attempts)" = 0
+'
+
+test_expect_success 'cancel of a running job kills it and its children' '
+	kiln_wait_line child.$run . &&
+	pid=$(cat pid.$run) && child=$(cat child.$run) &&
+	kill -0 $pid && kill -0 $child &&
+	"$KILN" cancel --reason "no longer needed" $run &&
+	test "$(wait_job $run 10)" = FAILED &&
+	test "$(job_field $run status_reason)" = "cancelled: no longer needed" &&
+	! kill -0 $pid 2>/dev/null &&
+	! kill -0 $child 2>/dev/null &&
+	"$KILN" nodes | grep "^n1 *UP *0/1"
+'
+
+test_expect_success 'the job cgroup is removed after the job' '
+	! test -d /sys/fs/cgroup/cpuset/kiln/n1/job_$run.1 &&
+	! test -d /sys/fs/cgroup/kiln/n1/job_$run.1
+'
+
+test_expect_success 'a time limit kills a sleeping job: FAILED, timed out' '
+	id=$("$KILN" submit --parsable -t 0:01 long.sh) &&
+	test "$(wait_job $id 15)" = FAILED &&
+	test "$(job_field $id status_reason)" = "timed out" &&
+	! kill -0 $(cat child.$id) 2>/dev/null &&
+	elapsed=$(job_field $id "end_time - .start_time") &&
+	awk "BEGIN { exit !($elapsed >= 1 && $elapsed < 6) }"
+'
+
+test_expect_success 'a job that ignores SIGTERM is killed after the grace period' '
+	id=$("$KILN" submit --parsable -t 0:01 --wrap "trap \"\" TERM; sleep 300") &&
+	test "$(wait_job $id 15)" = FAILED &&
+	test "$(job_field $id status_reason)" = "timed out" &&
+	test "$(job_field $id exit_code)" = 137
+'
+
+test_expect_success 'jobs start in submit order (FIFO)' '
+	first=$("$KILN" submit --parsable --wrap "sleep 0.5; date +%s.%N >order.1") &&
+	second=$("$KILN" submit --parsable --wrap "date +%s.%N >order.2") &&
+	test "$(wait_job $second)" = SUCCEEDED &&
+	test "$(job_field $first state)" = SUCCEEDED &&
+	awk "BEGIN { exit !($(cat order.1) < $(cat order.2)) }"
+'
+
+test_expect_success 'cancel of a finished job is an error' '
+	test_must_fail "$KILN" cancel $first 2>err &&
+	grep "job already finished" err
+'
+
+test_done
