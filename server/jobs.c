@@ -175,6 +175,10 @@ json_t *jobs_to_json(struct server *s, const struct job *job)
     json_t *o;
 
     row_of(job, &row);
+    /* Why a runnable job waits, in Slurm's words: the head of the queue
+     * waits for cores, the others for their turn. */
+    if (job->state == JOB_RUNNABLE && !job->reason)
+        row.reason = job == s->qhead ? "Resources" : "Priority";
     o = jobs_row_to_json(&row);
     if (o && job->state == JOB_PENDING && job->spec.hold)
         json_object_set_new(o, "held", json_true());
