@@ -214,7 +214,7 @@ int cmd_submit(int argc, char **argv)
     char cwd[PATH_MAX], *script = NULL, *name_buf = NULL;
     const char *script_path = NULL;
     int first, dargc;
-    char **dargv;
+    char **dargv = NULL;
     struct kiln_error err;
     struct passwd *pw;
 
@@ -243,7 +243,7 @@ int cmd_submit(int argc, char **argv)
         snprintf(where, sizeof(where), " in a directive of '%s'", script_path);
         if (parse(dargc, dargv, &o, where) < dargc)
             die("unexpected argument '%s'%s", dargv[optind], where);
-        /* dargv must outlive o's pointers into it: it is freed at exit. */
+        /* o points into dargv until the job is sent. */
     }
     parse(argc, argv, &o, "");
 
@@ -294,6 +294,7 @@ int cmd_submit(int argc, char **argv)
         printf("Submitted job %lld\n", (long long)id);
     fflush(stdout);
     json_decref(r);
+    directive_free(dargv);
     free(script);
     free(name_buf);
     free(workdir);

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* bench_submit ENDPOINT [N]: throughput and latency of a running Kiln
+ * cluster, from one client.  Prints submissions per second (N trivial jobs,
+ * up to 256 requests in flight), end-to-end jobs per second (first submit
+ * to last job finished), and the median submit-to-finished latency of a
+ * single trivial job on an idle cluster.  Not a pass/fail test. */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "lib/error.h"
+#include "lib/proto.h"
+#include "lib/util.h"
+
+static void *sock;
+
+static void send_req(const char *type, json_t *body)
+{
+    json_object_set_new(body, "version", json_integer(KILN_PROTO_VERSION));
+    if (proto_send(sock, NULL, 0, type, body) < 0) {
+        perror("send");
+        exit(1);
+    }
+    json_decref(body);
+}
+
+static json_t *recv_reply(void)
+{
+    struct proto_msg m;
+    struct kiln_error err;
+    zmq_pollitem_t it = { sock, 0, ZMQ_POLLIN, 0 };
+
+    if (zmq_poll(&it, 1, 60000) != 1) {
+        fprintf(stderr, "bench: no answer within 60 s\n");
+        exit(1);
+    }
+    if (proto_recv(sock, 0, &m, &err) != 1 || strcmp(m.type, "ok") != 0) {
+        fprintf(stderr, "bench: bad answer: %s\n",
+                m.body ? json_string_value(json_object_get(m.body, "text")) : err.text);
+        exit(1);
+    }
+    return m.body;
+}
+
+static json_t *job(void)
+{
+    struct passwd *pw = getpwuid(getuid());
+    return json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}}", "job", "name", "bench",
+                     "script", "#!/bin/sh\ntrue\n", "output", "/dev/null", "cwd", "/tmp",
+                     "submit_dir", "/tmp", "user", pw ? pw->pw_name : "root", "uid",
+                     (json_int_t)getuid(), "gid", (json_int_t)getgid());
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    void *ctx = zmq_ctx_new();
+    int n = argc > 2 ? atoi(argv[2]) : 2000, zero = 0, window = 256;
+    json_int_t *ids;
+    double t0, t_sub, t_done, lat[21];
+
+    if (argc < 2 || n <= 0) {
+        fprintf(stderr, "usage: bench_submit ENDPOINT [N]\n");
+        return 2;
+    }
+    sock = zmq_socket(ctx, ZMQ_DEALER);
+    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
+    zmq_connect(sock, argv[1]);
+    ids = calloc(n, sizeof(*ids));
+
+    /* Submissions, pipelined from one client. */
+    t0 = util_monotonic();
+    int sent = 0, got = 0;
+    while (got < n) {
+        while (sent < n && sent - got < window) {
+            send_req("job.submit", job());
+            sent++;
+        }
+        json_t *r = recv_reply();
+        ids[got++] = json_integer_value(json_object_get(r, "id"));
+        json_decref(r);
+    }
+    t_sub = util_monotonic();
+
+    /* Until every job has finished: one wait per job, all in flight. */
+    for (int i = 0; i < n; i++)
+        send_req("job.wait", json_pack("{s:I}", "id", ids[i]));
+    for (int i = 0; i < n; i++)
+        json_decref(recv_reply());
+    t_done = util_monotonic();
+
+    /* Latency of one job on the idle cluster. */
+    for (int i = 0; i < 21; i++) {
+        double s = util_monotonic();
+        send_req("job.submit", job());
+        json_t *r = recv_reply();
+        json_int_t id = json_integer_value(json_object_get(r, "id"));
+        json_decref(r);
+        send_req("job.wait", json_pack("{s:I}", "id", id));
+        json_decref(recv_reply());
+        lat[i] = (util_monotonic() - s) * 1000;
+        usleep(20000);
+    }
+    qsort(lat, 21, sizeof(lat[0]), cmp_double);
+
+    printf("jobs:                          %d trivial jobs (true), output to /dev/null\n", n);
+    printf("submissions per second:        %.0f  (one client, up to %d in flight; %.2f s)\n",
+           n / (t_sub - t0), window, t_sub - t0);
+    printf("end-to-end jobs per second:    %.0f  (first submit to last finished; %.2f s)\n",
+           n / (t_done - t0), t_done - t0);
+    printf("submit-to-finished latency:    median %.1f ms, min %.1f ms, max %.1f ms "
+           "(21 single jobs, idle cluster)\n", lat[10], lat[0], lat[20]);
+    free(ids);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    return 0;
+}

@@ -1,0 +1,43 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make bench: start a server and two workers (one per cpu of this machine's
+# first two) on loopback in a temporary folder, measure, stop them by pid.
+set -eu
+build=$1
+kiln="$build/kiln"
+dir=$(mktemp -d /tmp/kiln-bench.XXXXXX)
+pids=""
+stop() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	for p in $pids; do while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done
+	rm -rf "$dir"
+}
+trap stop EXIT INT TERM
+wait_line() { i=0; while [ ! -s "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; }
+
+"$kiln" server --listen 'tcp://127.0.0.1:*' --state "$dir/state" --foreground \
+	--log-level warning >"$dir/server.out" 2>"$dir/server.log" &
+pids="$pids $!"
+wait_line "$dir/server.out"
+ep=$(awk '{print $4}' "$dir/server.out")
+n=$(nproc)
+for c in $(seq 0 $((n > 2 ? 1 : n - 1))); do
+	"$kiln" worker --server "$ep" --name "b$c" --cpus "$c" --spool "$dir/spool$c" \
+		--foreground --log-level warning >"$dir/w$c.out" 2>"$dir/w$c.log" &
+	pids="$pids $!"
+	wait_line "$dir/w$c.out"
+done
+sleep 0.5
+echo "Kiln benchmark on $(nproc) cpus, $(uname -r); workers: $(seq -s ' ' 0 $((n > 2 ? 1 : n - 1)))"
+"$build/tests/bench/bench_submit" "$ep" "${KILN_BENCH_JOBS:-2000}"
+
+# The command line: one kiln submit process per job, one after the other.
+m=200
+start=$(date +%s.%N)
+i=0
+while [ $i -lt $m ]; do
+	"$kiln" submit --server "$ep" -o /dev/null --wrap true >/dev/null
+	i=$((i + 1))
+done
+end=$(date +%s.%N)
+awk "BEGIN { printf \"kiln submit (CLI) per second:  %d  (%d sequential processes)\\n\", $m / ($end - $start), $m }"
