@@ -191,10 +191,12 @@ void launch_start(struct worker *w, json_t *msg)
         return;
     }
     json_object_set_new(msg, "node", json_string(w->name));
+    json_object_set_new(msg, "cgroup_scope", json_string(w->cgroup_scope));
     if (!(text = json_dumps(msg, JSON_COMPACT)))
         goto fail;
     snprintf(path, sizeof(path), "%s/job.json", j->dir);
-    if (mkdir(j->dir, 0700) < 0 || util_write_atomic(path, text, strlen(text)) < 0) {
+    /* 0711: the job's user may run its script here, not list or write. */
+    if (mkdir(j->dir, 0711) < 0 || util_write_atomic(path, text, strlen(text)) < 0) {
         free(text);
         goto fail;
     }

@@ -6,6 +6,7 @@
  * kills the whole job on cancel, and leaves DIR/result.json behind. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -31,7 +32,7 @@ struct shell {
     int64_t id;
     int attempt;
     struct jobspec spec;
-    const char *cpus, *node, *nodelist;
+    const char *cpus, *node, *nodelist, *cgroup_scope;
     int kill_wait;
     struct cgroup *cg;
     pid_t child;
@@ -119,10 +120,10 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     snprintf(path, sizeof(path), "%s/job.json", sh->dir);
     if (!(msg = json_load_file(path, 0, &jerr)))
         return errprintf(err, "cannot read %s: %s", path, jerr.text);
-    if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s?i}", "id", &id,
-                       "attempt", &sh->attempt, "spec", &spec, "cpus", &sh->cpus,
-                       "node", &sh->node, "nodelist", &sh->nodelist, "kill_wait",
-                       &sh->kill_wait) < 0)
+    if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i}", "id",
+                       &id, "attempt", &sh->attempt, "spec", &spec, "cpus", &sh->cpus,
+                       "node", &sh->node, "nodelist", &sh->nodelist, "cgroup_scope",
+                       &sh->cgroup_scope, "kill_wait", &sh->kill_wait) < 0)
         return errprintf(err, "invalid %s: %s", path, jerr.text);
     sh->id = id;
     if (jobspec_from_json(spec, &sh->spec, err) < 0)
@@ -132,26 +133,59 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     return 0;
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls and
- * plain system calls.  On failure write why to the job's error stream. */
-static void child(struct shell *sh, int out, int errfd, char **env, const char *script,
-                  const cpu_set_t *mask, const sigset_t *oldmask)
+/* Say why the job could not start on the error pipe, and leave. */
+static void child_fail(int errpipe, const char *fmt, const char *arg)
+{
+    char msg[600];
+    int n = snprintf(msg, sizeof(msg), fmt, arg, strerror(errno));
+
+    if (write(errpipe, msg, (size_t)n) < 0)
+        _exit(125);
+    _exit(126);
+}
+
+/* Open an output file as the job's user, appending nothing: a new file. */
+static int open_output(const char *path)
+{
+    return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+}
+
+/* The job's process, between fork and exec.  The shell is single-threaded,
+ * so the library calls here are safe.  Every failure is reported on
+ * errpipe (closed on exec), never in the job's name. */
+static void child(struct shell *sh, int errpipe, char **env, const char *script,
+                  const char *outpath, const char *errpath, const cpu_set_t *mask,
+                  const sigset_t *oldmask)
 {
     char *argv[4096 + 2];
     size_t i, n = json_array_size(sh->spec.args);
     json_t *v;
+    int out, errfd;
 
     setpgid(0, 0);
-    if (sh->cg)
-        cgroup_attach(sh->cg, getpid());
-    if (sched_setaffinity(0, sizeof(*mask), mask) < 0) {
-        dprintf(errfd, "kiln: cannot bind to cpus %s: %s\n", sh->cpus, strerror(errno));
-        _exit(126);
+    if (sh->cg && cgroup_attach(sh->cg, getpid()) < 0)
+        child_fail(errpipe, "cannot join the job's cgroup%s: %s", "");
+    if (sched_setaffinity(0, sizeof(*mask), mask) < 0)
+        child_fail(errpipe, "cannot bind to cpus %s: %s", sh->cpus);
+    /* A daemon running as root runs jobs as their owner: the files the job
+     * makes, its output first, are theirs. */
+    if (geteuid() == 0 && (uid_t)sh->spec.uid != 0) {
+        if (initgroups(sh->spec.user, (gid_t)sh->spec.gid) < 0
+            && setgroups(0, NULL) < 0)
+            child_fail(errpipe, "cannot set the groups of user '%s': %s", sh->spec.user);
+        if (setgid((gid_t)sh->spec.gid) < 0 || setuid((uid_t)sh->spec.uid) < 0)
+            child_fail(errpipe, "cannot become user '%s': %s", sh->spec.user);
     }
+    if ((out = open_output(outpath)) < 0)
+        child_fail(errpipe, "cannot open output file '%s': %s", outpath);
+    if (!errpath || strcmp(errpath, outpath) == 0)
+        errfd = out;
+    else if ((errfd = open_output(errpath)) < 0)
+        child_fail(errpipe, "cannot open error file '%s': %s", errpath);
     if (chdir(sh->spec.cwd) < 0) {
         dprintf(errfd, "kiln: cannot enter working directory '%s': %s\n", sh->spec.cwd,
                 strerror(errno));
-        _exit(126);
+        child_fail(errpipe, "cannot enter working directory '%s': %s", sh->spec.cwd);
     }
     int null = open("/dev/null", O_RDONLY);
     dup2(null, 0);
@@ -172,7 +206,7 @@ static void child(struct shell *sh, int out, int errfd, char **env, const char *
         execve("/bin/sh", shargv, env);
     }
     dprintf(2, "kiln: cannot run the job script: %s\n", strerror(errno));
-    _exit(127);
+    child_fail(errpipe, "cannot run the job script%s: %s", "");
 }
 
 static void kill_job(struct shell *sh, int sig)
@@ -229,7 +263,7 @@ int cmd_shell(int argc, char **argv)
     struct kiln_error err;
     char *outpath = NULL, *errpath = NULL, *reason = NULL, script[PATH_MAX], why[300];
     char **env = NULL;
-    int out = -1, errfd = -1, status = 0, exit_code = -1, sig = 0;
+    int status = 0, exit_code = -1, sig = 0;
     double start, end;
     struct rusage ru = { 0 };
     sigset_t set, old;
@@ -271,10 +305,9 @@ int cmd_shell(int argc, char **argv)
             CPU_SET(c, &mask);
 
     if (cgroup_detect() != CGROUP_NONE) {
-        char scope[128], name[64];
-        snprintf(scope, sizeof(scope), "kiln/%s", sh.node);
+        char name[64];
         snprintf(name, sizeof(name), "job_%lld.%d", (long long)sh.id, sh.attempt);
-        if (!(sh.cg = cgroup_create(scope, name, sh.cpus, sh.spec.mem, &err))) {
+        if (!(sh.cg = cgroup_create(sh.cgroup_scope, name, sh.cpus, sh.spec.mem, &err))) {
             if (sh.spec.mem > 0) {
                 snprintf(why, sizeof(why), "cannot enforce the memory limit: %s", err.text);
                 goto done;
@@ -288,19 +321,12 @@ int cmd_shell(int argc, char **argv)
         snprintf(why, sizeof(why), "out of memory");
         goto done;
     }
-    if ((out = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-        snprintf(why, sizeof(why), "cannot open output file '%s': %s", outpath, strerror(errno));
-        goto done;
-    }
-    if (!errpath || strcmp(errpath, outpath) == 0)
-        errfd = out;
-    else if ((errfd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-        snprintf(why, sizeof(why), "cannot open error file '%s': %s", errpath, strerror(errno));
-        goto done;
-    }
     snprintf(script, sizeof(script), "%s/script", sh.dir);
+    /* The script belongs to the job's user, who must be able to run it; the
+     * job directory stays root's (mode 0711). */
     if (util_write_atomic(script, sh.spec.script, strlen(sh.spec.script)) < 0
-        || chmod(script, 0700) < 0) {
+        || chmod(script, 0500) < 0
+        || (geteuid() == 0 && chown(script, (uid_t)sh.spec.uid, (gid_t)sh.spec.gid) < 0)) {
         snprintf(why, sizeof(why), "cannot write the job script: %s", strerror(errno));
         goto done;
     }
@@ -308,14 +334,34 @@ int cmd_shell(int argc, char **argv)
         snprintf(why, sizeof(why), "out of memory");
         goto done;
     }
+    int errpipe[2];
+    if (pipe2(errpipe, O_CLOEXEC) < 0) {
+        snprintf(why, sizeof(why), "cannot make a pipe: %s", strerror(errno));
+        goto done;
+    }
     start = util_now();
     if ((sh.child = fork()) < 0) {
         snprintf(why, sizeof(why), "cannot fork: %s", strerror(errno));
         goto done;
     }
-    if (sh.child == 0)
-        child(&sh, out, errfd, env, script, &mask, &old);
+    if (sh.child == 0) {
+        close(errpipe[0]);
+        child(&sh, errpipe[1], env, script, outpath, errpath, &mask, &old);
+    }
     setpgid(sh.child, sh.child); /* also done in the child: no race */
+    close(errpipe[1]);
+    /* The pipe closes on exec; words on it mean the job never started. */
+    ssize_t got;
+    while ((got = read(errpipe[0], why, sizeof(why) - 1)) < 0 && errno == EINTR)
+        ;
+    close(errpipe[0]);
+    if (got > 0) {
+        why[got] = '\0';
+        while (waitpid(sh.child, NULL, 0) < 0 && errno == EINTR)
+            ;
+        sh.child = 0;
+        goto done;
+    }
 
     /* Wait for the job, a cancel (SIGTERM from the worker), or the time
      * limit.  A kill is SIGTERM to everything, then SIGKILL after the
@@ -378,8 +424,6 @@ int cmd_shell(int argc, char **argv)
 done:
     end = util_now();
     log_msg(LOG_ERR, "job %lld: %s", (long long)sh.id, why);
-    if (out >= 0)
-        dprintf(errfd >= 0 ? errfd : out, "kiln: %s\n", why);
 report:
     if (sh.cg) {
         /* Wait (briefly) for the kernel to empty the group, then remove it. */

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -332,6 +333,16 @@ int cmd_worker(int argc, char **argv)
     if (len < 0)
         die("cannot find my own executable: %s", strerror(errno));
     w->exe[len] = '\0';
+    /* Job cgroups live under kiln/NAME-HASH, the hash of the spool path, so
+     * that two workers of the same name on one machine (tests) never share
+     * a group. */
+    char spool_abs[PATH_MAX];
+    uint32_t h = 2166136261u;
+    if (!realpath(spool, spool_abs))
+        die("cannot resolve spool directory '%s': %s", spool, strerror(errno));
+    for (const char *p = spool_abs; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    snprintf(w->cgroup_scope, sizeof(w->cgroup_scope), "kiln/%s-%08x", w->name, h);
 
     FILE *ready = stdout;
     if (!fg)
@@ -344,9 +355,9 @@ int cmd_worker(int argc, char **argv)
 
     if (!(w->ctx = zmq_ctx_new()))
         die("cannot create a ZeroMQ context");
-    log_msg(LOG_INFO, "%d cpus (%s), %lld MiB, %s; spool %s", w->topo->npu,
-            cpus ? cpus : "all", (long long)w->topo->mem_mib,
-            cgroup_version_name(cgroup_detect()), spool);
+    log_msg(LOG_INFO, "%d cpus (%s), %lld MiB, %s (jobs under %s); spool %s",
+            w->topo->npu, cpus ? cpus : "all", (long long)w->topo->mem_mib,
+            cgroup_version_name(cgroup_detect()), w->cgroup_scope, spool);
     if (launch_recover(w) < 0)
         die("cannot read the spool '%s': %s", spool, strerror(errno));
     if (resolve_endpoint(w) < 0 || connect_server(w) < 0)

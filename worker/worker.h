@@ -30,6 +30,7 @@ struct worker {
     char endpoint[256];  /* worker endpoint, learnt from server.info */
     char spool[PATH_MAX];
     char exe[PATH_MAX];  /* this binary, to start job shells */
+    char cgroup_scope[128]; /* kiln/NAME-HASH: the parent of the job cgroups */
     struct topo *topo;
     json_t *topo_json;
     bool welcomed;

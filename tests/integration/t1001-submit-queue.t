@@ -36,7 +36,7 @@ test_expect_success 'the job is in its own cpuset cgroup where the node has one'
 		echo "# no writable cgroup: skipped"; return 0; } &&
 	id=$("$KILN" submit --parsable --wrap "cat /proc/self/cgroup") &&
 	test "$(wait_job $id)" = SUCCEEDED &&
-	grep "kiln/n[12]/job_$id.1" kiln-$id.out
+	grep "kiln/n[12]-[0-9a-f]\{8\}/job_$id.1" kiln-$id.out
 '
 
 test_expect_success 'directives set name, output pattern, error file and time' '
@@ -100,6 +100,28 @@ test_expect_success '--export=NONE and a list of names' '
 	grep "^MYVAR=hello123$" kiln-$id.out &&
 	grep "^OTHER=x$" kiln-$id.out &&
 	! grep "^HOME=" kiln-$id.out
+'
+
+test "$(id -u)" = 0 && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null &&
+	test_set_prereq ROOT_AND_NOBODY
+
+test_expect_success ROOT_AND_NOBODY 'a root worker runs a job as its submitter, output theirs' '
+	out=$(mktemp -d /tmp/kiln-t1001.XXXXXX) && chmod 777 $out &&
+	test_when_finished "rm -rf $out" &&
+	id=$(cd $out && setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$KILN" submit --parsable --wrap "id -u; id -g") &&
+	test "$(wait_job $id)" = SUCCEEDED &&
+	test "$(job_field $id user)" = nobody &&
+	test "$(head -1 $out/kiln-$id.out)" = "$(id -u nobody)" &&
+	test "$(stat -c %U $out/kiln-$id.out)" = nobody
+'
+
+test_expect_success ROOT_AND_NOBODY 'a job cannot write where its submitter may not' '
+	id=$(cd /tmp && setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$KILN" submit --parsable -o /root/kiln-must-not-exist-%j --wrap true) &&
+	test "$(wait_job $id)" = FAILED &&
+	job_field $id status_reason | grep "cannot open output file ./root/kiln-must-not-exist-$id.: Permission denied" &&
+	! test -e /root/kiln-must-not-exist-$id
 '
 
 test_expect_success 'a failing job is FAILED with its exit code' '
