@@ -52,7 +52,7 @@ int util_mkdir_p(const char *path, int mode)
     return 0;
 }
 
-int util_write_atomic(const char *path, const void *data, size_t len)
+int util_write_atomic(const char *path, const void *data, size_t len, int flags)
 {
     char tmp[PATH_MAX];
     const char *p = data;
@@ -74,7 +74,7 @@ int util_write_atomic(const char *path, const void *data, size_t len)
         p += n;
         len -= (size_t)n;
     }
-    if (fsync(fd) < 0 || close(fd) < 0) {
+    if (((flags & UTIL_DURABLE) && fsync(fd) < 0) || close(fd) < 0) {
         fd = -1;
         goto error;
     }
@@ -142,4 +142,26 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 int util_rm_rf(const char *path)
 {
     return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+unsigned long long util_proc_starttime(int pid)
+{
+    char path[64], *text, *p;
+    unsigned long long t = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    if (!(text = util_read_file(path, 4096, NULL)))
+        return 0;
+    /* Field 2 is "(comm)" and may hold spaces: count from the last ')'.
+     * Field 22 is the start time, the 20th after it. */
+    if ((p = strrchr(text, ')'))) {
+        int field = 2;
+        for (p++; *p && field < 21; p++)
+            if (*p == ' ')
+                field++;
+        if (field == 21)
+            t = strtoull(p, NULL, 10);
+    }
+    free(text);
+    return t;
 }

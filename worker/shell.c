@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* kiln shell DIR: the supervisor of one job attempt on one node.  It is
- * started by the worker in a session of its own and outlives a worker
- * restart.  It puts the job in its cgroup and on its cores, runs the
+/* The job shell: the supervisor of one job attempt on one node.  The worker
+ * forks it into a session of its own (shell_run), and it outlives a worker
+ * restart; "kiln shell DIR" runs it by hand on a prepared spool directory.  It puts the job in its cgroup and on its cores, runs the
  * script with its output files and environment, enforces the time limit,
  * kills the whole job on cancel, and leaves DIR/result.json behind. */
 #include <errno.h>
@@ -252,12 +252,20 @@ static int write_result(const struct shell *sh, json_t *r)
     snprintf(path, sizeof(path), "%s/result.json", sh->dir);
     if (!text)
         return -1;
-    rc = util_write_atomic(path, text, strlen(text));
+    /* The result is the job's record on this node: make it durable. */
+    rc = util_write_atomic(path, text, strlen(text), UTIL_DURABLE);
     free(text);
     return rc;
 }
 
 int cmd_shell(int argc, char **argv)
+{
+    if (argc != 2)
+        die("usage: kiln shell DIR (the worker runs job shells itself)");
+    return shell_run(argv[1]);
+}
+
+int shell_run(const char *dir)
 {
     struct shell sh = { .kill_wait = 10 };
     struct kiln_error err;
@@ -271,14 +279,14 @@ int cmd_shell(int argc, char **argv)
     hwloc_bitmap_t cpus = NULL;
     bool timed_out = false;
 
-    if (argc != 2)
-        die("usage: kiln shell DIR (started by kiln worker)");
-    sh.dir = argv[1];
+    sh.dir = dir;
     log_init("shell", LOG_INFO, NULL);
-    char pidpath[PATH_MAX], pidtext[32];
+    /* pid and start time name this process for a restarted worker. */
+    char pidpath[PATH_MAX], pidtext[64];
     snprintf(pidpath, sizeof(pidpath), "%s/shell.pid", sh.dir);
-    snprintf(pidtext, sizeof(pidtext), "%d\n", (int)getpid());
-    util_write_atomic(pidpath, pidtext, strlen(pidtext));
+    snprintf(pidtext, sizeof(pidtext), "%d %llu\n", (int)getpid(),
+             util_proc_starttime(getpid()));
+    util_write_atomic(pidpath, pidtext, strlen(pidtext), 0);
     /* Orphans of the job become our children, not init's: we reap them,
      * and none outlives the job unnoticed. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -324,7 +332,7 @@ int cmd_shell(int argc, char **argv)
     snprintf(script, sizeof(script), "%s/script", sh.dir);
     /* The script belongs to the job's user, who must be able to run it; the
      * job directory stays root's (mode 0711). */
-    if (util_write_atomic(script, sh.spec.script, strlen(sh.spec.script)) < 0
+    if (util_write_atomic(script, sh.spec.script, strlen(sh.spec.script), 0) < 0
         || chmod(script, 0500) < 0
         || (geteuid() == 0 && chown(script, (uid_t)sh.spec.uid, (gid_t)sh.spec.gid) < 0)) {
         snprintf(why, sizeof(why), "cannot write the job script: %s", strerror(errno));
@@ -427,11 +435,11 @@ done:
 report:
     if (sh.cg) {
         /* Wait (briefly) for the kernel to empty the group, then remove it. */
-        for (int i = 0; i < 500 && cgroup_count(sh.cg) > 0; i++) {
+        for (int i = 0; i < 5000 && cgroup_count(sh.cg) > 0; i++) {
             cgroup_signal(sh.cg, SIGKILL);
             while (waitpid(-1, NULL, WNOHANG) > 0)
                 ;
-            usleep(10000);
+            usleep(1000);
         }
     }
     /* Orphans of the job outside any cgroup: reap what has died. */

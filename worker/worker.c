@@ -329,10 +329,6 @@ int cmd_worker(int argc, char **argv)
     snprintf(jobsdir, sizeof(jobsdir), "%s/jobs", spool);
     if (util_mkdir_p(jobsdir, 0755) < 0)
         die("cannot create spool directory '%s': %s", jobsdir, strerror(errno));
-    ssize_t len = readlink("/proc/self/exe", w->exe, sizeof(w->exe) - 1);
-    if (len < 0)
-        die("cannot find my own executable: %s", strerror(errno));
-    w->exe[len] = '\0';
     /* Job cgroups live under kiln/NAME-HASH, the hash of the spool path, so
      * that two workers of the same name on one machine (tests) never share
      * a group. */

@@ -29,7 +29,6 @@ struct worker {
     char server[256];    /* client endpoint, as given */
     char endpoint[256];  /* worker endpoint, learnt from server.info */
     char spool[PATH_MAX];
-    char exe[PATH_MAX];  /* this binary, to start job shells */
     char cgroup_scope[128]; /* kiln/NAME-HASH: the parent of the job cgroups */
     struct topo *topo;
     json_t *topo_json;
@@ -52,7 +51,10 @@ json_t *launch_job_list(struct worker *w);
 /* worker.c */
 void worker_send(struct worker *w, const char *type, json_t *body);
 
-/* shell.c: the per-job supervisor, run as "kiln shell DIR". */
+/* shell.c: the per-job supervisor.  shell_run() is what the forked shell
+ * does with the job's spool directory; it returns the process exit code.
+ * cmd_shell is "kiln shell DIR", the same by hand. */
+int shell_run(const char *dir);
 int cmd_shell(int argc, char **argv);
 
 #endif
