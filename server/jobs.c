@@ -74,17 +74,16 @@ void jobs_enqueue(struct server *s, struct job *job)
 {
     /* Keep submit (id) order so that a requeued job goes back to its
      * place rather than to the end. */
-    struct job **pp = &s->qhead, *prev = NULL;
+    struct job **pp = &s->qhead;
 
-    while (*pp && (*pp)->id < job->id) {
-        prev = *pp;
+    if (s->qtail && s->qtail->id < job->id)
+        pp = &s->qtail->qnext; /* the common case: a new job goes last */
+    while (*pp && (*pp)->id < job->id)
         pp = &(*pp)->qnext;
-    }
     job->qnext = *pp;
     *pp = job;
     if (!job->qnext)
         s->qtail = job;
-    (void)prev;
     s->sched_needed = true;
 }
 

@@ -64,7 +64,7 @@ static int resolve_endpoint(struct worker *w)
                 /* A wildcard bind address means "the host you reached me on". */
                 const char *host_end = strrchr(w->server, ':');
                 const char *port = strrchr(ep, ':');
-                if (strstr(ep, "://0.0.0.0:") || strstr(ep, "://*:"))
+                if (host_end && port && (strstr(ep, "://0.0.0.0:") || strstr(ep, "://*:")))
                     snprintf(w->endpoint, sizeof(w->endpoint), "%.*s%s",
                              (int)(host_end - w->server), w->server, port);
                 else

@@ -4,10 +4,7 @@ test_description='300 short jobs on 2 cores, each with its own exit code'
 . "$KILN_SRCDIR/tests/integration/lib/kiln-test.sh"
 
 test_expect_success 'start a server and two workers' '
-	start_server &&
-	start_worker n1 0 &&
-	start_worker n2 1 &&
-	wait_nodes_up 2
+	start_cluster
 '
 
 test_expect_success 'submit 300 jobs' '

@@ -11,10 +11,7 @@ sleep ${1:-0}
 EOT
 
 test_expect_success 'start a server and two workers' '
-	start_server &&
-	start_worker n1 0 &&
-	start_worker n2 1 &&
-	wait_nodes_up 2
+	start_cluster
 '
 
 test_expect_success 'kill -9 the server with jobs running and queued' '
@@ -47,10 +44,9 @@ test_expect_success 'kill -9 a worker while its job runs; restart it: the result
 	id=$("$KILN" submit --parsable -o /dev/null job.sh 2) &&
 	wait_state $id RUNNING &&
 	node=$(job_field $id "nodes[0]") &&
-	eval pid=\$WORKER_PID_$node &&
-	kill_pid $pid KILL &&
+	kill_worker $node KILL &&
 	test -d spool-$node/jobs/$id.1 &&
-	start_worker $node $(test $node = n1 && echo 0 || echo 1) &&
+	restart_worker $node &&
 	test "$(wait_job $id 30)" = SUCCEEDED &&
 	test "$(wc -l <ran.$id)" = 1 &&
 	test "$(job_field $id attempts)" = 1
@@ -72,15 +68,14 @@ test_expect_success 'a worker that stays away: its running job fails with node f
 	id=$("$KILN" submit --parsable -o /dev/null job.sh 30) &&
 	wait_state $id RUNNING &&
 	node=$(job_field $id "nodes[0]") &&
-	eval pid=\$WORKER_PID_$node &&
-	kill_pid $pid KILL &&
+	kill_worker $node KILL &&
 	test "$(wait_job $id 20)" = FAILED &&
 	test "$(job_field $id status_reason)" = "node failure" &&
 	"$KILN" nodes | grep "^$node *DOWN"
 '
 
 test_expect_success 'when it comes back, the worker is told to kill the stray job' '
-	start_worker $node $(test $node = n1 && echo 0 || echo 1) &&
+	restart_worker $node &&
 	wait_nodes_up 2 &&
 	i=0; while test -d spool-$node/jobs/$id.1 && test $i -lt 100; do sleep 0.1; i=$((i+1)); done &&
 	! test -d spool-$node/jobs/$id.1 &&

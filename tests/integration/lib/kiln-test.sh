@@ -86,6 +86,23 @@ start_worker() {
 	kiln_wait_line "worker-$name.out" "kiln worker" || { cat "worker-$name.log" >&2; return 1; }
 }
 
+# start_cluster: a server and workers n1 (cpu 0) and n2 (cpu 1), all UP.
+start_cluster() {
+	start_server &&
+	start_worker n1 0 &&
+	start_worker n2 1 &&
+	wait_nodes_up 2
+}
+
+# kill_worker NODE [SIGNAL] and restart_worker NODE: the workers of
+# start_cluster, stopped and started again on their own cpus and spool.
+kill_worker() {
+	eval "kill_pid \$WORKER_PID_$1 ${2:-TERM}"
+}
+restart_worker() {
+	start_worker "$1" "$(test "$1" = n1 && echo 0 || echo 1)"
+}
+
 # kill_pid PID [SIGNAL]: stop one daemon and forget it.
 kill_pid() {
 	kill -"${2:-TERM}" "$1" 2>/dev/null
