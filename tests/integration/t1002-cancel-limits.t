@@ -67,6 +67,21 @@ test_expect_success 'a job that ignores SIGTERM is killed after the grace period
 	test "$(job_field $id exit_code)" = 137
 '
 
+test -w /sys/fs/cgroup/memory/cgroup.procs -o -w /sys/fs/cgroup/cgroup.subtree_control &&
+	test_set_prereq MEMCG
+
+test_expect_success MEMCG 'a job above its --mem is killed: FAILED, out of memory' '
+	id=$("$KILN" submit --parsable --mem 40M --wrap "head -c 400M /dev/zero | tail; echo survived") &&
+	test "$(wait_job $id 30)" = FAILED &&
+	test "$(job_field $id status_reason)" = "out of memory" &&
+	grep survived kiln-$id.out
+'
+
+test_expect_success 'a job within its --mem succeeds' '
+	id=$("$KILN" submit --parsable --mem 200M --wrap "head -c 10M /dev/zero | tail | wc -c") &&
+	test "$(wait_job $id 30)" = SUCCEEDED
+'
+
 test_expect_success 'jobs start in submit order (FIFO)' '
 	first=$("$KILN" submit --parsable --wrap "sleep 0.5; date +%s.%N >order.1") &&
 	second=$("$KILN" submit --parsable --wrap "date +%s.%N >order.2") &&
