@@ -21,13 +21,14 @@ extern char **environ;
 
 /* What the options say; NULL or 0 means "not given". */
 struct submit_opts {
-    const char *name, *output, *error, *chdir, *export, *queue, *wrap;
+    const char *name, *output, *error, *chdir, *export, *queue, *wrap, *retry_strategy;
+    long retry_attempts;
     long ntasks, cpus_per_task;
     int64_t mem, time_limit;
     bool time_set, hold, parsable, wait;
 };
 
-enum { O_MEM = 2000, O_EXPORT, O_WRAP, O_PARSABLE, O_QUEUE };
+enum { O_MEM = 2000, O_EXPORT, O_WRAP, O_PARSABLE, O_QUEUE, O_RETRY, O_RETRY_STRATEGY };
 
 static const struct option submit_options[] = {
     { "job-name", required_argument, NULL, 'J' },
@@ -45,6 +46,8 @@ static const struct option submit_options[] = {
     { "parsable", no_argument, NULL, O_PARSABLE },
     { "wait", no_argument, NULL, 'W' },
     { "wrap", required_argument, NULL, O_WRAP },
+    { "retry-attempts", required_argument, NULL, O_RETRY },
+    { "retry-strategy", required_argument, NULL, O_RETRY_STRATEGY },
     { "help", no_argument, NULL, 'h' },
     CLIENT_COMMON_OPTIONS,
     { 0 },
@@ -61,6 +64,7 @@ static void usage(FILE *f)
         "  -e, --error PATTERN       -D, --chdir DIR           --export ALL|NONE|VARS\n"
         "  -p, --queue, --partition Q                      -H, --hold\n"
         "      --parsable            -W, --wait                --wrap COMMAND\n"
+        "      --retry-attempts N        --retry-strategy JSON|@FILE (AWS retryStrategy)\n"
         "      --server ENDPOINT         --config FILE\n"
         "Output patterns: %%j job id, %%x job name, %%u user, %%N node, %%%% a %%.\n");
 }
@@ -111,6 +115,12 @@ static int parse(int argc, char **argv, struct submit_opts *o, const char *where
         case O_PARSABLE: o->parsable = true; break;
         case 'W': o->wait = true; break;
         case O_WRAP: o->wrap = optarg; break;
+        case O_RETRY:
+            if (units_parse_count(optarg, 10, &v) < 0)
+                die("invalid value for --retry-attempts%s: '%s' (1-10)", where, optarg);
+            o->retry_attempts = v;
+            break;
+        case O_RETRY_STRATEGY: o->retry_strategy = optarg; break;
         case 'h': usage(stdout); exit(0);
         case '?':
             if (optopt)
@@ -178,6 +188,26 @@ static char *absolute(const char *base, const char *path)
     if (asprintf(&out, "%s/%s", base, path) < 0)
         die("out of memory");
     return out;
+}
+
+/* --retry-strategy takes AWS's retryStrategy JSON, inline or @FILE;
+ * --retry-attempts sets or overrides its attempts. */
+static json_t *retry_strategy(const struct submit_opts *o)
+{
+    json_t *rs;
+    json_error_t jerr;
+
+    if (!o->retry_strategy)
+        rs = json_object();
+    else if (o->retry_strategy[0] == '@')
+        rs = json_load_file(o->retry_strategy + 1, JSON_REJECT_DUPLICATES, &jerr);
+    else
+        rs = json_loads(o->retry_strategy, JSON_REJECT_DUPLICATES, &jerr);
+    if (!rs || !json_is_object(rs))
+        die("invalid value for --retry-strategy: %s", rs ? "not a JSON object" : jerr.text);
+    if (o->retry_attempts)
+        json_object_set_new(rs, "attempts", json_integer(o->retry_attempts));
+    return rs;
 }
 
 static int wait_for(json_int_t id)
@@ -278,6 +308,8 @@ int cmd_submit(int argc, char **argv)
         die("invalid job: a value is not valid text");
     if (o.error)
         json_object_set_new(job, "error", json_string(o.error));
+    if (o.retry_strategy || o.retry_attempts)
+        json_object_set_new(job, "retry_strategy", retry_strategy(&o));
     /* Check here what the server would refuse, so the message is local. */
     struct jobspec check;
     if (jobspec_from_json(job, &check, &err) < 0)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/jobspec.h"
+#include "lib/retry.h"
 
 int jobspec_name_ok(const char *s, size_t max)
 {
@@ -62,7 +63,7 @@ static const struct {
     { "submit_dir", JSON_STRING, true }, { "env", JSON_ARRAY, false },
     { "queue", JSON_STRING, false },   { "hold", JSON_TRUE, false },
     { "user", JSON_STRING, true },     { "uid", JSON_INTEGER, true },
-    { "gid", JSON_INTEGER, true },
+    { "gid", JSON_INTEGER, true },     { "retry_strategy", JSON_OBJECT, false },
 };
 
 static const char *type_name(json_type t)
@@ -71,6 +72,7 @@ static const char *type_name(json_type t)
     case JSON_STRING: return "a string";
     case JSON_INTEGER: return "an integer";
     case JSON_ARRAY: return "an array";
+    case JSON_OBJECT: return "an object";
     default: return "a boolean";
     }
 }
@@ -105,7 +107,7 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
 {
     const char *name, *script, *output, *error = NULL, *cwd, *submit_dir,
         *queue = "default", *user;
-    json_t *args = NULL, *env = NULL;
+    json_t *args = NULL, *env = NULL, *retry = NULL;
     json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0, uid, gid;
     int hold = 0;
     json_error_t jerr;
@@ -121,13 +123,13 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     }
     if (json_unpack_ex((json_t *)o, &jerr, JSON_STRICT,
                        "{s:s, s:s, s?o, s?I, s?I, s?I, s?I, s:s, s?s, s:s, "
-                       "s:s, s?o, s?s, s?b, s:s, s:I, s:I}",
+                       "s:s, s?o, s?s, s?b, s:s, s:I, s:I, s?o}",
                        "name", &name, "script", &script, "args", &args,
                        "ntasks", &ntasks, "cpus_per_task", &cpt, "mem", &mem,
                        "time_limit", &tl, "output", &output, "error", &error,
                        "cwd", &cwd, "submit_dir", &submit_dir, "env", &env,
                        "queue", &queue, "hold", &hold, "user", &user, "uid",
-                       &uid, "gid", &gid) < 0) {
+                       &uid, "gid", &gid, "retry_strategy", &retry) < 0) {
         errno = EINVAL;
         return errprintf(err, "invalid job: %s", jerr.text);
     }
@@ -165,6 +167,8 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
         return errprintf(err, "invalid user name");
     if (uid < 0 || uid > 0xfffffffe || gid < 0 || gid > 0xfffffffe)
         return errprintf(err, "invalid uid or gid");
+    if (retry && retry_check(retry, err) < 0)
+        return -1;
 
     js->name = strdup(name);
     js->script = strdup(script);
@@ -183,9 +187,10 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     js->user = strdup(user);
     js->uid = uid;
     js->gid = gid;
+    js->retry = retry ? json_deep_copy(retry) : NULL;
     if (!js->name || !js->script || !js->args || !js->output
         || (error && !js->error) || !js->cwd || !js->submit_dir || !js->env
-        || !js->queue || !js->user) {
+        || !js->queue || !js->user || (retry && !js->retry)) {
         jobspec_release(js);
         errno = ENOMEM;
         return errprintf(err, "out of memory");
@@ -207,8 +212,8 @@ json_t *jobspec_to_json(const struct jobspec *js)
                           js->env, "queue", js->queue, "hold", js->hold,
                           "user", js->user, "uid", (json_int_t)js->uid, "gid",
                           (json_int_t)js->gid);
-    if (o && js->error
-        && json_object_set_new(o, "error", json_string(js->error)) < 0) {
+    if (o && ((js->error && json_object_set_new(o, "error", json_string(js->error)) < 0)
+              || (js->retry && json_object_set(o, "retry_strategy", js->retry) < 0))) {
         json_decref(o);
         return NULL;
     }
@@ -227,5 +232,6 @@ void jobspec_release(struct jobspec *js)
     json_decref(js->env);
     free(js->queue);
     free(js->user);
+    json_decref(js->retry);
     memset(js, 0, sizeof(*js));
 }

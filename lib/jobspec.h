@@ -34,6 +34,7 @@ struct jobspec {
     char *user;
     long uid;
     long gid;
+    json_t *retry;       /* retryStrategy (AWS shape), NULL for none */
 };
 
 /* Decode and validate a job.submit body.  Unknown fields, wrong types and

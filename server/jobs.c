@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/retry.h"
 #include "lib/util.h"
 #include "server/server.h"
 
@@ -231,6 +232,23 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
         s->njobs--;
         job_free(job);
     }
+}
+
+void jobs_attempt_failed(struct server *s, struct job *job, int exit_code,
+                         const char *reason)
+{
+    char why[300];
+
+    if (!job->cancel_reason
+        && retry_decide(job->spec.retry, job->attempts, exit_code, reason, reason)) {
+        snprintf(why, sizeof(why), "attempt %d failed (%s); retrying", job->attempts,
+                 reason);
+        jobs_release_cores(s, job);
+        jobs_set_state(s, job, JOB_RUNNABLE, why);
+        jobs_enqueue(s, job);
+        return;
+    }
+    jobs_set_state(s, job, JOB_FAILED, reason);
 }
 
 static struct job *job_new(struct server *s, int64_t id, json_t *spec_json,

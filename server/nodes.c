@@ -151,7 +151,10 @@ static void reconcile_one(struct server *s, struct job *job, void *arg)
         jobs_enqueue(s, job);
         return;
     }
-    jobs_set_state(s, job, JOB_FAILED, "node failure: the worker lost the job");
+    if (store_attempt(s->st, job->id, job->attempts, job->node_name, job->cpus,
+                      job->start_time, util_now(), -1, 0, "node failure") < 0)
+        s->store_failed = true;
+    jobs_attempt_failed(s, job, -1, "node failure: the worker lost the job");
 }
 
 /* Jobs the worker has that the server does not count as running there. */
@@ -321,7 +324,7 @@ static void job_end(struct server *s, struct proto_msg *m)
     else if (exit_code == 0 && sig == 0 && (!reason || !*reason))
         jobs_set_state(s, job, JOB_SUCCEEDED, NULL);
     else
-        jobs_set_state(s, job, JOB_FAILED, reason && *reason ? reason : "failed");
+        jobs_attempt_failed(s, job, exit_code, reason && *reason ? reason : "failed");
 }
 
 static const struct {
@@ -352,7 +355,10 @@ static void fail_orphan(struct server *s, struct job *job, void *arg)
         return;
     if (!job->node && !grace_over)
         return; /* reloaded job: its node may still come back */
-    jobs_set_state(s, job, JOB_FAILED, "node failure");
+    if (store_attempt(s->st, job->id, job->attempts, job->node_name, job->cpus,
+                      job->start_time, util_now(), -1, 0, "node failure") < 0)
+        s->store_failed = true;
+    jobs_attempt_failed(s, job, -1, "node failure");
 }
 
 void nodes_check(struct server *s)

@@ -97,6 +97,10 @@ struct job *jobs_submit(struct server *s, json_t *spec_json,
  * memory: job is invalid afterwards. */
 void jobs_set_state(struct server *s, struct job *job, enum job_state state,
                     const char *reason);
+/* An attempt ended without success (not a cancel): back to the queue if
+ * the job's retry strategy allows another attempt, else FAILED. */
+void jobs_attempt_failed(struct server *s, struct job *job, int exit_code,
+                         const char *reason);
 void jobs_enqueue(struct server *s, struct job *job);
 void jobs_dequeue(struct server *s, struct job *job);
 void jobs_release_cores(struct server *s, struct job *job);

@@ -156,3 +156,13 @@ wait_idle() {
 		sleep 0.1
 	done
 }
+
+# wait_field ID FIELD VALUE [SECONDS]: until job_field ID FIELD is VALUE.
+wait_field() {
+	i=0 limit=$(( ${4:-30} * 20 ))
+	while test "$(job_field "$1" "$2")" != "$3"; do
+		i=$((i + 1))
+		test $i -gt $limit && return 1
+		sleep 0.05
+	done
+}
