@@ -150,6 +150,16 @@ static void show_text(const json_t *job)
         printf(" Cpus[%s]=%s", k, json_string_value(v));
     printf("\n");
     if (spec) {
+        json_t *deps = json_object_get(spec, "dependencies"), *d;
+        if (json_array_size(deps)) {
+            printf("   Dependency=");
+            json_array_foreach(deps, i, d) {
+                printf("%s%s", i ? "," : "", str(d, "type"));
+                if (json_object_get(d, "id"))
+                    printf(":%lld", (long long)num(d, "id"));
+            }
+            printf("\n");
+        }
         printf("   WorkDir=%s\n", str(spec, "cwd"));
         printf("   StdOut=%s\n", str(spec, "output"));
         if (*str(spec, "error"))

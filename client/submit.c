@@ -23,12 +23,14 @@ extern char **environ;
 struct submit_opts {
     const char *name, *output, *error, *chdir, *export, *queue, *wrap, *retry_strategy;
     long retry_attempts;
+    const char *dependency, *depends_on;
     long ntasks, cpus_per_task;
     int64_t mem, time_limit;
     bool time_set, hold, parsable, wait;
 };
 
-enum { O_MEM = 2000, O_EXPORT, O_WRAP, O_PARSABLE, O_QUEUE, O_RETRY, O_RETRY_STRATEGY };
+enum { O_MEM = 2000, O_EXPORT, O_WRAP, O_PARSABLE, O_QUEUE, O_RETRY, O_RETRY_STRATEGY,
+       O_DEPENDS_ON };
 
 static const struct option submit_options[] = {
     { "job-name", required_argument, NULL, 'J' },
@@ -48,6 +50,8 @@ static const struct option submit_options[] = {
     { "wrap", required_argument, NULL, O_WRAP },
     { "retry-attempts", required_argument, NULL, O_RETRY },
     { "retry-strategy", required_argument, NULL, O_RETRY_STRATEGY },
+    { "dependency", required_argument, NULL, 'd' },
+    { "depends-on", required_argument, NULL, O_DEPENDS_ON },
     { "help", no_argument, NULL, 'h' },
     CLIENT_COMMON_OPTIONS,
     { 0 },
@@ -65,6 +69,8 @@ static void usage(FILE *f)
         "  -p, --queue, --partition Q                      -H, --hold\n"
         "      --parsable            -W, --wait                --wrap COMMAND\n"
         "      --retry-attempts N        --retry-strategy JSON|@FILE (AWS retryStrategy)\n"
+        "  -d, --dependency TYPE:ID[:ID...][,...]  (after, afterany, afterok, afternotok,\n"
+        "                            singleton)     --depends-on ID[,ID...] (afterok)\n"
         "      --server ENDPOINT         --config FILE\n"
         "Output patterns: %%j job id, %%x job name, %%u user, %%N node, %%%% a %%.\n");
 }
@@ -79,7 +85,7 @@ static int parse(int argc, char **argv, struct submit_opts *o, const char *where
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+J:n:c:t:o:e:D:p:HWh", submit_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+J:n:c:t:o:e:D:p:d:HWh", submit_options, NULL)) != -1) {
         switch (c) {
         case 'J':
             o->name = optarg;
@@ -121,6 +127,8 @@ static int parse(int argc, char **argv, struct submit_opts *o, const char *where
             o->retry_attempts = v;
             break;
         case O_RETRY_STRATEGY: o->retry_strategy = optarg; break;
+        case 'd': o->dependency = optarg; break;
+        case O_DEPENDS_ON: o->depends_on = optarg; break;
         case 'h': usage(stdout); exit(0);
         case '?':
             if (optopt)
@@ -188,6 +196,54 @@ static char *absolute(const char *base, const char *path)
     if (asprintf(&out, "%s/%s", base, path) < 0)
         die("out of memory");
     return out;
+}
+
+static json_int_t dep_id(const char *s, const char *opt)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v <= 0)
+        die("invalid job id '%s' in %s", s, opt);
+    return v;
+}
+
+/* --dependency (Slurm: afterok:1:2,afterany:3,singleton; all must hold)
+ * and --depends-on (AWS dependsOn: 1,2, each must succeed). */
+static json_t *dependencies(const struct submit_opts *o)
+{
+    json_t *deps = json_array();
+    char *copy, *save = NULL;
+
+    if (o->dependency) {
+        copy = strdup(o->dependency);
+        for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+            char *isave = NULL, *type = strtok_r(item, ":", &isave), *id;
+            if (!strcmp(type, "singleton")) {
+                if (strtok_r(NULL, ":", &isave))
+                    die("invalid value for --dependency: singleton takes no job id");
+                json_array_append_new(deps, json_pack("{s:s}", "type", "singleton"));
+                continue;
+            }
+            if (strcmp(type, "after") && strcmp(type, "afterany") && strcmp(type, "afterok")
+                && strcmp(type, "afternotok"))
+                die("invalid value for --dependency: unknown type '%s' (after, afterany, "
+                    "afterok, afternotok or singleton)", type);
+            if (!(id = strtok_r(NULL, ":", &isave)))
+                die("invalid value for --dependency: '%s' needs a job id", type);
+            for (; id; id = strtok_r(NULL, ":", &isave))
+                json_array_append_new(deps, json_pack("{s:s, s:I}", "type", type, "id",
+                                                      dep_id(id, "--dependency")));
+        }
+        free(copy);
+    }
+    if (o->depends_on) {
+        copy = strdup(o->depends_on);
+        for (char *id = strtok_r(copy, ",", &save); id; id = strtok_r(NULL, ",", &save))
+            json_array_append_new(deps, json_pack("{s:s, s:I}", "type", "afterok", "id",
+                                                  dep_id(id, "--depends-on")));
+        free(copy);
+    }
+    return deps;
 }
 
 /* --retry-strategy takes AWS's retryStrategy JSON, inline or @FILE;
@@ -308,6 +364,8 @@ int cmd_submit(int argc, char **argv)
         die("invalid job: a value is not valid text");
     if (o.error)
         json_object_set_new(job, "error", json_string(o.error));
+    if (o.dependency || o.depends_on)
+        json_object_set_new(job, "dependencies", dependencies(&o));
     if (o.retry_strategy || o.retry_attempts)
         json_object_set_new(job, "retry_strategy", retry_strategy(&o));
     /* Check here what the server would refuse, so the message is local. */

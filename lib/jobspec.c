@@ -64,7 +64,36 @@ static const struct {
     { "queue", JSON_STRING, false },   { "hold", JSON_TRUE, false },
     { "user", JSON_STRING, true },     { "uid", JSON_INTEGER, true },
     { "gid", JSON_INTEGER, true },     { "retry_strategy", JSON_OBJECT, false },
+    { "dependencies", JSON_ARRAY, false },
 };
+
+static const char *dep_types[] = { "after", "afterany", "afterok", "afternotok",
+                                   "singleton", NULL };
+
+/* [{"type": T, "id": N}...], singleton without an id, at most 100. */
+static int deps_check(const json_t *deps, struct kiln_error *err)
+{
+    size_t i;
+    json_t *d;
+
+    if (json_array_size(deps) > JOBSPEC_MAX_DEPS)
+        return errprintf(err, "invalid dependencies: at most %d", JOBSPEC_MAX_DEPS);
+    json_array_foreach(deps, i, d) {
+        const char *type = NULL;
+        json_int_t id = 0;
+        json_error_t jerr;
+        int k;
+        if (json_unpack_ex(d, &jerr, JSON_STRICT, "{s:s, s?I}", "type", &type, "id", &id) < 0)
+            return errprintf(err, "invalid dependencies[%zu]: %s", i, jerr.text);
+        for (k = 0; dep_types[k] && strcmp(dep_types[k], type) != 0; k++)
+            ;
+        if (!dep_types[k])
+            return errprintf(err, "invalid dependencies[%zu].type: '%.32s'", i, type);
+        if (strcmp(type, "singleton") == 0 ? id != 0 : id <= 0)
+            return errprintf(err, "invalid dependencies[%zu].id", i);
+    }
+    return 0;
+}
 
 static const char *type_name(json_type t)
 {
@@ -107,7 +136,7 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
 {
     const char *name, *script, *output, *error = NULL, *cwd, *submit_dir,
         *queue = "default", *user;
-    json_t *args = NULL, *env = NULL, *retry = NULL;
+    json_t *args = NULL, *env = NULL, *retry = NULL, *deps = NULL;
     json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0, uid, gid;
     int hold = 0;
     json_error_t jerr;
@@ -123,13 +152,14 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     }
     if (json_unpack_ex((json_t *)o, &jerr, JSON_STRICT,
                        "{s:s, s:s, s?o, s?I, s?I, s?I, s?I, s:s, s?s, s:s, "
-                       "s:s, s?o, s?s, s?b, s:s, s:I, s:I, s?o}",
+                       "s:s, s?o, s?s, s?b, s:s, s:I, s:I, s?o, s?o}",
                        "name", &name, "script", &script, "args", &args,
                        "ntasks", &ntasks, "cpus_per_task", &cpt, "mem", &mem,
                        "time_limit", &tl, "output", &output, "error", &error,
                        "cwd", &cwd, "submit_dir", &submit_dir, "env", &env,
                        "queue", &queue, "hold", &hold, "user", &user, "uid",
-                       &uid, "gid", &gid, "retry_strategy", &retry) < 0) {
+                       &uid, "gid", &gid, "retry_strategy", &retry, "dependencies",
+                       &deps) < 0) {
         errno = EINVAL;
         return errprintf(err, "invalid job: %s", jerr.text);
     }
@@ -169,6 +199,8 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
         return errprintf(err, "invalid uid or gid");
     if (retry && retry_check(retry, err) < 0)
         return -1;
+    if (deps && deps_check(deps, err) < 0)
+        return -1;
 
     js->name = strdup(name);
     js->script = strdup(script);
@@ -188,9 +220,11 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     js->uid = uid;
     js->gid = gid;
     js->retry = retry ? json_deep_copy(retry) : NULL;
+    js->deps = deps && json_array_size(deps) ? json_deep_copy(deps) : NULL;
     if (!js->name || !js->script || !js->args || !js->output
         || (error && !js->error) || !js->cwd || !js->submit_dir || !js->env
-        || !js->queue || !js->user || (retry && !js->retry)) {
+        || !js->queue || !js->user || (retry && !js->retry)
+        || (deps && json_array_size(deps) && !js->deps)) {
         jobspec_release(js);
         errno = ENOMEM;
         return errprintf(err, "out of memory");
@@ -213,7 +247,8 @@ json_t *jobspec_to_json(const struct jobspec *js)
                           "user", js->user, "uid", (json_int_t)js->uid, "gid",
                           (json_int_t)js->gid);
     if (o && ((js->error && json_object_set_new(o, "error", json_string(js->error)) < 0)
-              || (js->retry && json_object_set(o, "retry_strategy", js->retry) < 0))) {
+              || (js->retry && json_object_set(o, "retry_strategy", js->retry) < 0)
+              || (js->deps && json_object_set(o, "dependencies", js->deps) < 0))) {
         json_decref(o);
         return NULL;
     }
@@ -233,5 +268,6 @@ void jobspec_release(struct jobspec *js)
     free(js->queue);
     free(js->user);
     json_decref(js->retry);
+    json_decref(js->deps);
     memset(js, 0, sizeof(*js));
 }

@@ -14,6 +14,7 @@ enum {
     JOBSPEC_MAX_PATH = 4096,
     JOBSPEC_MAX_TASKS = 1 << 20,
     JOBSPEC_MAX_ENV = 4096, /* variables */
+    JOBSPEC_MAX_DEPS = 100,
 };
 
 struct jobspec {
@@ -35,6 +36,7 @@ struct jobspec {
     long uid;
     long gid;
     json_t *retry;       /* retryStrategy (AWS shape), NULL for none */
+    json_t *deps;        /* [{"type", "id"}...], NULL for none */
 };
 
 /* Decode and validate a job.submit body.  Unknown fields, wrong types and

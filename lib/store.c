@@ -35,7 +35,7 @@ static const char *migrations[] = {
 
 enum stmt_id {
     S_BEGIN, S_COMMIT, S_JOB_INSERT, S_JOB_UPDATE, S_EVENT, S_ATTEMPT,
-    S_JOB_GET, S_NODE_PUT, S_COUNT
+    S_JOB_GET, S_NODE_PUT, S_JOB_STATE, S_COUNT
 };
 
 static const char *stmt_sql[S_COUNT] = {
@@ -52,6 +52,7 @@ static const char *stmt_sql[S_COUNT] = {
     [S_JOB_GET] = "SELECT id, name, user, uid, queue, state, reason, exit_code,"
                   " submit_time, start_time, end_time, node, cpus, attempts,"
                   " spec FROM jobs WHERE id=?",
+    [S_JOB_STATE] = "SELECT state, start_time FROM jobs WHERE id=?",
     [S_NODE_PUT] = "INSERT INTO nodes VALUES (?1,?2,?3,?4) ON CONFLICT(name)"
                    " DO UPDATE SET state=?2, topology=COALESCE(?3, topology),"
                    " last_seen=?4",
@@ -346,6 +347,24 @@ int store_job_get(struct store *st, int64_t id, struct store_job *job)
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         row_to_job(s, job);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(st);
+    return rc == SQLITE_ROW;
+}
+
+int store_job_state(struct store *st, int64_t id, char *state, size_t len,
+                    double *start)
+{
+    sqlite3_stmt *s = st->stmt[S_JOB_STATE];
+    int rc;
+
+    sqlite3_bind_int64(s, 1, id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        snprintf(state, len, "%s", (const char *)sqlite3_column_text(s, 0));
+        *start = sqlite3_column_double(s, 1);
+    }
     sqlite3_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return fail(st);

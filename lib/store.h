@@ -51,6 +51,11 @@ int store_attempt(struct store *st, int64_t job_id, int attempt,
 int store_job_get(struct store *st, int64_t id, struct store_job *job);
 void store_job_release(struct store_job *job);
 
+/* Just a job's state (copied into state) and start time: 1 found, 0 not
+ * found, -1 error.  Cheaper than store_job_get. */
+int store_job_state(struct store *st, int64_t id, char *state, size_t len,
+                    double *start);
+
 typedef int (*store_job_f)(struct store_job *job, void *arg);
 
 /* Call fn for every job not in a final state, in id order.  fn may keep

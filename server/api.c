@@ -36,8 +36,8 @@ static void job_submit(struct server *s, struct proto_msg *m)
         jobspec_release(&spec);
         return;
     }
-    if ((why = sched_infeasible(s, &spec))) {
-        FAIL(s, m, EINVAL, "job can never run: %s", why);
+    if ((why = deps_validate(s, &spec)) || (why = sched_infeasible(s, &spec))) {
+        FAIL(s, m, EINVAL, "%s%s", strncmp(why, "invalid", 7) ? "job can never run: " : "", why);
         jobspec_release(&spec);
         return;
     }
@@ -167,8 +167,9 @@ static const char *release_one(struct server *s, struct job *job, const char *re
         return "job is not held";
     job->spec.hold = 0;
     json_object_set_new(job->spec_json, "hold", json_false());
-    jobs_set_state(s, job, JOB_RUNNABLE, NULL);
-    jobs_enqueue(s, job);
+    if (job->spec.deps)
+        jobs_set_state(s, job, JOB_PENDING, "Dependency");
+    jobs_leave_pending(s, job);
     return NULL;
 }
 

@@ -213,6 +213,8 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
     set_str(&job->reason, reason);
     if (state == JOB_RUNNING && job->start_time == 0)
         job->start_time = now;
+    if (state == JOB_RUNNING || is_final(state))
+        s->deps_dirty = true;
     if (is_final(state)) {
         job->end_time = now;
         jobs_release_cores(s, job);
@@ -276,6 +278,23 @@ static int add(struct server *s, struct job *job)
     return 0;
 }
 
+static const char *pending_reason(const struct job *job)
+{
+    return job->spec.hold ? "held" : job->spec.deps ? "Dependency" : NULL;
+}
+
+void jobs_leave_pending(struct server *s, struct job *job)
+{
+    if (job->spec.hold)
+        return;
+    if (job->spec.deps) {
+        s->deps_dirty = true; /* deps_run decides, in this loop turn */
+        return;
+    }
+    jobs_set_state(s, job, JOB_RUNNABLE, NULL);
+    jobs_enqueue(s, job);
+}
+
 struct job *jobs_submit(struct server *s, json_t *spec_json,
                         struct jobspec *spec, struct kiln_error *err)
 {
@@ -302,13 +321,10 @@ struct job *jobs_submit(struct server *s, json_t *spec_json,
     }
     job->submit_time = row.submit_time;
     job->state = JOB_SUBMITTED;
-    /* No dependencies yet: SUBMITTED -> PENDING -> RUNNABLE at once, each
-     * an event as AWS Batch shows them. */
-    jobs_set_state(s, job, JOB_PENDING, job->spec.hold ? "held" : NULL);
-    if (!job->spec.hold) {
-        jobs_set_state(s, job, JOB_RUNNABLE, NULL);
-        jobs_enqueue(s, job);
-    }
+    /* SUBMITTED -> PENDING -> RUNNABLE, each an event as AWS Batch shows
+     * them; a held job, or one with dependencies, stays PENDING. */
+    jobs_set_state(s, job, JOB_PENDING, pending_reason(job));
+    jobs_leave_pending(s, job);
     return job;
 }
 
@@ -340,13 +356,11 @@ static int load_one(struct store_job *row, void *arg)
     job->attempts = row->attempts;
     switch (job->state) {
     case JOB_SUBMITTED:
-        jobs_set_state(s, job, JOB_PENDING, NULL);
+        jobs_set_state(s, job, JOB_PENDING, pending_reason(job));
         /* fall through */
     case JOB_PENDING:
-        if (job->spec.hold)
-            break;
-        jobs_set_state(s, job, JOB_RUNNABLE, NULL);
-        /* fall through */
+        jobs_leave_pending(s, job);
+        break;
     case JOB_RUNNABLE:
         jobs_enqueue(s, job);
         break;

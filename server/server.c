@@ -196,6 +196,8 @@ static int server_loop(struct server *s)
             nodes_check(s);
             next_check = util_monotonic() + 1;
         }
+        if (s->deps_dirty)
+            deps_run(s);
         if (s->sched_needed)
             sched_run(s);
         if (store_commit(s->st) < 0 || s->store_failed) {

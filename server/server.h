@@ -68,6 +68,7 @@ struct server {
     struct job *qhead, *qtail; /* RUNNABLE jobs in submit order */
     struct node *nodes;
     bool sched_needed;
+    bool deps_dirty;       /* a job started or ended: re-check dependants */
     /* replies and messages to send once this turn's commit is done */
     struct outmsg *out;
     int nout, outcap;
@@ -102,6 +103,8 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
 void jobs_attempt_failed(struct server *s, struct job *job, int exit_code,
                          const char *reason);
 void jobs_enqueue(struct server *s, struct job *job);
+/* A PENDING job is released (not held): RUNNABLE, or left to deps_run. */
+void jobs_leave_pending(struct server *s, struct job *job);
 void jobs_dequeue(struct server *s, struct job *job);
 void jobs_release_cores(struct server *s, struct job *job);
 json_t *jobs_to_json(struct server *s, const struct job *job);
@@ -119,6 +122,12 @@ void nodes_check(struct server *s);
 int nodes_load(struct server *s);
 struct node *nodes_find(struct server *s, const char *name);
 void nodes_destroy_all(struct server *s);
+
+/* deps.c */
+/* Why spec's dependencies are invalid (an unknown job), or NULL. */
+const char *deps_validate(struct server *s, const struct jobspec *spec);
+/* Release or fail the PENDING jobs whose dependencies are now decided. */
+void deps_run(struct server *s);
 
 /* sched.c */
 void sched_run(struct server *s);

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Job dependencies: Slurm's after, afterany, afterok, afternotok and
+ * singleton; AWS Batch's dependsOn is afterok.  A job whose dependencies
+ * hold moves PENDING -> RUNNABLE; one whose dependencies never can fails
+ * with "dependency never satisfied". */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "server/server.h"
+
+enum dep_result { DEP_WAIT, DEP_OK, DEP_NEVER };
+
+/* The state of job id, active or finished; -1 if there is no such job. */
+static int state_of(struct server *s, int64_t id, double *start)
+{
+    struct job *job = jobs_find(s, id);
+    char state[16];
+
+    if (job) {
+        *start = job->start_time;
+        return (int)job->state;
+    }
+    if (store_job_state(s->st, id, state, sizeof(state), start) != 1)
+        return -1;
+    return job_state_parse(state);
+}
+
+static bool final(int st)
+{
+    return st == JOB_SUCCEEDED || st == JOB_FAILED;
+}
+
+/* Is an earlier job of the same name and user still to finish? */
+struct singleton {
+    const struct job *job;
+    bool blocked;
+};
+
+static void singleton_one(struct server *s, struct job *other, void *arg)
+{
+    struct singleton *sg = arg;
+
+    if (other->id < sg->job->id && strcmp(other->spec.name, sg->job->spec.name) == 0
+        && other->spec.uid == sg->job->spec.uid)
+        sg->blocked = true;
+}
+
+static enum dep_result eval(struct server *s, const struct job *job, char *why, size_t len)
+{
+    enum dep_result res = DEP_OK;
+    size_t i;
+    json_t *d;
+
+    json_array_foreach(job->spec.deps, i, d) {
+        const char *type = json_string_value(json_object_get(d, "type"));
+        int64_t id = json_integer_value(json_object_get(d, "id"));
+        double start = 0;
+        int st;
+
+        if (strcmp(type, "singleton") == 0) {
+            struct singleton sg = { job, false };
+            jobs_foreach(s, singleton_one, &sg);
+            if (sg.blocked)
+                res = DEP_WAIT;
+            continue;
+        }
+        if ((st = state_of(s, id, &start)) < 0) {
+            snprintf(why, len, "dependency never satisfied: job %lld is unknown",
+                     (long long)id);
+            return DEP_NEVER;
+        }
+        if (strcmp(type, "after") == 0) {
+            if (!final(st) && st != JOB_STARTING && st != JOB_RUNNING)
+                res = DEP_WAIT;
+        } else if (!final(st)) {
+            res = DEP_WAIT;
+        } else if ((strcmp(type, "afterok") == 0 && st != JOB_SUCCEEDED)
+                   || (strcmp(type, "afternotok") == 0 && st != JOB_FAILED)) {
+            snprintf(why, len, "dependency never satisfied: %s:%lld, and job %lld %s",
+                     type, (long long)id, (long long)id, job_state_name(st));
+            return DEP_NEVER;
+        }
+    }
+    return res;
+}
+
+const char *deps_validate(struct server *s, const struct jobspec *spec)
+{
+    static char why[128];
+    size_t i;
+    json_t *d;
+
+    json_array_foreach(spec->deps, i, d) {
+        int64_t id = json_integer_value(json_object_get(d, "id"));
+        double start;
+        if (id > 0 && state_of(s, id, &start) < 0) {
+            snprintf(why, sizeof(why), "invalid dependency: unknown job id %lld",
+                     (long long)id);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+static void check_one(struct server *s, struct job *job, void *arg)
+{
+    char why[256];
+
+    if (job->state != JOB_PENDING || job->spec.hold || !job->spec.deps)
+        return;
+    switch (eval(s, job, why, sizeof(why))) {
+    case DEP_OK:
+        jobs_set_state(s, job, JOB_RUNNABLE, NULL);
+        jobs_enqueue(s, job);
+        break;
+    case DEP_NEVER:
+        jobs_set_state(s, job, JOB_FAILED, why);
+        break;
+    case DEP_WAIT:
+        break;
+    }
+}
+
+void deps_run(struct server *s)
+{
+    /* A failure can make other dependants fail in turn: settle it all in
+     * this loop turn. */
+    while (s->deps_dirty) {
+        s->deps_dirty = false;
+        jobs_foreach(s, check_one, NULL);
+    }
+}
