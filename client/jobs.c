@@ -50,14 +50,33 @@ static double num(const json_t *job, const char *key)
     return json_number_value(json_object_get(job, key));
 }
 
-static int64_t parse_id(const char *s)
+/* A job id as the server takes it: an integer, or "ARRAY_INDEX" for a
+ * child of an array. */
+static json_t *parse_id(const char *s)
 {
     char *end;
+    long long v, i;
+
     errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end || v <= 0)
+    v = strtoll(s, &end, 10);
+    if (errno || v <= 0 || end == s || (*end && *end != '_'))
         die("invalid job id '%s'", s);
-    return v;
+    if (!*end)
+        return json_integer(v);
+    i = strtoll(end + 1, &end, 10);
+    if (errno || *end || i < 0 || end == s)
+        die("invalid job id '%s'", s);
+    return json_string(s);
+}
+
+/* The id to show: ARRAY_INDEX for array children. */
+static void display_id(const json_t *job, char *buf, size_t len)
+{
+    const char *d = json_string_value(json_object_get(job, "display_id"));
+    if (d)
+        snprintf(buf, len, "%s", d);
+    else
+        snprintf(buf, len, "%lld", (long long)json_integer_value(json_object_get(job, "id")));
 }
 
 /* "n1" for one node; the cpu list per node joined for --long views. */
@@ -97,13 +116,17 @@ int cmd_queue(int argc, char **argv)
     struct table *t = table_create(7, head);
     double now = util_now();
     json_array_foreach(jobs, i, job) {
-        char id[32], elapsed[32], cpus[32], where[512];
+        char id[48], elapsed[32], cpus[32], where[512];
         const char *state = str(job, "state");
-        snprintf(id, sizeof(id), "%lld", (long long)num(job, "id"));
+        json_t *array = json_object_get(job, "array");
+        display_id(job, id, sizeof(id));
         double start = num(job, "start_time");
         units_format_elapsed(start > 0 ? (int64_t)(now - start) : 0, elapsed, sizeof(elapsed));
         snprintf(cpus, sizeof(cpus), "%ld", cpus_of(job));
-        if (!strcmp(state, "RUNNING") || !strcmp(state, "STARTING"))
+        if (array)
+            snprintf(where, sizeof(where), "(array %lld/%lld started)",
+                     (long long)num(array, "created"), (long long)num(array, "size"));
+        else if (!strcmp(state, "RUNNING") || !strcmp(state, "STARTING"))
             nodes_of(job, where, sizeof(where));
         else
             snprintf(where, sizeof(where), "(%s)", *str(job, "status_reason")
@@ -134,7 +157,19 @@ static void show_text(const json_t *job)
     units_format_elapsed(s > 0 ? (int64_t)((e > 0 ? e : util_now()) - s) : 0, elapsed,
                          sizeof(elapsed));
     nodes_of(job, nodes, sizeof(nodes));
-    printf("JobId=%lld JobName=%s\n", (long long)num(job, "id"), str(job, "name"));
+    char id[48];
+    display_id(job, id, sizeof(id));
+    printf("JobId=%s JobName=%s\n", id, str(job, "name"));
+    json_t *array = json_object_get(job, "array");
+    if (array) {
+        json_t *counts = json_object_get(array, "counts");
+        printf("   Array=%s Size=%lld Created=%lld", str(array, "spec"),
+               (long long)num(array, "size"), (long long)num(array, "created"));
+        json_object_foreach(counts, k, v)
+            if (json_integer_value(v))
+                printf(" %s=%lld", k, (long long)json_integer_value(v));
+        printf("\n");
+    }
     printf("   UserId=%s(%lld) Queue=%s\n", str(job, "user"), (long long)num(job, "uid"),
            str(job, "queue"));
     printf("   JobState=%s Reason=%s ExitCode=%lld Attempts=%lld\n", str(job, "state"),
@@ -196,8 +231,8 @@ int cmd_show(int argc, char **argv)
     json_t *all = json_array();
     for (int i = first; i < argc; i++) {
         char err[256];
-        json_t *r = client_request_ex("job.show", json_pack("{s:I}", "id",
-                                      (json_int_t)parse_id(argv[i])), -1, err, sizeof(err));
+        json_t *r = client_request_ex("job.show", json_pack("{s:o}", "id", parse_id(argv[i])),
+                                      -1, err, sizeof(err));
         if (!r) {
             fprintf(stderr, "%s: %s\n", client_prog, err);
             rc = 1;
@@ -245,7 +280,7 @@ static int for_ids(int argc, char **argv, const char *type, const char *verb,
     if (optind >= argc)
         die("missing job id");
     for (int k = optind; k < argc; k++)
-        json_array_append_new(ids, json_integer(parse_id(argv[k])));
+        json_array_append_new(ids, parse_id(argv[k]));
     json_t *body = json_pack("{s:o}", "ids", ids);
     if (reason)
         json_object_set_new(body, "reason", json_string(reason));
@@ -253,8 +288,13 @@ static int for_ids(int argc, char **argv, const char *type, const char *verb,
     json_array_foreach(json_object_get(r, "results"), i, v) {
         const char *e = json_string_value(json_object_get(v, "error"));
         if (e) {
-            fprintf(stderr, "%s: cannot %s job %lld: %s\n", client_prog, verb,
-                    (long long)json_integer_value(json_object_get(v, "id")), e);
+            json_t *idv = json_object_get(v, "id");
+            char idbuf[48];
+            if (json_is_string(idv))
+                snprintf(idbuf, sizeof(idbuf), "%s", json_string_value(idv));
+            else
+                snprintf(idbuf, sizeof(idbuf), "%lld", (long long)json_integer_value(idv));
+            fprintf(stderr, "%s: cannot %s job %s: %s\n", client_prog, verb, idbuf, e);
             rc = 1;
         }
     }
@@ -330,8 +370,8 @@ int cmd_history(int argc, char **argv)
     }
     struct table *t = table_create(10, head);
     json_array_foreach(jobs, i, job) {
-        char id[32], code[16], start[32], end[32], elapsed[32], nodes[512];
-        snprintf(id, sizeof(id), "%lld", (long long)num(job, "id"));
+        char id[48], code[16], start[32], end[32], elapsed[32], nodes[512];
+        display_id(job, id, sizeof(id));
         snprintf(code, sizeof(code), "%lld", (long long)num(job, "exit_code"));
         units_format_time(num(job, "start_time"), start, sizeof(start));
         units_format_time(num(job, "end_time"), end, sizeof(end));

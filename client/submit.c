@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "client/client.h"
+#include "lib/arrayspec.h"
 #include "lib/directive.h"
 #include "lib/jobspec.h"
 #include "lib/log.h"
@@ -23,7 +24,7 @@ extern char **environ;
 struct submit_opts {
     const char *name, *output, *error, *chdir, *export, *queue, *wrap, *retry_strategy;
     long retry_attempts;
-    const char *dependency, *depends_on;
+    const char *dependency, *depends_on, *array;
     long ntasks, cpus_per_task;
     int64_t mem, time_limit;
     bool time_set, hold, parsable, wait;
@@ -51,6 +52,7 @@ static const struct option submit_options[] = {
     { "retry-attempts", required_argument, NULL, O_RETRY },
     { "retry-strategy", required_argument, NULL, O_RETRY_STRATEGY },
     { "dependency", required_argument, NULL, 'd' },
+    { "array", required_argument, NULL, 'a' },
     { "depends-on", required_argument, NULL, O_DEPENDS_ON },
     { "help", no_argument, NULL, 'h' },
     CLIENT_COMMON_OPTIONS,
@@ -71,8 +73,10 @@ static void usage(FILE *f)
         "      --retry-attempts N        --retry-strategy JSON|@FILE (AWS retryStrategy)\n"
         "  -d, --dependency TYPE:ID[:ID...][,...]  (after, afterany, afterok, afternotok,\n"
         "                            singleton)     --depends-on ID[,ID...] (afterok)\n"
+        "  -a, --array INDICES       0-99, 1-100:3, 1,5,9; %%N runs at most N at once\n"
         "      --server ENDPOINT         --config FILE\n"
-        "Output patterns: %%j job id, %%x job name, %%u user, %%N node, %%%% a %%.\n");
+        "Output patterns: %%j job id, %%x job name, %%u user, %%N node, %%A array id,\n"
+        "%%a array index, %%%% a %%.  An array's default is kiln-%%A_%%a.out.\n");
 }
 
 /* Parse argv into o.  Returns the index of the first non-option (the
@@ -85,7 +89,7 @@ static int parse(int argc, char **argv, struct submit_opts *o, const char *where
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+J:n:c:t:o:e:D:p:d:HWh", submit_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+J:n:c:t:o:e:D:p:d:a:HWh", submit_options, NULL)) != -1) {
         switch (c) {
         case 'J':
             o->name = optarg;
@@ -128,6 +132,17 @@ static int parse(int argc, char **argv, struct submit_opts *o, const char *where
             break;
         case O_RETRY_STRATEGY: o->retry_strategy = optarg; break;
         case 'd': o->dependency = optarg; break;
+        case 'a': {
+            long *idx, throttle;
+            size_t n;
+            struct kiln_error aerr;
+            if (arrayspec_parse(optarg, &idx, &n, &throttle, &aerr) < 0)
+                die("invalid value for --array%s: '%s' (indices like 0-99, 1-100:3, "
+                    "1,5,9, optionally %%N)", where, optarg);
+            free(idx);
+            o->array = optarg;
+            break;
+        }
         case O_DEPENDS_ON: o->depends_on = optarg; break;
         case 'h': usage(stdout); exit(0);
         case '?':
@@ -346,7 +361,8 @@ int cmd_submit(int argc, char **argv)
         }
     }
     char *workdir = o.chdir ? absolute(cwd, o.chdir) : strdup(cwd);
-    char *output = o.output ? strdup(o.output) : absolute(cwd, "kiln-%j.out");
+    char *output = o.output ? strdup(o.output)
+                   : absolute(cwd, o.array ? "kiln-%A_%a.out" : "kiln-%j.out");
     json_t *args = json_array();
     for (int i = first + 1; script_path && i < argc; i++)
         json_array_append_new(args, json_string(argv[i]));
@@ -364,6 +380,8 @@ int cmd_submit(int argc, char **argv)
         die("invalid job: a value is not valid text");
     if (o.error)
         json_object_set_new(job, "error", json_string(o.error));
+    if (o.array)
+        json_object_set_new(job, "array", json_string(o.array));
     if (o.dependency || o.depends_on)
         json_object_set_new(job, "dependencies", dependencies(&o));
     if (o.retry_strategy || o.retry_attempts)

@@ -8,6 +8,7 @@
 
 #include "lib/jobspec.h"
 #include "lib/retry.h"
+#include "lib/arrayspec.h"
 
 int jobspec_name_ok(const char *s, size_t max)
 {
@@ -64,7 +65,7 @@ static const struct {
     { "queue", JSON_STRING, false },   { "hold", JSON_TRUE, false },
     { "user", JSON_STRING, true },     { "uid", JSON_INTEGER, true },
     { "gid", JSON_INTEGER, true },     { "retry_strategy", JSON_OBJECT, false },
-    { "dependencies", JSON_ARRAY, false },
+    { "dependencies", JSON_ARRAY, false }, { "array", JSON_STRING, false },
 };
 
 static const char *dep_types[] = { "after", "afterany", "afterok", "afternotok",
@@ -135,7 +136,7 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
                       struct kiln_error *err)
 {
     const char *name, *script, *output, *error = NULL, *cwd, *submit_dir,
-        *queue = "default", *user;
+        *queue = "default", *user, *array = NULL;
     json_t *args = NULL, *env = NULL, *retry = NULL, *deps = NULL;
     json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0, uid, gid;
     int hold = 0;
@@ -152,14 +153,14 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     }
     if (json_unpack_ex((json_t *)o, &jerr, JSON_STRICT,
                        "{s:s, s:s, s?o, s?I, s?I, s?I, s?I, s:s, s?s, s:s, "
-                       "s:s, s?o, s?s, s?b, s:s, s:I, s:I, s?o, s?o}",
+                       "s:s, s?o, s?s, s?b, s:s, s:I, s:I, s?o, s?o, s?s}",
                        "name", &name, "script", &script, "args", &args,
                        "ntasks", &ntasks, "cpus_per_task", &cpt, "mem", &mem,
                        "time_limit", &tl, "output", &output, "error", &error,
                        "cwd", &cwd, "submit_dir", &submit_dir, "env", &env,
                        "queue", &queue, "hold", &hold, "user", &user, "uid",
                        &uid, "gid", &gid, "retry_strategy", &retry, "dependencies",
-                       &deps) < 0) {
+                       &deps, "array", &array) < 0) {
         errno = EINVAL;
         return errprintf(err, "invalid job: %s", jerr.text);
     }
@@ -201,6 +202,15 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
         return -1;
     if (deps && deps_check(deps, err) < 0)
         return -1;
+    if (array) {
+        long *idx, throttle;
+        size_t n;
+        if (strlen(array) > 4096)
+            return errprintf(err, "invalid array: longer than 4096 characters");
+        if (arrayspec_parse(array, &idx, &n, &throttle, err) < 0)
+            return -1;
+        free(idx);
+    }
 
     js->name = strdup(name);
     js->script = strdup(script);
@@ -221,10 +231,11 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     js->gid = gid;
     js->retry = retry ? json_deep_copy(retry) : NULL;
     js->deps = deps && json_array_size(deps) ? json_deep_copy(deps) : NULL;
+    js->array = array ? strdup(array) : NULL;
     if (!js->name || !js->script || !js->args || !js->output
         || (error && !js->error) || !js->cwd || !js->submit_dir || !js->env
         || !js->queue || !js->user || (retry && !js->retry)
-        || (deps && json_array_size(deps) && !js->deps)) {
+        || (deps && json_array_size(deps) && !js->deps) || (array && !js->array)) {
         jobspec_release(js);
         errno = ENOMEM;
         return errprintf(err, "out of memory");
@@ -248,7 +259,8 @@ json_t *jobspec_to_json(const struct jobspec *js)
                           (json_int_t)js->gid);
     if (o && ((js->error && json_object_set_new(o, "error", json_string(js->error)) < 0)
               || (js->retry && json_object_set(o, "retry_strategy", js->retry) < 0)
-              || (js->deps && json_object_set(o, "dependencies", js->deps) < 0))) {
+              || (js->deps && json_object_set(o, "dependencies", js->deps) < 0)
+              || (js->array && json_object_set_new(o, "array", json_string(js->array)) < 0))) {
         json_decref(o);
         return NULL;
     }
@@ -269,5 +281,6 @@ void jobspec_release(struct jobspec *js)
     free(js->user);
     json_decref(js->retry);
     json_decref(js->deps);
+    free(js->array);
     memset(js, 0, sizeof(*js));
 }

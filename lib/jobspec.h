@@ -37,6 +37,7 @@ struct jobspec {
     long gid;
     json_t *retry;       /* retryStrategy (AWS shape), NULL for none */
     json_t *deps;        /* [{"type", "id"}...], NULL for none */
+    char *array;         /* array index spec (lib/arrayspec), NULL if none */
 };
 
 /* Decode and validate a job.submit body.  Unknown fields, wrong types and

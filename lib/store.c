@@ -31,18 +31,24 @@ static const char *migrations[] = {
     "CREATE TABLE nodes ("
     "  name TEXT PRIMARY KEY, state TEXT NOT NULL, topology TEXT,"
     "  last_seen REAL);",
+    /* 2: array children point at their parent. */
+    "ALTER TABLE jobs ADD COLUMN array_id INTEGER;"
+    "ALTER TABLE jobs ADD COLUMN array_index INTEGER;"
+    "CREATE UNIQUE INDEX jobs_array ON jobs(array_id, array_index)"
+    "  WHERE array_id IS NOT NULL;",
 };
 
 enum stmt_id {
     S_BEGIN, S_COMMIT, S_JOB_INSERT, S_JOB_UPDATE, S_EVENT, S_ATTEMPT,
-    S_JOB_GET, S_NODE_PUT, S_JOB_STATE, S_COUNT
+    S_JOB_GET, S_NODE_PUT, S_JOB_STATE, S_ARRAY_CHILD, S_COUNT
 };
 
 static const char *stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN",
     [S_COMMIT] = "COMMIT",
     [S_JOB_INSERT] = "INSERT INTO jobs (name, user, uid, queue, state, reason,"
-                     " submit_time, spec) VALUES (?,?,?,?,?,?,?,?)",
+                     " submit_time, spec, array_id, array_index)"
+                     " VALUES (?,?,?,?,?,?,?,?,?,?)",
     [S_JOB_UPDATE] = "UPDATE jobs SET state=?, reason=?, exit_code=?,"
                      " start_time=?, end_time=?, node=?, cpus=?, attempts=?"
                      " WHERE id=?",
@@ -51,7 +57,8 @@ static const char *stmt_sql[S_COUNT] = {
     [S_ATTEMPT] = "INSERT OR REPLACE INTO attempts VALUES (?,?,?,?,?,?,?,?,?)",
     [S_JOB_GET] = "SELECT id, name, user, uid, queue, state, reason, exit_code,"
                   " submit_time, start_time, end_time, node, cpus, attempts,"
-                  " spec FROM jobs WHERE id=?",
+                  " spec, array_id, array_index FROM jobs WHERE id=?",
+    [S_ARRAY_CHILD] = "SELECT id FROM jobs WHERE array_id=? AND array_index=?",
     [S_JOB_STATE] = "SELECT state, start_time FROM jobs WHERE id=?",
     [S_NODE_PUT] = "INSERT INTO nodes VALUES (?1,?2,?3,?4) ON CONFLICT(name)"
                    " DO UPDATE SET state=?2, topology=COALESCE(?3, topology),"
@@ -60,7 +67,7 @@ static const char *stmt_sql[S_COUNT] = {
 
 #define JOB_COLUMNS                                                          \
     "id, name, user, uid, queue, state, reason, exit_code, submit_time,"     \
-    " start_time, end_time, node, cpus, attempts, spec"
+    " start_time, end_time, node, cpus, attempts, spec, array_id, array_index"
 
 struct store {
     sqlite3 *db;
@@ -252,6 +259,13 @@ int store_job_insert(struct store *st, struct store_job *job)
     bind_text(s, 6, job->reason);
     sqlite3_bind_double(s, 7, job->submit_time);
     bind_text(s, 8, spec);
+    if (job->array_id > 0) {
+        sqlite3_bind_int64(s, 9, job->array_id);
+        sqlite3_bind_int64(s, 10, job->array_index);
+    } else {
+        sqlite3_bind_null(s, 9);
+        sqlite3_bind_null(s, 10);
+    }
     if (run(st, s) < 0) {
         free(spec);
         return -1;
@@ -323,6 +337,9 @@ static void row_to_job(sqlite3_stmt *s, struct store_job *j)
     j->cpus = col_text(s, 12);
     j->attempts = sqlite3_column_int(s, 13);
     j->spec = spec ? json_loads(spec, 0, NULL) : NULL;
+    j->array_id = sqlite3_column_int64(s, 15);
+    j->array_index = sqlite3_column_type(s, 16) == SQLITE_NULL ? -1
+                                                               : sqlite3_column_int64(s, 16);
 }
 
 void store_job_release(struct store_job *j)
@@ -369,6 +386,47 @@ int store_job_state(struct store *st, int64_t id, char *state, size_t len,
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return fail(st);
     return rc == SQLITE_ROW;
+}
+
+int64_t store_array_child(struct store *st, int64_t array_id, long index)
+{
+    sqlite3_stmt *s = st->stmt[S_ARRAY_CHILD];
+    int64_t id = 0;
+    int rc;
+
+    sqlite3_bind_int64(s, 1, array_id);
+    sqlite3_bind_int64(s, 2, index);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(st);
+    return id;
+}
+
+int store_array_progress(struct store *st, int64_t array_id, long *max_index,
+                         int *counts, int ncounts, const char *const *names)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    *max_index = -1;
+    if (sqlite3_prepare_v2(st->db, "SELECT state, COUNT(*), MAX(array_index) FROM jobs"
+                           " WHERE array_id=? GROUP BY state", -1, &s, NULL) != SQLITE_OK)
+        return fail(st);
+    sqlite3_bind_int64(s, 1, array_id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(s, 0);
+        long mx = (long)sqlite3_column_int64(s, 2);
+        for (int i = 0; i < ncounts; i++)
+            if (state && strcmp(state, names[i]) == 0)
+                counts[i] += sqlite3_column_int(s, 1);
+        if (mx > *max_index)
+            *max_index = mx;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : fail(st);
 }
 
 static int foreach_job(struct store *st, sqlite3_stmt *s, store_job_f fn, void *arg)

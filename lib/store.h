@@ -32,6 +32,8 @@ struct store_job {
     double submit_time, start_time, end_time;
     int attempts;
     json_t *spec;      /* the validated job.submit body */
+    int64_t array_id;  /* an array child's parent, else 0 */
+    long array_index;  /* an array child's index, else -1 */
 };
 
 /* Insert a new job (id assigned by the store, never reused) and its first
@@ -50,6 +52,15 @@ int store_attempt(struct store *st, int64_t job_id, int attempt,
 /* Load one job; returns 1 found, 0 not found, -1 error. */
 int store_job_get(struct store *st, int64_t id, struct store_job *job);
 void store_job_release(struct store_job *job);
+
+/* The id of child index of array array_id, 0 if it has no row yet, -1 on
+ * error. */
+int64_t store_array_child(struct store *st, int64_t array_id, long index);
+
+/* The children of array_id that have rows: their largest index (-1 when
+ * none) and, added into counts[i], how many are in state names[i]. */
+int store_array_progress(struct store *st, int64_t array_id, long *max_index,
+                         int *counts, int ncounts, const char *const *names);
 
 /* Just a job's state (copied into state) and start time: 1 found, 0 not
  * found, -1 error.  Cheaper than store_job_get. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Client requests: decode, check, act, reply (after the commit). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,29 +70,81 @@ static int get_id(const json_t *v, int64_t *id)
     return 0;
 }
 
+/* A job named in a request: an integer id, or "ARRAY_INDEX" for an array
+ * child.  Returns 1 with *id set; 0 for an array child not created yet
+ * (*parent and *index set; *id is 0); -1 when v is not a job id at all. */
+static int resolve_id(struct server *s, const json_t *v, int64_t *id,
+                      struct job **parent, long *index)
+{
+    const char *str = json_string_value(v);
+    long long a;
+    long i;
+    int used = 0;
+
+    *parent = NULL;
+    if (!str)
+        return get_id(v, id) < 0 ? -1 : 1;
+    if (strlen(str) > 40 || sscanf(str, "%lld_%ld%n", &a, &i, &used) != 2
+        || str[used] != '\0' || a <= 0 || i < 0)
+        return -1;
+    *index = i;
+    *id = arrays_child_id(s, a, i, parent);
+    if (*parent)
+        return 0;
+    if (*id == 0)
+        *id = INT64_MAX; /* no such child: unknown */
+    return 1;
+}
+
+#define BAD_ID "invalid request: a job id is a positive integer or ARRAY_INDEX"
+
+/* The id as the client wrote it, for messages. */
+static const char *id_text(const struct proto_msg *m)
+{
+    static char buf[48];
+    json_t *v = json_object_get(m->body, "id");
+
+    if (json_is_string(v))
+        snprintf(buf, sizeof(buf), "%s", json_string_value(v));
+    else
+        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+    return buf;
+}
+
 static void job_show(struct server *s, struct proto_msg *m)
 {
     struct store_job row;
     struct job *job;
     json_t *o;
+    struct job *parent;
     int64_t id;
+    long index;
     int rc;
 
-    if (get_id(json_object_get(m->body, "id"), &id) < 0)
-        return FAIL(s, m, EINVAL, "invalid request: 'id' must be a positive integer");
+    if ((rc = resolve_id(s, json_object_get(m->body, "id"), &id, &parent, &index)) < 0)
+        return FAIL(s, m, EINVAL, BAD_ID);
+    if (rc == 0)
+        return FAIL(s, m, ENOENT, "array child %lld_%ld has not started yet",
+                    (long long)parent->id, index);
     if ((job = jobs_find(s, id))) {
         o = jobs_to_json(s, job);
         json_object_set(o, "spec", job->spec_json);
     } else if ((rc = store_job_get(s->st, id, &row)) == 1) {
         o = jobs_row_to_json(&row);
         json_object_set(o, "spec", row.spec);
+        arrays_row_to_json(s, &row, o);
         store_job_release(&row);
     } else {
-        return FAIL(s, m, rc < 0 ? EIO : ENOENT, "unknown job id %lld", (long long)id);
+        return FAIL(s, m, rc < 0 ? EIO : ENOENT, "unknown job id %s", id_text(m));
     }
     json_object_set_new(o, "events", store_job_events(s->st, id));
     json_object_set_new(o, "attempt_list", store_job_attempts(s->st, id));
     REPLY(s, m, json_pack("{s:o}", "job", o));
+}
+
+static const char *cancel_one(struct server *s, struct job *job, const char *reason)
+{
+    return jobs_cancel(s, job, reason);
 }
 
 /* Apply fn to each id of the request's "ids" array; reply with one result
@@ -110,17 +163,26 @@ static void for_ids(struct server *s, struct proto_msg *m, id_action_f fn)
     if (reason && (strlen(reason) == 0 || strlen(reason) > 200))
         return FAIL(s, m, EINVAL, "invalid request: 'reason' must be 1-200 characters");
     json_array_foreach(ids, i, v) {
-        int64_t id;
-        if (get_id(v, &id) < 0)
-            return FAIL(s, m, EINVAL, "invalid request: ids must be positive integers");
+        if (!json_is_string(v) && !json_is_integer(v))
+            return FAIL(s, m, EINVAL, BAD_ID);
     }
     results = json_array();
     json_array_foreach(ids, i, v) {
-        int64_t id = json_integer_value(v);
-        struct job *job = jobs_find(s, id);
+        struct job *job = NULL, *parent;
         const char *err;
         struct store_job row;
-        if (job) {
+        int64_t id = 0;
+        long index;
+        int rc = resolve_id(s, v, &id, &parent, &index);
+        if (rc > 0)
+            job = jobs_find(s, id);
+        if (rc < 0) {
+            err = "not a job id";
+        } else if (rc == 0) {
+            /* Not created yet: it will be recorded cancelled in its turn. */
+            err = fn == cancel_one && arrays_skip(parent, index) == 0 ? NULL
+                  : "array child has not started yet";
+        } else if (job) {
             err = fn(s, job, reason);
         } else if (store_job_get(s->st, id, &row) == 1) {
             err = "job already finished";
@@ -128,37 +190,10 @@ static void for_ids(struct server *s, struct proto_msg *m, id_action_f fn)
         } else {
             err = "unknown job id";
         }
-        json_array_append_new(results, err ? json_pack("{s:I, s:s}", "id", (json_int_t)id, "error", err)
-                                           : json_pack("{s:I}", "id", (json_int_t)id));
+        json_array_append_new(results, err ? json_pack("{s:O, s:s}", "id", v, "error", err)
+                                           : json_pack("{s:O}", "id", v));
     }
     REPLY(s, m, json_pack("{s:o}", "results", results));
-}
-
-static const char *cancel_one(struct server *s, struct job *job, const char *reason)
-{
-    char why[256];
-
-    snprintf(why, sizeof(why), "cancelled%s%s", reason ? ": " : "", reason ? reason : "");
-    switch (job->state) {
-    case JOB_STARTING:
-    case JOB_RUNNING:
-        if (job->node && job->node->state == NODE_UP) {
-            if (!job->cancel_reason)
-                job->cancel_reason = strdup(why);
-            server_send(s, s->workers, job->node->name, strlen(job->node->name),
-                        "job.kill", json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id,
-                                              "attempt", job->attempts, "reason", why));
-            job->kill_sent = true;
-            return NULL;
-        }
-        /* The node is away: the job ends here, and the worker is told to
-         * kill it when it says hello again. */
-        jobs_set_state(s, job, JOB_FAILED, why);
-        return NULL;
-    default:
-        jobs_set_state(s, job, JOB_FAILED, why);
-        return NULL;
-    }
 }
 
 static const char *release_one(struct server *s, struct job *job, const char *reason)
@@ -212,15 +247,20 @@ static void job_history(struct server *s, struct proto_msg *m)
 static void job_wait(struct server *s, struct proto_msg *m)
 {
     struct store_job row;
-    struct job *job;
+    struct job *job, *parent;
     int64_t id;
+    long index;
     char hex[2 * KILN_PROTO_MAX_ID + 1];
+    int rc;
 
-    if (get_id(json_object_get(m->body, "id"), &id) < 0)
-        return FAIL(s, m, EINVAL, "invalid request: 'id' must be a positive integer");
+    if ((rc = resolve_id(s, json_object_get(m->body, "id"), &id, &parent, &index)) < 0)
+        return FAIL(s, m, EINVAL, BAD_ID);
+    if (rc == 0)
+        return FAIL(s, m, EAGAIN, "array child %lld_%ld has not started yet",
+                    (long long)parent->id, index);
     if (!(job = jobs_find(s, id))) {
         if (store_job_get(s->st, id, &row) != 1)
-            return FAIL(s, m, ENOENT, "unknown job id %lld", (long long)id);
+            return FAIL(s, m, ENOENT, "unknown job id %s", id_text(m));
         REPLY(s, m, json_pack("{s:o}", "job", jobs_row_to_json(&row)));
         store_job_release(&row);
         return;

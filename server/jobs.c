@@ -60,6 +60,7 @@ static void job_free(struct job *job)
         free(job->cpus);
         free(job->cancel_reason);
         json_decref(job->waiters);
+        arrays_free(job->array);
         free(job);
     }
 }
@@ -142,6 +143,8 @@ static void row_of(const struct job *job, struct store_job *row)
     row->cpus = job->cpus;
     row->attempts = job->attempts;
     row->spec = job->spec_json;
+    row->array_id = job->array_id;
+    row->array_index = job->array_id ? job->array_index : -1;
 }
 
 json_t *jobs_row_to_json(const struct store_job *row)
@@ -166,6 +169,14 @@ json_t *jobs_row_to_json(const struct store_job *row)
                   row->submit_time, "start_time", row->start_time, "end_time",
                   row->end_time, "attempts", row->attempts, "ntasks", ntasks,
                   "cpus_per_task", cpt, "mem", mem, "time_limit", tl);
+    if (o && row->array_id > 0) {
+        char display[48];
+        snprintf(display, sizeof(display), "%lld_%ld", (long long)row->array_id,
+                 row->array_index);
+        json_object_set_new(o, "array_job_id", json_integer(row->array_id));
+        json_object_set_new(o, "array_index", json_integer(row->array_index));
+        json_object_set_new(o, "display_id", json_string(display));
+    }
     return o;
 }
 
@@ -182,6 +193,8 @@ json_t *jobs_to_json(struct server *s, const struct job *job)
     o = jobs_row_to_json(&row);
     if (o && job->state == JOB_PENDING && job->spec.hold)
         json_object_set_new(o, "held", json_true());
+    if (o)
+        arrays_to_json(job, o);
     return o;
 }
 
@@ -208,6 +221,7 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
 {
     struct store_job row;
     double now = util_now();
+    enum job_state old = job->state;
 
     job->state = state;
     set_str(&job->reason, reason);
@@ -228,6 +242,8 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
     }
     log_msg(LOG_DEBUG, "job %lld %s%s%s", (long long)job->id,
             job_state_name(state), reason ? ": " : "", reason ? reason : "");
+    if (job->array_id)
+        arrays_child_moved(s, job, old);
     if (is_final(state)) {
         answer_waiters(s, job);
         tdelete(job, &s->jobs, cmp_id);
@@ -321,11 +337,94 @@ struct job *jobs_submit(struct server *s, json_t *spec_json,
     }
     job->submit_time = row.submit_time;
     job->state = JOB_SUBMITTED;
+    if (job->spec.array && arrays_init(s, job, false) < 0) {
+        s->store_failed = true; /* out of memory: roll the row back */
+        errprintf(err, "out of memory");
+        return NULL;
+    }
     /* SUBMITTED -> PENDING -> RUNNABLE, each an event as AWS Batch shows
      * them; a held job, or one with dependencies, stays PENDING. */
     jobs_set_state(s, job, JOB_PENDING, pending_reason(job));
     jobs_leave_pending(s, job);
     return job;
+}
+
+struct job *jobs_create_child(struct server *s, struct job *parent, long index,
+                              struct kiln_error *err)
+{
+    struct store_job row = { 0 };
+    struct jobspec spec;
+    struct job *job;
+
+    if (jobspec_from_json(parent->spec_json, &spec, err) < 0)
+        return NULL;
+    /* The parent waited for the dependencies; the array is the parent's. */
+    json_decref(spec.deps);
+    spec.deps = NULL;
+    free(spec.array);
+    spec.array = NULL;
+    row.name = spec.name;
+    row.user = spec.user;
+    row.uid = spec.uid;
+    row.queue = spec.queue;
+    row.state = (char *)job_state_name(JOB_SUBMITTED);
+    row.submit_time = util_now();
+    row.spec = parent->spec_json;
+    row.array_id = parent->id;
+    row.array_index = index;
+    if (store_job_insert(s->st, &row) < 0) {
+        s->store_failed = true;
+        jobspec_release(&spec);
+        errprintf(err, "cannot store the job");
+        return NULL;
+    }
+    if (!(job = job_new(s, row.id, parent->spec_json, &spec)) || add(s, job) < 0) {
+        job_free(job);
+        jobspec_release(&spec);
+        s->store_failed = true;
+        errprintf(err, "out of memory");
+        return NULL;
+    }
+    job->submit_time = row.submit_time;
+    job->state = JOB_SUBMITTED;
+    jobs_set_state(s, job, JOB_PENDING, NULL);
+    jobs_set_state(s, job, JOB_RUNNABLE, NULL);
+    /* A child from here on: its moves count in the parent. */
+    job->array_id = parent->id;
+    job->array_index = index;
+    return job;
+}
+
+const char *jobs_cancel(struct server *s, struct job *job, const char *reason)
+{
+    char why[256];
+
+    snprintf(why, sizeof(why), "cancelled%s%s", reason && strncmp(reason, "cancelled", 9)
+             ? ": " : "", reason && strncmp(reason, "cancelled", 9) ? reason : "");
+    if (job->array) {
+        arrays_cancel(s, job, why);
+        return NULL;
+    }
+    switch (job->state) {
+    case JOB_STARTING:
+    case JOB_RUNNING:
+        if (job->node && job->node->state == NODE_UP) {
+            if (!job->cancel_reason)
+                job->cancel_reason = strdup(why);
+            server_send(s, s->workers, job->node->name, strlen(job->node->name),
+                        "job.kill", json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id,
+                                              "attempt", job->attempts, "reason", why));
+            job->kill_sent = true;
+            return NULL;
+        }
+        /* The node is away: the job ends here, and the worker is told to
+         * kill it when it says hello again. */
+        jobs_set_state(s, job, JOB_FAILED, why);
+        return NULL;
+    default:
+        jobs_set_state(s, job, JOB_FAILED, why);
+        return NULL;
+    }
 }
 
 static int load_one(struct store_job *row, void *arg)
@@ -354,6 +453,22 @@ static int load_one(struct store_job *row, void *arg)
     set_str(&job->node_name, row->node);
     set_str(&job->cpus, row->cpus);
     job->attempts = row->attempts;
+    if (row->array_id > 0) {
+        job->array_id = row->array_id;
+        job->array_index = row->array_index;
+        json_decref(job->spec.deps);
+        job->spec.deps = NULL;
+        free(job->spec.array);
+        job->spec.array = NULL;
+    } else if (job->spec.array && arrays_init(s, job, true) < 0) {
+        return -1;
+    }
+    if (job->array && job->state == JOB_RUNNING) {
+        /* A parent still creating children goes back in the queue. */
+        if (job->array->next < job->array->n)
+            jobs_enqueue(s, job);
+        return 0;
+    }
     switch (job->state) {
     case JOB_SUBMITTED:
         jobs_set_state(s, job, JOB_PENDING, pending_reason(job));

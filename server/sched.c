@@ -90,24 +90,45 @@ static int start(struct server *s, struct job *job, struct node *n)
     msg = json_pack("{s:I, s:i, s:O, s:s, s:s, s:i}", "id", (json_int_t)job->id,
                     "attempt", job->attempts, "spec", job->spec_json, "cpus", cpus,
                     "nodelist", n->name, "kill_wait", s->kill_wait);
+    if (msg && job->array_id)
+        json_object_update_new(msg, json_pack("{s:I, s:I}", "array_id",
+                               (json_int_t)job->array_id, "array_index",
+                               (json_int_t)job->array_index));
     server_send(s, s->workers, n->name, strlen(n->name), "job.start", msg);
     return 0;
 }
 
 void sched_run(struct server *s)
 {
+    struct job *job, *next;
     int started = 0;
 
     s->sched_needed = false;
     /* Strict FIFO: the first job that does not fit stops the pass, so a
-     * large job is never overtaken (backfill comes with reservations). */
-    while (s->qhead) {
-        struct job *job = s->qhead;
+     * large job is never overtaken (backfill comes with reservations).  An
+     * array at its throttle is not waiting for cores: jobs behind it go. */
+    for (job = s->qhead; job; job = next) {
+        next = job->qnext;
+        if (job->array && !arrays_may_start(job))
+            continue;
         struct node *n = pick_node(s, jobspec_cpus(&job->spec), job->spec.mem);
         if (!n)
             break;
-        if (start(s, job, n) < 0) {
-            log_err("job %lld: cannot place on %s", (long long)job->id, n->name);
+        struct job *run = job;
+        if (job->array) {
+            /* The next child takes the parent's place for this start; the
+             * parent keeps its place until every child is created. */
+            struct job *after = job->qnext, *parent;
+            int64_t pid = job->id;
+            run = arrays_next_child(s, job);
+            /* A skipped last child may have ended (and freed) the parent. */
+            parent = jobs_find(s, pid);
+            next = parent && parent->array->next < parent->array->n ? parent : after;
+            if (!run)
+                continue; /* cancelled before creation: recorded, not run */
+        }
+        if (start(s, run, n) < 0) {
+            log_err("job %lld: cannot place on %s", (long long)run->id, n->name);
             break;
         }
         started++;

@@ -53,8 +53,23 @@ struct job {
     int attempts;          /* attempts started so far */
     bool kill_sent;
     char *cancel_reason;   /* set once a cancel was asked for */
-    json_t *waiters;       /* array of client identities (base64) */
+    json_t *waiters;       /* array of client identities (hex) */
     struct job *qnext;     /* runnable queue link */
+    struct array *array;   /* an array's parent: its children's progress */
+    int64_t array_id;      /* an array child: its parent's id, else 0 */
+    long array_index;      /* an array child: its index */
+};
+
+/* An array parent creates its children one by one as cores free up, so a
+ * 100,000-element array costs one row at submit. */
+struct array {
+    long *idx;             /* the indices, sorted */
+    size_t n;
+    size_t next;           /* position in idx of the next child to create */
+    long throttle;         /* at most this many children at once; 0 = any */
+    int active;            /* children created and not yet final */
+    int counts[JOB_FAILED + 1]; /* children created, by state */
+    unsigned char *skip;   /* per position: cancelled before creation */
 };
 
 struct outmsg;
@@ -103,6 +118,13 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
 void jobs_attempt_failed(struct server *s, struct job *job, int exit_code,
                          const char *reason);
 void jobs_enqueue(struct server *s, struct job *job);
+/* Create the child of array parent with this index: stored, RUNNABLE,
+ * not queued.  NULL with err set on failure. */
+struct job *jobs_create_child(struct server *s, struct job *parent, long index,
+                              struct kiln_error *err);
+/* Cancel job (any state): see doc/protocol.md "job.cancel".  Returns NULL
+ * or why it cannot be cancelled. */
+const char *jobs_cancel(struct server *s, struct job *job, const char *reason);
 /* A PENDING job is released (not held): RUNNABLE, or left to deps_run. */
 void jobs_leave_pending(struct server *s, struct job *job);
 void jobs_dequeue(struct server *s, struct job *job);
@@ -122,6 +144,31 @@ void nodes_check(struct server *s);
 int nodes_load(struct server *s);
 struct node *nodes_find(struct server *s, const char *name);
 void nodes_destroy_all(struct server *s);
+
+/* arrays.c */
+/* Set up job (whose spec has an array) as a parent; done is true when the
+ * job comes back from the store, to count the children it already has. */
+int arrays_init(struct server *s, struct job *job, bool reload);
+void arrays_free(struct array *a);
+/* Create the parent's next child, RUNNABLE and not queued, or NULL if it
+ * was cancelled before creation (it is then recorded FAILED). */
+struct job *arrays_next_child(struct server *s, struct job *parent);
+/* May the parent create a child now (throttle)? */
+bool arrays_may_start(const struct job *parent);
+/* A child moved from state old to its current state. */
+void arrays_child_moved(struct server *s, struct job *child, enum job_state old);
+/* Cancel every child of parent (created or not). */
+void arrays_cancel(struct server *s, struct job *parent, const char *why);
+/* Find the child PARENT_INDEX, active or finished: its id, or 0.  For one
+ * not created yet, *pending_parent is set to the parent. */
+int64_t arrays_child_id(struct server *s, int64_t parent, long index,
+                        struct job **pending_parent);
+/* Cancel child index of parent before it is created: -1 if it was. */
+int arrays_skip(struct job *parent, long index);
+/* Add the array fields to a job's JSON. */
+void arrays_to_json(const struct job *job, json_t *o);
+/* The same for a finished parent, from its children's rows. */
+void arrays_row_to_json(struct server *s, const struct store_job *row, json_t *o);
 
 /* deps.c */
 /* Why spec's dependencies are invalid (an unknown job), or NULL. */

@@ -34,6 +34,8 @@ struct shell {
     struct jobspec spec;
     const char *cpus, *node, *nodelist, *cgroup_scope;
     int kill_wait;
+    int64_t array_id;     /* an array child's parent, else 0 */
+    long array_index;
     struct cgroup *cg;
     pid_t child;
 };
@@ -60,6 +62,11 @@ static char *expand_path(const struct shell *sh, const char *pat)
         case 'x': n += (size_t)snprintf(out + n, cap - n, "%s", sh->spec.name); break;
         case 'u': n += (size_t)snprintf(out + n, cap - n, "%s", sh->spec.user); break;
         case 'N': n += (size_t)snprintf(out + n, cap - n, "%s", sh->node); break;
+        case 'A':
+            n += (size_t)snprintf(out + n, cap - n, "%lld",
+                                  (long long)(sh->array_id ? sh->array_id : sh->id));
+            break;
+        case 'a': n += (size_t)snprintf(out + n, cap - n, "%ld", sh->array_index); break;
         case '%': out[n++] = '%'; break;
         default: out[n++] = '%'; out[n++] = *p; break;
         }
@@ -102,7 +109,14 @@ static char **build_env(const struct shell *sh)
     SETENV("KILN_QUEUE=%s", sh->spec.queue);
     if (sh->spec.mem > 0)
         SETENV("KILN_MEM_MB=%lld", (long long)sh->spec.mem);
-    SETENV("AWS_BATCH_JOB_ID=%lld", (long long)sh->id);
+    if (sh->array_id) {
+        SETENV("KILN_ARRAY_JOB_ID=%lld", (long long)sh->array_id);
+        SETENV("KILN_ARRAY_INDEX=%ld", sh->array_index);
+        SETENV("AWS_BATCH_JOB_ARRAY_INDEX=%ld", sh->array_index);
+        SETENV("AWS_BATCH_JOB_ID=%lld:%ld", (long long)sh->array_id, sh->array_index);
+    } else {
+        SETENV("AWS_BATCH_JOB_ID=%lld", (long long)sh->id);
+    }
     SETENV("AWS_BATCH_JOB_ATTEMPT=%d", sh->attempt);
     SETENV("AWS_BATCH_JQ_NAME=%s", sh->spec.queue);
 #undef SETENV
@@ -115,17 +129,20 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     char path[PATH_MAX];
     json_t *msg, *spec;
     json_error_t jerr;
-    json_int_t id;
+    json_int_t id, array_id = 0, array_index = 0;
 
     snprintf(path, sizeof(path), "%s/job.json", sh->dir);
     if (!(msg = json_load_file(path, 0, &jerr)))
         return errprintf(err, "cannot read %s: %s", path, jerr.text);
-    if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i}", "id",
-                       &id, "attempt", &sh->attempt, "spec", &spec, "cpus", &sh->cpus,
-                       "node", &sh->node, "nodelist", &sh->nodelist, "cgroup_scope",
-                       &sh->cgroup_scope, "kill_wait", &sh->kill_wait) < 0)
+    if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I}",
+                       "id", &id, "attempt", &sh->attempt, "spec", &spec, "cpus",
+                       &sh->cpus, "node", &sh->node, "nodelist", &sh->nodelist,
+                       "cgroup_scope", &sh->cgroup_scope, "kill_wait", &sh->kill_wait,
+                       "array_id", &array_id, "array_index", &array_index) < 0)
         return errprintf(err, "invalid %s: %s", path, jerr.text);
     sh->id = id;
+    sh->array_id = array_id;
+    sh->array_index = (long)array_index;
     if (jobspec_from_json(spec, &sh->spec, err) < 0)
         return -1;
     /* msg stays referenced for the life of the process: cpus and node

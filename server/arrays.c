@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Array jobs: a parent row, and children created one at a time when the
+ * scheduler has cores for them, each a job of its own ("ID_INDEX") with
+ * KILN_ARRAY_INDEX / AWS_BATCH_JOB_ARRAY_INDEX set.  The parent ends when
+ * every child has: SUCCEEDED if all did, else FAILED. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/arrayspec.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "server/server.h"
+
+static const char *const state_names[] = {
+    "SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED",
+};
+
+void arrays_free(struct array *a)
+{
+    if (a) {
+        free(a->idx);
+        free(a->skip);
+        free(a);
+    }
+}
+
+int arrays_init(struct server *s, struct job *job, bool reload)
+{
+    struct array *a = calloc(1, sizeof(*a));
+    struct kiln_error err;
+    long max_index = -1;
+
+    if (!a || arrayspec_parse(job->spec.array, &a->idx, &a->n, &a->throttle, &err) < 0
+        || !(a->skip = calloc(a->n, 1))) {
+        arrays_free(a);
+        return -1;
+    }
+    if (reload) {
+        /* Children are created in index order: the next one follows the
+         * largest that has a row. */
+        if (store_array_progress(s->st, job->id, &max_index, a->counts, JOB_FAILED + 1,
+                                 state_names) < 0) {
+            arrays_free(a);
+            return -1;
+        }
+        if (max_index >= 0)
+            a->next = (size_t)arrayspec_find(a->idx, a->n, max_index) + 1;
+        for (int i = 0; i < JOB_SUCCEEDED; i++)
+            a->active += a->counts[i];
+    }
+    job->array = a;
+    return 0;
+}
+
+bool arrays_may_start(const struct job *parent)
+{
+    const struct array *a = parent->array;
+    return a->next < a->n && (!a->throttle || a->active < a->throttle);
+}
+
+static void finish_parent(struct server *s, struct job *parent)
+{
+    struct array *a = parent->array;
+    char why[128];
+
+    if (a->next < a->n || a->active > 0)
+        return;
+    parent->exit_code = a->counts[JOB_FAILED] ? 1 : 0;
+    if (parent->cancel_reason) {
+        jobs_set_state(s, parent, JOB_FAILED, parent->cancel_reason);
+    } else if (a->counts[JOB_FAILED] == 0) {
+        jobs_set_state(s, parent, JOB_SUCCEEDED, NULL);
+    } else {
+        snprintf(why, sizeof(why), "%d of %zu children failed", a->counts[JOB_FAILED], a->n);
+        jobs_set_state(s, parent, JOB_FAILED, why);
+    }
+}
+
+void arrays_child_moved(struct server *s, struct job *child, enum job_state old)
+{
+    struct job *parent = jobs_find(s, child->array_id);
+
+    if (!parent || !parent->array)
+        return;
+    parent->array->counts[old]--;
+    parent->array->counts[child->state]++;
+    if (child->state == JOB_SUCCEEDED || child->state == JOB_FAILED) {
+        parent->array->active--;
+        s->sched_needed = true; /* a throttled array may go on */
+        finish_parent(s, parent);
+    }
+}
+
+struct job *arrays_next_child(struct server *s, struct job *parent)
+{
+    struct array *a = parent->array;
+    size_t pos = a->next++;
+    struct kiln_error err;
+    struct job *child;
+
+    if (a->next >= a->n)
+        jobs_dequeue(s, parent); /* nothing left to create */
+    child = jobs_create_child(s, parent, a->idx[pos], &err);
+    if (!child) {
+        log_msg(LOG_ERR, "array %lld: cannot create child %ld: %s", (long long)parent->id,
+                a->idx[pos], err.text);
+        a->skip[pos] = 1;
+        return NULL;
+    }
+    a->active++;
+    a->counts[child->state]++;
+    if (parent->state == JOB_RUNNABLE)
+        jobs_set_state(s, parent, JOB_RUNNING, NULL);
+    if (a->skip[pos]) {
+        jobs_set_state(s, child, JOB_FAILED, parent->cancel_reason ? parent->cancel_reason
+                                                                   : "cancelled");
+        return NULL;
+    }
+    return child;
+}
+
+struct cancel_ctx {
+    int64_t parent;
+    const char *why;
+};
+
+static void cancel_child(struct server *s, struct job *job, void *arg)
+{
+    struct cancel_ctx *c = arg;
+
+    if (job->array_id == c->parent)
+        jobs_cancel(s, job, c->why);
+}
+
+void arrays_cancel(struct server *s, struct job *parent, const char *why)
+{
+    struct array *a = parent->array;
+    struct cancel_ctx c = { parent->id, why };
+
+    if (!parent->cancel_reason)
+        parent->cancel_reason = strdup(why);
+    /* Children not yet created never will be. */
+    a->n = a->next;
+    jobs_dequeue(s, parent);
+    jobs_foreach(s, cancel_child, &c);
+    /* The last child's end may already have ended the parent. */
+    if ((parent = jobs_find(s, c.parent)))
+        finish_parent(s, parent);
+}
+
+struct find_ctx {
+    int64_t parent;
+    long index;
+    int64_t id;
+};
+
+static void find_child(struct server *s, struct job *job, void *arg)
+{
+    struct find_ctx *f = arg;
+    if (job->array_id == f->parent && job->array_index == f->index)
+        f->id = job->id;
+}
+
+int64_t arrays_child_id(struct server *s, int64_t parent, long index,
+                        struct job **pending_parent)
+{
+    struct find_ctx f = { parent, index, 0 };
+    struct job *p = jobs_find(s, parent);
+
+    *pending_parent = NULL;
+    if (p && p->array) {
+        long pos = arrayspec_find(p->array->idx, p->array->n, index);
+        if (pos >= 0 && (size_t)pos >= p->array->next) {
+            *pending_parent = p;
+            return 0;
+        }
+        jobs_foreach(s, find_child, &f);
+        if (f.id)
+            return f.id;
+    }
+    f.id = store_array_child(s->st, parent, index);
+    return f.id > 0 ? f.id : 0;
+}
+
+/* Mark a child not yet created as cancelled: it is recorded FAILED when
+ * its turn comes, without running. */
+int arrays_skip(struct job *parent, long index)
+{
+    long pos = arrayspec_find(parent->array->idx, parent->array->n, index);
+
+    if (pos < 0 || (size_t)pos < parent->array->next)
+        return -1;
+    parent->array->skip[pos] = 1;
+    return 0;
+}
+
+void arrays_row_to_json(struct server *s, const struct store_job *row, json_t *o)
+{
+    const char *spec = json_string_value(json_object_get(row->spec, "array"));
+    int counts[JOB_FAILED + 1] = { 0 };
+    json_t *c = json_object();
+    long max_index;
+
+    if (!spec || row->array_id > 0
+        || store_array_progress(s->st, row->id, &max_index, counts, JOB_FAILED + 1,
+                                state_names) < 0) {
+        json_decref(c);
+        return;
+    }
+    json_int_t created = 0;
+    for (int i = 0; i <= JOB_FAILED; i++) {
+        json_object_set_new(c, state_names[i], json_integer(counts[i]));
+        created += counts[i];
+    }
+    json_object_set_new(o, "array", json_pack("{s:s, s:I, s:o}", "spec", spec, "created",
+                                              created, "counts", c));
+}
+
+void arrays_to_json(const struct job *job, json_t *o)
+{
+    if (job->array) {
+        const struct array *a = job->array;
+        json_t *counts = json_object();
+        for (int i = 0; i <= JOB_FAILED; i++)
+            json_object_set_new(counts, state_names[i], json_integer(a->counts[i]));
+        json_object_set_new(counts, "NOT_CREATED", json_integer((json_int_t)(a->n - a->next)));
+        json_object_set_new(o, "array", json_pack("{s:s, s:I, s:I, s:I, s:o}", "spec",
+                            job->spec.array, "size", (json_int_t)a->n, "created",
+                            (json_int_t)a->next, "throttle", (json_int_t)a->throttle,
+                            "counts", counts));
+    }
+}
