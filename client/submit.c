@@ -72,7 +72,8 @@ static void usage(FILE *f)
         "      --parsable            -W, --wait                --wrap COMMAND\n"
         "      --retry-attempts N        --retry-strategy JSON|@FILE (AWS retryStrategy)\n"
         "  -d, --dependency TYPE:ID[:ID...][,...]  (after, afterany, afterok, afternotok,\n"
-        "                            singleton)     --depends-on ID[,ID...] (afterok)\n"
+        "                            aftercorr, singleton)\n"
+        "      --depends-on ID[:N_TO_N][,...]|SEQUENTIAL  (AWS dependsOn)\n"
         "  -a, --array INDICES       0-99, 1-100:3, 1,5,9; %%N runs at most N at once\n"
         "      --server ENDPOINT         --config FILE\n"
         "Output patterns: %%j job id, %%x job name, %%u user, %%N node, %%A array id,\n"
@@ -240,9 +241,9 @@ static json_t *dependencies(const struct submit_opts *o)
                 continue;
             }
             if (strcmp(type, "after") && strcmp(type, "afterany") && strcmp(type, "afterok")
-                && strcmp(type, "afternotok"))
+                && strcmp(type, "afternotok") && strcmp(type, "aftercorr"))
                 die("invalid value for --dependency: unknown type '%s' (after, afterany, "
-                    "afterok, afternotok or singleton)", type);
+                    "afterok, afternotok, aftercorr or singleton)", type);
             if (!(id = strtok_r(NULL, ":", &isave)))
                 die("invalid value for --dependency: '%s' needs a job id", type);
             for (; id; id = strtok_r(NULL, ":", &isave))
@@ -252,10 +253,23 @@ static json_t *dependencies(const struct submit_opts *o)
         free(copy);
     }
     if (o->depends_on) {
+        /* AWS dependsOn: ID (after it succeeds), ID:N_TO_N (each child after
+         * its twin), SEQUENTIAL (each child after the one before). */
         copy = strdup(o->depends_on);
-        for (char *id = strtok_r(copy, ",", &save); id; id = strtok_r(NULL, ",", &save))
-            json_array_append_new(deps, json_pack("{s:s, s:I}", "type", "afterok", "id",
+        for (char *id = strtok_r(copy, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
+            char *type = strchr(id, ':');
+            if (!strcmp(id, "SEQUENTIAL")) {
+                json_array_append_new(deps, json_pack("{s:s}", "type", "sequential"));
+                continue;
+            }
+            if (type)
+                *type++ = '\0';
+            if (type && strcmp(type, "N_TO_N"))
+                die("invalid value for --depends-on: unknown type '%s' (N_TO_N)", type);
+            json_array_append_new(deps, json_pack("{s:s, s:I}", "type",
+                                                  type ? "aftercorr" : "afterok", "id",
                                                   dep_id(id, "--depends-on")));
+        }
         free(copy);
     }
     return deps;

@@ -69,7 +69,19 @@ static const struct {
 };
 
 static const char *dep_types[] = { "after", "afterany", "afterok", "afternotok",
-                                   "singleton", NULL };
+                                   "singleton", "aftercorr", "sequential", NULL };
+
+/* Types whose dependency is not on a job id. */
+static bool dep_without_id(const char *type)
+{
+    return strcmp(type, "singleton") == 0 || strcmp(type, "sequential") == 0;
+}
+
+/* Types that only an array can have: they relate its children. */
+static bool dep_for_arrays(const char *type)
+{
+    return strcmp(type, "aftercorr") == 0 || strcmp(type, "sequential") == 0;
+}
 
 /* [{"type": T, "id": N}...], singleton without an id, at most 100. */
 static int deps_check(const json_t *deps, struct kiln_error *err)
@@ -90,7 +102,7 @@ static int deps_check(const json_t *deps, struct kiln_error *err)
             ;
         if (!dep_types[k])
             return errprintf(err, "invalid dependencies[%zu].type: '%.32s'", i, type);
-        if (strcmp(type, "singleton") == 0 ? id != 0 : id <= 0)
+        if (dep_without_id(type) ? id != 0 : id <= 0)
             return errprintf(err, "invalid dependencies[%zu].id", i);
     }
     return 0;
@@ -202,6 +214,16 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
         return -1;
     if (deps && deps_check(deps, err) < 0)
         return -1;
+    if (deps && !array) {
+        size_t i;
+        json_t *d;
+        json_array_foreach(deps, i, d) {
+            const char *type = json_string_value(json_object_get(d, "type"));
+            if (dep_for_arrays(type))
+                return errprintf(err, "invalid dependencies[%zu]: %s needs an array job",
+                                 i, type);
+        }
+    }
     if (array) {
         long *idx, throttle;
         size_t n;

@@ -54,10 +54,80 @@ int arrays_init(struct server *s, struct job *job, bool reload)
     return 0;
 }
 
-bool arrays_may_start(const struct job *parent)
+/* The per-child dependency of parent's next child, if any: sequential
+ * (on the previous child) or aftercorr (on the same index of another
+ * array).  Returns DEP-like: 1 may start, 0 wait, -1 never (why set). */
+static int child_dep(struct server *s, const struct job *parent, char *why, size_t len)
 {
     const struct array *a = parent->array;
-    return a->next < a->n && (!a->throttle || a->active < a->throttle);
+    long index = a->idx[a->next];
+    size_t i;
+    json_t *d;
+
+    json_array_foreach(json_object_get(parent->spec_json, "dependencies"), i, d) {
+        const char *type = json_string_value(json_object_get(d, "type"));
+        int64_t other = json_integer_value(json_object_get(d, "id"));
+        struct job *pending, *job;
+        struct store_job row;
+        int64_t id;
+        int st;
+
+        if (strcmp(type, "sequential") == 0) {
+            if (a->active > 0)
+                return 0; /* the previous child has not ended */
+            if (a->counts[JOB_FAILED] > 0) {
+                snprintf(why, len, "dependency never satisfied: sequential, and an "
+                                   "earlier child FAILED");
+                return -1;
+            }
+        } else if (strcmp(type, "aftercorr") == 0) {
+            id = arrays_child_id(s, other, index, &pending);
+            if (pending)
+                return 0; /* its twin is not created yet */
+            if ((job = jobs_find(s, id))) {
+                st = job->state;
+            } else if (id > 0 && store_job_get(s->st, id, &row) == 1) {
+                st = job_state_parse(row.state);
+                store_job_release(&row);
+            } else {
+                snprintf(why, len, "dependency never satisfied: aftercorr:%lld has no "
+                                   "child %ld", (long long)other, index);
+                return -1;
+            }
+            if (st == JOB_FAILED) {
+                snprintf(why, len, "dependency never satisfied: aftercorr:%lld, and job "
+                                   "%lld_%ld FAILED", (long long)other, (long long)other,
+                         index);
+                return -1;
+            }
+            if (st != JOB_SUCCEEDED)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+bool arrays_may_start(struct server *s, struct job *parent)
+{
+    struct array *a = parent->array;
+    char why[200];
+
+    while (a->next < a->n && (!a->throttle || a->active < a->throttle)) {
+        int64_t pid = parent->id;
+        switch (child_dep(s, parent, why, sizeof(why))) {
+        case 1:
+            return true;
+        case 0:
+            return false;
+        default:
+            /* This child can never run: record it so, without cores. */
+            arrays_fail_next(s, parent, why);
+            if (!(parent = jobs_find(s, pid)))
+                return false; /* that was the last: the parent has ended */
+            a = parent->array;
+        }
+    }
+    return false;
 }
 
 static void finish_parent(struct server *s, struct job *parent)
@@ -91,6 +161,22 @@ void arrays_child_moved(struct server *s, struct job *child, enum job_state old)
         s->sched_needed = true; /* a throttled array may go on */
         finish_parent(s, parent);
     }
+}
+
+void arrays_fail_next(struct server *s, struct job *parent, const char *why)
+{
+    struct array *a = parent->array;
+    struct kiln_error err;
+    size_t pos = a->next++;
+    struct job *child;
+
+    if (a->next >= a->n)
+        jobs_dequeue(s, parent);
+    if (!(child = jobs_create_child(s, parent, a->idx[pos], &err)))
+        return;
+    a->active++;
+    a->counts[child->state]++;
+    jobs_set_state(s, child, JOB_FAILED, why);
 }
 
 struct job *arrays_next_child(struct server *s, struct job *parent)

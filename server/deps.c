@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Job dependencies: Slurm's after, afterany, afterok, afternotok and
- * singleton; AWS Batch's dependsOn is afterok.  A job whose dependencies
+ * singleton; AWS Batch's dependsOn is afterok.  aftercorr (AWS N_TO_N) and
+ * sequential relate array children and are handled in arrays.c.  A job whose dependencies
  * hold moves PENDING -> RUNNABLE; one whose dependencies never can fails
  * with "dependency never satisfied". */
 #include <stdio.h>
@@ -58,6 +59,8 @@ static enum dep_result eval(struct server *s, const struct job *job, char *why, 
         double start = 0;
         int st;
 
+        if (strcmp(type, "aftercorr") == 0 || strcmp(type, "sequential") == 0)
+            continue; /* between children: arrays.c sees to them */
         if (strcmp(type, "singleton") == 0) {
             struct singleton sg = { job, false };
             jobs_foreach(s, singleton_one, &sg);

@@ -109,7 +109,10 @@ void sched_run(struct server *s)
      * array at its throttle is not waiting for cores: jobs behind it go. */
     for (job = s->qhead; job; job = next) {
         next = job->qnext;
-        if (job->array && !arrays_may_start(job))
+        /* An array waiting for its throttle or for a twin child does not
+         * hold up the jobs behind it: it needs no cores yet.  (When false,
+         * the parent may have ended; next was read before.) */
+        if (job->array && !arrays_may_start(s, job))
             continue;
         struct node *n = pick_node(s, jobspec_cpus(&job->spec), job->spec.mem);
         if (!n)

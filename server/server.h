@@ -153,8 +153,12 @@ void arrays_free(struct array *a);
 /* Create the parent's next child, RUNNABLE and not queued, or NULL if it
  * was cancelled before creation (it is then recorded FAILED). */
 struct job *arrays_next_child(struct server *s, struct job *parent);
-/* May the parent create a child now (throttle)? */
-bool arrays_may_start(const struct job *parent);
+/* May the parent create a child now?  Its throttle, and the child's own
+ * dependency (sequential, aftercorr) decide; children that can never run
+ * are recorded FAILED on the way, which may end (and free) the parent. */
+bool arrays_may_start(struct server *s, struct job *parent);
+/* Record the parent's next child FAILED with why, without running it. */
+void arrays_fail_next(struct server *s, struct job *parent, const char *why);
 /* A child moved from state old to its current state. */
 void arrays_child_moved(struct server *s, struct job *child, enum job_state old);
 /* Cancel every child of parent (created or not). */

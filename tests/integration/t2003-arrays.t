@@ -91,6 +91,44 @@ test_expect_success 'an array goes on across a server restart; no child runs twi
 	done
 '
 
+test_expect_success 'SEQUENTIAL: each child after the one before' '
+	id=$("$KILN" submit --parsable --array 0-3 --depends-on SEQUENTIAL -o /dev/null \
+		--wrap "sleep 0.2") &&
+	test "$(wait_job $id)" = SUCCEEDED &&
+	for i in 1 2 3; do
+		prev_end=$(job_field ${id}_$((i - 1)) end_time) &&
+		start=$(job_field ${id}_$i start_time) &&
+		awk "BEGIN { exit !($start >= $prev_end) }" || return 1
+	done
+'
+
+test_expect_success 'SEQUENTIAL: after a failed child the rest never run' '
+	id=$("$KILN" submit --parsable --array 0-3 --depends-on SEQUENTIAL -o /dev/null \
+		--wrap "test \$KILN_ARRAY_INDEX != 1") &&
+	test "$(wait_job $id)" = FAILED &&
+	test "$(job_field ${id}_0 state)" = SUCCEEDED &&
+	test "$(job_field ${id}_2 attempts)" = 0 &&
+	job_field ${id}_3 status_reason | grep "dependency never satisfied: sequential"
+'
+
+test_expect_success 'N_TO_N (aftercorr): child i after child i of the other array' '
+	a=$("$KILN" submit --parsable --array 0-2 -o /dev/null \
+		--wrap "sleep 0.\$KILN_ARRAY_INDEX; test \$KILN_ARRAY_INDEX != 2 || exit 1; date +%s.%N >a.\$KILN_ARRAY_INDEX") &&
+	b=$("$KILN" submit --parsable --array 0-2 --depends-on $a:N_TO_N -o /dev/null \
+		--wrap "date +%s.%N >b.\$KILN_ARRAY_INDEX") &&
+	test "$(wait_job $b)" = FAILED &&
+	for i in 0 1; do
+		awk "BEGIN { exit !($(cat a.$i) <= $(cat b.$i)) }" || return 1
+	done &&
+	job_field ${b}_2 status_reason | grep "aftercorr:$a, and job ${a}_2 FAILED" &&
+	! test -e b.2
+'
+
+test_expect_success 'aftercorr and SEQUENTIAL need an array' '
+	test_must_fail "$KILN" submit --depends-on SEQUENTIAL --wrap true 2>err &&
+	grep "sequential needs an array job" err
+'
+
 test_expect_success 'bad arrays are refused' '
 	test_must_fail "$KILN" submit --array 5-1 --wrap true 2>err &&
 	grep "invalid value for --array: .5-1." err &&
