@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The configuration file: an ini file read with inih.
+ *
+ *   [client]  server = tcp://head:7810
+ *   [server]  listen, worker_listen, state, log_level, node_timeout, kill_wait
+ *   [worker]  spool, name, cpus, log_level, ce
+ *   [queue NAME]  priority, ce (comma list, in order), state
+ *   [ce NAME]     state
+ */
+#ifndef KILN_CONFIG_H
+#define KILN_CONFIG_H
+
+#include <jansson.h>
+
+#include "lib/error.h"
+
+#define KILN_DEFAULT_SERVER "tcp://127.0.0.1:7810"
+#define KILN_DEFAULT_STATE "/var/lib/kiln"
+#define KILN_DEFAULT_SPOOL "/var/spool/kiln"
+#define KILN_DEFAULT_CONFIG "/etc/kiln/kiln.conf"
+
+/* Every value is a copy owned by the struct, or NULL when not set. */
+struct kiln_config {
+    char *server;
+    char *listen, *worker_listen, *state, *log_level, *node_timeout, *kill_wait;
+    char *spool, *worker_name, *worker_cpus, *worker_log_level, *worker_ce;
+    /* Sections "[queue NAME]" and "[ce NAME]": {"queue": {NAME: {key:
+     * value}}, "ce": {...}}, values as the server takes them. */
+    json_t *declared;
+};
+
+/* Read path, or KILN_CONFIG from the environment, or the default file if it
+ * exists.  A file named explicitly must exist.  Unknown sections and keys
+ * are errors that name the line.  Returns 0 or -1 with err set. */
+int config_load(const char *path, struct kiln_config *cfg, struct kiln_error *err);
+void config_release(struct kiln_config *cfg);
+
+#endif
