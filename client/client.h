@@ -50,6 +50,9 @@ int cmd_cancel(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_nodes(int argc, char **argv);
+int cmd_jobqueue(int argc, char **argv);
+int cmd_ce(int argc, char **argv);
+int cmd_node(int argc, char **argv);
 
 /* The prefix for messages: "kiln submit" etc. */
 extern const char *client_prog;

@@ -24,7 +24,10 @@ static const struct kiln_cmd {
     const char *help;
 } commands[] = {
     { "cancel", cmd_cancel, 0, "cancel jobs (pending or running)" },
+    { "ce", cmd_ce, 0, "compute environments: create, update, delete, list" },
     { "history", cmd_history, 0, "finished jobs" },
+    { "jobqueue", cmd_jobqueue, 0, "job queues: create, update, delete, list" },
+    { "node", cmd_node, 0, "move a node to a compute environment" },
     { "nodes", cmd_nodes, 0, "the cluster's nodes" },
     { "queue", cmd_queue, 0, "jobs waiting and running" },
     { "release", cmd_release, 0, "release held jobs" },

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The configuration file, parsed by inih. */
 #include <errno.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ static const struct {
     { "worker", "name", offsetof(struct kiln_config, worker_name) },
     { "worker", "cpus", offsetof(struct kiln_config, worker_cpus) },
     { "worker", "log_level", offsetof(struct kiln_config, worker_log_level) },
+    { "worker", "ce", offsetof(struct kiln_config, worker_ce) },
 };
 
 struct parse_state {
@@ -31,11 +33,55 @@ struct parse_state {
     char bad[160];
 };
 
+/* "[queue NAME]" and "[ce NAME]" sections: collected as JSON for the
+ * server, which checks them as it checks requests. */
+static int declared_value(struct parse_state *ps, const char *section, const char *name,
+                          const char *value)
+{
+    const char *kind = strncmp(section, "queue ", 6) == 0 ? "queue"
+                       : strncmp(section, "ce ", 3) == 0 ? "ce" : NULL;
+    const char *obj = kind ? strchr(section, ' ') + 1 : NULL;
+    json_t *k, *o, *v = NULL;
+
+    if (!kind)
+        return -1;
+    if (!ps->cfg->declared && !(ps->cfg->declared = json_object()))
+        return 0;
+    if (!(k = json_object_get(ps->cfg->declared, kind)))
+        json_object_set_new(ps->cfg->declared, kind, k = json_object());
+    if (!(o = json_object_get(k, obj)))
+        json_object_set_new(k, obj, o = json_object());
+    if (!strcmp(kind, "queue") && !strcmp(name, "priority")) {
+        char *end;
+        long p = strtol(value, &end, 10);
+        v = *value && !*end ? json_integer(p) : json_string(value);
+    } else if (!strcmp(kind, "queue") && !strcmp(name, "ce")) {
+        char *copy = strdup(value), *save = NULL;
+        v = json_array();
+        for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+            json_array_append_new(v, json_string(t));
+        free(copy);
+        name = "ces";
+    } else if (!strcmp(name, "state")) {
+        v = json_string(value);
+    } else {
+        snprintf(ps->bad, sizeof(ps->bad), "unknown setting '%s' in section '[%s]'", name,
+                 section);
+        return 0;
+    }
+    json_object_set_new(o, name, v);
+    return 1;
+}
+
+
 static int on_value(void *arg, const char *section, const char *name,
                     const char *value)
 {
     struct parse_state *ps = arg;
+    int rc;
 
+    if ((rc = declared_value(ps, section, name, value)) >= 0)
+        return rc;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (strcmp(keys[i].section, section) || strcmp(keys[i].key, name))
             continue;
@@ -83,4 +129,6 @@ void config_release(struct kiln_config *cfg)
         free(*slot);
         *slot = NULL;
     }
+    json_decref(cfg->declared);
+    cfg->declared = NULL;
 }

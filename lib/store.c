@@ -36,11 +36,17 @@ static const char *migrations[] = {
     "ALTER TABLE jobs ADD COLUMN array_index INTEGER;"
     "CREATE UNIQUE INDEX jobs_array ON jobs(array_id, array_index)"
     "  WHERE array_id IS NOT NULL;",
+    /* 3: job queues, compute environments (and later kinds) as JSON
+     * objects; a node's compute environment. */
+    "CREATE TABLE objects (kind TEXT NOT NULL, name TEXT NOT NULL,"
+    "  body TEXT NOT NULL, PRIMARY KEY (kind, name));"
+    "ALTER TABLE nodes ADD COLUMN ce TEXT;",
 };
 
 enum stmt_id {
     S_BEGIN, S_COMMIT, S_JOB_INSERT, S_JOB_UPDATE, S_EVENT, S_ATTEMPT,
-    S_JOB_GET, S_NODE_PUT, S_JOB_STATE, S_ARRAY_CHILD, S_COUNT
+    S_JOB_GET, S_NODE_PUT, S_JOB_STATE, S_ARRAY_CHILD, S_OBJ_PUT, S_OBJ_DEL,
+    S_NODE_CE, S_COUNT
 };
 
 static const char *stmt_sql[S_COUNT] = {
@@ -59,8 +65,12 @@ static const char *stmt_sql[S_COUNT] = {
                   " submit_time, start_time, end_time, node, cpus, attempts,"
                   " spec, array_id, array_index FROM jobs WHERE id=?",
     [S_ARRAY_CHILD] = "SELECT id FROM jobs WHERE array_id=? AND array_index=?",
+    [S_OBJ_PUT] = "INSERT OR REPLACE INTO objects VALUES (?,?,?)",
+    [S_OBJ_DEL] = "DELETE FROM objects WHERE kind=? AND name=?",
+    [S_NODE_CE] = "UPDATE nodes SET ce=? WHERE name=?",
     [S_JOB_STATE] = "SELECT state, start_time FROM jobs WHERE id=?",
-    [S_NODE_PUT] = "INSERT INTO nodes VALUES (?1,?2,?3,?4) ON CONFLICT(name)"
+    [S_NODE_PUT] = "INSERT INTO nodes (name, state, topology, last_seen)"
+                   " VALUES (?1,?2,?3,?4) ON CONFLICT(name)"
                    " DO UPDATE SET state=?2, topology=COALESCE(?3, topology),"
                    " last_seen=?4",
 };
@@ -549,15 +559,75 @@ int store_foreach_node(struct store *st, store_node_f fn, void *arg)
     sqlite3_stmt *s;
     int rc;
 
-    if (sqlite3_prepare_v2(st->db, "SELECT name, state, topology FROM nodes"
+    if (sqlite3_prepare_v2(st->db, "SELECT name, state, topology, ce FROM nodes"
                            " ORDER BY name", -1, &s, NULL) != SQLITE_OK)
         return fail(st);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(s, 2);
         json_t *topo = t ? json_loads(t, 0, NULL) : NULL;
         int r = fn((const char *)sqlite3_column_text(s, 0),
-                   (const char *)sqlite3_column_text(s, 1), topo, arg);
+                   (const char *)sqlite3_column_text(s, 1), topo,
+                   (const char *)sqlite3_column_text(s, 3), arg);
         json_decref(topo);
+        if (r < 0) {
+            sqlite3_finalize(s);
+            return -1;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : fail(st);
+}
+
+int store_node_set_ce(struct store *st, const char *name, const char *ce)
+{
+    sqlite3_stmt *s = st->stmt[S_NODE_CE];
+
+    bind_text(s, 1, ce);
+    bind_text(s, 2, name);
+    return run(st, s);
+}
+
+int store_object_put(struct store *st, const char *kind, const char *name,
+                     const json_t *body)
+{
+    sqlite3_stmt *s = st->stmt[S_OBJ_PUT];
+    char *text = json_dumps(body, JSON_COMPACT);
+    int rc;
+
+    if (!text) {
+        errno = ENOMEM;
+        return -1;
+    }
+    bind_text(s, 1, kind);
+    bind_text(s, 2, name);
+    bind_text(s, 3, text);
+    rc = run(st, s);
+    free(text);
+    return rc;
+}
+
+int store_object_delete(struct store *st, const char *kind, const char *name)
+{
+    sqlite3_stmt *s = st->stmt[S_OBJ_DEL];
+
+    bind_text(s, 1, kind);
+    bind_text(s, 2, name);
+    return run(st, s);
+}
+
+int store_foreach_object(struct store *st, const char *kind, store_object_f fn, void *arg)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (sqlite3_prepare_v2(st->db, "SELECT name, body FROM objects WHERE kind=?"
+                           " ORDER BY name", -1, &s, NULL) != SQLITE_OK)
+        return fail(st);
+    bind_text(s, 1, kind);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        json_t *body = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
+        int r = body ? fn((const char *)sqlite3_column_text(s, 0), body, arg) : 0;
+        json_decref(body);
         if (r < 0) {
             sqlite3_finalize(s);
             return -1;

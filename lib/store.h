@@ -88,7 +88,16 @@ json_t *store_job_attempts(struct store *st, int64_t id);
 int store_node_put(struct store *st, const char *name, const char *state,
                    const json_t *topology, double last_seen);
 typedef int (*store_node_f)(const char *name, const char *state,
-                            json_t *topology, void *arg);
+                            json_t *topology, const char *ce, void *arg);
 int store_foreach_node(struct store *st, store_node_f fn, void *arg);
+/* Set the compute environment a node belongs to (NULL: the default). */
+int store_node_set_ce(struct store *st, const char *name, const char *ce);
+
+/* Named objects of a kind ("queue", "ce", ...), each a JSON object. */
+int store_object_put(struct store *st, const char *kind, const char *name,
+                     const json_t *body);
+int store_object_delete(struct store *st, const char *kind, const char *name);
+typedef int (*store_object_f)(const char *name, json_t *body, void *arg);
+int store_foreach_object(struct store *st, const char *kind, store_object_f fn, void *arg);
 
 #endif

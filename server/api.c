@@ -32,12 +32,14 @@ static void job_submit(struct server *s, struct proto_msg *m)
         return FAIL(s, m, EINVAL, "invalid request: 'job' must be an object");
     if (jobspec_from_json(o, &spec, &err) < 0)
         return FAIL(s, m, errno, "%s", err.text);
-    if (strcmp(spec.queue, "default") != 0) {
-        FAIL(s, m, ENOENT, "unknown queue '%s'", spec.queue);
+    struct queue *q = queue_find(s, spec.queue);
+    if (!q || !q->enabled) {
+        FAIL(s, m, q ? EBUSY : ENOENT, q ? "job queue '%s' is DISABLED" : "unknown job queue '%s'",
+             spec.queue);
         jobspec_release(&spec);
         return;
     }
-    if ((why = deps_validate(s, &spec)) || (why = sched_infeasible(s, &spec))) {
+    if ((why = deps_validate(s, &spec)) || (why = sched_infeasible(s, q, &spec))) {
         FAIL(s, m, EINVAL, "%s%s", strncmp(why, "invalid", 7) ? "job can never run: " : "", why);
         jobspec_release(&spec);
         return;
@@ -281,7 +283,8 @@ static void node_list(struct server *s, struct proto_msg *m)
     json_t *nodes = json_array();
 
     for (struct node *n = s->nodes; n; n = n->next) {
-        json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:i}", "name", n->name,
+        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:i}", "name", n->name,
+                              "ce", n->ce,
                               "state", names[n->state], "cpus_total",
                               n->topo ? n->topo->npu : 0, "cpus_used", n->nbusy,
                               "memory_mib", (json_int_t)(n->topo ? n->topo->mem_mib : 0),
@@ -320,5 +323,7 @@ void api_handle(struct server *s, struct proto_msg *m)
     for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
         if (strcmp(handlers[i].type, m->type) == 0)
             return handlers[i].fn(s, m);
+    if (queue_handles(m->type))
+        return queue_handle(s, m);
     FAIL(s, m, EOPNOTSUPP, "unknown request type '%s'", m->type);
 }

@@ -76,23 +76,28 @@ void jobs_enqueue(struct server *s, struct job *job)
 {
     /* Keep submit (id) order so that a requeued job goes back to its
      * place rather than to the end. */
-    struct job **pp = &s->qhead;
+    struct queue *q = job->queue;
+    struct job **pp = &q->qhead;
 
-    if (s->qtail && s->qtail->id < job->id)
-        pp = &s->qtail->qnext; /* the common case: a new job goes last */
+    if (q->qtail && q->qtail->id < job->id)
+        pp = &q->qtail->qnext; /* the common case: a new job goes last */
     while (*pp && (*pp)->id < job->id)
         pp = &(*pp)->qnext;
     job->qnext = *pp;
     *pp = job;
     if (!job->qnext)
-        s->qtail = job;
+        q->qtail = job;
     s->sched_needed = true;
 }
 
 void jobs_dequeue(struct server *s, struct job *job)
 {
-    struct job **pp = &s->qhead, *prev = NULL;
+    struct queue *q = job->queue;
+    struct job **pp, *prev = NULL;
 
+    if (!q || (!job->qnext && q->qtail != job))
+        return; /* not queued */
+    pp = &q->qhead;
     while (*pp && *pp != job) {
         prev = *pp;
         pp = &(*pp)->qnext;
@@ -100,8 +105,8 @@ void jobs_dequeue(struct server *s, struct job *job)
     if (!*pp)
         return;
     *pp = job->qnext;
-    if (s->qtail == job)
-        s->qtail = prev;
+    if (q->qtail == job)
+        q->qtail = prev;
     job->qnext = NULL;
 }
 
@@ -189,7 +194,7 @@ json_t *jobs_to_json(struct server *s, const struct job *job)
     /* Why a runnable job waits, in Slurm's words: the head of the queue
      * waits for cores, the others for their turn. */
     if (job->state == JOB_RUNNABLE && !job->reason)
-        row.reason = job == s->qhead ? "Resources" : "Priority";
+        row.reason = job == job->queue->qhead ? "Resources" : "Priority";
     o = jobs_row_to_json(&row);
     if (o && job->state == JOB_PENDING && job->spec.hold)
         json_object_set_new(o, "held", json_true());
@@ -281,6 +286,7 @@ static struct job *job_new(struct server *s, int64_t id, json_t *spec_json,
     memset(spec, 0, sizeof(*spec));
     job->spec_json = json_incref(spec_json);
     job->exit_code = -1;
+    job->queue = queue_find(s, job->spec.queue);
     return job;
 }
 
@@ -453,6 +459,11 @@ static int load_one(struct store_job *row, void *arg)
     set_str(&job->node_name, row->node);
     set_str(&job->cpus, row->cpus);
     job->attempts = row->attempts;
+    if (!job->queue) {
+        /* Its queue was deleted behind our back: it cannot be scheduled. */
+        jobs_set_state(s, job, JOB_FAILED, "job queue no longer exists");
+        return 0;
+    }
     if (row->array_id > 0) {
         job->array_id = row->array_id;
         job->array_index = row->array_index;
@@ -536,5 +547,6 @@ void jobs_destroy_all(struct server *s)
     tdestroy(s->jobs, free_node);
     s->jobs = NULL;
     s->njobs = 0;
-    s->qhead = s->qtail = NULL;
+    for (struct queue *q = s->queues; q; q = q->next)
+        q->qhead = q->qtail = NULL;
 }

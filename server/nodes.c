@@ -27,6 +27,7 @@ static struct node *node_add(struct server *s, const char *name)
     if (!n)
         return NULL;
     snprintf(n->name, sizeof(n->name), "%s", name);
+    snprintf(n->ce, sizeof(n->ce), "default");
     /* Keep the list sorted by name for stable listings and placement. */
     while (*pp && strcmp((*pp)->name, name) < 0)
         pp = &(*pp)->next;
@@ -44,7 +45,8 @@ static void node_set_topo(struct node *n, struct topo *t)
     n->nbusy = 0;
 }
 
-static int load_node(const char *name, const char *state, json_t *topo, void *arg)
+static int load_node(const char *name, const char *state, json_t *topo, const char *ce,
+                     void *arg)
 {
     struct server *s = arg;
     struct node *n = node_add(s, name);
@@ -52,6 +54,8 @@ static int load_node(const char *name, const char *state, json_t *topo, void *ar
 
     if (!n)
         return -1;
+    if (ce)
+        snprintf(n->ce, sizeof(n->ce), "%s", ce);
     if (topo)
         node_set_topo(n, topo_from_json(topo, &err));
     n->state = NODE_UNKNOWN;
@@ -179,7 +183,7 @@ static void find_strays(struct server *s, struct reconcile *r)
 
 static void node_hello(struct server *s, struct proto_msg *m)
 {
-    const char *name;
+    const char *name, *ce = NULL;
     json_t *topo_json, *jobs = NULL;
     json_int_t version;
     json_error_t jerr;
@@ -188,9 +192,9 @@ static void node_hello(struct server *s, struct proto_msg *m)
     struct node *n;
     struct reconcile r;
 
-    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:s, s:o, s?o}", "version",
+    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:s, s:o, s?o, s?s}", "version",
                        &version, "name", &name, "topology", &topo_json, "jobs",
-                       &jobs) < 0)
+                       &jobs, "ce", &ce) < 0)
         return server_reply_error(s, s->workers, m, EINVAL, "invalid node.hello: %s",
                                   jerr.text);
     /* doc/protocol.md "node.hello": versions differ -> EPROTO */
@@ -205,6 +209,9 @@ static void node_hello(struct server *s, struct proto_msg *m)
                                   "and use letters, digits and ._-+@:,");
     if (jobs && (!json_is_array(jobs) || json_array_size(jobs) > 65536))
         return server_reply_error(s, s->workers, m, EINVAL, "invalid node.hello: jobs");
+    if (ce && !ce_find(s, ce))
+        return server_reply_error(s, s->workers, m, ENOENT,
+                                  "unknown compute environment '%.64s'", ce);
     if (!(t = topo_from_json(topo_json, &err)))
         return server_reply_error(s, s->workers, m, EINVAL, "%s", err.text);
     if (!(n = nodes_find(s, name)) && !(n = node_add(s, name))) {
@@ -225,6 +232,12 @@ static void node_hello(struct server *s, struct proto_msg *m)
     find_strays(s, &r);
     if (store_node_put(s->st, n->name, "UP", topo_json, util_now()) < 0)
         s->store_failed = true;
+    if (ce) {
+        /* The worker's --ce says where it belongs. */
+        snprintf(n->ce, sizeof(n->ce), "%s", ce);
+        if (store_node_set_ce(s->st, n->name, ce) < 0)
+            s->store_failed = true;
+    }
     log_msg(LOG_INFO, "node %s up: %d cpus, %lld MiB, %d jobs, %zu to kill",
             n->name, t->npu, (long long)t->mem_mib, n->njobs, json_array_size(r.kill));
     TO_WORKER(s, m, "node.welcome", json_pack("{s:i, s:f, s:i, s:o}", "version",

@@ -10,15 +10,28 @@
 #include "lib/log.h"
 #include "server/server.h"
 
-const char *sched_infeasible(struct server *s, const struct jobspec *spec)
+/* Is node n in one of q's compute environments (any, enabled or not)? */
+static bool in_queue(const struct node *n, const struct queue *q)
 {
-    static char why[160];
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(q->ces, i, v)
+        if (strcmp(n->ce, json_string_value(v)) == 0)
+            return true;
+    return false;
+}
+
+const char *sched_infeasible(struct server *s, const struct queue *q,
+                             const struct jobspec *spec)
+{
+    static char why[200];
     long cpus = jobspec_cpus(spec), max_cpus = 0;
     int64_t max_mem = 0;
     bool any = false;
 
     for (struct node *n = s->nodes; n; n = n->next) {
-        if (!n->topo)
+        if (!n->topo || !in_queue(n, q))
             continue;
         any = true;
         if (n->topo->npu >= cpus && n->topo->mem_mib >= spec->mem)
@@ -29,32 +42,40 @@ const char *sched_infeasible(struct server *s, const struct jobspec *spec)
             max_mem = n->topo->mem_mib;
     }
     if (!any)
-        return NULL; /* no node has registered yet: nothing to judge by */
+        return NULL; /* no node of its environments yet: nothing to judge by */
     if (cpus > max_cpus)
-        snprintf(why, sizeof(why), "it asks for %ld cpus and the largest node has %ld",
-                 cpus, max_cpus);
+        snprintf(why, sizeof(why), "it asks for %ld cpus and the largest node of job "
+                 "queue '%s' has %ld", cpus, q->name, max_cpus);
     else
-        snprintf(why, sizeof(why), "it asks for %lld MiB and no node with %ld cpus has that much",
-                 (long long)spec->mem, cpus);
+        snprintf(why, sizeof(why), "it asks for %lld MiB and no node of job queue '%s' "
+                 "with %ld cpus has that much", (long long)spec->mem, q->name, cpus);
     return why;
 }
 
 /* The UP node with enough free cores and memory that has the fewest free
- * cores (best fit), or NULL. */
-static struct node *pick_node(struct server *s, long cpus, int64_t mem)
+ * cores (best fit), in the first of q's compute environments that has
+ * one; or NULL. */
+static struct node *pick_node(struct server *s, const struct queue *q, long cpus, int64_t mem)
 {
-    struct node *best = NULL;
+    size_t i;
+    json_t *v;
 
-    for (struct node *n = s->nodes; n; n = n->next) {
-        if (n->state != NODE_UP || !n->topo)
-            continue;
-        int free_pus = n->topo->npu - n->nbusy;
-        if (free_pus < cpus || n->topo->mem_mib - n->mem_used < mem)
-            continue;
-        if (!best || free_pus < best->topo->npu - best->nbusy)
-            best = n;
+    json_array_foreach(q->ces, i, v) {
+        const char *ce = json_string_value(v);
+        struct node *best = NULL;
+        for (struct node *n = s->nodes; n; n = n->next) {
+            if (n->state != NODE_UP || !n->topo || !queue_node_in(n, ce, s))
+                continue;
+            int free_pus = n->topo->npu - n->nbusy;
+            if (free_pus < cpus || n->topo->mem_mib - n->mem_used < mem)
+                continue;
+            if (!best || free_pus < best->topo->npu - best->nbusy)
+                best = n;
+        }
+        if (best)
+            return best;
     }
-    return best;
+    return NULL;
 }
 
 static int start(struct server *s, struct job *job, struct node *n)
@@ -98,23 +119,21 @@ static int start(struct server *s, struct job *job, struct node *n)
     return 0;
 }
 
-void sched_run(struct server *s)
+/* One queue, strict FIFO: the first job that does not fit stops it, so a
+ * large job is never overtaken within its queue (backfill comes with
+ * reservations).  An array waiting for its throttle or for a twin child
+ * needs no cores yet and does not hold up the jobs behind it. */
+static int sched_queue(struct server *s, struct queue *q)
 {
     struct job *job, *next;
     int started = 0;
 
-    s->sched_needed = false;
-    /* Strict FIFO: the first job that does not fit stops the pass, so a
-     * large job is never overtaken (backfill comes with reservations).  An
-     * array at its throttle is not waiting for cores: jobs behind it go. */
-    for (job = s->qhead; job; job = next) {
+    for (job = q->qhead; job; job = next) {
         next = job->qnext;
-        /* An array waiting for its throttle or for a twin child does not
-         * hold up the jobs behind it: it needs no cores yet.  (When false,
-         * the parent may have ended; next was read before.) */
+        /* When false, the parent may have ended; next was read before. */
         if (job->array && !arrays_may_start(s, job))
             continue;
-        struct node *n = pick_node(s, jobspec_cpus(&job->spec), job->spec.mem);
+        struct node *n = pick_node(s, q, jobspec_cpus(&job->spec), job->spec.mem);
         if (!n)
             break;
         struct job *run = job;
@@ -136,6 +155,18 @@ void sched_run(struct server *s)
         }
         started++;
     }
+    return started;
+}
+
+void sched_run(struct server *s)
+{
+    int started = 0;
+
+    s->sched_needed = false;
+    /* Queues by priority, highest first: theirs is the first pick of the
+     * cores.  A lower queue still uses what a blocked higher one cannot. */
+    for (struct queue *q = s->queues; q; q = q->next)
+        started += sched_queue(s, q);
     if (started)
         log_msg(LOG_DEBUG, "scheduler started %d jobs", started);
 }

@@ -23,6 +23,24 @@ int job_state_parse(const char *name); /* -1 if unknown */
 
 enum node_state { NODE_UNKNOWN, NODE_UP, NODE_DOWN };
 
+/* A compute environment: a named set of nodes (unmanaged, for now). */
+struct ce {
+    char name[64];
+    bool enabled;          /* a disabled one gets no new jobs */
+    struct ce *next;
+};
+
+/* A job queue: a priority, the compute environments it tries in order, and
+ * its RUNNABLE jobs in submit order. */
+struct queue {
+    char name[64];
+    int priority;          /* higher is scheduled first */
+    bool enabled;          /* a disabled one takes no new jobs, runs the rest */
+    json_t *ces;           /* array of compute environment names, in order */
+    struct job *qhead, *qtail;
+    struct queue *next;    /* the server's list, by priority */
+};
+
 struct node {
     char name[64];
     enum node_state state;
@@ -32,6 +50,7 @@ struct node {
     int64_t mem_used;    /* MiB promised to running jobs */
     double last_heard;   /* monotonic seconds */
     int njobs;
+    char ce[64];         /* the compute environment it belongs to */
     struct node *next;
 };
 
@@ -54,6 +73,7 @@ struct job {
     bool kill_sent;
     char *cancel_reason;   /* set once a cancel was asked for */
     json_t *waiters;       /* array of client identities (hex) */
+    struct queue *queue;   /* the job queue it was submitted to */
     struct job *qnext;     /* runnable queue link */
     struct array *array;   /* an array's parent: its children's progress */
     int64_t array_id;      /* an array child: its parent's id, else 0 */
@@ -80,7 +100,8 @@ struct server {
     struct store *st;
     void *jobs;            /* tsearch tree of struct job, by id */
     int njobs;
-    struct job *qhead, *qtail; /* RUNNABLE jobs in submit order */
+    struct queue *queues;  /* by priority, highest first */
+    struct ce *ces;
     struct node *nodes;
     bool sched_needed;
     bool deps_dirty;       /* a job started or ended: re-check dependants */
@@ -174,6 +195,16 @@ void arrays_to_json(const struct job *job, json_t *o);
 /* The same for a finished parent, from its children's rows. */
 void arrays_row_to_json(struct server *s, const struct store_job *row, json_t *o);
 
+/* queue.c: job queues and compute environments */
+int queue_load(struct server *s, const json_t *declared);
+struct queue *queue_find(struct server *s, const char *name);
+struct ce *ce_find(struct server *s, const char *name);
+/* Is node n in an enabled compute environment named ce? */
+bool queue_node_in(const struct node *n, const char *ce, struct server *s);
+void queue_handle(struct server *s, struct proto_msg *m);  /* queue.*, ce.*, node.update */
+bool queue_handles(const char *type);
+void queue_destroy_all(struct server *s);
+
 /* deps.c */
 /* Why spec's dependencies are invalid (an unknown job), or NULL. */
 const char *deps_validate(struct server *s, const struct jobspec *spec);
@@ -182,7 +213,8 @@ void deps_run(struct server *s);
 
 /* sched.c */
 void sched_run(struct server *s);
-/* Why no node can ever run spec, or NULL if some node could. */
-const char *sched_infeasible(struct server *s, const struct jobspec *spec);
+/* Why no node of q's environments can ever run spec, or NULL if one could. */
+const char *sched_infeasible(struct server *s, const struct queue *q,
+                             const struct jobspec *spec);
 
 #endif

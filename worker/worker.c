@@ -89,11 +89,13 @@ static int resolve_endpoint(struct worker *w)
 
 static void send_hello(struct worker *w)
 {
-    worker_send(w, "node.hello",
-                json_pack("{s:i, s:s, s:O, s:o, s:s}", "version", KILN_PROTO_VERSION,
-                          "name", w->name, "topology", w->topo_json, "jobs",
-                          launch_job_list(w), "cgroup",
-                          cgroup_version_name(cgroup_detect())));
+    json_t *hello = json_pack("{s:i, s:s, s:O, s:o, s:s}", "version", KILN_PROTO_VERSION,
+                              "name", w->name, "topology", w->topo_json, "jobs",
+                              launch_job_list(w), "cgroup",
+                              cgroup_version_name(cgroup_detect()));
+    if (hello && w->ce[0])
+        json_object_set_new(hello, "ce", json_string(w->ce));
+    worker_send(w, "node.hello", hello);
     w->next_hello = util_monotonic() + 2;
 }
 
@@ -255,7 +257,8 @@ static void usage(FILE *f)
         "  --spool DIR         job spool (default %s)\n"
         "  --config FILE       configuration file (default %s)\n"
         "  --foreground        stay in the foreground, log to stderr\n"
-        "  --log-level LEVEL   error, warning, info or debug (default info)\n",
+        "  --log-level LEVEL   error, warning, info or debug (default info)\n"
+        "  --ce NAME           join this compute environment (default: as the server has it)\n",
         KILN_DEFAULT_SERVER, KILN_DEFAULT_SPOOL, KILN_DEFAULT_CONFIG);
 }
 
@@ -269,6 +272,7 @@ int cmd_worker(int argc, char **argv)
         { "config", required_argument, NULL, 'C' },
         { "foreground", no_argument, NULL, 'f' },
         { "log-level", required_argument, NULL, 'L' },
+        { "ce", required_argument, NULL, 'E' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -276,7 +280,7 @@ int cmd_worker(int argc, char **argv)
     struct kiln_config cfg;
     struct kiln_error err;
     const char *server = NULL, *name = NULL, *cpus = NULL, *spool = NULL,
-               *cfgfile = NULL, *level = NULL;
+               *cfgfile = NULL, *level = NULL, *ce = NULL;
     char host[256], role[80];
     bool fg = false;
     int c, rc = 1;
@@ -290,6 +294,7 @@ int cmd_worker(int argc, char **argv)
         case 'C': cfgfile = optarg; break;
         case 'f': fg = true; break;
         case 'L': level = optarg; break;
+        case 'E': ce = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
         }
@@ -304,6 +309,11 @@ int cmd_worker(int argc, char **argv)
     cpus = cpus ? cpus : cfg.worker_cpus;
     spool = spool ? spool : cfg.spool ? cfg.spool : KILN_DEFAULT_SPOOL;
     level = level ? level : cfg.worker_log_level ? cfg.worker_log_level : "info";
+    ce = ce ? ce : cfg.worker_ce;
+    if (ce && !jobspec_name_ok(ce, 63))
+        die("invalid compute environment name '%s'", ce);
+    if (ce)
+        snprintf(w->ce, sizeof(w->ce), "%s", ce);
     if (!name) {
         if (gethostname(host, sizeof(host)) < 0)
             die("cannot read the host name: %s", strerror(errno));

@@ -30,6 +30,7 @@ struct worker {
     char endpoint[256];  /* worker endpoint, learnt from server.info */
     char spool[PATH_MAX];
     char cgroup_scope[128]; /* kiln/NAME-HASH: the parent of the job cgroups */
+    char ce[64];         /* --ce: the compute environment to join, or "" */
     struct topo *topo;
     json_t *topo_json;
     bool welcomed;

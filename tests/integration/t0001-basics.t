@@ -80,7 +80,7 @@ test_expect_success 'nodes --json reports the topology' '
 
 test_expect_success 'a job no node can ever run is refused at submit' '
 	test_must_fail "$KILN" submit -n 4 --wrap true 2>err &&
-	grep "job can never run: it asks for 4 cpus and the largest node has 1" err &&
+	grep "job can never run: it asks for 4 cpus and the largest node of job queue .default. has 1" err &&
 	test_must_fail "$KILN" submit --mem 100T --wrap true 2>err &&
 	grep "job can never run: it asks for 104857600 MiB" err &&
 	test "$("$KILN" queue --json)" = "[]"

@@ -54,7 +54,7 @@ static int64_t insert(struct store *st, const char *name, double t)
 static void schema(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(store_schema_version(f->st), 2);
+    assert_int_equal(store_schema_version(f->st), 3);
 }
 
 static void jobs_and_events(void **state)
@@ -134,7 +134,8 @@ static void reopen_keeps_everything(void **state)
     assert_int_equal(finished, 0);
 }
 
-static int node_cb(const char *name, const char *state, json_t *topo, void *arg)
+static int node_cb(const char *name, const char *state, json_t *topo, const char *ce,
+                   void *arg)
 {
     assert_string_equal(name, "n1");
     assert_string_equal(state, "DOWN");

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* kiln jobqueue, kiln ce, kiln node: the AWS-Batch-style objects. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client.h"
+#include "lib/log.h"
+#include "lib/units.h"
+
+enum { O_PRIORITY = 3000, O_CE, O_STATE };
+
+static const struct option admin_options[] = {
+    { "priority", required_argument, NULL, O_PRIORITY },
+    { "ce", required_argument, NULL, O_CE },
+    { "state", required_argument, NULL, O_STATE },
+    { "json", no_argument, NULL, OPT_JSON },
+    { "help", no_argument, NULL, 'h' },
+    CLIENT_COMMON_OPTIONS,
+    { 0 },
+};
+
+/* Parse VERB [NAME] and the options (anywhere) into a request body;
+ * returns the verb.  The name is required unless the verb is "list". */
+static const char *parse(int argc, char **argv, const char *usage, json_t *body,
+                         bool *json)
+{
+    int c;
+    long v;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", admin_options, NULL)) != -1) {
+        switch (c) {
+        case O_PRIORITY:
+            if (strcmp(optarg, "0") != 0 && units_parse_count(optarg, 1000000, &v) < 0)
+                die("invalid value for --priority: '%s' (0-1000000)", optarg);
+            json_object_set_new(body, "priority", json_integer(strcmp(optarg, "0") ? v : 0));
+            break;
+        case O_CE: {
+            json_t *ces = json_array();
+            char *copy = strdup(optarg), *save = NULL;
+            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                json_array_append_new(ces, json_string(t));
+            free(copy);
+            json_object_set_new(body, "ces", ces);
+            break;
+        }
+        case O_STATE:
+            if (strcmp(optarg, "ENABLED") && strcmp(optarg, "DISABLED"))
+                die("invalid value for --state: '%s' (ENABLED or DISABLED)", optarg);
+            json_object_set_new(body, "state", json_string(optarg));
+            break;
+        case OPT_JSON:
+            *json = true;
+            break;
+        case 'h':
+            printf("Usage: %s\n", usage);
+            exit(0);
+        default:
+            if (!client_common_opt(c, optarg)) {
+                fprintf(stderr, "Usage: %s\n", usage);
+                exit(1);
+            }
+        }
+    }
+    if (optind >= argc)
+        die("missing verb\nUsage: %s", usage);
+    const char *verb = argv[optind++];
+    if (strcmp(verb, "list") != 0) {
+        if (optind >= argc)
+            die("missing name\nUsage: %s", usage);
+        json_object_set_new(body, "name", json_string(argv[optind++]));
+    }
+    if (optind < argc)
+        die("unexpected argument '%s'", argv[optind]);
+    return verb;
+}
+
+static const char *ce_list_text(const json_t *ces)
+{
+    static char buf[512];
+    size_t i, n = 0;
+    json_t *v;
+
+    buf[0] = '\0';
+    json_array_foreach(ces, i, v)
+        n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%s%s",
+                              i ? "," : "", json_string_value(v));
+    return buf;
+}
+
+int cmd_jobqueue(int argc, char **argv)
+{
+    static const char *usage =
+        "kiln jobqueue create NAME [--priority N] [--ce CE1,CE2] [--state ENABLED|DISABLED]\n"
+        "       kiln jobqueue update NAME [--priority N] [--ce ...] [--state ...]\n"
+        "       kiln jobqueue delete NAME\n"
+        "       kiln jobqueue list [--json]";
+    json_t *body = json_object(), *r, *q;
+    bool json = false;
+    const char *verb;
+    char type[32];
+    size_t i;
+
+    verb = parse(argc, argv, usage, body, &json);
+    if (strcmp(verb, "create") && strcmp(verb, "update") && strcmp(verb, "delete")
+        && strcmp(verb, "list"))
+        die("unknown verb '%s'\nUsage: %s", verb, usage);
+    snprintf(type, sizeof(type), "queue.%s", verb);
+    r = client_request(type, body);
+    if (strcmp(verb, "list") == 0) {
+        if (json) {
+            client_print_json(json_object_get(r, "queues"));
+        } else {
+            static const char *head[] = { "QUEUE", "PRIORITY", "STATE", "JOBS",
+                                          "COMPUTE ENVIRONMENTS" };
+            struct table *t = table_create(5, head);
+            json_array_foreach(json_object_get(r, "queues"), i, q) {
+                char prio[16], jobs[16];
+                snprintf(prio, sizeof(prio), "%lld",
+                         (long long)json_integer_value(json_object_get(q, "priority")));
+                snprintf(jobs, sizeof(jobs), "%lld",
+                         (long long)json_integer_value(json_object_get(q, "jobs")));
+                table_add(t, json_string_value(json_object_get(q, "name")), prio,
+                          json_string_value(json_object_get(q, "state")), jobs,
+                          ce_list_text(json_object_get(q, "ces")));
+            }
+            table_print(t, stdout);
+            table_destroy(t);
+        }
+    } else if (json) {
+        client_print_json(r);
+    }
+    json_decref(r);
+    return 0;
+}
+
+int cmd_ce(int argc, char **argv)
+{
+    static const char *usage =
+        "kiln ce create NAME [--state ENABLED|DISABLED]\n"
+        "       kiln ce update NAME --state ENABLED|DISABLED\n"
+        "       kiln ce delete NAME\n"
+        "       kiln ce list [--json]";
+    json_t *body = json_object(), *r, *c;
+    bool json = false;
+    const char *verb;
+    char type[32];
+    size_t i;
+
+    verb = parse(argc, argv, usage, body, &json);
+    if (strcmp(verb, "create") && strcmp(verb, "update") && strcmp(verb, "delete")
+        && strcmp(verb, "list"))
+        die("unknown verb '%s'\nUsage: %s", verb, usage);
+    if (json_object_get(body, "priority") || json_object_get(body, "ces"))
+        die("--priority and --ce are for job queues");
+    snprintf(type, sizeof(type), "ce.%s", verb);
+    r = client_request(type, body);
+    if (strcmp(verb, "list") == 0) {
+        if (json) {
+            client_print_json(json_object_get(r, "ces"));
+        } else {
+            static const char *head[] = { "COMPUTE ENVIRONMENT", "TYPE", "STATE", "NODES" };
+            struct table *t = table_create(4, head);
+            json_array_foreach(json_object_get(r, "ces"), i, c)
+                table_add(t, json_string_value(json_object_get(c, "name")),
+                          json_string_value(json_object_get(c, "type")),
+                          json_string_value(json_object_get(c, "state")),
+                          ce_list_text(json_object_get(c, "nodes")));
+            table_print(t, stdout);
+            table_destroy(t);
+        }
+    } else if (json) {
+        client_print_json(r);
+    }
+    json_decref(r);
+    return 0;
+}
+
+int cmd_node(int argc, char **argv)
+{
+    static const char *usage = "kiln node update NODE --ce NAME";
+    json_t *body = json_object(), *r, *ces;
+    bool json = false;
+    const char *verb;
+
+    verb = parse(argc, argv, usage, body, &json);
+    if (strcmp(verb, "update") != 0)
+        die("unknown verb '%s'\nUsage: %s", verb, usage);
+    if (!(ces = json_object_get(body, "ces")) || json_array_size(ces) != 1)
+        die("kiln node update needs --ce NAME (one)");
+    json_object_set(body, "ce", json_array_get(ces, 0));
+    json_object_del(body, "ces");
+    r = client_request("node.update", body);
+    if (json)
+        client_print_json(r);
+    json_decref(r);
+    return 0;
+}

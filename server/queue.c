@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Job queues and compute environments, as AWS Batch has them: a queue has
+ * a priority and tries its compute environments in order; a compute
+ * environment is a set of nodes.  Both live in the store's objects table
+ * and may also be declared in the configuration file ([queue NAME],
+ * [ce NAME]), which wins at server start.  The "default" queue and
+ * environment always exist. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/jobspec.h"
+#include "lib/log.h"
+#include "server/server.h"
+
+#define REPLY(s, m, body) server_send(s, (s)->clients, (m)->id, (m)->idlen, "ok", body)
+#define FAIL(s, m, e, ...) server_reply_error(s, (s)->clients, m, e, __VA_ARGS__)
+
+struct queue *queue_find(struct server *s, const char *name)
+{
+    for (struct queue *q = s->queues; q; q = q->next)
+        if (strcmp(q->name, name) == 0)
+            return q;
+    return NULL;
+}
+
+struct ce *ce_find(struct server *s, const char *name)
+{
+    for (struct ce *c = s->ces; c; c = c->next)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+bool queue_node_in(const struct node *n, const char *ce, struct server *s)
+{
+    struct ce *c;
+    return strcmp(n->ce, ce) == 0 && (c = ce_find(s, ce)) && c->enabled;
+}
+
+/* Keep the list by priority, highest first, then by name. */
+static void queue_link(struct server *s, struct queue *q)
+{
+    struct queue **pp = &s->queues;
+
+    while (*pp && ((*pp)->priority > q->priority
+                   || ((*pp)->priority == q->priority && strcmp((*pp)->name, q->name) < 0)))
+        pp = &(*pp)->next;
+    q->next = *pp;
+    *pp = q;
+}
+
+static void queue_unlink(struct server *s, struct queue *q)
+{
+    for (struct queue **pp = &s->queues; *pp; pp = &(*pp)->next)
+        if (*pp == q) {
+            *pp = q->next;
+            return;
+        }
+}
+
+static json_t *queue_json(const struct queue *q)
+{
+    return json_pack("{s:s, s:i, s:s, s:O}", "name", q->name, "priority", q->priority,
+                     "state", q->enabled ? "ENABLED" : "DISABLED", "ces", q->ces);
+}
+
+static json_t *ce_json(const struct ce *c)
+{
+    return json_pack("{s:s, s:s, s:s}", "name", c->name, "state",
+                     c->enabled ? "ENABLED" : "DISABLED", "type", "UNMANAGED");
+}
+
+/* Check and apply fields of a queue body to q (new or existing).  With
+ * create, every unset field takes its default. */
+static int queue_apply(struct server *s, struct queue *q, const json_t *body,
+                       struct kiln_error *err)
+{
+    json_t *ces = json_object_get(body, "ces"), *v, *prio = json_object_get(body, "priority");
+    const char *state = json_string_value(json_object_get(body, "state"));
+    const char *key;
+    size_t i;
+
+    json_object_foreach((json_t *)body, key, v)
+        if (strcmp(key, "name") && strcmp(key, "priority") && strcmp(key, "ces")
+            && strcmp(key, "state") && strcmp(key, "version"))
+            return errprintf(err, "invalid job queue: unknown field '%.32s'", key);
+    if (prio && (!json_is_integer(prio) || json_integer_value(prio) < 0
+                 || json_integer_value(prio) > 1000000))
+        return errprintf(err, "invalid job queue priority: want 0-1000000");
+    if (json_object_get(body, "state") && (!state || (strcmp(state, "ENABLED")
+                                                      && strcmp(state, "DISABLED"))))
+        return errprintf(err, "invalid job queue state: want ENABLED or DISABLED");
+    if (ces) {
+        if (!json_is_array(ces) || json_array_size(ces) == 0 || json_array_size(ces) > 16)
+            return errprintf(err, "invalid job queue: 'ces' must list 1-16 compute "
+                                  "environments");
+        json_array_foreach(ces, i, v)
+            if (!json_is_string(v) || !ce_find(s, json_string_value(v)))
+                return errprintf(err, "unknown compute environment '%.64s'",
+                                 json_is_string(v) ? json_string_value(v) : "?");
+    }
+    if (prio) {
+        queue_unlink(s, q);
+        q->priority = (int)json_integer_value(prio);
+        queue_link(s, q);
+    }
+    if (state)
+        q->enabled = strcmp(state, "ENABLED") == 0;
+    if (ces) {
+        json_decref(q->ces);
+        q->ces = json_deep_copy(ces);
+    }
+    return 0;
+}
+
+static struct queue *queue_new(struct server *s, const char *name)
+{
+    struct queue *q = calloc(1, sizeof(*q));
+
+    if (!q)
+        return NULL;
+    snprintf(q->name, sizeof(q->name), "%s", name);
+    q->priority = 1;
+    q->enabled = true;
+    q->ces = json_pack("[s]", "default");
+    queue_link(s, q);
+    return q;
+}
+
+static struct ce *ce_new(struct server *s, const char *name)
+{
+    struct ce *c = calloc(1, sizeof(*c)), **pp = &s->ces;
+
+    if (!c)
+        return NULL;
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    c->enabled = true;
+    while (*pp && strcmp((*pp)->name, name) < 0)
+        pp = &(*pp)->next;
+    c->next = *pp;
+    *pp = c;
+    return c;
+}
+
+static int ce_apply(struct ce *c, const json_t *body, struct kiln_error *err)
+{
+    const char *state = json_string_value(json_object_get(body, "state"));
+    const char *key;
+    json_t *v;
+
+    json_object_foreach((json_t *)body, key, v)
+        if (strcmp(key, "name") && strcmp(key, "state") && strcmp(key, "type")
+            && strcmp(key, "version"))
+            return errprintf(err, "invalid compute environment: unknown field '%.32s'", key);
+    if (json_object_get(body, "state") && (!state || (strcmp(state, "ENABLED")
+                                                      && strcmp(state, "DISABLED"))))
+        return errprintf(err, "invalid compute environment state: want ENABLED or DISABLED");
+    v = json_object_get(body, "type");
+    if (v && (!json_is_string(v) || strcmp(json_string_value(v), "UNMANAGED")))
+        return errprintf(err, "invalid compute environment type: only UNMANAGED for now");
+    if (state)
+        c->enabled = strcmp(state, "ENABLED") == 0;
+    return 0;
+}
+
+static int save_queue(struct server *s, const struct queue *q)
+{
+    json_t *o = queue_json(q);
+    int rc = store_object_put(s->st, "queue", q->name, o);
+    json_decref(o);
+    if (rc < 0)
+        s->store_failed = true;
+    return rc;
+}
+
+static int save_ce(struct server *s, const struct ce *c)
+{
+    json_t *o = ce_json(c);
+    int rc = store_object_put(s->st, "ce", c->name, o);
+    json_decref(o);
+    if (rc < 0)
+        s->store_failed = true;
+    return rc;
+}
+
+static int load_ce(const char *name, json_t *body, void *arg)
+{
+    struct server *s = arg;
+    struct kiln_error err;
+    struct ce *c = ce_new(s, name);
+
+    if (!c)
+        return -1;
+    if (ce_apply(c, body, &err) < 0)
+        log_msg(LOG_ERR, "compute environment '%s' in the store: %s", name, err.text);
+    return 0;
+}
+
+static int load_queue(const char *name, json_t *body, void *arg)
+{
+    struct server *s = arg;
+    struct kiln_error err;
+    struct queue *q = queue_new(s, name);
+
+    if (!q)
+        return -1;
+    if (queue_apply(s, q, body, &err) < 0)
+        log_msg(LOG_ERR, "job queue '%s' in the store: %s", name, err.text);
+    return 0;
+}
+
+/* declared: {"ce": {NAME: {...}}, "queue": {NAME: {...}}} from the
+ * configuration file; those settings win over the store's. */
+int queue_load(struct server *s, const json_t *declared)
+{
+    struct kiln_error err;
+    const char *name;
+    json_t *body;
+
+    if (store_foreach_object(s->st, "ce", load_ce, s) < 0
+        || store_foreach_object(s->st, "queue", load_queue, s) < 0)
+        return -1;
+    if (store_begin(s->st) < 0)
+        return -1;
+    if (!ce_find(s, "default"))
+        save_ce(s, ce_new(s, "default"));
+    json_object_foreach(json_object_get(declared, "ce"), name, body) {
+        struct ce *c = ce_find(s, name);
+        if (!jobspec_name_ok(name, 63) || (!c && !(c = ce_new(s, name)))
+            || ce_apply(c, body, &err) < 0) {
+            log_msg(LOG_ERR, "config: compute environment '%s': %s", name,
+                    jobspec_name_ok(name, 63) ? err.text : "invalid name");
+            return -1;
+        }
+        save_ce(s, c);
+    }
+    if (!queue_find(s, "default"))
+        save_queue(s, queue_new(s, "default"));
+    json_object_foreach(json_object_get(declared, "queue"), name, body) {
+        struct queue *q = queue_find(s, name);
+        if (!jobspec_name_ok(name, 63) || (!q && !(q = queue_new(s, name)))
+            || queue_apply(s, q, body, &err) < 0) {
+            log_msg(LOG_ERR, "config: job queue '%s': %s", name,
+                    jobspec_name_ok(name, 63) ? err.text : "invalid name");
+            return -1;
+        }
+        save_queue(s, q);
+    }
+    return store_commit(s->st);
+}
+
+void queue_destroy_all(struct server *s)
+{
+    while (s->queues) {
+        struct queue *q = s->queues;
+        s->queues = q->next;
+        json_decref(q->ces);
+        free(q);
+    }
+    while (s->ces) {
+        struct ce *c = s->ces;
+        s->ces = c->next;
+        free(c);
+    }
+}
+
+static const char *name_of(struct server *s, struct proto_msg *m)
+{
+    const char *name = json_string_value(json_object_get(m->body, "name"));
+
+    if (!name || !jobspec_name_ok(name, 63)) {
+        FAIL(s, m, EINVAL, "invalid name: use 1-63 letters, digits and ._-+@:,");
+        return NULL;
+    }
+    return name;
+}
+
+struct in_queue {
+    const struct queue *q;
+    int n;
+};
+
+static void count_in_queue(struct server *s, struct job *job, void *arg)
+{
+    struct in_queue *c = arg;
+    if (job->queue == c->q)
+        c->n++;
+}
+
+static void queue_req(struct server *s, struct proto_msg *m)
+{
+    const char *verb = strchr(m->type, '.') + 1, *name;
+    struct kiln_error err;
+    struct queue *q;
+
+    if (strcmp(verb, "list") == 0) {
+        json_t *a = json_array();
+        for (q = s->queues; q; q = q->next) {
+            struct in_queue c = { q, 0 };
+            json_t *o = queue_json(q);
+            jobs_foreach(s, count_in_queue, &c);
+            json_object_set_new(o, "jobs", json_integer(c.n));
+            json_array_append_new(a, o);
+        }
+        return REPLY(s, m, json_pack("{s:o}", "queues", a));
+    }
+    if (!(name = name_of(s, m)))
+        return;
+    q = queue_find(s, name);
+    if (strcmp(verb, "create") == 0) {
+        if (q)
+            return FAIL(s, m, EEXIST, "job queue '%s' exists", name);
+        if (!(q = queue_new(s, name)))
+            return FAIL(s, m, ENOMEM, "out of memory");
+        if (queue_apply(s, q, m->body, &err) < 0) {
+            queue_unlink(s, q);
+            json_decref(q->ces);
+            free(q);
+            return FAIL(s, m, EINVAL, "%s", err.text);
+        }
+    } else if (!q) {
+        return FAIL(s, m, ENOENT, "unknown job queue '%s'", name);
+    } else if (strcmp(verb, "update") == 0) {
+        if (queue_apply(s, q, m->body, &err) < 0)
+            return FAIL(s, m, EINVAL, "%s", err.text);
+    } else if (strcmp(verb, "delete") == 0) {
+        struct in_queue c = { q, 0 };
+        jobs_foreach(s, count_in_queue, &c);
+        if (strcmp(name, "default") == 0)
+            return FAIL(s, m, EBUSY, "the default job queue cannot be deleted");
+        if (c.n)
+            return FAIL(s, m, EBUSY, "job queue '%s' still has %d jobs", name, c.n);
+        if (store_object_delete(s->st, "queue", name) < 0)
+            s->store_failed = true;
+        queue_unlink(s, q);
+        json_decref(q->ces);
+        free(q);
+        return REPLY(s, m, json_object());
+    }
+    save_queue(s, q);
+    s->sched_needed = true;
+    REPLY(s, m, json_pack("{s:o}", "queue", queue_json(q)));
+}
+
+static void ce_req(struct server *s, struct proto_msg *m)
+{
+    const char *verb = strchr(m->type, '.') + 1, *name;
+    struct kiln_error err;
+    struct ce *c;
+
+    if (strcmp(verb, "list") == 0) {
+        json_t *a = json_array();
+        for (c = s->ces; c; c = c->next) {
+            json_t *o = ce_json(c), *nodes = json_array();
+            for (struct node *n = s->nodes; n; n = n->next)
+                if (strcmp(n->ce, c->name) == 0)
+                    json_array_append_new(nodes, json_string(n->name));
+            json_object_set_new(o, "nodes", nodes);
+            json_array_append_new(a, o);
+        }
+        return REPLY(s, m, json_pack("{s:o}", "ces", a));
+    }
+    if (!(name = name_of(s, m)))
+        return;
+    c = ce_find(s, name);
+    if (strcmp(verb, "create") == 0) {
+        if (c)
+            return FAIL(s, m, EEXIST, "compute environment '%s' exists", name);
+        struct ce probe = { .enabled = true };
+        if (ce_apply(&probe, m->body, &err) < 0)
+            return FAIL(s, m, EINVAL, "%s", err.text);
+        if (!(c = ce_new(s, name)))
+            return FAIL(s, m, ENOMEM, "out of memory");
+        c->enabled = probe.enabled;
+    } else if (!c) {
+        return FAIL(s, m, ENOENT, "unknown compute environment '%s'", name);
+    } else if (strcmp(verb, "update") == 0) {
+        if (ce_apply(c, m->body, &err) < 0)
+            return FAIL(s, m, EINVAL, "%s", err.text);
+    } else if (strcmp(verb, "delete") == 0) {
+        if (strcmp(name, "default") == 0)
+            return FAIL(s, m, EBUSY, "the default compute environment cannot be deleted");
+        for (struct queue *q = s->queues; q; q = q->next) {
+            size_t i;
+            json_t *v;
+            json_array_foreach(q->ces, i, v)
+                if (strcmp(json_string_value(v), name) == 0)
+                    return FAIL(s, m, EBUSY, "compute environment '%s' is used by job "
+                                "queue '%s'", name, q->name);
+        }
+        for (struct node *n = s->nodes; n; n = n->next)
+            if (strcmp(n->ce, name) == 0)
+                return FAIL(s, m, EBUSY, "compute environment '%s' still has node '%s'",
+                            name, n->name);
+        if (store_object_delete(s->st, "ce", name) < 0)
+            s->store_failed = true;
+        for (struct ce **pp = &s->ces; *pp; pp = &(*pp)->next)
+            if (*pp == c) {
+                *pp = c->next;
+                break;
+            }
+        free(c);
+        return REPLY(s, m, json_object());
+    }
+    save_ce(s, c);
+    s->sched_needed = true;
+    REPLY(s, m, json_pack("{s:o}", "ce", ce_json(c)));
+}
+
+static void node_update(struct server *s, struct proto_msg *m)
+{
+    const char *name = json_string_value(json_object_get(m->body, "name"));
+    const char *ce = json_string_value(json_object_get(m->body, "ce"));
+    struct node *n;
+
+    if (!name || !(n = nodes_find(s, name)))
+        return FAIL(s, m, ENOENT, "unknown node '%s'", name ? name : "?");
+    if (!ce || !ce_find(s, ce))
+        return FAIL(s, m, ENOENT, "unknown compute environment '%s'", ce ? ce : "?");
+    snprintf(n->ce, sizeof(n->ce), "%s", ce);
+    if (store_node_set_ce(s->st, n->name, ce) < 0)
+        s->store_failed = true;
+    s->sched_needed = true;
+    REPLY(s, m, json_pack("{s:s, s:s}", "name", n->name, "ce", n->ce));
+}
+
+bool queue_handles(const char *type)
+{
+    return strncmp(type, "queue.", 6) == 0 || strncmp(type, "ce.", 3) == 0
+           || strcmp(type, "node.update") == 0;
+}
+
+void queue_handle(struct server *s, struct proto_msg *m)
+{
+    if (strcmp(m->type, "node.update") == 0)
+        node_update(s, m);
+    else if (strncmp(m->type, "queue.", 6) == 0)
+        queue_req(s, m);
+    else
+        ce_req(s, m);
+}
