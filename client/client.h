@@ -53,6 +53,7 @@ int cmd_nodes(int argc, char **argv);
 int cmd_jobqueue(int argc, char **argv);
 int cmd_ce(int argc, char **argv);
 int cmd_node(int argc, char **argv);
+int cmd_jobdef(int argc, char **argv);
 
 /* The prefix for messages: "kiln submit" etc. */
 extern const char *client_prog;

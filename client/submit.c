@@ -13,6 +13,7 @@
 #include "client/client.h"
 #include "lib/arrayspec.h"
 #include "lib/directive.h"
+#include "lib/jobdef.h"
 #include "lib/jobspec.h"
 #include "lib/log.h"
 #include "lib/units.h"
@@ -24,14 +25,15 @@ extern char **environ;
 struct submit_opts {
     const char *name, *output, *error, *chdir, *export, *queue, *wrap, *retry_strategy;
     long retry_attempts;
-    const char *dependency, *depends_on, *array;
+    const char *dependency, *depends_on, *array, *jobdef;
+    json_t *parameters;  /* --parameters K=V: an object, or NULL */
     long ntasks, cpus_per_task;
     int64_t mem, time_limit;
     bool time_set, hold, parsable, wait;
 };
 
 enum { O_MEM = 2000, O_EXPORT, O_WRAP, O_PARSABLE, O_QUEUE, O_RETRY, O_RETRY_STRATEGY,
-       O_DEPENDS_ON };
+       O_DEPENDS_ON, O_JOBDEF, O_PARAMETERS };
 
 static const struct option submit_options[] = {
     { "job-name", required_argument, NULL, 'J' },
@@ -53,6 +55,8 @@ static const struct option submit_options[] = {
     { "retry-strategy", required_argument, NULL, O_RETRY_STRATEGY },
     { "dependency", required_argument, NULL, 'd' },
     { "array", required_argument, NULL, 'a' },
+    { "jobdef", required_argument, NULL, O_JOBDEF },
+    { "parameters", required_argument, NULL, O_PARAMETERS },
     { "depends-on", required_argument, NULL, O_DEPENDS_ON },
     { "help", no_argument, NULL, 'h' },
     CLIENT_COMMON_OPTIONS,
@@ -75,6 +79,8 @@ static void usage(FILE *f)
         "                            aftercorr, singleton)\n"
         "      --depends-on ID[:N_TO_N][,...]|SEQUENTIAL  (AWS dependsOn)\n"
         "  -a, --array INDICES       0-99, 1-100:3, 1,5,9; %%N runs at most N at once\n"
+        "      --jobdef NAME[:REV]   from a job definition (its command unless a SCRIPT\n"
+        "                            or --wrap is given)   --parameters K=V[,K=V...]\n"
         "      --server ENDPOINT         --config FILE\n"
         "Output patterns: %%j job id, %%x job name, %%u user, %%N node, %%A array id,\n"
         "%%a array index, %%%% a %%.  An array's default is kiln-%%A_%%a.out.\n");
@@ -145,6 +151,22 @@ static int parse(int argc, char **argv, struct submit_opts *o, const char *where
             break;
         }
         case O_DEPENDS_ON: o->depends_on = optarg; break;
+        case O_JOBDEF: o->jobdef = optarg; break;
+        case O_PARAMETERS: {
+            /* K=V[,K=V...], and the option may be repeated. */
+            char *copy = strdup(optarg), *save = NULL;
+            if (!o->parameters)
+                o->parameters = json_object();
+            for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+                char *eq = strchr(kv, '=');
+                if (!eq || eq == kv)
+                    die("invalid value for --parameters%s: '%s' (want NAME=VALUE)", where, kv);
+                *eq = '\0';
+                json_object_set_new(o->parameters, kv, json_string(eq + 1));
+            }
+            free(copy);
+            break;
+        }
         case 'h': usage(stdout); exit(0);
         case '?':
             if (optopt)
@@ -275,6 +297,62 @@ static json_t *dependencies(const struct submit_opts *o)
     return deps;
 }
 
+/* What the job definition gives, where the options did not say. */
+static json_t *jobdef_env, *jobdef_retry;
+
+static void apply_jobdef(struct submit_opts *o, char **script, char *ref, size_t len)
+{
+    json_t *r = client_request("jobdef.show", json_pack("{s:s}", "name", o->jobdef));
+    json_t *jd = json_object_get(r, "jobdef"), *def = json_object_get(jd, "definition"), *e;
+    json_t *cp = json_object_get(def, "containerProperties");
+    const char *name = json_string_value(json_object_get(def, "jobDefinitionName"));
+    const char *image = json_string_value(json_object_get(cp, "image"));
+    struct kiln_error err;
+    long vcpus, mem, gpus;
+    size_t i;
+
+    snprintf(ref, len, "%s:%lld", name,
+             (long long)json_integer_value(json_object_get(jd, "revision")));
+    if (strcmp(json_string_value(json_object_get(def, "type")), "container") != 0)
+        die("job definition '%s' is multinode: multi-node jobs are not supported yet", ref);
+    if (image)
+        die("job definition '%s' runs in container image '%s': containers are not "
+            "supported yet", ref, image);
+    jobdef_resources(def, &vcpus, &mem, &gpus);
+    if (gpus)
+        die("job definition '%s' asks for %ld GPUs: GPUs are not supported yet", ref, gpus);
+    if (!*script && !(*script = jobdef_script(def, o->parameters, &err)))
+        die("job definition '%s': %s", ref, err.text);
+    static char def_name[160];
+    snprintf(def_name, sizeof(def_name), "%s", name);
+    if (!o->name)
+        o->name = def_name;
+    if (!o->cpus_per_task && vcpus)
+        o->cpus_per_task = vcpus;
+    if (!o->mem && mem)
+        o->mem = mem;
+    if (!o->time_set && (e = json_object_get(json_object_get(def, "timeout"),
+                                             "attemptDurationSeconds")))
+        o->time_limit = json_integer_value(e);
+    jobdef_retry = json_incref(json_object_get(def, "retryStrategy"));
+    /* The definition's environment, then what --export adds. */
+    jobdef_env = json_array();
+    json_array_foreach(json_object_get(cp, "environment"), i, e) {
+        char *kv;
+        if (asprintf(&kv, "%s=%s", json_string_value(json_object_get(e, "name")),
+                     json_string_value(json_object_get(e, "value"))) < 0)
+            die("out of memory");
+        json_array_append_new(jobdef_env, json_string(kv));
+        free(kv);
+    }
+    if (o->export) {
+        json_t *exported = environment(o->export);
+        json_array_extend(jobdef_env, exported);
+        json_decref(exported);
+    }
+    json_decref(r);
+}
+
 /* --retry-strategy takes AWS's retryStrategy JSON, inline or @FILE;
  * --retry-attempts sets or overrides its attempts. */
 static json_t *retry_strategy(const struct submit_opts *o)
@@ -341,7 +419,7 @@ int cmd_submit(int argc, char **argv)
             die("--wrap takes the command; unexpected argument '%s'", argv[first]);
         if (asprintf(&script, "#!/bin/sh\n%s\n", cli.wrap) < 0)
             die("out of memory");
-    } else {
+    } else if (first < argc || !cli.jobdef) {
         if (first >= argc) {
             usage(stderr);
             die("missing script: give a SCRIPT file or --wrap \"COMMAND\"");
@@ -360,7 +438,12 @@ int cmd_submit(int argc, char **argv)
             die("unexpected argument '%s'%s", dargv[optind], where);
         /* o points into dargv until the job is sent. */
     }
+    json_decref(o.parameters); /* the command line's, gathered again below */
+    o.parameters = NULL;
     parse(argc, argv, &o, "");
+    char jobdef_ref[200] = "";
+    if (o.jobdef)
+        apply_jobdef(&o, &script, jobdef_ref, sizeof(jobdef_ref));
 
     if (!getcwd(cwd, sizeof(cwd)))
         die("cannot read the current directory: %s", strerror(errno));
@@ -387,19 +470,24 @@ int cmd_submit(int argc, char **argv)
                             (json_int_t)(o.cpus_per_task ? o.cpus_per_task : 1), "mem",
                             (json_int_t)o.mem, "time_limit", (json_int_t)o.time_limit,
                             "output", output, "cwd", workdir, "submit_dir", cwd, "env",
-                            environment(o.export), "queue", o.queue ? o.queue : "default",
+                            o.jobdef ? jobdef_env : environment(o.export),
+                            "queue", o.queue ? o.queue : "default",
                             "hold", o.hold, "user", pw->pw_name, "uid",
                             (json_int_t)getuid(), "gid", (json_int_t)getgid());
     if (!job)
         die("invalid job: a value is not valid text");
     if (o.error)
         json_object_set_new(job, "error", json_string(o.error));
+    if (jobdef_ref[0])
+        json_object_set_new(job, "job_definition", json_string(jobdef_ref));
     if (o.array)
         json_object_set_new(job, "array", json_string(o.array));
     if (o.dependency || o.depends_on)
         json_object_set_new(job, "dependencies", dependencies(&o));
     if (o.retry_strategy || o.retry_attempts)
         json_object_set_new(job, "retry_strategy", retry_strategy(&o));
+    else if (jobdef_retry)
+        json_object_set(job, "retry_strategy", jobdef_retry);
     /* Check here what the server would refuse, so the message is local. */
     struct jobspec check;
     if (jobspec_from_json(job, &check, &err) < 0)

@@ -66,6 +66,7 @@ static const struct {
     { "user", JSON_STRING, true },     { "uid", JSON_INTEGER, true },
     { "gid", JSON_INTEGER, true },     { "retry_strategy", JSON_OBJECT, false },
     { "dependencies", JSON_ARRAY, false }, { "array", JSON_STRING, false },
+    { "job_definition", JSON_STRING, false },
 };
 
 static const char *dep_types[] = { "after", "afterany", "afterok", "afternotok",
@@ -148,7 +149,7 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
                       struct kiln_error *err)
 {
     const char *name, *script, *output, *error = NULL, *cwd, *submit_dir,
-        *queue = "default", *user, *array = NULL;
+        *queue = "default", *user, *array = NULL, *jobdef = NULL;
     json_t *args = NULL, *env = NULL, *retry = NULL, *deps = NULL;
     json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0, uid, gid;
     int hold = 0;
@@ -165,14 +166,14 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     }
     if (json_unpack_ex((json_t *)o, &jerr, JSON_STRICT,
                        "{s:s, s:s, s?o, s?I, s?I, s?I, s?I, s:s, s?s, s:s, "
-                       "s:s, s?o, s?s, s?b, s:s, s:I, s:I, s?o, s?o, s?s}",
+                       "s:s, s?o, s?s, s?b, s:s, s:I, s:I, s?o, s?o, s?s, s?s}",
                        "name", &name, "script", &script, "args", &args,
                        "ntasks", &ntasks, "cpus_per_task", &cpt, "mem", &mem,
                        "time_limit", &tl, "output", &output, "error", &error,
                        "cwd", &cwd, "submit_dir", &submit_dir, "env", &env,
                        "queue", &queue, "hold", &hold, "user", &user, "uid",
                        &uid, "gid", &gid, "retry_strategy", &retry, "dependencies",
-                       &deps, "array", &array) < 0) {
+                       &deps, "array", &array, "job_definition", &jobdef) < 0) {
         errno = EINVAL;
         return errprintf(err, "invalid job: %s", jerr.text);
     }
@@ -214,6 +215,8 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
         return -1;
     if (deps && deps_check(deps, err) < 0)
         return -1;
+    if (jobdef && (strlen(jobdef) > 160 || !*jobdef))
+        return errprintf(err, "invalid job_definition");
     if (deps && !array) {
         size_t i;
         json_t *d;
@@ -254,10 +257,12 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     js->retry = retry ? json_deep_copy(retry) : NULL;
     js->deps = deps && json_array_size(deps) ? json_deep_copy(deps) : NULL;
     js->array = array ? strdup(array) : NULL;
+    js->job_definition = jobdef ? strdup(jobdef) : NULL;
     if (!js->name || !js->script || !js->args || !js->output
         || (error && !js->error) || !js->cwd || !js->submit_dir || !js->env
         || !js->queue || !js->user || (retry && !js->retry)
-        || (deps && json_array_size(deps) && !js->deps) || (array && !js->array)) {
+        || (deps && json_array_size(deps) && !js->deps) || (array && !js->array)
+        || (jobdef && !js->job_definition)) {
         jobspec_release(js);
         errno = ENOMEM;
         return errprintf(err, "out of memory");
@@ -282,7 +287,10 @@ json_t *jobspec_to_json(const struct jobspec *js)
     if (o && ((js->error && json_object_set_new(o, "error", json_string(js->error)) < 0)
               || (js->retry && json_object_set(o, "retry_strategy", js->retry) < 0)
               || (js->deps && json_object_set(o, "dependencies", js->deps) < 0)
-              || (js->array && json_object_set_new(o, "array", json_string(js->array)) < 0))) {
+              || (js->array && json_object_set_new(o, "array", json_string(js->array)) < 0)
+              || (js->job_definition
+                  && json_object_set_new(o, "job_definition",
+                                         json_string(js->job_definition)) < 0))) {
         json_decref(o);
         return NULL;
     }
@@ -304,5 +312,6 @@ void jobspec_release(struct jobspec *js)
     json_decref(js->retry);
     json_decref(js->deps);
     free(js->array);
+    free(js->job_definition);
     memset(js, 0, sizeof(*js));
 }

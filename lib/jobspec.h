@@ -38,6 +38,7 @@ struct jobspec {
     json_t *retry;       /* retryStrategy (AWS shape), NULL for none */
     json_t *deps;        /* [{"type", "id"}...], NULL for none */
     char *array;         /* array index spec (lib/arrayspec), NULL if none */
+    char *job_definition; /* "NAME:REV" it was made from, NULL if none */
 };
 
 /* Decode and validate a job.submit body.  Unknown fields, wrong types and

@@ -325,5 +325,7 @@ void api_handle(struct server *s, struct proto_msg *m)
             return handlers[i].fn(s, m);
     if (queue_handles(m->type))
         return queue_handle(s, m);
+    if (jobdef_handles(m->type))
+        return jobdef_handle(s, m);
     FAIL(s, m, EOPNOTSUPP, "unknown request type '%s'", m->type);
 }

@@ -205,6 +205,10 @@ void queue_handle(struct server *s, struct proto_msg *m);  /* queue.*, ce.*, nod
 bool queue_handles(const char *type);
 void queue_destroy_all(struct server *s);
 
+/* jobdef.c: job definitions (jobdef.*) */
+bool jobdef_handles(const char *type);
+void jobdef_handle(struct server *s, struct proto_msg *m);
+
 /* deps.c */
 /* Why spec's dependencies are invalid (an unknown job), or NULL. */
 const char *deps_validate(struct server *s, const struct jobspec *spec);

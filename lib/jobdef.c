@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* AWS-Batch-shaped job definitions. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/jobdef.h"
+#include "lib/jobspec.h"
+#include "lib/retry.h"
+
+struct field {
+    const char *name;
+    json_type type; /* JSON_TRUE stands for any boolean */
+    bool required;
+};
+
+static const struct field top_fields[] = {
+    { "jobDefinitionName", JSON_STRING, true }, { "type", JSON_STRING, true },
+    { "parameters", JSON_OBJECT, false },       { "containerProperties", JSON_OBJECT, false },
+    { "retryStrategy", JSON_OBJECT, false },    { "timeout", JSON_OBJECT, false },
+    { "nodeProperties", JSON_OBJECT, false },   { "tags", JSON_OBJECT, false },
+    { "propagateTags", JSON_TRUE, false },      { "platformCapabilities", JSON_ARRAY, false },
+    { NULL, 0, false },
+};
+
+static const struct field container_fields[] = {
+    { "command", JSON_ARRAY, false },     { "image", JSON_STRING, false },
+    { "environment", JSON_ARRAY, false }, { "resourceRequirements", JSON_ARRAY, false },
+    { "vcpus", JSON_INTEGER, false },     { "memory", JSON_INTEGER, false },
+    { "mountPoints", JSON_ARRAY, false }, { "volumes", JSON_ARRAY, false },
+    { "user", JSON_STRING, false },       { "jobRoleArn", JSON_STRING, false },
+    { "executionRoleArn", JSON_STRING, false },
+    { NULL, 0, false },
+};
+
+static const char *type_name(json_type t)
+{
+    switch (t) {
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_ARRAY: return "an array";
+    case JSON_OBJECT: return "an object";
+    default: return "a boolean";
+    }
+}
+
+static int check_object(const json_t *o, const struct field *fields, const char *path,
+                        struct kiln_error *err)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach((json_t *)o, key, v) {
+        const struct field *f;
+        for (f = fields; f->name && strcmp(f->name, key); f++)
+            ;
+        if (!f->name)
+            return errprintf(err, "invalid job definition: unknown field '%s%s%.64s'", path,
+                             *path ? "." : "", key);
+        bool ok = f->type == JSON_TRUE ? json_is_boolean(v) : json_typeof(v) == f->type;
+        if (!ok)
+            return errprintf(err, "invalid job definition: '%s%s%s' must be %s", path,
+                             *path ? "." : "", key, type_name(f->type));
+    }
+    for (const struct field *f = fields; f->name; f++)
+        if (f->required && !json_object_get(o, f->name))
+            return errprintf(err, "invalid job definition: '%s%s%s' is missing", path,
+                             *path ? "." : "", f->name);
+    return 0;
+}
+
+static int strings_only(const json_t *o, const char *path, struct kiln_error *err)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach((json_t *)o, key, v)
+        if (!json_is_string(v) || strlen(json_string_value(v)) > 4096)
+            return errprintf(err, "invalid job definition: '%s.%.64s' must be a string",
+                             path, key);
+    return 0;
+}
+
+int jobdef_check(const json_t *def, struct kiln_error *err)
+{
+    json_t *cp, *v, *e;
+    const char *name, *type;
+    size_t i;
+
+    errno = EINVAL;
+    if (!json_is_object(def))
+        return errprintf(err, "invalid job definition: not a JSON object");
+    if (check_object(def, top_fields, "", err) < 0)
+        return -1;
+    name = json_string_value(json_object_get(def, "jobDefinitionName"));
+    type = json_string_value(json_object_get(def, "type"));
+    if (!jobspec_name_ok(name, 128) || strchr(name, ':') || strchr(name, ','))
+        return errprintf(err, "invalid job definition: 'jobDefinitionName' must be 1-128 "
+                              "letters, digits and ._-+@");
+    if (strcmp(type, "container") && strcmp(type, "multinode"))
+        return errprintf(err, "invalid job definition: 'type' must be container or "
+                              "multinode");
+    if ((v = json_object_get(def, "parameters")) && strings_only(v, "parameters", err) < 0)
+        return -1;
+    if ((v = json_object_get(def, "tags")) && strings_only(v, "tags", err) < 0)
+        return -1;
+    if ((v = json_object_get(def, "retryStrategy")) && retry_check(v, err) < 0)
+        return -1;
+    if ((v = json_object_get(def, "timeout"))) {
+        json_t *s = json_object_get(v, "attemptDurationSeconds");
+        if (json_object_size(v) != 1 || !json_is_integer(s) || json_integer_value(s) < 1
+            || json_integer_value(s) > 100LL * 365 * 86400)
+            return errprintf(err, "invalid job definition: 'timeout' must be "
+                                  "{\"attemptDurationSeconds\": N}");
+    }
+    if (!(cp = json_object_get(def, "containerProperties"))) {
+        if (!strcmp(type, "container"))
+            return errprintf(err, "invalid job definition: 'containerProperties' is "
+                                  "missing");
+        return 0;
+    }
+    if (check_object(cp, container_fields, "containerProperties", err) < 0)
+        return -1;
+    json_array_foreach(json_object_get(cp, "command"), i, v)
+        if (!json_is_string(v))
+            return errprintf(err, "invalid job definition: 'containerProperties.command[%zu]'"
+                                  " must be a string", i);
+    json_array_foreach(json_object_get(cp, "environment"), i, e) {
+        const char *n = NULL, *val = NULL;
+        if (json_unpack(e, "{s:s, s:s!}", "name", &n, "value", &val) < 0 || !*n
+            || strchr(n, '='))
+            return errprintf(err, "invalid job definition: "
+                                  "'containerProperties.environment[%zu]' must be "
+                                  "{\"name\": N, \"value\": V}", i);
+    }
+    json_array_foreach(json_object_get(cp, "resourceRequirements"), i, e) {
+        const char *t = NULL, *val = NULL;
+        char *end;
+        if (json_unpack(e, "{s:s, s:s!}", "type", &t, "value", &val) < 0
+            || (strcmp(t, "VCPU") && strcmp(t, "MEMORY") && strcmp(t, "GPU"))
+            || strtod(val, &end) <= 0 || *end)
+            return errprintf(err, "invalid job definition: "
+                                  "'containerProperties.resourceRequirements[%zu]' must be "
+                                  "{\"type\": VCPU|MEMORY|GPU, \"value\": \"N\"}", i);
+    }
+    if ((v = json_object_get(cp, "vcpus")) && json_integer_value(v) < 1)
+        return errprintf(err, "invalid job definition: 'containerProperties.vcpus' must "
+                              "be positive");
+    if ((v = json_object_get(cp, "memory")) && json_integer_value(v) < 1)
+        return errprintf(err, "invalid job definition: 'containerProperties.memory' must "
+                              "be positive");
+    errno = 0;
+    return 0;
+}
+
+void jobdef_resources(const json_t *def, long *vcpus, long *mem_mib, long *gpus)
+{
+    json_t *cp = json_object_get(def, "containerProperties"), *e;
+    size_t i;
+
+    *vcpus = (long)json_integer_value(json_object_get(cp, "vcpus"));
+    *mem_mib = (long)json_integer_value(json_object_get(cp, "memory"));
+    *gpus = 0;
+    json_array_foreach(json_object_get(cp, "resourceRequirements"), i, e) {
+        const char *t = json_string_value(json_object_get(e, "type"));
+        double val = strtod(json_string_value(json_object_get(e, "value")), NULL);
+        long n = (long)(val + 0.999); /* fractional vCPUs round up */
+        if (!strcmp(t, "VCPU"))
+            *vcpus = n;
+        else if (!strcmp(t, "MEMORY"))
+            *mem_mib = n;
+        else
+            *gpus = n;
+    }
+}
+
+/* Append s to *buf as a single-quoted shell word. */
+static int append_word(char **buf, size_t *len, size_t *cap, const char *s)
+{
+    size_t need = *len + 4 * strlen(s) + 4;
+
+    if (need > *cap) {
+        size_t ncap = need * 2;
+        char *nb = realloc(*buf, ncap);
+        if (!nb)
+            return -1;
+        *buf = nb;
+        *cap = ncap;
+    }
+    (*buf)[(*len)++] = ' ';
+    (*buf)[(*len)++] = '\'';
+    for (; *s; s++) {
+        if (*s == '\'') {
+            memcpy(*buf + *len, "'\\''", 4);
+            *len += 4;
+        } else {
+            (*buf)[(*len)++] = *s;
+        }
+    }
+    (*buf)[(*len)++] = '\'';
+    (*buf)[*len] = '\0';
+    return 0;
+}
+
+char *jobdef_script(const json_t *def, const json_t *params, struct kiln_error *err)
+{
+    json_t *cmd = json_object_get(json_object_get(def, "containerProperties"), "command");
+    json_t *defaults = json_object_get(def, "parameters"), *w;
+    size_t i, len, cap = 256;
+    char *buf = malloc(cap);
+
+    if (!buf) {
+        errprintf(err, "out of memory");
+        return NULL;
+    }
+    if (!json_array_size(cmd)) {
+        free(buf);
+        errprintf(err, "job definition '%s' has no command: give one",
+                  json_string_value(json_object_get(def, "jobDefinitionName")));
+        return NULL;
+    }
+    len = (size_t)snprintf(buf, cap, "#!/bin/sh\nexec");
+    json_array_foreach(cmd, i, w) {
+        const char *word = json_string_value(w);
+        /* AWS: a whole argument "Ref::name" takes the parameter's value. */
+        if (strncmp(word, "Ref::", 5) == 0) {
+            const char *key = word + 5;
+            json_t *v = json_object_get(params, key);
+            if (!v)
+                v = json_object_get(defaults, key);
+            if (!json_is_string(v)) {
+                free(buf);
+                errprintf(err, "parameter '%s' has no value: give --parameters %s=VALUE",
+                          key, key);
+                return NULL;
+            }
+            word = json_string_value(v);
+        }
+        if (append_word(&buf, &len, &cap, word) < 0) {
+            free(buf);
+            errprintf(err, "out of memory");
+            return NULL;
+        }
+    }
+    if (len + 2 > cap && !(buf = realloc(buf, len + 2)))
+        return NULL;
+    buf[len++] = '\n';
+    buf[len] = '\0';
+    return buf;
+}

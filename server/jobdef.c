@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Job definitions: registered revisions of AWS-Batch-shaped JSON, kept in
+ * the store's objects table as "NAME:REVISION". */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/jobdef.h"
+#include "lib/jobspec.h"
+#include "server/server.h"
+
+#define REPLY(s, m, body) server_send(s, (s)->clients, (m)->id, (m)->idlen, "ok", body)
+#define FAIL(s, m, e, ...) server_reply_error(s, (s)->clients, m, e, __VA_ARGS__)
+
+/* Every stored revision matching name (or all, when name is NULL). */
+struct scan {
+    const char *name;
+    json_t *found;     /* array of stored bodies */
+};
+
+static int scan_one(const char *key, json_t *body, void *arg)
+{
+    struct scan *sc = arg;
+    const char *n = json_string_value(json_object_get(body, "name"));
+
+    if (!sc->name || (n && strcmp(n, sc->name) == 0))
+        json_array_append(sc->found, body);
+    return 0;
+}
+
+static json_t *revisions(struct server *s, const char *name)
+{
+    struct scan sc = { name, json_array() };
+
+    if (store_foreach_object(s->st, "jobdef", scan_one, &sc) < 0) {
+        json_decref(sc.found);
+        return NULL;
+    }
+    return sc.found;
+}
+
+/* NAME (the latest ACTIVE revision) or NAME:REV; a new reference or NULL. */
+static json_t *lookup(struct server *s, const char *ref, char *why, size_t len)
+{
+    char name[160];
+    const char *colon = strchr(ref, ':');
+    long rev = 0;
+    json_t *all, *v, *best = NULL;
+    size_t i;
+
+    snprintf(name, sizeof(name), "%.*s", colon ? (int)(colon - ref) : (int)strlen(ref), ref);
+    if (colon) {
+        char *end;
+        rev = strtol(colon + 1, &end, 10);
+        if (rev <= 0 || *end) {
+            snprintf(why, len, "invalid job definition revision in '%.64s'", ref);
+            return NULL;
+        }
+    }
+    if (!(all = revisions(s, name))) {
+        snprintf(why, len, "cannot read the job definitions");
+        return NULL;
+    }
+    json_array_foreach(all, i, v) {
+        long r = (long)json_integer_value(json_object_get(v, "revision"));
+        const char *st = json_string_value(json_object_get(v, "status"));
+        if (rev ? r == rev
+                : strcmp(st, "ACTIVE") == 0
+                  && (!best || r > json_integer_value(json_object_get(best, "revision"))))
+            best = v;
+    }
+    if (best)
+        json_incref(best);
+    else
+        snprintf(why, len, "unknown job definition '%.64s'%s", ref,
+                 rev ? "" : " (or no ACTIVE revision)");
+    json_decref(all);
+    return best;
+}
+
+static void jobdef_register(struct server *s, struct proto_msg *m)
+{
+    json_t *def = json_object_get(m->body, "definition"), *all, *v, *body;
+    struct kiln_error err;
+    const char *name;
+    long rev = 0;
+    size_t i;
+    char key[200];
+
+    if (jobdef_check(def, &err) < 0)
+        return FAIL(s, m, EINVAL, "%s", err.text);
+    name = json_string_value(json_object_get(def, "jobDefinitionName"));
+    if (!(all = revisions(s, name)))
+        return FAIL(s, m, EIO, "cannot read the job definitions");
+    json_array_foreach(all, i, v)
+        if (json_integer_value(json_object_get(v, "revision")) > rev)
+            rev = (long)json_integer_value(json_object_get(v, "revision"));
+    json_decref(all);
+    rev++;
+    snprintf(key, sizeof(key), "%s:%ld", name, rev);
+    body = json_pack("{s:s, s:I, s:s, s:O}", "name", name, "revision", (json_int_t)rev,
+                     "status", "ACTIVE", "definition", def);
+    if (store_object_put(s->st, "jobdef", key, body) < 0)
+        s->store_failed = true;
+    json_decref(body);
+    REPLY(s, m, json_pack("{s:s, s:I}", "jobDefinitionName", name, "revision",
+                          (json_int_t)rev));
+}
+
+static void jobdef_show(struct server *s, struct proto_msg *m)
+{
+    const char *ref = json_string_value(json_object_get(m->body, "name"));
+    char why[200];
+    json_t *found;
+
+    if (!ref || strlen(ref) > 150)
+        return FAIL(s, m, EINVAL, "invalid request: 'name' must be NAME or NAME:REVISION");
+    if (!(found = lookup(s, ref, why, sizeof(why))))
+        return FAIL(s, m, ENOENT, "%s", why);
+    REPLY(s, m, json_pack("{s:o}", "jobdef", found));
+}
+
+static void jobdef_list(struct server *s, struct proto_msg *m)
+{
+    const char *name = json_string_value(json_object_get(m->body, "name"));
+    bool all_status = json_is_true(json_object_get(m->body, "all"));
+    json_t *all = revisions(s, name), *out = json_array(), *v;
+    size_t i;
+
+    if (!all) {
+        json_decref(out);
+        return FAIL(s, m, EIO, "cannot read the job definitions");
+    }
+    json_array_foreach(all, i, v) {
+        const char *st = json_string_value(json_object_get(v, "status"));
+        if (!all_status && strcmp(st, "ACTIVE") != 0)
+            continue;
+        json_array_append_new(out, json_pack("{s:O, s:O, s:O, s:O}", "jobDefinitionName",
+                              json_object_get(v, "name"), "revision",
+                              json_object_get(v, "revision"), "status",
+                              json_object_get(v, "status"), "type",
+                              json_object_get(json_object_get(v, "definition"), "type")));
+    }
+    json_decref(all);
+    REPLY(s, m, json_pack("{s:o}", "jobdefs", out));
+}
+
+static void jobdef_deregister(struct server *s, struct proto_msg *m)
+{
+    const char *ref = json_string_value(json_object_get(m->body, "name"));
+    char why[200], key[200];
+    json_t *found;
+
+    if (!ref || !strchr(ref, ':') || strlen(ref) > 150)
+        return FAIL(s, m, EINVAL, "invalid request: deregister takes NAME:REVISION");
+    if (!(found = lookup(s, ref, why, sizeof(why))))
+        return FAIL(s, m, ENOENT, "%s", why);
+    json_object_set_new(found, "status", json_string("INACTIVE"));
+    snprintf(key, sizeof(key), "%s:%lld", json_string_value(json_object_get(found, "name")),
+             (long long)json_integer_value(json_object_get(found, "revision")));
+    if (store_object_put(s->st, "jobdef", key, found) < 0)
+        s->store_failed = true;
+    json_decref(found);
+    REPLY(s, m, json_object());
+}
+
+bool jobdef_handles(const char *type)
+{
+    return strncmp(type, "jobdef.", 7) == 0;
+}
+
+void jobdef_handle(struct server *s, struct proto_msg *m)
+{
+    const char *verb = m->type + 7;
+
+    if (!strcmp(verb, "register"))
+        jobdef_register(s, m);
+    else if (!strcmp(verb, "show"))
+        jobdef_show(s, m);
+    else if (!strcmp(verb, "list"))
+        jobdef_list(s, m);
+    else if (!strcmp(verb, "deregister"))
+        jobdef_deregister(s, m);
+    else
+        FAIL(s, m, EOPNOTSUPP, "unknown request type '%s'", m->type);
+}
