@@ -308,6 +308,12 @@ int cmd_cancel(int argc, char **argv)
                    "kiln cancel [--reason TEXT] JOBID...");
 }
 
+int cmd_terminate(int argc, char **argv)
+{
+    return for_ids(argc, argv, "job.terminate", "terminate",
+                   "kiln terminate [--reason TEXT] JOBID...");
+}
+
 int cmd_release(int argc, char **argv)
 {
     return for_ids(argc, argv, "job.release", "release", "kiln release JOBID...");

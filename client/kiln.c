@@ -36,6 +36,7 @@ static const struct kiln_cmd {
     { "shell", cmd_shell, CMD_HIDDEN, "per-job supervisor (started by the worker)" },
     { "show", cmd_show, 0, "every detail of jobs" },
     { "submit", cmd_submit, 0, "submit a batch script" },
+    { "terminate", cmd_terminate, 0, "terminate jobs (AWS Batch's word for cancel)" },
     { "worker", cmd_worker, 0, "run the compute-node daemon" },
 };
 

@@ -27,13 +27,15 @@ struct submit_opts {
     long retry_attempts;
     const char *dependency, *depends_on, *array, *jobdef;
     json_t *parameters;  /* --parameters K=V: an object, or NULL */
+    long priority, nice;
+    bool priority_set, nice_set;
     long ntasks, cpus_per_task;
     int64_t mem, time_limit;
     bool time_set, hold, parsable, wait;
 };
 
 enum { O_MEM = 2000, O_EXPORT, O_WRAP, O_PARSABLE, O_QUEUE, O_RETRY, O_RETRY_STRATEGY,
-       O_DEPENDS_ON, O_JOBDEF, O_PARAMETERS };
+       O_DEPENDS_ON, O_JOBDEF, O_PARAMETERS, O_PRIORITY, O_NICE };
 
 static const struct option submit_options[] = {
     { "job-name", required_argument, NULL, 'J' },
@@ -57,6 +59,8 @@ static const struct option submit_options[] = {
     { "array", required_argument, NULL, 'a' },
     { "jobdef", required_argument, NULL, O_JOBDEF },
     { "parameters", required_argument, NULL, O_PARAMETERS },
+    { "priority", required_argument, NULL, O_PRIORITY },
+    { "nice", optional_argument, NULL, O_NICE },
     { "depends-on", required_argument, NULL, O_DEPENDS_ON },
     { "help", no_argument, NULL, 'h' },
     CLIENT_COMMON_OPTIONS,
@@ -79,6 +83,8 @@ static void usage(FILE *f)
         "                            aftercorr, singleton)\n"
         "      --depends-on ID[:N_TO_N][,...]|SEQUENTIAL  (AWS dependsOn)\n"
         "  -a, --array INDICES       0-99, 1-100:3, 1,5,9; %%N runs at most N at once\n"
+        "      --priority N          within the queue, higher first (0-1000000)\n"
+        "      --nice[=N]            lower the priority by N (default 100)\n"
         "      --jobdef NAME[:REV]   from a job definition (its command unless a SCRIPT\n"
         "                            or --wrap is given)   --parameters K=V[,K=V...]\n"
         "      --server ENDPOINT         --config FILE\n"
@@ -152,6 +158,24 @@ static int parse(int argc, char **argv, struct submit_opts *o, const char *where
         }
         case O_DEPENDS_ON: o->depends_on = optarg; break;
         case O_JOBDEF: o->jobdef = optarg; break;
+        case O_PRIORITY: {
+            char *end;
+            long p = strtol(optarg, &end, 10);
+            if (!*optarg || *end || p < 0 || p > 1000000)
+                die("invalid value for --priority%s: '%s' (0-1000000)", where, optarg);
+            o->priority = p;
+            o->priority_set = true;
+            break;
+        }
+        case O_NICE: {
+            char *end;
+            long n = optarg ? strtol(optarg, &end, 10) : 100; /* Slurm's default */
+            if (optarg && (!*optarg || *end || n < -10000 || n > 10000))
+                die("invalid value for --nice%s: '%s' (-10000 to 10000)", where, optarg);
+            o->nice = n;
+            o->nice_set = true;
+            break;
+        }
         case O_PARAMETERS: {
             /* K=V[,K=V...], and the option may be repeated. */
             char *copy = strdup(optarg), *save = NULL;
@@ -480,6 +504,10 @@ int cmd_submit(int argc, char **argv)
         json_object_set_new(job, "error", json_string(o.error));
     if (jobdef_ref[0])
         json_object_set_new(job, "job_definition", json_string(jobdef_ref));
+    if (o.priority_set)
+        json_object_set_new(job, "priority", json_integer(o.priority));
+    if (o.nice_set && o.nice)
+        json_object_set_new(job, "nice", json_integer(o.nice));
     if (o.array)
         json_object_set_new(job, "array", json_string(o.array));
     if (o.dependency || o.depends_on)

@@ -67,6 +67,7 @@ static const struct {
     { "gid", JSON_INTEGER, true },     { "retry_strategy", JSON_OBJECT, false },
     { "dependencies", JSON_ARRAY, false }, { "array", JSON_STRING, false },
     { "job_definition", JSON_STRING, false },
+    { "priority", JSON_INTEGER, false }, { "nice", JSON_INTEGER, false },
 };
 
 static const char *dep_types[] = { "after", "afterany", "afterok", "afternotok",
@@ -151,7 +152,7 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     const char *name, *script, *output, *error = NULL, *cwd, *submit_dir,
         *queue = "default", *user, *array = NULL, *jobdef = NULL;
     json_t *args = NULL, *env = NULL, *retry = NULL, *deps = NULL;
-    json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0, uid, gid;
+    json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0, uid, gid, prio = 0, nice = 0;
     int hold = 0;
     json_error_t jerr;
 
@@ -166,14 +167,15 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     }
     if (json_unpack_ex((json_t *)o, &jerr, JSON_STRICT,
                        "{s:s, s:s, s?o, s?I, s?I, s?I, s?I, s:s, s?s, s:s, "
-                       "s:s, s?o, s?s, s?b, s:s, s:I, s:I, s?o, s?o, s?s, s?s}",
+                       "s:s, s?o, s?s, s?b, s:s, s:I, s:I, s?o, s?o, s?s, s?s, s?I, s?I}",
                        "name", &name, "script", &script, "args", &args,
                        "ntasks", &ntasks, "cpus_per_task", &cpt, "mem", &mem,
                        "time_limit", &tl, "output", &output, "error", &error,
                        "cwd", &cwd, "submit_dir", &submit_dir, "env", &env,
                        "queue", &queue, "hold", &hold, "user", &user, "uid",
                        &uid, "gid", &gid, "retry_strategy", &retry, "dependencies",
-                       &deps, "array", &array, "job_definition", &jobdef) < 0) {
+                       &deps, "array", &array, "job_definition", &jobdef, "priority",
+                       &prio, "nice", &nice) < 0) {
         errno = EINVAL;
         return errprintf(err, "invalid job: %s", jerr.text);
     }
@@ -215,6 +217,10 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
         return -1;
     if (deps && deps_check(deps, err) < 0)
         return -1;
+    if (prio < 0 || prio > 1000000)
+        return errprintf(err, "invalid priority: %lld (0-1000000)", (long long)prio);
+    if (nice < -10000 || nice > 10000)
+        return errprintf(err, "invalid nice: %lld (-10000 to 10000)", (long long)nice);
     if (jobdef && (strlen(jobdef) > 160 || !*jobdef))
         return errprintf(err, "invalid job_definition");
     if (deps && !array) {
@@ -258,6 +264,8 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     js->deps = deps && json_array_size(deps) ? json_deep_copy(deps) : NULL;
     js->array = array ? strdup(array) : NULL;
     js->job_definition = jobdef ? strdup(jobdef) : NULL;
+    js->priority = (long)prio;
+    js->nice = (long)nice;
     if (!js->name || !js->script || !js->args || !js->output
         || (error && !js->error) || !js->cwd || !js->submit_dir || !js->env
         || !js->queue || !js->user || (retry && !js->retry)
@@ -290,7 +298,10 @@ json_t *jobspec_to_json(const struct jobspec *js)
               || (js->array && json_object_set_new(o, "array", json_string(js->array)) < 0)
               || (js->job_definition
                   && json_object_set_new(o, "job_definition",
-                                         json_string(js->job_definition)) < 0))) {
+                                         json_string(js->job_definition)) < 0)
+              || (js->priority && json_object_set_new(o, "priority",
+                                                      json_integer(js->priority)) < 0)
+              || (js->nice && json_object_set_new(o, "nice", json_integer(js->nice)) < 0))) {
         json_decref(o);
         return NULL;
     }

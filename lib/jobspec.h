@@ -39,6 +39,8 @@ struct jobspec {
     json_t *deps;        /* [{"type", "id"}...], NULL for none */
     char *array;         /* array index spec (lib/arrayspec), NULL if none */
     char *job_definition; /* "NAME:REV" it was made from, NULL if none */
+    long priority;       /* within its queue, higher first (0-1000000) */
+    long nice;           /* Slurm's nice: subtracted from the priority */
 };
 
 /* Decode and validate a job.submit body.  Unknown fields, wrong types and

@@ -16,6 +16,7 @@ const struct proto_type proto_types[] = {
     { "job.list", PROTO_CLIENT_REQ },
     { "job.show", PROTO_CLIENT_REQ },
     { "job.cancel", PROTO_CLIENT_REQ },
+    { "job.terminate", PROTO_CLIENT_REQ },
     { "job.history", PROTO_CLIENT_REQ },
     { "job.wait", PROTO_CLIENT_REQ },
     { "job.release", PROTO_CLIENT_REQ },

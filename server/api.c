@@ -144,9 +144,24 @@ static void job_show(struct server *s, struct proto_msg *m)
     REPLY(s, m, json_pack("{s:o}", "job", o));
 }
 
+static const char *end_job(struct server *s, struct job *job, const char *word,
+                           const char *reason)
+{
+    char why[256];
+
+    snprintf(why, sizeof(why), "%s%s%s", word, reason ? ": " : "", reason ? reason : "");
+    return jobs_cancel(s, job, why);
+}
+
 static const char *cancel_one(struct server *s, struct job *job, const char *reason)
 {
-    return jobs_cancel(s, job, reason);
+    return end_job(s, job, "cancelled", reason);
+}
+
+/* AWS's TerminateJob: the same end, in AWS's words. */
+static const char *terminate_one(struct server *s, struct job *job, const char *reason)
+{
+    return end_job(s, job, "terminated", reason);
 }
 
 /* Apply fn to each id of the request's "ids" array; reply with one result
@@ -182,7 +197,8 @@ static void for_ids(struct server *s, struct proto_msg *m, id_action_f fn)
             err = "not a job id";
         } else if (rc == 0) {
             /* Not created yet: it will be recorded cancelled in its turn. */
-            err = fn == cancel_one && arrays_skip(parent, index) == 0 ? NULL
+            err = (fn == cancel_one || fn == terminate_one) && arrays_skip(parent, index) == 0
+                  ? NULL
                   : "array child has not started yet";
         } else if (job) {
             err = fn(s, job, reason);
@@ -213,6 +229,11 @@ static const char *release_one(struct server *s, struct job *job, const char *re
 static void job_cancel(struct server *s, struct proto_msg *m)
 {
     for_ids(s, m, cancel_one);
+}
+
+static void job_terminate(struct server *s, struct proto_msg *m)
+{
+    for_ids(s, m, terminate_one);
 }
 
 static void job_release(struct server *s, struct proto_msg *m)
@@ -305,6 +326,7 @@ static const struct {
     { "job.list", job_list },
     { "job.show", job_show },
     { "job.cancel", job_cancel },
+    { "job.terminate", job_terminate },
     { "job.release", job_release },
     { "job.history", job_history },
     { "job.wait", job_wait },

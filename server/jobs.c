@@ -74,14 +74,19 @@ static void set_str(char **slot, const char *v)
 
 void jobs_enqueue(struct server *s, struct job *job)
 {
-    /* Keep submit (id) order so that a requeued job goes back to its
-     * place rather than to the end. */
+    /* Order by priority minus nice, then submit (id) order, so that a
+     * requeued job goes back to its place rather than to the end. */
     struct queue *q = job->queue;
     struct job **pp = &q->qhead;
+    long key = job->spec.priority - job->spec.nice;
 
-    if (q->qtail && q->qtail->id < job->id)
+    if (q->qtail && (q->qtail->spec.priority - q->qtail->spec.nice > key
+                     || (q->qtail->spec.priority - q->qtail->spec.nice == key
+                         && q->qtail->id < job->id)))
         pp = &q->qtail->qnext; /* the common case: a new job goes last */
-    while (*pp && (*pp)->id < job->id)
+    while (*pp && ((*pp)->spec.priority - (*pp)->spec.nice > key
+                   || ((*pp)->spec.priority - (*pp)->spec.nice == key
+                       && (*pp)->id < job->id)))
         pp = &(*pp)->qnext;
     job->qnext = *pp;
     *pp = job;
@@ -401,12 +406,8 @@ struct job *jobs_create_child(struct server *s, struct job *parent, long index,
     return job;
 }
 
-const char *jobs_cancel(struct server *s, struct job *job, const char *reason)
+const char *jobs_cancel(struct server *s, struct job *job, const char *why)
 {
-    char why[256];
-
-    snprintf(why, sizeof(why), "cancelled%s%s", reason && strncmp(reason, "cancelled", 9)
-             ? ": " : "", reason && strncmp(reason, "cancelled", 9) ? reason : "");
     if (job->array) {
         arrays_cancel(s, job, why);
         return NULL;

@@ -143,9 +143,9 @@ void jobs_enqueue(struct server *s, struct job *job);
  * not queued.  NULL with err set on failure. */
 struct job *jobs_create_child(struct server *s, struct job *parent, long index,
                               struct kiln_error *err);
-/* Cancel job (any state): see doc/protocol.md "job.cancel".  Returns NULL
- * or why it cannot be cancelled. */
-const char *jobs_cancel(struct server *s, struct job *job, const char *reason);
+/* Cancel job (any state) with the status reason why ("cancelled: ..."):
+ * see doc/protocol.md "job.cancel".  Returns NULL or why it cannot be. */
+const char *jobs_cancel(struct server *s, struct job *job, const char *why);
 /* A PENDING job is released (not held): RUNNABLE, or left to deps_run. */
 void jobs_leave_pending(struct server *s, struct job *job);
 void jobs_dequeue(struct server *s, struct job *job);
