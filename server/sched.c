@@ -8,6 +8,7 @@
 
 #include "lib/alloc.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "server/server.h"
 
 /* Is node n in one of q's compute environments (any, enabled or not)? */
@@ -119,12 +120,124 @@ static int start(struct server *s, struct job *job, struct node *n)
     return 0;
 }
 
-/* One queue, strict FIFO: the first job that does not fit stops it, so a
- * large job is never overtaken within its queue (backfill comes with
- * reservations).  An array waiting for its throttle or for a twin child
- * needs no cores yet and does not hold up the jobs behind it. */
+/* Backfill (EASY, as Slurm's sched/backfill does it in essence): when the
+ * first job of a queue does not fit, it gets a reservation: the node of the
+ * queue where enough cores and memory will be free soonest, going by the
+ * time limits of the jobs running there, and that time.  A later job may
+ * start now only if it cannot delay the reservation: it runs elsewhere, or
+ * ends (by its own time limit) before the reservation, or leaves enough
+ * of the reserved node for the first job.  Without time limits there is
+ * no reservation to keep, and no backfill: first come, first served. */
+struct reservation {
+    struct node *node;
+    double when;             /* UTC seconds */
+    long cpus_left;          /* cores free on node at `when`, beyond the need */
+    int64_t mem_left;
+};
+
+struct ending {
+    double end;
+    long cpus;
+    int64_t mem;
+};
+
+static int cmp_end(const void *a, const void *b)
+{
+    double x = ((const struct ending *)a)->end, y = ((const struct ending *)b)->end;
+    return x < y ? -1 : x > y;
+}
+
+struct collect_ctx {
+    struct node *node;
+    struct ending *e;
+    int n, cap;
+    bool unbounded;          /* a job there has no time limit */
+};
+
+static void collect_running(struct server *s, struct job *job, void *arg)
+{
+    struct collect_ctx *c = arg;
+
+    if (job->node != c->node || c->n >= c->cap)
+        return;
+    if (job->spec.time_limit <= 0 || job->start_time <= 0) {
+        /* Unknown end: it frees nothing we can count on. */
+        c->unbounded = true;
+        return;
+    }
+    c->e[c->n++] = (struct ending){ job->start_time + (double)job->spec.time_limit,
+                                    (long)job->npu, job->spec.mem };
+}
+
+static bool reserve(struct server *s, const struct queue *q, const struct job *head,
+                    struct reservation *r)
+{
+    long need = jobspec_cpus(&head->spec);
+    bool found = false;
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(q->ces, i, v) {
+        for (struct node *n = s->nodes; n; n = n->next) {
+            if (n->state != NODE_UP || !n->topo || !queue_node_in(n, json_string_value(v), s)
+                || n->topo->npu < need || n->topo->mem_mib < head->spec.mem)
+                continue;
+            struct collect_ctx c = { n, calloc(n->njobs + 1, sizeof(struct ending)), 0,
+                                     n->njobs + 1, false };
+            if (!c.e)
+                continue;
+            jobs_foreach(s, collect_running, &c);
+            qsort(c.e, c.n, sizeof(*c.e), cmp_end);
+            long cpus = n->topo->npu - n->nbusy;
+            int64_t mem = n->topo->mem_mib - n->mem_used;
+            for (int k = 0; k < c.n && (cpus < need || mem < head->spec.mem); k++) {
+                cpus += c.e[k].cpus;
+                mem += c.e[k].mem;
+                if (cpus >= need && mem >= head->spec.mem && (!found || c.e[k].end < r->when)) {
+                    *r = (struct reservation){ n, c.e[k].end, cpus - need,
+                                               mem - head->spec.mem };
+                    found = true;
+                }
+            }
+            free(c.e);
+        }
+    }
+    return found;
+}
+
+/* A node where job fits now without delaying the reservation, or NULL. */
+static struct node *pick_backfill(struct server *s, const struct queue *q,
+                                  const struct job *job, const struct reservation *r)
+{
+    long cpus = jobspec_cpus(&job->spec);
+    double now = util_now();
+    bool ends_in_time = job->spec.time_limit > 0
+                        && now + (double)job->spec.time_limit <= r->when;
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(q->ces, i, v) {
+        for (struct node *n = s->nodes; n; n = n->next) {
+            if (n->state != NODE_UP || !n->topo || !queue_node_in(n, json_string_value(v), s)
+                || n->topo->npu - n->nbusy < cpus
+                || n->topo->mem_mib - n->mem_used < job->spec.mem)
+                continue;
+            if (n != r->node || ends_in_time
+                || (r->cpus_left >= cpus && r->mem_left >= job->spec.mem))
+                return n;
+        }
+    }
+    return NULL;
+}
+
+/* One queue: by priority, then submit order.  The first job that does not
+ * fit gets a reservation, and only backfill that keeps it follows.  An
+ * array waiting for its throttle or for a twin child needs no cores yet and
+ * does not hold up the jobs behind it. */
 static int sched_queue(struct server *s, struct queue *q)
 {
+    struct reservation res = { 0 };
+    bool blocked = false;
     struct job *job, *next;
     int started = 0;
 
@@ -133,9 +246,26 @@ static int sched_queue(struct server *s, struct queue *q)
         /* When false, the parent may have ended; next was read before. */
         if (job->array && !arrays_may_start(s, job))
             continue;
-        struct node *n = pick_node(s, q, jobspec_cpus(&job->spec), job->spec.mem);
-        if (!n)
-            break;
+        struct node *n;
+        if (!blocked) {
+            if (!(n = pick_node(s, q, jobspec_cpus(&job->spec), job->spec.mem))) {
+                if (!reserve(s, q, job, &res))
+                    break; /* no reservation to keep: first come, first served */
+                blocked = true;
+                log_msg(LOG_DEBUG, "job %lld reserved %s at +%.0f s", (long long)job->id,
+                        res.node->name, res.when - util_now());
+                continue;
+            }
+        } else {
+            if (job->array || !(n = pick_backfill(s, q, job, &res)))
+                continue;
+            /* What the backfilled job takes from the reserved node, now and
+             * possibly still at the reservation, is no longer spare. */
+            if (n == res.node) {
+                res.cpus_left -= jobspec_cpus(&job->spec);
+                res.mem_left -= job->spec.mem;
+            }
+        }
         struct job *run = job;
         if (job->array) {
             /* The next child takes the parent's place for this start; the
