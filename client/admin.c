@@ -9,12 +9,15 @@
 #include "lib/log.h"
 #include "lib/units.h"
 
-enum { O_PRIORITY = 3000, O_CE, O_STATE };
+enum { O_PRIORITY = 3000, O_CE, O_STATE, O_POLICY, O_DECAY, O_SHARE };
 
 static const struct option admin_options[] = {
     { "priority", required_argument, NULL, O_PRIORITY },
     { "ce", required_argument, NULL, O_CE },
     { "state", required_argument, NULL, O_STATE },
+    { "policy", required_argument, NULL, O_POLICY },
+    { "share-decay", required_argument, NULL, O_DECAY },
+    { "share", required_argument, NULL, O_SHARE },
     { "json", no_argument, NULL, OPT_JSON },
     { "help", no_argument, NULL, 'h' },
     CLIENT_COMMON_OPTIONS,
@@ -51,6 +54,38 @@ static const char *parse(int argc, char **argv, const char *usage, json_t *body,
                 die("invalid value for --state: '%s' (ENABLED or DISABLED)", optarg);
             json_object_set_new(body, "state", json_string(optarg));
             break;
+        case O_POLICY:
+            json_object_set_new(body, "policy", json_string(optarg));
+            break;
+        case O_DECAY: {
+            char *end;
+            long d = strtol(optarg, &end, 10);
+            if (!*optarg || *end || d < 0 || d > 604800)
+                die("invalid value for --share-decay: '%s' (seconds, 0-604800)", optarg);
+            json_object_set_new(body, "shareDecaySeconds", json_integer(d));
+            break;
+        }
+        case O_SHARE: {
+            /* ID=WEIGHT[,ID=WEIGHT...], repeatable */
+            json_t *dist = json_object_get(body, "shareDistribution");
+            char *copy = strdup(optarg), *save = NULL;
+            if (!dist)
+                json_object_set_new(body, "shareDistribution", dist = json_array());
+            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                char *eq = strchr(t, '='), *end;
+                double w = 1;
+                if (eq) {
+                    *eq = '\0';
+                    w = strtod(eq + 1, &end);
+                    if (!eq[1] || *end)
+                        die("invalid value for --share: '%s=%s' (want ID=WEIGHT)", t, eq + 1);
+                }
+                json_array_append_new(dist, json_pack("{s:s, s:f}", "shareIdentifier", t,
+                                                      "weightFactor", w));
+            }
+            free(copy);
+            break;
+        }
         case OPT_JSON:
             *json = true;
             break;
@@ -94,7 +129,8 @@ int cmd_jobqueue(int argc, char **argv)
 {
     static const char *usage =
         "kiln jobqueue create NAME [--priority N] [--ce CE1,CE2] [--state ENABLED|DISABLED]\n"
-        "       kiln jobqueue update NAME [--priority N] [--ce ...] [--state ...]\n"
+        "                              [--policy FAIRSHARE-POLICY]\n"
+        "       kiln jobqueue update NAME [--priority N] [--ce ...] [--state ...] [--policy ...]\n"
         "       kiln jobqueue delete NAME\n"
         "       kiln jobqueue list [--json]";
     json_t *body = json_object(), *r, *q;
@@ -153,8 +189,9 @@ int cmd_ce(int argc, char **argv)
     if (strcmp(verb, "create") && strcmp(verb, "update") && strcmp(verb, "delete")
         && strcmp(verb, "list"))
         die("unknown verb '%s'\nUsage: %s", verb, usage);
-    if (json_object_get(body, "priority") || json_object_get(body, "ces"))
-        die("--priority and --ce are for job queues");
+    if (json_object_get(body, "priority") || json_object_get(body, "ces")
+        || json_object_get(body, "policy") || json_object_get(body, "shareDistribution"))
+        die("--priority, --ce, --policy and --share are not for compute environments");
     snprintf(type, sizeof(type), "ce.%s", verb);
     r = client_request(type, body);
     if (strcmp(verb, "list") == 0) {
@@ -168,6 +205,54 @@ int cmd_ce(int argc, char **argv)
                           json_string_value(json_object_get(c, "type")),
                           json_string_value(json_object_get(c, "state")),
                           ce_list_text(json_object_get(c, "nodes")));
+            table_print(t, stdout);
+            table_destroy(t);
+        }
+    } else if (json) {
+        client_print_json(r);
+    }
+    json_decref(r);
+    return 0;
+}
+
+int cmd_policy(int argc, char **argv)
+{
+    static const char *usage =
+        "kiln policy create NAME --share ID=WEIGHT[,ID=WEIGHT...] [--share-decay SECONDS]\n"
+        "       kiln policy delete NAME\n"
+        "       kiln policy list [--json]";
+    json_t *body = json_object(), *r, *p, *d;
+    bool json = false;
+    const char *verb;
+    char type[32];
+    size_t i, k;
+
+    verb = parse(argc, argv, usage, body, &json);
+    if (strcmp(verb, "create") && strcmp(verb, "delete") && strcmp(verb, "list"))
+        die("unknown verb '%s'\nUsage: %s", verb, usage);
+    if (!strcmp(verb, "create") && !json_object_get(body, "shareDistribution"))
+        die("kiln policy create needs --share ID=WEIGHT");
+    snprintf(type, sizeof(type), "policy.%s", verb);
+    r = client_request(type, body);
+    if (!strcmp(verb, "list")) {
+        if (json) {
+            client_print_json(json_object_get(r, "policies"));
+        } else {
+            static const char *head[] = { "POLICY", "SHARE DECAY (s)", "SHARES (ID=WEIGHT)" };
+            struct table *t = table_create(3, head);
+            json_array_foreach(json_object_get(r, "policies"), i, p) {
+                char decay[32], shares[512];
+                size_t n = 0;
+                shares[0] = '\0';
+                snprintf(decay, sizeof(decay), "%lld",
+                         (long long)json_integer_value(json_object_get(p, "shareDecaySeconds")));
+                json_array_foreach(json_object_get(p, "shareDistribution"), k, d)
+                    n += (size_t)snprintf(shares + n, n < sizeof(shares) ? sizeof(shares) - n : 0,
+                                          "%s%s=%g", k ? "," : "",
+                                          json_string_value(json_object_get(d, "shareIdentifier")),
+                                          json_number_value(json_object_get(d, "weightFactor")));
+                table_add(t, json_string_value(json_object_get(p, "name")), decay, shares);
+            }
             table_print(t, stdout);
             table_destroy(t);
         }

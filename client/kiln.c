@@ -30,6 +30,7 @@ static const struct kiln_cmd {
     { "jobqueue", cmd_jobqueue, 0, "job queues: create, update, delete, list" },
     { "node", cmd_node, 0, "move a node to a compute environment" },
     { "nodes", cmd_nodes, 0, "the cluster's nodes" },
+    { "policy", cmd_policy, 0, "fair-share scheduling policies for job queues" },
     { "queue", cmd_queue, 0, "jobs waiting and running" },
     { "release", cmd_release, 0, "release held jobs" },
     { "server", cmd_server, 0, "run the head-node daemon" },

@@ -28,6 +28,7 @@ struct submit_opts {
     const char *dependency, *depends_on, *array, *jobdef;
     json_t *parameters;  /* --parameters K=V: an object, or NULL */
     long priority, nice;
+    const char *share_id;
     bool priority_set, nice_set;
     long ntasks, cpus_per_task;
     int64_t mem, time_limit;
@@ -35,7 +36,7 @@ struct submit_opts {
 };
 
 enum { O_MEM = 2000, O_EXPORT, O_WRAP, O_PARSABLE, O_QUEUE, O_RETRY, O_RETRY_STRATEGY,
-       O_DEPENDS_ON, O_JOBDEF, O_PARAMETERS, O_PRIORITY, O_NICE };
+       O_DEPENDS_ON, O_JOBDEF, O_PARAMETERS, O_PRIORITY, O_NICE, O_SHARE_ID };
 
 static const struct option submit_options[] = {
     { "job-name", required_argument, NULL, 'J' },
@@ -61,6 +62,7 @@ static const struct option submit_options[] = {
     { "parameters", required_argument, NULL, O_PARAMETERS },
     { "priority", required_argument, NULL, O_PRIORITY },
     { "nice", optional_argument, NULL, O_NICE },
+    { "share-identifier", required_argument, NULL, O_SHARE_ID },
     { "depends-on", required_argument, NULL, O_DEPENDS_ON },
     { "help", no_argument, NULL, 'h' },
     CLIENT_COMMON_OPTIONS,
@@ -85,6 +87,7 @@ static void usage(FILE *f)
         "  -a, --array INDICES       0-99, 1-100:3, 1,5,9; %%N runs at most N at once\n"
         "      --priority N          within the queue, higher first (0-1000000)\n"
         "      --nice[=N]            lower the priority by N (default 100)\n"
+        "      --share-identifier ID the fair share to charge (queues with a policy)\n"
         "      --jobdef NAME[:REV]   from a job definition (its command unless a SCRIPT\n"
         "                            or --wrap is given)   --parameters K=V[,K=V...]\n"
         "      --server ENDPOINT         --config FILE\n"
@@ -158,6 +161,7 @@ static int parse(int argc, char **argv, struct submit_opts *o, const char *where
         }
         case O_DEPENDS_ON: o->depends_on = optarg; break;
         case O_JOBDEF: o->jobdef = optarg; break;
+        case O_SHARE_ID: o->share_id = optarg; break;
         case O_PRIORITY: {
             char *end;
             long p = strtol(optarg, &end, 10);
@@ -506,6 +510,8 @@ int cmd_submit(int argc, char **argv)
         json_object_set_new(job, "job_definition", json_string(jobdef_ref));
     if (o.priority_set)
         json_object_set_new(job, "priority", json_integer(o.priority));
+    if (o.share_id)
+        json_object_set_new(job, "share_identifier", json_string(o.share_id));
     if (o.nice_set && o.nice)
         json_object_set_new(job, "nice", json_integer(o.nice));
     if (o.array)
@@ -533,6 +539,8 @@ int cmd_submit(int argc, char **argv)
     fflush(stdout);
     json_decref(r);
     directive_free(dargv);
+    json_decref(o.parameters);
+    json_decref(cli.parameters);
     free(script);
     free(name_buf);
     free(workdir);

@@ -68,6 +68,7 @@ static const struct {
     { "dependencies", JSON_ARRAY, false }, { "array", JSON_STRING, false },
     { "job_definition", JSON_STRING, false },
     { "priority", JSON_INTEGER, false }, { "nice", JSON_INTEGER, false },
+    { "share_identifier", JSON_STRING, false },
 };
 
 static const char *dep_types[] = { "after", "afterany", "afterok", "afternotok",
@@ -150,7 +151,7 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
                       struct kiln_error *err)
 {
     const char *name, *script, *output, *error = NULL, *cwd, *submit_dir,
-        *queue = "default", *user, *array = NULL, *jobdef = NULL;
+        *queue = "default", *user, *array = NULL, *jobdef = NULL, *share = NULL;
     json_t *args = NULL, *env = NULL, *retry = NULL, *deps = NULL;
     json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0, uid, gid, prio = 0, nice = 0;
     int hold = 0;
@@ -167,7 +168,8 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     }
     if (json_unpack_ex((json_t *)o, &jerr, JSON_STRICT,
                        "{s:s, s:s, s?o, s?I, s?I, s?I, s?I, s:s, s?s, s:s, "
-                       "s:s, s?o, s?s, s?b, s:s, s:I, s:I, s?o, s?o, s?s, s?s, s?I, s?I}",
+                       "s:s, s?o, s?s, s?b, s:s, s:I, s:I, s?o, s?o, s?s, s?s, s?I, s?I, "
+                       "s?s}",
                        "name", &name, "script", &script, "args", &args,
                        "ntasks", &ntasks, "cpus_per_task", &cpt, "mem", &mem,
                        "time_limit", &tl, "output", &output, "error", &error,
@@ -175,7 +177,7 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
                        "queue", &queue, "hold", &hold, "user", &user, "uid",
                        &uid, "gid", &gid, "retry_strategy", &retry, "dependencies",
                        &deps, "array", &array, "job_definition", &jobdef, "priority",
-                       &prio, "nice", &nice) < 0) {
+                       &prio, "nice", &nice, "share_identifier", &share) < 0) {
         errno = EINVAL;
         return errprintf(err, "invalid job: %s", jerr.text);
     }
@@ -221,6 +223,8 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
         return errprintf(err, "invalid priority: %lld (0-1000000)", (long long)prio);
     if (nice < -10000 || nice > 10000)
         return errprintf(err, "invalid nice: %lld (-10000 to 10000)", (long long)nice);
+    if (share && (!jobspec_name_ok(share, 255)))
+        return errprintf(err, "invalid share_identifier: 1-255 letters, digits and ._-+@:,");
     if (jobdef && (strlen(jobdef) > 160 || !*jobdef))
         return errprintf(err, "invalid job_definition");
     if (deps && !array) {
@@ -265,12 +269,13 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     js->array = array ? strdup(array) : NULL;
     js->job_definition = jobdef ? strdup(jobdef) : NULL;
     js->priority = (long)prio;
+    js->share_id = share ? strdup(share) : NULL;
     js->nice = (long)nice;
     if (!js->name || !js->script || !js->args || !js->output
         || (error && !js->error) || !js->cwd || !js->submit_dir || !js->env
         || !js->queue || !js->user || (retry && !js->retry)
         || (deps && json_array_size(deps) && !js->deps) || (array && !js->array)
-        || (jobdef && !js->job_definition)) {
+        || (jobdef && !js->job_definition) || (share && !js->share_id)) {
         jobspec_release(js);
         errno = ENOMEM;
         return errprintf(err, "out of memory");
@@ -301,7 +306,9 @@ json_t *jobspec_to_json(const struct jobspec *js)
                                          json_string(js->job_definition)) < 0)
               || (js->priority && json_object_set_new(o, "priority",
                                                       json_integer(js->priority)) < 0)
-              || (js->nice && json_object_set_new(o, "nice", json_integer(js->nice)) < 0))) {
+              || (js->nice && json_object_set_new(o, "nice", json_integer(js->nice)) < 0)
+              || (js->share_id && json_object_set_new(o, "share_identifier",
+                                                      json_string(js->share_id)) < 0))) {
         json_decref(o);
         return NULL;
     }
@@ -324,5 +331,6 @@ void jobspec_release(struct jobspec *js)
     json_decref(js->deps);
     free(js->array);
     free(js->job_definition);
+    free(js->share_id);
     memset(js, 0, sizeof(*js));
 }

@@ -41,6 +41,7 @@ struct jobspec {
     char *job_definition; /* "NAME:REV" it was made from, NULL if none */
     long priority;       /* within its queue, higher first (0-1000000) */
     long nice;           /* Slurm's nice: subtracted from the priority */
+    char *share_id;      /* fair-share identifier, NULL if none */
 };
 
 /* Decode and validate a job.submit body.  Unknown fields, wrong types and

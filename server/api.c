@@ -39,6 +39,18 @@ static void job_submit(struct server *s, struct proto_msg *m)
         jobspec_release(&spec);
         return;
     }
+    if (q->policy[0] && !spec.share_id) {
+        FAIL(s, m, EINVAL, "job queue '%s' has fair-share policy '%s': give a share "
+             "identifier (--share-identifier)", q->name, q->policy);
+        jobspec_release(&spec);
+        return;
+    }
+    if (!q->policy[0] && spec.share_id) {
+        FAIL(s, m, EINVAL, "job queue '%s' has no fair-share policy: a share identifier "
+             "means nothing there", q->name);
+        jobspec_release(&spec);
+        return;
+    }
     if ((why = deps_validate(s, &spec)) || (why = sched_infeasible(s, q, &spec))) {
         FAIL(s, m, EINVAL, "%s%s", strncmp(why, "invalid", 7) ? "job can never run: " : "", why);
         jobspec_release(&spec);

@@ -233,6 +233,8 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
     double now = util_now();
     enum job_state old = job->state;
 
+    if ((old == JOB_RUNNING || old == JOB_STARTING) && state != JOB_RUNNING)
+        fairshare_charge(s, job);
     job->state = state;
     set_str(&job->reason, reason);
     if (state == JOB_RUNNING && job->start_time == 0)

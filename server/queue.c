@@ -62,8 +62,11 @@ static void queue_unlink(struct server *s, struct queue *q)
 
 static json_t *queue_json(const struct queue *q)
 {
-    return json_pack("{s:s, s:i, s:s, s:O}", "name", q->name, "priority", q->priority,
-                     "state", q->enabled ? "ENABLED" : "DISABLED", "ces", q->ces);
+    json_t *o = json_pack("{s:s, s:i, s:s, s:O}", "name", q->name, "priority", q->priority,
+                          "state", q->enabled ? "ENABLED" : "DISABLED", "ces", q->ces);
+    if (o && q->policy[0])
+        json_object_set_new(o, "policy", json_string(q->policy));
+    return o;
 }
 
 static json_t *ce_json(const struct ce *c)
@@ -84,8 +87,13 @@ static int queue_apply(struct server *s, struct queue *q, const json_t *body,
 
     json_object_foreach((json_t *)body, key, v)
         if (strcmp(key, "name") && strcmp(key, "priority") && strcmp(key, "ces")
-            && strcmp(key, "state") && strcmp(key, "version"))
+            && strcmp(key, "state") && strcmp(key, "version") && strcmp(key, "policy"))
             return errprintf(err, "invalid job queue: unknown field '%.32s'", key);
+    json_t *pol = json_object_get(body, "policy");
+    if (pol && (!json_is_string(pol)
+                || (*json_string_value(pol) && !policy_find(s, json_string_value(pol)))))
+        return errprintf(err, "unknown scheduling policy '%.64s'",
+                         json_is_string(pol) ? json_string_value(pol) : "?");
     if (prio && (!json_is_integer(prio) || json_integer_value(prio) < 0
                  || json_integer_value(prio) > 1000000))
         return errprintf(err, "invalid job queue priority: want 0-1000000");
@@ -108,6 +116,8 @@ static int queue_apply(struct server *s, struct queue *q, const json_t *body,
     }
     if (state)
         q->enabled = strcmp(state, "ENABLED") == 0;
+    if (pol)
+        snprintf(q->policy, sizeof(q->policy), "%s", json_string_value(pol));
     if (ces) {
         json_decref(q->ces);
         q->ces = json_deep_copy(ces);
@@ -257,6 +267,7 @@ void queue_destroy_all(struct server *s)
         struct queue *q = s->queues;
         s->queues = q->next;
         json_decref(q->ces);
+        free(q->shares);
         free(q);
     }
     while (s->ces) {
@@ -336,6 +347,7 @@ static void queue_req(struct server *s, struct proto_msg *m)
             s->store_failed = true;
         queue_unlink(s, q);
         json_decref(q->ces);
+        free(q->shares);
         free(q);
         return REPLY(s, m, json_object());
     }
@@ -429,13 +441,15 @@ static void node_update(struct server *s, struct proto_msg *m)
 bool queue_handles(const char *type)
 {
     return strncmp(type, "queue.", 6) == 0 || strncmp(type, "ce.", 3) == 0
-           || strcmp(type, "node.update") == 0;
+           || strcmp(type, "node.update") == 0 || strncmp(type, "policy.", 7) == 0;
 }
 
 void queue_handle(struct server *s, struct proto_msg *m)
 {
     if (strcmp(m->type, "node.update") == 0)
         node_update(s, m);
+    else if (strncmp(m->type, "policy.", 7) == 0)
+        fairshare_handle(s, m);
     else if (strncmp(m->type, "queue.", 6) == 0)
         queue_req(s, m);
     else

@@ -288,6 +288,31 @@ static int sched_queue(struct server *s, struct queue *q)
     return started;
 }
 
+/* A queue with a fair-share policy: each start goes to the first job of
+ * the share with the lowest weighted usage (fairshare.c), while it fits. */
+static int sched_fairshare(struct server *s, struct queue *q)
+{
+    struct job *job;
+    int started = 0;
+
+    while ((job = fairshare_next(s, q, NULL))) {
+        struct node *n;
+        if (job->array && !arrays_may_start(s, job))
+            break;
+        if (!(n = pick_node(s, q, jobspec_cpus(&job->spec), job->spec.mem)))
+            break;
+        struct job *run = job->array ? arrays_next_child(s, job) : job;
+        if (!run)
+            continue;
+        if (start(s, run, n) < 0) {
+            log_err("job %lld: cannot place on %s", (long long)run->id, n->name);
+            break;
+        }
+        started++;
+    }
+    return started;
+}
+
 void sched_run(struct server *s)
 {
     int started = 0;
@@ -296,7 +321,7 @@ void sched_run(struct server *s)
     /* Queues by priority, highest first: theirs is the first pick of the
      * cores.  A lower queue still uses what a blocked higher one cannot. */
     for (struct queue *q = s->queues; q; q = q->next)
-        started += sched_queue(s, q);
+        started += q->policy[0] ? sched_fairshare(s, q) : sched_queue(s, q);
     if (started)
         log_msg(LOG_DEBUG, "scheduler started %d jobs", started);
 }

@@ -313,7 +313,8 @@ int cmd_server(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     s->started = util_monotonic();
-    if (nodes_load(s) < 0 || queue_load(s, cfg.declared) < 0 || jobs_load(s) < 0) {
+    if (nodes_load(s) < 0 || fairshare_load_policies(s) < 0
+        || queue_load(s, cfg.declared) < 0 || fairshare_load(s) < 0 || jobs_load(s) < 0) {
         log_msg(LOG_CRIT, "cannot load the saved state from the store");
         goto done;
     }
@@ -324,6 +325,7 @@ done:
     free(s->out);
     jobs_destroy_all(s);
     queue_destroy_all(s);
+    fairshare_destroy_all(s);
     nodes_destroy_all(s);
     store_destroy(s->st);
     zmq_close(s->clients);

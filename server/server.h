@@ -30,6 +30,23 @@ struct ce {
     struct ce *next;
 };
 
+/* A fair-share scheduling policy (fairshare.c). */
+struct policy {
+    char name[64];
+    long decay;            /* shareDecaySeconds: usage half-life */
+    json_t *shares;        /* shareDistribution: [{shareIdentifier, weightFactor}] */
+    struct policy *next;
+};
+
+/* One share identifier's use of a fair-share queue. */
+struct share {
+    char id[256];
+    double usage;          /* cpu-seconds, as of `when` */
+    double when;
+    double running;        /* scratch: what it runs now */
+    int seen_first;        /* scratch */
+};
+
 /* A job queue: a priority, the compute environments it tries in order, and
  * its RUNNABLE jobs in submit order. */
 struct queue {
@@ -37,6 +54,9 @@ struct queue {
     int priority;          /* higher is scheduled first */
     bool enabled;          /* a disabled one takes no new jobs, runs the rest */
     json_t *ces;           /* array of compute environment names, in order */
+    char policy[64];       /* fair-share policy name, "" for priority+FIFO */
+    struct share *shares;  /* usage per share identifier, with a policy */
+    int nshares;
     struct job *qhead, *qtail;
     struct queue *next;    /* the server's list, by priority */
 };
@@ -102,6 +122,7 @@ struct server {
     int njobs;
     struct queue *queues;  /* by priority, highest first */
     struct ce *ces;
+    struct policy *policies;
     struct node *nodes;
     bool sched_needed;
     bool deps_dirty;       /* a job started or ended: re-check dependants */
@@ -208,6 +229,20 @@ void queue_destroy_all(struct server *s);
 /* jobdef.c: job definitions (jobdef.*) */
 bool jobdef_handles(const char *type);
 void jobdef_handle(struct server *s, struct proto_msg *m);
+
+/* fairshare.c */
+struct policy *policy_find(struct server *s, const char *name);
+double fairshare_weight(const struct policy *p, const char *share);
+/* A job of a fair-share queue stopped running: charge its share. */
+void fairshare_charge(struct server *s, struct job *job);
+/* The job of q to consider next: the first job of the share with the
+ * lowest weighted usage among the jobs before stop (NULL: all). */
+struct job *fairshare_next(struct server *s, struct queue *q, struct job *stop);
+/* Policies before the queues (which name them), usage after. */
+int fairshare_load_policies(struct server *s);
+int fairshare_load(struct server *s);
+void fairshare_destroy_all(struct server *s);
+void fairshare_handle(struct server *s, struct proto_msg *m); /* policy.* */
 
 /* deps.c */
 /* Why spec's dependencies are invalid (an unknown job), or NULL. */
