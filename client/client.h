@@ -56,6 +56,7 @@ int cmd_ce(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_jobdef(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_why(int argc, char **argv);
 
 /* The prefix for messages: "kiln submit" etc. */
 extern const char *client_prog;

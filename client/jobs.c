@@ -175,6 +175,8 @@ static void show_text(const json_t *job)
     printf("   JobState=%s Reason=%s ExitCode=%lld Attempts=%lld\n", str(job, "state"),
            *str(job, "status_reason") ? str(job, "status_reason") : "None",
            (long long)num(job, "exit_code"), (long long)num(job, "attempts"));
+    if (json_object_get(job, "why"))
+        printf("   Why=%s\n", str(json_object_get(job, "why"), "text"));
     printf("   NumTasks=%lld CpusPerTask=%lld Mem=%lldM TimeLimit=%s\n",
            (long long)num(job, "ntasks"), (long long)num(job, "cpus_per_task"),
            (long long)num(job, "mem"), limit);
@@ -300,6 +302,29 @@ static int for_ids(int argc, char **argv, const char *type, const char *verb,
     }
     json_decref(r);
     return rc;
+}
+
+int cmd_why(int argc, char **argv)
+{
+    bool json = false;
+    int first = parse_simple(argc, argv, &json, "kiln why [--json] JOBID");
+    char id[48];
+
+    if (first != argc - 1)
+        die("give one job id");
+    json_t *r = client_request("job.show", json_pack("{s:o}", "id", parse_id(argv[first])));
+    json_t *job = json_object_get(r, "job"), *why = json_object_get(job, "why");
+    display_id(job, id, sizeof(id));
+    if (json) {
+        client_print_json(why ? why : json_null());
+    } else if (why) {
+        printf("job %s is %s: %s\n", id, str(job, "state"), str(why, "text"));
+    } else {
+        printf("job %s is %s%s%s\n", id, str(job, "state"),
+               *str(job, "status_reason") ? ": " : "", str(job, "status_reason"));
+    }
+    json_decref(r);
+    return 0;
 }
 
 int cmd_cancel(int argc, char **argv)

@@ -38,6 +38,7 @@ static const struct kiln_cmd {
     { "show", cmd_show, 0, "every detail of jobs" },
     { "submit", cmd_submit, 0, "submit a batch script" },
     { "terminate", cmd_terminate, 0, "terminate jobs (AWS Batch's word for cancel)" },
+    { "why", cmd_why, 0, "why a job is not running yet" },
     { "worker", cmd_worker, 0, "run the compute-node daemon" },
 };
 

@@ -8,6 +8,7 @@
 
 #include "lib/alloc.h"
 #include "lib/log.h"
+#include "lib/units.h"
 #include "lib/util.h"
 #include "server/server.h"
 
@@ -241,6 +242,7 @@ static int sched_queue(struct server *s, struct queue *q)
     struct job *job, *next;
     int started = 0;
 
+    q->reserved_job = 0;
     for (job = q->qhead; job; job = next) {
         next = job->qnext;
         /* When false, the parent may have ended; next was read before. */
@@ -252,6 +254,8 @@ static int sched_queue(struct server *s, struct queue *q)
                 if (!reserve(s, q, job, &res))
                     break; /* no reservation to keep: first come, first served */
                 blocked = true;
+                q->reserved_job = job->id;
+                q->reserved_at = res.when;
                 log_msg(LOG_DEBUG, "job %lld reserved %s at +%.0f s", (long long)job->id,
                         res.node->name, res.when - util_now());
                 continue;
@@ -324,4 +328,126 @@ void sched_run(struct server *s)
         started += q->policy[0] ? sched_fairshare(s, q) : sched_queue(s, q);
     if (started)
         log_msg(LOG_DEBUG, "scheduler started %d jobs", started);
+}
+
+/* The best free room for spec among q's nodes: the node with the most free
+ * cores (and its free memory). */
+static struct node *best_room(struct server *s, const struct queue *q, long *cpus,
+                              int64_t *mem)
+{
+    struct node *best = NULL;
+    size_t i;
+    json_t *v;
+
+    *cpus = 0;
+    *mem = 0;
+    json_array_foreach(q->ces, i, v)
+        for (struct node *n = s->nodes; n; n = n->next) {
+            if (n->state != NODE_UP || !n->topo || !queue_node_in(n, json_string_value(v), s))
+                continue;
+            if (!best || n->topo->npu - n->nbusy > *cpus) {
+                best = n;
+                *cpus = n->topo->npu - n->nbusy;
+                *mem = n->topo->mem_mib - n->mem_used;
+            }
+        }
+    return best;
+}
+
+static const char *dep_state(struct server *s, int64_t id)
+{
+    struct job *j = jobs_find(s, id);
+    static char st[16];
+    double start;
+
+    if (j)
+        return job_state_name(j->state);
+    if (store_job_state(s->st, id, st, sizeof(st), &start) == 1)
+        return st;
+    return "unknown";
+}
+
+json_t *sched_why(struct server *s, const struct job *job)
+{
+    char text[512];
+    const struct queue *q = job->queue;
+    const char *never;
+    long cpus = jobspec_cpus(&job->spec), free_cpus;
+    int64_t free_mem;
+    json_t *o;
+
+    if (job->state == JOB_PENDING && job->spec.hold)
+        return json_pack("{s:s, s:s}", "code", "held", "text", "held by its user: kiln release");
+    if (job->state == JOB_PENDING && job->spec.deps) {
+        size_t i, n = 0;
+        json_t *d, *waiting = json_array();
+        n = (size_t)snprintf(text, sizeof(text), "waits for");
+        json_array_foreach(job->spec.deps, i, d) {
+            const char *type = json_string_value(json_object_get(d, "type"));
+            int64_t id = json_integer_value(json_object_get(d, "id"));
+            const char *st = id ? dep_state(s, id) : "";
+            json_array_append_new(waiting, id ? json_pack("{s:s, s:I, s:s}", "type", type,
+                                                          "id", (json_int_t)id, "state", st)
+                                              : json_pack("{s:s}", "type", type));
+            if (n < sizeof(text))
+                n += (size_t)snprintf(text + n, sizeof(text) - n, "%s %s", i ? "," : "",
+                                      type);
+            if (id && n < sizeof(text))
+                n += (size_t)snprintf(text + n, sizeof(text) - n, ":%lld (job %lld is %s)",
+                                      (long long)id, (long long)id, st);
+        }
+        return json_pack("{s:s, s:s, s:o}", "code", "dependency", "text", text, "waiting",
+                         waiting);
+    }
+    if (!q)
+        return json_pack("{s:s, s:s}", "code", "queue", "text", "its job queue is gone");
+    if ((never = sched_infeasible(s, q, &job->spec)))
+        return json_pack("{s:s, s:s}", "code", "never", "text", never);
+    if (job->array && job->array->throttle && job->array->active >= job->array->throttle) {
+        snprintf(text, sizeof(text), "array throttle: %d of %ld children running",
+                 job->array->active, job->array->throttle);
+        return json_pack("{s:s, s:s}", "code", "throttle", "text", text);
+    }
+    if (q->policy[0]) {
+        snprintf(text, sizeof(text), "fair share in job queue '%s': share '%s' waits for its "
+                 "turn by weighted usage", q->name, job->spec.share_id ? job->spec.share_id : "");
+        return json_pack("{s:s, s:s}", "code", "fairshare", "text", text);
+    }
+    int ahead = 0;
+    for (const struct job *j = q->qhead; j && j != job; j = j->qnext)
+        ahead++;
+    struct node *best = best_room(s, q, &free_cpus, &free_mem);
+    char envs[200] = "";
+    size_t i, n = 0;
+    json_t *v;
+    json_array_foreach(q->ces, i, v)
+        n += (size_t)snprintf(envs + n, n < sizeof(envs) ? sizeof(envs) - n : 0, "%s%s",
+                              i ? ", " : "", json_string_value(v));
+    n = (size_t)snprintf(text, sizeof(text), "needs %ld cores%s on one node of environments "
+                         "%s; ", cpus, "", envs);
+    if (job->spec.mem && n < sizeof(text))
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "and %lld MiB; ",
+                              (long long)job->spec.mem);
+    if (n < sizeof(text))
+        n += (size_t)snprintf(text + n, sizeof(text) - n, best ? "the best node, %s, has %ld "
+                              "free cores" : "no node is up%s", best ? best->name : "",
+                              free_cpus);
+    if (ahead && n < sizeof(text))
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "; %d jobs ahead of it in job "
+                              "queue '%s'", ahead, q->name);
+    o = json_pack("{s:s, s:s, s:I, s:I, s:i, s:I, s:I}", "code", ahead ? "priority" : "resources",
+                  "text", text, "cpus", (json_int_t)cpus, "mem", (json_int_t)job->spec.mem,
+                  "ahead", ahead, "best_free_cpus", (json_int_t)free_cpus, "best_free_mem",
+                  (json_int_t)free_mem);
+    if (q->reserved_job == job->id) {
+        char when[32];
+        units_format_time(q->reserved_at, when, sizeof(when));
+        json_object_set_new(o, "expected_start", json_real(q->reserved_at));
+        if (n < sizeof(text)) {
+            snprintf(text + n, sizeof(text) - n, "; cores reserved, expected to start at %s",
+                     when);
+            json_object_set_new(o, "text", json_string(text));
+        }
+    }
+    return o;
 }

@@ -55,6 +55,8 @@ struct queue {
     bool enabled;          /* a disabled one takes no new jobs, runs the rest */
     json_t *ces;           /* array of compute environment names, in order */
     char policy[64];       /* fair-share policy name, "" for priority+FIFO */
+    int64_t reserved_job;  /* the job holding this queue's reservation, or 0 */
+    double reserved_at;    /* and when it is expected to start (UTC) */
     struct share *shares;  /* usage per share identifier, with a policy */
     int nshares;
     struct job *qhead, *qtail;
@@ -252,6 +254,11 @@ void deps_run(struct server *s);
 
 /* sched.c */
 void sched_run(struct server *s);
+/* Why job (PENDING or RUNNABLE) is not running, now: {code, text, ...}
+ * with code one of held, dependency, never, queue, throttle, resources,
+ * fairshare; expected_start (UTC seconds) when a backfill reservation
+ * holds cores for it. */
+json_t *sched_why(struct server *s, const struct job *job);
 /* Why no node of q's environments can ever run spec, or NULL if one could. */
 const char *sched_infeasible(struct server *s, const struct queue *q,
                              const struct jobspec *spec);

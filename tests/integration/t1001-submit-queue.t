@@ -145,6 +145,7 @@ test_expect_success 'hold keeps a job pending; release lets it run' '
 	test "$(job_field $id state)" = PENDING &&
 	"$KILN" queue >q &&
 	grep "^$id .*PENDING.*(held)" q &&
+	"$KILN" why $id | grep "held by its user" &&
 	"$KILN" release $id &&
 	test "$(wait_job $id)" = SUCCEEDED &&
 	test_must_fail "$KILN" release $id 2>err &&

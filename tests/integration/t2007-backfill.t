@@ -17,6 +17,10 @@ test_expect_success 'a short job backfills; one without a limit waits' '
 	long=$("$KILN" submit --parsable -o /dev/null --wrap "sleep 0.2") &&
 	test "$(wait_job $short)" = SUCCEEDED &&
 	test "$(job_field $big state)" = RUNNABLE &&
+	"$KILN" why $big >why &&
+	grep "job $big is RUNNABLE: needs 2 cores on one node of environments default; the best node, n1, has 1 free cores; cores reserved, expected to start at" why &&
+	"$KILN" show --json $big | jq -e ".why.expected_start >= $(job_field $run start_time) + 3" &&
+	"$KILN" why $long | grep "1 jobs ahead of it in job queue .default." &&
 	test "$(job_field $long state)" = RUNNABLE &&
 	wait_idle &&
 	bs=$(job_field $big start_time) &&
