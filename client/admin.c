@@ -9,13 +9,14 @@
 #include "lib/log.h"
 #include "lib/units.h"
 
-enum { O_PRIORITY = 3000, O_CE, O_STATE, O_POLICY, O_DECAY, O_SHARE };
+enum { O_PRIORITY = 3000, O_CE, O_STATE, O_POLICY, O_DECAY, O_SHARE, O_STUCK };
 
 static const struct option admin_options[] = {
     { "priority", required_argument, NULL, O_PRIORITY },
     { "ce", required_argument, NULL, O_CE },
     { "state", required_argument, NULL, O_STATE },
     { "policy", required_argument, NULL, O_POLICY },
+    { "cancel-stuck", required_argument, NULL, O_STUCK },
     { "share-decay", required_argument, NULL, O_DECAY },
     { "share", required_argument, NULL, O_SHARE },
     { "json", no_argument, NULL, OPT_JSON },
@@ -57,6 +58,24 @@ static const char *parse(int argc, char **argv, const char *usage, json_t *body,
         case O_POLICY:
             json_object_set_new(body, "policy", json_string(optarg));
             break;
+        case O_STUCK: {
+            /* REASON:SECONDS[,...]: AWS's jobStateTimeLimitActions, CANCEL */
+            json_t *acts = json_array();
+            char *copy = strdup(optarg), *save = NULL;
+            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                char *colon = strrchr(t, ':'), *end;
+                long secs = colon ? strtol(colon + 1, &end, 10) : 0;
+                if (!colon || colon == t || !colon[1] || *end || secs < 1)
+                    die("invalid value for --cancel-stuck: '%s' (want REASON:SECONDS)", t);
+                *colon = '\0';
+                json_array_append_new(acts, json_pack("{s:s, s:s, s:I, s:s}", "reason", t,
+                                      "state", "RUNNABLE", "maxTimeSeconds",
+                                      (json_int_t)secs, "action", "CANCEL"));
+            }
+            free(copy);
+            json_object_set_new(body, "jobStateTimeLimitActions", acts);
+            break;
+        }
         case O_DECAY: {
             char *end;
             long d = strtol(optarg, &end, 10);
@@ -131,6 +150,8 @@ int cmd_jobqueue(int argc, char **argv)
         "kiln jobqueue create NAME [--priority N] [--ce CE1,CE2] [--state ENABLED|DISABLED]\n"
         "                              [--policy FAIRSHARE-POLICY]\n"
         "       kiln jobqueue update NAME [--priority N] [--ce ...] [--state ...] [--policy ...]\n"
+        "         --cancel-stuck REASON:SECONDS[,...]  cancel jobs RUNNABLE that long for that\n"
+        "                                             reason (a kiln why code, or *)\n"
         "       kiln jobqueue delete NAME\n"
         "       kiln jobqueue list [--json]";
     json_t *body = json_object(), *r, *q;

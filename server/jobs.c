@@ -239,6 +239,8 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
         fairshare_charge(s, job);
     job->state = state;
     set_str(&job->reason, reason);
+    if (state == JOB_RUNNABLE && old != JOB_RUNNABLE)
+        job->runnable_since = util_monotonic();
     if (state == JOB_RUNNING && job->start_time == 0)
         job->start_time = now;
     if (state == JOB_RUNNING || is_final(state))

@@ -389,4 +389,5 @@ void nodes_check(struct server *s)
         }
     }
     jobs_foreach(s, fail_orphan, &grace_over);
+    queue_stuck_jobs(s);
 }

@@ -12,6 +12,7 @@
 
 #include "lib/jobspec.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "server/server.h"
 
 #define REPLY(s, m, body) server_send(s, (s)->clients, (m)->id, (m)->idlen, "ok", body)
@@ -66,6 +67,8 @@ static json_t *queue_json(const struct queue *q)
                           "state", q->enabled ? "ENABLED" : "DISABLED", "ces", q->ces);
     if (o && q->policy[0])
         json_object_set_new(o, "policy", json_string(q->policy));
+    if (o && q->actions)
+        json_object_set(o, "jobStateTimeLimitActions", q->actions);
     return o;
 }
 
@@ -87,7 +90,8 @@ static int queue_apply(struct server *s, struct queue *q, const json_t *body,
 
     json_object_foreach((json_t *)body, key, v)
         if (strcmp(key, "name") && strcmp(key, "priority") && strcmp(key, "ces")
-            && strcmp(key, "state") && strcmp(key, "version") && strcmp(key, "policy"))
+            && strcmp(key, "state") && strcmp(key, "version") && strcmp(key, "policy")
+            && strcmp(key, "jobStateTimeLimitActions"))
             return errprintf(err, "invalid job queue: unknown field '%.32s'", key);
     json_t *pol = json_object_get(body, "policy");
     if (pol && (!json_is_string(pol)
@@ -108,6 +112,26 @@ static int queue_apply(struct server *s, struct queue *q, const json_t *body,
             if (!json_is_string(v) || !ce_find(s, json_string_value(v)))
                 return errprintf(err, "unknown compute environment '%.64s'",
                                  json_is_string(v) ? json_string_value(v) : "?");
+    }
+    json_t *acts = json_object_get(body, "jobStateTimeLimitActions"), *a;
+    if (acts) {
+        if (!json_is_array(acts) || json_array_size(acts) > 5)
+            return errprintf(err, "invalid jobStateTimeLimitActions: an array of at most 5");
+        json_array_foreach(acts, i, a) {
+            const char *reason, *st, *action;
+            json_int_t max;
+            if (json_unpack(a, "{s:s, s:s, s:I, s:s!}", "reason", &reason, "state", &st,
+                            "maxTimeSeconds", &max, "action", &action) < 0
+                || strcmp(st, "RUNNABLE") || strcmp(action, "CANCEL") || max < 1
+                || max > 86400 || !*reason || strlen(reason) > 64)
+                return errprintf(err, "invalid jobStateTimeLimitActions[%zu]: want {reason, "
+                                      "state: RUNNABLE, maxTimeSeconds: 1-86400, action: "
+                                      "CANCEL}", i);
+        }
+    }
+    if (acts) {
+        json_decref(q->actions);
+        q->actions = json_array_size(acts) ? json_deep_copy(acts) : NULL;
     }
     if (prio) {
         queue_unlink(s, q);
@@ -267,6 +291,7 @@ void queue_destroy_all(struct server *s)
         struct queue *q = s->queues;
         s->queues = q->next;
         json_decref(q->ces);
+        json_decref(q->actions);
         free(q->shares);
         free(q);
     }
@@ -347,6 +372,7 @@ static void queue_req(struct server *s, struct proto_msg *m)
             s->store_failed = true;
         queue_unlink(s, q);
         json_decref(q->ces);
+        json_decref(q->actions);
         free(q->shares);
         free(q);
         return REPLY(s, m, json_object());
@@ -454,4 +480,47 @@ void queue_handle(struct server *s, struct proto_msg *m)
         queue_req(s, m);
     else
         ce_req(s, m);
+}
+
+struct stuck_ctx {
+    double now;
+};
+
+static void stuck_one(struct server *s, struct job *job, void *arg)
+{
+    struct stuck_ctx *c = arg;
+    struct queue *q = job->queue;
+    size_t i;
+    json_t *a;
+
+    if (job->state != JOB_RUNNABLE || !q || !q->actions || job->runnable_since <= 0)
+        return;
+    json_array_foreach(q->actions, i, a) {
+        double max = (double)json_integer_value(json_object_get(a, "maxTimeSeconds"));
+        const char *reason = json_string_value(json_object_get(a, "reason"));
+        if (c->now - job->runnable_since < max)
+            continue;
+        json_t *why = sched_why(s, job);
+        const char *code = json_string_value(json_object_get(why, "code"));
+        bool match = code && (strcmp(reason, code) == 0 || strcmp(reason, "*") == 0);
+        json_decref(why);
+        if (match) {
+            char text[200];
+            snprintf(text, sizeof(text), "cancelled: RUNNABLE for more than %.0f s (%s)",
+                     max, reason);
+            jobs_cancel(s, job, text);
+            return;
+        }
+    }
+}
+
+void queue_stuck_jobs(struct server *s)
+{
+    struct stuck_ctx c = { util_monotonic() };
+    bool any = false;
+
+    for (struct queue *q = s->queues; q; q = q->next)
+        any = any || q->actions;
+    if (any)
+        jobs_foreach(s, stuck_one, &c);
 }

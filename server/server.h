@@ -55,6 +55,7 @@ struct queue {
     bool enabled;          /* a disabled one takes no new jobs, runs the rest */
     json_t *ces;           /* array of compute environment names, in order */
     char policy[64];       /* fair-share policy name, "" for priority+FIFO */
+    json_t *actions;       /* jobStateTimeLimitActions, or NULL */
     int64_t reserved_job;  /* the job holding this queue's reservation, or 0 */
     double reserved_at;    /* and when it is expected to start (UTC) */
     struct share *shares;  /* usage per share identifier, with a policy */
@@ -92,6 +93,7 @@ struct job {
     int npu;
     char *cpus;            /* OS cpu list on node */
     int attempts;          /* attempts started so far */
+    double runnable_since; /* monotonic time it last became RUNNABLE */
     bool kill_sent;
     char *cancel_reason;   /* set once a cancel was asked for */
     json_t *waiters;       /* array of client identities (hex) */
@@ -226,6 +228,9 @@ struct ce *ce_find(struct server *s, const char *name);
 bool queue_node_in(const struct node *n, const char *ce, struct server *s);
 void queue_handle(struct server *s, struct proto_msg *m);  /* queue.*, ce.*, node.update */
 bool queue_handles(const char *type);
+/* Cancel RUNNABLE jobs stuck longer than their queue's
+ * jobStateTimeLimitActions allow (called every second). */
+void queue_stuck_jobs(struct server *s);
 void queue_destroy_all(struct server *s);
 
 /* jobdef.c: job definitions (jobdef.*) */

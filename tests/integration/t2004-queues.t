@@ -109,6 +109,20 @@ test_expect_success 'queues, environments and node placement survive a restart' 
 	"$KILN" ce list | grep "^big *UNMANAGED *ENABLED *n2$"
 '
 
+test_expect_success 'a queue cancels jobs left RUNNABLE too long for a reason' '
+	"$KILN" jobqueue create stuck --ce default --cancel-stuck resources:1 &&
+	"$KILN" jobqueue list --json | jq -e ".[] | select(.name == \"stuck\") | .jobStateTimeLimitActions[0].maxTimeSeconds == 1" &&
+	blocker=$("$KILN" submit --parsable -p stuck -o /dev/null --wrap "sleep 30") &&
+	wait_state $blocker RUNNING &&
+	waiting=$("$KILN" submit --parsable -p stuck -o /dev/null --wrap true) &&
+	test "$(wait_job $waiting 15)" = FAILED &&
+	test "$(job_field $waiting status_reason)" = "cancelled: RUNNABLE for more than 1 s (resources)" &&
+	test "$(job_field $blocker state)" = RUNNING &&
+	"$KILN" cancel $blocker &&
+	test_must_fail "$KILN" jobqueue update stuck --cancel-stuck resources 2>err &&
+	grep "invalid value for --cancel-stuck: .resources." err
+'
+
 test_expect_success 'a worker joins the environment given by --ce' '
 	kill_worker n1 &&
 	start_worker n1 0 --ce spare &&
