@@ -264,66 +264,6 @@ static char *absolute(const char *base, const char *path)
     return out;
 }
 
-static json_int_t dep_id(const char *s, const char *opt)
-{
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || v <= 0)
-        die("invalid job id '%s' in %s", s, opt);
-    return v;
-}
-
-/* --dependency (Slurm: afterok:1:2,afterany:3,singleton; all must hold)
- * and --depends-on (AWS dependsOn: 1,2, each must succeed). */
-static json_t *dependencies(const struct submit_opts *o)
-{
-    json_t *deps = json_array();
-    char *copy, *save = NULL;
-
-    if (o->dependency) {
-        copy = strdup(o->dependency);
-        for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-            char *isave = NULL, *type = strtok_r(item, ":", &isave), *id;
-            if (!strcmp(type, "singleton")) {
-                if (strtok_r(NULL, ":", &isave))
-                    die("invalid value for --dependency: singleton takes no job id");
-                json_array_append_new(deps, json_pack("{s:s}", "type", "singleton"));
-                continue;
-            }
-            if (strcmp(type, "after") && strcmp(type, "afterany") && strcmp(type, "afterok")
-                && strcmp(type, "afternotok") && strcmp(type, "aftercorr"))
-                die("invalid value for --dependency: unknown type '%s' (after, afterany, "
-                    "afterok, afternotok, aftercorr or singleton)", type);
-            if (!(id = strtok_r(NULL, ":", &isave)))
-                die("invalid value for --dependency: '%s' needs a job id", type);
-            for (; id; id = strtok_r(NULL, ":", &isave))
-                json_array_append_new(deps, json_pack("{s:s, s:I}", "type", type, "id",
-                                                      dep_id(id, "--dependency")));
-        }
-        free(copy);
-    }
-    if (o->depends_on) {
-        /* AWS dependsOn: ID (after it succeeds), ID:N_TO_N (each child after
-         * its twin), SEQUENTIAL (each child after the one before). */
-        copy = strdup(o->depends_on);
-        for (char *id = strtok_r(copy, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
-            char *type = strchr(id, ':');
-            if (!strcmp(id, "SEQUENTIAL")) {
-                json_array_append_new(deps, json_pack("{s:s}", "type", "sequential"));
-                continue;
-            }
-            if (type)
-                *type++ = '\0';
-            if (type && strcmp(type, "N_TO_N"))
-                die("invalid value for --depends-on: unknown type '%s' (N_TO_N)", type);
-            json_array_append_new(deps, json_pack("{s:s, s:I}", "type",
-                                                  type ? "aftercorr" : "afterok", "id",
-                                                  dep_id(id, "--depends-on")));
-        }
-        free(copy);
-    }
-    return deps;
-}
 
 /* What the job definition gives, where the options did not say. */
 static json_t *jobdef_env, *jobdef_retry;
@@ -516,8 +456,12 @@ int cmd_submit(int argc, char **argv)
         json_object_set_new(job, "nice", json_integer(o.nice));
     if (o.array)
         json_object_set_new(job, "array", json_string(o.array));
-    if (o.dependency || o.depends_on)
-        json_object_set_new(job, "dependencies", dependencies(&o));
+    if (o.dependency || o.depends_on) {
+        json_t *deps = jobspec_parse_dependencies(o.dependency, o.depends_on, &err);
+        if (!deps)
+            die("%s", err.text);
+        json_object_set_new(job, "dependencies", deps);
+    }
     if (o.retry_strategy || o.retry_attempts)
         json_object_set_new(job, "retry_strategy", retry_strategy(&o));
     else if (jobdef_retry)

@@ -334,3 +334,88 @@ void jobspec_release(struct jobspec *js)
     free(js->share_id);
     memset(js, 0, sizeof(*js));
 }
+
+static int dep_id(const char *s, const char *opt, json_int_t *out, struct kiln_error *err)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+
+    if (!*s || *end || v <= 0)
+        return errprintf(err, "invalid job id '%s' in %s", s, opt);
+    *out = v;
+    return 0;
+}
+
+json_t *jobspec_parse_dependencies(const char *slurm, const char *aws,
+                                   struct kiln_error *err)
+{
+    json_t *deps = json_array();
+    char *copy = NULL, *save = NULL;
+    json_int_t id = 0;
+
+    if (!deps) {
+        errprintf(err, "out of memory");
+        return NULL;
+    }
+    if (slurm) {
+        copy = strdup(slurm);
+        for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+            char *isave = NULL, *type = strtok_r(item, ":", &isave), *idtext;
+            if (!strcmp(type, "singleton")) {
+                if (strtok_r(NULL, ":", &isave)) {
+                    errprintf(err, "invalid value for --dependency: singleton takes no job id");
+                    goto error;
+                }
+                json_array_append_new(deps, json_pack("{s:s}", "type", "singleton"));
+                continue;
+            }
+            if (strcmp(type, "after") && strcmp(type, "afterany") && strcmp(type, "afterok")
+                && strcmp(type, "afternotok") && strcmp(type, "aftercorr")) {
+                errprintf(err, "invalid value for --dependency: unknown type '%s' (after, "
+                               "afterany, afterok, afternotok, aftercorr or singleton)", type);
+                goto error;
+            }
+            if (!(idtext = strtok_r(NULL, ":", &isave))) {
+                errprintf(err, "invalid value for --dependency: '%s' needs a job id", type);
+                goto error;
+            }
+            for (; idtext; idtext = strtok_r(NULL, ":", &isave)) {
+                if (dep_id(idtext, "--dependency", &id, err) < 0)
+                    goto error;
+                json_array_append_new(deps, json_pack("{s:s, s:I}", "type", type, "id", id));
+            }
+        }
+        free(copy);
+        copy = NULL;
+    }
+    if (aws) {
+        /* AWS dependsOn: ID (after it succeeds), ID:N_TO_N (each child after
+         * its twin), SEQUENTIAL (each child after the one before). */
+        copy = strdup(aws);
+        save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            char *type = strchr(t, ':');
+            if (!strcmp(t, "SEQUENTIAL")) {
+                json_array_append_new(deps, json_pack("{s:s}", "type", "sequential"));
+                continue;
+            }
+            if (type)
+                *type++ = '\0';
+            if (type && strcmp(type, "N_TO_N")) {
+                errprintf(err, "invalid value for --depends-on: unknown type '%s' (N_TO_N)",
+                          type);
+                goto error;
+            }
+            if (dep_id(t, "--depends-on", &id, err) < 0)
+                goto error;
+            json_array_append_new(deps, json_pack("{s:s, s:I}", "type",
+                                                  type ? "aftercorr" : "afterok", "id", id));
+        }
+        free(copy);
+    }
+    return deps;
+error:
+    free(copy);
+    json_decref(deps);
+    return NULL;
+}

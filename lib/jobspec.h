@@ -61,6 +61,13 @@ static inline long jobspec_cpus(const struct jobspec *js)
     return js->ntasks * js->cpus_per_task;
 }
 
+/* Parse Slurm's --dependency (afterok:1:2,afterany:3,aftercorr:4,singleton;
+ * all must hold) and AWS's dependsOn list (1,2:N_TO_N,SEQUENTIAL), either
+ * may be NULL, into the job's "dependencies" array (new reference), or NULL
+ * with err naming the bad part. */
+json_t *jobspec_parse_dependencies(const char *slurm, const char *aws,
+                                   struct kiln_error *err);
+
 /* True if s is a safe name: 1..max bytes of letters, digits and ._-+@:, */
 int jobspec_name_ok(const char *s, size_t max);
 

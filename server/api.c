@@ -15,9 +15,11 @@
 
 static void server_info(struct server *s, struct proto_msg *m)
 {
-    REPLY(s, m, json_pack("{s:i, s:s, s:s}", "version", KILN_PROTO_VERSION,
-                          "worker_endpoint", s->worker_ep, "client_endpoint",
-                          s->client_ep));
+    REPLY(s, m, json_pack("{s:i, s:s, s:s, s:i, s:{s:I, s:f, s:f}}", "version",
+                          KILN_PROTO_VERSION, "worker_endpoint", s->worker_ep,
+                          "client_endpoint", s->client_ep, "jobs", s->njobs, "scheduler",
+                          "passes", (json_int_t)s->sched_passes, "last_ms",
+                          s->sched_last_ms, "max_ms", s->sched_max_ms));
 }
 
 static void job_submit(struct server *s, struct proto_msg *m)
@@ -142,6 +144,9 @@ static void job_show(struct server *s, struct proto_msg *m)
                     (long long)parent->id, index);
     if ((job = jobs_find(s, id))) {
         o = jobs_to_json(s, job);
+        /* The full why only for one job: it walks the job's queue. */
+        if (job->state == JOB_PENDING || job->state == JOB_RUNNABLE)
+            json_object_set_new(o, "why", sched_why(s, job));
         json_object_set(o, "spec", job->spec_json);
     } else if ((rc = store_job_get(s->st, id, &row)) == 1) {
         o = jobs_row_to_json(&row);

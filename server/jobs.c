@@ -205,8 +205,6 @@ json_t *jobs_to_json(struct server *s, const struct job *job)
         json_object_set_new(o, "held", json_true());
     if (o)
         arrays_to_json(job, o);
-    if (o && (job->state == JOB_PENDING || job->state == JOB_RUNNABLE))
-        json_object_set_new(o, "why", sched_why(s, job));
     return o;
 }
 

@@ -129,6 +129,8 @@ static int start(struct server *s, struct job *job, struct node *n)
  * ends (by its own time limit) before the reservation, or leaves enough
  * of the reserved node for the first job.  Without time limits there is
  * no reservation to keep, and no backfill: first come, first served. */
+enum { BACKFILL_DEPTH = 1000 }; /* jobs tried behind a reservation, per queue */
+
 struct reservation {
     struct node *node;
     double when;             /* UTC seconds */
@@ -240,7 +242,7 @@ static int sched_queue(struct server *s, struct queue *q)
     struct reservation res = { 0 };
     bool blocked = false;
     struct job *job, *next;
-    int started = 0;
+    int started = 0, backfill_tested = 0;
 
     q->reserved_job = 0;
     for (job = q->qhead; job; job = next) {
@@ -261,6 +263,11 @@ static int sched_queue(struct server *s, struct queue *q)
                 continue;
             }
         } else {
+            /* Like Slurm's bf_max_job_test: look this far behind the
+             * reservation and no further, so a pass stays cheap with
+             * 100,000 jobs waiting. */
+            if (++backfill_tested > BACKFILL_DEPTH)
+                break;
             if (job->array || !(n = pick_backfill(s, q, job, &res)))
                 continue;
             /* What the backfilled job takes from the reserved node, now and

@@ -198,8 +198,14 @@ static int server_loop(struct server *s)
         }
         if (s->deps_dirty)
             deps_run(s);
-        if (s->sched_needed)
+        if (s->sched_needed) {
+            double t0 = util_monotonic();
             sched_run(s);
+            s->sched_last_ms = (util_monotonic() - t0) * 1000;
+            if (s->sched_last_ms > s->sched_max_ms)
+                s->sched_max_ms = s->sched_last_ms;
+            s->sched_passes++;
+        }
         if (store_commit(s->st) < 0 || s->store_failed) {
             /* Nothing of this turn reached the disk: tell nobody anything
              * and stop, so the restart reloads the last committed state. */

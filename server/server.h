@@ -139,6 +139,9 @@ struct server {
     int kill_wait;         /* seconds between SIGTERM and SIGKILL */
     double started;        /* monotonic time the server started */
     bool store_failed;
+    /* scheduler pass statistics, for server.info and make bench */
+    long sched_passes;
+    double sched_last_ms, sched_max_ms;
 };
 
 /* Queue a message for after the commit.  sock is s->clients or

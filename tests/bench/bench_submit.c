@@ -2,8 +2,10 @@
 /* bench_submit ENDPOINT [N]: throughput and latency of a running Kiln
  * cluster, from one client.  Prints submissions per second (N trivial jobs,
  * up to 256 requests in flight), end-to-end jobs per second (first submit
- * to last job finished), and the median submit-to-finished latency of a
- * single trivial job on an idle cluster.  Not a pass/fail test. */
+ * to last job finished), the median submit-to-finished latency of a single
+ * trivial job on an idle cluster, the time to submit a 100,000-element
+ * array, and the scheduler pass time with 100,000 runnable jobs in three
+ * queues behind busy cores.  Not a pass/fail test. */
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,99 @@ static int cmp_double(const void *a, const void *b)
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
+
+/* One request, one answer. */
+static json_t *call(const char *type, json_t *body)
+{
+    send_req(type, body);
+    return recv_reply();
+}
+
+static json_int_t submit_one(json_t *extra)
+{
+    json_t *b = job();
+    json_object_update(json_object_get(b, "job"), extra);
+    json_decref(extra);
+    json_t *r = call("job.submit", b);
+    json_int_t id = json_integer_value(json_object_get(r, "id"));
+    json_decref(r);
+    return id;
+}
+
+static void cancel_ids(json_int_t *ids, int n)
+{
+    for (int i = 0; i < n; i += 20000) {
+        json_t *a = json_array();
+        for (int k = i; k < n && k < i + 20000; k++)
+            json_array_append_new(a, json_integer(ids[k]));
+        json_decref(call("job.cancel", json_pack("{s:o}", "ids", a)));
+    }
+}
+
+static double sched_last_ms(void)
+{
+    json_t *r = call("server.info", json_object());
+    double v = json_number_value(json_object_get(json_object_get(r, "scheduler"), "last_ms"));
+    json_decref(r);
+    return v;
+}
+
+static void bench_array(void)
+{
+    double t = util_monotonic();
+    json_int_t id = submit_one(json_pack("{s:s, s:b}", "array", "0-99999", "hold", 1));
+    double ms = (util_monotonic() - t) * 1000;
+    printf("100,000-element array submit:  %.1f ms (one row; children made as cores free)\n",
+           ms);
+    cancel_ids(&id, 1);
+}
+
+static void bench_sched(int n)
+{
+    const char *queues[] = { "bench1", "bench2", "bench3" };
+    json_int_t *ids = calloc(n, sizeof(*ids)), blockers[2];
+    double samples[21];
+
+    for (int q = 0; q < 3; q++)
+        json_decref(call("queue.create", json_pack("{s:s, s:i}", "name", queues[q],
+                                                    "priority", q + 1)));
+    /* Busy cores with time limits, so that every pass also computes a
+     * backfill reservation and tries the jobs behind it. */
+    for (int i = 0; i < 2; i++)
+        blockers[i] = submit_one(json_pack("{s:s, s:i}", "script", "#!/bin/sh\nsleep 600\n",
+                                           "time_limit", 3600));
+    usleep(500000);
+    double t0 = util_monotonic();
+    int sent = 0, got = 0;
+    while (got < n) {
+        while (sent < n && sent - got < 256) {
+            json_t *b = job();
+            json_object_update(json_object_get(b, "job"),
+                               json_pack("{s:s, s:i}", "queue", queues[sent % 3],
+                                         "time_limit", 600));
+            send_req("job.submit", b);
+            sent++;
+        }
+        json_t *r = recv_reply();
+        ids[got++] = json_integer_value(json_object_get(r, "id"));
+        json_decref(r);
+    }
+    double t1 = util_monotonic();
+    for (int i = 0; i < 21; i++) {
+        json_int_t id = submit_one(json_pack("{s:s, s:i}", "queue", queues[i % 3],
+                                             "time_limit", 600));
+        cancel_ids(&id, 1);
+        samples[i] = sched_last_ms();
+    }
+    qsort(samples, 21, sizeof(samples[0]), cmp_double);
+    printf("100,000 runnable jobs, 3 queues: submitted at %.0f/s; scheduler pass median "
+           "%.2f ms, max %.2f ms (21 passes, cores busy, backfill on)\n",
+           n / (t1 - t0), samples[10], samples[20]);
+    cancel_ids(ids, n);
+    cancel_ids(blockers, 2);
+    free(ids);
+}
+
 
 int main(int argc, char **argv)
 {
@@ -118,6 +213,9 @@ int main(int argc, char **argv)
            n / (t_done - t0), t_done - t0);
     printf("submit-to-finished latency:    median %.1f ms, min %.1f ms, max %.1f ms "
            "(21 single jobs, idle cluster)\n", lat[10], lat[0], lat[20]);
+    fflush(stdout);
+    bench_array();
+    bench_sched(100000);
     free(ids);
     zmq_close(sock);
     zmq_ctx_term(ctx);

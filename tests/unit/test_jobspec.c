@@ -80,6 +80,12 @@ static void refuses_bad_fields(void **state)
     refused("uid", json_integer(-1), "invalid uid");
     refused("surprise", json_true(), "surprise");
     refused("name", NULL, "name");
+    refused("dependencies", json_pack("[{s:s, s:i}]", "type", "afterwards", "id", 1),
+            "dependencies[0].type");
+    refused("dependencies", json_pack("[{s:s}]", "type", "afterok"), "dependencies[0].id");
+    refused("dependencies", json_pack("[{s:s}]", "type", "sequential"), "needs an array job");
+    refused("array", json_string("5-1"), "invalid array");
+    refused("priority", json_integer(-1), "invalid priority");
 }
 
 static void names(void **state)
@@ -91,12 +97,43 @@ static void names(void **state)
     assert_false(jobspec_name_ok("aaaa", 3));
 }
 
+static void dependency_strings(void **state)
+{
+    struct kiln_error err;
+    json_t *d = jobspec_parse_dependencies("afterok:1:2,singleton,aftercorr:9", "3,4:N_TO_N,SEQUENTIAL",
+                                           &err);
+    json_t *want = json_loads("[{\"type\":\"afterok\",\"id\":1},{\"type\":\"afterok\",\"id\":2},"
+                              "{\"type\":\"singleton\"},{\"type\":\"aftercorr\",\"id\":9},"
+                              "{\"type\":\"afterok\",\"id\":3},{\"type\":\"aftercorr\",\"id\":4},"
+                              "{\"type\":\"sequential\"}]", 0, NULL);
+    static const struct { const char *slurm, *aws, *why; } bad[] = {
+        { "soon:1", NULL, "unknown type 'soon'" },
+        { "afterok", NULL, "needs a job id" },
+        { "afterok:x", NULL, "invalid job id 'x' in --dependency" },
+        { "singleton:3", NULL, "singleton takes no job id" },
+        { NULL, "0", "invalid job id '0' in --depends-on" },
+        { NULL, "5:ALL", "unknown type 'ALL'" },
+    };
+
+    assert_non_null(d);
+    assert_true(json_equal(d, want));
+    json_decref(d);
+    json_decref(want);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_null(jobspec_parse_dependencies(bad[i].slurm, bad[i].aws, &err));
+        if (!strstr(err.text, bad[i].why))
+            fail_msg("'%s'/'%s': '%s' lacks '%s'", bad[i].slurm, bad[i].aws, err.text,
+                     bad[i].why);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accepts_and_roundtrips),
         cmocka_unit_test(refuses_bad_fields),
         cmocka_unit_test(names),
+        cmocka_unit_test(dependency_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
