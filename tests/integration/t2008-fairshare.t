@@ -58,4 +58,24 @@ test_expect_success 'bad policies are refused; a used one cannot be deleted' '
 	grep "scheduling policy .fair. is used by job queue .fs." err
 '
 
+test_expect_success 'over 200 jobs, two shares get cores within 10% of their weights' '
+	start_worker n2 1 &&
+	wait_nodes_up 2 &&
+	"$KILN" policy create half --share-decay 3600 --share "x=1,y=0.5" &&
+	"$KILN" jobqueue create fs2 --policy half --priority 6 &&
+	i=0 &&
+	while test $i -lt 200; do
+		"$KILN" submit --parsable -p fs2 --share-identifier x -o /dev/null -H --wrap "sleep 0.1" >>x.ids &&
+		"$KILN" submit --parsable -p fs2 --share-identifier y -o /dev/null -H --wrap "sleep 0.1" >>y.ids || return 1
+		i=$((i + 1))
+	done &&
+	"$KILN" release $(cat x.ids y.ids) &&
+	wait_idle 300 &&
+	"$KILN" history --json >h.json &&
+	jq -r "[.[] | select(.queue == \"fs2\")] | sort_by(.start_time) | .[:200] | map(.id) | .[]" h.json >first &&
+	nx=$(grep -c -x -F -f x.ids first) && ny=$(grep -c -x -F -f y.ids first) &&
+	echo "x=$nx y=$ny" &&
+	awk "BEGIN { r = $ny / $nx; exit !(r >= 1.8 && r <= 2.2) }"
+'
+
 test_done
