@@ -128,7 +128,9 @@ static void check_one(struct server *s, struct job *job, void *arg)
 void deps_run(struct server *s)
 {
     /* A failure can make other dependants fail in turn: settle it all in
-     * this loop turn. */
+     * this loop turn.  With no dependant at all there is nothing to walk. */
+    if (s->ndeps == 0)
+        s->deps_dirty = false;
     while (s->deps_dirty) {
         s->deps_dirty = false;
         jobs_foreach(s, check_one, NULL);

@@ -49,9 +49,11 @@ struct job *jobs_find(struct server *s, int64_t id)
     return found ? *found : NULL;
 }
 
-static void job_free(struct job *job)
+static void job_free(struct server *s, struct job *job)
 {
     if (job) {
+        if (job->spec.deps)
+            s->ndeps--;
         jobspec_release(&job->spec);
         json_decref(job->spec_json);
         free(job->reason);
@@ -127,7 +129,11 @@ void jobs_release_cores(struct server *s, struct job *job)
             n->nbusy--;
         }
     n->mem_used -= job->spec.mem;
-    n->njobs--;
+    for (int i = 0; i < n->njobs; i++)
+        if (n->running[i] == job) {
+            n->running[i] = n->running[--n->njobs];
+            break;
+        }
     job->node = NULL;
     free(job->pu);
     job->pu = NULL;
@@ -262,7 +268,7 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
         answer_waiters(s, job);
         tdelete(job, &s->jobs, cmp_id);
         s->njobs--;
-        job_free(job);
+        job_free(s, job);
     }
 }
 
@@ -296,6 +302,8 @@ static struct job *job_new(struct server *s, int64_t id, json_t *spec_json,
     job->spec_json = json_incref(spec_json);
     job->exit_code = -1;
     job->queue = queue_find(s, job->spec.queue);
+    if (job->spec.deps)
+        s->ndeps++;
     return job;
 }
 
@@ -345,7 +353,7 @@ struct job *jobs_submit(struct server *s, json_t *spec_json,
         return NULL;
     }
     if (!(job = job_new(s, row.id, spec_json, spec)) || add(s, job) < 0) {
-        job_free(job);
+        job_free(s, job);
         s->store_failed = true; /* the row would be orphaned: roll back */
         errprintf(err, "out of memory");
         return NULL;
@@ -394,7 +402,7 @@ struct job *jobs_create_child(struct server *s, struct job *parent, long index,
         return NULL;
     }
     if (!(job = job_new(s, row.id, parent->spec_json, &spec)) || add(s, job) < 0) {
-        job_free(job);
+        job_free(s, job);
         jobspec_release(&spec);
         s->store_failed = true;
         errprintf(err, "out of memory");
@@ -452,7 +460,7 @@ static int load_one(struct store_job *row, void *arg)
         return 0;
     }
     if (!(job = job_new(s, row->id, row->spec, &spec)) || add(s, job) < 0) {
-        job_free(job);
+        job_free(s, job);
         jobspec_release(&spec);
         return -1;
     }
@@ -472,6 +480,8 @@ static int load_one(struct store_job *row, void *arg)
     if (row->array_id > 0) {
         job->array_id = row->array_id;
         job->array_index = row->array_index;
+        if (job->spec.deps)
+            s->ndeps--;
         json_decref(job->spec.deps);
         job->spec.deps = NULL;
         free(job->spec.array);
@@ -542,13 +552,16 @@ void jobs_foreach(struct server *s, jobs_f fn, void *arg)
     free(all);
 }
 
+static struct server *destroying;
+
 static void free_node(void *p)
 {
-    job_free(p);
+    job_free(destroying, p);
 }
 
 void jobs_destroy_all(struct server *s)
 {
+    destroying = s;
     tdestroy(s->jobs, free_node);
     s->jobs = NULL;
     s->njobs = 0;

@@ -36,6 +36,20 @@ static struct node *node_add(struct server *s, const char *name)
     return n;
 }
 
+int nodes_add_job(struct node *n, struct job *job)
+{
+    if (n->njobs == n->running_cap) {
+        int cap = n->running_cap ? n->running_cap * 2 : 16;
+        struct job **r = realloc(n->running, cap * sizeof(*r));
+        if (!r)
+            return -1;
+        n->running = r;
+        n->running_cap = cap;
+    }
+    n->running[n->njobs++] = job;
+    return 0;
+}
+
 static void node_set_topo(struct node *n, struct topo *t)
 {
     topo_destroy(n->topo);
@@ -73,6 +87,7 @@ void nodes_destroy_all(struct server *s)
         struct node *n = s->nodes;
         s->nodes = n->next;
         node_set_topo(n, NULL);
+        free(n->running);
         free(n);
     }
 }
@@ -97,8 +112,7 @@ static int attach_cores(struct server *s, struct node *n, struct job *job)
     job->pu = idx;
     job->npu = k;
     n->mem_used += job->spec.mem;
-    n->njobs++;
-    return 0;
+    return nodes_add_job(n, job);
 }
 
 struct reconcile {

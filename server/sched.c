@@ -98,7 +98,11 @@ static int start(struct server *s, struct job *job, struct node *n)
         n->busy[idx[i]] = true;
     n->nbusy += (int)need;
     n->mem_used += job->spec.mem;
-    n->njobs++;
+    if (nodes_add_job(n, job) < 0) {
+        free(idx);
+        free(cpus);
+        return -1;
+    }
     job->node = n;
     job->pu = idx;
     job->npu = (int)need;
@@ -150,28 +154,6 @@ static int cmp_end(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-struct collect_ctx {
-    struct node *node;
-    struct ending *e;
-    int n, cap;
-    bool unbounded;          /* a job there has no time limit */
-};
-
-static void collect_running(struct server *s, struct job *job, void *arg)
-{
-    struct collect_ctx *c = arg;
-
-    if (job->node != c->node || c->n >= c->cap)
-        return;
-    if (job->spec.time_limit <= 0 || job->start_time <= 0) {
-        /* Unknown end: it frees nothing we can count on. */
-        c->unbounded = true;
-        return;
-    }
-    c->e[c->n++] = (struct ending){ job->start_time + (double)job->spec.time_limit,
-                                    (long)job->npu, job->spec.mem };
-}
-
 static bool reserve(struct server *s, const struct queue *q, const struct job *head,
                     struct reservation *r)
 {
@@ -185,24 +167,30 @@ static bool reserve(struct server *s, const struct queue *q, const struct job *h
             if (n->state != NODE_UP || !n->topo || !queue_node_in(n, json_string_value(v), s)
                 || n->topo->npu < need || n->topo->mem_mib < head->spec.mem)
                 continue;
-            struct collect_ctx c = { n, calloc(n->njobs + 1, sizeof(struct ending)), 0,
-                                     n->njobs + 1, false };
-            if (!c.e)
+            struct ending *e = calloc(n->njobs + 1, sizeof(*e));
+            int ne = 0;
+            if (!e)
                 continue;
-            jobs_foreach(s, collect_running, &c);
-            qsort(c.e, c.n, sizeof(*c.e), cmp_end);
+            for (int k = 0; k < n->njobs; k++) {
+                const struct job *j = n->running[k];
+                /* A job without a known end frees nothing we can count on. */
+                if (j->spec.time_limit > 0 && j->start_time > 0)
+                    e[ne++] = (struct ending){ j->start_time + (double)j->spec.time_limit,
+                                               (long)j->npu, j->spec.mem };
+            }
+            qsort(e, ne, sizeof(*e), cmp_end);
             long cpus = n->topo->npu - n->nbusy;
             int64_t mem = n->topo->mem_mib - n->mem_used;
-            for (int k = 0; k < c.n && (cpus < need || mem < head->spec.mem); k++) {
-                cpus += c.e[k].cpus;
-                mem += c.e[k].mem;
-                if (cpus >= need && mem >= head->spec.mem && (!found || c.e[k].end < r->when)) {
-                    *r = (struct reservation){ n, c.e[k].end, cpus - need,
+            for (int k = 0; k < ne && (cpus < need || mem < head->spec.mem); k++) {
+                cpus += e[k].cpus;
+                mem += e[k].mem;
+                if (cpus >= need && mem >= head->spec.mem && (!found || e[k].end < r->when)) {
+                    *r = (struct reservation){ n, e[k].end, cpus - need,
                                                mem - head->spec.mem };
                     found = true;
                 }
             }
-            free(c.e);
+            free(e);
         }
     }
     return found;

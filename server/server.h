@@ -73,6 +73,8 @@ struct node {
     int64_t mem_used;    /* MiB promised to running jobs */
     double last_heard;   /* monotonic seconds */
     int njobs;
+    struct job **running; /* the jobs holding cores here (njobs of them) */
+    int running_cap;
     char ce[64];         /* the compute environment it belongs to */
     struct node *next;
 };
@@ -130,6 +132,7 @@ struct server {
     struct node *nodes;
     bool sched_needed;
     bool deps_dirty;       /* a job started or ended: re-check dependants */
+    int ndeps;             /* active jobs that have dependencies */
     /* replies and messages to send once this turn's commit is done */
     struct outmsg *out;
     int nout, outcap;
@@ -157,6 +160,9 @@ struct job *jobs_find(struct server *s, int64_t id);
 int jobs_load(struct server *s);
 struct job *jobs_submit(struct server *s, json_t *spec_json,
                         struct jobspec *spec, struct kiln_error *err);
+/* Record that job holds cores on n (n->njobs, n->running). */
+int nodes_add_job(struct node *n, struct job *job);
+
 /* Move job to state with reason (may be NULL), record the event.  Final
  * states free the job's cores, answer its waiters and drop it from
  * memory: job is invalid afterwards. */
