@@ -8,15 +8,10 @@
 
 #include "lib/jobdef.h"
 #include "lib/jobspec.h"
+#include "lib/jsonfields.h"
 #include "lib/retry.h"
 
-struct field {
-    const char *name;
-    json_type type; /* JSON_TRUE stands for any boolean */
-    bool required;
-};
-
-static const struct field top_fields[] = {
+static const struct json_field top_fields[] = {
     { "jobDefinitionName", JSON_STRING, true }, { "type", JSON_STRING, true },
     { "parameters", JSON_OBJECT, false },       { "containerProperties", JSON_OBJECT, false },
     { "retryStrategy", JSON_OBJECT, false },    { "timeout", JSON_OBJECT, false },
@@ -25,7 +20,7 @@ static const struct field top_fields[] = {
     { NULL, 0, false },
 };
 
-static const struct field container_fields[] = {
+static const struct json_field container_fields[] = {
     { "command", JSON_ARRAY, false },     { "image", JSON_STRING, false },
     { "environment", JSON_ARRAY, false }, { "resourceRequirements", JSON_ARRAY, false },
     { "vcpus", JSON_INTEGER, false },     { "memory", JSON_INTEGER, false },
@@ -34,42 +29,6 @@ static const struct field container_fields[] = {
     { "executionRoleArn", JSON_STRING, false },
     { NULL, 0, false },
 };
-
-static const char *type_name(json_type t)
-{
-    switch (t) {
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_ARRAY: return "an array";
-    case JSON_OBJECT: return "an object";
-    default: return "a boolean";
-    }
-}
-
-static int check_object(const json_t *o, const struct field *fields, const char *path,
-                        struct kiln_error *err)
-{
-    const char *key;
-    json_t *v;
-
-    json_object_foreach((json_t *)o, key, v) {
-        const struct field *f;
-        for (f = fields; f->name && strcmp(f->name, key); f++)
-            ;
-        if (!f->name)
-            return errprintf(err, "invalid job definition: unknown field '%s%s%.64s'", path,
-                             *path ? "." : "", key);
-        bool ok = f->type == JSON_TRUE ? json_is_boolean(v) : json_typeof(v) == f->type;
-        if (!ok)
-            return errprintf(err, "invalid job definition: '%s%s%s' must be %s", path,
-                             *path ? "." : "", key, type_name(f->type));
-    }
-    for (const struct field *f = fields; f->name; f++)
-        if (f->required && !json_object_get(o, f->name))
-            return errprintf(err, "invalid job definition: '%s%s%s' is missing", path,
-                             *path ? "." : "", f->name);
-    return 0;
-}
 
 static int strings_only(const json_t *o, const char *path, struct kiln_error *err)
 {
@@ -92,7 +51,7 @@ int jobdef_check(const json_t *def, struct kiln_error *err)
     errno = EINVAL;
     if (!json_is_object(def))
         return errprintf(err, "invalid job definition: not a JSON object");
-    if (check_object(def, top_fields, "", err) < 0)
+    if (json_fields_check(def, top_fields, "job definition", "", err) < 0)
         return -1;
     name = json_string_value(json_object_get(def, "jobDefinitionName"));
     type = json_string_value(json_object_get(def, "type"));
@@ -121,7 +80,8 @@ int jobdef_check(const json_t *def, struct kiln_error *err)
                                   "missing");
         return 0;
     }
-    if (check_object(cp, container_fields, "containerProperties", err) < 0)
+    if (json_fields_check(cp, container_fields, "job definition", "containerProperties",
+                          err) < 0)
         return -1;
     json_array_foreach(json_object_get(cp, "command"), i, v)
         if (!json_is_string(v))

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/jobspec.h"
+#include "lib/jsonfields.h"
 #include "lib/retry.h"
 #include "lib/arrayspec.h"
 
@@ -51,11 +52,7 @@ static int strings_ok(const json_t *a, size_t maxn, int need_eq)
 }
 
 /* The fields of a job object and their JSON types. */
-static const struct {
-    const char *name;
-    json_type type;
-    bool required;
-} fields[] = {
+static const struct json_field fields[] = {
     { "name", JSON_STRING, true },     { "script", JSON_STRING, true },
     { "args", JSON_ARRAY, false },     { "ntasks", JSON_INTEGER, false },
     { "cpus_per_task", JSON_INTEGER, false }, { "mem", JSON_INTEGER, false },
@@ -69,6 +66,7 @@ static const struct {
     { "job_definition", JSON_STRING, false },
     { "priority", JSON_INTEGER, false }, { "nice", JSON_INTEGER, false },
     { "share_identifier", JSON_STRING, false },
+    { NULL, 0, false },
 };
 
 static const char *dep_types[] = { "after", "afterany", "afterok", "afternotok",
@@ -111,42 +109,6 @@ static int deps_check(const json_t *deps, struct kiln_error *err)
     return 0;
 }
 
-static const char *type_name(json_type t)
-{
-    switch (t) {
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_ARRAY: return "an array";
-    case JSON_OBJECT: return "an object";
-    default: return "a boolean";
-    }
-}
-
-/* Name the first unknown, missing or mistyped field. */
-static int check_fields(const json_t *o, struct kiln_error *err)
-{
-    const char *key;
-    json_t *v;
-    size_t n = sizeof(fields) / sizeof(fields[0]);
-
-    json_object_foreach((json_t *)o, key, v) {
-        size_t i;
-        for (i = 0; i < n && strcmp(fields[i].name, key) != 0; i++)
-            ;
-        if (i == n)
-            return errprintf(err, "invalid job: unknown field '%.64s'", key);
-        bool ok = fields[i].type == JSON_TRUE ? json_is_boolean(v)
-                                              : json_typeof(v) == fields[i].type;
-        if (!ok)
-            return errprintf(err, "invalid job: field '%s' must be %s", key,
-                             type_name(fields[i].type));
-    }
-    for (size_t i = 0; i < n; i++)
-        if (fields[i].required && !json_object_get(o, fields[i].name))
-            return errprintf(err, "invalid job: field '%s' is missing", fields[i].name);
-    return 0;
-}
-
 int jobspec_from_json(const json_t *o, struct jobspec *js,
                       struct kiln_error *err)
 {
@@ -162,7 +124,7 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
         errno = EINVAL;
         return errprintf(err, "invalid job: not an object");
     }
-    if (check_fields(o, err) < 0) {
+    if (json_fields_check(o, fields, "job", "", err) < 0) {
         errno = EINVAL;
         return -1;
     }
