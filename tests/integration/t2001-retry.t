@@ -50,6 +50,21 @@ test_expect_success 'evaluateOnExit from a file; the first matching rule wins' '
 	test "$(job_field $id attempts)" = 3
 '
 
+test_expect_success 'a rule that retries exit code 3 and exits on 4' '
+	cat >three-then-four.sh <<-\EOT &&
+	#!/bin/sh
+	test "$KILN_JOB_ATTEMPT" = 1 && exit 3
+	exit 4
+	EOT
+	id=$("$KILN" submit --parsable -o /dev/null --retry-strategy \
+		"{\"attempts\":5,\"evaluateOnExit\":[{\"onExitCode\":\"3\",\"action\":\"RETRY\"},{\"onExitCode\":\"4\",\"action\":\"EXIT\"}]}" \
+		three-then-four.sh) &&
+	test "$(wait_job $id)" = FAILED &&
+	test "$(job_field $id attempts)" = 2 &&
+	test "$(job_field $id status_reason)" = "exit code 4" &&
+	"$KILN" show --json $id | jq -e "[.attempt_list[].exit_code] == [3,4]"
+'
+
 test_expect_success 'a bad retry strategy is refused with the field named' '
 	test_must_fail "$KILN" submit --retry-attempts 11 flaky.sh 2>err &&
 	grep "invalid value for --retry-attempts: .11." err &&

@@ -45,6 +45,18 @@ test_expect_success 'a job runs only on nodes of its queue environments' '
 	for id in $(cat default.ids); do test "$(job_field $id "nodes[0]")" = n1 || return 1; done
 '
 
+test_expect_success 'a queue tries its environments in order' '
+	"$KILN" jobqueue create ordered --ce big,default &&
+	first=$("$KILN" submit --parsable -p ordered -o /dev/null --wrap "sleep 1") &&
+	wait_state $first RUNNING &&
+	test "$(job_field $first "nodes[0]")" = n2 &&
+	second=$("$KILN" submit --parsable -p ordered -o /dev/null --wrap true) &&
+	test "$(wait_job $second)" = SUCCEEDED &&
+	test "$(job_field $second "nodes[0]")" = n1 &&
+	wait_idle &&
+	"$KILN" jobqueue delete ordered
+'
+
 test_expect_success 'a higher-priority queue gets the cores first' '
 	"$KILN" jobqueue create lo --priority 1 --ce default,big &&
 	"$KILN" jobqueue update hi --ce default,big &&
