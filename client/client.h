@@ -48,6 +48,7 @@ int cmd_queue(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
 int cmd_release(int argc, char **argv);
+int cmd_hold(int argc, char **argv);
 int cmd_terminate(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_nodes(int argc, char **argv);

@@ -339,6 +339,11 @@ int cmd_terminate(int argc, char **argv)
                    "kiln terminate [--reason TEXT] JOBID...");
 }
 
+int cmd_hold(int argc, char **argv)
+{
+    return for_ids(argc, argv, "job.hold", "hold", "kiln hold JOBID...");
+}
+
 int cmd_release(int argc, char **argv)
 {
     return for_ids(argc, argv, "job.release", "release", "kiln release JOBID...");

@@ -26,6 +26,7 @@ static const struct kiln_cmd {
     { "cancel", cmd_cancel, 0, "cancel jobs (pending or running)" },
     { "ce", cmd_ce, 0, "compute environments: create, update, delete, list" },
     { "history", cmd_history, 0, "finished jobs" },
+    { "hold", cmd_hold, 0, "keep waiting jobs from starting (kiln release undoes it)" },
     { "jobdef", cmd_jobdef, 0, "job definitions: register, list, show, deregister" },
     { "jobqueue", cmd_jobqueue, 0, "job queues: create, update, delete, list" },
     { "node", cmd_node, 0, "move a node to a compute environment" },

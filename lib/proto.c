@@ -20,6 +20,7 @@ const struct proto_type proto_types[] = {
     { "job.history", PROTO_CLIENT_REQ },
     { "job.wait", PROTO_CLIENT_REQ },
     { "job.release", PROTO_CLIENT_REQ },
+    { "job.hold", PROTO_CLIENT_REQ },
     { "node.list", PROTO_CLIENT_REQ },
     { "node.update", PROTO_CLIENT_REQ },
     { "queue.create", PROTO_CLIENT_REQ },

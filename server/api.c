@@ -233,14 +233,39 @@ static void for_ids(struct server *s, struct proto_msg *m, id_action_f fn)
 
 static const char *release_one(struct server *s, struct job *job, const char *reason)
 {
-    if (job->state != JOB_PENDING || !job->spec.hold)
+    if (!job->spec.hold)
         return "job is not held";
     job->spec.hold = 0;
     json_object_set_new(job->spec_json, "hold", json_false());
+    if (job->array && job->state == JOB_RUNNING) {
+        jobs_enqueue(s, job); /* a held array that has children goes on */
+        return NULL;
+    }
     if (job->spec.deps)
         jobs_set_state(s, job, JOB_PENDING, "Dependency");
     jobs_leave_pending(s, job);
     return NULL;
+}
+
+static const char *hold_one(struct server *s, struct job *job, const char *reason)
+{
+    if (job->state != JOB_PENDING && job->state != JOB_RUNNABLE
+        && !(job->array && job->array->next < job->array->n))
+        return "job has started";
+    if (job->spec.hold)
+        return "job is already held";
+    job->spec.hold = 1;
+    json_object_set_new(job->spec_json, "hold", json_true());
+    jobs_dequeue(s, job);
+    /* An array keeps what runs; it creates no more children until released. */
+    if (job->state == JOB_PENDING || job->state == JOB_RUNNABLE)
+        jobs_set_state(s, job, JOB_PENDING, "held");
+    return NULL;
+}
+
+static void job_hold(struct server *s, struct proto_msg *m)
+{
+    for_ids(s, m, hold_one);
 }
 
 static void job_cancel(struct server *s, struct proto_msg *m)
@@ -344,6 +369,7 @@ static const struct {
     { "job.show", job_show },
     { "job.cancel", job_cancel },
     { "job.terminate", job_terminate },
+    { "job.hold", job_hold },
     { "job.release", job_release },
     { "job.history", job_history },
     { "job.wait", job_wait },

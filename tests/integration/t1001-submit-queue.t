@@ -152,6 +152,24 @@ test_expect_success 'hold keeps a job pending; release lets it run' '
 	grep "job already finished" err
 '
 
+test_expect_success 'hold a waiting job, then release it' '
+	busy1=$("$KILN" submit --parsable -o /dev/null --wrap "sleep 2") &&
+	busy2=$("$KILN" submit --parsable -o /dev/null --wrap "sleep 2") &&
+	id=$("$KILN" submit --parsable --wrap true) &&
+	"$KILN" hold $id &&
+	test "$(job_field $id state)" = PENDING &&
+	test "$(job_field $id status_reason)" = held &&
+	test_must_fail "$KILN" hold $id 2>err &&
+	grep "job is already held" err &&
+	wait_job $busy1 && wait_job $busy2 &&
+	sleep 0.3 &&
+	test "$(job_field $id state)" = PENDING &&
+	"$KILN" release $id &&
+	test "$(wait_job $id)" = SUCCEEDED &&
+	test_must_fail "$KILN" hold $busy1 2>err &&
+	grep "job already finished" err
+'
+
 test_expect_success 'queue lists running jobs with node and cores' '
 	id=$("$KILN" submit --parsable --wrap "sleep 30") &&
 	wait_state $id RUNNING &&

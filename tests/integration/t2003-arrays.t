@@ -129,6 +129,18 @@ test_expect_success 'aftercorr and SEQUENTIAL need an array' '
 	grep "sequential needs an array job" err
 '
 
+test_expect_success 'hold an array: no more children start until release' '
+	id=$("$KILN" submit --parsable --array 0-3%1 -o /dev/null --wrap "sleep 0.5") &&
+	wait_state ${id}_0 RUNNING &&
+	"$KILN" hold $id &&
+	test "$(wait_job ${id}_0)" = SUCCEEDED &&
+	sleep 0.5 &&
+	test "$(job_field $id array.created)" = 1 &&
+	"$KILN" release $id &&
+	test "$(wait_job $id)" = SUCCEEDED &&
+	test "$(job_field $id array.created)" = 4
+'
+
 test_expect_success 'bad arrays are refused' '
 	test_must_fail "$KILN" submit --array 5-1 --wrap true 2>err &&
 	grep "invalid value for --array: .5-1." err &&
