@@ -82,6 +82,8 @@ void jobs_enqueue(struct server *s, struct job *job)
     struct job **pp = &q->qhead;
     long key = job->spec.priority - job->spec.nice;
 
+    if (job->qnext || q->qtail == job)
+        return; /* queued already: once is enough (a second link would loop) */
     if (q->qtail && (q->qtail->spec.priority - q->qtail->spec.nice > key
                      || (q->qtail->spec.priority - q->qtail->spec.nice == key
                          && q->qtail->id < job->id)))

@@ -378,6 +378,8 @@ static void fail_orphan(struct server *s, struct job *job, void *arg)
 
     if (job->state != JOB_STARTING && job->state != JOB_RUNNING)
         return;
+    if (job->array)
+        return; /* an array parent holds no cores: its children are the jobs */
     if (job->node && job->node->state == NODE_UP)
         return;
     if (!job->node && !grace_over)

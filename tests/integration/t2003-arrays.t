@@ -138,7 +138,10 @@ test_expect_success 'hold an array: no more children start until release' '
 	test "$(job_field $id array.created)" = 1 &&
 	"$KILN" release $id &&
 	test "$(wait_job $id)" = SUCCEEDED &&
-	test "$(job_field $id array.created)" = 4
+	test "$(job_field $id array.created)" = 4 &&
+	# The server restarted more than --node-timeout ago: a RUNNING parent
+	# holds no cores and must not be taken for a job lost with its node.
+	! "$KILN" show $id | grep "node failure"
 '
 
 test_expect_success 'bad arrays are refused' '
