@@ -57,7 +57,14 @@ struct topo *topo_discover(const char *spec, const char *cpus,
         errprintf(err, "hwloc: cannot initialise");
         return NULL;
     }
-    if (spec && hwloc_topology_set_synthetic(h, spec) < 0) {
+    /* "xml:FILE" is an hwloc XML export (lstopo foo.xml); anything else a
+     * synthetic description. */
+    if (spec && strncmp(spec, "xml:", 4) == 0) {
+        if (hwloc_topology_set_xml(h, spec + 4) < 0) {
+            errprintf(err, "cannot read topology XML '%s'", spec + 4);
+            goto error;
+        }
+    } else if (spec && hwloc_topology_set_synthetic(h, spec) < 0) {
         errprintf(err, "invalid synthetic topology '%s'", spec);
         goto error;
     }

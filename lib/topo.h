@@ -16,8 +16,9 @@ struct topo {
     int64_t mem_mib;     /* memory of the NUMA nodes the PUs belong to */
 };
 
-/* Discover this machine (or the synthetic description spec, such as
- * "pack:2 numa:2 core:4 pu:2", when spec is not NULL).  cpus, when not
+/* Discover this machine, or, when spec is not NULL, the synthetic
+ * description spec ("pack:2 numa:2 core:4 pu:2") or "xml:FILE", an hwloc
+ * XML export.  cpus, when not
  * NULL, is an OS cpu list ("0-3,8") restricting the PUs managed; every
  * listed PU must exist.  Returns a topo to free with topo_destroy(), or
  * NULL with err set. */

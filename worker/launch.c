@@ -179,6 +179,8 @@ void launch_start(struct worker *w, json_t *msg)
     }
     json_object_set_new(msg, "node", json_string(w->name));
     json_object_set_new(msg, "cgroup_scope", json_string(w->cgroup_scope));
+    if (w->simulate)
+        json_object_set_new(msg, "simulate", json_true());
     if (!(text = json_dumps(msg, JSON_COMPACT)))
         goto fail;
     snprintf(path, sizeof(path), "%s/job.json", j->dir);

@@ -34,6 +34,7 @@ struct shell {
     struct jobspec spec;
     const char *cpus, *node, *nodelist, *cgroup_scope;
     int kill_wait;
+    int simulate;         /* cores are made up: do not pin, no cgroup */
     int64_t array_id;     /* an array child's parent, else 0 */
     long array_index;
     struct cgroup *cg;
@@ -134,11 +135,12 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     snprintf(path, sizeof(path), "%s/job.json", sh->dir);
     if (!(msg = json_load_file(path, 0, &jerr)))
         return errprintf(err, "cannot read %s: %s", path, jerr.text);
-    if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I}",
+    if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I, s?b}",
                        "id", &id, "attempt", &sh->attempt, "spec", &spec, "cpus",
                        &sh->cpus, "node", &sh->node, "nodelist", &sh->nodelist,
                        "cgroup_scope", &sh->cgroup_scope, "kill_wait", &sh->kill_wait,
-                       "array_id", &array_id, "array_index", &array_index) < 0)
+                       "array_id", &array_id, "array_index", &array_index, "simulate",
+                       &sh->simulate) < 0)
         return errprintf(err, "invalid %s: %s", path, jerr.text);
     sh->id = id;
     sh->array_id = array_id;
@@ -182,7 +184,7 @@ static void child(struct shell *sh, int errpipe, char **env, const char *script,
     setpgid(0, 0);
     if (sh->cg && cgroup_attach(sh->cg, getpid()) < 0)
         child_fail(errpipe, "cannot join the job's cgroup%s: %s", "");
-    if (sched_setaffinity(0, sizeof(*mask), mask) < 0)
+    if (!sh->simulate && sched_setaffinity(0, sizeof(*mask), mask) < 0)
         child_fail(errpipe, "cannot bind to cpus %s: %s", sh->cpus);
     /* A daemon running as root runs jobs as their owner: the files the job
      * makes, its output first, are theirs. */
@@ -329,7 +331,7 @@ int shell_run(const char *dir)
         if (c < CPU_SETSIZE)
             CPU_SET(c, &mask);
 
-    if (cgroup_detect() != CGROUP_NONE) {
+    if (!sh.simulate && cgroup_detect() != CGROUP_NONE) {
         char name[64];
         snprintf(name, sizeof(name), "job_%lld.%d", (long long)sh.id, sh.attempt);
         if (!(sh.cg = cgroup_create(sh.cgroup_scope, name, sh.cpus, sh.spec.mem, &err))) {

@@ -258,7 +258,10 @@ static void usage(FILE *f)
         "  --config FILE       configuration file (default %s)\n"
         "  --foreground        stay in the foreground, log to stderr\n"
         "  --log-level LEVEL   error, warning, info or debug (default info)\n"
-        "  --ce NAME           join this compute environment (default: as the server has it)\n",
+        "  --ce NAME           join this compute environment (default: as the server has it)\n"
+        "  --topology SPEC     a synthetic machine (\"pack:2 numa:4 core:16 pu:2\"), or\n"
+        "  --topology-xml FILE an hwloc XML export, both only with\n"
+        "  --simulate          place jobs as usual, run them unpinned and without cgroups\n",
         KILN_DEFAULT_SERVER, KILN_DEFAULT_SPOOL, KILN_DEFAULT_CONFIG);
 }
 
@@ -273,6 +276,9 @@ int cmd_worker(int argc, char **argv)
         { "foreground", no_argument, NULL, 'f' },
         { "log-level", required_argument, NULL, 'L' },
         { "ce", required_argument, NULL, 'E' },
+        { "topology", required_argument, NULL, 'T' },
+        { "topology-xml", required_argument, NULL, 'X' },
+        { "simulate", no_argument, NULL, 'M' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -280,7 +286,8 @@ int cmd_worker(int argc, char **argv)
     struct kiln_config cfg;
     struct kiln_error err;
     const char *server = NULL, *name = NULL, *cpus = NULL, *spool = NULL,
-               *cfgfile = NULL, *level = NULL, *ce = NULL;
+               *cfgfile = NULL, *level = NULL, *ce = NULL, *topology = NULL;
+    char xmlspec[PATH_MAX + 8];
     char host[256], role[80];
     bool fg = false;
     int c, rc = 1;
@@ -295,6 +302,12 @@ int cmd_worker(int argc, char **argv)
         case 'f': fg = true; break;
         case 'L': level = optarg; break;
         case 'E': ce = optarg; break;
+        case 'T': topology = optarg; break;
+        case 'X':
+            snprintf(xmlspec, sizeof(xmlspec), "xml:%s", optarg);
+            topology = xmlspec;
+            break;
+        case 'M': w->simulate = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
         }
@@ -331,7 +344,11 @@ int cmd_worker(int argc, char **argv)
     snprintf(w->name, sizeof(w->name), "%s", name);
     snprintf(w->server, sizeof(w->server), "%s", server);
     snprintf(w->spool, sizeof(w->spool), "%s", spool);
-    if (!(w->topo = topo_discover(NULL, cpus, &err)))
+    /* A made-up machine is for tests and benchmarks only: its jobs cannot
+     * be pinned to cores this machine does not have. */
+    if (topology && !w->simulate)
+        die("--topology and --topology-xml need --simulate (jobs then run unpinned)");
+    if (!(w->topo = topo_discover(topology, cpus, &err)))
         die("%s", err.text);
     if (!(w->topo_json = topo_to_json(w->topo)))
         die("out of memory");
