@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* A job's control group, on cgroup v2 or v1, whichever the node has. */
+/* A job's control group, on cgroup v2 or v1, whichever the node has.
+ * Tested by the integration tests: it needs a real, writable hierarchy. */
 #ifndef KILN_CGROUP_H
 #define KILN_CGROUP_H
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Going into the background without losing the first line a daemon says. */
+/* Going into the background without losing the first line a daemon says.
+ * No unit test: it forks and exits; the daemons exercise it. */
 #ifndef KILN_DAEMON_H
 #define KILN_DAEMON_H
 

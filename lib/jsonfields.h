@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Checking a JSON object against a table of its fields, naming the first
- * unknown, mistyped or missing one.  Pure, no I/O. */
+ * unknown, mistyped or missing one.  Pure, no I/O; tested through
+ * test_jobspec and test_jobdef. */
 #ifndef KILN_JSONFIELDS_H
 #define KILN_JSONFIELDS_H
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Daemon and command logging with syslog levels. */
+/* Daemon and command logging with syslog levels.  No unit test: every
+ * integration test reads its lines. */
 #ifndef KILN_LOG_H
 #define KILN_LOG_H
 

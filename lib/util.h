@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Small helpers for files and time. */
+/* Small helpers for files and time.  Tested through the store, spool and
+ * restart tests that depend on them. */
 #ifndef KILN_UTIL_H
 #define KILN_UTIL_H
 
