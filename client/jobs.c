@@ -206,9 +206,11 @@ static void show_text(const json_t *job)
     json_array_foreach(json_object_get(job, "attempt_list"), i, ev) {
         units_format_time(num(ev, "start_time"), start, sizeof(start));
         units_format_time(num(ev, "end_time"), end, sizeof(end));
-        printf("     #%lld node=%s cpus=%s start=%s end=%s exit=%lld reason=%s\n",
+        printf("     #%lld node=%s cpus=%s start=%s end=%s exit=%lld reason=%s"
+               " cpu=%.2fs(user)+%.2fs(sys) maxrss=%lldK\n",
                (long long)num(ev, "attempt"), str(ev, "node"), str(ev, "cpus"), start, end,
-               (long long)num(ev, "exit_code"), *str(ev, "reason") ? str(ev, "reason") : "-");
+               (long long)num(ev, "exit_code"), *str(ev, "reason") ? str(ev, "reason") : "-",
+               num(ev, "user_cpu"), num(ev, "sys_cpu"), (long long)num(ev, "max_rss_kib"));
     }
     printf("   Events:\n");
     json_array_foreach(json_object_get(job, "events"), i, ev) {

@@ -41,12 +41,16 @@ static const char *migrations[] = {
     "CREATE TABLE objects (kind TEXT NOT NULL, name TEXT NOT NULL,"
     "  body TEXT NOT NULL, PRIMARY KEY (kind, name));"
     "ALTER TABLE nodes ADD COLUMN ce TEXT;",
+    /* 4: what each attempt used. */
+    "ALTER TABLE attempts ADD COLUMN user_cpu REAL;"
+    "ALTER TABLE attempts ADD COLUMN sys_cpu REAL;"
+    "ALTER TABLE attempts ADD COLUMN max_rss_kib INTEGER;",
 };
 
 enum stmt_id {
     S_BEGIN, S_COMMIT, S_JOB_INSERT, S_JOB_UPDATE, S_EVENT, S_ATTEMPT,
     S_JOB_GET, S_NODE_PUT, S_JOB_STATE, S_ARRAY_CHILD, S_OBJ_PUT, S_OBJ_DEL,
-    S_NODE_CE, S_COUNT
+    S_NODE_CE, S_ATTEMPT_USAGE, S_COUNT
 };
 
 static const char *stmt_sql[S_COUNT] = {
@@ -60,7 +64,11 @@ static const char *stmt_sql[S_COUNT] = {
                      " WHERE id=?",
     [S_EVENT] = "INSERT INTO events (job_id, time, state, reason, node)"
                 " VALUES (?,?,?,?,?)",
-    [S_ATTEMPT] = "INSERT OR REPLACE INTO attempts VALUES (?,?,?,?,?,?,?,?,?)",
+    [S_ATTEMPT] = "INSERT OR REPLACE INTO attempts (job_id, attempt, node, cpus,"
+                  " start_time, end_time, exit_code, signal, reason)"
+                  " VALUES (?,?,?,?,?,?,?,?,?)",
+    [S_ATTEMPT_USAGE] = "UPDATE attempts SET user_cpu=?, sys_cpu=?, max_rss_kib=?"
+                        " WHERE job_id=? AND attempt=?",
     [S_JOB_GET] = "SELECT id, name, user, uid, queue, state, reason, exit_code,"
                   " submit_time, start_time, end_time, node, cpus, attempts,"
                   " spec, array_id, array_index FROM jobs WHERE id=?",
@@ -321,6 +329,19 @@ int store_attempt(struct store *st, int64_t job_id, int attempt,
     return run(st, s);
 }
 
+int store_attempt_usage(struct store *st, int64_t job_id, int attempt, double user_cpu,
+                        double sys_cpu, int64_t max_rss_kib)
+{
+    sqlite3_stmt *s = st->stmt[S_ATTEMPT_USAGE];
+
+    sqlite3_bind_double(s, 1, user_cpu);
+    sqlite3_bind_double(s, 2, sys_cpu);
+    sqlite3_bind_int64(s, 3, max_rss_kib);
+    sqlite3_bind_int64(s, 4, job_id);
+    sqlite3_bind_int(s, 5, attempt);
+    return run(st, s);
+}
+
 static char *col_text(sqlite3_stmt *s, int i)
 {
     const unsigned char *t = sqlite3_column_text(s, i);
@@ -534,8 +555,8 @@ json_t *store_job_events(struct store *st, int64_t id)
 json_t *store_job_attempts(struct store *st, int64_t id)
 {
     return rows_to_json(st, "SELECT attempt, node, cpus, start_time, end_time,"
-                            " exit_code, signal, reason FROM attempts"
-                            " WHERE job_id=? ORDER BY attempt", id);
+                            " exit_code, signal, reason, user_cpu, sys_cpu, max_rss_kib"
+                            " FROM attempts WHERE job_id=? ORDER BY attempt", id);
 }
 
 int store_node_put(struct store *st, const char *name, const char *state,

@@ -49,6 +49,11 @@ int store_attempt(struct store *st, int64_t job_id, int attempt,
                   const char *node, const char *cpus, double start,
                   double end, int exit_code, int signal, const char *reason);
 
+/* What an attempt used: CPU seconds in user and system mode, and the
+ * largest resident set of its processes (KiB). */
+int store_attempt_usage(struct store *st, int64_t job_id, int attempt, double user_cpu,
+                        double sys_cpu, int64_t max_rss_kib);
+
 /* Load one job; returns 1 found, 0 not found, -1 error. */
 int store_job_get(struct store *st, int64_t id, struct store_job *job);
 void store_job_release(struct store_job *job);

@@ -322,7 +322,8 @@ static void job_end(struct server *s, struct proto_msg *m)
     const char *reason = NULL;
     json_int_t id = 0;
     int attempt = 0, exit_code = -1, sig = 0;
-    double start = 0, end = 0;
+    double start = 0, end = 0, user_cpu = 0, sys_cpu = 0;
+    json_int_t max_rss = 0;
     json_error_t jerr;
 
     if (!n)
@@ -342,6 +343,12 @@ static void job_end(struct server *s, struct proto_msg *m)
         return; /* already final, or an attempt the server gave up on */
     if (store_attempt(s->st, id, attempt, n->name, job->cpus, start, end,
                       exit_code, sig, reason) < 0)
+        s->store_failed = true;
+    /* Usage is optional in the message (doc/protocol.md "job.end"). */
+    json_unpack(m->body, "{s?F, s?F, s?I}", "user_cpu", &user_cpu, "sys_cpu", &sys_cpu,
+                "max_rss_kib", &max_rss);
+    if (user_cpu >= 0 && sys_cpu >= 0 && max_rss >= 0
+        && store_attempt_usage(s->st, id, attempt, user_cpu, sys_cpu, max_rss) < 0)
         s->store_failed = true;
     job->exit_code = exit_code;
     if (start > 0)

@@ -82,6 +82,16 @@ test_expect_success 'a job within its --mem succeeds' '
 	test "$(wait_job $id 30)" = SUCCEEDED
 '
 
+test_expect_success 'a 1-second busy loop records about 1 CPU second' '
+	id=$("$KILN" submit --parsable -o /dev/null --wrap "timeout 1 sh -c \"while :; do :; done\"; true") &&
+	test "$(wait_job $id)" = SUCCEEDED &&
+	cpu=$("$KILN" show --json $id | jq ".attempt_list[0].user_cpu + .attempt_list[0].sys_cpu") &&
+	echo "cpu seconds: $cpu" &&
+	awk "BEGIN { exit !($cpu >= 0.5 && $cpu <= 1.5) }" &&
+	"$KILN" show --json $id | jq -e ".attempt_list[0].max_rss_kib > 0" &&
+	"$KILN" show $id | grep "#1 node=n1 .*cpu=[0-9.]*s(user)"
+'
+
 test_expect_success 'jobs start in submit order (FIFO)' '
 	first=$("$KILN" submit --parsable --wrap "sleep 0.5; date +%s.%N >order.1") &&
 	second=$("$KILN" submit --parsable --wrap "date +%s.%N >order.2") &&

@@ -54,7 +54,7 @@ static int64_t insert(struct store *st, const char *name, double t)
 static void schema(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(store_schema_version(f->st), 3);
+    assert_int_equal(store_schema_version(f->st), 4);
 }
 
 static void jobs_and_events(void **state)
@@ -80,6 +80,7 @@ static void jobs_and_events(void **state)
     j.attempts = 1;
     assert_int_equal(store_job_update(f->st, &j, 103), 0);
     assert_int_equal(store_attempt(f->st, a, 1, "n1", "0-1", 102, 103, 0, 0, NULL), 0);
+    assert_int_equal(store_attempt_usage(f->st, a, 1, 0.75, 0.25, 2048), 0);
     store_job_release(&j);
     assert_int_equal(store_job_get(f->st, 999, &j), 0);
 
@@ -91,6 +92,9 @@ static void jobs_and_events(void **state)
     json_t *at = store_job_attempts(f->st, a);
     assert_int_equal(json_array_size(at), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(at, 0), "cpus")), "0-1");
+    assert_true(json_real_value(json_object_get(json_array_get(at, 0), "user_cpu")) == 0.75);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(at, 0), "max_rss_kib")),
+                     2048);
     json_decref(at);
 }
 
