@@ -10,12 +10,10 @@
 #include "lib/util.h"
 #include "server/server.h"
 
-#define REPLY(s, m, body) server_send(s, (s)->clients, (m)->id, (m)->idlen, "ok", body)
-#define FAIL(s, m, e, ...) server_reply_error(s, (s)->clients, m, e, __VA_ARGS__)
 
 static void server_info(struct server *s, struct proto_msg *m)
 {
-    REPLY(s, m, json_pack("{s:i, s:s, s:s, s:i, s:{s:I, s:f, s:f}}", "version",
+    CLIENT_REPLY(s, m, json_pack("{s:i, s:s, s:s, s:i, s:{s:I, s:f, s:f}}", "version",
                           KILN_PROTO_VERSION, "worker_endpoint", s->worker_ep,
                           "client_endpoint", s->client_ep, "jobs", s->njobs, "scheduler",
                           "passes", (json_int_t)s->sched_passes, "last_ms",
@@ -31,38 +29,38 @@ static void job_submit(struct server *s, struct proto_msg *m)
     json_t *o = json_object_get(m->body, "job");
 
     if (!json_is_object(o))
-        return FAIL(s, m, EINVAL, "invalid request: 'job' must be an object");
+        return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'job' must be an object");
     if (jobspec_from_json(o, &spec, &err) < 0)
-        return FAIL(s, m, errno, "%s", err.text);
+        return CLIENT_FAIL(s, m, errno, "%s", err.text);
     struct queue *q = queue_find(s, spec.queue);
     if (!q || !q->enabled) {
-        FAIL(s, m, q ? EBUSY : ENOENT, q ? "job queue '%s' is DISABLED" : "unknown job queue '%s'",
+        CLIENT_FAIL(s, m, q ? EBUSY : ENOENT, q ? "job queue '%s' is DISABLED" : "unknown job queue '%s'",
              spec.queue);
         jobspec_release(&spec);
         return;
     }
     if (q->policy[0] && !spec.share_id) {
-        FAIL(s, m, EINVAL, "job queue '%s' has fair-share policy '%s': give a share "
+        CLIENT_FAIL(s, m, EINVAL, "job queue '%s' has fair-share policy '%s': give a share "
              "identifier (--share-identifier)", q->name, q->policy);
         jobspec_release(&spec);
         return;
     }
     if (!q->policy[0] && spec.share_id) {
-        FAIL(s, m, EINVAL, "job queue '%s' has no fair-share policy: a share identifier "
+        CLIENT_FAIL(s, m, EINVAL, "job queue '%s' has no fair-share policy: a share identifier "
              "means nothing there", q->name);
         jobspec_release(&spec);
         return;
     }
     if ((why = deps_validate(s, &spec)) || (why = sched_infeasible(s, q, &spec))) {
-        FAIL(s, m, EINVAL, "%s%s", strncmp(why, "invalid", 7) ? "job can never run: " : "", why);
+        CLIENT_FAIL(s, m, EINVAL, "%s%s", strncmp(why, "invalid", 7) ? "job can never run: " : "", why);
         jobspec_release(&spec);
         return;
     }
     if (!(job = jobs_submit(s, o, &spec, &err))) {
         jobspec_release(&spec);
-        return FAIL(s, m, EIO, "%s", err.text);
+        return CLIENT_FAIL(s, m, EIO, "%s", err.text);
     }
-    REPLY(s, m, json_pack("{s:I}", "id", (json_int_t)job->id));
+    CLIENT_REPLY(s, m, json_pack("{s:I}", "id", (json_int_t)job->id));
 }
 
 static void list_one(struct server *s, struct job *job, void *arg)
@@ -75,7 +73,7 @@ static void job_list(struct server *s, struct proto_msg *m)
     json_t *jobs = json_array();
 
     jobs_foreach(s, list_one, jobs);
-    REPLY(s, m, json_pack("{s:o}", "jobs", jobs));
+    CLIENT_REPLY(s, m, json_pack("{s:o}", "jobs", jobs));
 }
 
 static int get_id(const json_t *v, int64_t *id)
@@ -138,9 +136,9 @@ static void job_show(struct server *s, struct proto_msg *m)
     int rc;
 
     if ((rc = resolve_id(s, json_object_get(m->body, "id"), &id, &parent, &index)) < 0)
-        return FAIL(s, m, EINVAL, BAD_ID);
+        return CLIENT_FAIL(s, m, EINVAL, BAD_ID);
     if (rc == 0)
-        return FAIL(s, m, ENOENT, "array child %lld_%ld has not started yet",
+        return CLIENT_FAIL(s, m, ENOENT, "array child %lld_%ld has not started yet",
                     (long long)parent->id, index);
     if ((job = jobs_find(s, id))) {
         o = jobs_to_json(s, job);
@@ -154,11 +152,11 @@ static void job_show(struct server *s, struct proto_msg *m)
         arrays_row_to_json(s, &row, o);
         store_job_release(&row);
     } else {
-        return FAIL(s, m, rc < 0 ? EIO : ENOENT, "unknown job id %s", id_text(m));
+        return CLIENT_FAIL(s, m, rc < 0 ? EIO : ENOENT, "unknown job id %s", id_text(m));
     }
     json_object_set_new(o, "events", store_job_events(s->st, id));
     json_object_set_new(o, "attempt_list", store_job_attempts(s->st, id));
-    REPLY(s, m, json_pack("{s:o}", "job", o));
+    CLIENT_REPLY(s, m, json_pack("{s:o}", "job", o));
 }
 
 static const char *end_job(struct server *s, struct job *job, const char *word,
@@ -193,12 +191,12 @@ static void for_ids(struct server *s, struct proto_msg *m, id_action_f fn)
     size_t i;
 
     if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > 100000)
-        return FAIL(s, m, EINVAL, "invalid request: 'ids' must be a non-empty array");
+        return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'ids' must be a non-empty array");
     if (reason && (strlen(reason) == 0 || strlen(reason) > 200))
-        return FAIL(s, m, EINVAL, "invalid request: 'reason' must be 1-200 characters");
+        return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'reason' must be 1-200 characters");
     json_array_foreach(ids, i, v) {
         if (!json_is_string(v) && !json_is_integer(v))
-            return FAIL(s, m, EINVAL, BAD_ID);
+            return CLIENT_FAIL(s, m, EINVAL, BAD_ID);
     }
     results = json_array();
     json_array_foreach(ids, i, v) {
@@ -228,7 +226,7 @@ static void for_ids(struct server *s, struct proto_msg *m, id_action_f fn)
         json_array_append_new(results, err ? json_pack("{s:O, s:s}", "id", v, "error", err)
                                            : json_pack("{s:O}", "id", v));
     }
-    REPLY(s, m, json_pack("{s:o}", "results", results));
+    CLIENT_REPLY(s, m, json_pack("{s:o}", "results", results));
 }
 
 static const char *release_one(struct server *s, struct job *job, const char *reason)
@@ -298,15 +296,15 @@ static void job_history(struct server *s, struct proto_msg *m)
 
     if (json_unpack_ex(m->body, &jerr, 0, "{s?F, s?s, s?i}", "since", &since,
                        "user", &user, "limit", &limit) < 0)
-        return FAIL(s, m, EINVAL, "invalid request: %s", jerr.text);
+        return CLIENT_FAIL(s, m, EINVAL, "invalid request: %s", jerr.text);
     if (limit < 0)
-        return FAIL(s, m, EINVAL, "invalid request: 'limit' must not be negative");
+        return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'limit' must not be negative");
     jobs = json_array();
     if (store_foreach_finished(s->st, since, user, limit, history_one, jobs) < 0) {
         json_decref(jobs);
-        return FAIL(s, m, EIO, "cannot read the job history");
+        return CLIENT_FAIL(s, m, EIO, "cannot read the job history");
     }
-    REPLY(s, m, json_pack("{s:o}", "jobs", jobs));
+    CLIENT_REPLY(s, m, json_pack("{s:o}", "jobs", jobs));
 }
 
 static void job_wait(struct server *s, struct proto_msg *m)
@@ -319,21 +317,21 @@ static void job_wait(struct server *s, struct proto_msg *m)
     int rc;
 
     if ((rc = resolve_id(s, json_object_get(m->body, "id"), &id, &parent, &index)) < 0)
-        return FAIL(s, m, EINVAL, BAD_ID);
+        return CLIENT_FAIL(s, m, EINVAL, BAD_ID);
     if (rc == 0)
-        return FAIL(s, m, EAGAIN, "array child %lld_%ld has not started yet",
+        return CLIENT_FAIL(s, m, EAGAIN, "array child %lld_%ld has not started yet",
                     (long long)parent->id, index);
     if (!(job = jobs_find(s, id))) {
         if (store_job_get(s->st, id, &row) != 1)
-            return FAIL(s, m, ENOENT, "unknown job id %s", id_text(m));
-        REPLY(s, m, json_pack("{s:o}", "job", jobs_row_to_json(&row)));
+            return CLIENT_FAIL(s, m, ENOENT, "unknown job id %s", id_text(m));
+        CLIENT_REPLY(s, m, json_pack("{s:o}", "job", jobs_row_to_json(&row)));
         store_job_release(&row);
         return;
     }
     if (!job->waiters && !(job->waiters = json_array()))
-        return FAIL(s, m, ENOMEM, "out of memory");
+        return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
     if (json_array_size(job->waiters) >= 1024)
-        return FAIL(s, m, EBUSY, "too many clients wait for job %lld", (long long)id);
+        return CLIENT_FAIL(s, m, EBUSY, "too many clients wait for job %lld", (long long)id);
     for (size_t i = 0; i < m->idlen; i++)
         sprintf(hex + 2 * i, "%02x", m->id[i]);
     hex[2 * m->idlen] = '\0';
@@ -356,7 +354,7 @@ static void node_list(struct server *s, struct proto_msg *m)
             json_object_set_new(o, "topology", topo_to_json(n->topo));
         json_array_append_new(nodes, o);
     }
-    REPLY(s, m, json_pack("{s:o}", "nodes", nodes));
+    CLIENT_REPLY(s, m, json_pack("{s:o}", "nodes", nodes));
 }
 
 static const struct {
@@ -383,7 +381,7 @@ void api_handle(struct server *s, struct proto_msg *m)
     /* doc/protocol.md "Versions": a request without our major version is
      * refused with EPROTO. */
     if (!json_is_integer(v) || json_integer_value(v) != KILN_PROTO_VERSION)
-        return FAIL(s, m, EPROTO, "protocol version mismatch: server speaks %d",
+        return CLIENT_FAIL(s, m, EPROTO, "protocol version mismatch: server speaks %d",
                     KILN_PROTO_VERSION);
     for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
         if (strcmp(handlers[i].type, m->type) == 0)
@@ -392,5 +390,5 @@ void api_handle(struct server *s, struct proto_msg *m)
         return queue_handle(s, m);
     if (jobdef_handles(m->type))
         return jobdef_handle(s, m);
-    FAIL(s, m, EOPNOTSUPP, "unknown request type '%s'", m->type);
+    CLIENT_FAIL(s, m, EOPNOTSUPP, "unknown request type '%s'", m->type);
 }

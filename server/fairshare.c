@@ -16,8 +16,6 @@
 #include "lib/util.h"
 #include "server/server.h"
 
-#define REPLY(s, m, body) server_send(s, (s)->clients, (m)->id, (m)->idlen, "ok", body)
-#define FAIL(s, m, e, ...) server_reply_error(s, (s)->clients, m, e, __VA_ARGS__)
 
 struct policy *policy_find(struct server *s, const char *name)
 {
@@ -244,30 +242,30 @@ void fairshare_handle(struct server *s, struct proto_msg *m)
         json_t *a = json_array();
         for (p = s->policies; p; p = p->next)
             json_array_append_new(a, policy_json(p));
-        return REPLY(s, m, json_pack("{s:o}", "policies", a));
+        return CLIENT_REPLY(s, m, json_pack("{s:o}", "policies", a));
     }
     name = json_string_value(json_object_get(m->body, "name"));
     if (!name || !jobspec_name_ok(name, 63))
-        return FAIL(s, m, EINVAL, "invalid name: use 1-63 letters, digits and ._-+@:,");
+        return CLIENT_FAIL(s, m, EINVAL, "invalid name: use 1-63 letters, digits and ._-+@:,");
     p = policy_find(s, name);
     if (!strcmp(verb, "create")) {
         if (p)
-            return FAIL(s, m, EEXIST, "scheduling policy '%s' exists", name);
+            return CLIENT_FAIL(s, m, EEXIST, "scheduling policy '%s' exists", name);
         if (policy_check(m->body, &err) < 0)
-            return FAIL(s, m, EINVAL, "%s", err.text);
+            return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
         if (!(p = policy_add(s, name, m->body)))
-            return FAIL(s, m, ENOMEM, "out of memory");
+            return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
         json_t *o = policy_json(p);
         if (store_object_put(s->st, "policy", name, o) < 0)
             s->store_failed = true;
-        return REPLY(s, m, json_pack("{s:o}", "policy", o));
+        return CLIENT_REPLY(s, m, json_pack("{s:o}", "policy", o));
     }
     if (!p)
-        return FAIL(s, m, ENOENT, "unknown scheduling policy '%s'", name);
+        return CLIENT_FAIL(s, m, ENOENT, "unknown scheduling policy '%s'", name);
     if (!strcmp(verb, "delete")) {
         for (struct queue *q = s->queues; q; q = q->next)
             if (!strcmp(q->policy, name))
-                return FAIL(s, m, EBUSY, "scheduling policy '%s' is used by job queue '%s'",
+                return CLIENT_FAIL(s, m, EBUSY, "scheduling policy '%s' is used by job queue '%s'",
                             name, q->name);
         if (store_object_delete(s->st, "policy", name) < 0)
             s->store_failed = true;
@@ -278,7 +276,7 @@ void fairshare_handle(struct server *s, struct proto_msg *m)
             }
         json_decref(p->shares);
         free(p);
-        return REPLY(s, m, json_object());
+        return CLIENT_REPLY(s, m, json_object());
     }
-    FAIL(s, m, EOPNOTSUPP, "unknown request type '%s'", m->type);
+    CLIENT_FAIL(s, m, EOPNOTSUPP, "unknown request type '%s'", m->type);
 }

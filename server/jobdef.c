@@ -10,8 +10,6 @@
 #include "lib/jobspec.h"
 #include "server/server.h"
 
-#define REPLY(s, m, body) server_send(s, (s)->clients, (m)->id, (m)->idlen, "ok", body)
-#define FAIL(s, m, e, ...) server_reply_error(s, (s)->clients, m, e, __VA_ARGS__)
 
 /* Every stored revision matching name (or all, when name is NULL). */
 struct scan {
@@ -89,10 +87,10 @@ static void jobdef_register(struct server *s, struct proto_msg *m)
     char key[200];
 
     if (jobdef_check(def, &err) < 0)
-        return FAIL(s, m, EINVAL, "%s", err.text);
+        return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
     name = json_string_value(json_object_get(def, "jobDefinitionName"));
     if (!(all = revisions(s, name)))
-        return FAIL(s, m, EIO, "cannot read the job definitions");
+        return CLIENT_FAIL(s, m, EIO, "cannot read the job definitions");
     json_array_foreach(all, i, v)
         if (json_integer_value(json_object_get(v, "revision")) > rev)
             rev = (long)json_integer_value(json_object_get(v, "revision"));
@@ -104,7 +102,7 @@ static void jobdef_register(struct server *s, struct proto_msg *m)
     if (store_object_put(s->st, "jobdef", key, body) < 0)
         s->store_failed = true;
     json_decref(body);
-    REPLY(s, m, json_pack("{s:s, s:I}", "jobDefinitionName", name, "revision",
+    CLIENT_REPLY(s, m, json_pack("{s:s, s:I}", "jobDefinitionName", name, "revision",
                           (json_int_t)rev));
 }
 
@@ -115,10 +113,10 @@ static void jobdef_show(struct server *s, struct proto_msg *m)
     json_t *found;
 
     if (!ref || strlen(ref) > 150)
-        return FAIL(s, m, EINVAL, "invalid request: 'name' must be NAME or NAME:REVISION");
+        return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'name' must be NAME or NAME:REVISION");
     if (!(found = lookup(s, ref, why, sizeof(why))))
-        return FAIL(s, m, ENOENT, "%s", why);
-    REPLY(s, m, json_pack("{s:o}", "jobdef", found));
+        return CLIENT_FAIL(s, m, ENOENT, "%s", why);
+    CLIENT_REPLY(s, m, json_pack("{s:o}", "jobdef", found));
 }
 
 static void jobdef_list(struct server *s, struct proto_msg *m)
@@ -130,7 +128,7 @@ static void jobdef_list(struct server *s, struct proto_msg *m)
 
     if (!all) {
         json_decref(out);
-        return FAIL(s, m, EIO, "cannot read the job definitions");
+        return CLIENT_FAIL(s, m, EIO, "cannot read the job definitions");
     }
     json_array_foreach(all, i, v) {
         const char *st = json_string_value(json_object_get(v, "status"));
@@ -143,7 +141,7 @@ static void jobdef_list(struct server *s, struct proto_msg *m)
                               json_object_get(json_object_get(v, "definition"), "type")));
     }
     json_decref(all);
-    REPLY(s, m, json_pack("{s:o}", "jobdefs", out));
+    CLIENT_REPLY(s, m, json_pack("{s:o}", "jobdefs", out));
 }
 
 static void jobdef_deregister(struct server *s, struct proto_msg *m)
@@ -153,16 +151,16 @@ static void jobdef_deregister(struct server *s, struct proto_msg *m)
     json_t *found;
 
     if (!ref || !strchr(ref, ':') || strlen(ref) > 150)
-        return FAIL(s, m, EINVAL, "invalid request: deregister takes NAME:REVISION");
+        return CLIENT_FAIL(s, m, EINVAL, "invalid request: deregister takes NAME:REVISION");
     if (!(found = lookup(s, ref, why, sizeof(why))))
-        return FAIL(s, m, ENOENT, "%s", why);
+        return CLIENT_FAIL(s, m, ENOENT, "%s", why);
     json_object_set_new(found, "status", json_string("INACTIVE"));
     snprintf(key, sizeof(key), "%s:%lld", json_string_value(json_object_get(found, "name")),
              (long long)json_integer_value(json_object_get(found, "revision")));
     if (store_object_put(s->st, "jobdef", key, found) < 0)
         s->store_failed = true;
     json_decref(found);
-    REPLY(s, m, json_object());
+    CLIENT_REPLY(s, m, json_object());
 }
 
 bool jobdef_handles(const char *type)
@@ -183,5 +181,5 @@ void jobdef_handle(struct server *s, struct proto_msg *m)
     else if (!strcmp(verb, "deregister"))
         jobdef_deregister(s, m);
     else
-        FAIL(s, m, EOPNOTSUPP, "unknown request type '%s'", m->type);
+        CLIENT_FAIL(s, m, EOPNOTSUPP, "unknown request type '%s'", m->type);
 }

@@ -15,8 +15,6 @@
 #include "lib/util.h"
 #include "server/server.h"
 
-#define REPLY(s, m, body) server_send(s, (s)->clients, (m)->id, (m)->idlen, "ok", body)
-#define FAIL(s, m, e, ...) server_reply_error(s, (s)->clients, m, e, __VA_ARGS__)
 
 struct queue *queue_find(struct server *s, const char *name)
 {
@@ -307,7 +305,7 @@ static const char *name_of(struct server *s, struct proto_msg *m)
     const char *name = json_string_value(json_object_get(m->body, "name"));
 
     if (!name || !jobspec_name_ok(name, 63)) {
-        FAIL(s, m, EINVAL, "invalid name: use 1-63 letters, digits and ._-+@:,");
+        CLIENT_FAIL(s, m, EINVAL, "invalid name: use 1-63 letters, digits and ._-+@:,");
         return NULL;
     }
     return name;
@@ -340,34 +338,34 @@ static void queue_req(struct server *s, struct proto_msg *m)
             json_object_set_new(o, "jobs", json_integer(c.n));
             json_array_append_new(a, o);
         }
-        return REPLY(s, m, json_pack("{s:o}", "queues", a));
+        return CLIENT_REPLY(s, m, json_pack("{s:o}", "queues", a));
     }
     if (!(name = name_of(s, m)))
         return;
     q = queue_find(s, name);
     if (strcmp(verb, "create") == 0) {
         if (q)
-            return FAIL(s, m, EEXIST, "job queue '%s' exists", name);
+            return CLIENT_FAIL(s, m, EEXIST, "job queue '%s' exists", name);
         if (!(q = queue_new(s, name)))
-            return FAIL(s, m, ENOMEM, "out of memory");
+            return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
         if (queue_apply(s, q, m->body, &err) < 0) {
             queue_unlink(s, q);
             json_decref(q->ces);
             free(q);
-            return FAIL(s, m, EINVAL, "%s", err.text);
+            return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
         }
     } else if (!q) {
-        return FAIL(s, m, ENOENT, "unknown job queue '%s'", name);
+        return CLIENT_FAIL(s, m, ENOENT, "unknown job queue '%s'", name);
     } else if (strcmp(verb, "update") == 0) {
         if (queue_apply(s, q, m->body, &err) < 0)
-            return FAIL(s, m, EINVAL, "%s", err.text);
+            return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
     } else if (strcmp(verb, "delete") == 0) {
         struct in_queue c = { q, 0 };
         jobs_foreach(s, count_in_queue, &c);
         if (strcmp(name, "default") == 0)
-            return FAIL(s, m, EBUSY, "the default job queue cannot be deleted");
+            return CLIENT_FAIL(s, m, EBUSY, "the default job queue cannot be deleted");
         if (c.n)
-            return FAIL(s, m, EBUSY, "job queue '%s' still has %d jobs", name, c.n);
+            return CLIENT_FAIL(s, m, EBUSY, "job queue '%s' still has %d jobs", name, c.n);
         if (store_object_delete(s->st, "queue", name) < 0)
             s->store_failed = true;
         queue_unlink(s, q);
@@ -375,11 +373,11 @@ static void queue_req(struct server *s, struct proto_msg *m)
         json_decref(q->actions);
         free(q->shares);
         free(q);
-        return REPLY(s, m, json_object());
+        return CLIENT_REPLY(s, m, json_object());
     }
     save_queue(s, q);
     s->sched_needed = true;
-    REPLY(s, m, json_pack("{s:o}", "queue", queue_json(q)));
+    CLIENT_REPLY(s, m, json_pack("{s:o}", "queue", queue_json(q)));
 }
 
 static void ce_req(struct server *s, struct proto_msg *m)
@@ -398,39 +396,39 @@ static void ce_req(struct server *s, struct proto_msg *m)
             json_object_set_new(o, "nodes", nodes);
             json_array_append_new(a, o);
         }
-        return REPLY(s, m, json_pack("{s:o}", "ces", a));
+        return CLIENT_REPLY(s, m, json_pack("{s:o}", "ces", a));
     }
     if (!(name = name_of(s, m)))
         return;
     c = ce_find(s, name);
     if (strcmp(verb, "create") == 0) {
         if (c)
-            return FAIL(s, m, EEXIST, "compute environment '%s' exists", name);
+            return CLIENT_FAIL(s, m, EEXIST, "compute environment '%s' exists", name);
         struct ce probe = { .enabled = true };
         if (ce_apply(&probe, m->body, &err) < 0)
-            return FAIL(s, m, EINVAL, "%s", err.text);
+            return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
         if (!(c = ce_new(s, name)))
-            return FAIL(s, m, ENOMEM, "out of memory");
+            return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
         c->enabled = probe.enabled;
     } else if (!c) {
-        return FAIL(s, m, ENOENT, "unknown compute environment '%s'", name);
+        return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'", name);
     } else if (strcmp(verb, "update") == 0) {
         if (ce_apply(c, m->body, &err) < 0)
-            return FAIL(s, m, EINVAL, "%s", err.text);
+            return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
     } else if (strcmp(verb, "delete") == 0) {
         if (strcmp(name, "default") == 0)
-            return FAIL(s, m, EBUSY, "the default compute environment cannot be deleted");
+            return CLIENT_FAIL(s, m, EBUSY, "the default compute environment cannot be deleted");
         for (struct queue *q = s->queues; q; q = q->next) {
             size_t i;
             json_t *v;
             json_array_foreach(q->ces, i, v)
                 if (strcmp(json_string_value(v), name) == 0)
-                    return FAIL(s, m, EBUSY, "compute environment '%s' is used by job "
+                    return CLIENT_FAIL(s, m, EBUSY, "compute environment '%s' is used by job "
                                 "queue '%s'", name, q->name);
         }
         for (struct node *n = s->nodes; n; n = n->next)
             if (strcmp(n->ce, name) == 0)
-                return FAIL(s, m, EBUSY, "compute environment '%s' still has node '%s'",
+                return CLIENT_FAIL(s, m, EBUSY, "compute environment '%s' still has node '%s'",
                             name, n->name);
         if (store_object_delete(s->st, "ce", name) < 0)
             s->store_failed = true;
@@ -440,11 +438,11 @@ static void ce_req(struct server *s, struct proto_msg *m)
                 break;
             }
         free(c);
-        return REPLY(s, m, json_object());
+        return CLIENT_REPLY(s, m, json_object());
     }
     save_ce(s, c);
     s->sched_needed = true;
-    REPLY(s, m, json_pack("{s:o}", "ce", ce_json(c)));
+    CLIENT_REPLY(s, m, json_pack("{s:o}", "ce", ce_json(c)));
 }
 
 static void node_update(struct server *s, struct proto_msg *m)
@@ -454,14 +452,14 @@ static void node_update(struct server *s, struct proto_msg *m)
     struct node *n;
 
     if (!name || !(n = nodes_find(s, name)))
-        return FAIL(s, m, ENOENT, "unknown node '%s'", name ? name : "?");
+        return CLIENT_FAIL(s, m, ENOENT, "unknown node '%s'", name ? name : "?");
     if (!ce || !ce_find(s, ce))
-        return FAIL(s, m, ENOENT, "unknown compute environment '%s'", ce ? ce : "?");
+        return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'", ce ? ce : "?");
     snprintf(n->ce, sizeof(n->ce), "%s", ce);
     if (store_node_set_ce(s->st, n->name, ce) < 0)
         s->store_failed = true;
     s->sched_needed = true;
-    REPLY(s, m, json_pack("{s:s, s:s}", "name", n->name, "ce", n->ce));
+    CLIENT_REPLY(s, m, json_pack("{s:s, s:s}", "name", n->name, "ce", n->ce));
 }
 
 bool queue_handles(const char *type)

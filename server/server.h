@@ -155,6 +155,12 @@ void server_reply_error(struct server *s, void *sock, const struct proto_msg *m,
                         int errnum, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* Answer the client request m (after the commit): "ok" with body, or an
+ * error with errno e and a message. */
+#define CLIENT_REPLY(s, m, body) \
+    server_send(s, (s)->clients, (m)->id, (m)->idlen, "ok", body)
+#define CLIENT_FAIL(s, m, e, ...) server_reply_error(s, (s)->clients, m, e, __VA_ARGS__)
+
 /* jobs.c */
 struct job *jobs_find(struct server *s, int64_t id);
 int jobs_load(struct server *s);
