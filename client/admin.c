@@ -144,144 +144,148 @@ static const char *ce_list_text(const json_t *ces)
     return buf;
 }
 
+/* One kind of named object (job queue, compute environment, policy): its
+ * request prefix, verbs, usage, checks and how a listed one is shown.
+ * run_kind() does what every such command does with them. */
+struct object_kind {
+    const char *kind;          /* requests are KIND.VERB */
+    const char *list_key;      /* the array in the list answer */
+    const char *const *verbs;  /* NULL-terminated */
+    const char *usage;
+    void (*check)(const char *verb, json_t *body); /* may die */
+    const char *const *head;   /* list table header */
+    int ncols;
+    void (*row)(struct table *t, const json_t *item);
+};
+
+static int run_kind(const struct object_kind *k, int argc, char **argv)
+{
+    json_t *body = json_object(), *r, *item;
+    bool json = false, known = false;
+    const char *verb = parse(argc, argv, k->usage, body, &json);
+    char type[32];
+    size_t i;
+
+    for (const char *const *v = k->verbs; *v; v++)
+        known = known || !strcmp(*v, verb);
+    if (!known)
+        die("unknown verb '%s'\nUsage: %s", verb, k->usage);
+    if (k->check)
+        k->check(verb, body);
+    snprintf(type, sizeof(type), "%s.%s", k->kind, verb);
+    r = client_request(type, body);
+    if (!strcmp(verb, "list") && json) {
+        client_print_json(json_object_get(r, k->list_key));
+    } else if (!strcmp(verb, "list")) {
+        struct table *t = table_create(k->ncols, k->head);
+        json_array_foreach(json_object_get(r, k->list_key), i, item)
+            k->row(t, item);
+        table_print(t, stdout);
+        table_destroy(t);
+    } else if (json) {
+        client_print_json(r);
+    }
+    json_decref(r);
+    return 0;
+}
+
+static const char *str_of(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static const char *const crud_verbs[] = { "create", "update", "delete", "list", NULL };
+
+static void queue_row(struct table *t, const json_t *q)
+{
+    char prio[16], jobs[16];
+
+    snprintf(prio, sizeof(prio), "%lld",
+             (long long)json_integer_value(json_object_get(q, "priority")));
+    snprintf(jobs, sizeof(jobs), "%lld", (long long)json_integer_value(json_object_get(q, "jobs")));
+    table_add(t, str_of(q, "name"), prio, str_of(q, "state"), jobs,
+              ce_list_text(json_object_get(q, "ces")));
+}
+
 int cmd_jobqueue(int argc, char **argv)
 {
-    static const char *usage =
+    static const char *head[] = { "QUEUE", "PRIORITY", "STATE", "JOBS", "COMPUTE ENVIRONMENTS" };
+    static const struct object_kind k = {
+        "queue", "queues", crud_verbs,
         "kiln jobqueue create NAME [--priority N] [--ce CE1,CE2] [--state ENABLED|DISABLED]\n"
         "                              [--policy FAIRSHARE-POLICY]\n"
         "       kiln jobqueue update NAME [--priority N] [--ce ...] [--state ...] [--policy ...]\n"
         "         --cancel-stuck REASON:SECONDS[,...]  cancel jobs RUNNABLE that long for that\n"
         "                                             reason (a kiln why code, or *)\n"
         "       kiln jobqueue delete NAME\n"
-        "       kiln jobqueue list [--json]";
-    json_t *body = json_object(), *r, *q;
-    bool json = false;
-    const char *verb;
-    char type[32];
-    size_t i;
+        "       kiln jobqueue list [--json]",
+        NULL, head, 5, queue_row,
+    };
+    return run_kind(&k, argc, argv);
+}
 
-    verb = parse(argc, argv, usage, body, &json);
-    if (strcmp(verb, "create") && strcmp(verb, "update") && strcmp(verb, "delete")
-        && strcmp(verb, "list"))
-        die("unknown verb '%s'\nUsage: %s", verb, usage);
-    snprintf(type, sizeof(type), "queue.%s", verb);
-    r = client_request(type, body);
-    if (strcmp(verb, "list") == 0) {
-        if (json) {
-            client_print_json(json_object_get(r, "queues"));
-        } else {
-            static const char *head[] = { "QUEUE", "PRIORITY", "STATE", "JOBS",
-                                          "COMPUTE ENVIRONMENTS" };
-            struct table *t = table_create(5, head);
-            json_array_foreach(json_object_get(r, "queues"), i, q) {
-                char prio[16], jobs[16];
-                snprintf(prio, sizeof(prio), "%lld",
-                         (long long)json_integer_value(json_object_get(q, "priority")));
-                snprintf(jobs, sizeof(jobs), "%lld",
-                         (long long)json_integer_value(json_object_get(q, "jobs")));
-                table_add(t, json_string_value(json_object_get(q, "name")), prio,
-                          json_string_value(json_object_get(q, "state")), jobs,
-                          ce_list_text(json_object_get(q, "ces")));
-            }
-            table_print(t, stdout);
-            table_destroy(t);
-        }
-    } else if (json) {
-        client_print_json(r);
-    }
-    json_decref(r);
-    return 0;
+static void ce_check(const char *verb, json_t *body)
+{
+    if (json_object_get(body, "priority") || json_object_get(body, "ces")
+        || json_object_get(body, "policy") || json_object_get(body, "shareDistribution"))
+        die("--priority, --ce, --policy and --share are not for compute environments");
+}
+
+static void ce_row(struct table *t, const json_t *c)
+{
+    table_add(t, str_of(c, "name"), str_of(c, "type"), str_of(c, "state"),
+              ce_list_text(json_object_get(c, "nodes")));
 }
 
 int cmd_ce(int argc, char **argv)
 {
-    static const char *usage =
+    static const char *head[] = { "COMPUTE ENVIRONMENT", "TYPE", "STATE", "NODES" };
+    static const struct object_kind k = {
+        "ce", "ces", crud_verbs,
         "kiln ce create NAME [--state ENABLED|DISABLED]\n"
         "       kiln ce update NAME --state ENABLED|DISABLED\n"
         "       kiln ce delete NAME\n"
-        "       kiln ce list [--json]";
-    json_t *body = json_object(), *r, *c;
-    bool json = false;
-    const char *verb;
-    char type[32];
-    size_t i;
+        "       kiln ce list [--json]",
+        ce_check, head, 4, ce_row,
+    };
+    return run_kind(&k, argc, argv);
+}
 
-    verb = parse(argc, argv, usage, body, &json);
-    if (strcmp(verb, "create") && strcmp(verb, "update") && strcmp(verb, "delete")
-        && strcmp(verb, "list"))
-        die("unknown verb '%s'\nUsage: %s", verb, usage);
-    if (json_object_get(body, "priority") || json_object_get(body, "ces")
-        || json_object_get(body, "policy") || json_object_get(body, "shareDistribution"))
-        die("--priority, --ce, --policy and --share are not for compute environments");
-    snprintf(type, sizeof(type), "ce.%s", verb);
-    r = client_request(type, body);
-    if (strcmp(verb, "list") == 0) {
-        if (json) {
-            client_print_json(json_object_get(r, "ces"));
-        } else {
-            static const char *head[] = { "COMPUTE ENVIRONMENT", "TYPE", "STATE", "NODES" };
-            struct table *t = table_create(4, head);
-            json_array_foreach(json_object_get(r, "ces"), i, c)
-                table_add(t, json_string_value(json_object_get(c, "name")),
-                          json_string_value(json_object_get(c, "type")),
-                          json_string_value(json_object_get(c, "state")),
-                          ce_list_text(json_object_get(c, "nodes")));
-            table_print(t, stdout);
-            table_destroy(t);
-        }
-    } else if (json) {
-        client_print_json(r);
-    }
-    json_decref(r);
-    return 0;
+static void policy_check(const char *verb, json_t *body)
+{
+    if (!strcmp(verb, "create") && !json_object_get(body, "shareDistribution"))
+        die("kiln policy create needs --share ID=WEIGHT");
+}
+
+static void policy_row(struct table *t, const json_t *p)
+{
+    char decay[32], shares[512];
+    size_t k, n = 0;
+    json_t *d;
+
+    shares[0] = '\0';
+    snprintf(decay, sizeof(decay), "%lld",
+             (long long)json_integer_value(json_object_get(p, "shareDecaySeconds")));
+    json_array_foreach(json_object_get(p, "shareDistribution"), k, d)
+        n += (size_t)snprintf(shares + n, n < sizeof(shares) ? sizeof(shares) - n : 0,
+                              "%s%s=%g", k ? "," : "", str_of(d, "shareIdentifier"),
+                              json_number_value(json_object_get(d, "weightFactor")));
+    table_add(t, str_of(p, "name"), decay, shares);
 }
 
 int cmd_policy(int argc, char **argv)
 {
-    static const char *usage =
+    static const char *head[] = { "POLICY", "SHARE DECAY (s)", "SHARES (ID=WEIGHT)" };
+    static const char *const verbs[] = { "create", "delete", "list", NULL };
+    static const struct object_kind k = {
+        "policy", "policies", verbs,
         "kiln policy create NAME --share ID=WEIGHT[,ID=WEIGHT...] [--share-decay SECONDS]\n"
         "       kiln policy delete NAME\n"
-        "       kiln policy list [--json]";
-    json_t *body = json_object(), *r, *p, *d;
-    bool json = false;
-    const char *verb;
-    char type[32];
-    size_t i, k;
-
-    verb = parse(argc, argv, usage, body, &json);
-    if (strcmp(verb, "create") && strcmp(verb, "delete") && strcmp(verb, "list"))
-        die("unknown verb '%s'\nUsage: %s", verb, usage);
-    if (!strcmp(verb, "create") && !json_object_get(body, "shareDistribution"))
-        die("kiln policy create needs --share ID=WEIGHT");
-    snprintf(type, sizeof(type), "policy.%s", verb);
-    r = client_request(type, body);
-    if (!strcmp(verb, "list")) {
-        if (json) {
-            client_print_json(json_object_get(r, "policies"));
-        } else {
-            static const char *head[] = { "POLICY", "SHARE DECAY (s)", "SHARES (ID=WEIGHT)" };
-            struct table *t = table_create(3, head);
-            json_array_foreach(json_object_get(r, "policies"), i, p) {
-                char decay[32], shares[512];
-                size_t n = 0;
-                shares[0] = '\0';
-                snprintf(decay, sizeof(decay), "%lld",
-                         (long long)json_integer_value(json_object_get(p, "shareDecaySeconds")));
-                json_array_foreach(json_object_get(p, "shareDistribution"), k, d)
-                    n += (size_t)snprintf(shares + n, n < sizeof(shares) ? sizeof(shares) - n : 0,
-                                          "%s%s=%g", k ? "," : "",
-                                          json_string_value(json_object_get(d, "shareIdentifier")),
-                                          json_number_value(json_object_get(d, "weightFactor")));
-                table_add(t, json_string_value(json_object_get(p, "name")), decay, shares);
-            }
-            table_print(t, stdout);
-            table_destroy(t);
-        }
-    } else if (json) {
-        client_print_json(r);
-    }
-    json_decref(r);
-    return 0;
+        "       kiln policy list [--json]",
+        policy_check, head, 3, policy_row,
+    };
+    return run_kind(&k, argc, argv);
 }
 
 int cmd_node(int argc, char **argv)

@@ -430,7 +430,7 @@ int cmd_history(int argc, char **argv)
 int cmd_nodes(int argc, char **argv)
 {
     static const char *head[] = { "NODE", "STATE", "CPUS(A/T)", "MEMORY(A/T MiB)", "JOBS",
-                                  "TOPOLOGY" };
+                                  "CE", "TOPOLOGY" };
     bool json = false;
     json_t *r, *nodes, *n;
     size_t i;
@@ -444,7 +444,7 @@ int cmd_nodes(int argc, char **argv)
         json_decref(r);
         return 0;
     }
-    struct table *t = table_create(6, head);
+    struct table *t = table_create(7, head);
     json_array_foreach(nodes, i, n) {
         char cpus[32], mem[64], jobs[16], topo[128];
         json_t *tp = json_object_get(n, "topology");
@@ -456,7 +456,8 @@ int cmd_nodes(int argc, char **argv)
         snprintf(topo, sizeof(topo), "%lld pkg, %lld numa, %lld cores, %lld pus",
                  (long long)num(tp, "packages"), (long long)num(tp, "numa_nodes"),
                  (long long)num(tp, "cores"), (long long)num(tp, "pus"));
-        table_add(t, str(n, "name"), str(n, "state"), cpus, mem, jobs, tp ? topo : "-");
+        table_add(t, str(n, "name"), str(n, "state"), cpus, mem, jobs, str(n, "ce"),
+                  tp ? topo : "-");
     }
     table_print(t, stdout);
     table_destroy(t);
