@@ -14,7 +14,7 @@
 #include "lib/util.h"
 
 /* v1 controllers Kiln uses; each has its own directory of the group. */
-static const char *v1_ctls[] = { "cpuset", "memory", "pids", "freezer" };
+static const char *v1_ctls[] = { "cpuset", "memory", "pids", "freezer", "cpuacct" };
 enum { NCTL = sizeof(v1_ctls) / sizeof(v1_ctls[0]) };
 
 struct cgroup {
@@ -278,6 +278,49 @@ long cgroup_oom_kills(struct cgroup *cg)
         n = atol(p + strlen("oom_kill "));
     free(text);
     return n;
+}
+
+/* The number after "key " in text (a flat keyed file), or -1. */
+static double keyed(const char *text, const char *key)
+{
+    size_t n = strlen(key);
+
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, key, n) == 0 && p[n] == ' ')
+            return atof(p + n + 1);
+    return -1;
+}
+
+static double number(const char *dir, const char *file)
+{
+    char *text = dir[0] ? get(dir, file) : NULL;
+    double v = text && (text[0] >= '0' && text[0] <= '9') ? atof(text) : -1;
+
+    free(text);
+    return v;
+}
+
+int cgroup_usage(struct cgroup *cg, struct cgroup_usage *u)
+{
+    char *text;
+
+    *u = (struct cgroup_usage){ -1, -1, -1, cgroup_oom_kills(cg) };
+    if (cg->v == CGROUP_V2) {
+        if ((text = get(cg->path[0], "cpu.stat"))) {
+            double us = keyed(text, "user_usec"), sy = keyed(text, "system_usec");
+            u->user_cpu = us >= 0 ? us / 1e6 : -1;
+            u->sys_cpu = sy >= 0 ? sy / 1e6 : -1;
+            free(text);
+        }
+        u->peak_bytes = (int64_t)number(cg->path[0], "memory.peak");
+    } else {
+        double us = number(cg->path[4], "cpuacct.usage_user");
+        double sy = number(cg->path[4], "cpuacct.usage_sys");
+        u->user_cpu = us >= 0 ? us / 1e9 : -1;
+        u->sys_cpu = sy >= 0 ? sy / 1e9 : -1;
+        u->peak_bytes = (int64_t)number(cg->path[1], "memory.max_usage_in_bytes");
+    }
+    return 0;
 }
 
 void cgroup_destroy(struct cgroup *cg)

@@ -42,6 +42,15 @@ int cgroup_count(struct cgroup *cg);
 /* Number of OOM kills the kernel made in the group. */
 long cgroup_oom_kills(struct cgroup *cg);
 
+/* What the group's processes used, read before it is removed; -1 where
+ * the node's kernel does not say (memory.peak is from Linux 5.19). */
+struct cgroup_usage {
+    double user_cpu, sys_cpu; /* seconds */
+    int64_t peak_bytes;
+    long oom_kills;
+};
+int cgroup_usage(struct cgroup *cg, struct cgroup_usage *u);
+
 /* Remove the group (it must be empty) and free cg.  NULL-safe. */
 void cgroup_destroy(struct cgroup *cg);
 

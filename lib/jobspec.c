@@ -10,6 +10,8 @@
 #include "lib/jsonfields.h"
 #include "lib/retry.h"
 #include "lib/arrayspec.h"
+#include "lib/features.h"
+#include "lib/hostlist.h"
 
 int jobspec_name_ok(const char *s, size_t max)
 {
@@ -66,6 +68,11 @@ static const struct json_field fields[] = {
     { "job_definition", JSON_STRING, false },
     { "priority", JSON_INTEGER, false }, { "nice", JSON_INTEGER, false },
     { "share_identifier", JSON_STRING, false },
+    { "ntasks_per_node", JSON_INTEGER, false }, { "threads_per_core", JSON_INTEGER, false },
+    { "mem_per_cpu", JSON_INTEGER, false }, { "gpus", JSON_INTEGER, false },
+    { "exclusive", JSON_TRUE, false },  { "distribution", JSON_STRING, false },
+    { "constraint", JSON_STRING, false }, { "nodelist", JSON_STRING, false },
+    { "exclude", JSON_STRING, false },
     { NULL, 0, false },
 };
 
@@ -106,6 +113,58 @@ static int deps_check(const json_t *deps, struct kiln_error *err)
         if (dep_without_id(type) ? id != 0 : id <= 0)
             return errprintf(err, "invalid dependencies[%zu].id", i);
     }
+    return 0;
+}
+
+/* The placement fields (see struct jobspec), checked; ntasks and mem may
+ * be derived from them. */
+static int placement_from_json(const json_t *o, struct jobspec *js, struct kiln_error *err)
+{
+    json_int_t tpn = 0, tpc = 0, mpc = 0, gpus = 0;
+    const char *dist = "block", *constraint = NULL, *nodelist = NULL, *exclude = NULL;
+    int exclusive = 0;
+    json_error_t jerr;
+
+    if (json_unpack_ex((json_t *)o, &jerr, 0, "{s?I, s?I, s?I, s?I, s?b, s?s, s?s, s?s, s?s}",
+                       "ntasks_per_node", &tpn, "threads_per_core", &tpc, "mem_per_cpu",
+                       &mpc, "gpus", &gpus, "exclusive", &exclusive, "distribution", &dist,
+                       "constraint", &constraint, "nodelist", &nodelist, "exclude",
+                       &exclude) < 0)
+        return errprintf(err, "invalid job: %s", jerr.text);
+    if (tpn < 0 || tpn > JOBSPEC_MAX_TASKS)
+        return errprintf(err, "invalid ntasks_per_node: %lld", (long long)tpn);
+    if (tpn && !json_object_get(o, "ntasks"))
+        js->ntasks = (long)tpn;
+    if (tpn && js->ntasks > tpn)
+        return errprintf(err, "the job asks for %ld tasks but at most %lld per node, and "
+                         "it runs on one node", js->ntasks, (long long)tpn);
+    if (tpc < 0 || tpc > 64)
+        return errprintf(err, "invalid threads_per_core: %lld (1-64)", (long long)tpc);
+    if (mpc < 0 || mpc > ((json_int_t)1 << 30))
+        return errprintf(err, "invalid mem_per_cpu: %lld", (long long)mpc);
+    if (mpc && js->mem)
+        return errprintf(err, "mem and mem_per_cpu are mutually exclusive");
+    if (gpus < 0 || gpus > 256)
+        return errprintf(err, "invalid gpus: %lld (0-256)", (long long)gpus);
+    if (strcmp(dist, "block") != 0 && strcmp(dist, "cyclic") != 0)
+        return errprintf(err, "invalid distribution: '%.32s' (block or cyclic)", dist);
+    if (constraint && !features_expr_ok(constraint))
+        return errprintf(err, "invalid constraint '%.64s': feature names (letters, digits, "
+                         "._-) joined by & or , (all) and | (any)", constraint);
+    if (nodelist && !(js->nodelist = hostlist_expand(nodelist, err)))
+        return -1;
+    if (exclude && !(js->exclude = hostlist_expand(exclude, err)))
+        return -1;
+    js->ntasks_per_node = (long)tpn;
+    js->threads_per_core = (int)tpc;
+    js->mem_per_cpu = mpc;
+    if (mpc)
+        js->mem = mpc * js->ntasks * js->cpus_per_task;
+    js->gpus = (int)gpus;
+    js->exclusive = exclusive;
+    js->distribution = strcmp(dist, "cyclic") == 0 ? ALLOC_CYCLIC : ALLOC_BLOCK;
+    if (constraint && !(js->constraint = strdup(constraint)))
+        return errprintf(err, "out of memory");
     return 0;
 }
 
@@ -242,8 +301,48 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
         errno = ENOMEM;
         return errprintf(err, "out of memory");
     }
+    if (placement_from_json(o, js, err) < 0) {
+        jobspec_release(js);
+        errno = EINVAL;
+        return -1;
+    }
     errno = 0;
     return 0;
+}
+
+/* The placement fields, as given. */
+static int placement_to_json(const struct jobspec *js, json_t *o)
+{
+    int rc = 0;
+
+    if (js->ntasks_per_node)
+        rc |= json_object_set_new(o, "ntasks_per_node", json_integer(js->ntasks_per_node));
+    if (js->threads_per_core)
+        rc |= json_object_set_new(o, "threads_per_core", json_integer(js->threads_per_core));
+    if (js->mem_per_cpu) {
+        rc |= json_object_set_new(o, "mem_per_cpu", json_integer(js->mem_per_cpu));
+        rc |= json_object_del(o, "mem");
+    }
+    if (js->gpus)
+        rc |= json_object_set_new(o, "gpus", json_integer(js->gpus));
+    if (js->exclusive)
+        rc |= json_object_set_new(o, "exclusive", json_true());
+    if (js->distribution == ALLOC_CYCLIC)
+        rc |= json_object_set_new(o, "distribution", json_string("cyclic"));
+    if (js->constraint)
+        rc |= json_object_set_new(o, "constraint", json_string(js->constraint));
+    char *c;
+    if (js->nodelist) {
+        rc |= !(c = hostlist_compress(js->nodelist))
+              || json_object_set_new(o, "nodelist", json_string(c));
+        free(c);
+    }
+    if (js->exclude) {
+        rc |= !(c = hostlist_compress(js->exclude))
+              || json_object_set_new(o, "exclude", json_string(c));
+        free(c);
+    }
+    return rc ? -1 : 0;
 }
 
 json_t *jobspec_to_json(const struct jobspec *js)
@@ -270,7 +369,8 @@ json_t *jobspec_to_json(const struct jobspec *js)
                                                       json_integer(js->priority)) < 0)
               || (js->nice && json_object_set_new(o, "nice", json_integer(js->nice)) < 0)
               || (js->share_id && json_object_set_new(o, "share_identifier",
-                                                      json_string(js->share_id)) < 0))) {
+                                                      json_string(js->share_id)) < 0)
+              || placement_to_json(js, o) < 0)) {
         json_decref(o);
         return NULL;
     }
@@ -294,6 +394,9 @@ void jobspec_release(struct jobspec *js)
     free(js->array);
     free(js->job_definition);
     free(js->share_id);
+    free(js->constraint);
+    json_decref(js->nodelist);
+    json_decref(js->exclude);
     memset(js, 0, sizeof(*js));
 }
 

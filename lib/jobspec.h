@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "lib/alloc.h"
 #include "lib/error.h"
 
 enum {
@@ -42,6 +43,16 @@ struct jobspec {
     long priority;       /* within its queue, higher first (0-1000000) */
     long nice;           /* Slurm's nice: subtracted from the priority */
     char *share_id;      /* fair-share identifier, NULL if none */
+    /* placement (lib/alloc); 0 or NULL when not asked for */
+    long ntasks_per_node;
+    int threads_per_core; /* use this many PUs of each core, holding it whole */
+    int64_t mem_per_cpu;  /* MiB; when given, mem is this times the cpus */
+    int gpus;
+    int exclusive;        /* the whole node */
+    int distribution;     /* enum alloc_dist: tasks block or cyclic */
+    char *constraint;     /* node features expression (lib/features) */
+    json_t *nodelist;     /* expanded host lists: run on one of these */
+    json_t *exclude;      /* and on none of these */
 };
 
 /* Decode and validate a job.submit body.  Unknown fields, wrong types and
@@ -59,6 +70,17 @@ void jobspec_release(struct jobspec *js);
 static inline long jobspec_cpus(const struct jobspec *js)
 {
     return js->ntasks * js->cpus_per_task;
+}
+
+/* What lib/alloc is asked to place. */
+static inline struct alloc_req jobspec_alloc_req(const struct jobspec *js)
+{
+    return (struct alloc_req){ .ntasks = (int)js->ntasks,
+                               .cpus_per_task = (int)js->cpus_per_task,
+                               .threads_per_core = js->threads_per_core,
+                               .gpus = js->gpus,
+                               .dist = (enum alloc_dist)js->distribution,
+                               .exclusive = js->exclusive };
 }
 
 /* Parse Slurm's --dependency (afterok:1:2,afterany:3,aftercorr:4,singleton;

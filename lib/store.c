@@ -45,12 +45,17 @@ static const char *migrations[] = {
     "ALTER TABLE attempts ADD COLUMN user_cpu REAL;"
     "ALTER TABLE attempts ADD COLUMN sys_cpu REAL;"
     "ALTER TABLE attempts ADD COLUMN max_rss_kib INTEGER;",
+    /* 5: placement beyond the cpu list (GPUs, cores per task); node
+     * features; OOM kills per attempt. */
+    "ALTER TABLE jobs ADD COLUMN alloc TEXT;"
+    "ALTER TABLE nodes ADD COLUMN features TEXT;"
+    "ALTER TABLE attempts ADD COLUMN oom_kills INTEGER;",
 };
 
 enum stmt_id {
     S_BEGIN, S_COMMIT, S_JOB_INSERT, S_JOB_UPDATE, S_EVENT, S_ATTEMPT,
     S_JOB_GET, S_NODE_PUT, S_JOB_STATE, S_ARRAY_CHILD, S_OBJ_PUT, S_OBJ_DEL,
-    S_NODE_CE, S_ATTEMPT_USAGE, S_COUNT
+    S_NODE_CE, S_NODE_FEATURES, S_ATTEMPT_USAGE, S_COUNT
 };
 
 static const char *stmt_sql[S_COUNT] = {
@@ -60,22 +65,24 @@ static const char *stmt_sql[S_COUNT] = {
                      " submit_time, spec, array_id, array_index)"
                      " VALUES (?,?,?,?,?,?,?,?,?,?)",
     [S_JOB_UPDATE] = "UPDATE jobs SET state=?, reason=?, exit_code=?,"
-                     " start_time=?, end_time=?, node=?, cpus=?, attempts=?"
+                     " start_time=?, end_time=?, node=?, cpus=?, attempts=?, alloc=?"
                      " WHERE id=?",
     [S_EVENT] = "INSERT INTO events (job_id, time, state, reason, node)"
                 " VALUES (?,?,?,?,?)",
     [S_ATTEMPT] = "INSERT OR REPLACE INTO attempts (job_id, attempt, node, cpus,"
                   " start_time, end_time, exit_code, signal, reason)"
                   " VALUES (?,?,?,?,?,?,?,?,?)",
-    [S_ATTEMPT_USAGE] = "UPDATE attempts SET user_cpu=?, sys_cpu=?, max_rss_kib=?"
+    [S_ATTEMPT_USAGE] = "UPDATE attempts SET user_cpu=?, sys_cpu=?, max_rss_kib=?,"
+                        " oom_kills=?"
                         " WHERE job_id=? AND attempt=?",
     [S_JOB_GET] = "SELECT id, name, user, uid, queue, state, reason, exit_code,"
                   " submit_time, start_time, end_time, node, cpus, attempts,"
-                  " spec, array_id, array_index FROM jobs WHERE id=?",
+                  " spec, array_id, array_index, alloc FROM jobs WHERE id=?",
     [S_ARRAY_CHILD] = "SELECT id FROM jobs WHERE array_id=? AND array_index=?",
     [S_OBJ_PUT] = "INSERT OR REPLACE INTO objects VALUES (?,?,?)",
     [S_OBJ_DEL] = "DELETE FROM objects WHERE kind=? AND name=?",
     [S_NODE_CE] = "UPDATE nodes SET ce=? WHERE name=?",
+    [S_NODE_FEATURES] = "UPDATE nodes SET features=? WHERE name=?",
     [S_JOB_STATE] = "SELECT state, start_time FROM jobs WHERE id=?",
     [S_NODE_PUT] = "INSERT INTO nodes (name, state, topology, last_seen)"
                    " VALUES (?1,?2,?3,?4) ON CONFLICT(name)"
@@ -85,7 +92,8 @@ static const char *stmt_sql[S_COUNT] = {
 
 #define JOB_COLUMNS                                                          \
     "id, name, user, uid, queue, state, reason, exit_code, submit_time,"     \
-    " start_time, end_time, node, cpus, attempts, spec, array_id, array_index"
+    " start_time, end_time, node, cpus, attempts, spec, array_id, array_index,"  \
+    " alloc"
 
 struct store {
     sqlite3 *db;
@@ -305,7 +313,8 @@ int store_job_update(struct store *st, const struct store_job *job, double now)
     bind_text(s, 6, job->node);
     bind_text(s, 7, job->cpus);
     sqlite3_bind_int(s, 8, job->attempts);
-    sqlite3_bind_int64(s, 9, job->id);
+    bind_text(s, 9, job->alloc);
+    sqlite3_bind_int64(s, 10, job->id);
     if (run(st, s) < 0)
         return -1;
     return event(st, job->id, now, job->state, job->reason, job->node);
@@ -329,16 +338,20 @@ int store_attempt(struct store *st, int64_t job_id, int attempt,
     return run(st, s);
 }
 
-int store_attempt_usage(struct store *st, int64_t job_id, int attempt, double user_cpu,
-                        double sys_cpu, int64_t max_rss_kib)
+int store_attempt_usage(struct store *st, int64_t job_id, int attempt,
+                        const struct store_usage *u)
 {
     sqlite3_stmt *s = st->stmt[S_ATTEMPT_USAGE];
 
-    sqlite3_bind_double(s, 1, user_cpu);
-    sqlite3_bind_double(s, 2, sys_cpu);
-    sqlite3_bind_int64(s, 3, max_rss_kib);
-    sqlite3_bind_int64(s, 4, job_id);
-    sqlite3_bind_int(s, 5, attempt);
+    sqlite3_bind_double(s, 1, u->user_cpu);
+    sqlite3_bind_double(s, 2, u->sys_cpu);
+    sqlite3_bind_int64(s, 3, u->max_rss_kib);
+    if (u->oom_kills >= 0)
+        sqlite3_bind_int(s, 4, u->oom_kills);
+    else
+        sqlite3_bind_null(s, 4);
+    sqlite3_bind_int64(s, 5, job_id);
+    sqlite3_bind_int(s, 6, attempt);
     return run(st, s);
 }
 
@@ -366,6 +379,7 @@ static void row_to_job(sqlite3_stmt *s, struct store_job *j)
     j->end_time = sqlite3_column_double(s, 10);
     j->node = col_text(s, 11);
     j->cpus = col_text(s, 12);
+    j->alloc = col_text(s, 17);
     j->attempts = sqlite3_column_int(s, 13);
     j->spec = spec ? json_loads(spec, 0, NULL) : NULL;
     j->array_id = sqlite3_column_int64(s, 15);
@@ -382,6 +396,7 @@ void store_job_release(struct store_job *j)
     free(j->reason);
     free(j->node);
     free(j->cpus);
+    free(j->alloc);
     json_decref(j->spec);
     memset(j, 0, sizeof(*j));
 }
@@ -555,7 +570,7 @@ json_t *store_job_events(struct store *st, int64_t id)
 json_t *store_job_attempts(struct store *st, int64_t id)
 {
     return rows_to_json(st, "SELECT attempt, node, cpus, start_time, end_time,"
-                            " exit_code, signal, reason, user_cpu, sys_cpu, max_rss_kib"
+                            " exit_code, signal, reason, user_cpu, sys_cpu, max_rss_kib, oom_kills"
                             " FROM attempts WHERE job_id=? ORDER BY attempt", id);
 }
 
@@ -580,7 +595,7 @@ int store_foreach_node(struct store *st, store_node_f fn, void *arg)
     sqlite3_stmt *s;
     int rc;
 
-    if (sqlite3_prepare_v2(st->db, "SELECT name, state, topology, ce FROM nodes"
+    if (sqlite3_prepare_v2(st->db, "SELECT name, state, topology, ce, features FROM nodes"
                            " ORDER BY name", -1, &s, NULL) != SQLITE_OK)
         return fail(st);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -588,7 +603,8 @@ int store_foreach_node(struct store *st, store_node_f fn, void *arg)
         json_t *topo = t ? json_loads(t, 0, NULL) : NULL;
         int r = fn((const char *)sqlite3_column_text(s, 0),
                    (const char *)sqlite3_column_text(s, 1), topo,
-                   (const char *)sqlite3_column_text(s, 3), arg);
+                   (const char *)sqlite3_column_text(s, 3),
+                   (const char *)sqlite3_column_text(s, 4), arg);
         json_decref(topo);
         if (r < 0) {
             sqlite3_finalize(s);
@@ -604,6 +620,15 @@ int store_node_set_ce(struct store *st, const char *name, const char *ce)
     sqlite3_stmt *s = st->stmt[S_NODE_CE];
 
     bind_text(s, 1, ce);
+    bind_text(s, 2, name);
+    return run(st, s);
+}
+
+int store_node_set_features(struct store *st, const char *name, const char *features)
+{
+    sqlite3_stmt *s = st->stmt[S_NODE_FEATURES];
+
+    bind_text(s, 1, features);
     bind_text(s, 2, name);
     return run(st, s);
 }

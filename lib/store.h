@@ -27,6 +27,7 @@ int store_commit(struct store *st);
 struct store_job {
     int64_t id;
     char *name, *user, *queue, *state, *reason, *node, *cpus;
+    char *alloc;       /* JSON text: what lib/alloc chose beyond cpus, or NULL */
     long uid;
     int exit_code;     /* -1 until known */
     double submit_time, start_time, end_time;
@@ -49,10 +50,14 @@ int store_attempt(struct store *st, int64_t job_id, int attempt,
                   const char *node, const char *cpus, double start,
                   double end, int exit_code, int signal, const char *reason);
 
-/* What an attempt used: CPU seconds in user and system mode, and the
- * largest resident set of its processes (KiB). */
-int store_attempt_usage(struct store *st, int64_t job_id, int attempt, double user_cpu,
-                        double sys_cpu, int64_t max_rss_kib);
+/* What an attempt used. */
+struct store_usage {
+    double user_cpu, sys_cpu; /* CPU seconds in user and system mode */
+    int64_t max_rss_kib;      /* peak memory (KiB) */
+    int oom_kills;            /* processes the OOM killer killed; -1 unknown */
+};
+int store_attempt_usage(struct store *st, int64_t job_id, int attempt,
+                        const struct store_usage *u);
 
 /* Load one job; returns 1 found, 0 not found, -1 error. */
 int store_job_get(struct store *st, int64_t id, struct store_job *job);
@@ -93,10 +98,13 @@ json_t *store_job_attempts(struct store *st, int64_t id);
 int store_node_put(struct store *st, const char *name, const char *state,
                    const json_t *topology, double last_seen);
 typedef int (*store_node_f)(const char *name, const char *state,
-                            json_t *topology, const char *ce, void *arg);
+                            json_t *topology, const char *ce, const char *features,
+                            void *arg);
 int store_foreach_node(struct store *st, store_node_f fn, void *arg);
 /* Set the compute environment a node belongs to (NULL: the default). */
 int store_node_set_ce(struct store *st, const char *name, const char *ce);
+/* Set a node's features (comma separated; NULL: none). */
+int store_node_set_features(struct store *st, const char *name, const char *features);
 
 /* Named objects of a kind ("queue", "ce", ...), each a JSON object. */
 int store_object_put(struct store *st, const char *kind, const char *name,

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The machine as hwloc sees it, reduced to what the scheduler needs. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <hwloc.h>
@@ -23,15 +25,19 @@ static int numa_of(hwloc_topology_t h, hwloc_obj_t pu)
     return 0;
 }
 
+static int pu_field(const struct alloc_pu *p, int which)
+{
+    return which == 0 ? p->core : which == 1 ? p->numa : which == 2 ? p->pkg : p->l3;
+}
+
 static int count_distinct(const struct topo *t, int which)
 {
     int count = 0;
 
     for (int i = 0; i < t->npu; i++) {
-        int k = which == 0 ? t->pu[i].core : which == 1 ? t->pu[i].numa : t->pu[i].pkg;
         int seen = 0;
         for (int j = 0; j < i && !seen; j++)
-            seen = k == (which == 0 ? t->pu[j].core : which == 1 ? t->pu[j].numa : t->pu[j].pkg);
+            seen = pu_field(&t->pu[i], which) == pu_field(&t->pu[j], which);
         count += !seen;
     }
     return count;
@@ -42,6 +48,76 @@ static void count_objects(struct topo *t)
     t->ncores = count_distinct(t, 0);
     t->nnuma = count_distinct(t, 1);
     t->npkg = count_distinct(t, 2);
+    t->nl3 = count_distinct(t, 3);
+}
+
+/* The preference among a GPU's OS devices for its name: CUDA's and ROCm's
+ * numbering is what their *_VISIBLE_DEVICES variables use. */
+static int gpu_rank(hwloc_obj_t o)
+{
+    static const char *const order[] = { "cuda", "rsmi", "nvml", "opencl", "card" };
+
+    for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++)
+        if (o->name && strncmp(o->name, order[i], strlen(order[i])) == 0)
+            return (int)i;
+    return (int)(sizeof(order) / sizeof(*order));
+}
+
+static int gpu_rank_of_name(const char *name)
+{
+    struct hwloc_obj o = { .name = (char *)name };
+    return name[0] ? gpu_rank(&o) : 1 << 20;
+}
+
+static bool is_gpu(hwloc_obj_t o)
+{
+    return o->attr->osdev.type == HWLOC_OBJ_OSDEV_GPU
+           || (o->attr->osdev.type == HWLOC_OBJ_OSDEV_COPROC && o->subtype
+               && (strcmp(o->subtype, "CUDA") == 0 || strcmp(o->subtype, "OpenCL") == 0));
+}
+
+/* One GPU per PCI device (or other parent) that has GPU OS devices,
+ * located at the package and NUMA node of its non-I/O ancestor. */
+static int find_gpus(hwloc_topology_t h, struct topo *t)
+{
+    hwloc_obj_t o = NULL;
+    hwloc_obj_t parents[256];
+    int n = 0;
+
+    while ((o = hwloc_get_next_osdev(h, o)) && n < 256) {
+        if (!is_gpu(o) || !o->name)
+            continue;
+        int k = 0;
+        while (k < n && parents[k] != o->parent)
+            k++;
+        if (k == n) {
+            struct alloc_gpu *g = realloc(t->gpu, (n + 1) * sizeof(*g));
+            struct topo_gpu *gi = g ? realloc(t->gpu_info, (n + 1) * sizeof(*gi)) : NULL;
+            if (g)
+                t->gpu = g;
+            if (!gi)
+                return -1;
+            t->gpu_info = gi;
+            parents[n++] = o->parent;
+            t->gpu_info[k].name[0] = 0;
+            hwloc_obj_t anc = hwloc_get_non_io_ancestor_obj(h, o);
+            hwloc_obj_t pu = anc && anc->cpuset
+                             ? hwloc_get_next_obj_covering_cpuset_by_type(h, anc->cpuset,
+                                                                          HWLOC_OBJ_PU, NULL)
+                             : NULL;
+            if (!pu)
+                pu = hwloc_get_obj_by_type(h, HWLOC_OBJ_PU, 0);
+            t->gpu[k].pkg = pu ? logical_of(h, pu, HWLOC_OBJ_PACKAGE) : 0;
+            t->gpu[k].numa = pu ? numa_of(h, pu) : 0;
+        } else if (gpu_rank(o) >= gpu_rank_of_name(t->gpu_info[k].name)) {
+            continue;
+        }
+        snprintf(t->gpu_info[k].name, sizeof(t->gpu_info[k].name), "%s", o->name);
+        const char *d = o->name + strcspn(o->name, "0123456789");
+        t->gpu_info[k].index = *d ? atoi(d) : k;
+    }
+    t->ngpu = n;
+    return 0;
 }
 
 struct topo *topo_discover(const char *spec, const char *cpus,
@@ -68,6 +144,7 @@ struct topo *topo_discover(const char *spec, const char *cpus,
         errprintf(err, "invalid synthetic topology '%s'", spec);
         goto error;
     }
+    hwloc_topology_set_io_types_filter(h, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
     if (hwloc_topology_load(h) < 0) {
         errprintf(err, "hwloc: cannot load the topology");
         goto error;
@@ -101,6 +178,9 @@ struct topo *topo_discover(const char *spec, const char *cpus,
         t->pu[n].core = logical_of(h, pu, HWLOC_OBJ_CORE);
         t->pu[n].pkg = logical_of(h, pu, HWLOC_OBJ_PACKAGE);
         t->pu[n].numa = numa_of(h, pu);
+        /* Without an L3 cache the core is its own group. */
+        hwloc_obj_t l3 = hwloc_get_ancestor_obj_by_type(h, HWLOC_OBJ_L3CACHE, pu);
+        t->pu[n].l3 = l3 ? (int)l3->logical_index : 1000000 + t->pu[n].core;
         hwloc_bitmap_set(numas, (unsigned)t->pu[n].numa);
         n++;
     }
@@ -111,6 +191,8 @@ struct topo *topo_discover(const char *spec, const char *cpus,
     if (t->mem_mib == 0) /* some synthetic or odd machines report none */
         t->mem_mib = 1024;
     count_objects(t);
+    if (find_gpus(h, t) < 0)
+        goto nomem;
     hwloc_bitmap_free(want);
     hwloc_bitmap_free(numas);
     hwloc_topology_destroy(h);
@@ -133,29 +215,36 @@ json_t *topo_to_json(const struct topo *t)
     if (!pus)
         return NULL;
     for (int i = 0; i < t->npu; i++) {
-        json_t *p = json_pack("[i,i,i,i]", t->pu[i].os, t->pu[i].core,
-                              t->pu[i].numa, t->pu[i].pkg);
+        json_t *p = json_pack("[i,i,i,i,i]", t->pu[i].os, t->pu[i].core,
+                              t->pu[i].numa, t->pu[i].pkg, t->pu[i].l3);
         if (!p || json_array_append_new(pus, p) < 0) {
             json_decref(pus);
             return NULL;
         }
     }
-    o = json_pack("{s:i, s:i, s:i, s:i, s:I, s:o}", "packages", t->npkg,
-                  "numa_nodes", t->nnuma, "cores", t->ncores, "pus", t->npu,
-                  "memory_mib", (json_int_t)t->mem_mib, "pu", pus);
+    json_t *gpus = json_array();
+    for (int i = 0; gpus && i < t->ngpu; i++)
+        json_array_append_new(gpus, json_pack("{s:s, s:i, s:i, s:i}", "name",
+                                              t->gpu_info[i].name, "index",
+                                              t->gpu_info[i].index, "package",
+                                              t->gpu[i].pkg, "numa", t->gpu[i].numa));
+    o = json_pack("{s:i, s:i, s:i, s:i, s:i, s:I, s:o, s:o*}", "packages", t->npkg,
+                  "numa_nodes", t->nnuma, "l3_groups", t->nl3, "cores", t->ncores,
+                  "pus", t->npu, "memory_mib", (json_int_t)t->mem_mib, "pu", pus,
+                  "gpus", gpus);
     return o;
 }
 
 struct topo *topo_from_json(const json_t *o, struct kiln_error *err)
 {
-    json_t *pus, *p;
+    json_t *pus, *p, *gpus = NULL;
     json_int_t mem;
     json_error_t jerr;
     struct topo *t;
     size_t i;
 
-    if (json_unpack_ex((json_t *)o, &jerr, 0, "{s:I, s:o}", "memory_mib", &mem,
-                       "pu", &pus) < 0) {
+    if (json_unpack_ex((json_t *)o, &jerr, 0, "{s:I, s:o, s?o}", "memory_mib", &mem,
+                       "pu", &pus, "gpus", &gpus) < 0) {
         errprintf(err, "invalid topology: %s", jerr.text);
         errno = EINVAL;
         return NULL;
@@ -173,9 +262,11 @@ struct topo *topo_from_json(const json_t *o, struct kiln_error *err)
         return NULL;
     }
     json_array_foreach(pus, i, p) {
-        int os, core, numa, pkg;
-        if (json_unpack(p, "[iiii!]", &os, &core, &numa, &pkg) < 0 || os < 0
-            || core < 0 || numa < 0 || pkg < 0 || os > 1 << 20) {
+        int os, core, numa, pkg, l3 = -1;
+        /* Before L3 groups, entries had four numbers. */
+        if ((json_unpack(p, "[iiiii!]", &os, &core, &numa, &pkg, &l3) < 0
+             && json_unpack(p, "[iiii!]", &os, &core, &numa, &pkg) < 0)
+            || os < 0 || core < 0 || numa < 0 || pkg < 0 || os > 1 << 20) {
             errprintf(err, "invalid topology: bad pu entry %zu", i);
             topo_destroy(t);
             errno = EINVAL;
@@ -188,7 +279,39 @@ struct topo *topo_from_json(const json_t *o, struct kiln_error *err)
                 errno = EINVAL;
                 return NULL;
             }
-        t->pu[i] = (struct alloc_pu){ .os = os, .core = core, .numa = numa, .pkg = pkg };
+        t->pu[i] = (struct alloc_pu){ .os = os, .core = core, .numa = numa, .pkg = pkg,
+                                      .l3 = l3 >= 0 ? l3 : 1000000 + core };
+    }
+    if (gpus && (!json_is_array(gpus) || json_array_size(gpus) > 256)) {
+        errprintf(err, "invalid topology: bad gpu list");
+        topo_destroy(t);
+        errno = EINVAL;
+        return NULL;
+    }
+    if (gpus && json_array_size(gpus)) {
+        t->gpu = calloc(json_array_size(gpus), sizeof(*t->gpu));
+        t->gpu_info = calloc(json_array_size(gpus), sizeof(*t->gpu_info));
+        if (!t->gpu || !t->gpu_info) {
+            topo_destroy(t);
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    json_array_foreach(gpus, i, p) {
+        const char *name;
+        int index, pkg, numa;
+        if (json_unpack(p, "{s:s, s:i, s:i, s:i}", "name", &name, "index", &index,
+                        "package", &pkg, "numa", &numa) < 0 || strlen(name) >= 32
+            || index < 0 || pkg < 0 || numa < 0) {
+            errprintf(err, "invalid topology: bad gpu entry %zu", i);
+            topo_destroy(t);
+            errno = EINVAL;
+            return NULL;
+        }
+        snprintf(t->gpu_info[i].name, sizeof(t->gpu_info[i].name), "%s", name);
+        t->gpu_info[i].index = index;
+        t->gpu[i] = (struct alloc_gpu){ .pkg = pkg, .numa = numa };
+        t->ngpu = (int)i + 1;
     }
     t->npu = (int)json_array_size(pus);
     t->mem_mib = mem;
@@ -201,6 +324,8 @@ void topo_destroy(struct topo *t)
     if (t) {
         int saved = errno;
         free(t->pu);
+        free(t->gpu);
+        free(t->gpu_info);
         free(t);
         errno = saved;
     }

@@ -9,12 +9,27 @@
 #include "lib/alloc.h"
 #include "lib/error.h"
 
+/* A GPU as hwloc's OS devices show it. */
+struct topo_gpu {
+    char name[32];  /* hwloc's OS device name: cuda0, rsmi1, nvml0, ... */
+    int index;      /* the vendor's device number (CUDA_VISIBLE_DEVICES) */
+};
+
 struct topo {
     int npu;
     struct alloc_pu *pu; /* managed PUs in logical order */
-    int ncores, nnuma, npkg;
+    int ncores, nnuma, npkg, nl3;
     int64_t mem_mib;     /* memory of the NUMA nodes the PUs belong to */
+    int ngpu;
+    struct alloc_gpu *gpu;      /* where each GPU is attached */
+    struct topo_gpu *gpu_info;  /* and what it is called */
 };
+
+/* The topology as lib/alloc wants it. */
+static inline struct alloc_node topo_alloc_node(const struct topo *t)
+{
+    return (struct alloc_node){ t->pu, t->npu, t->gpu, t->ngpu };
+}
 
 /* Discover this machine, or, when spec is not NULL, the synthetic
  * description spec ("pack:2 numa:2 core:4 pu:2") or "xml:FILE", an hwloc

@@ -59,7 +59,9 @@ static void job_free(struct server *s, struct job *job)
         free(job->reason);
         free(job->node_name);
         free(job->pu);
+        free(job->gpu);
         free(job->cpus);
+        free(job->alloc);
         free(job->cancel_reason);
         json_decref(job->waiters);
         arrays_free(job->array);
@@ -121,25 +123,9 @@ void jobs_dequeue(struct server *s, struct job *job)
 
 void jobs_release_cores(struct server *s, struct job *job)
 {
-    struct node *n = job->node;
-
-    if (!n)
+    if (!job->node)
         return;
-    for (int i = 0; i < job->npu; i++)
-        if (n->busy[job->pu[i]]) {
-            n->busy[job->pu[i]] = false;
-            n->nbusy--;
-        }
-    n->mem_used -= job->spec.mem;
-    for (int i = 0; i < n->njobs; i++)
-        if (n->running[i] == job) {
-            n->running[i] = n->running[--n->njobs];
-            break;
-        }
-    job->node = NULL;
-    free(job->pu);
-    job->pu = NULL;
-    job->npu = 0;
+    place_release(job);
     s->sched_needed = true;
 }
 
@@ -159,6 +145,7 @@ static void row_of(const struct job *job, struct store_job *row)
     row->end_time = job->end_time;
     row->node = job->node_name;
     row->cpus = job->cpus;
+    row->alloc = job->alloc;
     row->attempts = job->attempts;
     row->spec = job->spec_json;
     row->array_id = job->array_id;
@@ -473,6 +460,7 @@ static int load_one(struct store_job *row, void *arg)
     job->start_time = row->start_time;
     set_str(&job->node_name, row->node);
     set_str(&job->cpus, row->cpus);
+    set_str(&job->alloc, row->alloc);
     job->attempts = row->attempts;
     if (!job->queue) {
         /* Its queue was deleted behind our back: it cannot be scheduled. */

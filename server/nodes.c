@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/features.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "server/server.h"
@@ -54,13 +55,16 @@ static void node_set_topo(struct node *n, struct topo *t)
 {
     topo_destroy(n->topo);
     free(n->busy);
+    free(n->gpu_busy);
     n->topo = t;
     n->busy = t ? calloc(t->npu, sizeof(*n->busy)) : NULL;
+    n->gpu_busy = t ? calloc(t->ngpu + 1, sizeof(*n->gpu_busy)) : NULL;
     n->nbusy = 0;
+    n->ngpu_busy = 0;
 }
 
 static int load_node(const char *name, const char *state, json_t *topo, const char *ce,
-                     void *arg)
+                     const char *features, void *arg)
 {
     struct server *s = arg;
     struct node *n = node_add(s, name);
@@ -70,6 +74,8 @@ static int load_node(const char *name, const char *state, json_t *topo, const ch
         return -1;
     if (ce)
         snprintf(n->ce, sizeof(n->ce), "%s", ce);
+    if (features)
+        snprintf(n->features, sizeof(n->features), "%s", features);
     if (topo)
         node_set_topo(n, topo_from_json(topo, &err));
     n->state = NODE_UNKNOWN;
@@ -90,29 +96,6 @@ void nodes_destroy_all(struct server *s)
         free(n->running);
         free(n);
     }
-}
-
-/* Give job the cores named by its cpu list on node n again (after a server
- * or worker restart).  Returns 0, or -1 if the list does not fit n. */
-static int attach_cores(struct server *s, struct node *n, struct job *job)
-{
-    int *idx = n->topo ? calloc(n->topo->npu, sizeof(*idx)) : NULL;
-    int k;
-
-    if (!idx || !job->cpus || (k = topo_indices(n->topo, job->cpus, idx)) < 0) {
-        free(idx);
-        return -1;
-    }
-    for (int i = 0; i < k; i++)
-        if (!n->busy[idx[i]]) {
-            n->busy[idx[i]] = true;
-            n->nbusy++;
-        }
-    job->node = n;
-    job->pu = idx;
-    job->npu = k;
-    n->mem_used += job->spec.mem;
-    return nodes_add_job(n, job);
 }
 
 struct reconcile {
@@ -150,7 +133,7 @@ static void reconcile_one(struct server *s, struct job *job, void *arg)
         || !job->node_name || strcmp(job->node_name, r->node->name) != 0)
         return;
     if (reported(r->reported, job->id, job->attempts)) {
-        if (attach_cores(s, r->node, job) < 0) {
+        if (place_reattach(r->node, job) < 0) {
             log_msg(LOG_ERR, "job %lld: cpus '%s' no longer exist on %s",
                     (long long)job->id, job->cpus, r->node->name);
             json_array_append_new(r->kill, json_pack("{s:I, s:i}", "id",
@@ -197,7 +180,7 @@ static void find_strays(struct server *s, struct reconcile *r)
 
 static void node_hello(struct server *s, struct proto_msg *m)
 {
-    const char *name, *ce = NULL;
+    const char *name, *ce = NULL, *features = NULL;
     json_t *topo_json, *jobs = NULL;
     json_int_t version;
     json_error_t jerr;
@@ -206,9 +189,9 @@ static void node_hello(struct server *s, struct proto_msg *m)
     struct node *n;
     struct reconcile r;
 
-    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:s, s:o, s?o, s?s}", "version",
+    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:s, s:o, s?o, s?s, s?s}", "version",
                        &version, "name", &name, "topology", &topo_json, "jobs",
-                       &jobs, "ce", &ce) < 0)
+                       &jobs, "ce", &ce, "features", &features) < 0)
         return server_reply_error(s, s->workers, m, EINVAL, "invalid node.hello: %s",
                                   jerr.text);
     /* doc/protocol.md "node.hello": versions differ -> EPROTO */
@@ -226,6 +209,10 @@ static void node_hello(struct server *s, struct proto_msg *m)
     if (ce && !ce_find(s, ce))
         return server_reply_error(s, s->workers, m, ENOENT,
                                   "unknown compute environment '%.64s'", ce);
+    if (features && (!features_list_ok(features) || strlen(features) > 255))
+        return server_reply_error(s, s->workers, m, EINVAL,
+                                  "invalid features '%.64s': names of letters, digits and "
+                                  "._- separated by commas", features);
     if (!(t = topo_from_json(topo_json, &err)))
         return server_reply_error(s, s->workers, m, EINVAL, "%s", err.text);
     if (!(n = nodes_find(s, name)) && !(n = node_add(s, name))) {
@@ -250,6 +237,12 @@ static void node_hello(struct server *s, struct proto_msg *m)
         /* The worker's --ce says where it belongs. */
         snprintf(n->ce, sizeof(n->ce), "%s", ce);
         if (store_node_set_ce(s->st, n->name, ce) < 0)
+            s->store_failed = true;
+    }
+    if (features) {
+        /* So do its features; `kiln node update --features` may change them. */
+        snprintf(n->features, sizeof(n->features), "%s", features);
+        if (store_node_set_features(s->st, n->name, features) < 0)
             s->store_failed = true;
     }
     log_msg(LOG_INFO, "node %s up: %d cpus, %lld MiB, %d jobs, %zu to kill",
@@ -322,8 +315,9 @@ static void job_end(struct server *s, struct proto_msg *m)
     const char *reason = NULL;
     json_int_t id = 0;
     int attempt = 0, exit_code = -1, sig = 0;
-    double start = 0, end = 0, user_cpu = 0, sys_cpu = 0;
-    json_int_t max_rss = 0;
+    double start = 0, end = 0;
+    struct store_usage u = { 0, 0, 0, -1 };
+    json_int_t max_rss = 0, oom = -1;
     json_error_t jerr;
 
     if (!n)
@@ -345,10 +339,12 @@ static void job_end(struct server *s, struct proto_msg *m)
                       exit_code, sig, reason) < 0)
         s->store_failed = true;
     /* Usage is optional in the message (doc/protocol.md "job.end"). */
-    json_unpack(m->body, "{s?F, s?F, s?I}", "user_cpu", &user_cpu, "sys_cpu", &sys_cpu,
-                "max_rss_kib", &max_rss);
-    if (user_cpu >= 0 && sys_cpu >= 0 && max_rss >= 0
-        && store_attempt_usage(s->st, id, attempt, user_cpu, sys_cpu, max_rss) < 0)
+    json_unpack(m->body, "{s?F, s?F, s?I, s?I}", "user_cpu", &u.user_cpu, "sys_cpu",
+                &u.sys_cpu, "max_rss_kib", &max_rss, "oom_kills", &oom);
+    u.max_rss_kib = max_rss;
+    u.oom_kills = oom >= 0 && oom < 1 << 30 ? (int)oom : -1;
+    if (u.user_cpu >= 0 && u.sys_cpu >= 0 && max_rss >= 0
+        && store_attempt_usage(s->st, id, attempt, &u) < 0)
         s->store_failed = true;
     job->exit_code = exit_code;
     if (start > 0)

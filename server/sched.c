@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Scheduler v1: strict FIFO over the default queue, best-fit node,
- * compact cores (lib/alloc). */
+/* The scheduler: job queues by priority, FIFO with backfill within each,
+ * best-fit node; the cores on the node are lib/alloc's choice. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/alloc.h"
+#include "lib/features.h"
+#include "lib/hostlist.h"
 #include "lib/log.h"
 #include "lib/units.h"
 #include "lib/util.h"
@@ -27,17 +28,26 @@ static bool in_queue(const struct node *n, const struct queue *q)
 const char *sched_infeasible(struct server *s, const struct queue *q,
                              const struct jobspec *spec)
 {
-    static char why[200];
+    static char why[300];
     long cpus = jobspec_cpus(spec), max_cpus = 0;
     int64_t max_mem = 0;
-    bool any = false;
+    int any = 0, chosen = 0, featured = 0, gpus = 0;
 
     for (struct node *n = s->nodes; n; n = n->next) {
         if (!n->topo || !in_queue(n, q))
             continue;
-        any = true;
-        if (n->topo->npu >= cpus && n->topo->mem_mib >= spec->mem)
+        any++;
+        if (place_eligible(n, spec))
             return NULL;
+        if ((spec->nodelist && !hostlist_has(spec->nodelist, n->name))
+            || (spec->exclude && hostlist_has(spec->exclude, n->name)))
+            continue;
+        chosen++;
+        if (spec->constraint && !features_match(spec->constraint, n->features))
+            continue;
+        featured++;
+        if (n->topo->ngpu > gpus)
+            gpus = n->topo->ngpu;
         if (n->topo->npu > max_cpus)
             max_cpus = n->topo->npu;
         if (n->topo->mem_mib > max_mem)
@@ -45,19 +55,29 @@ const char *sched_infeasible(struct server *s, const struct queue *q,
     }
     if (!any)
         return NULL; /* no node of its environments yet: nothing to judge by */
-    if (cpus > max_cpus)
-        snprintf(why, sizeof(why), "it asks for %ld cpus and the largest node of job "
-                 "queue '%s' has %ld", cpus, q->name, max_cpus);
+    if (!chosen)
+        snprintf(why, sizeof(why), "no node of job queue '%s' is in its --nodelist "
+                 "and not in its --exclude", q->name);
+    else if (!featured)
+        snprintf(why, sizeof(why), "no node of job queue '%s' has the features '%s'",
+                 q->name, spec->constraint);
+    else if (spec->gpus > gpus)
+        snprintf(why, sizeof(why), "it asks for %d GPUs and the node of job queue '%s' "
+                 "with the most has %d", spec->gpus, q->name, gpus);
+    else if (cpus > max_cpus || spec->threads_per_core)
+        snprintf(why, sizeof(why), "it asks for %ld cpus%s and the largest node of job "
+                 "queue '%s' has %ld", cpus, spec->threads_per_core ? " on whole cores" : "",
+                 q->name, max_cpus);
     else
         snprintf(why, sizeof(why), "it asks for %lld MiB and no node of job queue '%s' "
                  "with %ld cpus has that much", (long long)spec->mem, q->name, cpus);
     return why;
 }
 
-/* The UP node with enough free cores and memory that has the fewest free
- * cores (best fit), in the first of q's compute environments that has
- * one; or NULL. */
-static struct node *pick_node(struct server *s, const struct queue *q, long cpus, int64_t mem)
+/* The UP node where the job fits now that has the fewest free cores (best
+ * fit), in the first of q's compute environments that has one; or NULL. */
+static struct node *pick_node(struct server *s, const struct queue *q,
+                              const struct jobspec *spec)
 {
     size_t i;
     json_t *v;
@@ -66,12 +86,9 @@ static struct node *pick_node(struct server *s, const struct queue *q, long cpus
         const char *ce = json_string_value(v);
         struct node *best = NULL;
         for (struct node *n = s->nodes; n; n = n->next) {
-            if (n->state != NODE_UP || !n->topo || !queue_node_in(n, ce, s))
+            if (!queue_node_in(n, ce, s) || !place_fits_now(n, spec))
                 continue;
-            int free_pus = n->topo->npu - n->nbusy;
-            if (free_pus < cpus || n->topo->mem_mib - n->mem_used < mem)
-                continue;
-            if (!best || free_pus < best->topo->npu - best->nbusy)
+            if (!best || place_free_cpus(n) < place_free_cpus(best))
                 best = n;
         }
         if (best)
@@ -82,32 +99,10 @@ static struct node *pick_node(struct server *s, const struct queue *q, long cpus
 
 static int start(struct server *s, struct job *job, struct node *n)
 {
-    long need = jobspec_cpus(&job->spec);
-    int *idx = calloc(need, sizeof(*idx));
-    char *cpus;
     json_t *msg;
 
-    if (!idx)
+    if (place_job(n, job) < 0)
         return -1;
-    if (alloc_choose(n->topo->pu, n->topo->npu, n->busy, (int)need, idx) < 0
-        || !(cpus = topo_cpulist(n->topo, idx, (int)need))) {
-        free(idx);
-        return -1;
-    }
-    for (int i = 0; i < need; i++)
-        n->busy[idx[i]] = true;
-    n->nbusy += (int)need;
-    n->mem_used += job->spec.mem;
-    if (nodes_add_job(n, job) < 0) {
-        free(idx);
-        free(cpus);
-        return -1;
-    }
-    job->node = n;
-    job->pu = idx;
-    job->npu = (int)need;
-    free(job->cpus);
-    job->cpus = cpus;
     free(job->node_name);
     job->node_name = strdup(n->name);
     job->attempts++;
@@ -115,8 +110,10 @@ static int start(struct server *s, struct job *job, struct node *n)
     jobs_dequeue(s, job);
     jobs_set_state(s, job, JOB_STARTING, NULL);
     msg = json_pack("{s:I, s:i, s:O, s:s, s:s, s:i}", "id", (json_int_t)job->id,
-                    "attempt", job->attempts, "spec", job->spec_json, "cpus", cpus,
+                    "attempt", job->attempts, "spec", job->spec_json, "cpus", job->cpus,
                     "nodelist", n->name, "kill_wait", s->kill_wait);
+    if (msg)
+        json_object_update_new(msg, place_start_fields(job));
     if (msg && job->array_id)
         json_object_update_new(msg, json_pack("{s:I, s:I}", "array_id",
                                (json_int_t)job->array_id, "array_index",
@@ -157,16 +154,16 @@ static int cmp_end(const void *a, const void *b)
 static bool reserve(struct server *s, const struct queue *q, const struct job *head,
                     struct reservation *r)
 {
-    long need = jobspec_cpus(&head->spec);
     bool found = false;
     size_t i;
     json_t *v;
 
     json_array_foreach(q->ces, i, v) {
         for (struct node *n = s->nodes; n; n = n->next) {
-            if (n->state != NODE_UP || !n->topo || !queue_node_in(n, json_string_value(v), s)
-                || n->topo->npu < need || n->topo->mem_mib < head->spec.mem)
+            if (n->state != NODE_UP || !queue_node_in(n, json_string_value(v), s)
+                || !place_eligible(n, &head->spec))
                 continue;
+            long need = place_need_cpus(n, &head->spec);
             struct ending *e = calloc(n->njobs + 1, sizeof(*e));
             int ne = 0;
             if (!e)
@@ -176,7 +173,7 @@ static bool reserve(struct server *s, const struct queue *q, const struct job *h
                 /* A job without a known end frees nothing we can count on. */
                 if (j->spec.time_limit > 0 && j->start_time > 0)
                     e[ne++] = (struct ending){ j->start_time + (double)j->spec.time_limit,
-                                               (long)j->npu, j->spec.mem };
+                                               (long)j->npu, j->mem_held };
             }
             qsort(e, ne, sizeof(*e), cmp_end);
             long cpus = n->topo->npu - n->nbusy;
@@ -200,7 +197,6 @@ static bool reserve(struct server *s, const struct queue *q, const struct job *h
 static struct node *pick_backfill(struct server *s, const struct queue *q,
                                   const struct job *job, const struct reservation *r)
 {
-    long cpus = jobspec_cpus(&job->spec);
     double now = util_now();
     bool ends_in_time = job->spec.time_limit > 0
                         && now + (double)job->spec.time_limit <= r->when;
@@ -209,12 +205,11 @@ static struct node *pick_backfill(struct server *s, const struct queue *q,
 
     json_array_foreach(q->ces, i, v) {
         for (struct node *n = s->nodes; n; n = n->next) {
-            if (n->state != NODE_UP || !n->topo || !queue_node_in(n, json_string_value(v), s)
-                || n->topo->npu - n->nbusy < cpus
-                || n->topo->mem_mib - n->mem_used < job->spec.mem)
+            if (!queue_node_in(n, json_string_value(v), s) || !place_fits_now(n, &job->spec))
                 continue;
             if (n != r->node || ends_in_time
-                || (r->cpus_left >= cpus && r->mem_left >= job->spec.mem))
+                || (r->cpus_left >= place_need_cpus(n, &job->spec)
+                    && r->mem_left >= job->spec.mem))
                 return n;
         }
     }
@@ -240,7 +235,7 @@ static int sched_queue(struct server *s, struct queue *q)
             continue;
         struct node *n;
         if (!blocked) {
-            if (!(n = pick_node(s, q, jobspec_cpus(&job->spec), job->spec.mem))) {
+            if (!(n = pick_node(s, q, &job->spec))) {
                 if (!reserve(s, q, job, &res))
                     break; /* no reservation to keep: first come, first served */
                 blocked = true;
@@ -261,7 +256,7 @@ static int sched_queue(struct server *s, struct queue *q)
             /* What the backfilled job takes from the reserved node, now and
              * possibly still at the reservation, is no longer spare. */
             if (n == res.node) {
-                res.cpus_left -= jobspec_cpus(&job->spec);
+                res.cpus_left -= place_need_cpus(n, &job->spec);
                 res.mem_left -= job->spec.mem;
             }
         }
@@ -298,7 +293,7 @@ static int sched_fairshare(struct server *s, struct queue *q)
         struct node *n;
         if (job->array && !arrays_may_start(s, job))
             break;
-        if (!(n = pick_node(s, q, jobspec_cpus(&job->spec), job->spec.mem)))
+        if (!(n = pick_node(s, q, &job->spec)))
             break;
         struct job *run = job->array ? arrays_next_child(s, job) : job;
         if (!run)
@@ -327,8 +322,8 @@ void sched_run(struct server *s)
 
 /* The best free room for spec among q's nodes: the node with the most free
  * cores (and its free memory). */
-static struct node *best_room(struct server *s, const struct queue *q, long *cpus,
-                              int64_t *mem)
+static struct node *best_room(struct server *s, const struct queue *q,
+                              const struct jobspec *spec, long *cpus, int64_t *mem)
 {
     struct node *best = NULL;
     size_t i;
@@ -338,7 +333,8 @@ static struct node *best_room(struct server *s, const struct queue *q, long *cpu
     *mem = 0;
     json_array_foreach(q->ces, i, v)
         for (struct node *n = s->nodes; n; n = n->next) {
-            if (n->state != NODE_UP || !n->topo || !queue_node_in(n, json_string_value(v), s))
+            if (n->state != NODE_UP || !queue_node_in(n, json_string_value(v), s)
+                || !place_eligible(n, spec))
                 continue;
             if (!best || n->topo->npu - n->nbusy > *cpus) {
                 best = n;
@@ -411,7 +407,7 @@ json_t *sched_why(struct server *s, const struct job *job)
     int ahead = 0;
     for (const struct job *j = q->qhead; j && j != job; j = j->qnext)
         ahead++;
-    struct node *best = best_room(s, q, &free_cpus, &free_mem);
+    struct node *best = best_room(s, q, &job->spec, &free_cpus, &free_mem);
     char envs[200] = "";
     size_t i, n = 0;
     json_t *v;

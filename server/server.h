@@ -76,6 +76,9 @@ struct node {
     struct job **running; /* the jobs holding cores here (njobs of them) */
     int running_cap;
     char ce[64];         /* the compute environment it belongs to */
+    char features[256];  /* comma separated, for --constraint */
+    bool *gpu_busy;      /* per GPU of topo */
+    int ngpu_busy;
     struct node *next;
 };
 
@@ -91,9 +94,13 @@ struct job {
     double submit_time, start_time, end_time;
     char *node_name;       /* where it runs or ran last */
     struct node *node;     /* set while it holds cores on node */
-    int *pu;               /* indices into node->topo->pu */
+    int *pu;               /* indices into node->topo->pu it holds */
     int npu;
-    char *cpus;            /* OS cpu list on node */
+    int *gpu;              /* indices into node->topo->gpu it holds */
+    int ngpu;
+    int64_t mem_held;      /* MiB it holds on node */
+    char *cpus;            /* OS cpu list on node: its cpuset */
+    char *alloc;           /* the rest of its placement (server/place.c) */
     int attempts;          /* attempts started so far */
     double runnable_since; /* monotonic time it last became RUNNABLE */
     bool kill_sent;
@@ -195,6 +202,23 @@ json_t *jobs_row_to_json(const struct store_job *row);
 typedef void (*jobs_f)(struct server *s, struct job *job, void *arg);
 void jobs_foreach(struct server *s, jobs_f fn, void *arg);
 void jobs_destroy_all(struct server *s);
+
+/* place.c: placement on one node */
+/* May the job run on n at all (features, host lists, size)? */
+bool place_eligible(const struct node *n, const struct jobspec *spec);
+/* Could it start on n now? */
+bool place_fits_now(const struct node *n, const struct jobspec *spec);
+long place_free_cpus(const struct node *n);
+/* PUs of n the job needs free (exclusive: all; whole cores: theirs). */
+long place_need_cpus(const struct node *n, const struct jobspec *spec);
+/* Choose and hold the job's cores, GPUs and memory on n; sets job->cpus,
+ * job->alloc.  -1 with errno ENOSPC when it does not fit. */
+int place_job(struct node *n, struct job *job);
+/* Hold again what job->cpus and job->alloc say (after a restart). */
+int place_reattach(struct node *n, struct job *job);
+void place_release(struct job *job);
+/* The job.start fields "tasks" and "gpus" (new object). */
+json_t *place_start_fields(const struct job *job);
 
 /* api.c: client requests */
 void api_handle(struct server *s, struct proto_msg *m);

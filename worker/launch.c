@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <hwloc.h>
 
 #include "lib/log.h"
 #include "lib/proto.h"
@@ -56,7 +57,42 @@ static void wjob_remove(struct worker *w, struct wjob *j)
     if (j->pidfd >= 0)
         close(j->pidfd);
     json_decref(j->result);
+    free(j->cpus);
     free(j);
+}
+
+/* A job still running here whose cpus overlap cpus, or NULL.  The server
+ * never gives a core to two jobs at once; this is the node's own check. */
+static struct wjob *cpus_in_use(struct worker *w, const char *cpus)
+{
+    hwloc_bitmap_t want = hwloc_bitmap_alloc(), have = hwloc_bitmap_alloc();
+    struct wjob *found = NULL;
+
+    if (want && have && hwloc_bitmap_list_sscanf(want, cpus) == 0)
+        for (struct wjob *j = w->jobs; j && !found; j = j->next)
+            if (j->shell && !j->result && j->cpus
+                && hwloc_bitmap_list_sscanf(have, j->cpus) == 0
+                && hwloc_bitmap_intersects(want, have))
+                found = j;
+    hwloc_bitmap_free(want);
+    hwloc_bitmap_free(have);
+    return found;
+}
+
+/* The cpus of a job in the spool, from its job.json. */
+static char *spooled_cpus(const struct wjob *j)
+{
+    char path[PATH_MAX + 16];
+    json_t *msg;
+    const char *cpus = NULL;
+    char *out = NULL;
+
+    snprintf(path, sizeof(path), "%s/job.json", j->dir);
+    if ((msg = json_load_file(path, 0, NULL))
+        && json_unpack(msg, "{s:s}", "cpus", &cpus) == 0)
+        out = strdup(cpus);
+    json_decref(msg);
+    return out;
 }
 
 /* The result a shell left, or one that says why there is none. */
@@ -145,6 +181,7 @@ int launch_recover(struct worker *w)
             break;
         if ((j->shell = live_shell(j->dir)))
             watch(j);
+        j->cpus = spooled_cpus(j);
         /* The shell may have ended between the checks: the pidfd of a
          * dead process is readable at once, so finishing later is safe. */
         if (j->pidfd < 0)
@@ -162,19 +199,33 @@ void launch_start(struct worker *w, json_t *msg)
     json_int_t id;
     int attempt;
     char path[PATH_MAX + 16], *text;
-    struct wjob *j;
+    const char *cpus;
+    struct wjob *j, *other;
     pid_t pid;
 
     if (json_unpack(msg, "{s:I, s:i, s:o, s:s}", "id", &id, "attempt", &attempt,
-                    "spec", &(json_t *){ NULL }, "cpus", &(const char *){ NULL }) < 0
+                    "spec", &(json_t *){ NULL }, "cpus", &cpus) < 0
         || id <= 0) {
         log_msg(LOG_WARNING, "ignoring a malformed job.start");
         return;
     }
     if (launch_find(w, id, attempt))
         return; /* a repeated start: already ours */
-    if (!(j = wjob_add(w, id, attempt))) {
+    other = cpus_in_use(w, cpus);
+    if (!(j = wjob_add(w, id, attempt)) || !(j->cpus = strdup(cpus))) {
         log_msg(LOG_ERR, "job %lld: out of memory", (long long)id);
+        return;
+    }
+    if (other) {
+        char why[200];
+        log_msg(LOG_ERR, "job %lld: cpus %s overlap those of job %lld, still running here",
+                (long long)id, cpus, (long long)other->id);
+        snprintf(why, sizeof(why), "launch failed: cpus %.64s are held by job %lld",
+                 cpus, (long long)other->id);
+        j->result = json_pack("{s:i, s:I, s:i, s:i, s:i, s:s}", "version",
+                              KILN_PROTO_VERSION, "id", id, "attempt", attempt,
+                              "exit_code", -1, "signal", 0, "reason", why);
+        j->next_send = 0;
         return;
     }
     json_object_set_new(msg, "node", json_string(w->name));

@@ -33,6 +33,8 @@ struct shell {
     int attempt;
     struct jobspec spec;
     const char *cpus, *node, *nodelist, *cgroup_scope;
+    json_t *tasks;        /* each task's cpu list, or NULL */
+    json_t *gpus;         /* [{name, index}] the job holds, or NULL */
     int kill_wait;
     int simulate;         /* cores are made up: do not pin, no cgroup */
     int64_t array_id;     /* an array child's parent, else 0 */
@@ -76,6 +78,38 @@ static char *expand_path(const struct shell *sh, const char *pat)
     return out;
 }
 
+/* The strings (or the field key of objects, strings or integers) of array
+ * a joined by sep, a new string. */
+static char *join(const json_t *a, const char *key, const char *sep)
+{
+    size_t i, n = 0, cap = 64;
+    char *out = malloc(cap);
+    json_t *v;
+
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    json_array_foreach(a, i, v) {
+        json_t *e = key ? json_object_get(v, key) : v;
+        char num[32];
+        const char *s = json_is_integer(e) ? (snprintf(num, sizeof(num), "%lld",
+                                                       (long long)json_integer_value(e)), num)
+                                           : json_string_value(e);
+        if (!s)
+            continue;
+        while (n + strlen(s) + strlen(sep) + 1 > cap) {
+            char *bigger = realloc(out, cap *= 2);
+            if (!bigger) {
+                free(out);
+                return NULL;
+            }
+            out = bigger;
+        }
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? sep : "", s);
+    }
+    return out;
+}
+
 /* The job's environment: what the submitter exported, then Kiln's. */
 static char **build_env(const struct shell *sh)
 {
@@ -110,6 +144,26 @@ static char **build_env(const struct shell *sh)
     SETENV("KILN_QUEUE=%s", sh->spec.queue);
     if (sh->spec.mem > 0)
         SETENV("KILN_MEM_MB=%lld", (long long)sh->spec.mem);
+    if (sh->spec.ntasks_per_node)
+        SETENV("KILN_NTASKS_PER_NODE=%ld", sh->spec.ntasks_per_node);
+    if (json_array_size(sh->tasks)) {
+        /* kiln run binds task i to the i-th list. */
+        char *list = join(sh->tasks, NULL, ";");
+        if (list)
+            SETENV("KILN_TASK_CPUS=%s", list);
+        free(list);
+    }
+    if (json_array_size(sh->gpus)) {
+        char *idx = join(sh->gpus, "index", ","), *names = join(sh->gpus, "name", ",");
+        if (idx)
+            SETENV("CUDA_VISIBLE_DEVICES=%s", idx);
+        if (idx && names && strncmp(names, "rsmi", 4) == 0)
+            SETENV("ROCR_VISIBLE_DEVICES=%s", idx);
+        if (names)
+            SETENV("KILN_GPUS=%s", names);
+        free(idx);
+        free(names);
+    }
     if (sh->array_id) {
         SETENV("KILN_ARRAY_JOB_ID=%lld", (long long)sh->array_id);
         SETENV("KILN_ARRAY_INDEX=%ld", sh->array_index);
@@ -135,12 +189,13 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     snprintf(path, sizeof(path), "%s/job.json", sh->dir);
     if (!(msg = json_load_file(path, 0, &jerr)))
         return errprintf(err, "cannot read %s: %s", path, jerr.text);
-    if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I, s?b}",
+    if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I, "
+                       "s?b, s?o, s?o}",
                        "id", &id, "attempt", &sh->attempt, "spec", &spec, "cpus",
                        &sh->cpus, "node", &sh->node, "nodelist", &sh->nodelist,
                        "cgroup_scope", &sh->cgroup_scope, "kill_wait", &sh->kill_wait,
                        "array_id", &array_id, "array_index", &array_index, "simulate",
-                       &sh->simulate) < 0)
+                       &sh->simulate, "tasks", &sh->tasks, "gpus", &sh->gpus) < 0)
         return errprintf(err, "invalid %s: %s", path, jerr.text);
     sh->id = id;
     sh->array_id = array_id;
@@ -464,13 +519,23 @@ report:
     /* Orphans of the job outside any cgroup: reap what has died. */
     while (waitpid(-1, NULL, WNOHANG) > 0)
         ;
-    json_t *r = json_pack("{s:I, s:i, s:i, s:i, s:s, s:f, s:f, s:f, s:f, s:I}",
+    /* Usage: the cgroup's counts cover every process the job made; the
+     * rusage of the children the shell reaped is the fallback. */
+    struct cgroup_usage cu = { -1, -1, -1, -1 };
+    if (sh.cg)
+        cgroup_usage(sh.cg, &cu);
+    double user = cu.user_cpu >= 0 ? cu.user_cpu
+                                   : ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+    double sys = cu.sys_cpu >= 0 ? cu.sys_cpu
+                                 : ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    json_int_t peak = cu.peak_bytes >= 0 ? (json_int_t)(cu.peak_bytes >> 10)
+                                         : (json_int_t)ru.ru_maxrss;
+    json_t *r = json_pack("{s:I, s:i, s:i, s:i, s:s, s:f, s:f, s:f, s:f, s:I, s:I}",
                           "id", (json_int_t)sh.id, "attempt", sh.attempt,
                           "exit_code", exit_code, "signal", sig, "reason", why,
-                          "start_time", start, "end_time", end, "user_cpu",
-                          ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, "sys_cpu",
-                          ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, "max_rss_kib",
-                          (json_int_t)ru.ru_maxrss);
+                          "start_time", start, "end_time", end, "user_cpu", user,
+                          "sys_cpu", sys, "max_rss_kib", peak, "oom_kills",
+                          (json_int_t)cu.oom_kills);
     int rc = write_result(&sh, r) < 0 ? 1 : 0;
     if (rc)
         log_err("cannot write the result of job %lld", (long long)sh.id);

@@ -18,6 +18,7 @@ struct wjob {
     char dir[PATH_MAX];  /* SPOOL/jobs/ID.ATTEMPT */
     pid_t shell;         /* the job's supervisor, 0 once it has exited */
     int pidfd;           /* -1 when not watched */
+    char *cpus;          /* the cpus it was given (OS list), or NULL */
     json_t *result;      /* job.end body once finished, until acknowledged */
     double next_send;    /* monotonic time to (re)send the result */
     struct wjob *next;

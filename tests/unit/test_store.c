@@ -54,7 +54,7 @@ static int64_t insert(struct store *st, const char *name, double t)
 static void schema(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(store_schema_version(f->st), 4);
+    assert_int_equal(store_schema_version(f->st), 5);
 }
 
 static void jobs_and_events(void **state)
@@ -80,7 +80,8 @@ static void jobs_and_events(void **state)
     j.attempts = 1;
     assert_int_equal(store_job_update(f->st, &j, 103), 0);
     assert_int_equal(store_attempt(f->st, a, 1, "n1", "0-1", 102, 103, 0, 0, NULL), 0);
-    assert_int_equal(store_attempt_usage(f->st, a, 1, 0.75, 0.25, 2048), 0);
+    struct store_usage u = { 0.75, 0.25, 2048, 1 };
+    assert_int_equal(store_attempt_usage(f->st, a, 1, &u), 0);
     store_job_release(&j);
     assert_int_equal(store_job_get(f->st, 999, &j), 0);
 
@@ -138,7 +139,7 @@ static void reopen_keeps_everything(void **state)
     assert_int_equal(finished, 0);
 }
 
-static int node_cb(const char *name, const char *state, json_t *topo, const char *ce,
+static int node_cb(const char *name, const char *state, json_t *topo, const char *ce, const char *features,
                    void *arg)
 {
     assert_string_equal(name, "n1");

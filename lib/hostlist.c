@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Host lists: libslurm parses and compresses; we check the input first,
+ * since libslurm accepts some malformed lists ("a[1-") as host names. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <slurm/slurm.h>
+
+#include "lib/hostlist.h"
+
+/* The ranges "1-3,7" of a bracket, up to its ']': each N or N-M with
+ * N <= M, adding up to at most HOSTLIST_MAX hosts.  (libslurm would print
+ * its own complaint about these on stderr.) */
+static bool ranges_ok(const char *s)
+{
+    long total = 0;
+
+    while (*s != ']') {
+        char *end;
+        long lo = strtol(s, &end, 10), hi = lo;
+        if (end == s || lo < 0)
+            return false;
+        if (*end == '-') {
+            s = end + 1;
+            hi = strtol(s, &end, 10);
+            if (end == s || hi < lo)
+                return false;
+        }
+        if ((total += hi - lo + 1) > HOSTLIST_MAX)
+            return false;
+        s = end;
+        if (*s == ',')
+            s++;
+        else if (*s != ']')
+            return false;
+    }
+    return true;
+}
+
+/* Host names of letters, digits, '-', '.' and '_', with bracketed ranges
+ * of digits, '-' and ','; lists separated by ','. */
+static bool syntax_ok(const char *s)
+{
+    bool in = false, any = false;
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '[') {
+            if (in || !isdigit((unsigned char)s[1]) || !strchr(s, ']')
+                || !ranges_ok(s + 1))
+                return false;
+            in = true;
+        } else if (c == ']') {
+            if (!in || !isdigit((unsigned char)s[-1]))
+                return false;
+            in = false;
+        } else if (in) {
+            if (!isdigit(c) && c != '-' && c != ',')
+                return false;
+        } else if (c == ',') {
+            if (!any || s[1] == ',' || s[1] == '\0')
+                return false;
+        } else if (!isalnum(c) && c != '-' && c != '.' && c != '_') {
+            return false;
+        } else {
+            any = true;
+        }
+    }
+    return any && !in;
+}
+
+json_t *hostlist_expand(const char *s, struct kiln_error *err)
+{
+    hostlist_t hl;
+    json_t *out;
+    char *h;
+
+    if (!s || strlen(s) > 4096 || !syntax_ok(s)) {
+        errprintf(err, "invalid host list '%.64s': want names like node1 or "
+                       "node[1-4,7],gpu01", s ? s : "");
+        errno = EINVAL;
+        return NULL;
+    }
+    if (!(hl = slurm_hostlist_create(s)) || slurm_hostlist_count(hl) <= 0
+        || slurm_hostlist_count(hl) > HOSTLIST_MAX) {
+        if (hl)
+            slurm_hostlist_destroy(hl);
+        errprintf(err, "invalid host list '%.64s': a bad range, or more than %d hosts",
+                  s, HOSTLIST_MAX);
+        errno = EINVAL;
+        return NULL;
+    }
+    out = json_array();
+    while (out && (h = slurm_hostlist_shift(hl))) {
+        json_array_append_new(out, json_string(h));
+        free(h);
+    }
+    slurm_hostlist_destroy(hl);
+    return out;
+}
+
+char *hostlist_compress(const json_t *hosts)
+{
+    hostlist_t hl = slurm_hostlist_create(NULL);
+    char *s = NULL;
+    size_t i;
+    json_t *v;
+
+    if (!hl)
+        return NULL;
+    json_array_foreach(hosts, i, v)
+        if (!json_is_string(v) || slurm_hostlist_push_host(hl, json_string_value(v)) <= 0)
+            goto out;
+    slurm_hostlist_uniq(hl); /* sorted, without repeats, as Slurm prints them */
+    s = slurm_hostlist_ranged_string_malloc(hl);
+out:
+    slurm_hostlist_destroy(hl);
+    return s;
+}
+
+bool hostlist_has(const json_t *hosts, const char *name)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(hosts, i, v)
+        if (strcmp(json_string_value(v), name) == 0)
+            return true;
+    return false;
+}
