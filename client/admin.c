@@ -9,7 +9,7 @@
 #include "lib/log.h"
 #include "lib/units.h"
 
-enum { O_PRIORITY = 3000, O_CE, O_STATE, O_POLICY, O_DECAY, O_SHARE, O_STUCK };
+enum { O_PRIORITY = 3000, O_CE, O_STATE, O_POLICY, O_DECAY, O_SHARE, O_STUCK, O_FEATURES };
 
 static const struct option admin_options[] = {
     { "priority", required_argument, NULL, O_PRIORITY },
@@ -19,6 +19,7 @@ static const struct option admin_options[] = {
     { "cancel-stuck", required_argument, NULL, O_STUCK },
     { "share-decay", required_argument, NULL, O_DECAY },
     { "share", required_argument, NULL, O_SHARE },
+    { "features", required_argument, NULL, O_FEATURES },
     { "json", no_argument, NULL, OPT_JSON },
     { "help", no_argument, NULL, 'h' },
     CLIENT_COMMON_OPTIONS,
@@ -57,6 +58,9 @@ static const char *parse(int argc, char **argv, const char *usage, json_t *body,
             break;
         case O_POLICY:
             json_object_set_new(body, "policy", json_string(optarg));
+            break;
+        case O_FEATURES:
+            json_object_set_new(body, "features", json_string(optarg));
             break;
         case O_STUCK: {
             /* REASON:SECONDS[,...]: AWS's jobStateTimeLimitActions, CANCEL */
@@ -170,6 +174,8 @@ static int run_kind(const struct object_kind *k, int argc, char **argv)
         known = known || !strcmp(*v, verb);
     if (!known)
         die("unknown verb '%s'\nUsage: %s", verb, k->usage);
+    if (json_object_get(body, "features"))
+        die("--features is for nodes: kiln node update NODE --features LIST");
     if (k->check)
         k->check(verb, body);
     snprintf(type, sizeof(type), "%s.%s", k->kind, verb);
@@ -290,18 +296,27 @@ int cmd_policy(int argc, char **argv)
 
 int cmd_node(int argc, char **argv)
 {
-    static const char *usage = "kiln node update NODE --ce NAME";
+    static const char *usage = "kiln node show NODE [--json]\n"
+                               "       kiln node update NODE [--ce NAME] [--features LIST]";
     json_t *body = json_object(), *r, *ces;
     bool json = false;
     const char *verb;
 
+    if (argc > 1 && strcmp(argv[1], "show") == 0) {
+        json_decref(body);
+        return node_show(argc, argv);
+    }
     verb = parse(argc, argv, usage, body, &json);
     if (strcmp(verb, "update") != 0)
         die("unknown verb '%s'\nUsage: %s", verb, usage);
-    if (!(ces = json_object_get(body, "ces")) || json_array_size(ces) != 1)
-        die("kiln node update needs --ce NAME (one)");
-    json_object_set(body, "ce", json_array_get(ces, 0));
-    json_object_del(body, "ces");
+    if ((ces = json_object_get(body, "ces")) && json_array_size(ces) != 1)
+        die("kiln node update takes one --ce NAME");
+    if (!ces && !json_object_get(body, "features"))
+        die("kiln node update needs --ce NAME or --features LIST (\"\" for none)");
+    if (ces) {
+        json_object_set(body, "ce", json_array_get(ces, 0));
+        json_object_del(body, "ces");
+    }
     r = client_request("node.update", body);
     if (json)
         client_print_json(r);

@@ -42,6 +42,18 @@ void table_add(struct table *t, ...); /* ncols strings */
 void table_print(struct table *t, FILE *f);
 void table_destroy(struct table *t);
 
+/* A field of o: the string ("" if absent), the number (0 if absent). */
+const char *jstr(const json_t *o, const char *key);
+double jnum(const json_t *o, const char *key);
+
+/* Parse options that are only the common ones plus --json (json may be
+ * NULL); returns optind.  Prints usage on -h. */
+int parse_simple(int argc, char **argv, bool *json, const char *usage);
+
+/* kiln submit's work: parse the options and script of argv, submit, and
+ * say so unless quiet.  Returns the job id; *wait is set by --wait. */
+json_int_t submit_main(int argc, char **argv, bool quiet, bool *wait);
+
 /* Commands. */
 int cmd_submit(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
@@ -55,9 +67,11 @@ int cmd_nodes(int argc, char **argv);
 int cmd_jobqueue(int argc, char **argv);
 int cmd_ce(int argc, char **argv);
 int cmd_node(int argc, char **argv);
+int node_show(int argc, char **argv); /* kiln node show */
 int cmd_jobdef(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_why(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* The prefix for messages: "kiln submit" etc. */
 extern const char *client_prog;

@@ -19,8 +19,7 @@ static const struct option list_options[] = {
     { 0 },
 };
 
-/* Parse options that are only the common ones plus --json; returns optind. */
-static int parse_simple(int argc, char **argv, bool *json, const char *usage)
+int parse_simple(int argc, char **argv, bool *json, const char *usage)
 {
     int c;
 
@@ -37,17 +36,6 @@ static int parse_simple(int argc, char **argv, bool *json, const char *usage)
         }
     }
     return optind;
-}
-
-static const char *str(const json_t *job, const char *key)
-{
-    const char *s = json_string_value(json_object_get(job, key));
-    return s ? s : "";
-}
-
-static double num(const json_t *job, const char *key)
-{
-    return json_number_value(json_object_get(job, key));
 }
 
 /* A job id as the server takes it: an integer, or "ARRAY_INDEX" for a
@@ -93,7 +81,7 @@ static void nodes_of(const json_t *job, char *buf, size_t len)
 
 static long cpus_of(const json_t *job)
 {
-    return (long)(num(job, "ntasks") * num(job, "cpus_per_task"));
+    return (long)(jnum(job, "ntasks") * jnum(job, "cpus_per_task"));
 }
 
 int cmd_queue(int argc, char **argv)
@@ -117,26 +105,67 @@ int cmd_queue(int argc, char **argv)
     double now = util_now();
     json_array_foreach(jobs, i, job) {
         char id[48], elapsed[32], cpus[32], where[512];
-        const char *state = str(job, "state");
+        const char *state = jstr(job, "state");
         json_t *array = json_object_get(job, "array");
         display_id(job, id, sizeof(id));
-        double start = num(job, "start_time");
+        double start = jnum(job, "start_time");
         units_format_elapsed(start > 0 ? (int64_t)(now - start) : 0, elapsed, sizeof(elapsed));
         snprintf(cpus, sizeof(cpus), "%ld", cpus_of(job));
         if (array)
             snprintf(where, sizeof(where), "(array %lld/%lld started)",
-                     (long long)num(array, "created"), (long long)num(array, "size"));
+                     (long long)jnum(array, "created"), (long long)jnum(array, "size"));
         else if (!strcmp(state, "RUNNING") || !strcmp(state, "STARTING"))
             nodes_of(job, where, sizeof(where));
         else
-            snprintf(where, sizeof(where), "(%s)", *str(job, "status_reason")
-                     ? str(job, "status_reason") : "waiting");
-        table_add(t, id, str(job, "name"), str(job, "user"), state, elapsed, cpus, where);
+            snprintf(where, sizeof(where), "(%s)", *jstr(job, "status_reason")
+                     ? jstr(job, "status_reason") : "waiting");
+        table_add(t, id, jstr(job, "name"), jstr(job, "user"), state, elapsed, cpus, where);
     }
     table_print(t, stdout);
     table_destroy(t);
     json_decref(r);
     return 0;
+}
+
+/* What the job asked of its node beyond cpus, and what it got: each
+ * task's cores and the GPUs. */
+static void show_placement(const json_t *job, const json_t *spec)
+{
+    const json_t *a = json_object_get(job, "allocation"), *v;
+    size_t i;
+    int any = 0;
+
+#define OPT(...) (printf("%s", any++ ? " " : "   "), printf(__VA_ARGS__))
+    if (json_integer_value(json_object_get(spec, "threads_per_core")))
+        OPT("ThreadsPerCore=%lld", (long long)jnum(spec, "threads_per_core"));
+    if (json_is_true(json_object_get(spec, "exclusive")))
+        OPT("Exclusive=yes");
+    if (*jstr(spec, "distribution"))
+        OPT("Distribution=%s", jstr(spec, "distribution"));
+    if (json_integer_value(json_object_get(spec, "gpus")))
+        OPT("Gpus=%lld", (long long)jnum(spec, "gpus"));
+    if (*jstr(spec, "constraint"))
+        OPT("Features=%s", jstr(spec, "constraint"));
+    if (*jstr(spec, "nodelist"))
+        OPT("ReqNodeList=%s", jstr(spec, "nodelist"));
+    if (*jstr(spec, "exclude"))
+        OPT("ExcNodeList=%s", jstr(spec, "exclude"));
+    if (json_object_get(spec, "mem_per_cpu"))
+        OPT("MemPerCpu=%lldM", (long long)jnum(spec, "mem_per_cpu"));
+#undef OPT
+    if (any)
+        printf("\n");
+    if (!a)
+        return;
+    printf("   TaskCpus=");
+    json_array_foreach(json_object_get(a, "tasks"), i, v)
+        printf("%s%s", i ? ";" : "", json_string_value(v));
+    if (json_array_size(json_object_get(a, "gpus"))) {
+        printf(" GpuIndices=");
+        json_array_foreach(json_object_get(a, "gpus"), i, v)
+            printf("%s%lld", i ? "," : "", (long long)json_integer_value(v));
+    }
+    printf(" HeldCpus=%s\n", jstr(a, "held"));
 }
 
 static void show_text(const json_t *job)
@@ -146,81 +175,83 @@ static void show_text(const json_t *job)
     const char *k;
     size_t i;
 
-    units_format_time(num(job, "submit_time"), sub, sizeof(sub));
-    units_format_time(num(job, "start_time"), start, sizeof(start));
-    units_format_time(num(job, "end_time"), end, sizeof(end));
-    if (num(job, "time_limit") > 0)
-        units_format_elapsed((int64_t)num(job, "time_limit"), limit, sizeof(limit));
+    units_format_time(jnum(job, "submit_time"), sub, sizeof(sub));
+    units_format_time(jnum(job, "start_time"), start, sizeof(start));
+    units_format_time(jnum(job, "end_time"), end, sizeof(end));
+    if (jnum(job, "time_limit") > 0)
+        units_format_elapsed((int64_t)jnum(job, "time_limit"), limit, sizeof(limit));
     else
         snprintf(limit, sizeof(limit), "UNLIMITED");
-    double s = num(job, "start_time"), e = num(job, "end_time");
+    double s = jnum(job, "start_time"), e = jnum(job, "end_time");
     units_format_elapsed(s > 0 ? (int64_t)((e > 0 ? e : util_now()) - s) : 0, elapsed,
                          sizeof(elapsed));
     nodes_of(job, nodes, sizeof(nodes));
     char id[48];
     display_id(job, id, sizeof(id));
-    printf("JobId=%s JobName=%s\n", id, str(job, "name"));
+    printf("JobId=%s JobName=%s\n", id, jstr(job, "name"));
     json_t *array = json_object_get(job, "array");
     if (array) {
         json_t *counts = json_object_get(array, "counts");
-        printf("   Array=%s Size=%lld Created=%lld", str(array, "spec"),
-               (long long)num(array, "size"), (long long)num(array, "created"));
+        printf("   Array=%s Size=%lld Created=%lld", jstr(array, "spec"),
+               (long long)jnum(array, "size"), (long long)jnum(array, "created"));
         json_object_foreach(counts, k, v)
             if (json_integer_value(v))
                 printf(" %s=%lld", k, (long long)json_integer_value(v));
         printf("\n");
     }
-    printf("   UserId=%s(%lld) Queue=%s\n", str(job, "user"), (long long)num(job, "uid"),
-           str(job, "queue"));
-    printf("   JobState=%s Reason=%s ExitCode=%lld Attempts=%lld\n", str(job, "state"),
-           *str(job, "status_reason") ? str(job, "status_reason") : "None",
-           (long long)num(job, "exit_code"), (long long)num(job, "attempts"));
+    printf("   UserId=%s(%lld) Queue=%s\n", jstr(job, "user"), (long long)jnum(job, "uid"),
+           jstr(job, "queue"));
+    printf("   JobState=%s Reason=%s ExitCode=%lld Attempts=%lld\n", jstr(job, "state"),
+           *jstr(job, "status_reason") ? jstr(job, "status_reason") : "None",
+           (long long)jnum(job, "exit_code"), (long long)jnum(job, "attempts"));
     if (json_object_get(job, "why"))
-        printf("   Why=%s\n", str(json_object_get(job, "why"), "text"));
+        printf("   Why=%s\n", jstr(json_object_get(job, "why"), "text"));
     printf("   NumTasks=%lld CpusPerTask=%lld Mem=%lldM TimeLimit=%s\n",
-           (long long)num(job, "ntasks"), (long long)num(job, "cpus_per_task"),
-           (long long)num(job, "mem"), limit);
+           (long long)jnum(job, "ntasks"), (long long)jnum(job, "cpus_per_task"),
+           (long long)jnum(job, "mem"), limit);
     printf("   SubmitTime=%s StartTime=%s EndTime=%s Elapsed=%s\n", sub, start, end, elapsed);
     printf("   NodeList=%s", *nodes ? nodes : "(null)");
     cpus = json_object_get(job, "cpus");
     json_object_foreach(cpus, k, v)
         printf(" Cpus[%s]=%s", k, json_string_value(v));
     printf("\n");
+    show_placement(job, spec);
     if (spec) {
         json_t *deps = json_object_get(spec, "dependencies"), *d;
         if (json_array_size(deps)) {
             printf("   Dependency=");
             json_array_foreach(deps, i, d) {
-                printf("%s%s", i ? "," : "", str(d, "type"));
+                printf("%s%s", i ? "," : "", jstr(d, "type"));
                 if (json_object_get(d, "id"))
-                    printf(":%lld", (long long)num(d, "id"));
+                    printf(":%lld", (long long)jnum(d, "id"));
             }
             printf("\n");
         }
-        printf("   WorkDir=%s\n", str(spec, "cwd"));
-        printf("   StdOut=%s\n", str(spec, "output"));
-        if (*str(spec, "error"))
-            printf("   StdErr=%s\n", str(spec, "error"));
+        printf("   WorkDir=%s\n", jstr(spec, "cwd"));
+        printf("   StdOut=%s\n", jstr(spec, "output"));
+        if (*jstr(spec, "error"))
+            printf("   StdErr=%s\n", jstr(spec, "error"));
     }
     printf("   Attempts:\n");
     json_array_foreach(json_object_get(job, "attempt_list"), i, ev) {
-        units_format_time(num(ev, "start_time"), start, sizeof(start));
-        units_format_time(num(ev, "end_time"), end, sizeof(end));
+        units_format_time(jnum(ev, "start_time"), start, sizeof(start));
+        units_format_time(jnum(ev, "end_time"), end, sizeof(end));
         printf("     #%lld node=%s cpus=%s start=%s end=%s exit=%lld reason=%s"
-               " cpu=%.2fs(user)+%.2fs(sys) maxrss=%lldK\n",
-               (long long)num(ev, "attempt"), str(ev, "node"), str(ev, "cpus"), start, end,
-               (long long)num(ev, "exit_code"), *str(ev, "reason") ? str(ev, "reason") : "-",
-               num(ev, "user_cpu"), num(ev, "sys_cpu"), (long long)num(ev, "max_rss_kib"));
+               " cpu=%.2fs(user)+%.2fs(sys) maxrss=%lldK oom_kills=%lld\n",
+               (long long)jnum(ev, "attempt"), jstr(ev, "node"), jstr(ev, "cpus"), start, end,
+               (long long)jnum(ev, "exit_code"), *jstr(ev, "reason") ? jstr(ev, "reason") : "-",
+               jnum(ev, "user_cpu"), jnum(ev, "sys_cpu"), (long long)jnum(ev, "max_rss_kib"),
+               (long long)jnum(ev, "oom_kills"));
     }
     printf("   Events:\n");
     json_array_foreach(json_object_get(job, "events"), i, ev) {
         char t[32];
-        units_format_time(num(ev, "time"), t, sizeof(t));
+        units_format_time(jnum(ev, "time"), t, sizeof(t));
         printf("     %s.%03d %-9s%s%s\n", t,
-               (int)((num(ev, "time") - (int64_t)num(ev, "time")) * 1000), str(ev, "state"),
-               *str(ev, "node") ? " node=" : "", str(ev, "node"));
-        if (*str(ev, "reason"))
-            printf("         reason: %s\n", str(ev, "reason"));
+               (int)((jnum(ev, "time") - (int64_t)jnum(ev, "time")) * 1000), jstr(ev, "state"),
+               *jstr(ev, "node") ? " node=" : "", jstr(ev, "node"));
+        if (*jstr(ev, "reason"))
+            printf("         reason: %s\n", jstr(ev, "reason"));
     }
 }
 
@@ -320,10 +351,10 @@ int cmd_why(int argc, char **argv)
     if (json) {
         client_print_json(why ? why : json_null());
     } else if (why) {
-        printf("job %s is %s: %s\n", id, str(job, "state"), str(why, "text"));
+        printf("job %s is %s: %s\n", id, jstr(job, "state"), jstr(why, "text"));
     } else {
-        printf("job %s is %s%s%s\n", id, str(job, "state"),
-               *str(job, "status_reason") ? ": " : "", str(job, "status_reason"));
+        printf("job %s is %s%s%s\n", id, jstr(job, "state"),
+               *jstr(job, "status_reason") ? ": " : "", jstr(job, "status_reason"));
     }
     json_decref(r);
     return 0;
@@ -410,54 +441,16 @@ int cmd_history(int argc, char **argv)
     json_array_foreach(jobs, i, job) {
         char id[48], code[16], start[32], end[32], elapsed[32], nodes[512];
         display_id(job, id, sizeof(id));
-        snprintf(code, sizeof(code), "%lld", (long long)num(job, "exit_code"));
-        units_format_time(num(job, "start_time"), start, sizeof(start));
-        units_format_time(num(job, "end_time"), end, sizeof(end));
-        double s = num(job, "start_time");
-        units_format_elapsed(s > 0 ? (int64_t)(num(job, "end_time") - s) : 0, elapsed,
+        snprintf(code, sizeof(code), "%lld", (long long)jnum(job, "exit_code"));
+        units_format_time(jnum(job, "start_time"), start, sizeof(start));
+        units_format_time(jnum(job, "end_time"), end, sizeof(end));
+        double s = jnum(job, "start_time");
+        units_format_elapsed(s > 0 ? (int64_t)(jnum(job, "end_time") - s) : 0, elapsed,
                              sizeof(elapsed));
         nodes_of(job, nodes, sizeof(nodes));
-        table_add(t, id, str(job, "name"), str(job, "user"), str(job, "state"), code,
+        table_add(t, id, jstr(job, "name"), jstr(job, "user"), jstr(job, "state"), code,
                   start, end, elapsed, *nodes ? nodes : "-",
-                  *str(job, "status_reason") ? str(job, "status_reason") : "-");
-    }
-    table_print(t, stdout);
-    table_destroy(t);
-    json_decref(r);
-    return 0;
-}
-
-int cmd_nodes(int argc, char **argv)
-{
-    static const char *head[] = { "NODE", "STATE", "CPUS(A/T)", "MEMORY(A/T MiB)", "JOBS",
-                                  "CE", "TOPOLOGY" };
-    bool json = false;
-    json_t *r, *nodes, *n;
-    size_t i;
-
-    if (parse_simple(argc, argv, &json, "kiln nodes [--json]") < argc)
-        die("unexpected argument '%s'", argv[optind]);
-    r = client_request("node.list", json_object());
-    nodes = json_object_get(r, "nodes");
-    if (json) {
-        client_print_json(nodes);
-        json_decref(r);
-        return 0;
-    }
-    struct table *t = table_create(7, head);
-    json_array_foreach(nodes, i, n) {
-        char cpus[32], mem[64], jobs[16], topo[128];
-        json_t *tp = json_object_get(n, "topology");
-        snprintf(cpus, sizeof(cpus), "%lld/%lld", (long long)num(n, "cpus_used"),
-                 (long long)num(n, "cpus_total"));
-        snprintf(mem, sizeof(mem), "%lld/%lld", (long long)num(n, "memory_used_mib"),
-                 (long long)num(n, "memory_mib"));
-        snprintf(jobs, sizeof(jobs), "%lld", (long long)num(n, "jobs"));
-        snprintf(topo, sizeof(topo), "%lld pkg, %lld numa, %lld cores, %lld pus",
-                 (long long)num(tp, "packages"), (long long)num(tp, "numa_nodes"),
-                 (long long)num(tp, "cores"), (long long)num(tp, "pus"));
-        table_add(t, str(n, "name"), str(n, "state"), cpus, mem, jobs, str(n, "ce"),
-                  tp ? topo : "-");
+                  *jstr(job, "status_reason") ? jstr(job, "status_reason") : "-");
     }
     table_print(t, stdout);
     table_destroy(t);

@@ -29,11 +29,12 @@ static const struct kiln_cmd {
     { "hold", cmd_hold, 0, "keep waiting jobs from starting (kiln release undoes it)" },
     { "jobdef", cmd_jobdef, 0, "job definitions: register, list, show, deregister" },
     { "jobqueue", cmd_jobqueue, 0, "job queues: create, update, delete, list" },
-    { "node", cmd_node, 0, "move a node to a compute environment" },
+    { "node", cmd_node, 0, "show a node's cores and jobs; set its environment, features" },
     { "nodes", cmd_nodes, 0, "the cluster's nodes" },
     { "policy", cmd_policy, 0, "fair-share scheduling policies for job queues" },
     { "queue", cmd_queue, 0, "jobs waiting and running" },
     { "release", cmd_release, 0, "release held jobs" },
+    { "run", cmd_run, 0, "run tasks bound to cores (srun): inside a job, or as a new job" },
     { "server", cmd_server, 0, "run the head-node daemon" },
     { "shell", cmd_shell, CMD_HIDDEN, "per-job supervisor (started by the worker)" },
     { "show", cmd_show, 0, "every detail of jobs" },
@@ -48,6 +49,7 @@ static const struct {
     const char *alias, *command;
 } personalities[] = {
     { "sbatch", "submit" },
+    { "srun", "run" },
     { "scancel", "cancel" },
     { "squeue", "queue" },
     { "sinfo", "nodes" },

@@ -81,3 +81,14 @@ void table_destroy(struct table *t)
     free(t->cells);
     free(t);
 }
+
+const char *jstr(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+double jnum(const json_t *o, const char *key)
+{
+    return json_number_value(json_object_get(o, key));
+}

@@ -30,13 +30,16 @@ struct submit_opts {
     long priority, nice;
     const char *share_id;
     bool priority_set, nice_set;
-    long ntasks, cpus_per_task;
-    int64_t mem, time_limit;
+    long ntasks, cpus_per_task, ntasks_per_node, threads_per_core, gpus;
+    int64_t mem, mem_per_cpu, time_limit;
+    bool exclusive, tpc_set;
+    const char *constraint, *distribution, *nodelist, *exclude;
     bool time_set, hold, parsable, wait;
 };
 
 enum { O_MEM = 2000, O_EXPORT, O_WRAP, O_PARSABLE, O_QUEUE, O_RETRY, O_RETRY_STRATEGY,
-       O_DEPENDS_ON, O_JOBDEF, O_PARAMETERS, O_PRIORITY, O_NICE, O_SHARE_ID };
+       O_DEPENDS_ON, O_JOBDEF, O_PARAMETERS, O_PRIORITY, O_NICE, O_SHARE_ID,
+       O_TASKS_PER_NODE, O_THREADS_PER_CORE, O_HINT, O_MEM_PER_CPU, O_EXCLUSIVE };
 
 static const struct option submit_options[] = {
     { "job-name", required_argument, NULL, 'J' },
@@ -64,6 +67,16 @@ static const struct option submit_options[] = {
     { "nice", optional_argument, NULL, O_NICE },
     { "share-identifier", required_argument, NULL, O_SHARE_ID },
     { "depends-on", required_argument, NULL, O_DEPENDS_ON },
+    { "ntasks-per-node", required_argument, NULL, O_TASKS_PER_NODE },
+    { "threads-per-core", required_argument, NULL, O_THREADS_PER_CORE },
+    { "hint", required_argument, NULL, O_HINT },
+    { "mem-per-cpu", required_argument, NULL, O_MEM_PER_CPU },
+    { "gpus", required_argument, NULL, 'G' },
+    { "exclusive", no_argument, NULL, O_EXCLUSIVE },
+    { "constraint", required_argument, NULL, 'C' },
+    { "distribution", required_argument, NULL, 'm' },
+    { "nodelist", required_argument, NULL, 'w' },
+    { "exclude", required_argument, NULL, 'x' },
     { "help", no_argument, NULL, 'h' },
     CLIENT_COMMON_OPTIONS,
     { 0 },
@@ -88,6 +101,13 @@ static void usage(FILE *f)
         "      --priority N          within the queue, higher first (0-1000000)\n"
         "      --nice[=N]            lower the priority by N (default 100)\n"
         "      --share-identifier ID the fair share to charge (queues with a policy)\n"
+        "Placement:\n"
+        "      --ntasks-per-node N   --threads-per-core N  --hint=nomultithread\n"
+        "      --mem-per-cpu SIZE    -G, --gpus N          --exclusive (the whole node)\n"
+        "  -C, --constraint FEATURES  e.g. avx512&ib or a|b\n"
+        "  -m, --distribution block|cyclic  (tasks on neighbouring cores, or round\n"
+        "                            robin over the sockets)\n"
+        "  -w, --nodelist HOSTS      -x, --exclude HOSTS   (host lists: node[1-4,7])\n"
         "      --jobdef NAME[:REV]   from a job definition (its command unless a SCRIPT\n"
         "                            or --wrap is given)   --parameters K=V[,K=V...]\n"
         "      --server ENDPOINT         --config FILE\n"
@@ -105,7 +125,7 @@ static int parse(int argc, char **argv, struct submit_opts *o, const char *where
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+J:n:c:t:o:e:D:p:d:a:HWh", submit_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+J:n:c:t:o:e:D:p:d:a:G:C:m:w:x:HWh", submit_options, NULL)) != -1) {
         switch (c) {
         case 'J':
             o->name = optarg;
@@ -195,6 +215,47 @@ static int parse(int argc, char **argv, struct submit_opts *o, const char *where
             free(copy);
             break;
         }
+        case O_TASKS_PER_NODE:
+            if (units_parse_count(optarg, JOBSPEC_MAX_TASKS, &v) < 0)
+                die("invalid value for --ntasks-per-node%s: '%s'", where, optarg);
+            o->ntasks_per_node = v;
+            break;
+        case O_THREADS_PER_CORE:
+            if (units_parse_count(optarg, 64, &v) < 0)
+                die("invalid value for --threads-per-core%s: '%s' (1-64)", where, optarg);
+            o->threads_per_core = v;
+            o->tpc_set = true;
+            break;
+        case O_HINT:
+            if (!strcmp(optarg, "nomultithread"))
+                o->threads_per_core = 1;
+            else if (!strcmp(optarg, "multithread"))
+                o->threads_per_core = 0;
+            else
+                die("invalid value for --hint%s: '%s' (nomultithread or multithread)",
+                    where, optarg);
+            o->tpc_set = true;
+            break;
+        case O_MEM_PER_CPU:
+            if (units_parse_mem(optarg, &o->mem_per_cpu) < 0)
+                die("invalid value for --mem-per-cpu%s: '%s' (want a positive size such "
+                    "as 512M or 4G)", where, optarg);
+            break;
+        case 'G':
+            if (units_parse_count(optarg, 256, &v) < 0)
+                die("invalid value for --gpus%s: '%s' (a count, 1-256)", where, optarg);
+            o->gpus = v;
+            break;
+        case O_EXCLUSIVE: o->exclusive = true; break;
+        case 'C': o->constraint = optarg; break;
+        case 'm':
+            if (strcmp(optarg, "block") != 0 && strcmp(optarg, "cyclic") != 0)
+                die("invalid value for --distribution%s: '%s' (block or cyclic)", where,
+                    optarg);
+            o->distribution = optarg;
+            break;
+        case 'w': o->nodelist = optarg; break;
+        case 'x': o->exclude = optarg; break;
         case 'h': usage(stdout); exit(0);
         case '?':
             if (optopt)
@@ -287,8 +348,8 @@ static void apply_jobdef(struct submit_opts *o, char **script, char *ref, size_t
         die("job definition '%s' runs in container image '%s': containers are not "
             "supported yet", ref, image);
     jobdef_resources(def, &vcpus, &mem, &gpus);
-    if (gpus)
-        die("job definition '%s' asks for %ld GPUs: GPUs are not supported yet", ref, gpus);
+    if (!o->gpus && gpus)
+        o->gpus = gpus;
     if (!*script && !(*script = jobdef_script(def, o->parameters, &err)))
         die("job definition '%s': %s", ref, err.text);
     static char def_name[160];
@@ -297,7 +358,7 @@ static void apply_jobdef(struct submit_opts *o, char **script, char *ref, size_t
         o->name = def_name;
     if (!o->cpus_per_task && vcpus)
         o->cpus_per_task = vcpus;
-    if (!o->mem && mem)
+    if (!o->mem && !o->mem_per_cpu && mem)
         o->mem = mem;
     if (!o->time_set && (e = json_object_get(json_object_get(def, "timeout"),
                                              "attemptDurationSeconds")))
@@ -341,6 +402,35 @@ static json_t *retry_strategy(const struct submit_opts *o)
     return rs;
 }
 
+/* The placement options, as job fields (lib/jobspec checks them). */
+static void add_placement(json_t *job, const struct submit_opts *o)
+{
+    if (o->ntasks_per_node) {
+        json_object_set_new(job, "ntasks_per_node", json_integer(o->ntasks_per_node));
+        if (!o->ntasks)
+            json_object_del(job, "ntasks"); /* derived from it */
+    }
+    if (o->threads_per_core)
+        json_object_set_new(job, "threads_per_core", json_integer(o->threads_per_core));
+    if (o->mem_per_cpu) {
+        if (o->mem)
+            die("--mem and --mem-per-cpu are mutually exclusive");
+        json_object_set_new(job, "mem_per_cpu", json_integer(o->mem_per_cpu));
+    }
+    if (o->gpus)
+        json_object_set_new(job, "gpus", json_integer(o->gpus));
+    if (o->exclusive)
+        json_object_set_new(job, "exclusive", json_true());
+    if (o->constraint)
+        json_object_set_new(job, "constraint", json_string(o->constraint));
+    if (o->distribution)
+        json_object_set_new(job, "distribution", json_string(o->distribution));
+    if (o->nodelist)
+        json_object_set_new(job, "nodelist", json_string(o->nodelist));
+    if (o->exclude)
+        json_object_set_new(job, "exclude", json_string(o->exclude));
+}
+
 static int wait_for(json_int_t id)
 {
     for (;;) {
@@ -369,7 +459,7 @@ static int wait_for(json_int_t id)
     }
 }
 
-int cmd_submit(int argc, char **argv)
+json_int_t submit_main(int argc, char **argv, bool quiet, bool *wait)
 {
     struct submit_opts cli = { 0 }, o = { 0 };
     char cwd[PATH_MAX], *script = NULL, *name_buf = NULL;
@@ -462,6 +552,7 @@ int cmd_submit(int argc, char **argv)
             die("%s", err.text);
         json_object_set_new(job, "dependencies", deps);
     }
+    add_placement(job, &o);
     if (o.retry_strategy || o.retry_attempts)
         json_object_set_new(job, "retry_strategy", retry_strategy(&o));
     else if (jobdef_retry)
@@ -474,7 +565,9 @@ int cmd_submit(int argc, char **argv)
 
     json_t *r = client_request("job.submit", json_pack("{s:o}", "job", job));
     json_int_t id = json_integer_value(json_object_get(r, "id"));
-    if (o.parsable)
+    if (quiet)
+        ;
+    else if (o.parsable)
         printf("%lld\n", (long long)id);
     else if (!strcmp(client_prog, "sbatch"))
         printf("Submitted batch job %lld\n", (long long)id); /* as Slurm says it */
@@ -489,5 +582,14 @@ int cmd_submit(int argc, char **argv)
     free(name_buf);
     free(workdir);
     free(output);
-    return o.wait ? wait_for(id) : 0;
+    *wait = o.wait;
+    return id;
+}
+
+int cmd_submit(int argc, char **argv)
+{
+    bool wait;
+    json_int_t id = submit_main(argc, argv, false, &wait);
+
+    return wait ? wait_for(id) : 0;
 }

@@ -26,6 +26,7 @@ static const struct {
     { "worker", "cpus", offsetof(struct kiln_config, worker_cpus) },
     { "worker", "log_level", offsetof(struct kiln_config, worker_log_level) },
     { "worker", "ce", offsetof(struct kiln_config, worker_ce) },
+    { "worker", "features", offsetof(struct kiln_config, worker_features) },
 };
 
 struct parse_state {

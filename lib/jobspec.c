@@ -187,7 +187,9 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
         errno = EINVAL;
         return -1;
     }
-    if (json_unpack_ex((json_t *)o, &jerr, JSON_STRICT,
+    /* Not JSON_STRICT: json_fields_check refused unknown fields, and the
+     * placement fields are read below. */
+    if (json_unpack_ex((json_t *)o, &jerr, 0,
                        "{s:s, s:s, s?o, s?I, s?I, s?I, s?I, s:s, s?s, s:s, "
                        "s:s, s?o, s?s, s?b, s:s, s:I, s:I, s?o, s?o, s?s, s?s, s?I, s?I, "
                        "s?s}",

@@ -49,6 +49,11 @@ static void count_objects(struct topo *t)
     t->nnuma = count_distinct(t, 1);
     t->npkg = count_distinct(t, 2);
     t->nl3 = count_distinct(t, 3);
+    for (int i = 0; i < t->npu; i++)
+        if (t->pu[i].l3 >= TOPO_NO_L3) {
+            t->nl3 = 0; /* no L3 cache: each core was its own group */
+            break;
+        }
 }
 
 /* The preference among a GPU's OS devices for its name: CUDA's and ROCm's
@@ -180,7 +185,7 @@ struct topo *topo_discover(const char *spec, const char *cpus,
         t->pu[n].numa = numa_of(h, pu);
         /* Without an L3 cache the core is its own group. */
         hwloc_obj_t l3 = hwloc_get_ancestor_obj_by_type(h, HWLOC_OBJ_L3CACHE, pu);
-        t->pu[n].l3 = l3 ? (int)l3->logical_index : 1000000 + t->pu[n].core;
+        t->pu[n].l3 = l3 ? (int)l3->logical_index : TOPO_NO_L3 + t->pu[n].core;
         hwloc_bitmap_set(numas, (unsigned)t->pu[n].numa);
         n++;
     }
@@ -280,7 +285,7 @@ struct topo *topo_from_json(const json_t *o, struct kiln_error *err)
                 return NULL;
             }
         t->pu[i] = (struct alloc_pu){ .os = os, .core = core, .numa = numa, .pkg = pkg,
-                                      .l3 = l3 >= 0 ? l3 : 1000000 + core };
+                                      .l3 = l3 >= 0 ? l3 : TOPO_NO_L3 + core };
     }
     if (gpus && (!json_is_array(gpus) || json_array_size(gpus) > 256)) {
         errprintf(err, "invalid topology: bad gpu list");

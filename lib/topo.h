@@ -9,6 +9,9 @@
 #include "lib/alloc.h"
 #include "lib/error.h"
 
+/* Without an L3 cache each core is its own group, numbered from here. */
+enum { TOPO_NO_L3 = 1000000 };
+
 /* A GPU as hwloc's OS devices show it. */
 struct topo_gpu {
     char name[32];  /* hwloc's OS device name: cuda0, rsmi1, nvml0, ... */

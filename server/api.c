@@ -338,21 +338,54 @@ static void job_wait(struct server *s, struct proto_msg *m)
     json_array_append_new(job->waiters, json_string(hex));
 }
 
+/* What holds n's cores: each job with its held PUs (indices into the
+ * topology's pu list) and GPUs. */
+static json_t *node_holders(const struct node *n)
+{
+    json_t *a = json_array();
+
+    for (int i = 0; a && i < n->njobs; i++) {
+        const struct job *j = n->running[i];
+        json_t *pus = json_array(), *gpus = json_array();
+        for (int k = 0; k < j->npu; k++)
+            json_array_append_new(pus, json_integer(j->pu[k]));
+        for (int k = 0; k < j->ngpu; k++)
+            json_array_append_new(gpus, json_integer(j->gpu[k]));
+        json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s?, s:o, s:o}", "id",
+                                           (json_int_t)j->id, "user", j->spec.user,
+                                           "name", j->spec.name, "cpus", j->cpus,
+                                           "pus", pus, "gpus", gpus));
+    }
+    return a;
+}
+
+/* All nodes, or {"name": N} just that one with what holds its cores. */
 static void node_list(struct server *s, struct proto_msg *m)
 {
     static const char *names[] = { "UNKNOWN", "UP", "DOWN" };
+    const char *only = json_string_value(json_object_get(m->body, "name"));
     json_t *nodes = json_array();
 
     for (struct node *n = s->nodes; n; n = n->next) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:i}", "name", n->name,
-                              "ce", n->ce,
-                              "state", names[n->state], "cpus_total",
+        if (only && strcmp(only, n->name) != 0)
+            continue;
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:i, s:i, s:i}",
+                              "name", n->name, "ce", n->ce, "state", names[n->state],
+                              "features", n->features, "cpus_total",
                               n->topo ? n->topo->npu : 0, "cpus_used", n->nbusy,
                               "memory_mib", (json_int_t)(n->topo ? n->topo->mem_mib : 0),
-                              "memory_used_mib", (json_int_t)n->mem_used, "jobs", n->njobs);
+                              "memory_used_mib", (json_int_t)n->mem_used, "jobs", n->njobs,
+                              "gpus_total", n->topo ? n->topo->ngpu : 0, "gpus_used",
+                              n->ngpu_busy);
         if (n->topo)
             json_object_set_new(o, "topology", topo_to_json(n->topo));
+        if (only)
+            json_object_set_new(o, "holders", node_holders(n));
         json_array_append_new(nodes, o);
+    }
+    if (only && json_array_size(nodes) == 0) {
+        json_decref(nodes);
+        return CLIENT_FAIL(s, m, ENOENT, "unknown node '%.64s'", only);
     }
     CLIENT_REPLY(s, m, json_pack("{s:o}", "nodes", nodes));
 }

@@ -174,6 +174,11 @@ json_t *jobs_row_to_json(const struct store_job *row)
                   row->submit_time, "start_time", row->start_time, "end_time",
                   row->end_time, "attempts", row->attempts, "ntasks", ntasks,
                   "cpus_per_task", cpt, "mem", mem, "time_limit", tl);
+    if (o && row->alloc) {
+        json_t *a = json_loads(row->alloc, 0, NULL);
+        if (a)
+            json_object_set_new(o, "allocation", a);
+    }
     if (o && row->array_id > 0) {
         char display[48];
         snprintf(display, sizeof(display), "%lld_%ld", (long long)row->array_id,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/jobspec.h"
+#include "lib/features.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "server/server.h"
@@ -449,17 +450,34 @@ static void node_update(struct server *s, struct proto_msg *m)
 {
     const char *name = json_string_value(json_object_get(m->body, "name"));
     const char *ce = json_string_value(json_object_get(m->body, "ce"));
+    json_t *fv = json_object_get(m->body, "features");
+    const char *features = json_string_value(fv);
     struct node *n;
 
     if (!name || !(n = nodes_find(s, name)))
         return CLIENT_FAIL(s, m, ENOENT, "unknown node '%s'", name ? name : "?");
-    if (!ce || !ce_find(s, ce))
+    if (!ce && !fv)
+        return CLIENT_FAIL(s, m, EINVAL, "node.update: nothing to change (ce, features)");
+    if ((json_object_get(m->body, "ce") && !ce) || (ce && !ce_find(s, ce)))
         return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'", ce ? ce : "?");
-    snprintf(n->ce, sizeof(n->ce), "%s", ce);
-    if (store_node_set_ce(s->st, n->name, ce) < 0)
-        s->store_failed = true;
+    /* "" clears the features. */
+    if (fv && (!features || (*features && !features_list_ok(features))
+               || strlen(features) >= sizeof(n->features)))
+        return CLIENT_FAIL(s, m, EINVAL, "invalid features: names of letters, digits and "
+                           "._- separated by commas");
+    if (ce) {
+        snprintf(n->ce, sizeof(n->ce), "%s", ce);
+        if (store_node_set_ce(s->st, n->name, ce) < 0)
+            s->store_failed = true;
+    }
+    if (features) {
+        snprintf(n->features, sizeof(n->features), "%s", features);
+        if (store_node_set_features(s->st, n->name, *features ? features : NULL) < 0)
+            s->store_failed = true;
+    }
     s->sched_needed = true;
-    CLIENT_REPLY(s, m, json_pack("{s:s, s:s}", "name", n->name, "ce", n->ce));
+    CLIENT_REPLY(s, m, json_pack("{s:s, s:s, s:s}", "name", n->name, "ce", n->ce,
+                                 "features", n->features));
 }
 
 bool queue_handles(const char *type)

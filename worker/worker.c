@@ -15,6 +15,7 @@
 #include "lib/config.h"
 #include "lib/daemon.h"
 #include "lib/jobspec.h"
+#include "lib/features.h"
 #include "lib/log.h"
 #include "lib/proto.h"
 #include "lib/util.h"
@@ -95,6 +96,8 @@ static void send_hello(struct worker *w)
                               cgroup_version_name(cgroup_detect()));
     if (hello && w->ce[0])
         json_object_set_new(hello, "ce", json_string(w->ce));
+    if (hello && w->features[0])
+        json_object_set_new(hello, "features", json_string(w->features));
     worker_send(w, "node.hello", hello);
     w->next_hello = util_monotonic() + 2;
 }
@@ -259,6 +262,7 @@ static void usage(FILE *f)
         "  --foreground        stay in the foreground, log to stderr\n"
         "  --log-level LEVEL   error, warning, info or debug (default info)\n"
         "  --ce NAME           join this compute environment (default: as the server has it)\n"
+        "  --features LIST     this node's features, for --constraint (e.g. avx512,ib)\n"
         "  --topology SPEC     a synthetic machine (\"pack:2 numa:4 core:16 pu:2\"), or\n"
         "  --topology-xml FILE an hwloc XML export, both only with\n"
         "  --simulate          place jobs as usual, run them unpinned and without cgroups\n",
@@ -276,6 +280,7 @@ int cmd_worker(int argc, char **argv)
         { "foreground", no_argument, NULL, 'f' },
         { "log-level", required_argument, NULL, 'L' },
         { "ce", required_argument, NULL, 'E' },
+        { "features", required_argument, NULL, 'F' },
         { "topology", required_argument, NULL, 'T' },
         { "topology-xml", required_argument, NULL, 'X' },
         { "simulate", no_argument, NULL, 'M' },
@@ -286,7 +291,8 @@ int cmd_worker(int argc, char **argv)
     struct kiln_config cfg;
     struct kiln_error err;
     const char *server = NULL, *name = NULL, *cpus = NULL, *spool = NULL,
-               *cfgfile = NULL, *level = NULL, *ce = NULL, *topology = NULL;
+               *cfgfile = NULL, *level = NULL, *ce = NULL, *topology = NULL,
+               *features = NULL;
     char xmlspec[PATH_MAX + 8];
     char host[256], role[80];
     bool fg = false;
@@ -302,6 +308,7 @@ int cmd_worker(int argc, char **argv)
         case 'f': fg = true; break;
         case 'L': level = optarg; break;
         case 'E': ce = optarg; break;
+        case 'F': features = optarg; break;
         case 'T': topology = optarg; break;
         case 'X':
             snprintf(xmlspec, sizeof(xmlspec), "xml:%s", optarg);
@@ -327,6 +334,12 @@ int cmd_worker(int argc, char **argv)
         die("invalid compute environment name '%s'", ce);
     if (ce)
         snprintf(w->ce, sizeof(w->ce), "%s", ce);
+    features = features ? features : cfg.worker_features;
+    if (features && (!features_list_ok(features) || strlen(features) >= sizeof(w->features)))
+        die("invalid features '%s': names of letters, digits and ._- separated by commas",
+            features);
+    if (features)
+        snprintf(w->features, sizeof(w->features), "%s", features);
     if (!name) {
         if (gethostname(host, sizeof(host)) < 0)
             die("cannot read the host name: %s", strerror(errno));

@@ -32,6 +32,7 @@ struct worker {
     char spool[PATH_MAX];
     char cgroup_scope[128]; /* kiln/NAME-HASH: the parent of the job cgroups */
     char ce[64];         /* --ce: the compute environment to join, or "" */
+    char features[256];  /* --features: for --constraint, or "" */
     bool simulate;       /* --simulate: placement as usual, jobs unpinned */
     struct topo *topo;
     json_t *topo_json;
