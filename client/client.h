@@ -37,8 +37,10 @@ void client_print_json(const json_t *o);
 
 /* An aligned text table. */
 struct table;
+/* headers may be NULL: the first row added is the header. */
 struct table *table_create(int ncols, const char *const *headers);
-void table_add(struct table *t, ...); /* ncols strings */
+void table_add(struct table *t, ...); /* ncols strings (at most 64) */
+void table_add_row(struct table *t, const char *const *cells);
 void table_print(struct table *t, FILE *f);
 void table_destroy(struct table *t);
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kiln queue, show, cancel, release, history. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "client/client.h"
@@ -382,6 +384,76 @@ int cmd_release(int argc, char **argv)
     return for_ids(argc, argv, "job.release", "release", "kiln release JOBID...");
 }
 
+/* The columns kiln history can show (sacct --format names). */
+static void field_text(const json_t *job, const char *field, char *buf, size_t len)
+{
+    double s = jnum(job, "start_time"), e = jnum(job, "end_time");
+    bool usage = json_object_get(job, "user_cpu") != NULL;
+
+    buf[0] = '\0';
+    if (!strcasecmp(field, "JobID"))
+        display_id(job, buf, len);
+    else if (!strcasecmp(field, "JobName"))
+        snprintf(buf, len, "%s", jstr(job, "name"));
+    else if (!strcasecmp(field, "User"))
+        snprintf(buf, len, "%s", jstr(job, "user"));
+    else if (!strcasecmp(field, "Partition") || !strcasecmp(field, "Queue"))
+        snprintf(buf, len, "%s", jstr(job, "queue"));
+    else if (!strcasecmp(field, "State"))
+        snprintf(buf, len, "%s", jstr(job, "state"));
+    else if (!strcasecmp(field, "ExitCode"))
+        snprintf(buf, len, "%lld", (long long)jnum(job, "exit_code"));
+    else if (!strcasecmp(field, "Submit"))
+        units_format_time(jnum(job, "submit_time"), buf, len);
+    else if (!strcasecmp(field, "Start"))
+        units_format_time(s, buf, len);
+    else if (!strcasecmp(field, "End"))
+        units_format_time(e, buf, len);
+    else if (!strcasecmp(field, "Elapsed"))
+        units_format_elapsed(s > 0 ? (int64_t)(e - s) : 0, buf, len);
+    else if (!strcasecmp(field, "Timelimit")) {
+        if (jnum(job, "time_limit") > 0)
+            units_format_elapsed((int64_t)jnum(job, "time_limit"), buf, len);
+        else
+            snprintf(buf, len, "UNLIMITED");
+    } else if (!strcasecmp(field, "NodeList"))
+        nodes_of(job, buf, len);
+    else if (!strcasecmp(field, "NCPUS") || !strcasecmp(field, "AllocCPUS"))
+        snprintf(buf, len, "%lld", (long long)(jnum(job, "ntasks") * jnum(job, "cpus_per_task")));
+    else if (!strcasecmp(field, "NTasks"))
+        snprintf(buf, len, "%lld", (long long)jnum(job, "ntasks"));
+    else if (!strcasecmp(field, "ReqMem"))
+        snprintf(buf, len, "%lldM", (long long)jnum(job, "mem"));
+    else if (!strcasecmp(field, "Attempts"))
+        snprintf(buf, len, "%lld", (long long)jnum(job, "attempts"));
+    else if (!strcasecmp(field, "Reason"))
+        snprintf(buf, len, "%s", jstr(job, "status_reason"));
+    else if (!usage && (!strcasecmp(field, "TotalCPU") || !strcasecmp(field, "UserCPU")
+                        || !strcasecmp(field, "SystemCPU") || !strcasecmp(field, "MaxRSS")
+                        || !strcasecmp(field, "OOMKills")))
+        ;
+    else if (!strcasecmp(field, "TotalCPU"))
+        snprintf(buf, len, "%.3f", jnum(job, "user_cpu") + jnum(job, "sys_cpu"));
+    else if (!strcasecmp(field, "UserCPU"))
+        snprintf(buf, len, "%.3f", jnum(job, "user_cpu"));
+    else if (!strcasecmp(field, "SystemCPU"))
+        snprintf(buf, len, "%.3f", jnum(job, "sys_cpu"));
+    else if (!strcasecmp(field, "MaxRSS"))
+        snprintf(buf, len, "%lldK", (long long)jnum(job, "max_rss_kib"));
+    else if (!strcasecmp(field, "OOMKills")) {
+        if (jnum(job, "oom_kills") >= 0)
+            snprintf(buf, len, "%lld", (long long)jnum(job, "oom_kills"));
+    }
+    if (!buf[0])
+        snprintf(buf, len, "-");
+}
+
+static const char *const history_fields[] = {
+    "JobID", "JobName", "User", "Partition", "State", "ExitCode", "Submit", "Start", "End",
+    "Elapsed", "Timelimit", "NodeList", "NCPUS", "NTasks", "ReqMem", "Attempts", "TotalCPU",
+    "UserCPU", "SystemCPU", "MaxRSS", "OOMKills", "Reason", NULL,
+};
+
 int cmd_history(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -389,13 +461,14 @@ int cmd_history(int argc, char **argv)
         { "since", required_argument, NULL, 'S' },
         { "user", required_argument, NULL, 'u' },
         { "limit", required_argument, NULL, 'l' },
+        { "format", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         CLIENT_COMMON_OPTIONS,
         { 0 },
     };
-    static const char *head[] = { "JOBID", "NAME", "USER", "STATE", "EXITCODE", "START",
-                                  "END", "ELAPSED", "NODELIST", "REASON" };
-    const char *usage = "kiln history [--json] [--since MINUTES-AGO|H:M:S] [--user U] [--limit N]";
+    const char *usage = "kiln history [--json] [--since MINUTES-AGO|H:M:S] [--user U] "
+                        "[--limit N] [--format FIELD,...]";
+    const char *format = "JobID,JobName,User,State,ExitCode,Start,End,Elapsed,NodeList,Reason";
     bool json = false;
     double since = 0;
     long limit = 0;
@@ -403,7 +476,7 @@ int cmd_history(int argc, char **argv)
     int c;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "S:u:l:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "S:u:l:o:h", opts, NULL)) != -1) {
         int64_t secs;
         switch (c) {
         case OPT_JSON: json = true; break;
@@ -417,7 +490,13 @@ int cmd_history(int argc, char **argv)
             if (units_parse_count(optarg, 10000000, &limit) < 0)
                 die("invalid value for --limit: '%s'", optarg);
             break;
-        case 'h': printf("Usage: %s\n", usage); return 0;
+        case 'o': format = optarg; break;
+        case 'h':
+            printf("Usage: %s\nFields:", usage);
+            for (int k = 0; history_fields[k]; k++)
+                printf(" %s", history_fields[k]);
+            printf("\n");
+            return 0;
         default:
             if (!client_common_opt(c, optarg)) {
                 fprintf(stderr, "Usage: %s\n", usage);
@@ -427,6 +506,25 @@ int cmd_history(int argc, char **argv)
     }
     if (optind < argc)
         die("unexpected argument '%s'", argv[optind]);
+    /* The columns, checked before asking the server anything. */
+    const char *cols[32];
+    char *copy = strdup(format), *save = NULL;
+    int ncols = 0;
+    for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+        int k = 0;
+        while (history_fields[k] && strcasecmp(history_fields[k], f) != 0)
+            k++;
+        if (!history_fields[k] && strcasecmp(f, "Queue") != 0 && strcasecmp(f, "AllocCPUS"))
+            die("unknown field '%s' for --format; the fields are JobID, JobName, User, "
+                "Partition, State, ExitCode, Submit, Start, End, Elapsed, Timelimit, "
+                "NodeList, NCPUS, NTasks, ReqMem, Attempts, TotalCPU, UserCPU, SystemCPU, "
+                "MaxRSS, OOMKills, Reason", f);
+        if (ncols == 32)
+            die("--format: at most 32 fields");
+        cols[ncols++] = history_fields[k] ? history_fields[k] : f;
+    }
+    if (!ncols)
+        die("--format needs at least one field");
     json_t *body = json_pack("{s:f, s:i}", "since", since, "limit", (int)limit);
     if (user)
         json_object_set_new(body, "user", json_string(user));
@@ -435,25 +533,31 @@ int cmd_history(int argc, char **argv)
     if (json) {
         client_print_json(jobs);
         json_decref(r);
+        free(copy);
         return 0;
     }
-    struct table *t = table_create(10, head);
+    struct table *t = table_create(ncols, NULL);
+    char *head[32];
+    for (int k = 0; k < ncols; k++) {
+        head[k] = strdup(cols[k]);
+        for (char *p = head[k]; *p; p++)
+            *p = (char)toupper((unsigned char)*p);
+    }
+    table_add_row(t, (const char *const *)head);
     json_array_foreach(jobs, i, job) {
-        char id[48], code[16], start[32], end[32], elapsed[32], nodes[512];
-        display_id(job, id, sizeof(id));
-        snprintf(code, sizeof(code), "%lld", (long long)jnum(job, "exit_code"));
-        units_format_time(jnum(job, "start_time"), start, sizeof(start));
-        units_format_time(jnum(job, "end_time"), end, sizeof(end));
-        double s = jnum(job, "start_time");
-        units_format_elapsed(s > 0 ? (int64_t)(jnum(job, "end_time") - s) : 0, elapsed,
-                             sizeof(elapsed));
-        nodes_of(job, nodes, sizeof(nodes));
-        table_add(t, id, jstr(job, "name"), jstr(job, "user"), jstr(job, "state"), code,
-                  start, end, elapsed, *nodes ? nodes : "-",
-                  *jstr(job, "status_reason") ? jstr(job, "status_reason") : "-");
+        char cells[32][512];
+        const char *row[32];
+        for (int k = 0; k < ncols; k++) {
+            field_text(job, cols[k], cells[k], sizeof(cells[k]));
+            row[k] = cells[k];
+        }
+        table_add_row(t, row);
     }
     table_print(t, stdout);
     table_destroy(t);
+    for (int k = 0; k < ncols; k++)
+        free(head[k]);
+    free(copy);
     json_decref(r);
     return 0;
 }

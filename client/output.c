@@ -23,29 +23,34 @@ struct table *table_create(int ncols, const char *const *headers)
     t->cap = 16;
     if (!(t->cells = calloc(t->cap * ncols, sizeof(char *))))
         die("out of memory");
-    for (int i = 0; i < ncols; i++)
-        t->cells[i] = strdup(headers[i]);
-    t->nrows = 1;
+    if (headers)
+        table_add_row(t, headers);
     return t;
 }
 
-void table_add(struct table *t, ...)
+void table_add_row(struct table *t, const char *const *cells)
 {
-    va_list ap;
-
     if (t->nrows == t->cap) {
         t->cap *= 2;
         if (!(t->cells = realloc(t->cells, t->cap * t->ncols * sizeof(char *))))
             die("out of memory");
     }
-    va_start(ap, t);
-    for (int i = 0; i < t->ncols; i++) {
-        const char *s = va_arg(ap, const char *);
-        if (!(t->cells[t->nrows * t->ncols + i] = strdup(s ? s : "")))
+    for (int i = 0; i < t->ncols; i++)
+        if (!(t->cells[t->nrows * t->ncols + i] = strdup(cells[i] ? cells[i] : "")))
             die("out of memory");
-    }
-    va_end(ap);
     t->nrows++;
+}
+
+void table_add(struct table *t, ...)
+{
+    const char *cells[64];
+    va_list ap;
+
+    va_start(ap, t);
+    for (int i = 0; i < t->ncols && i < 64; i++)
+        cells[i] = va_arg(ap, const char *);
+    va_end(ap);
+    table_add_row(t, cells);
 }
 
 void table_print(struct table *t, FILE *f)

@@ -380,6 +380,15 @@ static void row_to_job(sqlite3_stmt *s, struct store_job *j)
     j->node = col_text(s, 11);
     j->cpus = col_text(s, 12);
     j->alloc = col_text(s, 17);
+    /* Finished jobs come with their last attempt's usage, when known. */
+    j->has_usage = sqlite3_column_count(s) > 21 && sqlite3_column_type(s, 18) != SQLITE_NULL;
+    if (j->has_usage) {
+        j->usage.user_cpu = sqlite3_column_double(s, 18);
+        j->usage.sys_cpu = sqlite3_column_double(s, 19);
+        j->usage.max_rss_kib = sqlite3_column_int64(s, 20);
+        j->usage.oom_kills = sqlite3_column_type(s, 21) == SQLITE_NULL
+                             ? -1 : sqlite3_column_int(s, 21);
+    }
     j->attempts = sqlite3_column_int(s, 13);
     j->spec = spec ? json_loads(spec, 0, NULL) : NULL;
     j->array_id = sqlite3_column_int64(s, 15);
@@ -508,7 +517,11 @@ int store_foreach_finished(struct store *st, double since, const char *user,
 {
     sqlite3_stmt *s;
 
-    if (sqlite3_prepare_v2(st->db, "SELECT * FROM (SELECT " JOB_COLUMNS
+#define LAST_ATTEMPT(col) \
+    " (SELECT " col " FROM attempts a WHERE a.job_id = jobs.id AND a.attempt = jobs.attempts)"
+    if (sqlite3_prepare_v2(st->db, "SELECT * FROM (SELECT " JOB_COLUMNS ","
+                           LAST_ATTEMPT("user_cpu") "," LAST_ATTEMPT("sys_cpu") ","
+                           LAST_ATTEMPT("max_rss_kib") "," LAST_ATTEMPT("oom_kills")
                            " FROM jobs WHERE end_time IS NOT NULL AND end_time >= ?"
                            " AND (?2 IS NULL OR user = ?2)"
                            " ORDER BY end_time DESC, id DESC LIMIT ?)"

@@ -5,6 +5,7 @@
 #ifndef KILN_STORE_H
 #define KILN_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -22,12 +23,21 @@ int store_schema_version(struct store *st);
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 
+/* What an attempt used. */
+struct store_usage {
+    double user_cpu, sys_cpu; /* CPU seconds in user and system mode */
+    int64_t max_rss_kib;      /* peak memory (KiB) */
+    int oom_kills;            /* processes the OOM killer killed; -1 unknown */
+};
+
 /* A job row.  Strings are owned by the row when it comes from the store
  * (free with store_job_release); json fields are references. */
 struct store_job {
     int64_t id;
     char *name, *user, *queue, *state, *reason, *node, *cpus;
     char *alloc;       /* JSON text: what lib/alloc chose beyond cpus, or NULL */
+    bool has_usage;    /* store_foreach_finished: the last attempt's usage */
+    struct store_usage usage;
     long uid;
     int exit_code;     /* -1 until known */
     double submit_time, start_time, end_time;
@@ -50,12 +60,6 @@ int store_attempt(struct store *st, int64_t job_id, int attempt,
                   const char *node, const char *cpus, double start,
                   double end, int exit_code, int signal, const char *reason);
 
-/* What an attempt used. */
-struct store_usage {
-    double user_cpu, sys_cpu; /* CPU seconds in user and system mode */
-    int64_t max_rss_kib;      /* peak memory (KiB) */
-    int oom_kills;            /* processes the OOM killer killed; -1 unknown */
-};
 int store_attempt_usage(struct store *st, int64_t job_id, int attempt,
                         const struct store_usage *u);
 

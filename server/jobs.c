@@ -174,6 +174,12 @@ json_t *jobs_row_to_json(const struct store_job *row)
                   row->submit_time, "start_time", row->start_time, "end_time",
                   row->end_time, "attempts", row->attempts, "ntasks", ntasks,
                   "cpus_per_task", cpt, "mem", mem, "time_limit", tl);
+    if (o && row->has_usage)
+        json_object_update_new(o, json_pack("{s:f, s:f, s:I, s:i}", "user_cpu",
+                                            row->usage.user_cpu, "sys_cpu",
+                                            row->usage.sys_cpu, "max_rss_kib",
+                                            (json_int_t)row->usage.max_rss_kib,
+                                            "oom_kills", row->usage.oom_kills));
     if (o && row->alloc) {
         json_t *a = json_loads(row->alloc, 0, NULL);
         if (a)
