@@ -147,9 +147,9 @@ int proto_recv(void *sock, int router, struct proto_msg *m,
         goto proto;
     }
     len = zmq_msg_size(&fr[base + 2]);
-    if (len > KILN_PROTO_MAX_BODY) {
-        errprintf(err, "message body of %zu bytes is above the limit of %d",
-                  len, KILN_PROTO_MAX_BODY);
+    size_t max = router ? KILN_PROTO_MAX_BODY : KILN_PROTO_MAX_REPLY;
+    if (len > max) {
+        errprintf(err, "message body of %zu bytes is above the limit of %zu", len, max);
         goto proto;
     }
     m->body = json_loadb(zmq_msg_data(&fr[base + 2]), len,

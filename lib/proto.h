@@ -10,7 +10,8 @@
 /* doc/protocol.md "Versions": bump with any change to a message. */
 enum {
     KILN_PROTO_VERSION = 1,
-    KILN_PROTO_MAX_BODY = 1 << 20, /* bytes; larger messages are refused */
+    KILN_PROTO_MAX_BODY = 1 << 20, /* bytes; larger requests are refused */
+    KILN_PROTO_MAX_REPLY = 256 << 20, /* bytes: what the server may send */
     KILN_PROTO_MAX_ID = 255,       /* routing identity bytes */
 };
 
@@ -47,7 +48,8 @@ int proto_send(void *sock, const void *id, size_t idlen, const char *type,
                const json_t *body);
 
 /* Receive one message without blocking.  With router set, the first frame
- * is the peer identity.  Returns 1 with *m filled (free with
+ * is the peer identity, and the body may be KILN_PROTO_MAX_BODY bytes;
+ * without, it comes from the server and may be KILN_PROTO_MAX_REPLY.  Returns 1 with *m filled (free with
  * proto_msg_release), 0 when nothing is waiting, or -1 with errno EPROTO and
  * err set when the message was malformed (it has been consumed; m->id is
  * still filled so the peer can be answered when idlen > 0). */

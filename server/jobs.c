@@ -155,11 +155,14 @@ static void row_of(const struct job *job, struct store_job *row)
 json_t *jobs_row_to_json(const struct store_job *row)
 {
     json_t *o, *nodes = json_array(), *cpus = json_object();
-    json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0;
+    json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0, mpc = 0;
 
     if (row->spec)
-        json_unpack(row->spec, "{s?I, s?I, s?I, s?I}", "ntasks", &ntasks,
-                    "cpus_per_task", &cpt, "mem", &mem, "time_limit", &tl);
+        json_unpack(row->spec, "{s?I, s?I, s?I, s?I, s?I}", "ntasks", &ntasks,
+                    "cpus_per_task", &cpt, "mem", &mem, "time_limit", &tl, "mem_per_cpu",
+                    &mpc);
+    if (mpc)
+        mem = mpc * ntasks * cpt;
     if (row->node) {
         json_array_append_new(nodes, json_string(row->node));
         if (row->cpus)

@@ -201,7 +201,7 @@ test_expect_success 'show prints every field as text' '
 
 test_expect_success 'history lists finished jobs with exit codes' '
 	"$KILN" history >h &&
-	grep "^JOBID *NAME *USER *STATE *EXITCODE *START *END *ELAPSED" h &&
+	grep "^JOBID *JOBNAME *USER *STATE *EXITCODE *START *END *ELAPSED" h &&
 	grep "FAILED *3 .*exit code 3" h &&
 	"$KILN" history --json | jq -e "length >= 10" &&
 	"$KILN" history --limit 2 --json | jq -e "length == 2"

@@ -14,7 +14,7 @@ test_expect_success 'start a server and a simulated 2-socket, 4-NUMA, 32-thread 
 	start_server &&
 	start_worker big 0-31 --topology "pack:2 numa:2 core:4 pu:2" --simulate &&
 	wait_nodes_up 1 &&
-	"$KILN" nodes | grep "^big *UP *0/32 .*2 pkg, 4 numa, 16 cores, 32 pus"
+	"$KILN" nodes | grep "^big *UP *0/32 .*2 pkg, 4 numa, 0 L3, 16 cores, 32 pus"
 '
 
 test_expect_success 'jobs get compact, best-fitting cores on it' '
