@@ -14,8 +14,18 @@ struct item {
     int pu;     /* a PU: its index; a core: its first PU's index */
 };
 
+/* The node's cores: PU indices sorted by core, each core a run of them. */
+struct cores {
+    int *order;    /* PU indices, grouped by core, ascending within one */
+    int *core_of;  /* PU index -> its run's number */
+    int *start;    /* run number -> its first position in order */
+    int *len;      /* run number -> PUs in it */
+    int n;
+};
+
 struct ctx {
     const struct alloc_node *node;
+    struct cores cores;
     int level[4];  /* which alloc_pu field each level is, coarse to fine */
     int nlevels;
     struct item *items;
@@ -29,16 +39,25 @@ static int field(const struct alloc_pu *p, int f)
     return f == F_PKG ? p->pkg : f == F_NUMA ? p->numa : f == F_L3 ? p->l3 : p->core;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* How many domains of field f the node has (-1 on ENOMEM). */
 static int distinct(const struct alloc_node *node, int f)
 {
-    int count = 0;
+    int *v = malloc((node->npu + 1) * sizeof(*v)), count = 0;
 
-    for (int i = 0; i < node->npu; i++) {
-        bool seen = false;
-        for (int j = 0; j < i && !seen; j++)
-            seen = field(&node->pu[j], f) == field(&node->pu[i], f);
-        count += !seen;
-    }
+    if (!v)
+        return -1;
+    for (int i = 0; i < node->npu; i++)
+        v[i] = field(&node->pu[i], f);
+    qsort(v, node->npu, sizeof(*v), cmp_int);
+    for (int i = 0; i < node->npu; i++)
+        count += i == 0 || v[i] != v[i - 1];
+    free(v);
     return count;
 }
 
@@ -74,11 +93,6 @@ static int cmp_yield_desc(const void *a, const void *b)
 {
     const struct group *x = a, *y = b;
     return x->yield != y->yield ? y->yield - x->yield : x->key - y->key;
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-    return *(const int *)a - *(const int *)b;
 }
 
 /* Choose items among s[0..n-1] (indices into c->items) giving at least
@@ -155,23 +169,71 @@ static void by_pu(const struct ctx *c, int *s, int n)
         }
 }
 
+static int cmp_core(const void *a, const void *b, void *arg)
+{
+    const struct alloc_node *node = arg;
+    int x = *(const int *)a, y = *(const int *)b;
+    int cx = node->pu[x].core, cy = node->pu[y].core;
+    return cx != cy ? (cx < cy ? -1 : 1) : (x < y ? -1 : x > y);
+}
+
+static void cores_release(struct cores *k)
+{
+    free(k->order);
+    free(k->core_of);
+    free(k->start);
+    free(k->len);
+    memset(k, 0, sizeof(*k));
+}
+
+/* Group the node's PUs by core, in O(n log n) for nodes of thousands. */
+static int cores_build(const struct alloc_node *node, struct cores *k)
+{
+    int n = node->npu;
+
+    memset(k, 0, sizeof(*k));
+    k->order = malloc((n + 1) * sizeof(int));
+    k->core_of = malloc((n + 1) * sizeof(int));
+    k->start = malloc((n + 1) * sizeof(int));
+    k->len = malloc((n + 1) * sizeof(int));
+    if (!k->order || !k->core_of || !k->start || !k->len) {
+        cores_release(k);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        k->order[i] = i;
+    qsort_r(k->order, n, sizeof(int), cmp_core, (void *)node);
+    for (int p = 0; p < n; p++) {
+        int i = k->order[p];
+        if (p == 0 || node->pu[k->order[p - 1]].core != node->pu[i].core) {
+            k->start[k->n] = p;
+            k->len[k->n++] = 0;
+        }
+        k->core_of[i] = k->n - 1;
+        k->len[k->n - 1]++;
+    }
+    return 0;
+}
+
 /* The candidate items: free PUs (whole free cores first within each
  * finest domain), or whole free cores giving per_core PUs each. */
 static int build_items(struct ctx *c, const bool *busy, int per_core)
 {
     const struct alloc_node *node = c->node;
+    const struct cores *k = &c->cores;
+    int *nbusy = calloc(k->n + 1, sizeof(*nbusy));
 
     c->nitems = 0;
-    if (!(c->items = malloc((node->npu ? node->npu : 1) * sizeof(*c->items))))
+    if (!nbusy || !(c->items = malloc((node->npu ? node->npu : 1) * sizeof(*c->items)))) {
+        free(nbusy);
         return -1;
+    }
+    for (int i = 0; i < node->npu; i++)
+        nbusy[k->core_of[i]] += busy[i];
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < node->npu; i++) {
-            bool core_free = true, first = true;
-            for (int j = 0; j < node->npu; j++)
-                if (node->pu[j].core == node->pu[i].core) {
-                    core_free = core_free && !busy[j];
-                    first = first && j >= i;
-                }
+            int g = k->core_of[i];
+            bool core_free = nbusy[g] == 0, first = k->order[k->start[g]] == i;
             if (per_core ? pass == 1 || !first || !core_free
                          : busy[i] || core_free != (pass == 0))
                 continue;
@@ -181,34 +243,28 @@ static int build_items(struct ctx *c, const bool *busy, int per_core)
             it->yield = per_core ? per_core : 1;
             it->pu = i;
         }
+    free(nbusy);
     return 0;
 }
 
 /* PUs of the core of PU i: all of them (held) or the first max (bound). */
-static void core_pus(const struct alloc_node *node, int i, int max, int *out, int *n)
+static void core_pus(const struct cores *k, int i, int max, int *out, int *n)
 {
-    int k = 0;
+    int g = k->core_of[i];
 
-    for (int j = 0; j < node->npu; j++)
-        if (node->pu[j].core == node->pu[i].core && (max <= 0 || k < max)) {
-            out[(*n)++] = j;
-            k++;
-        }
+    for (int p = 0; p < k->len[g] && (max <= 0 || p < max); p++)
+        out[(*n)++] = k->order[k->start[g] + p];
 }
 
 /* PUs each whole core gives with threads_per_core t (the smallest core
  * decides, so that every task gets what it asked for). */
-static int per_core_yield(const struct alloc_node *node, int t)
+static int per_core_yield(const struct cores *k, int t)
 {
     int min = INT_MAX;
 
-    for (int i = 0; i < node->npu; i++) {
-        int k = 0;
-        for (int j = 0; j < node->npu; j++)
-            k += node->pu[j].core == node->pu[i].core;
-        if (k < min)
-            min = k;
-    }
+    for (int g = 0; g < k->n; g++)
+        if (k->len[g] < min)
+            min = k->len[g];
     return t < min ? t : min;
 }
 
@@ -242,13 +298,15 @@ static int valid(const struct alloc_req *req)
 
 bool alloc_possible(const struct alloc_node *node, const struct alloc_req *req)
 {
-    int cores = distinct(node, F_CORE);
-
     if (!valid(req) || req->gpus > node->ngpu)
         return false;
     if (req->threads_per_core) {
-        int y = per_core_yield(node, req->threads_per_core);
-        return (long)req->ntasks * ((req->cpus_per_task + y - 1) / y) <= cores;
+        struct cores k;
+        if (cores_build(node, &k) < 0)
+            return false;
+        int y = per_core_yield(&k, req->threads_per_core), n = k.n;
+        cores_release(&k);
+        return (long)req->ntasks * ((req->cpus_per_task + y - 1) / y) <= n;
     }
     return (long)req->ntasks * req->cpus_per_task <= node->npu;
 }
@@ -281,8 +339,10 @@ int alloc_place(const struct alloc_node *node, const bool *busy, const bool *gpu
                 errno = ENOSPC;
                 return -1;
             }
+    if (cores_build(node, &c.cores) < 0)
+        goto out;
     if (tpc)
-        y = per_core_yield(node, tpc);
+        y = per_core_yield(&c.cores, tpc);
     per_task = (req->cpus_per_task + y - 1) / y; /* items per task */
     ntask_pus = req->ntasks * req->cpus_per_task;
     order_levels(&c, !tpc);
@@ -381,8 +441,8 @@ int alloc_place(const struct alloc_node *node, const bool *busy, const bool *gpu
                 continue;
             }
             int before = k;
-            core_pus(node, it->pu, 0, res->held, &res->nheld);
-            core_pus(node, it->pu, y < want ? y : want, res->task, &k);
+            core_pus(&c.cores, it->pu, 0, res->held, &res->nheld);
+            core_pus(&c.cores, it->pu, y < want ? y : want, res->task, &k);
             want -= k - before;
         }
     }
@@ -398,12 +458,14 @@ int alloc_place(const struct alloc_node *node, const bool *busy, const bool *gpu
         qsort(res->cpus, res->ncpus, sizeof(*res->cpus), cmp_int);
     }
     qsort(res->held, res->nheld, sizeof(*res->held), cmp_int);
+    cores_release(&c.cores);
     free(c.items);
     free(s);
     free(chosen);
     free(taken);
     return 0;
 out:
+    cores_release(&c.cores);
     free(c.items);
     free(s);
     free(chosen);

@@ -149,7 +149,10 @@ struct topo *topo_discover(const char *spec, const char *cpus,
         errprintf(err, "invalid synthetic topology '%s'", spec);
         goto error;
     }
+    /* GPUs are I/O devices.  On Linux the core component finds PCI devices
+     * in sysfs; the libpciaccess one adds nothing there, and leaks. */
     hwloc_topology_set_io_types_filter(h, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
+    hwloc_topology_set_components(h, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "pci");
     if (hwloc_topology_load(h) < 0) {
         errprintf(err, "hwloc: cannot load the topology");
         goto error;

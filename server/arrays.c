@@ -300,8 +300,15 @@ void arrays_row_to_json(struct server *s, const struct store_job *row, json_t *o
         json_object_set_new(c, state_names[i], json_integer(counts[i]));
         created += counts[i];
     }
-    json_object_set_new(o, "array", json_pack("{s:s, s:I, s:o}", "spec", spec, "created",
-                                              created, "counts", c));
+    long *idx = NULL, throttle = 0;
+    size_t n = 0;
+    struct kiln_error err;
+    if (arrayspec_parse(spec, &idx, &n, &throttle, &err) < 0)
+        n = 0;
+    free(idx);
+    json_object_set_new(o, "array", json_pack("{s:s, s:I, s:I, s:I, s:o}", "spec", spec,
+                                              "size", (json_int_t)n, "created", created,
+                                              "throttle", (json_int_t)throttle, "counts", c));
 }
 
 void arrays_to_json(const struct job *job, json_t *o)
