@@ -51,6 +51,21 @@ int nodes_add_job(struct node *n, struct job *job)
     return 0;
 }
 
+void nodes_set(struct server *s, struct node *n, const char *ce, const char *features)
+{
+    if (ce) {
+        snprintf(n->ce, sizeof(n->ce), "%s", ce);
+        if (store_node_set_ce(s->st, n->name, ce) < 0)
+            s->store_failed = true;
+    }
+    if (features) {
+        snprintf(n->features, sizeof(n->features), "%s", features);
+        if (store_node_set_features(s->st, n->name, *features ? features : NULL) < 0)
+            s->store_failed = true;
+    }
+    s->sched_needed = true;
+}
+
 static void node_set_topo(struct node *n, struct topo *t)
 {
     topo_destroy(n->topo);
@@ -233,18 +248,9 @@ static void node_hello(struct server *s, struct proto_msg *m)
     find_strays(s, &r);
     if (store_node_put(s->st, n->name, "UP", topo_json, util_now()) < 0)
         s->store_failed = true;
-    if (ce) {
-        /* The worker's --ce says where it belongs. */
-        snprintf(n->ce, sizeof(n->ce), "%s", ce);
-        if (store_node_set_ce(s->st, n->name, ce) < 0)
-            s->store_failed = true;
-    }
-    if (features) {
-        /* So do its features; `kiln node update --features` may change them. */
-        snprintf(n->features, sizeof(n->features), "%s", features);
-        if (store_node_set_features(s->st, n->name, features) < 0)
-            s->store_failed = true;
-    }
+    /* The worker's --ce and --features say where it belongs and what it
+     * has; kiln node update may change them later. */
+    nodes_set(s, n, ce, features);
     log_msg(LOG_INFO, "node %s up: %d cpus, %lld MiB, %d jobs, %zu to kill",
             n->name, t->npu, (long long)t->mem_mib, n->njobs, json_array_size(r.kill));
     TO_WORKER(s, m, "node.welcome", json_pack("{s:i, s:f, s:i, s:o}", "version",

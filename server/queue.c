@@ -465,17 +465,7 @@ static void node_update(struct server *s, struct proto_msg *m)
                || strlen(features) >= sizeof(n->features)))
         return CLIENT_FAIL(s, m, EINVAL, "invalid features: names of letters, digits and "
                            "._- separated by commas");
-    if (ce) {
-        snprintf(n->ce, sizeof(n->ce), "%s", ce);
-        if (store_node_set_ce(s->st, n->name, ce) < 0)
-            s->store_failed = true;
-    }
-    if (features) {
-        snprintf(n->features, sizeof(n->features), "%s", features);
-        if (store_node_set_features(s->st, n->name, *features ? features : NULL) < 0)
-            s->store_failed = true;
-    }
-    s->sched_needed = true;
+    nodes_set(s, n, ce, features);
     CLIENT_REPLY(s, m, json_pack("{s:s, s:s, s:s}", "name", n->name, "ce", n->ce,
                                  "features", n->features));
 }

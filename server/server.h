@@ -228,6 +228,9 @@ void nodes_handle(struct server *s, struct proto_msg *m);
 void nodes_check(struct server *s);
 int nodes_load(struct server *s);
 struct node *nodes_find(struct server *s, const char *name);
+/* Set and store n's compute environment and features (NULL: unchanged;
+ * features "": none). */
+void nodes_set(struct server *s, struct node *n, const char *ce, const char *features);
 void nodes_destroy_all(struct server *s);
 
 /* arrays.c */
