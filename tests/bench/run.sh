@@ -41,3 +41,6 @@ while [ $i -lt $m ]; do
 done
 end=$(date +%s.%N)
 awk "BEGIN { printf \"kiln submit (CLI) per second:  %d  (%d sequential processes)\\n\", $m / ($end - $start), $m }"
+
+# The allocator alone, on made-up machines much larger than this one.
+"$build/tests/bench/bench_alloc"
