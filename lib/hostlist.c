@@ -70,11 +70,9 @@ static bool syntax_ok(const char *s)
     return any && !in;
 }
 
-json_t *hostlist_expand(const char *s, struct kiln_error *err)
+struct hostlist *hostlist_parse(const char *s, struct kiln_error *err)
 {
     hostlist_t hl;
-    json_t *out;
-    char *h;
 
     if (!s || strlen(s) > 4096 || !syntax_ok(s)) {
         errprintf(err, "invalid host list '%.64s': want names like node1 or "
@@ -91,41 +89,21 @@ json_t *hostlist_expand(const char *s, struct kiln_error *err)
         errno = EINVAL;
         return NULL;
     }
-    out = json_array();
-    while (out && (h = slurm_hostlist_shift(hl))) {
-        json_array_append_new(out, json_string(h));
-        free(h);
-    }
-    slurm_hostlist_destroy(hl);
-    return out;
+    return (struct hostlist *)hl;
 }
 
-char *hostlist_compress(const json_t *hosts)
+void hostlist_free(struct hostlist *hl)
 {
-    hostlist_t hl = slurm_hostlist_create(NULL);
-    char *s = NULL;
-    size_t i;
-    json_t *v;
-
-    if (!hl)
-        return NULL;
-    json_array_foreach(hosts, i, v)
-        if (!json_is_string(v) || slurm_hostlist_push_host(hl, json_string_value(v)) <= 0)
-            goto out;
-    slurm_hostlist_uniq(hl); /* sorted, without repeats, as Slurm prints them */
-    s = slurm_hostlist_ranged_string_malloc(hl);
-out:
-    slurm_hostlist_destroy(hl);
-    return s;
+    if (hl)
+        slurm_hostlist_destroy((hostlist_t)hl);
 }
 
-bool hostlist_has(const json_t *hosts, const char *name)
+int hostlist_count(const struct hostlist *hl)
 {
-    size_t i;
-    json_t *v;
+    return slurm_hostlist_count((hostlist_t)hl);
+}
 
-    json_array_foreach(hosts, i, v)
-        if (strcmp(json_string_value(v), name) == 0)
-            return true;
-    return false;
+bool hostlist_has(const struct hostlist *hl, const char *name)
+{
+    return slurm_hostlist_find((hostlist_t)hl, name) >= 0;
 }

@@ -6,22 +6,21 @@
 #define KILN_HOSTLIST_H
 
 #include <stdbool.h>
-#include <jansson.h>
 
 #include "lib/error.h"
 
 enum { HOSTLIST_MAX = 65536 }; /* hosts in one list */
 
-/* The hosts of list s, expanded, as a new JSON array of strings; or NULL
- * with err naming what is wrong. */
-json_t *hostlist_expand(const char *s, struct kiln_error *err);
+/* A parsed list: kept in libslurm's compressed form, so that "n[1-65536]"
+ * costs a few bytes, not 65,536 names. */
+struct hostlist;
 
-/* The compressed form of a JSON array of host names ("node[1-4]"), sorted
- * and without repeats, a new string the caller frees; NULL on ENOMEM or a
- * bad name. */
-char *hostlist_compress(const json_t *hosts);
+/* Parse s, or return NULL with err naming what is wrong. */
+struct hostlist *hostlist_parse(const char *s, struct kiln_error *err);
+void hostlist_free(struct hostlist *hl);
+int hostlist_count(const struct hostlist *hl);
 
-/* Is name in the expanded list hosts? */
-bool hostlist_has(const json_t *hosts, const char *name);
+/* Is name in hl? */
+bool hostlist_has(const struct hostlist *hl, const char *name);
 
 #endif

@@ -151,9 +151,11 @@ static int placement_from_json(const json_t *o, struct jobspec *js, struct kiln_
     if (constraint && !features_expr_ok(constraint))
         return errprintf(err, "invalid constraint '%.64s': feature names (letters, digits, "
                          "._-) joined by & or , (all) and | (any)", constraint);
-    if (nodelist && !(js->nodelist = hostlist_expand(nodelist, err)))
+    if (nodelist && (!(js->nodelist_hl = hostlist_parse(nodelist, err))
+                     || !(js->nodelist = strdup(nodelist))))
         return -1;
-    if (exclude && !(js->exclude = hostlist_expand(exclude, err)))
+    if (exclude && (!(js->exclude_hl = hostlist_parse(exclude, err))
+                    || !(js->exclude = strdup(exclude))))
         return -1;
     js->ntasks_per_node = (long)tpn;
     js->threads_per_core = (int)tpc;
@@ -333,17 +335,10 @@ static int placement_to_json(const struct jobspec *js, json_t *o)
         rc |= json_object_set_new(o, "distribution", json_string("cyclic"));
     if (js->constraint)
         rc |= json_object_set_new(o, "constraint", json_string(js->constraint));
-    char *c;
-    if (js->nodelist) {
-        rc |= !(c = hostlist_compress(js->nodelist))
-              || json_object_set_new(o, "nodelist", json_string(c));
-        free(c);
-    }
-    if (js->exclude) {
-        rc |= !(c = hostlist_compress(js->exclude))
-              || json_object_set_new(o, "exclude", json_string(c));
-        free(c);
-    }
+    if (js->nodelist)
+        rc |= json_object_set_new(o, "nodelist", json_string(js->nodelist));
+    if (js->exclude)
+        rc |= json_object_set_new(o, "exclude", json_string(js->exclude));
     return rc ? -1 : 0;
 }
 
@@ -397,8 +392,10 @@ void jobspec_release(struct jobspec *js)
     free(js->job_definition);
     free(js->share_id);
     free(js->constraint);
-    json_decref(js->nodelist);
-    json_decref(js->exclude);
+    free(js->nodelist);
+    free(js->exclude);
+    hostlist_free(js->nodelist_hl);
+    hostlist_free(js->exclude_hl);
     memset(js, 0, sizeof(*js));
 }
 

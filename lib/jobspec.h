@@ -51,8 +51,9 @@ struct jobspec {
     int exclusive;        /* the whole node */
     int distribution;     /* enum alloc_dist: tasks block or cyclic */
     char *constraint;     /* node features expression (lib/features) */
-    json_t *nodelist;     /* expanded host lists: run on one of these */
-    json_t *exclude;      /* and on none of these */
+    char *nodelist;       /* host lists as given: run on one of these */
+    char *exclude;        /* and on none of these */
+    struct hostlist *nodelist_hl, *exclude_hl; /* parsed */
 };
 
 /* Decode and validate a job.submit body.  Unknown fields, wrong types and

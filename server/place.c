@@ -20,8 +20,8 @@ bool place_eligible(const struct node *n, const struct jobspec *spec)
     struct alloc_req req = jobspec_alloc_req(spec);
     return n->topo->mem_mib >= spec->mem && alloc_possible(&an, &req)
            && (!spec->constraint || features_match(spec->constraint, n->features))
-           && (!spec->nodelist || hostlist_has(spec->nodelist, n->name))
-           && (!spec->exclude || !hostlist_has(spec->exclude, n->name));
+           && (!spec->nodelist || hostlist_has(spec->nodelist_hl, n->name))
+           && (!spec->exclude || !hostlist_has(spec->exclude_hl, n->name));
 }
 
 long place_free_cpus(const struct node *n)

@@ -39,8 +39,8 @@ const char *sched_infeasible(struct server *s, const struct queue *q,
         any++;
         if (place_eligible(n, spec))
             return NULL;
-        if ((spec->nodelist && !hostlist_has(spec->nodelist, n->name))
-            || (spec->exclude && hostlist_has(spec->exclude, n->name)))
+        if ((spec->nodelist && !hostlist_has(spec->nodelist_hl, n->name))
+            || (spec->exclude && hostlist_has(spec->exclude_hl, n->name)))
             continue;
         chosen++;
         if (spec->constraint && !features_match(spec->constraint, n->features))
