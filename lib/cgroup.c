@@ -141,7 +141,7 @@ struct cgroup *cgroup_open(const char *scope, const char *name)
 }
 
 struct cgroup *cgroup_create(const char *scope, const char *name,
-                             const char *cpus, int64_t mem_mib,
+                             const char *cpus, const char *mems, int64_t mem_mib,
                              struct kiln_error *err)
 {
     struct cgroup *cg = calloc(1, sizeof(*cg));
@@ -173,7 +173,8 @@ struct cgroup *cgroup_create(const char *scope, const char *name,
         snprintf(cg->path[0], PATH_MAX, "%s/%s", dir, name);
         if (mkdir(cg->path[0], 0755) < 0 && errno != EEXIST)
             goto syserr;
-        if (put(cg->path[0], "cpuset.cpus", cpus) < 0)
+        if (put(cg->path[0], "cpuset.cpus", cpus) < 0
+            || (mems && put(cg->path[0], "cpuset.mems", mems) < 0))
             goto syserr;
         if (mem_mib > 0) {
             snprintf(val, sizeof(val), "%lld", (long long)mem_mib << 20);
@@ -190,7 +191,8 @@ struct cgroup *cgroup_create(const char *scope, const char *name,
         if (make_path(ctlroot, rel, i == 0, cg->path[i], PATH_MAX) < 0)
             goto syserr;
     }
-    if (!cg->path[0][0] || put(cg->path[0], "cpuset.cpus", cpus) < 0)
+    if (!cg->path[0][0] || put(cg->path[0], "cpuset.cpus", cpus) < 0
+        || (mems && put(cg->path[0], "cpuset.mems", mems) < 0))
         goto syserr;
     if (mem_mib > 0) {
         if (!cg->path[1][0]) {

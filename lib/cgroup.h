@@ -19,11 +19,12 @@ const char *cgroup_version_name(enum cgroup_version v);
 struct cgroup;
 
 /* Create (or reuse) the group scope/name, e.g. "kiln/node1" and "job_12",
- * with the given cpus (OS list), and a memory limit when mem_mib > 0.
+ * with the given cpus (OS list), memory nodes (OS list; NULL: the
+ * parent's), and a memory limit when mem_mib > 0.
  * Returns the group, or NULL with err set when the node has no writable
  * cgroup hierarchy or a limit cannot be set. */
 struct cgroup *cgroup_create(const char *scope, const char *name,
-                             const char *cpus, int64_t mem_mib,
+                             const char *cpus, const char *mems, int64_t mem_mib,
                              struct kiln_error *err);
 
 /* Open an existing group without changing it (after a restart). */

@@ -193,9 +193,14 @@ struct topo *topo_discover(const char *spec, const char *cpus,
         n++;
     }
     t->npu = n;
-    for (hwloc_obj_t o = NULL; (o = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_NUMANODE, o));)
+    t->nnuma_os = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_NUMANODE);
+    if (!(t->numa_os = calloc(t->nnuma_os + 1, sizeof(*t->numa_os))))
+        goto nomem;
+    for (hwloc_obj_t o = NULL; (o = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_NUMANODE, o));) {
+        t->numa_os[o->logical_index] = (int)o->os_index;
         if (hwloc_bitmap_isset(numas, o->logical_index))
             t->mem_mib += (int64_t)(o->attr->numanode.local_memory >> 20);
+    }
     if (t->mem_mib == 0) /* some synthetic or odd machines report none */
         t->mem_mib = 1024;
     count_objects(t);
@@ -334,6 +339,7 @@ void topo_destroy(struct topo *t)
         free(t->pu);
         free(t->gpu);
         free(t->gpu_info);
+        free(t->numa_os);
         free(t);
         errno = saved;
     }
@@ -349,6 +355,22 @@ char *topo_cpulist(const struct topo *t, const int *idx, int n)
     for (int i = 0; i < n; i++)
         hwloc_bitmap_set(b, (unsigned)t->pu[idx[i]].os);
     if (hwloc_bitmap_list_asprintf(&s, b) < 0)
+        s = NULL;
+    hwloc_bitmap_free(b);
+    return s;
+}
+
+char *topo_memlist(const struct topo *t, const int *idx, int n)
+{
+    hwloc_bitmap_t b;
+    char *s = NULL;
+
+    if (!t->numa_os || !(b = hwloc_bitmap_alloc()))
+        return NULL;
+    for (int i = 0; i < n; i++)
+        if (t->pu[idx[i]].numa < t->nnuma_os)
+            hwloc_bitmap_set(b, (unsigned)t->numa_os[t->pu[idx[i]].numa]);
+    if (hwloc_bitmap_iszero(b) || hwloc_bitmap_list_asprintf(&s, b) < 0)
         s = NULL;
     hwloc_bitmap_free(b);
     return s;

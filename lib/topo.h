@@ -26,6 +26,9 @@ struct topo {
     int ngpu;
     struct alloc_gpu *gpu;      /* where each GPU is attached */
     struct topo_gpu *gpu_info;  /* and what it is called */
+    int *numa_os;               /* logical NUMA index -> OS index; NULL when the
+                                 * topology came from elsewhere (JSON) */
+    int nnuma_os;
 };
 
 /* The topology as lib/alloc wants it. */
@@ -54,6 +57,10 @@ void topo_destroy(struct topo *t);
 char *topo_cpulist(const struct topo *t, const int *idx, int n);
 
 
+
+/* The OS indices of the NUMA nodes of pu[idx[0..n-1]] as a list ("0-1"),
+ * a new string; NULL when t has no OS NUMA indices, or on ENOMEM. */
+char *topo_memlist(const struct topo *t, const int *idx, int n);
 
 /* The inverse of topo_cpulist: fill idx with the indices of the PUs whose
  * OS numbers are in the list.  Returns the count, or -1 (EINVAL) when the

@@ -229,6 +229,14 @@ void launch_start(struct worker *w, json_t *msg)
         return;
     }
     json_object_set_new(msg, "node", json_string(w->name));
+    /* The job's memory comes from the NUMA nodes of its cores. */
+    int *idx = w->topo ? calloc(w->topo->npu, sizeof(*idx)) : NULL, k;
+    char *mems = idx && (k = topo_indices(w->topo, cpus, idx)) > 0
+                 ? topo_memlist(w->topo, idx, k) : NULL;
+    if (mems && !w->simulate)
+        json_object_set_new(msg, "mems", json_string(mems));
+    free(mems);
+    free(idx);
     json_object_set_new(msg, "cgroup_scope", json_string(w->cgroup_scope));
     if (w->simulate)
         json_object_set_new(msg, "simulate", json_true());

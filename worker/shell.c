@@ -32,7 +32,7 @@ struct shell {
     int64_t id;
     int attempt;
     struct jobspec spec;
-    const char *cpus, *node, *nodelist, *cgroup_scope;
+    const char *cpus, *mems, *node, *nodelist, *cgroup_scope;
     json_t *tasks;        /* each task's cpu list, or NULL */
     json_t *gpus;         /* [{name, index}] the job holds, or NULL */
     int kill_wait;
@@ -190,12 +190,13 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     if (!(msg = json_load_file(path, 0, &jerr)))
         return errprintf(err, "cannot read %s: %s", path, jerr.text);
     if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I, "
-                       "s?b, s?o, s?o}",
+                       "s?b, s?o, s?o, s?s}",
                        "id", &id, "attempt", &sh->attempt, "spec", &spec, "cpus",
                        &sh->cpus, "node", &sh->node, "nodelist", &sh->nodelist,
                        "cgroup_scope", &sh->cgroup_scope, "kill_wait", &sh->kill_wait,
                        "array_id", &array_id, "array_index", &array_index, "simulate",
-                       &sh->simulate, "tasks", &sh->tasks, "gpus", &sh->gpus) < 0)
+                       &sh->simulate, "tasks", &sh->tasks, "gpus", &sh->gpus, "mems",
+                       &sh->mems) < 0)
         return errprintf(err, "invalid %s: %s", path, jerr.text);
     sh->id = id;
     sh->array_id = array_id;
@@ -389,7 +390,7 @@ int shell_run(const char *dir)
     if (!sh.simulate && cgroup_detect() != CGROUP_NONE) {
         char name[64];
         snprintf(name, sizeof(name), "job_%lld.%d", (long long)sh.id, sh.attempt);
-        if (!(sh.cg = cgroup_create(sh.cgroup_scope, name, sh.cpus, sh.spec.mem, &err))) {
+        if (!(sh.cg = cgroup_create(sh.cgroup_scope, name, sh.cpus, sh.mems, sh.spec.mem, &err))) {
             if (sh.spec.mem > 0) {
                 snprintf(why, sizeof(why), "cannot enforce the memory limit: %s", err.text);
                 goto done;

@@ -10,16 +10,19 @@ test_expect_success 'start a server and one worker with cpus 0-1' '
 	wait_nodes_up 1
 '
 
-# The job prints the cpus it may use and its cgroup's cpuset and memory limit.
+# The job prints the cpus it may use, its cgroup's cpus and memory limit,
+# and the memory nodes of its cgroup.
 cat >limits.sh <<'EOT'
 #!/bin/sh
 grep Cpus_allowed_list /proc/self/status | cut -f2
 if ! grep -q ":cpuset:" /proc/self/cgroup; then
 	d=/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)
-	cat $d/cpuset.cpus $d/memory.max
+	cat $d/cpuset.cpus $d/memory.max $d/cpuset.mems
 else
-	cat /sys/fs/cgroup/cpuset$(sed -n "s/^[0-9]*:cpuset://p" /proc/self/cgroup)/cpuset.cpus
+	c=/sys/fs/cgroup/cpuset$(sed -n "s/^[0-9]*:cpuset://p" /proc/self/cgroup)
+	cat $c/cpuset.cpus
 	cat /sys/fs/cgroup/memory$(sed -n "s/^[0-9]*:memory://p" /proc/self/cgroup)/memory.limit_in_bytes
+	cat $c/cpuset.mems
 fi
 EOT
 
@@ -29,7 +32,10 @@ test_expect_success 'a job sees exactly its cores, and its cgroup has its limits
 	cpus=$(job_field $j cpus.n1) &&
 	test "$(sed -n 1p kiln-$j.out)" = "$cpus" &&
 	test "$(sed -n 2p kiln-$j.out)" = "$cpus" &&
-	test "$(sed -n 3p kiln-$j.out)" = $((64 * 1024 * 1024))
+	test "$(sed -n 3p kiln-$j.out)" = $((64 * 1024 * 1024)) &&
+	# its memory nodes are those of its cpus (NUMA node 0 on a one-node machine)
+	node=$(ls -d /sys/devices/system/cpu/cpu$cpus/node* | sed "s/.*node//") &&
+	test "$(sed -n 4p kiln-$j.out)" = "$node"
 '
 
 test_expect_success '--exclusive: the whole node' '
