@@ -157,17 +157,20 @@ static void show_placement(const json_t *job, const json_t *spec)
 #undef OPT
     if (any)
         printf("\n");
-    if (!a)
-        return;
-    printf("   TaskCpus=");
-    json_array_foreach(json_object_get(a, "tasks"), i, v)
-        printf("%s%s", i ? ";" : "", json_string_value(v));
-    if (json_array_size(json_object_get(a, "gpus"))) {
-        printf(" GpuIndices=");
-        json_array_foreach(json_object_get(a, "gpus"), i, v)
-            printf("%s%lld", i ? "," : "", (long long)json_integer_value(v));
+    json_t *part;
+    size_t k;
+    json_array_foreach(json_object_get(a, "nodes"), k, part) {
+        printf("   Node=%s TaskCpus=", jstr(part, "name"));
+        json_array_foreach(json_object_get(part, "tasks"), i, v)
+            printf("%s%s", i ? ";" : "", json_string_value(v));
+        if (json_array_size(json_object_get(part, "gpus"))) {
+            printf(" GpuIndices=");
+            json_array_foreach(json_object_get(part, "gpus"), i, v)
+                printf("%s%lld", i ? "," : "", (long long)json_integer_value(v));
+        }
+        printf(" HeldCpus=%s FirstTask=%lld\n", jstr(part, "held"),
+               (long long)jnum(part, "first_task"));
     }
-    printf(" HeldCpus=%s\n", jstr(a, "held"));
 }
 
 static void show_text(const json_t *job)

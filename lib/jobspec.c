@@ -68,7 +68,7 @@ static const struct json_field fields[] = {
     { "job_definition", JSON_STRING, false },
     { "priority", JSON_INTEGER, false }, { "nice", JSON_INTEGER, false },
     { "share_identifier", JSON_STRING, false },
-    { "ntasks_per_node", JSON_INTEGER, false }, { "threads_per_core", JSON_INTEGER, false },
+    { "nodes", JSON_INTEGER, false },  { "ntasks_per_node", JSON_INTEGER, false }, { "threads_per_core", JSON_INTEGER, false },
     { "mem_per_cpu", JSON_INTEGER, false }, { "gpus", JSON_INTEGER, false },
     { "exclusive", JSON_TRUE, false },  { "distribution", JSON_STRING, false },
     { "constraint", JSON_STRING, false }, { "nodelist", JSON_STRING, false },
@@ -120,24 +120,34 @@ static int deps_check(const json_t *deps, struct kiln_error *err)
  * be derived from them. */
 static int placement_from_json(const json_t *o, struct jobspec *js, struct kiln_error *err)
 {
-    json_int_t tpn = 0, tpc = 0, mpc = 0, gpus = 0;
+    json_int_t tpn = 0, tpc = 0, mpc = 0, gpus = 0, nodes = 1;
     const char *dist = "block", *constraint = NULL, *nodelist = NULL, *exclude = NULL;
     int exclusive = 0;
     json_error_t jerr;
 
-    if (json_unpack_ex((json_t *)o, &jerr, 0, "{s?I, s?I, s?I, s?I, s?b, s?s, s?s, s?s, s?s}",
-                       "ntasks_per_node", &tpn, "threads_per_core", &tpc, "mem_per_cpu",
+    if (json_unpack_ex((json_t *)o, &jerr, 0, "{s?I, s?I, s?I, s?I, s?I, s?b, s?s, s?s, s?s, "
+                       "s?s}", "nodes", &nodes, "ntasks_per_node", &tpn, "threads_per_core", &tpc, "mem_per_cpu",
                        &mpc, "gpus", &gpus, "exclusive", &exclusive, "distribution", &dist,
                        "constraint", &constraint, "nodelist", &nodelist, "exclude",
                        &exclude) < 0)
         return errprintf(err, "invalid job: %s", jerr.text);
+    if (nodes < 1 || nodes > JOBSPEC_MAX_NODES)
+        return errprintf(err, "invalid nodes: %lld (1-%d)", (long long)nodes,
+                         JOBSPEC_MAX_NODES);
     if (tpn < 0 || tpn > JOBSPEC_MAX_TASKS)
         return errprintf(err, "invalid ntasks_per_node: %lld", (long long)tpn);
-    if (tpn && !json_object_get(o, "ntasks"))
-        js->ntasks = (long)tpn;
-    if (tpn && js->ntasks > tpn)
-        return errprintf(err, "the job asks for %ld tasks but at most %lld per node, and "
-                         "it runs on one node", js->ntasks, (long long)tpn);
+    /* Without ntasks: ntasks_per_node on each node, or one task per node. */
+    if (!json_object_get(o, "ntasks"))
+        js->ntasks = (long)(nodes * (tpn ? tpn : 1));
+    if (js->ntasks > JOBSPEC_MAX_TASKS)
+        return errprintf(err, "invalid ntasks: more than %d", JOBSPEC_MAX_TASKS);
+    if (js->ntasks < nodes)
+        return errprintf(err, "the job asks for %ld tasks on %lld nodes: each node needs "
+                         "at least one", js->ntasks, (long long)nodes);
+    if (tpn && js->ntasks > tpn * nodes)
+        return errprintf(err, "the job asks for %ld tasks but at most %lld per node on %lld "
+                         "node%s", js->ntasks, (long long)tpn, (long long)nodes,
+                         nodes > 1 ? "s" : "");
     if (tpc < 0 || tpc > 64)
         return errprintf(err, "invalid threads_per_core: %lld (1-64)", (long long)tpc);
     if (mpc < 0 || mpc > ((json_int_t)1 << 30))
@@ -157,11 +167,12 @@ static int placement_from_json(const json_t *o, struct jobspec *js, struct kiln_
     if (exclude && (!(js->exclude_hl = hostlist_parse(exclude, err))
                     || !(js->exclude = strdup(exclude))))
         return -1;
+    js->nodes = (long)nodes;
     js->ntasks_per_node = (long)tpn;
     js->threads_per_core = (int)tpc;
     js->mem_per_cpu = mpc;
-    if (mpc)
-        js->mem = mpc * js->ntasks * js->cpus_per_task;
+    if (mpc) /* per node, as --mem is: the busiest node's share */
+        js->mem = mpc * jobspec_node_cpus(js, 0);
     js->gpus = (int)gpus;
     js->exclusive = exclusive;
     js->distribution = strcmp(dist, "cyclic") == 0 ? ALLOC_CYCLIC : ALLOC_BLOCK;
@@ -319,6 +330,8 @@ static int placement_to_json(const struct jobspec *js, json_t *o)
 {
     int rc = 0;
 
+    if (js->nodes > 1)
+        rc |= json_object_set_new(o, "nodes", json_integer(js->nodes));
     if (js->ntasks_per_node)
         rc |= json_object_set_new(o, "ntasks_per_node", json_integer(js->ntasks_per_node));
     if (js->threads_per_core)

@@ -16,6 +16,7 @@ enum {
     JOBSPEC_MAX_TASKS = 1 << 20,
     JOBSPEC_MAX_ENV = 4096, /* variables */
     JOBSPEC_MAX_DEPS = 100,
+    JOBSPEC_MAX_NODES = 4096,
 };
 
 struct jobspec {
@@ -44,6 +45,7 @@ struct jobspec {
     long nice;           /* Slurm's nice: subtracted from the priority */
     char *share_id;      /* fair-share identifier, NULL if none */
     /* placement (lib/alloc); 0 or NULL when not asked for */
+    long nodes;           /* nodes the job spans (1 unless asked) */
     long ntasks_per_node;
     int threads_per_core; /* use this many PUs of each core, holding it whole */
     int64_t mem_per_cpu;  /* MiB; when given, mem is this times the cpus */
@@ -67,16 +69,29 @@ json_t *jobspec_to_json(const struct jobspec *js);
 
 void jobspec_release(struct jobspec *js);
 
-/* Total cores (PUs) the job asks for. */
+/* Total cores (PUs) the job asks for, on all its nodes. */
 static inline long jobspec_cpus(const struct jobspec *js)
 {
     return js->ntasks * js->cpus_per_task;
 }
 
-/* What lib/alloc is asked to place. */
-static inline struct alloc_req jobspec_alloc_req(const struct jobspec *js)
+/* The tasks of node i of the job (0 = the main node): spread evenly, the
+ * first nodes taking one more when they do not divide. */
+static inline long jobspec_node_tasks(const struct jobspec *js, long i)
 {
-    return (struct alloc_req){ .ntasks = (int)js->ntasks,
+    return js->ntasks / js->nodes + (i < js->ntasks % js->nodes);
+}
+
+/* Cores (PUs) node i of the job asks for. */
+static inline long jobspec_node_cpus(const struct jobspec *js, long i)
+{
+    return jobspec_node_tasks(js, i) * js->cpus_per_task;
+}
+
+/* What lib/alloc is asked to place on node i of the job. */
+static inline struct alloc_req jobspec_alloc_req(const struct jobspec *js, long i)
+{
+    return (struct alloc_req){ .ntasks = (int)jobspec_node_tasks(js, i),
                                .cpus_per_task = (int)js->cpus_per_task,
                                .threads_per_core = js->threads_per_core,
                                .gpus = js->gpus,

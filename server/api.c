@@ -345,15 +345,16 @@ static json_t *node_holders(const struct node *n)
     json_t *a = json_array();
 
     for (int i = 0; a && i < n->njobs; i++) {
-        const struct job *j = n->running[i];
+        const struct jpart *p = n->running[i];
+        const struct job *j = p->job;
         json_t *pus = json_array(), *gpus = json_array();
-        for (int k = 0; k < j->npu; k++)
-            json_array_append_new(pus, json_integer(j->pu[k]));
-        for (int k = 0; k < j->ngpu; k++)
-            json_array_append_new(gpus, json_integer(j->gpu[k]));
+        for (int k = 0; k < p->npu; k++)
+            json_array_append_new(pus, json_integer(p->pu[k]));
+        for (int k = 0; k < p->ngpu; k++)
+            json_array_append_new(gpus, json_integer(p->gpu[k]));
         json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s?, s:o, s:o}", "id",
                                            (json_int_t)j->id, "user", j->spec.user,
-                                           "name", j->spec.name, "cpus", j->cpus,
+                                           "name", j->spec.name, "cpus", p->cpus,
                                            "pus", pus, "gpus", gpus));
     }
     return a;

@@ -58,10 +58,12 @@ static void job_free(struct server *s, struct job *job)
         json_decref(job->spec_json);
         free(job->reason);
         free(job->node_name);
-        free(job->pu);
-        free(job->gpu);
+        place_free_parts(job);
         free(job->cpus);
         free(job->alloc);
+        free(job->main_reason);
+        free(job->part_failure);
+        free(job->token);
         free(job->cancel_reason);
         json_decref(job->waiters);
         arrays_free(job->array);
@@ -123,10 +125,94 @@ void jobs_dequeue(struct server *s, struct job *job)
 
 void jobs_release_cores(struct server *s, struct job *job)
 {
-    if (!job->node)
+    if (!job->nparts)
         return;
     place_release(job);
     s->sched_needed = true;
+}
+
+/* Tell every part still running to stop. */
+static void kill_parts(struct server *s, struct job *job, const char *why)
+{
+    for (int i = 0; i < job->nparts; i++) {
+        struct jpart *p = &job->part[i];
+        if (p->ended || !p->node || p->node->state != NODE_UP)
+            continue;
+        server_send(s, s->workers, p->name, strlen(p->name), "job.kill",
+                    json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id, "attempt",
+                              job->attempts, "reason", why));
+    }
+    job->kill_sent = true;
+}
+
+/* Every part has ended: the attempt's outcome. */
+static void attempt_over(struct server *s, struct job *job)
+{
+    /* Taken from the job first: the state change may reset or free it. */
+    char *reason = job->main_reason && *job->main_reason ? job->main_reason : NULL;
+    char *failure = job->part_failure;
+    int exit_code = job->main_exit, sig = job->main_signal;
+    bool ok = job->main_ended && exit_code == 0 && sig == 0 && !reason && !failure;
+
+    if (reason != job->main_reason)
+        free(job->main_reason);
+    job->main_reason = job->part_failure = NULL;
+    job->main_ended = false;
+    job->exit_code = exit_code;
+    if (job->cancel_reason)
+        jobs_set_state(s, job, JOB_FAILED, job->cancel_reason);
+    else if (ok)
+        jobs_set_state(s, job, JOB_SUCCEEDED, NULL);
+    else
+        jobs_attempt_failed(s, job, exit_code,
+                            reason ? reason : failure ? failure : "failed");
+    free(reason);
+    free(failure);
+}
+
+void jobs_part_ended(struct server *s, struct job *job, struct jpart *p, int exit_code,
+                     int sig, const char *reason)
+{
+    bool main = p == &job->part[0];
+
+    p->ended = true;
+    place_release_part(p);
+    s->sched_needed = true;
+    job->parts_running--;
+    if (main) {
+        job->main_ended = true;
+        job->main_exit = exit_code;
+        job->main_signal = sig;
+        free(job->main_reason);
+        job->main_reason = reason ? strdup(reason) : NULL;
+    } else if (!job->main_ended && !job->part_failure && !job->cancel_reason
+               && (exit_code != 0 || sig != 0 || (reason && *reason))) {
+        char why[300];
+        snprintf(why, sizeof(why), "node %s (%d of the job) ended: %s", p->name,
+                 (int)(p - job->part), reason && *reason ? reason : "failed");
+        job->part_failure = strdup(why);
+    }
+    if (job->parts_running > 0) {
+        /* The main node's end ends the job; so does a part that failed. */
+        if (!job->kill_sent && (main || job->part_failure))
+            kill_parts(s, job, main ? "the main node ended" : job->part_failure);
+        return;
+    }
+    attempt_over(s, job);
+}
+
+void jobs_part_lost(struct server *s, struct job *job, struct jpart *p, const char *why)
+{
+    if (!job->part_failure)
+        job->part_failure = strdup(why);
+    if (p == &job->part[0] && !job->main_ended) {
+        job->main_ended = true;
+        job->main_exit = -1;
+        job->main_signal = 0;
+        free(job->main_reason);
+        job->main_reason = strdup(why);
+    }
+    jobs_part_ended(s, job, p, -1, 0, why);
 }
 
 static void row_of(const struct job *job, struct store_job *row)
@@ -163,7 +249,16 @@ json_t *jobs_row_to_json(const struct store_job *row)
                     &mpc);
     if (mpc)
         mem = mpc * ntasks * cpt;
-    if (row->node) {
+    json_t *alloc = row->alloc ? json_loads(row->alloc, 0, NULL) : NULL, *part;
+    size_t k;
+    if (json_array_size(json_object_get(alloc, "nodes"))) {
+        /* Every node of the job, with its cpus. */
+        json_array_foreach(json_object_get(alloc, "nodes"), k, part) {
+            json_array_append(nodes, json_object_get(part, "name"));
+            json_object_set(cpus, json_string_value(json_object_get(part, "name")),
+                            json_object_get(part, "cpus"));
+        }
+    } else if (row->node) {
         json_array_append_new(nodes, json_string(row->node));
         if (row->cpus)
             json_object_set_new(cpus, row->node, json_string(row->cpus));
@@ -183,11 +278,10 @@ json_t *jobs_row_to_json(const struct store_job *row)
                                             row->usage.sys_cpu, "max_rss_kib",
                                             (json_int_t)row->usage.max_rss_kib,
                                             "oom_kills", row->usage.oom_kills));
-    if (o && row->alloc) {
-        json_t *a = json_loads(row->alloc, 0, NULL);
-        if (a)
-            json_object_set_new(o, "allocation", a);
-    }
+    if (o && alloc)
+        json_object_set_new(o, "allocation", alloc);
+    else
+        json_decref(alloc);
     if (o && row->array_id > 0) {
         char display[48];
         snprintf(display, sizeof(display), "%lld_%ld", (long long)row->array_id,
@@ -429,20 +523,22 @@ const char *jobs_cancel(struct server *s, struct job *job, const char *why)
     }
     switch (job->state) {
     case JOB_STARTING:
-    case JOB_RUNNING:
-        if (job->node && job->node->state == NODE_UP) {
+    case JOB_RUNNING: {
+        int up = 0;
+        for (int i = 0; i < job->nparts; i++)
+            up += !job->part[i].ended && job->part[i].node
+                  && job->part[i].node->state == NODE_UP;
+        if (up) {
             if (!job->cancel_reason)
                 job->cancel_reason = strdup(why);
-            server_send(s, s->workers, job->node->name, strlen(job->node->name),
-                        "job.kill", json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id,
-                                              "attempt", job->attempts, "reason", why));
-            job->kill_sent = true;
+            kill_parts(s, job, why);
             return NULL;
         }
-        /* The node is away: the job ends here, and the worker is told to
+        /* Its nodes are away: the job ends here, and each worker is told to
          * kill it when it says hello again. */
         jobs_set_state(s, job, JOB_FAILED, why);
         return NULL;
+    }
     default:
         jobs_set_state(s, job, JOB_FAILED, why);
         return NULL;
@@ -475,6 +571,9 @@ static int load_one(struct store_job *row, void *arg)
     set_str(&job->node_name, row->node);
     set_str(&job->cpus, row->cpus);
     set_str(&job->alloc, row->alloc);
+    if ((st == JOB_STARTING || st == JOB_RUNNING) && place_load(job) < 0)
+        log_msg(LOG_ERR, "job %lld: its placement in the store is unreadable",
+                (long long)job->id);
     job->attempts = row->attempts;
     if (!job->queue) {
         /* Its queue was deleted behind our back: it cannot be scheduled. */

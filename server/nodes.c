@@ -37,18 +37,27 @@ static struct node *node_add(struct server *s, const char *name)
     return n;
 }
 
-int nodes_add_job(struct node *n, struct job *job)
+int nodes_add_job(struct node *n, struct jpart *p)
 {
     if (n->njobs == n->running_cap) {
         int cap = n->running_cap ? n->running_cap * 2 : 16;
-        struct job **r = realloc(n->running, cap * sizeof(*r));
+        struct jpart **r = realloc(n->running, cap * sizeof(*r));
         if (!r)
             return -1;
         n->running = r;
         n->running_cap = cap;
     }
-    n->running[n->njobs++] = job;
+    n->running[n->njobs++] = p;
     return 0;
+}
+
+void nodes_remove_job(struct node *n, struct jpart *p)
+{
+    for (int i = 0; i < n->njobs; i++)
+        if (n->running[i] == p) {
+            n->running[i] = n->running[--n->njobs];
+            return;
+        }
 }
 
 void nodes_set(struct server *s, struct node *n, const char *ce, const char *features)
@@ -136,16 +145,20 @@ static bool reported(json_t *list, int64_t id, int attempt)
 
 static void release_on_node(struct server *s, struct job *job, void *arg)
 {
-    if (job->node == arg)
-        jobs_release_cores(s, job);
+    for (int i = 0; i < job->nparts; i++)
+        if (job->part[i].node == arg) {
+            place_release_part(&job->part[i]);
+            s->sched_needed = true;
+        }
 }
 
 static void reconcile_one(struct server *s, struct job *job, void *arg)
 {
     struct reconcile *r = arg;
+    struct jpart *p;
 
     if ((job->state != JOB_STARTING && job->state != JOB_RUNNING)
-        || !job->node_name || strcmp(job->node_name, r->node->name) != 0)
+        || !(p = place_part(job, r->node)) || p->ended)
         return;
     if (reported(r->reported, job->id, job->attempts)) {
         if (place_reattach(r->node, job) < 0) {
@@ -153,8 +166,12 @@ static void reconcile_one(struct server *s, struct job *job, void *arg)
                     (long long)job->id, job->cpus, r->node->name);
             json_array_append_new(r->kill, json_pack("{s:I, s:i}", "id",
                                   (json_int_t)job->id, "attempt", job->attempts));
-            jobs_set_state(s, job, JOB_FAILED, "node failure: node changed shape");
+            jobs_part_lost(s, job, p, "node failure: node changed shape");
         }
+        return;
+    }
+    if (job->nparts > 1) {
+        jobs_part_lost(s, job, p, "node failure: the worker lost the job");
         return;
     }
     if (job->state == JOB_STARTING) {
@@ -187,7 +204,7 @@ static void find_strays(struct server *s, struct reconcile *r)
         if (json_unpack(v, "{s:I, s:i}", "id", &id, "attempt", &att) < 0)
             continue;
         job = jobs_find(s, id);
-        if (finished || (job && job->node == r->node && job->attempts == att))
+        if (finished || (job && place_part(job, r->node) && job->attempts == att))
             continue;
         json_array_append_new(r->kill, json_pack("{s:I, s:i}", "id", id, "attempt", att));
     }
@@ -195,7 +212,7 @@ static void find_strays(struct server *s, struct reconcile *r)
 
 static void node_hello(struct server *s, struct proto_msg *m)
 {
-    const char *name, *ce = NULL, *features = NULL;
+    const char *name, *ce = NULL, *features = NULL, *address = NULL;
     json_t *topo_json, *jobs = NULL;
     json_int_t version;
     json_error_t jerr;
@@ -204,9 +221,9 @@ static void node_hello(struct server *s, struct proto_msg *m)
     struct node *n;
     struct reconcile r;
 
-    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:s, s:o, s?o, s?s, s?s}", "version",
+    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:s, s:o, s?o, s?s, s?s, s?s}", "version",
                        &version, "name", &name, "topology", &topo_json, "jobs",
-                       &jobs, "ce", &ce, "features", &features) < 0)
+                       &jobs, "ce", &ce, "features", &features, "address", &address) < 0)
         return server_reply_error(s, s->workers, m, EINVAL, "invalid node.hello: %s",
                                   jerr.text);
     /* doc/protocol.md "node.hello": versions differ -> EPROTO */
@@ -228,6 +245,8 @@ static void node_hello(struct server *s, struct proto_msg *m)
         return server_reply_error(s, s->workers, m, EINVAL,
                                   "invalid features '%.64s': names of letters, digits and "
                                   "._- separated by commas", features);
+    if (address && strlen(address) >= sizeof(((struct node *)0)->address))
+        return server_reply_error(s, s->workers, m, EINVAL, "invalid address");
     if (!(t = topo_from_json(topo_json, &err)))
         return server_reply_error(s, s->workers, m, EINVAL, "%s", err.text);
     if (!(n = nodes_find(s, name)) && !(n = node_add(s, name))) {
@@ -251,6 +270,7 @@ static void node_hello(struct server *s, struct proto_msg *m)
     /* The worker's --ce and --features say where it belongs and what it
      * has; kiln node update may change them later. */
     nodes_set(s, n, ce, features);
+    snprintf(n->address, sizeof(n->address), "%s", address ? address : "");
     log_msg(LOG_INFO, "node %s up: %d cpus, %lld MiB, %d jobs, %zu to kill",
             n->name, t->npu, (long long)t->mem_mib, n->njobs, json_array_size(r.kill));
     TO_WORKER(s, m, "node.welcome", json_pack("{s:i, s:f, s:i, s:o}", "version",
@@ -287,7 +307,7 @@ static void node_heartbeat(struct server *s, struct proto_msg *m)
 }
 
 static struct job *job_of(struct server *s, struct node *n, struct proto_msg *m,
-                          int *attempt)
+                          int *attempt, struct jpart **part)
 {
     json_int_t id;
     struct job *job;
@@ -297,7 +317,8 @@ static struct job *job_of(struct server *s, struct node *n, struct proto_msg *m,
         return NULL;
     }
     job = jobs_find(s, id);
-    if (!job || job->node != n || job->attempts != *attempt)
+    if (!job || job->attempts != *attempt || !(*part = place_part(job, n))
+        || (*part)->node != n || (*part)->ended)
         return NULL;
     return job;
 }
@@ -305,12 +326,16 @@ static struct job *job_of(struct server *s, struct node *n, struct proto_msg *m,
 static void job_started(struct server *s, struct proto_msg *m)
 {
     struct node *n = sender(s, m);
+    struct jpart *p;
     struct job *job;
-    int attempt;
+    int attempt, started = 0;
 
-    if (!n || !(job = job_of(s, n, m, &attempt)))
+    if (!n || !(job = job_of(s, n, m, &attempt, &p)))
         return;
-    if (job->state == JOB_STARTING)
+    p->started = true;
+    for (int i = 0; i < job->nparts; i++)
+        started += job->part[i].started;
+    if (job->state == JOB_STARTING && started == job->nparts)
         jobs_set_state(s, job, JOB_RUNNING, NULL);
 }
 
@@ -318,6 +343,7 @@ static void job_end(struct server *s, struct proto_msg *m)
 {
     struct node *n = sender(s, m);
     struct job *job;
+    struct jpart *p;
     const char *reason = NULL;
     json_int_t id = 0;
     int attempt = 0, exit_code = -1, sig = 0;
@@ -338,29 +364,27 @@ static void job_end(struct server *s, struct proto_msg *m)
         return server_reply_error(s, s->workers, m, EINVAL, "invalid job.end: reason too long");
     /* Acknowledge whatever we do with it: the worker may then forget it. */
     TO_WORKER(s, m, "job.end.ack", json_pack("{s:I, s:i}", "id", id, "attempt", attempt));
-    job = jobs_find(s, id);
-    if (!job || job->node != n || job->attempts != attempt)
+    if (!(job = job_of(s, n, m, &attempt, &p)))
         return; /* already final, or an attempt the server gave up on */
-    if (store_attempt(s->st, id, attempt, n->name, job->cpus, start, end,
-                      exit_code, sig, reason) < 0)
-        s->store_failed = true;
-    /* Usage is optional in the message (doc/protocol.md "job.end"). */
-    json_unpack(m->body, "{s?F, s?F, s?I, s?I}", "user_cpu", &u.user_cpu, "sys_cpu",
-                &u.sys_cpu, "max_rss_kib", &max_rss, "oom_kills", &oom);
-    u.max_rss_kib = max_rss;
-    u.oom_kills = oom >= 0 && oom < 1 << 30 ? (int)oom : -1;
-    if (u.user_cpu >= 0 && u.sys_cpu >= 0 && max_rss >= 0
-        && store_attempt_usage(s->st, id, attempt, &u) < 0)
-        s->store_failed = true;
-    job->exit_code = exit_code;
-    if (start > 0)
-        job->start_time = start;
-    if (job->cancel_reason)
-        jobs_set_state(s, job, JOB_FAILED, job->cancel_reason);
-    else if (exit_code == 0 && sig == 0 && (!reason || !*reason))
-        jobs_set_state(s, job, JOB_SUCCEEDED, NULL);
-    else
-        jobs_attempt_failed(s, job, exit_code, reason && *reason ? reason : "failed");
+    if (p == &job->part[0]) {
+        /* The main node's outcome is the job's, as in AWS Batch. */
+        if (store_attempt(s->st, id, attempt, n->name, job->cpus, start, end,
+                          exit_code, sig, reason) < 0)
+            s->store_failed = true;
+        /* Usage is optional in the message (doc/protocol.md "job.end"). */
+        json_unpack(m->body, "{s?F, s?F, s?I, s?I}", "user_cpu", &u.user_cpu, "sys_cpu",
+                    &u.sys_cpu, "max_rss_kib", &max_rss, "oom_kills", &oom);
+        u.max_rss_kib = max_rss;
+        u.oom_kills = oom >= 0 && oom < 1 << 30 ? (int)oom : -1;
+        if (u.user_cpu >= 0 && u.sys_cpu >= 0 && max_rss >= 0
+            && store_attempt_usage(s->st, id, attempt, &u) < 0)
+            s->store_failed = true;
+        if (start > 0)
+            job->start_time = start;
+        jobs_part_ended(s, job, p, exit_code, sig, reason);
+        return;
+    }
+    jobs_part_ended(s, job, p, exit_code, sig, reason);
 }
 
 static const struct {
@@ -389,14 +413,21 @@ static void fail_orphan(struct server *s, struct job *job, void *arg)
         return;
     if (job->array)
         return; /* an array parent holds no cores: its children are the jobs */
-    if (job->node && job->node->state == NODE_UP)
-        return;
-    if (!job->node && !grace_over)
-        return; /* reloaded job: its node may still come back */
-    if (store_attempt(s->st, job->id, job->attempts, job->node_name, job->cpus,
-                      job->start_time, util_now(), -1, 0, "node failure") < 0)
-        s->store_failed = true;
-    jobs_attempt_failed(s, job, -1, "node failure");
+    for (int i = 0; i < job->nparts; i++) {
+        struct jpart *p = &job->part[i];
+        if (p->ended || (p->node && p->node->state == NODE_UP))
+            continue;
+        if (!p->node && !grace_over)
+            continue; /* reloaded job: its node may still come back */
+        char why[128];
+        snprintf(why, sizeof(why), "node failure (%s)", p->name);
+        if (job->nparts == 1 && store_attempt(s->st, job->id, job->attempts, p->name,
+                                              job->cpus, job->start_time, util_now(), -1,
+                                              0, "node failure") < 0)
+            s->store_failed = true;
+        jobs_part_lost(s, job, p, job->nparts == 1 ? "node failure" : why);
+        return; /* job may be gone */
+    }
 }
 
 void nodes_check(struct server *s)

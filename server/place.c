@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Placement on a node: which nodes a job may use, whether it fits now,
- * and the bookkeeping of the cores, GPUs and memory it holds there. */
+/* Placement: which nodes a job may use, whether it fits now, and the
+ * bookkeeping of the cores, GPUs and memory each of its parts holds. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,7 @@ bool place_eligible(const struct node *n, const struct jobspec *spec)
     if (!n->topo)
         return false;
     an = topo_alloc_node(n->topo);
-    struct alloc_req req = jobspec_alloc_req(spec);
+    struct alloc_req req = jobspec_alloc_req(spec, 0);
     return n->topo->mem_mib >= spec->mem && alloc_possible(&an, &req)
            && (!spec->constraint || features_match(spec->constraint, n->features))
            && (!spec->nodelist || hostlist_has(spec->nodelist_hl, n->name))
@@ -36,18 +36,19 @@ long place_need_cpus(const struct node *n, const struct jobspec *spec)
     if (spec->threads_per_core && n->topo && n->topo->ncores) {
         long per_core = n->topo->npu / n->topo->ncores;
         long use = spec->threads_per_core < per_core ? spec->threads_per_core : per_core;
-        return spec->ntasks * ((spec->cpus_per_task + use - 1) / use) * per_core;
+        return jobspec_node_tasks(spec, 0) * ((spec->cpus_per_task + use - 1) / use)
+               * per_core;
     }
-    return jobspec_cpus(spec);
+    return jobspec_node_cpus(spec, 0);
 }
 
-bool place_fits_now(const struct node *n, const struct jobspec *spec)
+bool place_fits_now(const struct node *n, const struct jobspec *spec, long i)
 {
     if (n->state != NODE_UP || !place_eligible(n, spec))
         return false;
     if (spec->exclusive)
         return n->njobs == 0 && n->nbusy == 0 && n->mem_used == 0;
-    if (place_free_cpus(n) < place_need_cpus(n, spec)
+    if (place_free_cpus(n) < jobspec_node_cpus(spec, i)
         || n->topo->mem_mib - n->mem_used < spec->mem
         || n->topo->ngpu - n->ngpu_busy < spec->gpus)
         return false;
@@ -55,7 +56,7 @@ bool place_fits_now(const struct node *n, const struct jobspec *spec)
         return true; /* free PUs are all that counts */
     /* Whole cores, task layout or GPUs: only the allocator knows. */
     struct alloc_node an = topo_alloc_node(n->topo);
-    struct alloc_req req = jobspec_alloc_req(spec);
+    struct alloc_req req = jobspec_alloc_req(spec, i);
     struct alloc_result r;
     if (alloc_place(&an, n->busy, n->gpu_busy, &req, &r) < 0)
         return false;
@@ -63,166 +64,292 @@ bool place_fits_now(const struct node *n, const struct jobspec *spec)
     return true;
 }
 
-/* The allocation as stored with the job: held cpus when they differ from
- * the job's cpus, each task's cpus when there are several, GPU indices. */
-static char *alloc_text(const struct topo *t, const struct alloc_result *r,
-                        const struct jobspec *spec)
+/* Mark what p holds busy on its node. */
+static int hold(struct jpart *p, struct job *job)
 {
-    json_t *o = json_object(), *tasks = json_array(), *gpus = json_array();
-    char *s = NULL, *held = NULL;
-    int cpt = (int)spec->cpus_per_task;
+    struct node *n = p->node;
 
-    if (!o || !tasks || !gpus)
-        goto out;
-    for (int i = 0; i < spec->ntasks; i++) {
-        char *c = topo_cpulist(t, r->task + (size_t)i * cpt, cpt);
-        if (!c || json_array_append_new(tasks, json_string(c)) < 0) {
-            free(c);
-            goto out;
+    p->job = job;
+    if (nodes_add_job(n, p) < 0)
+        return -1;
+    for (int i = 0; i < p->npu; i++)
+        if (!n->busy[p->pu[i]]) {
+            n->busy[p->pu[i]] = true;
+            n->nbusy++;
         }
-        free(c);
+    for (int i = 0; i < p->ngpu; i++)
+        if (!n->gpu_busy[p->gpu[i]]) {
+            n->gpu_busy[p->gpu[i]] = true;
+            n->ngpu_busy++;
+        }
+    p->mem_held = job->spec.exclusive ? n->topo->mem_mib - n->mem_used : job->spec.mem;
+    n->mem_used += p->mem_held;
+    return 0;
+}
+
+static void part_clear(struct jpart *p)
+{
+    free(p->pu);
+    free(p->gpu);
+    free(p->cpus);
+    free(p->held);
+    json_decref(p->tasks);
+    json_decref(p->gpus);
+    memset(p, 0, sizeof(*p));
+}
+
+void place_free_parts(struct job *job)
+{
+    place_release(job);
+    for (int i = 0; i < job->nparts; i++)
+        part_clear(&job->part[i]);
+    free(job->part);
+    job->part = NULL;
+    job->nparts = job->parts_running = 0;
+}
+
+/* What the store keeps: every part's node, cpus, held cpus, tasks, GPUs. */
+static char *alloc_text(const struct job *job)
+{
+    json_t *nodes = json_array(), *o;
+    char *s;
+
+    for (int i = 0; nodes && i < job->nparts; i++) {
+        const struct jpart *p = &job->part[i];
+        json_array_append_new(nodes, json_pack("{s:s, s:s, s:s, s:O, s:O, s:i}", "name",
+                                               p->name, "cpus", p->cpus, "held", p->held,
+                                               "tasks", p->tasks, "gpus", p->gpus,
+                                               "first_task", p->first_task));
     }
-    for (int i = 0; i < r->ngpu; i++)
-        json_array_append_new(gpus, json_integer(r->gpu[i]));
-    if (!(held = topo_cpulist(t, r->held, r->nheld)))
-        goto out;
-    json_object_set_new(o, "held", json_string(held));
-    json_object_set(o, "tasks", tasks);
-    json_object_set(o, "gpus", gpus);
-    s = json_dumps(o, JSON_COMPACT);
-out:
-    free(held);
-    json_decref(tasks);
-    json_decref(gpus);
+    o = json_pack("{s:o}", "nodes", nodes);
+    s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return s;
 }
 
-static int hold(struct node *n, struct job *job, const int *pu, int npu, const int *gpu,
-                int ngpu)
-{
-    int *p = malloc((npu + 1) * sizeof(*p)), *g = malloc((ngpu + 1) * sizeof(*g));
-
-    if (!p || !g || nodes_add_job(n, job) < 0) {
-        free(p);
-        free(g);
-        return -1;
-    }
-    for (int i = 0; i < npu; i++)
-        if (!n->busy[pu[i]]) {
-            n->busy[pu[i]] = true;
-            n->nbusy++;
-        }
-    for (int i = 0; i < ngpu; i++)
-        if (!n->gpu_busy[gpu[i]]) {
-            n->gpu_busy[gpu[i]] = true;
-            n->ngpu_busy++;
-        }
-    memcpy(p, pu, npu * sizeof(*p));
-    memcpy(g, gpu, ngpu * sizeof(*g));
-    free(job->pu);
-    free(job->gpu);
-    job->pu = p;
-    job->npu = npu;
-    job->gpu = g;
-    job->ngpu = ngpu;
-    job->mem_held = job->spec.exclusive ? n->topo->mem_mib - n->mem_used : job->spec.mem;
-    n->mem_used += job->mem_held;
-    job->node = n;
-    return 0;
-}
-
-int place_job(struct node *n, struct job *job)
+/* Choose part i's cores on n and fill p (holding nothing yet). */
+static int choose(struct jpart *p, struct job *job, long i, struct node *n, int first_task)
 {
     struct alloc_node an = topo_alloc_node(n->topo);
-    struct alloc_req req = jobspec_alloc_req(&job->spec);
+    struct alloc_req req = jobspec_alloc_req(&job->spec, i);
     struct alloc_result r;
-    char *cpus, *alloc;
+    int cpt = (int)job->spec.cpus_per_task;
 
     if (alloc_place(&an, n->busy, n->gpu_busy, &req, &r) < 0)
         return -1;
-    cpus = topo_cpulist(n->topo, r.cpus, r.ncpus);
-    alloc = alloc_text(n->topo, &r, &job->spec);
-    if (!cpus || !alloc || hold(n, job, r.held, r.nheld, r.gpu, r.ngpu) < 0) {
-        free(cpus);
-        free(alloc);
+    snprintf(p->name, sizeof(p->name), "%s", n->name);
+    p->node = n;
+    p->first_task = first_task;
+    p->cpus = topo_cpulist(n->topo, r.cpus, r.ncpus);
+    p->held = topo_cpulist(n->topo, r.held, r.nheld);
+    p->tasks = json_array();
+    p->gpus = json_array();
+    p->pu = malloc((r.nheld + 1) * sizeof(*p->pu));
+    p->gpu = malloc((r.ngpu + 1) * sizeof(*p->gpu));
+    if (!p->cpus || !p->held || !p->tasks || !p->gpus || !p->pu || !p->gpu) {
         alloc_result_release(&r);
         errno = ENOMEM;
         return -1;
     }
+    memcpy(p->pu, r.held, r.nheld * sizeof(*p->pu));
+    p->npu = r.nheld;
+    memcpy(p->gpu, r.gpu, r.ngpu * sizeof(*p->gpu));
+    p->ngpu = r.ngpu;
+    for (int t = 0; t < req.ntasks; t++) {
+        char *c = topo_cpulist(n->topo, r.task + (size_t)t * cpt, cpt);
+        json_array_append_new(p->tasks, json_string(c ? c : ""));
+        free(c);
+    }
+    for (int g = 0; g < r.ngpu; g++)
+        json_array_append_new(p->gpus, json_integer(r.gpu[g]));
     alloc_result_release(&r);
-    free(job->cpus);
-    job->cpus = cpus;
-    free(job->alloc);
-    job->alloc = alloc;
     return 0;
+}
+
+int place_start(struct job *job, struct node **nodes, int n)
+{
+    struct jpart *parts = calloc(n, sizeof(*parts));
+    size_t len = 0;
+    int first = 0, i;
+
+    if (!parts)
+        return -1;
+    place_free_parts(job);
+    job->part = parts;
+    job->nparts = n;
+    /* Choose on each node, holding as we go: two parts never share a node,
+     * but a failure must give back what the earlier ones took. */
+    for (i = 0; i < n; i++) {
+        if (choose(&parts[i], job, i, nodes[i], first) < 0 || hold(&parts[i], job) < 0)
+            break;
+        first += (int)jobspec_node_tasks(&job->spec, i);
+        len += strlen(nodes[i]->name) + 1;
+    }
+    if (i < n) {
+        int e = errno;
+        parts[i].node = NULL; /* holds nothing */
+        place_free_parts(job);
+        errno = e;
+        return -1;
+    }
+    job->parts_running = n;
+    free(job->node_name);
+    free(job->cpus);
+    free(job->alloc);
+    job->node_name = malloc(len + 1);
+    job->cpus = strdup(parts[0].cpus);
+    job->alloc = alloc_text(job);
+    if (!job->node_name || !job->cpus || !job->alloc)
+        return -1;
+    job->node_name[0] = '\0';
+    for (i = 0; i < n; i++) {
+        if (i)
+            strcat(job->node_name, ",");
+        strcat(job->node_name, parts[i].name);
+    }
+    return 0;
+}
+
+int place_load(struct job *job)
+{
+    json_t *a = job->alloc ? json_loads(job->alloc, 0, NULL) : NULL, *v;
+    json_t *nodes = json_object_get(a, "nodes");
+    size_t i, n = json_array_size(nodes);
+
+    place_free_parts(job);
+    if (!n && job->node_name) {
+        /* Stored before allocations were: one node, its cpu list. */
+        if (!(job->part = calloc(1, sizeof(*job->part))))
+            goto fail;
+        snprintf(job->part[0].name, sizeof(job->part[0].name), "%s", job->node_name);
+        job->part[0].cpus = job->cpus ? strdup(job->cpus) : NULL;
+        job->part[0].held = job->cpus ? strdup(job->cpus) : NULL;
+        job->part[0].tasks = json_array();
+        job->part[0].gpus = json_array();
+        job->nparts = job->parts_running = 1;
+        json_decref(a);
+        return 0;
+    }
+    if (!n || !(job->part = calloc(n, sizeof(*job->part))))
+        goto fail;
+    job->nparts = job->parts_running = (int)n;
+    json_array_foreach(nodes, i, v) {
+        struct jpart *p = &job->part[i];
+        const char *name, *cpus, *held;
+        json_t *tasks, *gpus;
+        int first = 0;
+        if (json_unpack(v, "{s:s, s:s, s:s, s:o, s:o, s?i}", "name", &name, "cpus", &cpus,
+                        "held", &held, "tasks", &tasks, "gpus", &gpus, "first_task",
+                        &first) < 0)
+            goto fail;
+        snprintf(p->name, sizeof(p->name), "%s", name);
+        p->cpus = strdup(cpus);
+        p->held = strdup(held);
+        p->tasks = json_incref(tasks);
+        p->gpus = json_incref(gpus);
+        p->first_task = first;
+    }
+    json_decref(a);
+    return 0;
+fail:
+    json_decref(a);
+    place_free_parts(job);
+    return -1;
+}
+
+struct jpart *place_part(const struct job *job, const struct node *n)
+{
+    for (int i = 0; i < job->nparts; i++)
+        if (job->part[i].node == n || strcmp(job->part[i].name, n->name) == 0)
+            return &job->part[i];
+    return NULL;
 }
 
 int place_reattach(struct node *n, struct job *job)
 {
-    json_t *a = job->alloc ? json_loads(job->alloc, 0, NULL) : NULL, *v;
-    const char *held = a ? json_string_value(json_object_get(a, "held")) : NULL;
-    int *idx = n->topo ? calloc(n->topo->npu, sizeof(*idx)) : NULL;
-    int gpu[256], ngpu = 0, k = -1, rc = -1;
+    struct jpart *p = place_part(job, n);
+    int k = -1;
     size_t i;
+    json_t *v;
 
-    json_array_foreach(json_object_get(a, "gpus"), i, v) {
+    if (!p || !n->topo || p->ended)
+        return -1;
+    place_release_part(p);
+    free(p->pu);
+    free(p->gpu);
+    p->pu = calloc(n->topo->npu + 1, sizeof(*p->pu));
+    p->gpu = calloc(json_array_size(p->gpus) + 1, sizeof(*p->gpu));
+    p->ngpu = 0;
+    if (!p->pu || !p->gpu || !p->held || (k = topo_indices(n->topo, p->held, p->pu)) < 0)
+        return -1;
+    p->npu = k;
+    json_array_foreach(p->gpus, i, v) {
         json_int_t g = json_integer_value(v);
-        if (g < 0 || g >= n->topo->ngpu || ngpu == 256)
-            goto out;
-        gpu[ngpu++] = (int)g;
+        if (g < 0 || g >= n->topo->ngpu)
+            return -1;
+        p->gpu[p->ngpu++] = (int)g;
     }
-    if (idx && (held || job->cpus))
-        k = topo_indices(n->topo, held ? held : job->cpus, idx);
-    if (k >= 0)
-        rc = hold(n, job, idx, k, gpu, ngpu);
-out:
-    free(idx);
-    json_decref(a);
-    return rc;
+    p->node = n;
+    return hold(p, job);
+}
+
+void place_release_part(struct jpart *p)
+{
+    struct node *n = p->node;
+
+    if (!n)
+        return;
+    for (int i = 0; i < p->npu; i++)
+        if (n->busy[p->pu[i]]) {
+            n->busy[p->pu[i]] = false;
+            n->nbusy--;
+        }
+    for (int i = 0; i < p->ngpu; i++)
+        if (n->gpu_busy[p->gpu[i]]) {
+            n->gpu_busy[p->gpu[i]] = false;
+            n->ngpu_busy--;
+        }
+    n->mem_used -= p->mem_held;
+    p->mem_held = 0;
+    nodes_remove_job(n, p);
+    p->node = NULL;
 }
 
 void place_release(struct job *job)
 {
-    struct node *n = job->node;
-
-    if (!n)
-        return;
-    for (int i = 0; i < job->npu; i++)
-        if (n->busy[job->pu[i]]) {
-            n->busy[job->pu[i]] = false;
-            n->nbusy--;
-        }
-    for (int i = 0; i < job->ngpu; i++)
-        if (n->gpu_busy[job->gpu[i]]) {
-            n->gpu_busy[job->gpu[i]] = false;
-            n->ngpu_busy--;
-        }
-    n->mem_used -= job->mem_held;
-    for (int i = 0; i < n->njobs; i++)
-        if (n->running[i] == job) {
-            n->running[i] = n->running[--n->njobs];
-            break;
-        }
-    job->node = NULL;
-    free(job->pu);
-    free(job->gpu);
-    job->pu = job->gpu = NULL;
-    job->npu = job->ngpu = 0;
-    job->mem_held = 0;
+    for (int i = 0; i < job->nparts; i++)
+        place_release_part(&job->part[i]);
 }
 
-json_t *place_start_fields(const struct job *job)
+json_t *place_start_msg(struct server *s, const struct job *job, int i)
 {
-    json_t *a = job->alloc ? json_loads(job->alloc, 0, NULL) : NULL;
-    json_t *gpus = json_array(), *o;
-    const struct topo *t = job->node ? job->node->topo : NULL;
+    const struct jpart *p = &job->part[i];
+    json_t *gpus = json_array(), *nodes = json_array(), *v, *msg;
+    const struct topo *t = p->node ? p->node->topo : NULL;
+    const struct node *main = job->part[0].node;
+    size_t k;
 
-    for (int i = 0; t && gpus && i < job->ngpu; i++)
-        json_array_append_new(gpus, json_pack("{s:s, s:i}", "name",
-                                              t->gpu_info[job->gpu[i]].name, "index",
-                                              t->gpu_info[job->gpu[i]].index));
-    o = json_pack("{s:O?, s:o}", "tasks", json_object_get(a, "tasks"), "gpus", gpus);
-    json_decref(a);
-    return o;
+    json_array_foreach(p->gpus, k, v) {
+        json_int_t g = json_integer_value(v);
+        if (t && g >= 0 && g < t->ngpu)
+            json_array_append_new(gpus, json_pack("{s:s, s:i}", "name", t->gpu_info[g].name,
+                                                  "index", t->gpu_info[g].index));
+    }
+    /* Every part's node and tasks: the main node writes the hostfile and
+     * rankfile for MPI from them. */
+    for (int j = 0; j < job->nparts; j++)
+        json_array_append_new(nodes, json_pack("{s:s, s:O, s:i}", "name", job->part[j].name,
+                                               "tasks", job->part[j].tasks, "first_task",
+                                               job->part[j].first_task));
+    msg = json_pack("{s:I, s:i, s:O, s:s, s:s, s:i, s:O, s:o, s:i, s:o, s:s, s:s?}", "id",
+                    (json_int_t)job->id, "attempt", job->attempts, "spec", job->spec_json,
+                    "cpus", p->cpus, "nodelist", job->node_name, "kill_wait", s->kill_wait,
+                    "tasks", p->tasks, "gpus", gpus, "node_index", i, "nodes", nodes,
+                    "main_address", main && main->address[0] ? main->address : "",
+                    "token", job->token);
+    if (msg && job->array_id)
+        json_object_update_new(msg, json_pack("{s:I, s:I}", "array_id",
+                               (json_int_t)job->array_id, "array_index",
+                               (json_int_t)job->array_index));
+    return msg;
 }

@@ -74,51 +74,77 @@ const char *sched_infeasible(struct server *s, const struct queue *q,
     return why;
 }
 
-/* The UP node where the job fits now that has the fewest free cores (best
- * fit), in the first of q's compute environments that has one; or NULL. */
-static struct node *pick_node(struct server *s, const struct queue *q,
-                              const struct jobspec *spec)
+/* Nodes where the job fits now, node i of the job on out[i]: for each, the
+ * UP node with the fewest free cores that fits (best fit), all from the
+ * first of q's compute environments that has enough.  Returns whether it
+ * found them. */
+static bool pick_nodes(struct server *s, const struct queue *q, const struct jobspec *spec,
+                       struct node **out)
 {
     size_t i;
     json_t *v;
 
     json_array_foreach(q->ces, i, v) {
         const char *ce = json_string_value(v);
-        struct node *best = NULL;
-        for (struct node *n = s->nodes; n; n = n->next) {
-            if (!queue_node_in(n, ce, s) || !place_fits_now(n, spec))
-                continue;
-            if (!best || place_free_cpus(n) < place_free_cpus(best))
-                best = n;
+        long k;
+        for (k = 0; k < spec->nodes; k++) {
+            struct node *best = NULL;
+            for (struct node *n = s->nodes; n; n = n->next) {
+                bool taken = false;
+                for (long j = 0; j < k && !taken; j++)
+                    taken = out[j] == n;
+                if (taken || !queue_node_in(n, ce, s) || !place_fits_now(n, spec, k))
+                    continue;
+                if (!best || place_free_cpus(n) < place_free_cpus(best))
+                    best = n;
+            }
+            if (!(out[k] = best))
+                break;
         }
-        if (best)
-            return best;
+        if (k == spec->nodes)
+            return true;
     }
-    return NULL;
+    return false;
 }
 
-static int start(struct server *s, struct job *job, struct node *n)
+/* A new secret for this attempt: kiln exec proves with it that it runs
+ * inside the job. */
+static char *new_token(void)
 {
-    json_t *msg;
+    unsigned char b[16];
+    char *t = malloc(2 * sizeof(b) + 1);
+    FILE *f = fopen("/dev/urandom", "rb");
 
-    if (place_job(n, job) < 0)
+    if (!t || !f || fread(b, 1, sizeof(b), f) != sizeof(b)) {
+        if (f)
+            fclose(f);
+        free(t);
+        return NULL;
+    }
+    fclose(f);
+    for (size_t i = 0; i < sizeof(b); i++)
+        sprintf(t + 2 * i, "%02x", b[i]);
+    return t;
+}
+
+static int start(struct server *s, struct job *job, struct node **nodes)
+{
+    char *token = new_token();
+
+    if (!token || place_start(job, nodes, (int)job->spec.nodes) < 0) {
+        free(token);
         return -1;
-    free(job->node_name);
-    job->node_name = strdup(n->name);
+    }
+    free(job->token);
+    job->token = token;
+    job->kill_sent = false;
     job->attempts++;
     job->start_time = 0;
     jobs_dequeue(s, job);
     jobs_set_state(s, job, JOB_STARTING, NULL);
-    msg = json_pack("{s:I, s:i, s:O, s:s, s:s, s:i}", "id", (json_int_t)job->id,
-                    "attempt", job->attempts, "spec", job->spec_json, "cpus", job->cpus,
-                    "nodelist", n->name, "kill_wait", s->kill_wait);
-    if (msg)
-        json_object_update_new(msg, place_start_fields(job));
-    if (msg && job->array_id)
-        json_object_update_new(msg, json_pack("{s:I, s:I}", "array_id",
-                               (json_int_t)job->array_id, "array_index",
-                               (json_int_t)job->array_index));
-    server_send(s, s->workers, n->name, strlen(n->name), "job.start", msg);
+    for (int i = 0; i < job->nparts; i++)
+        server_send(s, s->workers, job->part[i].name, strlen(job->part[i].name),
+                    "job.start", place_start_msg(s, job, i));
     return 0;
 }
 
@@ -169,11 +195,12 @@ static bool reserve(struct server *s, const struct queue *q, const struct job *h
             if (!e)
                 continue;
             for (int k = 0; k < n->njobs; k++) {
-                const struct job *j = n->running[k];
+                const struct jpart *p = n->running[k];
+                const struct job *j = p->job;
                 /* A job without a known end frees nothing we can count on. */
                 if (j->spec.time_limit > 0 && j->start_time > 0)
                     e[ne++] = (struct ending){ j->start_time + (double)j->spec.time_limit,
-                                               (long)j->npu, j->mem_held };
+                                               (long)p->npu, p->mem_held };
             }
             qsort(e, ne, sizeof(*e), cmp_end);
             long cpus = n->topo->npu - n->nbusy;
@@ -205,7 +232,8 @@ static struct node *pick_backfill(struct server *s, const struct queue *q,
 
     json_array_foreach(q->ces, i, v) {
         for (struct node *n = s->nodes; n; n = n->next) {
-            if (!queue_node_in(n, json_string_value(v), s) || !place_fits_now(n, &job->spec))
+            if (!queue_node_in(n, json_string_value(v), s)
+                || !place_fits_now(n, &job->spec, 0))
                 continue;
             if (n != r->node || ends_in_time
                 || (r->cpus_left >= place_need_cpus(n, &job->spec)
@@ -220,6 +248,9 @@ static struct node *pick_backfill(struct server *s, const struct queue *q,
  * fit gets a reservation, and only backfill that keeps it follows.  An
  * array waiting for its throttle or for a twin child needs no cores yet and
  * does not hold up the jobs behind it. */
+/* The nodes pick_nodes chose for the job being started. */
+static struct node *picked[JOBSPEC_MAX_NODES];
+
 static int sched_queue(struct server *s, struct queue *q)
 {
     struct reservation res = { 0 };
@@ -235,8 +266,10 @@ static int sched_queue(struct server *s, struct queue *q)
             continue;
         struct node *n;
         if (!blocked) {
-            if (!(n = pick_node(s, q, &job->spec))) {
-                if (!reserve(s, q, job, &res))
+            if (!pick_nodes(s, q, &job->spec, picked)) {
+                /* Reservations are for one node: a multi-node job that
+                 * does not fit holds the queue, first come, first served. */
+                if (job->spec.nodes > 1 || !reserve(s, q, job, &res))
                     break; /* no reservation to keep: first come, first served */
                 blocked = true;
                 q->reserved_job = job->id;
@@ -251,8 +284,9 @@ static int sched_queue(struct server *s, struct queue *q)
              * 100,000 jobs waiting. */
             if (++backfill_tested > BACKFILL_DEPTH)
                 break;
-            if (job->array || !(n = pick_backfill(s, q, job, &res)))
+            if (job->array || job->spec.nodes > 1 || !(n = pick_backfill(s, q, job, &res)))
                 continue;
+            picked[0] = n;
             /* What the backfilled job takes from the reserved node, now and
              * possibly still at the reservation, is no longer spare. */
             if (n == res.node) {
@@ -273,8 +307,8 @@ static int sched_queue(struct server *s, struct queue *q)
             if (!run)
                 continue; /* cancelled before creation: recorded, not run */
         }
-        if (start(s, run, n) < 0) {
-            log_err("job %lld: cannot place on %s", (long long)run->id, n->name);
+        if (start(s, run, picked) < 0) {
+            log_err("job %lld: cannot place on %s", (long long)run->id, picked[0]->name);
             break;
         }
         started++;
@@ -290,16 +324,15 @@ static int sched_fairshare(struct server *s, struct queue *q)
     int started = 0;
 
     while ((job = fairshare_next(s, q, NULL))) {
-        struct node *n;
         if (job->array && !arrays_may_start(s, job))
             break;
-        if (!(n = pick_node(s, q, &job->spec)))
+        if (!pick_nodes(s, q, &job->spec, picked))
             break;
         struct job *run = job->array ? arrays_next_child(s, job) : job;
         if (!run)
             continue;
-        if (start(s, run, n) < 0) {
-            log_err("job %lld: cannot place on %s", (long long)run->id, n->name);
+        if (start(s, run, picked) < 0) {
+            log_err("job %lld: cannot place on %s", (long long)run->id, picked[0]->name);
             break;
         }
         started++;

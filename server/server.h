@@ -73,13 +73,32 @@ struct node {
     int64_t mem_used;    /* MiB promised to running jobs */
     double last_heard;   /* monotonic seconds */
     int njobs;
-    struct job **running; /* the jobs holding cores here (njobs of them) */
+    struct jpart **running; /* the job parts holding cores here (njobs) */
     int running_cap;
+    char address[64];    /* its IPv4 address, as the worker said, or "" */
     char ce[64];         /* the compute environment it belongs to */
     char features[256];  /* comma separated, for --constraint */
     bool *gpu_busy;      /* per GPU of topo */
     int ngpu_busy;
     struct node *next;
+};
+
+/* One node's share of a job that runs (server/place.c). */
+struct jpart {
+    struct job *job;
+    char name[64];         /* the node */
+    struct node *node;     /* set while it holds cores there */
+    int *pu;               /* indices into node->topo->pu it holds */
+    int npu;
+    int *gpu;              /* indices into node->topo->gpu it holds */
+    int ngpu;
+    int64_t mem_held;      /* MiB it holds there */
+    char *cpus;            /* OS cpu list: its cpuset there */
+    char *held;            /* OS cpu list it holds (whole cores, exclusive) */
+    json_t *tasks;         /* each of its tasks' cpu list */
+    json_t *gpus;          /* GPU indices */
+    int first_task;        /* the job-wide rank of its first task */
+    bool started, ended;
 };
 
 /* A job the server still has work for (not in a final state).  Finished
@@ -92,18 +111,21 @@ struct job {
     char *reason;          /* status reason, NULL if none */
     int exit_code;         /* -1 until known */
     double submit_time, start_time, end_time;
-    char *node_name;       /* where it runs or ran last */
-    struct node *node;     /* set while it holds cores on node */
-    int *pu;               /* indices into node->topo->pu it holds */
-    int npu;
-    int *gpu;              /* indices into node->topo->gpu it holds */
-    int ngpu;
-    int64_t mem_held;      /* MiB it holds on node */
-    char *cpus;            /* OS cpu list on node: its cpuset */
-    char *alloc;           /* the rest of its placement (server/place.c) */
+    char *node_name;       /* where it runs or ran last ("n1,n2" for several) */
+    char *cpus;            /* OS cpu list on its (main) node */
+    char *alloc;           /* its placement on every node, JSON (server/place.c) */
+    struct jpart *part;    /* its nodes while it runs: part[0] runs the script */
+    int nparts;
+    int parts_running;     /* parts not yet ended */
+    /* the attempt's outcome, gathered as its parts end */
+    bool main_ended;
+    int main_exit, main_signal;
+    char *main_reason;
+    char *part_failure;    /* the first part that failed or was lost, and why */
+    char *token;           /* the secret of this attempt, for kiln exec */
     int attempts;          /* attempts started so far */
     double runnable_since; /* monotonic time it last became RUNNABLE */
-    bool kill_sent;
+    bool kill_sent;        /* job.kill went to its running parts */
     char *cancel_reason;   /* set once a cancel was asked for */
     json_t *waiters;       /* array of client identities (hex) */
     struct queue *queue;   /* the job queue it was submitted to */
@@ -173,8 +195,10 @@ struct job *jobs_find(struct server *s, int64_t id);
 int jobs_load(struct server *s);
 struct job *jobs_submit(struct server *s, json_t *spec_json,
                         struct jobspec *spec, struct kiln_error *err);
-/* Record that job holds cores on n (n->njobs, n->running). */
-int nodes_add_job(struct node *n, struct job *job);
+/* Record that part p of a job holds cores on n (n->njobs, n->running),
+ * and that it no longer does. */
+int nodes_add_job(struct node *n, struct jpart *p);
+void nodes_remove_job(struct node *n, struct jpart *p);
 
 /* Move job to state with reason (may be NULL), record the event.  Final
  * states free the job's cores, answer its waiters and drop it from
@@ -186,6 +210,12 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
 void jobs_attempt_failed(struct server *s, struct job *job, int exit_code,
                          const char *reason);
 void jobs_enqueue(struct server *s, struct job *job);
+/* Part p of a running job ended (job.end) with this outcome, or was lost
+ * with its node.  The first part to fail, or the main node's end, stops
+ * the others; the attempt ends when every part has. */
+void jobs_part_ended(struct server *s, struct job *job, struct jpart *p, int exit_code,
+                     int sig, const char *reason);
+void jobs_part_lost(struct server *s, struct job *job, struct jpart *p, const char *why);
 /* Create the child of array parent with this index: stored, RUNNABLE,
  * not queued.  NULL with err set on failure. */
 struct job *jobs_create_child(struct server *s, struct job *parent, long index,
@@ -203,22 +233,30 @@ typedef void (*jobs_f)(struct server *s, struct job *job, void *arg);
 void jobs_foreach(struct server *s, jobs_f fn, void *arg);
 void jobs_destroy_all(struct server *s);
 
-/* place.c: placement on one node */
+/* place.c: placement on nodes.  A node's share is that of node 0 of the
+ * job, the largest. */
 /* May the job run on n at all (features, host lists, size)? */
 bool place_eligible(const struct node *n, const struct jobspec *spec);
-/* Could it start on n now? */
-bool place_fits_now(const struct node *n, const struct jobspec *spec);
+/* Could node i of the job start on n now? */
+bool place_fits_now(const struct node *n, const struct jobspec *spec, long i);
 long place_free_cpus(const struct node *n);
 /* PUs of n the job needs free (exclusive: all; whole cores: theirs). */
 long place_need_cpus(const struct node *n, const struct jobspec *spec);
-/* Choose and hold the job's cores, GPUs and memory on n; sets job->cpus,
- * job->alloc.  -1 with errno ENOSPC when it does not fit. */
-int place_job(struct node *n, struct job *job);
-/* Hold again what job->cpus and job->alloc say (after a restart). */
+/* Choose and hold the job's cores, GPUs and memory on nodes[0..n-1] (node
+ * i of the job on nodes[i]); sets the parts, node_name, cpus and alloc.
+ * -1 with errno ENOSPC when it does not fit (nothing is held then). */
+int place_start(struct job *job, struct node **nodes, int n);
+/* The parts job->alloc describes, holding nothing yet (after a restart). */
+int place_load(struct job *job);
+/* Hold again on n what the job's part there says (after a restart). */
 int place_reattach(struct node *n, struct job *job);
+/* The job's part on n (by name), or NULL. */
+struct jpart *place_part(const struct job *job, const struct node *n);
+void place_release_part(struct jpart *p);
 void place_release(struct job *job);
-/* The job.start fields "tasks" and "gpus" (new object). */
-json_t *place_start_fields(const struct job *job);
+void place_free_parts(struct job *job);
+/* The job.start message for part i (new object). */
+json_t *place_start_msg(struct server *s, const struct job *job, int i);
 
 /* api.c: client requests */
 void api_handle(struct server *s, struct proto_msg *m);

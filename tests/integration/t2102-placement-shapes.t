@@ -26,7 +26,7 @@ test_expect_success '--hint=nomultithread: one thread of each of its cores' '
 	test "$(wait_job $j)" = SUCCEEDED &&
 	test "$(job_field $j cpus.smt)" = 0,2,4,6 &&
 	test "$(cat kiln-$j.out)" = "0,2;4,6" &&
-	test "$(job_field $j allocation.held)" = 0-7
+	test "$(job_field $j allocation.nodes[0].held)" = 0-7
 '
 
 test_expect_success '--distribution cyclic: tasks alternate sockets; block keeps them together' '

@@ -41,7 +41,7 @@ test_expect_success 'all 2,000 succeed' '
 # may come before the end of the previous holder.
 test_expect_success 'no cpu was held by two running jobs at once' '
 	jq -r ".[] | select(.array_job_id) |
-		\"\(.nodes[0]) \(.start_time) \(.end_time) \(.allocation.held // .cpus[.nodes[0]]) \(.id)\"" \
+		\"\(.nodes[0]) \(.start_time) \(.end_time) \(.allocation.nodes[0].held) \(.id)\"" \
 		hist >spans &&
 	test "$(wc -l <spans)" = 2000 &&
 	awk "{
@@ -63,7 +63,7 @@ test_expect_success 'no cpu was held by two running jobs at once' '
 
 test_expect_success 'the workers saw no double booking, the exclusive jobs had whole nodes' '
 	! grep "are held by job" worker-sim*.log &&
-	test "$(jq "[.[] | select(.array_job_id and .ntasks == 1 and .allocation.held == \"0-63\")] | length" hist)" -ge 100 &&
+	test "$(jq "[.[] | select(.array_job_id and .ntasks == 1 and .allocation.nodes[0].held == \"0-63\")] | length" hist)" -ge 100 &&
 	"$KILN" nodes | grep -c " 0/64 " >idle &&
 	test "$(cat idle)" = $NODES
 '
