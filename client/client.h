@@ -29,6 +29,9 @@ json_t *client_request(const char *type, json_t *body);
 json_t *client_request_ex(const char *type, json_t *body, int timeout_ms,
                           char *err_text, size_t len);
 
+/* The connected socket, for commands that stream (kiln exec). */
+void *client_socket(void);
+
 /* The address the commands use, once resolved. */
 const char *client_server(void);
 
@@ -74,6 +77,7 @@ int cmd_jobdef(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_why(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
 
 /* The prefix for messages: "kiln submit" etc. */
 extern const char *client_prog;

@@ -72,6 +72,12 @@ static void connect_once(void)
     atexit(client_close);
 }
 
+void *client_socket(void)
+{
+    connect_once();
+    return sock;
+}
+
 json_t *client_request_ex(const char *type, json_t *body, int timeout_ms,
                           char *err_text, size_t len)
 {

@@ -300,7 +300,7 @@ static int run_submitted(int nopts, char **opts, int bind, char **cmd)
 static bool takes_value(const char *a)
 {
     static const char *const with_value[] = {
-        "--job-name", "--ntasks", "--cpus-per-task", "--mem", "--time", "--output",
+        "--job-name", "--ntasks", "--nodes", "--cpus-per-task", "--mem", "--time", "--output",
         "--error", "--chdir", "--export", "--queue", "--partition", "--dependency",
         "--array", "--gpus", "--constraint", "--distribution", "--nodelist", "--exclude",
         "--ntasks-per-node", "--threads-per-core", "--hint", "--mem-per-cpu", "--priority",
@@ -309,7 +309,7 @@ static bool takes_value(const char *a)
     };
 
     if (a[1] != '-')
-        return a[2] == '\0' && strchr("JnctoeDpdaGCmwx", a[1]);
+        return a[2] == '\0' && strchr("JnNctoeDpdaGCmwx", a[1]);
     for (int k = 0; with_value[k]; k++)
         if (!strcmp(a, with_value[k]))
             return true;

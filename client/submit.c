@@ -30,7 +30,7 @@ struct submit_opts {
     long priority, nice;
     const char *share_id;
     bool priority_set, nice_set;
-    long ntasks, cpus_per_task, ntasks_per_node, threads_per_core, gpus;
+    long ntasks, cpus_per_task, ntasks_per_node, threads_per_core, gpus, nodes;
     int64_t mem, mem_per_cpu, time_limit;
     bool exclusive, tpc_set;
     const char *constraint, *distribution, *nodelist, *exclude;
@@ -67,6 +67,7 @@ static const struct option submit_options[] = {
     { "nice", optional_argument, NULL, O_NICE },
     { "share-identifier", required_argument, NULL, O_SHARE_ID },
     { "depends-on", required_argument, NULL, O_DEPENDS_ON },
+    { "nodes", required_argument, NULL, 'N' },
     { "ntasks-per-node", required_argument, NULL, O_TASKS_PER_NODE },
     { "threads-per-core", required_argument, NULL, O_THREADS_PER_CORE },
     { "hint", required_argument, NULL, O_HINT },
@@ -102,6 +103,7 @@ static void usage(FILE *f)
         "      --nice[=N]            lower the priority by N (default 100)\n"
         "      --share-identifier ID the fair share to charge (queues with a policy)\n"
         "Placement:\n"
+        "  -N, --nodes N             nodes for the job (MPI: mpirun needs no host options)\n"
         "      --ntasks-per-node N   --threads-per-core N  --hint=nomultithread\n"
         "      --mem-per-cpu SIZE    -G, --gpus N          --exclusive (the whole node)\n"
         "  -C, --constraint FEATURES  e.g. avx512&ib or a|b\n"
@@ -125,7 +127,7 @@ static int parse(int argc, char **argv, struct submit_opts *o, const char *where
 
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+J:n:c:t:o:e:D:p:d:a:G:C:m:w:x:HWh", submit_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+J:n:N:c:t:o:e:D:p:d:a:G:C:m:w:x:HWh", submit_options, NULL)) != -1) {
         switch (c) {
         case 'J':
             o->name = optarg;
@@ -215,6 +217,12 @@ static int parse(int argc, char **argv, struct submit_opts *o, const char *where
             free(copy);
             break;
         }
+        case 'N':
+            if (units_parse_count(optarg, JOBSPEC_MAX_NODES, &v) < 0)
+                die("invalid value for --nodes%s: '%s' (1-%d)", where, optarg,
+                    JOBSPEC_MAX_NODES);
+            o->nodes = v;
+            break;
         case O_TASKS_PER_NODE:
             if (units_parse_count(optarg, JOBSPEC_MAX_TASKS, &v) < 0)
                 die("invalid value for --ntasks-per-node%s: '%s'", where, optarg);
@@ -405,6 +413,11 @@ static json_t *retry_strategy(const struct submit_opts *o)
 /* The placement options, as job fields (lib/jobspec checks them). */
 static void add_placement(json_t *job, const struct submit_opts *o)
 {
+    if (o->nodes > 1) {
+        json_object_set_new(job, "nodes", json_integer(o->nodes));
+        if (!o->ntasks)
+            json_object_del(job, "ntasks"); /* one per node, or --ntasks-per-node */
+    }
     if (o->ntasks_per_node) {
         json_object_set_new(job, "ntasks_per_node", json_integer(o->ntasks_per_node));
         if (!o->ntasks)

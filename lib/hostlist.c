@@ -103,6 +103,23 @@ int hostlist_count(const struct hostlist *hl)
     return slurm_hostlist_count((hostlist_t)hl);
 }
 
+char *hostlist_compress(const char *const *names, int n)
+{
+    hostlist_t hl = slurm_hostlist_create(NULL);
+    char *s = NULL;
+
+    if (!hl)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        if (slurm_hostlist_push_host(hl, names[i]) <= 0)
+            goto out;
+    slurm_hostlist_uniq(hl);
+    s = slurm_hostlist_ranged_string_malloc(hl);
+out:
+    slurm_hostlist_destroy(hl);
+    return s;
+}
+
 bool hostlist_has(const struct hostlist *hl, const char *name)
 {
     return slurm_hostlist_find((hostlist_t)hl, name) >= 0;

@@ -20,6 +20,10 @@ struct hostlist *hostlist_parse(const char *s, struct kiln_error *err);
 void hostlist_free(struct hostlist *hl);
 int hostlist_count(const struct hostlist *hl);
 
+/* The compressed form of names[0..n-1] ("node[1-4]"), sorted and without
+ * repeats, as Slurm prints host lists: a new string, NULL on ENOMEM. */
+char *hostlist_compress(const char *const *names, int n);
+
 /* Is name in hl? */
 bool hostlist_has(const struct hostlist *hl, const char *name);
 

@@ -20,6 +20,7 @@ enum proto_dir {
     PROTO_WORKER_MSG,     /* worker -> server */
     PROTO_SERVER_MSG,     /* server -> worker */
     PROTO_REPLY,          /* answer to a client or worker */
+    PROTO_RELAYED,        /* worker -> server -> client, as it is */
 };
 
 struct proto_type {

@@ -424,5 +424,7 @@ void api_handle(struct server *s, struct proto_msg *m)
         return queue_handle(s, m);
     if (jobdef_handles(m->type))
         return jobdef_handle(s, m);
+    if (exec_handles(m->type))
+        return exec_handle(s, m);
     CLIENT_FAIL(s, m, EOPNOTSUPP, "unknown request type '%s'", m->type);
 }

@@ -212,7 +212,7 @@ static void find_strays(struct server *s, struct reconcile *r)
 
 static void node_hello(struct server *s, struct proto_msg *m)
 {
-    const char *name, *ce = NULL, *features = NULL, *address = NULL;
+    const char *name, *ce = NULL, *features = NULL, *address = NULL, *hostname = NULL;
     json_t *topo_json, *jobs = NULL;
     json_int_t version;
     json_error_t jerr;
@@ -221,9 +221,10 @@ static void node_hello(struct server *s, struct proto_msg *m)
     struct node *n;
     struct reconcile r;
 
-    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:s, s:o, s?o, s?s, s?s, s?s}", "version",
-                       &version, "name", &name, "topology", &topo_json, "jobs",
-                       &jobs, "ce", &ce, "features", &features, "address", &address) < 0)
+    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:s, s:o, s?o, s?s, s?s, s?s, s?s}",
+                       "version", &version, "name", &name, "topology", &topo_json, "jobs",
+                       &jobs, "ce", &ce, "features", &features, "address", &address,
+                       "hostname", &hostname) < 0)
         return server_reply_error(s, s->workers, m, EINVAL, "invalid node.hello: %s",
                                   jerr.text);
     /* doc/protocol.md "node.hello": versions differ -> EPROTO */
@@ -245,8 +246,9 @@ static void node_hello(struct server *s, struct proto_msg *m)
         return server_reply_error(s, s->workers, m, EINVAL,
                                   "invalid features '%.64s': names of letters, digits and "
                                   "._- separated by commas", features);
-    if (address && strlen(address) >= sizeof(((struct node *)0)->address))
-        return server_reply_error(s, s->workers, m, EINVAL, "invalid address");
+    if ((address && strlen(address) >= sizeof(((struct node *)0)->address))
+        || (hostname && strlen(hostname) >= sizeof(((struct node *)0)->hostname)))
+        return server_reply_error(s, s->workers, m, EINVAL, "invalid address or hostname");
     if (!(t = topo_from_json(topo_json, &err)))
         return server_reply_error(s, s->workers, m, EINVAL, "%s", err.text);
     if (!(n = nodes_find(s, name)) && !(n = node_add(s, name))) {
@@ -271,6 +273,7 @@ static void node_hello(struct server *s, struct proto_msg *m)
      * has; kiln node update may change them later. */
     nodes_set(s, n, ce, features);
     snprintf(n->address, sizeof(n->address), "%s", address ? address : "");
+    snprintf(n->hostname, sizeof(n->hostname), "%s", hostname ? hostname : "");
     log_msg(LOG_INFO, "node %s up: %d cpus, %lld MiB, %d jobs, %zu to kill",
             n->name, t->npu, (long long)t->mem_mib, n->njobs, json_array_size(r.kill));
     TO_WORKER(s, m, "node.welcome", json_pack("{s:i, s:f, s:i, s:o}", "version",
@@ -399,6 +402,12 @@ static const struct {
 
 void nodes_handle(struct server *s, struct proto_msg *m)
 {
+    if (strcmp(m->type, "exec.output") == 0 || strcmp(m->type, "exec.end") == 0) {
+        struct node *n = sender(s, m);
+        if (n)
+            exec_from_worker(s, n, m);
+        return;
+    }
     for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
         if (strcmp(handlers[i].type, m->type) == 0)
             return handlers[i].fn(s, m);
@@ -440,6 +449,7 @@ void nodes_check(struct server *s)
             log_msg(LOG_WARNING, "node %s down: silent for %.0f s", n->name,
                     now - n->last_heard);
             n->state = NODE_DOWN;
+            exec_node_down(s, n);
             if (store_node_put(s->st, n->name, "DOWN", NULL, util_now()) < 0)
                 s->store_failed = true;
         }

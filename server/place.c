@@ -94,6 +94,7 @@ static void part_clear(struct jpart *p)
     free(p->cpus);
     free(p->held);
     json_decref(p->tasks);
+    json_decref(p->slots);
     json_decref(p->gpus);
     memset(p, 0, sizeof(*p));
 }
@@ -143,6 +144,7 @@ static int choose(struct jpart *p, struct job *job, long i, struct node *n, int 
     p->cpus = topo_cpulist(n->topo, r.cpus, r.ncpus);
     p->held = topo_cpulist(n->topo, r.held, r.nheld);
     p->tasks = json_array();
+    p->slots = json_array();
     p->gpus = json_array();
     p->pu = malloc((r.nheld + 1) * sizeof(*p->pu));
     p->gpu = malloc((r.ngpu + 1) * sizeof(*p->gpu));
@@ -159,6 +161,16 @@ static int choose(struct jpart *p, struct job *job, long i, struct node *n, int 
         char *c = topo_cpulist(n->topo, r.task + (size_t)t * cpt, cpt);
         json_array_append_new(p->tasks, json_string(c ? c : ""));
         free(c);
+        /* Where each of the task's PUs is among the part's, which are in
+         * logical order: what a rankfile calls logical slots. */
+        char slots[1024] = "";
+        size_t len = 0;
+        for (int k = 0; k < cpt; k++)
+            for (int q = 0; q < r.ncpus; q++)
+                if (r.cpus[q] == r.task[(size_t)t * cpt + k] && len < sizeof(slots) - 12)
+                    len += (size_t)snprintf(slots + len, sizeof(slots) - len, "%s%d",
+                                            k ? "," : "", q);
+        json_array_append_new(p->slots, json_string(slots));
     }
     for (int g = 0; g < r.ngpu; g++)
         json_array_append_new(p->gpus, json_integer(r.gpu[g]));
@@ -337,16 +349,24 @@ json_t *place_start_msg(struct server *s, const struct job *job, int i)
     }
     /* Every part's node and tasks: the main node writes the hostfile and
      * rankfile for MPI from them. */
-    for (int j = 0; j < job->nparts; j++)
-        json_array_append_new(nodes, json_pack("{s:s, s:O, s:i}", "name", job->part[j].name,
-                                               "tasks", job->part[j].tasks, "first_task",
-                                               job->part[j].first_task));
+    bool shared = false;
+    for (int j = 0; j < job->nparts; j++) {
+        const struct jpart *q = &job->part[j];
+        json_array_append_new(nodes, json_pack("{s:s, s:O, s:O*, s:i}", "name", q->name,
+                                               "tasks", q->tasks, "slots", q->slots,
+                                               "first_task", q->first_task));
+        for (int k = 0; k < j; k++)
+            shared = shared || (q->node && job->part[k].node && q->node->hostname[0]
+                                && !strcmp(q->node->hostname, job->part[k].node->hostname));
+    }
     msg = json_pack("{s:I, s:i, s:O, s:s, s:s, s:i, s:O, s:o, s:i, s:o, s:s, s:s?}", "id",
                     (json_int_t)job->id, "attempt", job->attempts, "spec", job->spec_json,
                     "cpus", p->cpus, "nodelist", job->node_name, "kill_wait", s->kill_wait,
                     "tasks", p->tasks, "gpus", gpus, "node_index", i, "nodes", nodes,
                     "main_address", main && main->address[0] ? main->address : "",
                     "token", job->token);
+    if (msg && shared)
+        json_object_set_new(msg, "shared_host", json_true());
     if (msg && job->array_id)
         json_object_update_new(msg, json_pack("{s:I, s:I}", "array_id",
                                (json_int_t)job->array_id, "array_index",

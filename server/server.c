@@ -333,6 +333,7 @@ done:
     queue_destroy_all(s);
     fairshare_destroy_all(s);
     nodes_destroy_all(s);
+    exec_destroy_all();
     store_destroy(s->st);
     zmq_close(s->clients);
     zmq_close(s->workers);

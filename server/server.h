@@ -76,6 +76,7 @@ struct node {
     struct jpart **running; /* the job parts holding cores here (njobs) */
     int running_cap;
     char address[64];    /* its IPv4 address, as the worker said, or "" */
+    char hostname[64];   /* the machine's host name, as the worker said */
     char ce[64];         /* the compute environment it belongs to */
     char features[256];  /* comma separated, for --constraint */
     bool *gpu_busy;      /* per GPU of topo */
@@ -96,6 +97,8 @@ struct jpart {
     char *cpus;            /* OS cpu list: its cpuset there */
     char *held;            /* OS cpu list it holds (whole cores, exclusive) */
     json_t *tasks;         /* each of its tasks' cpu list */
+    json_t *slots;         /* the same as positions among its cpus, in the
+                            * node's logical order (an MPI rankfile's slots) */
     json_t *gpus;          /* GPU indices */
     int first_task;        /* the job-wide rank of its first task */
     bool started, ended;
@@ -257,6 +260,13 @@ void place_release(struct job *job);
 void place_free_parts(struct job *job);
 /* The job.start message for part i (new object). */
 json_t *place_start_msg(struct server *s, const struct job *job, int i);
+
+/* exec.c: kiln exec, relayed between a client and a node */
+bool exec_handles(const char *type);
+void exec_handle(struct server *s, struct proto_msg *m);
+void exec_from_worker(struct server *s, struct node *n, struct proto_msg *m);
+void exec_node_down(struct server *s, struct node *n);
+void exec_destroy_all(void);
 
 /* api.c: client requests */
 void api_handle(struct server *s, struct proto_msg *m);

@@ -22,6 +22,7 @@
 #include <hwloc.h>
 
 #include "lib/cgroup.h"
+#include "lib/hostlist.h"
 #include "lib/jobspec.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -32,9 +33,16 @@ struct shell {
     int64_t id;
     int attempt;
     struct jobspec spec;
-    const char *cpus, *mems, *node, *nodelist, *cgroup_scope;
+    const char *cpus, *mems, *node, *cgroup_scope;
+    char kiln[PATH_MAX];  /* this program, for kiln exec */
     json_t *tasks;        /* each task's cpu list, or NULL */
     json_t *gpus;         /* [{name, index}] the job holds, or NULL */
+    int node_index;       /* 0: the main node, which runs the script */
+    json_t *nodes;        /* every node of the job: [{name, tasks, first_task}] */
+    const char *main_address, *token, *server;
+    char *nodelist;       /* compressed: node[1-4] */
+    char hostfile[PATH_MAX], rankfile[PATH_MAX], shm[PATH_MAX];
+    int shared_host;      /* two nodes of the job are one machine */
     int kill_wait;
     int simulate;         /* cores are made up: do not pin, no cgroup */
     int64_t array_id;     /* an array child's parent, else 0 */
@@ -110,11 +118,87 @@ static char *join(const json_t *a, const char *key, const char *sep)
     return out;
 }
 
+/* Did the submitter set name in the job's environment? */
+static bool has_env(const struct shell *sh, const char *name)
+{
+    size_t i, n = strlen(name);
+    json_t *v;
+
+    json_array_foreach(sh->spec.env, i, v) {
+        const char *s = json_string_value(v);
+        if (strncmp(s, name, n) == 0 && s[n] == '=')
+            return true;
+    }
+    return false;
+}
+
+/* For a job on several nodes, on its main node: Open MPI's hostfile (each
+ * node and its number of tasks) and rankfile (each rank's cpus, physical
+ * numbers), readable by the job's user.  A simulated node's cpus are made
+ * up: no rankfile there. */
+static int write_mpi_files(struct shell *sh)
+{
+    FILE *h, *r = NULL;
+    size_t i, k;
+    json_t *n, *t;
+
+    snprintf(sh->hostfile, sizeof(sh->hostfile), "%s/hostfile", sh->dir);
+    if (!(h = fopen(sh->hostfile, "w")))
+        return -1;
+    if (!sh->simulate) {
+        snprintf(sh->rankfile, sizeof(sh->rankfile), "%s/rankfile", sh->dir);
+        if (!(r = fopen(sh->rankfile, "w"))) {
+            fclose(h);
+            return -1;
+        }
+    }
+    json_array_foreach(sh->nodes, i, n) {
+        const char *name = json_string_value(json_object_get(n, "name"));
+        json_t *tasks = json_object_get(n, "tasks"), *slots = json_object_get(n, "slots");
+        long first = (long)json_integer_value(json_object_get(n, "first_task"));
+        fprintf(h, "%s slots=%zu\n", name, json_array_size(tasks));
+        /* Logical slots: each node's ranks are placed within the cores it
+         * sees, its own cgroup's, where Kiln put the task. */
+        json_array_foreach(slots, k, t)
+            if (r)
+                fprintf(r, "rank %ld=%s slot=%s\n", first + (long)k, name,
+                        json_string_value(t));
+    }
+    int rc = fclose(h) | (r ? fclose(r) : 0);
+    chmod(sh->hostfile, 0644);
+    if (r)
+        chmod(sh->rankfile, 0644);
+    return rc ? -1 : 0;
+}
+
+/* The environment, for what kiln exec starts on this node later: NAME=value
+ * strings each ended by a NUL, readable by root alone (it has the token). */
+static int write_env(const struct shell *sh, char **env)
+{
+    char path[PATH_MAX];
+    size_t len = 0, n = 0;
+    char *buf;
+    int rc;
+
+    for (char **e = env; *e; e++)
+        len += strlen(*e) + 1;
+    if (!(buf = malloc(len + 1)))
+        return -1;
+    for (char **e = env; *e; e++) {
+        memcpy(buf + n, *e, strlen(*e) + 1);
+        n += strlen(*e) + 1;
+    }
+    snprintf(path, sizeof(path), "%s/env", sh->dir);
+    rc = util_write_atomic(path, buf, len, 0);
+    free(buf);
+    return rc;
+}
+
 /* The job's environment: what the submitter exported, then Kiln's. */
 static char **build_env(const struct shell *sh)
 {
     size_t n = json_array_size(sh->spec.env), i, k = 0;
-    char **env = calloc(n + 32, sizeof(*env));
+    char **env = calloc(n + 64, sizeof(*env)); /* ours: fewer than 64 */
     json_t *v;
     bool have_path = false;
 
@@ -135,9 +219,46 @@ static char **build_env(const struct shell *sh)
     SETENV("KILN_JOB_ATTEMPT=%d", sh->attempt);
     SETENV("KILN_NTASKS=%ld", sh->spec.ntasks);
     SETENV("KILN_CPUS_PER_TASK=%ld", sh->spec.cpus_per_task);
-    SETENV("KILN_NODELIST=%s", sh->nodelist);
-    SETENV("KILN_NUM_NODES=1");
-    SETENV("KILN_NODE_INDEX=0");
+    size_t nnodes = json_array_size(sh->nodes) ? json_array_size(sh->nodes) : 1;
+    SETENV("KILN_NODELIST=%s", sh->nodelist ? sh->nodelist : sh->node);
+    SETENV("KILN_NUM_NODES=%zu", nnodes);
+    SETENV("KILN_NODE_INDEX=%d", sh->node_index);
+    SETENV("KILN_MAIN_NODE=%s", json_array_size(sh->nodes)
+           ? json_string_value(json_object_get(json_array_get(sh->nodes, 0), "name"))
+           : sh->node);
+    SETENV("AWS_BATCH_JOB_NUM_NODES=%zu", nnodes);
+    SETENV("AWS_BATCH_JOB_NODE_INDEX=%d", sh->node_index);
+    SETENV("AWS_BATCH_JOB_MAIN_NODE_INDEX=0");
+    if (sh->main_address && *sh->main_address)
+        SETENV("AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS=%s", sh->main_address);
+    if (sh->token)
+        SETENV("KILN_JOB_TOKEN=%s", sh->token);
+    /* The server as this node reaches it (for kiln exec, kiln run). */
+    if (sh->server)
+        SETENV("KILN_SERVER=%s", sh->server);
+    if (sh->hostfile[0]) {
+        /* Open MPI's mpirun, with no host arguments, starts one rank per
+         * task, each on its task's cores, reaching the other nodes through
+         * kiln exec: no ssh. */
+        SETENV("OMPI_MCA_plm_rsh_agent=%s exec", sh->kiln);
+        SETENV("OMPI_MCA_plm_rsh_no_tree_spawn=1");
+        SETENV("OMPI_MCA_orte_default_hostfile=%s", sh->hostfile);
+        if (sh->rankfile[0])
+            SETENV("OMPI_MCA_rmaps_rank_file_path=%s", sh->rankfile);
+        /* Each node's daemon sees only its cgroup's cores, and a task's
+         * cpus are hardware threads. */
+        SETENV("OMPI_MCA_orte_hetero_nodes=1");
+        SETENV("OMPI_MCA_hwloc_base_use_hwthreads_as_cpus=1");
+    }
+    if (sh->shared_host && json_array_size(sh->nodes) > 1) {
+        /* Two "nodes" on one machine share /tmp and /dev/shm under one host
+         * name: Open MPI's shared-memory pieces would collide there. */
+        SETENV("OMPI_MCA_rtc=^hwloc");
+        SETENV("OMPI_MCA_btl=^vader");
+        SETENV("PMIX_MCA_gds=hash");
+    }
+    if (sh->shm[0] && !has_env(sh, "OMPI_MCA_btl_vader_backing_directory"))
+        SETENV("OMPI_MCA_btl_vader_backing_directory=%s", sh->shm);
     SETENV("KILN_NODENAME=%s", sh->node);
     SETENV("KILN_SUBMIT_DIR=%s", sh->spec.submit_dir);
     SETENV("KILN_CPUS=%s", sh->cpus);
@@ -190,19 +311,32 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     if (!(msg = json_load_file(path, 0, &jerr)))
         return errprintf(err, "cannot read %s: %s", path, jerr.text);
     if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I, "
-                       "s?b, s?o, s?o, s?s}",
+                       "s?b, s?o, s?o, s?s, s?i, s?o, s?s, s?s, s?s, s?b}",
                        "id", &id, "attempt", &sh->attempt, "spec", &spec, "cpus",
-                       &sh->cpus, "node", &sh->node, "nodelist", &sh->nodelist,
+                       &sh->cpus, "node", &sh->node, "nodelist", &(const char *){ NULL },
                        "cgroup_scope", &sh->cgroup_scope, "kill_wait", &sh->kill_wait,
                        "array_id", &array_id, "array_index", &array_index, "simulate",
                        &sh->simulate, "tasks", &sh->tasks, "gpus", &sh->gpus, "mems",
-                       &sh->mems) < 0)
+                       &sh->mems, "node_index", &sh->node_index, "nodes", &sh->nodes,
+                       "main_address", &sh->main_address, "token", &sh->token, "server",
+                       &sh->server, "shared_host", &sh->shared_host) < 0)
         return errprintf(err, "invalid %s: %s", path, jerr.text);
     sh->id = id;
     sh->array_id = array_id;
     sh->array_index = (long)array_index;
     if (jobspec_from_json(spec, &sh->spec, err) < 0)
         return -1;
+    if (json_array_size(sh->nodes)) {
+        const char *names[JOBSPEC_MAX_NODES];
+        size_t i, n = 0;
+        json_t *v;
+        json_array_foreach(sh->nodes, i, v)
+            if (n < JOBSPEC_MAX_NODES)
+                names[n++] = json_string_value(json_object_get(v, "name"));
+        sh->nodelist = hostlist_compress(names, (int)n);
+    }
+    ssize_t len = readlink("/proc/self/exe", sh->kiln, sizeof(sh->kiln) - 1);
+    sh->kiln[len > 0 ? len : 0] = '\0';
     /* msg stays referenced for the life of the process: cpus and node
      * point into it. */
     return 0;
@@ -399,22 +533,42 @@ int shell_run(const char *dir)
                     (long long)sh.id, err.text);
         }
     }
-    if (!(outpath = expand_path(&sh, sh.spec.output))
-        || (sh.spec.error && !(errpath = expand_path(&sh, sh.spec.error)))) {
+    /* The other nodes of a job on several hold its cores there for what
+     * the main node starts through kiln exec, and write no output. */
+    const char *text = sh.node_index == 0 ? sh.spec.script
+                       : "#!/bin/sh\nexec sleep infinity\n";
+    if (!(outpath = sh.node_index == 0 ? expand_path(&sh, sh.spec.output)
+                                       : strdup("/dev/null"))
+        || (sh.node_index == 0 && sh.spec.error
+            && !(errpath = expand_path(&sh, sh.spec.error)))) {
         snprintf(why, sizeof(why), "out of memory");
         goto done;
+    }
+    if (json_array_size(sh.nodes) > 1) {
+        if (sh.node_index == 0 && write_mpi_files(&sh) < 0) {
+            snprintf(why, sizeof(why), "cannot write the MPI host and rank files: %s",
+                     strerror(errno));
+            goto done;
+        }
+        /* Shared memory of its own on each node: two nodes of one job on
+         * one machine (tests, --cpus splits) must not share Open MPI's. */
+        snprintf(sh.shm, sizeof(sh.shm), "/dev/shm/kiln-%lld.%d-%s", (long long)sh.id,
+                 sh.attempt, sh.node);
+        if ((mkdir(sh.shm, 0700) < 0 && errno != EEXIST)
+            || (geteuid() == 0 && chown(sh.shm, (uid_t)sh.spec.uid, (gid_t)sh.spec.gid) < 0))
+            sh.shm[0] = '\0';
     }
     snprintf(script, sizeof(script), "%s/script", sh.dir);
     /* The script belongs to the job's user, who must be able to run it; the
      * job directory stays root's (mode 0711). */
-    if (util_write_atomic(script, sh.spec.script, strlen(sh.spec.script), 0) < 0
+    if (util_write_atomic(script, text, strlen(text), 0) < 0
         || chmod(script, 0500) < 0
         || (geteuid() == 0 && chown(script, (uid_t)sh.spec.uid, (gid_t)sh.spec.gid) < 0)) {
         snprintf(why, sizeof(why), "cannot write the job script: %s", strerror(errno));
         goto done;
     }
-    if (!(env = build_env(&sh))) {
-        snprintf(why, sizeof(why), "out of memory");
+    if (!(env = build_env(&sh)) || write_env(&sh, env) < 0) {
+        snprintf(why, sizeof(why), "cannot write the job's environment: %s", strerror(errno));
         goto done;
     }
     int errpipe[2];
@@ -542,6 +696,9 @@ report:
         log_err("cannot write the result of job %lld", (long long)sh.id);
     json_decref(r);
     cgroup_destroy(sh.cg);
+    if (sh.shm[0])
+        util_rm_rf(sh.shm);
+    free(sh.nodelist);
     hwloc_bitmap_free(cpus);
     free(outpath);
     free(errpath);

@@ -15,6 +15,11 @@
 #include "lib/config.h"
 #include "lib/daemon.h"
 #include "lib/jobspec.h"
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "lib/features.h"
 #include "lib/log.h"
 #include "lib/proto.h"
@@ -96,6 +101,13 @@ static void send_hello(struct worker *w)
                               cgroup_version_name(cgroup_detect()));
     if (hello && w->ce[0])
         json_object_set_new(hello, "ce", json_string(w->ce));
+    if (hello && w->address[0])
+        json_object_set_new(hello, "address", json_string(w->address));
+    char host[64];
+    if (hello && gethostname(host, sizeof(host)) == 0) {
+        host[sizeof(host) - 1] = '\0';
+        json_object_set_new(hello, "hostname", json_string(host));
+    }
     if (hello && w->features[0])
         json_object_set_new(hello, "features", json_string(w->features));
     worker_send(w, "node.hello", hello);
@@ -141,6 +153,12 @@ static void handle(struct worker *w, struct proto_msg *m)
          * connection's view; the server requeues it on our hello. */
         if (w->welcomed)
             launch_start(w, m->body);
+    } else if (strcmp(m->type, "exec.start") == 0) {
+        exec_start(w, m->body);
+    } else if (strcmp(m->type, "exec.input") == 0) {
+        exec_input(w, m->body);
+    } else if (strcmp(m->type, "exec.signal") == 0) {
+        exec_signal(w, m->body);
     } else if (strcmp(m->type, "job.kill") == 0) {
         const char *reason = "cancelled";
         if (json_unpack(m->body, "{s:I, s:i, s?s}", "id", &id, "attempt", &attempt,
@@ -155,6 +173,31 @@ static void handle(struct worker *w, struct proto_msg *m)
     } else {
         log_msg(LOG_WARNING, "ignoring unknown message '%s'", m->type);
     }
+}
+
+/* The IPv4 address this node reaches the server from: a UDP socket
+ * "connected" to the server's host says which, without sending anything.
+ * Jobs learn the main node's (AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS). */
+static void find_address(struct worker *w)
+{
+    char host[256] = "";
+    struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM }, *ai = NULL;
+    struct sockaddr_in me;
+    socklen_t len = sizeof(me);
+    int fd = -1;
+
+    if (sscanf(w->endpoint, "tcp://%255[^:]", host) != 1 || !strcmp(host, "*")
+        || getaddrinfo(host, "9", &hints, &ai) != 0)
+        goto out;
+    if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0
+        && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0
+        && getsockname(fd, (struct sockaddr *)&me, &len) == 0)
+        inet_ntop(AF_INET, &me.sin_addr, w->address, sizeof(w->address));
+out:
+    if (fd >= 0)
+        close(fd);
+    if (ai)
+        freeaddrinfo(ai);
 }
 
 static int connect_server(struct worker *w)
@@ -174,18 +217,20 @@ static int worker_loop(struct worker *w)
 {
     zmq_pollitem_t *items = NULL;
     struct wjob **owners = NULL;
+    struct wexec **eowners = NULL;
     int cap = 0;
 
     send_hello(w);
     while (!stopping) {
-        int n = 1;
+        int n = 1 + exec_count_fds(w);
         for (struct wjob *j = w->jobs; j; j = j->next)
             n += j->pidfd >= 0;
         if (n > cap) {
             cap = n * 2;
             items = realloc(items, cap * sizeof(*items));
             owners = realloc(owners, cap * sizeof(*owners));
-            if (!items || !owners) {
+            eowners = realloc(eowners, cap * sizeof(*eowners));
+            if (!items || !owners || !eowners) {
                 log_msg(LOG_CRIT, "out of memory");
                 return -1;
             }
@@ -197,6 +242,8 @@ static int worker_loop(struct worker *w)
                 items[n] = (zmq_pollitem_t){ NULL, j->pidfd, ZMQ_POLLIN, 0 };
                 owners[n++] = j;
             }
+        int first_exec = n;
+        n += exec_poll_items(w, items + n, eowners + n, cap - n);
         double now = util_monotonic();
         double next = w->welcomed ? w->next_heartbeat : w->next_hello;
         for (struct wjob *j = w->jobs; j; j = j->next)
@@ -224,12 +271,19 @@ static int worker_loop(struct worker *w)
                 proto_msg_release(&m);
             }
         }
-        for (int i = 1; i < n; i++)
+        for (int i = 1; i < first_exec; i++)
             if (items[i].revents & ZMQ_POLLIN)
                 launch_reaped(w, owners[i]);
-        /* Reap shells that were our children (adopted ones are init's). */
-        while (waitpid(-1, NULL, WNOHANG) > 0)
-            ;
+        for (int i = first_exec; i < n; i++)
+            if (items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+                exec_readable(w, eowners[i], items[i].fd);
+        /* Reap shells that were our children (adopted ones are init's), and
+         * the commands of kiln exec, whose status goes back. */
+        pid_t pid;
+        int status;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+            exec_reaped(w, pid, status);
+        exec_sweep(w);
         now = util_monotonic();
         if (!w->welcomed && now >= w->next_hello)
             send_hello(w);
@@ -246,6 +300,7 @@ static int worker_loop(struct worker *w)
     }
     free(items);
     free(owners);
+    free(eowners);
     log_msg(LOG_INFO, "stopping on signal; running jobs go on");
     return 0;
 }
@@ -396,7 +451,10 @@ int cmd_worker(int argc, char **argv)
             cgroup_version_name(cgroup_detect()), w->cgroup_scope, spool);
     if (launch_recover(w) < 0)
         die("cannot read the spool '%s': %s", spool, strerror(errno));
-    if (resolve_endpoint(w) < 0 || connect_server(w) < 0)
+    if (resolve_endpoint(w) < 0)
+        goto done;
+    find_address(w);
+    if (connect_server(w) < 0)
         goto done;
     fprintf(ready, "kiln worker %s: server %s\n", w->name, w->endpoint);
     fflush(ready);

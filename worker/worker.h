@@ -24,6 +24,18 @@ struct wjob {
     struct wjob *next;
 };
 
+/* A command started through kiln exec for a job here (exec.c). */
+struct wexec {
+    int64_t exec;        /* the server's number for it */
+    int64_t job;
+    int attempt;
+    pid_t pid;
+    int in, out, err;    /* pipes to and from it; -1 once closed */
+    bool reaped, done;
+    int status;
+    struct wexec *next;
+};
+
 struct worker {
     void *ctx, *sock;
     char name[64];
@@ -41,6 +53,8 @@ struct worker {
     double next_heartbeat, next_hello;
     int kill_wait;
     struct wjob *jobs;
+    struct wexec *execs;
+    char address[64];    /* the IPv4 address it reaches the server from */
 };
 
 /* launch.c */
@@ -51,6 +65,19 @@ void launch_reaped(struct worker *w, struct wjob *j);
 void launch_ack(struct worker *w, int64_t id, int attempt);
 struct wjob *launch_find(struct worker *w, int64_t id, int attempt);
 json_t *launch_job_list(struct worker *w);
+
+/* exec.c */
+#include <zmq.h>
+void exec_start(struct worker *w, json_t *msg);
+void exec_input(struct worker *w, json_t *msg);
+void exec_signal(struct worker *w, json_t *msg);
+int exec_count_fds(struct worker *w);
+int exec_poll_items(struct worker *w, zmq_pollitem_t *items, struct wexec **owners, int max);
+void exec_readable(struct worker *w, struct wexec *e, int fd);
+/* A child ended: if it was an exec's, note it and return true. */
+bool exec_reaped(struct worker *w, pid_t pid, int status);
+/* Forget the execs that have ended (after each poll round). */
+void exec_sweep(struct worker *w);
 
 /* worker.c */
 void worker_send(struct worker *w, const char *type, json_t *body);

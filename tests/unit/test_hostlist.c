@@ -30,6 +30,15 @@ static void parses(void **state)
     hostlist_free(hl);
 }
 
+static void compresses(void **state)
+{
+    const char *names[] = { "th3", "th1", "th2", "login", "th1" };
+    char *c = hostlist_compress(names, 5);
+
+    assert_string_equal(c, "login,th[1-3]");
+    free(c);
+}
+
 static void refuses_malformed(void **state)
 {
     static const char *bad[] = { "", "a[1-", "a]", "a[x]", "a[3-1]", "a,,b", "a b",
@@ -48,6 +57,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses),
+        cmocka_unit_test(compresses),
         cmocka_unit_test(refuses_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

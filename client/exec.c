@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* kiln exec HOST COMMAND...: from inside a job, run COMMAND on another of
+ * the job's nodes, in the job's cgroup and on its cores there, with input
+ * and output connected here, as ssh would; Open MPI uses it as its
+ * launch agent.  It exits with the command's status, 255 when it could not
+ * be run. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "client/client.h"
+#include "lib/base64.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/proto.h"
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+}
+
+static void send_msg(void *sock, const char *type, json_t *body)
+{
+    json_object_set_new(body, "version", json_integer(KILN_PROTO_VERSION));
+    if (proto_send(sock, NULL, 0, type, body) < 0)
+        die("cannot send to the server at %s: %s", client_server(), zmq_strerror(errno));
+    json_decref(body);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: kiln exec HOST COMMAND [ARGS...]\n"
+               "Inside a job: run COMMAND on HOST, another node of the job, in the job\n"
+               "there (its cgroup, cores and user), as ssh HOST COMMAND would.\n");
+}
+
+int cmd_exec(int argc, char **argv)
+{
+    const char *id = getenv("KILN_JOB_ID"), *token = getenv("KILN_JOB_TOKEN"), *host;
+    json_t *args = json_array();
+    int i = 1;
+    char *end;
+
+    /* ssh's options, which launchers pass out of habit: -x -q -n -T -t take
+     * nothing, -l -o -p a value; none changes what runs. */
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (strchr("lop", argv[i][1]) && argv[i][2] == '\0')
+            i++;
+        else if (!strchr("xqnTt", argv[i][1]) || argv[i][2] != '\0')
+            die("unknown option '%s'", argv[i]);
+    }
+    if (i < argc && !strcmp(argv[i], "--"))
+        i++;
+    if (argc - i < 2) {
+        usage(stderr);
+        exit(255);
+    }
+    if (!id || !token || strtoll(id, &end, 10) <= 0 || *end) {
+        fprintf(stderr, "%s: runs inside a job: KILN_JOB_ID and KILN_JOB_TOKEN are not set\n",
+                client_prog);
+        return 255;
+    }
+    host = argv[i++];
+    for (; i < argc; i++)
+        json_array_append_new(args, json_string(argv[i]));
+    char err[512];
+    json_t *r = client_request_ex("job.exec",
+                                  json_pack("{s:I, s:s, s:s, s:o}", "id",
+                                            (json_int_t)strtoll(id, NULL, 10), "token", token,
+                                            "node", host, "argv", args), -1, err, sizeof(err));
+    if (!r) {
+        fprintf(stderr, "%s: %s\n", client_prog, err);
+        return 255;
+    }
+    json_int_t exec = json_integer_value(json_object_get(r, "exec"));
+    json_decref(r);
+
+    void *sock = client_socket();
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    bool in_open = true;
+    int signals_sent = 0;
+    for (;;) {
+        zmq_pollitem_t it[2] = { { sock, 0, ZMQ_POLLIN, 0 }, { NULL, 0, ZMQ_POLLIN, 0 } };
+        int rc = zmq_poll(it, in_open ? 2 : 1, 1000);
+        if (got_signal) {
+            /* Passed on to the command; a second one ends us regardless. */
+            if (++signals_sent > 1)
+                return 128 + got_signal;
+            send_msg(sock, "exec.signal",
+                     json_pack("{s:I, s:i}", "exec", exec, "signal", (int)got_signal));
+            got_signal = 0;
+        }
+        if (rc < 0) {
+            if (errno == EINTR)
+                continue;
+            die("zmq_poll: %s", zmq_strerror(errno));
+        }
+        if (in_open && (it[1].revents & (ZMQ_POLLIN | ZMQ_POLLERR))) {
+            char buf[32768];
+            ssize_t n = read(0, buf, sizeof(buf));
+            if (n > 0) {
+                char *data = base64_encode(buf, (size_t)n);
+                send_msg(sock, "exec.input", json_pack("{s:I, s:s}", "exec", exec, "data",
+                                                       data ? data : ""));
+                free(data);
+            } else if (n == 0 || errno != EINTR) {
+                send_msg(sock, "exec.input", json_pack("{s:I, s:b}", "exec", exec, "eof", 1));
+                in_open = false;
+            }
+        }
+        if (!(it[0].revents & ZMQ_POLLIN))
+            continue;
+        struct proto_msg m;
+        struct kiln_error perr;
+        while ((rc = proto_recv(sock, 0, &m, &perr)) > 0) {
+            if (!strcmp(m.type, "exec.output")) {
+                size_t len = 0;
+                unsigned char *bytes =
+                    base64_decode(json_string_value(json_object_get(m.body, "data")) ?: "",
+                                  &len);
+                int fd = json_integer_value(json_object_get(m.body, "fd")) == 2 ? 2 : 1;
+                if (bytes && len && write(fd, bytes, len) < 0 && errno == EPIPE)
+                    in_open = false;
+                free(bytes);
+            } else if (!strcmp(m.type, "exec.end")) {
+                int status = (int)json_integer_value(json_object_get(m.body, "status"));
+                const char *e = json_string_value(json_object_get(m.body, "error"));
+                if (e)
+                    fprintf(stderr, "%s: %s: %s\n", client_prog, host, e);
+                proto_msg_release(&m);
+                return status;
+            } else if (!strcmp(m.type, "error")) {
+                fprintf(stderr, "%s: %s\n", client_prog,
+                        json_string_value(json_object_get(m.body, "text")));
+            }
+            proto_msg_release(&m);
+        }
+    }
+}
