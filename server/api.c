@@ -380,6 +380,8 @@ static void node_list(struct server *s, struct proto_msg *m)
                               n->ngpu_busy);
         if (n->topo)
             json_object_set_new(o, "topology", topo_to_json(n->topo));
+        json_object_set_new(o, "address", json_string(n->address));
+        json_object_set_new(o, "hostname", json_string(n->hostname));
         if (only)
             json_object_set_new(o, "holders", node_holders(n));
         json_array_append_new(nodes, o);

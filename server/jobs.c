@@ -443,6 +443,9 @@ struct job *jobs_submit(struct server *s, json_t *spec_json,
     row.queue = spec->queue;
     row.state = (char *)job_state_name(JOB_SUBMITTED);
     row.submit_time = util_now();
+    /* What was derived from other fields (ntasks from nodes and
+     * ntasks_per_node) is kept as decided. */
+    json_object_set_new(spec_json, "ntasks", json_integer(spec->ntasks));
     row.spec = spec_json;
     if (store_job_insert(s->st, &row) < 0) {
         s->store_failed = true;

@@ -41,7 +41,7 @@ struct shell {
     json_t *nodes;        /* every node of the job: [{name, tasks, first_task}] */
     const char *main_address, *token, *server;
     char *nodelist;       /* compressed: node[1-4] */
-    char hostfile[PATH_MAX], rankfile[PATH_MAX], shm[PATH_MAX];
+    char hostfile[PATH_MAX], rankfile[PATH_MAX];
     int shared_host;      /* two nodes of the job are one machine */
     int kill_wait;
     int simulate;         /* cores are made up: do not pin, no cgroup */
@@ -116,20 +116,6 @@ static char *join(const json_t *a, const char *key, const char *sep)
         n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? sep : "", s);
     }
     return out;
-}
-
-/* Did the submitter set name in the job's environment? */
-static bool has_env(const struct shell *sh, const char *name)
-{
-    size_t i, n = strlen(name);
-    json_t *v;
-
-    json_array_foreach(sh->spec.env, i, v) {
-        const char *s = json_string_value(v);
-        if (strncmp(s, name, n) == 0 && s[n] == '=')
-            return true;
-    }
-    return false;
 }
 
 /* For a job on several nodes, on its main node: Open MPI's hostfile (each
@@ -257,8 +243,7 @@ static char **build_env(const struct shell *sh)
         SETENV("OMPI_MCA_btl=^vader");
         SETENV("PMIX_MCA_gds=hash");
     }
-    if (sh->shm[0] && !has_env(sh, "OMPI_MCA_btl_vader_backing_directory"))
-        SETENV("OMPI_MCA_btl_vader_backing_directory=%s", sh->shm);
+
     SETENV("KILN_NODENAME=%s", sh->node);
     SETENV("KILN_SUBMIT_DIR=%s", sh->spec.submit_dir);
     SETENV("KILN_CPUS=%s", sh->cpus);
@@ -544,19 +529,10 @@ int shell_run(const char *dir)
         snprintf(why, sizeof(why), "out of memory");
         goto done;
     }
-    if (json_array_size(sh.nodes) > 1) {
-        if (sh.node_index == 0 && write_mpi_files(&sh) < 0) {
-            snprintf(why, sizeof(why), "cannot write the MPI host and rank files: %s",
-                     strerror(errno));
-            goto done;
-        }
-        /* Shared memory of its own on each node: two nodes of one job on
-         * one machine (tests, --cpus splits) must not share Open MPI's. */
-        snprintf(sh.shm, sizeof(sh.shm), "/dev/shm/kiln-%lld.%d-%s", (long long)sh.id,
-                 sh.attempt, sh.node);
-        if ((mkdir(sh.shm, 0700) < 0 && errno != EEXIST)
-            || (geteuid() == 0 && chown(sh.shm, (uid_t)sh.spec.uid, (gid_t)sh.spec.gid) < 0))
-            sh.shm[0] = '\0';
+    if (json_array_size(sh.nodes) > 1 && sh.node_index == 0 && write_mpi_files(&sh) < 0) {
+        snprintf(why, sizeof(why), "cannot write the MPI host and rank files: %s",
+                 strerror(errno));
+        goto done;
     }
     snprintf(script, sizeof(script), "%s/script", sh.dir);
     /* The script belongs to the job's user, who must be able to run it; the
@@ -696,8 +672,6 @@ report:
         log_err("cannot write the result of job %lld", (long long)sh.id);
     json_decref(r);
     cgroup_destroy(sh.cg);
-    if (sh.shm[0])
-        util_rm_rf(sh.shm);
     free(sh.nodelist);
     hwloc_bitmap_free(cpus);
     free(outpath);

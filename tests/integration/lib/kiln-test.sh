@@ -36,7 +36,12 @@ kiln_stop_all() {
 		kill -KILL "$pid" 2>/dev/null
 	done
 	pkill -KILL -f "$SHARNESS_TRASH_DIRECTORY/spool-" 2>/dev/null
-		return 0
+	# Test hosts go with everything that still runs in them.
+	if test -n "$KILN_TESTHOSTS"; then
+		"$KILN_SRCDIR/scripts/testhosts" down
+		KILN_TESTHOSTS=""
+	fi
+	return 0
 }
 trap 'kiln_stop_all; die' EXIT
 
@@ -165,4 +170,26 @@ wait_field() {
 		test $i -gt $limit && return 1
 		sleep 0.05
 	done
+}
+
+# Test hosts (scripts/testhosts): one script at a time may use them.
+# testhosts_up N makes th1..thN; they are removed when the script ends.
+testhosts_up() {
+	KILN_TESTHOSTS=1
+	"$KILN_SRCDIR/scripts/testhosts" up "$1"
+}
+
+# start_host_worker I [OPTIONS]: a worker named thI on test host thI.
+start_host_worker() {
+	name=th$1
+	host=$1
+	shift
+	: > "worker-$name.out"
+	"$KILN_SRCDIR/scripts/testhosts" exec "$host" $KILN_WRAP "$KILN" worker \
+		--server "$KILN_SERVER" --name "$name" --spool "$PWD/spool-$name" \
+		--foreground --log-level debug "$@" \
+		>"worker-$name.out" 2>>"worker-$name.log" &
+	eval "WORKER_PID_$name=$!"
+	KILN_PIDS="$KILN_PIDS $!"
+	kiln_wait_line "worker-$name.out" "kiln worker" || { cat "worker-$name.log" >&2; return 1; }
 }
