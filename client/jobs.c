@@ -270,18 +270,47 @@ int cmd_show(int argc, char **argv)
         die("missing job id");
     json_t *all = json_array();
     for (int i = first; i < argc; i++) {
-        char err[256];
-        json_t *r = client_request_ex("job.show", json_pack("{s:o}", "id", parse_id(argv[i])),
+        char err[256], id[64];
+        /* ID#N: node N of a job on several nodes, as AWS Batch names it. */
+        const char *hash = strchr(argv[i], '#');
+        long node = -1;
+        snprintf(id, sizeof(id), "%.*s", hash ? (int)(hash - argv[i]) : 63, argv[i]);
+        if (hash) {
+            char *end;
+            node = strtol(hash + 1, &end, 10);
+            if (!hash[1] || *end || node < 0)
+                die("invalid job id '%s': want ID#NODE", argv[i]);
+        }
+        json_t *r = client_request_ex("job.show", json_pack("{s:o}", "id", parse_id(id)),
                                       -1, err, sizeof(err));
         if (!r) {
             fprintf(stderr, "%s: %s\n", client_prog, err);
             rc = 1;
             continue;
         }
-        if (json)
-            json_array_append(all, json_object_get(r, "job"));
+        json_t *job = json_object_get(r, "job");
+        if (node >= 0) {
+            json_t *part = json_array_get(json_object_get(json_object_get(job, "allocation"),
+                                                          "nodes"), (size_t)node);
+            if (!part) {
+                fprintf(stderr, "%s: job %s has no node %ld\n", client_prog, id, node);
+                json_decref(r);
+                rc = 1;
+                continue;
+            }
+            json_object_set_new(part, "id", json_string(argv[i]));
+            json_object_set(part, "state", json_object_get(job, "state"));
+            if (json)
+                json_array_append(all, part);
+            else
+                printf("JobId=%s JobState=%s Node=%s Cpus=%s FirstTask=%lld Tasks=%zu\n",
+                       argv[i], jstr(job, "state"), jstr(part, "name"), jstr(part, "cpus"),
+                       (long long)jnum(part, "first_task"),
+                       json_array_size(json_object_get(part, "tasks")));
+        } else if (json)
+            json_array_append(all, job);
         else
-            show_text(json_object_get(r, "job"));
+            show_text(job);
         json_decref(r);
     }
     if (json)

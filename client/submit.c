@@ -335,30 +335,52 @@ static char *absolute(const char *base, const char *path)
 
 
 /* What the job definition gives, where the options did not say. */
-static json_t *jobdef_env, *jobdef_retry;
+static json_t *jobdef_env, *jobdef_retry, *jobdef_node_scripts;
 
 static void apply_jobdef(struct submit_opts *o, char **script, char *ref, size_t len)
 {
     json_t *r = client_request("jobdef.show", json_pack("{s:s}", "name", o->jobdef));
     json_t *jd = json_object_get(r, "jobdef"), *def = json_object_get(jd, "definition"), *e;
-    json_t *cp = json_object_get(def, "containerProperties");
+    const json_t *cp = jobdef_container(def, 0);
     const char *name = json_string_value(json_object_get(def, "jobDefinitionName"));
-    const char *image = json_string_value(json_object_get(cp, "image"));
     struct kiln_error err;
-    long vcpus, mem, gpus;
+    long vcpus = 0, mem = 0, gpus = 0, nodes = jobdef_num_nodes(def);
     size_t i;
 
     snprintf(ref, len, "%s:%lld", name,
              (long long)json_integer_value(json_object_get(jd, "revision")));
-    if (strcmp(json_string_value(json_object_get(def, "type")), "container") != 0)
-        die("job definition '%s' is multinode: multi-node jobs are not supported yet", ref);
-    if (image)
-        die("job definition '%s' runs in container image '%s': containers are not "
-            "supported yet", ref, image);
-    jobdef_resources(def, &vcpus, &mem, &gpus);
+    /* Each node's shape may differ: the job takes the largest on every
+     * node, and each node its own command. */
+    for (long k = 0; k < nodes; k++) {
+        long v, m, g;
+        const char *image = json_string_value(json_object_get(jobdef_container(def, k),
+                                                              "image"));
+        if (image)
+            die("job definition '%s' runs in container image '%s': containers are not "
+                "supported yet", ref, image);
+        jobdef_resources(def, k, &v, &m, &g);
+        vcpus = v > vcpus ? v : vcpus;
+        mem = m > mem ? m : mem;
+        gpus = g > gpus ? g : gpus;
+    }
     if (!o->gpus && gpus)
         o->gpus = gpus;
-    if (!*script && !(*script = jobdef_script(def, o->parameters, &err)))
+    if (nodes > 1 && !o->nodes)
+        o->nodes = nodes;
+    if (json_object_get(def, "nodeProperties")) {
+        jobdef_node_scripts = json_array();
+        for (long k = 0; k < nodes; k++) {
+            char *s = jobdef_script(def, k, o->parameters, &err);
+            if (!s)
+                die("job definition '%s', node %ld: %s", ref, k, err.text);
+            json_array_append_new(jobdef_node_scripts, json_string(s));
+            if (k == 0 && !*script)
+                *script = s;
+            else
+                free(s);
+        }
+    }
+    if (!*script && !(*script = jobdef_script(def, 0, o->parameters, &err)))
         die("job definition '%s': %s", ref, err.text);
     static char def_name[160];
     snprintf(def_name, sizeof(def_name), "%s", name);
@@ -566,6 +588,12 @@ json_int_t submit_main(int argc, char **argv, bool quiet, bool *wait)
         json_object_set_new(job, "dependencies", deps);
     }
     add_placement(job, &o);
+    if (jobdef_node_scripts) {
+        if ((size_t)o.nodes != json_array_size(jobdef_node_scripts))
+            die("job definition '%s' has %zu nodes; --nodes cannot change that", jobdef_ref,
+                json_array_size(jobdef_node_scripts));
+        json_object_set_new(job, "node_scripts", jobdef_node_scripts);
+    }
     if (o.retry_strategy || o.retry_attempts)
         json_object_set_new(job, "retry_strategy", retry_strategy(&o));
     else if (jobdef_retry)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* AWS-Batch-shaped job definitions. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,11 +43,145 @@ static int strings_only(const json_t *o, const char *path, struct kiln_error *er
     return 0;
 }
 
+/* Container properties at path ("containerProperties", or a node range's
+ * "container"). */
+static int check_container(const json_t *cp, const char *path, struct kiln_error *err)
+{
+    json_t *v, *e;
+    size_t i;
+
+    errno = EINVAL;
+    if (json_fields_check(cp, container_fields, "job definition", path, err) < 0)
+        return -1;
+    json_array_foreach(json_object_get(cp, "command"), i, v)
+        if (!json_is_string(v))
+            return errprintf(err, "invalid job definition: '%s.command[%zu]' must be a "
+                                  "string", path, i);
+    json_array_foreach(json_object_get(cp, "environment"), i, e) {
+        const char *n = NULL, *val = NULL;
+        if (json_unpack(e, "{s:s, s:s!}", "name", &n, "value", &val) < 0 || !*n
+            || strchr(n, '='))
+            return errprintf(err, "invalid job definition: '%s.environment[%zu]' must be "
+                                  "{\"name\": N, \"value\": V}", path, i);
+    }
+    json_array_foreach(json_object_get(cp, "resourceRequirements"), i, e) {
+        const char *t = NULL, *val = NULL;
+        char *end;
+        if (json_unpack(e, "{s:s, s:s!}", "type", &t, "value", &val) < 0
+            || (strcmp(t, "VCPU") && strcmp(t, "MEMORY") && strcmp(t, "GPU"))
+            || strtod(val, &end) <= 0 || *end)
+            return errprintf(err, "invalid job definition: '%s.resourceRequirements[%zu]' "
+                                  "must be {\"type\": VCPU|MEMORY|GPU, \"value\": \"N\"}",
+                             path, i);
+    }
+    if ((v = json_object_get(cp, "vcpus")) && json_integer_value(v) < 1)
+        return errprintf(err, "invalid job definition: '%s.vcpus' must be positive", path);
+    if ((v = json_object_get(cp, "memory")) && json_integer_value(v) < 1)
+        return errprintf(err, "invalid job definition: '%s.memory' must be positive", path);
+    errno = 0;
+    return 0;
+}
+
+/* AWS's targetNodes: "N", "N:", ":M" or "N:M", inclusive, within n nodes. */
+static int parse_range(const char *s, long n, long *lo, long *hi)
+{
+    char *end;
+    const char *colon = strchr(s, ':');
+
+    *lo = 0;
+    *hi = n - 1;
+    if (!colon) {
+        *lo = *hi = strtol(s, &end, 10);
+        return *s && !*end && *lo >= 0 && *lo < n ? 0 : -1;
+    }
+    if (colon != s && ((*lo = strtol(s, &end, 10)) < 0 || end != colon))
+        return -1;
+    if (colon[1] && ((*hi = strtol(colon + 1, &end, 10)) < 0 || *end))
+        return -1;
+    return *lo <= *hi && *hi < n ? 0 : -1;
+}
+
+static const struct json_field node_fields[] = {
+    { "numNodes", JSON_INTEGER, true }, { "mainNode", JSON_INTEGER, true },
+    { "nodeRangeProperties", JSON_ARRAY, true },
+    { NULL, 0, false },
+};
+
+static const struct json_field range_fields[] = {
+    { "targetNodes", JSON_STRING, true }, { "container", JSON_OBJECT, true },
+    { NULL, 0, false },
+};
+
+/* nodeProperties: every node in exactly one range, each with a container. */
+static int check_nodes(const json_t *def, struct kiln_error *err)
+{
+    json_t *np = json_object_get(def, "nodeProperties"), *r;
+    long n, covered[JOBSPEC_MAX_NODES] = { 0 };
+    size_t i;
+    char path[64];
+
+    errno = EINVAL;
+    if (!np)
+        return errprintf(err, "invalid job definition: a multinode one needs "
+                              "'nodeProperties'");
+    if (json_fields_check(np, node_fields, "job definition", "nodeProperties", err) < 0)
+        return -1;
+    n = (long)json_integer_value(json_object_get(np, "numNodes"));
+    if (n < 1 || n > JOBSPEC_MAX_NODES)
+        return errprintf(err, "invalid job definition: 'nodeProperties.numNodes' must be "
+                              "1 to %d", JOBSPEC_MAX_NODES);
+    if (json_integer_value(json_object_get(np, "mainNode")) != 0)
+        return errprintf(err, "invalid job definition: 'nodeProperties.mainNode' must be 0 "
+                              "(Kiln's main node is the first)");
+    json_array_foreach(json_object_get(np, "nodeRangeProperties"), i, r) {
+        long lo, hi;
+        snprintf(path, sizeof(path), "nodeProperties.nodeRangeProperties[%zu]", i);
+        if (json_fields_check(r, range_fields, "job definition", path, err) < 0)
+            return -1;
+        if (parse_range(json_string_value(json_object_get(r, "targetNodes")), n, &lo, &hi))
+            return errprintf(err, "invalid job definition: '%s.targetNodes' must be N, N:, "
+                                  ":M or N:M within the %ld nodes", path, n);
+        for (long k = lo; k <= hi; k++)
+            if (covered[k]++)
+                return errprintf(err, "invalid job definition: node %ld is in two node "
+                                      "ranges", k);
+        snprintf(path, sizeof(path), "nodeProperties.nodeRangeProperties[%zu].container", i);
+        if (check_container(json_object_get(r, "container"), path, err) < 0)
+            return -1;
+    }
+    for (long k = 0; k < n; k++)
+        if (!covered[k])
+            return errprintf(err, "invalid job definition: node %ld is in no node range", k);
+    errno = 0;
+    return 0;
+}
+
+long jobdef_num_nodes(const json_t *def)
+{
+    json_t *np = json_object_get(def, "nodeProperties");
+    return np ? (long)json_integer_value(json_object_get(np, "numNodes")) : 1;
+}
+
+const json_t *jobdef_container(const json_t *def, long i)
+{
+    json_t *np = json_object_get(def, "nodeProperties"), *r;
+    size_t k;
+
+    if (!np)
+        return json_object_get(def, "containerProperties");
+    json_array_foreach(json_object_get(np, "nodeRangeProperties"), k, r) {
+        long lo, hi;
+        if (parse_range(json_string_value(json_object_get(r, "targetNodes")),
+                        jobdef_num_nodes(def), &lo, &hi) == 0 && lo <= i && i <= hi)
+            return json_object_get(r, "container");
+    }
+    return NULL;
+}
+
 int jobdef_check(const json_t *def, struct kiln_error *err)
 {
-    json_t *cp, *v, *e;
+    json_t *cp, *v;
     const char *name, *type;
-    size_t i;
 
     errno = EINVAL;
     if (!json_is_object(def))
@@ -74,50 +209,17 @@ int jobdef_check(const json_t *def, struct kiln_error *err)
             return errprintf(err, "invalid job definition: 'timeout' must be "
                                   "{\"attemptDurationSeconds\": N}");
     }
-    if (!(cp = json_object_get(def, "containerProperties"))) {
-        if (!strcmp(type, "container"))
-            return errprintf(err, "invalid job definition: 'containerProperties' is "
-                                  "missing");
-        return 0;
-    }
-    if (json_fields_check(cp, container_fields, "job definition", "containerProperties",
-                          err) < 0)
-        return -1;
-    json_array_foreach(json_object_get(cp, "command"), i, v)
-        if (!json_is_string(v))
-            return errprintf(err, "invalid job definition: 'containerProperties.command[%zu]'"
-                                  " must be a string", i);
-    json_array_foreach(json_object_get(cp, "environment"), i, e) {
-        const char *n = NULL, *val = NULL;
-        if (json_unpack(e, "{s:s, s:s!}", "name", &n, "value", &val) < 0 || !*n
-            || strchr(n, '='))
-            return errprintf(err, "invalid job definition: "
-                                  "'containerProperties.environment[%zu]' must be "
-                                  "{\"name\": N, \"value\": V}", i);
-    }
-    json_array_foreach(json_object_get(cp, "resourceRequirements"), i, e) {
-        const char *t = NULL, *val = NULL;
-        char *end;
-        if (json_unpack(e, "{s:s, s:s!}", "type", &t, "value", &val) < 0
-            || (strcmp(t, "VCPU") && strcmp(t, "MEMORY") && strcmp(t, "GPU"))
-            || strtod(val, &end) <= 0 || *end)
-            return errprintf(err, "invalid job definition: "
-                                  "'containerProperties.resourceRequirements[%zu]' must be "
-                                  "{\"type\": VCPU|MEMORY|GPU, \"value\": \"N\"}", i);
-    }
-    if ((v = json_object_get(cp, "vcpus")) && json_integer_value(v) < 1)
-        return errprintf(err, "invalid job definition: 'containerProperties.vcpus' must "
-                              "be positive");
-    if ((v = json_object_get(cp, "memory")) && json_integer_value(v) < 1)
-        return errprintf(err, "invalid job definition: 'containerProperties.memory' must "
-                              "be positive");
-    errno = 0;
-    return 0;
+    if (!strcmp(type, "multinode"))
+        return check_nodes(def, err);
+    if (!(cp = json_object_get(def, "containerProperties")))
+        return errprintf(err, "invalid job definition: 'containerProperties' is missing");
+    return check_container(cp, "containerProperties", err);
 }
 
-void jobdef_resources(const json_t *def, long *vcpus, long *mem_mib, long *gpus)
+void jobdef_resources(const json_t *def, long node, long *vcpus, long *mem_mib, long *gpus)
 {
-    json_t *cp = json_object_get(def, "containerProperties"), *e;
+    const json_t *cp = jobdef_container(def, node);
+    json_t *e;
     size_t i;
 
     *vcpus = (long)json_integer_value(json_object_get(cp, "vcpus"));
@@ -136,6 +238,23 @@ void jobdef_resources(const json_t *def, long *vcpus, long *mem_mib, long *gpus)
     }
 }
 
+/* Append s to *buf as it is. */
+static int append_raw(char **buf, size_t *len, size_t *cap, const char *s)
+{
+    size_t need = *len + strlen(s) + 1;
+
+    if (need > *cap) {
+        char *nb = realloc(*buf, need * 2);
+        if (!nb)
+            return -1;
+        *buf = nb;
+        *cap = need * 2;
+    }
+    memcpy(*buf + *len, s, strlen(s) + 1);
+    *len += strlen(s);
+    return 0;
+}
+
 /* Append s to *buf as a single-quoted shell word. */
 static int append_word(char **buf, size_t *len, size_t *cap, const char *s)
 {
@@ -149,7 +268,6 @@ static int append_word(char **buf, size_t *len, size_t *cap, const char *s)
         *buf = nb;
         *cap = ncap;
     }
-    (*buf)[(*len)++] = ' ';
     (*buf)[(*len)++] = '\'';
     for (; *s; s++) {
         if (*s == '\'') {
@@ -164,9 +282,11 @@ static int append_word(char **buf, size_t *len, size_t *cap, const char *s)
     return 0;
 }
 
-char *jobdef_script(const json_t *def, const json_t *params, struct kiln_error *err)
+char *jobdef_script(const json_t *def, long node, const json_t *params,
+                    struct kiln_error *err)
 {
-    json_t *cmd = json_object_get(json_object_get(def, "containerProperties"), "command");
+    const json_t *cp = jobdef_container(def, node);
+    json_t *cmd = json_object_get(cp, "command");
     json_t *defaults = json_object_get(def, "parameters"), *w;
     size_t i, len, cap = 256;
     char *buf = malloc(cap);
@@ -181,7 +301,33 @@ char *jobdef_script(const json_t *def, const json_t *params, struct kiln_error *
                   json_string_value(json_object_get(def, "jobDefinitionName")));
         return NULL;
     }
-    len = (size_t)snprintf(buf, cap, "#!/bin/sh\nexec");
+    len = (size_t)snprintf(buf, cap, "#!/bin/sh\n");
+    /* A node range's own environment: exported before its command. */
+    if (json_object_get(def, "nodeProperties")) {
+        json_array_foreach(json_object_get(cp, "environment"), i, w) {
+            const char *name = json_string_value(json_object_get(w, "name"));
+            bool ok = name && (isalpha((unsigned char)*name) || *name == '_');
+            for (const char *c = name; ok && *c; c++)
+                ok = isalnum((unsigned char)*c) || *c == '_';
+            if (!ok)
+                continue; /* not a shell name: it cannot be exported */
+            const char *value = json_string_value(json_object_get(w, "value"));
+            if (append_raw(&buf, &len, &cap, "export ") < 0
+                || append_raw(&buf, &len, &cap, name) < 0
+                || append_raw(&buf, &len, &cap, "=") < 0
+                || append_word(&buf, &len, &cap, value) < 0
+                || append_raw(&buf, &len, &cap, "\n") < 0) {
+                free(buf);
+                errprintf(err, "out of memory");
+                return NULL;
+            }
+        }
+    }
+    if (append_raw(&buf, &len, &cap, "exec") < 0) {
+        free(buf);
+        errprintf(err, "out of memory");
+        return NULL;
+    }
     json_array_foreach(cmd, i, w) {
         const char *word = json_string_value(w);
         /* AWS: a whole argument "Ref::name" takes the parameter's value. */
@@ -198,7 +344,7 @@ char *jobdef_script(const json_t *def, const json_t *params, struct kiln_error *
             }
             word = json_string_value(v);
         }
-        if (append_word(&buf, &len, &cap, word) < 0) {
+        if (append_raw(&buf, &len, &cap, " ") < 0 || append_word(&buf, &len, &cap, word) < 0) {
             free(buf);
             errprintf(err, "out of memory");
             return NULL;

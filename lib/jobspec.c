@@ -72,7 +72,7 @@ static const struct json_field fields[] = {
     { "mem_per_cpu", JSON_INTEGER, false }, { "gpus", JSON_INTEGER, false },
     { "exclusive", JSON_TRUE, false },  { "distribution", JSON_STRING, false },
     { "constraint", JSON_STRING, false }, { "nodelist", JSON_STRING, false },
-    { "exclude", JSON_STRING, false },
+    { "exclude", JSON_STRING, false }, { "node_scripts", JSON_ARRAY, false },
     { NULL, 0, false },
 };
 
@@ -167,6 +167,19 @@ static int placement_from_json(const json_t *o, struct jobspec *js, struct kiln_
     if (exclude && (!(js->exclude_hl = hostlist_parse(exclude, err))
                     || !(js->exclude = strdup(exclude))))
         return -1;
+    json_t *ns = json_object_get(o, "node_scripts"), *v;
+    size_t i, total = 0;
+    if (ns && (long)json_array_size(ns) != nodes)
+        return errprintf(err, "invalid node_scripts: one script for each of the %lld nodes",
+                         (long long)nodes);
+    json_array_foreach(ns, i, v) {
+        if (!json_is_string(v) || !json_string_length(v))
+            return errprintf(err, "invalid node_scripts[%zu]: not a script", i);
+        total += json_string_length(v);
+    }
+    if (total > JOBSPEC_MAX_SCRIPT)
+        return errprintf(err, "node_scripts are larger than %d bytes", JOBSPEC_MAX_SCRIPT);
+    js->node_scripts = ns ? json_incref(ns) : NULL;
     js->nodes = (long)nodes;
     js->ntasks_per_node = (long)tpn;
     js->threads_per_core = (int)tpc;
@@ -332,6 +345,8 @@ static int placement_to_json(const struct jobspec *js, json_t *o)
 
     if (js->nodes > 1)
         rc |= json_object_set_new(o, "nodes", json_integer(js->nodes));
+    if (js->node_scripts)
+        rc |= json_object_set(o, "node_scripts", js->node_scripts);
     if (js->ntasks_per_node)
         rc |= json_object_set_new(o, "ntasks_per_node", json_integer(js->ntasks_per_node));
     if (js->threads_per_core)
@@ -407,6 +422,7 @@ void jobspec_release(struct jobspec *js)
     free(js->constraint);
     free(js->nodelist);
     free(js->exclude);
+    json_decref(js->node_scripts);
     hostlist_free(js->nodelist_hl);
     hostlist_free(js->exclude_hl);
     memset(js, 0, sizeof(*js));

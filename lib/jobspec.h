@@ -55,6 +55,7 @@ struct jobspec {
     char *constraint;     /* node features expression (lib/features) */
     char *nodelist;       /* host lists as given: run on one of these */
     char *exclude;        /* and on none of these */
+    json_t *node_scripts; /* multinode job definitions: each node's script */
     struct hostlist *nodelist_hl, *exclude_hl; /* parsed */
 };
 

@@ -520,12 +520,33 @@ int shell_run(const char *dir)
     }
     /* The other nodes of a job on several hold its cores there for what
      * the main node starts through kiln exec, and write no output. */
+    /* A multinode job definition gives each node its own command, whose
+     * output goes to the job's output file with ".NODE_INDEX" added. */
+    const char *own = json_string_value(json_array_get(sh.spec.node_scripts,
+                                                       (size_t)sh.node_index));
     const char *text = sh.node_index == 0 ? sh.spec.script
-                       : "#!/bin/sh\nexec sleep infinity\n";
-    if (!(outpath = sh.node_index == 0 ? expand_path(&sh, sh.spec.output)
-                                       : strdup("/dev/null"))
-        || (sh.node_index == 0 && sh.spec.error
-            && !(errpath = expand_path(&sh, sh.spec.error)))) {
+                       : own ? own : "#!/bin/sh\nexec sleep infinity\n";
+    if (sh.node_index == 0 || own) {
+        outpath = expand_path(&sh, sh.spec.output);
+        errpath = sh.spec.error ? expand_path(&sh, sh.spec.error) : NULL;
+        if (sh.node_index > 0 && outpath) {
+            char *p = NULL;
+            if (asprintf(&p, "%s.%d", outpath, sh.node_index) < 0)
+                p = NULL;
+            free(outpath);
+            outpath = p;
+        }
+        if (sh.node_index > 0 && errpath) {
+            char *p = NULL;
+            if (asprintf(&p, "%s.%d", errpath, sh.node_index) < 0)
+                p = NULL;
+            free(errpath);
+            errpath = p;
+        }
+    } else {
+        outpath = strdup("/dev/null");
+    }
+    if (!outpath || (sh.spec.error && (sh.node_index == 0 || own) && !errpath)) {
         snprintf(why, sizeof(why), "out of memory");
         goto done;
     }

@@ -133,6 +133,27 @@ test_expect_success 'cancel in the middle leaves no process of the job on any ho
 	"$KILN" nodes | grep -c " 0/2 " >idle && test "$(cat idle)" = 3
 '
 
+test_expect_success 'a multinode job definition runs each node range'"'"'s command' '
+	cat >multi.json <<-\EOT &&
+	{"jobDefinitionName": "ranges", "type": "multinode",
+	 "nodeProperties": {"numNodes": 3, "mainNode": 0, "nodeRangeProperties": [
+	   {"targetNodes": "0", "container": {"command": ["sh", "-c",
+	     "echo main $AWS_BATCH_JOB_NODE_INDEX of $AWS_BATCH_JOB_NUM_NODES $ROLE; sleep 1"],
+	     "environment": [{"name": "ROLE", "value": "leader"}]}},
+	   {"targetNodes": "1:", "container": {"command": ["sh", "-c",
+	     "echo child $AWS_BATCH_JOB_NODE_INDEX on $(hostname) $ROLE"],
+	     "environment": [{"name": "ROLE", "value": "follower"}]}}]}}
+	EOT
+	"$KILN" jobdef register multi.json &&
+	j=$("$KILN" submit --parsable --jobdef ranges) &&
+	test "$(wait_job $j 30)" = SUCCEEDED &&
+	test "$(cat kiln-$j.out)" = "main 0 of 3 leader" &&
+	grep "^child 1 on th[123] follower$" kiln-$j.out.1 &&
+	grep "^child 2 on th[123] follower$" kiln-$j.out.2 &&
+	"$KILN" show $j#2 >node2 &&
+	grep "^JobId=$j#2 " node2
+'
+
 test_expect_success 'the same ring on two workers sharing this machine' '
 	start_worker local1 0 &&
 	start_worker local2 1 &&

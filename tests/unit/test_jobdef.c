@@ -33,11 +33,29 @@ static void checks(void **state)
           "{\"environment\":[{\"name\":\"A\"}]}}", "environment[0]" },
         { "{\"jobDefinitionName\":\"a\",\"type\":\"container\",\"retryStrategy\":{\"attempts\":0},"
           "\"containerProperties\":{}}", "attempts" },
+        { "{\"jobDefinitionName\":\"a\",\"type\":\"multinode\",\"nodeProperties\":{}}",
+          "'nodeProperties.numNodes' is missing" },
+        { "{\"jobDefinitionName\":\"a\",\"type\":\"multinode\",\"nodeProperties\":{\"numNodes\":2,"
+          "\"mainNode\":0,\"nodeRangeProperties\":[{\"targetNodes\":\"0\",\"container\":{}}]}}",
+          "node 1 is in no node range" },
+        { "{\"jobDefinitionName\":\"a\",\"type\":\"multinode\",\"nodeProperties\":{\"numNodes\":2,"
+          "\"mainNode\":0,\"nodeRangeProperties\":[{\"targetNodes\":\"0:1\",\"container\":{}},"
+          "{\"targetNodes\":\"1\",\"container\":{}}]}}", "node 1 is in two node ranges" },
+        { "{\"jobDefinitionName\":\"a\",\"type\":\"multinode\",\"nodeProperties\":{\"numNodes\":2,"
+          "\"mainNode\":0,\"nodeRangeProperties\":[{\"targetNodes\":\"0:5\",\"container\":{}}]}}",
+          "targetNodes" },
+        { "{\"jobDefinitionName\":\"a\",\"type\":\"multinode\",\"nodeProperties\":{\"numNodes\":2,"
+          "\"mainNode\":1,\"nodeRangeProperties\":[{\"targetNodes\":\"0:\",\"container\":{}}]}}",
+          "mainNode" },
     };
     struct kiln_error err;
-    json_t *ok = parse("{\"jobDefinitionName\":\"a\",\"type\":\"multinode\",\"nodeProperties\":{}}");
+    json_t *ok = parse("{\"jobDefinitionName\":\"a\",\"type\":\"multinode\",\"nodeProperties\":"
+                       "{\"numNodes\":3,\"mainNode\":0,\"nodeRangeProperties\":["
+                       "{\"targetNodes\":\"0\",\"container\":{\"command\":[\"a\"]}},"
+                       "{\"targetNodes\":\"1:\",\"container\":{\"command\":[\"b\"]}}]}}");
 
-    assert_int_equal(jobdef_check(ok, &err), 0);
+    if (jobdef_check(ok, &err) < 0)
+        fail_msg("%s", err.text);
     json_decref(ok);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         json_t *o = parse(bad[i].s);
@@ -61,13 +79,13 @@ static void script_and_resources(void **state)
     char *s;
 
     assert_int_equal(jobdef_check(def, &err), 0);
-    s = jobdef_script(def, params, &err);
+    s = jobdef_script(def, 0, params, &err);
     assert_non_null(s);
     assert_string_equal(s, "#!/bin/sh\nexec 'echo' 'it'\\''s' 'dflt' 'x y'\n");
     free(s);
-    assert_null(jobdef_script(def, NULL, &err));
+    assert_null(jobdef_script(def, 0, NULL, &err));
     assert_non_null(strstr(err.text, "parameter 'q' has no value"));
-    jobdef_resources(def, &v, &m, &g);
+    jobdef_resources(def, 0, &v, &m, &g);
     assert_int_equal(v, 1);
     assert_int_equal(m, 2048);
     assert_int_equal(g, 1);
