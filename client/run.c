@@ -58,20 +58,120 @@ static int count_tasks(void)
     return n;
 }
 
-/* Inside a job: start ntasks tasks of argv, bound unless bind is 0 (1:
- * bound, 2: bound and say so), and wait for all.  The exit status is the
- * first non-zero one of the tasks, 128+N for a task killed by signal N. */
-static int run_tasks(int ntasks, int bind, char **argv)
+/* Append s to buf, single-quoted for sh. */
+static void quote(char **buf, size_t *len, const char *s)
 {
-    pid_t *pids = calloc(ntasks, sizeof(*pids));
-    int rc = 0, left = 0;
-    const char *node = getenv("KILN_NODENAME");
+    FILE *f = open_memstream(buf, len);
 
+    if (!f)
+        die("out of memory");
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*s, f);
+    }
+    fputs("' ", f);
+    fclose(f);
+}
+
+/* Start "kiln exec NODE kiln run --node-tasks N ... ARGV" for another node
+ * of the job; returns its pid. */
+static pid_t run_remote(const char *node, int n, int bind, int total, char **argv)
+{
+    char exe[4096], count[16], all[16];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    char **a = calloc(argc + 12, sizeof(*a));
+    if (len <= 0 || !a)
+        die("cannot find the kiln program");
+    exe[len] = '\0';
+    snprintf(count, sizeof(count), "%d", n);
+    snprintf(all, sizeof(all), "%d", total);
+    int k = 0;
+    a[k++] = exe;
+    a[k++] = "exec";
+    a[k++] = (char *)node;
+    a[k++] = exe;
+    a[k++] = "run";
+    a[k++] = "--node-tasks";
+    a[k++] = count;
+    a[k++] = "--step-tasks";
+    a[k++] = all;
+    a[k++] = bind == 2 ? "--cpu-bind=verbose" : bind ? "--cpu-bind=cores" : "--cpu-bind=none";
+    a[k++] = "--";
+    /* kiln exec joins words for sh -c, as ssh does: quote each. */
+    for (int i = 0; i < argc; i++) {
+        char *q = NULL;
+        size_t ql = 0;
+        quote(&q, &ql, argv[i]);
+        a[k++] = q;
+    }
+    pid_t pid = fork();
+    if (pid < 0)
+        die("cannot start the tasks of node %s: %s", node, strerror(errno));
+    if (pid == 0) {
+        execv(exe, a);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Inside a job: start ntasks tasks of argv, bound unless bind is 0 (1:
+ * bound, 2: bound and say so), and wait for all.  On a job of several
+ * nodes the tasks are taken in node order, each node's through kiln exec
+ * (node_tasks >= 0: only this node's, numbered from KILN_FIRST_TASK).  The
+ * exit status is the first non-zero one of the tasks, 128+N for a task
+ * killed by signal N. */
+static int run_tasks(int ntasks, int node_tasks, int step_tasks, int bind, char **argv)
+{
+    const char *node = getenv("KILN_NODENAME"), *nodes = getenv("KILN_JOB_NODES");
+    const char *counts = getenv("KILN_JOB_NODE_TASKS");
+    int first = getenv("KILN_FIRST_TASK") ? atoi(getenv("KILN_FIRST_TASK")) : 0;
+    int me = getenv("KILN_NODE_INDEX") ? atoi(getenv("KILN_NODE_INDEX")) : 0;
+    int local = ntasks, total = count_tasks(), rc = 0, left = 0, nremote = 0;
+    pid_t remote[4096];
+
+    if (node_tasks >= 0) {
+        local = node_tasks;
+    } else if (nodes && counts) {
+        /* Every node's tasks, in node order, up to ntasks. */
+        char *nl = strdup(nodes), *cl = strdup(counts), *s1 = NULL, *s2 = NULL;
+        int want = ntasks, i = 0, before = 0;
+        total = 0;
+        for (char *n = strtok_r(nl, ",", &s1), *c = strtok_r(cl, ",", &s2); n && c;
+             n = strtok_r(NULL, ",", &s1), c = strtok_r(NULL, ",", &s2), i++) {
+            int take = atoi(c) < want ? atoi(c) : want;
+            total += atoi(c);
+            want -= take;
+            if (i == me) {
+                local = take;
+                first = before;
+            } else if (take > 0 && nremote < 4096) {
+                remote[nremote++] = run_remote(n, take, bind, ntasks, argv);
+            }
+            before += take;
+        }
+        free(nl);
+        free(cl);
+    }
+    if (ntasks > total && node_tasks < 0)
+        die("this job has %d tasks (KILN_TASK_CPUS); -n %d asks for more: submit it "
+            "with -n %d", total, ntasks, ntasks);
+    if (local > count_tasks())
+        die("this node has %d tasks; %d asked", count_tasks(), local);
+    int all = step_tasks > 0 ? step_tasks : ntasks;
+    pid_t *pids = calloc(local + nremote + 1, sizeof(*pids));
     if (!pids)
         die("out of memory");
-    if (ntasks > count_tasks())
-        die("this job has %d tasks (KILN_TASK_CPUS); -n %d asks for more: submit it "
-            "with -n %d", count_tasks(), ntasks, ntasks);
+    for (int j = 0; j < nremote; j++) {
+        pids[local + j] = remote[j];
+        left++;
+    }
+    ntasks = local;
     fflush(NULL);
     for (int i = 0; i < ntasks; i++) {
         char *cpus = task_cpus(i);
@@ -99,10 +199,11 @@ static int run_tasks(int ntasks, int bind, char **argv)
                         strerror(errno));
                 _exit(126);
             }
-            snprintf(v, sizeof(v), "%d", i);
+            snprintf(v, sizeof(v), "%d", first + i);
             setenv("KILN_PROCID", v, 1);
+            snprintf(v, sizeof(v), "%d", i);
             setenv("KILN_LOCALID", v, 1);
-            snprintf(v, sizeof(v), "%d", ntasks);
+            snprintf(v, sizeof(v), "%d", all);
             setenv("KILN_STEP_NUM_TASKS", v, 1);
             if (cpus)
                 setenv("KILN_TASK_BOUND_CPUS", cpus, 1);
@@ -122,39 +223,22 @@ static int run_tasks(int ntasks, int bind, char **argv)
                 continue;
             break;
         }
-        for (int i = 0; i < ntasks; i++)
+        for (int i = 0; i < ntasks + nremote; i++)
             if (pids[i] == pid) {
                 int code = WIFEXITED(status) ? WEXITSTATUS(status)
                                              : 128 + WTERMSIG(status);
                 if (code && !rc) {
                     rc = code;
-                    fprintf(stderr, "kiln run: task %d exited with %s %d\n", i,
-                            WIFEXITED(status) ? "code" : "signal",
-                            WIFEXITED(status) ? code : WTERMSIG(status));
+                    if (i < ntasks)
+                        fprintf(stderr, "kiln run: task %d exited with %s %d\n", first + i,
+                                WIFEXITED(status) ? "code" : "signal",
+                                WIFEXITED(status) ? code : WTERMSIG(status));
                 }
                 left--;
             }
     }
     free(pids);
     return rc;
-}
-
-/* Append s to buf, single-quoted for sh. */
-static void quote(char **buf, size_t *len, const char *s)
-{
-    FILE *f = open_memstream(buf, len);
-
-    if (!f)
-        die("out of memory");
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'')
-            fputs("'\\''", f);
-        else
-            fputc(*s, f);
-    }
-    fputs("' ", f);
-    fclose(f);
 }
 
 static volatile sig_atomic_t interrupted;
@@ -318,7 +402,7 @@ static bool takes_value(const char *a)
 
 int cmd_run(int argc, char **argv)
 {
-    int bind = 1, ntasks = 0, nopts = 0, i;
+    int bind = 1, ntasks = 0, nopts = 0, i, node_tasks = -1, step_tasks = 0;
     char **opts = calloc(argc + 1, sizeof(*opts));
     bool inside = getenv("KILN_JOB_ID") && getenv("KILN_CPUS");
 
@@ -334,6 +418,12 @@ int cmd_run(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        }
+        /* Between nodes of one job: run this node's first N tasks. */
+        if (inside && (!strcmp(a, "--node-tasks") || !strcmp(a, "--step-tasks"))
+            && i + 1 < argc) {
+            *(!strcmp(a, "--node-tasks") ? &node_tasks : &step_tasks) = atoi(argv[++i]);
+            continue;
         }
         if (!strncmp(a, "--cpu-bind=", 11)) {
             const char *v = a + 11;
@@ -365,7 +455,9 @@ int cmd_run(int argc, char **argv)
         usage(stderr);
         die("missing command");
     }
-    int rc = inside ? run_tasks(ntasks ? ntasks : count_tasks(), bind, argv + i)
+    const char *all = getenv("KILN_NTASKS");
+    int rc = inside ? run_tasks(ntasks ? ntasks : all ? atoi(all) : count_tasks(), node_tasks,
+                                step_tasks, bind, argv + i)
                     : run_submitted(nopts, opts, bind, argv + i);
     free(opts);
     return rc;

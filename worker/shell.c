@@ -209,6 +209,27 @@ static char **build_env(const struct shell *sh)
     SETENV("KILN_NODELIST=%s", sh->nodelist ? sh->nodelist : sh->node);
     SETENV("KILN_NUM_NODES=%zu", nnodes);
     SETENV("KILN_NODE_INDEX=%d", sh->node_index);
+    if (json_array_size(sh->nodes) > 1) {
+        /* For kiln run across the nodes: them in order, and their tasks. */
+        char *names = join(sh->nodes, "name", ","), *counts = NULL;
+        size_t len = 0, k;
+        json_t *v;
+        FILE *f = open_memstream(&counts, &len);
+        json_array_foreach(sh->nodes, k, v)
+            if (f)
+                fprintf(f, "%s%zu", k ? "," : "",
+                        json_array_size(json_object_get(v, "tasks")));
+        if (f)
+            fclose(f);
+        if (names)
+            SETENV("KILN_JOB_NODES=%s", names);
+        if (counts)
+            SETENV("KILN_JOB_NODE_TASKS=%s", counts);
+        SETENV("KILN_FIRST_TASK=%lld", (long long)json_integer_value(json_object_get(
+               json_array_get(sh->nodes, (size_t)sh->node_index), "first_task")));
+        free(names);
+        free(counts);
+    }
     SETENV("KILN_MAIN_NODE=%s", json_array_size(sh->nodes)
            ? json_string_value(json_object_get(json_array_get(sh->nodes, 0), "name"))
            : sh->node);

@@ -88,6 +88,22 @@ test_expect_success 'a ring across 2 test hosts, 2 ranks each, every rank on its
 	test "$(sort -u placed | wc -l)" = 4
 '
 
+test_expect_success 'kiln run in a job on 2 hosts starts its tasks on both, bound' '
+	cat >run.sh <<-\EOT &&
+	#!/bin/sh
+	#KILN -N 2 --ntasks-per-node 2 -t 2
+	"$KILN" run sh -c "echo task \$KILN_PROCID of \$KILN_STEP_NUM_TASKS on \$(hostname) \$(grep Cpus_allowed_list /proc/self/status | cut -f2)"
+	EOT
+	j=$("$KILN" submit --parsable --export ALL run.sh) &&
+	test "$(wait_job $j 30)" = SUCCEEDED &&
+	sort kiln-$j.out >tasks &&
+	cat tasks &&
+	grep "^task 0 of 4 on th1 [01]$" tasks && grep "^task 1 of 4 on th1 [01]$" tasks &&
+	grep "^task 2 of 4 on th2 [01]$" tasks && grep "^task 3 of 4 on th2 [01]$" tasks &&
+	test "$(grep th1 tasks | cut -d" " -f7 | sort -u | wc -l)" = 2 &&
+	test "$(grep th2 tasks | cut -d" " -f7 | sort -u | wc -l)" = 2
+'
+
 test_expect_success 'an allreduce across 3 test hosts' '
 	j=$("$KILN" submit --parsable -N 3 --ntasks-per-node 2 -t 5 --export ALL \
 		--wrap "mpirun ./allreduce") &&
