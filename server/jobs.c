@@ -151,21 +151,24 @@ static void attempt_over(struct server *s, struct job *job)
     /* Taken from the job first: the state change may reset or free it. */
     char *reason = job->main_reason && *job->main_reason ? job->main_reason : NULL;
     char *failure = job->part_failure;
+    bool lost = job->part_lost;
     int exit_code = job->main_exit, sig = job->main_signal;
     bool ok = job->main_ended && exit_code == 0 && sig == 0 && !reason && !failure;
 
     if (reason != job->main_reason)
         free(job->main_reason);
     job->main_reason = job->part_failure = NULL;
-    job->main_ended = false;
+    job->main_ended = job->part_lost = false;
     job->exit_code = exit_code;
     if (job->cancel_reason)
         jobs_set_state(s, job, JOB_FAILED, job->cancel_reason);
     else if (ok)
         jobs_set_state(s, job, JOB_SUCCEEDED, NULL);
     else
+        /* A lost node explains what its loss did to the rest. */
         jobs_attempt_failed(s, job, exit_code,
-                            reason ? reason : failure ? failure : "failed");
+                            lost && failure ? failure : reason ? reason
+                            : failure ? failure : "failed");
     free(reason);
     free(failure);
 }
@@ -203,8 +206,11 @@ void jobs_part_ended(struct server *s, struct job *job, struct jpart *p, int exi
 
 void jobs_part_lost(struct server *s, struct job *job, struct jpart *p, const char *why)
 {
-    if (!job->part_failure)
+    if (!job->part_lost) {
+        free(job->part_failure);
         job->part_failure = strdup(why);
+        job->part_lost = true;
+    }
     if (p == &job->part[0] && !job->main_ended) {
         job->main_ended = true;
         job->main_exit = -1;

@@ -125,6 +125,7 @@ struct job {
     int main_exit, main_signal;
     char *main_reason;
     char *part_failure;    /* the first part that failed or was lost, and why */
+    bool part_lost;        /* a part was lost with its node: that is why */
     char *token;           /* the secret of this attempt, for kiln exec */
     int attempts;          /* attempts started so far */
     double runnable_since; /* monotonic time it last became RUNNABLE */

@@ -170,10 +170,26 @@ test_expect_success 'a multinode job definition runs each node range'"'"'s comma
 	grep "^JobId=$j#2 " node2
 '
 
+test_expect_success 'a node failure ends the job on every node and says why' '
+	j=$("$KILN" submit --parsable -N 3 -t 5 --export ALL --wrap "mpirun sleep 300") &&
+	wait_state $j RUNNING &&
+	n=0 &&
+	while ! job_procs 3 | grep -q "sleep 300"; do
+		n=$((n + 1)); test $n -gt 100 && return 1; sleep 0.1
+	done &&
+	# th3 dies: every process on it, its worker too
+	for pid in $(ip netns pids kiln-th3); do kill -KILL $pid; done &&
+	test "$(wait_job $j 30)" = FAILED &&
+	job_field $j status_reason | grep "^node failure (th3)" &&
+	sleep 0.5 &&
+	job_procs 1 >left.1 && test_must_be_empty left.1 &&
+	job_procs 2 >left.2 && test_must_be_empty left.2
+'
+
 test_expect_success 'the same ring on two workers sharing this machine' '
 	start_worker local1 0 &&
 	start_worker local2 1 &&
-	wait_nodes_up 5 &&
+	wait_nodes_up 4 &&
 	j=$("$KILN" submit --parsable -N 2 -w local1,local2 -t 5 --export ALL \
 		--wrap "mpirun ./ring") &&
 	test "$(wait_job $j 60)" = SUCCEEDED &&
