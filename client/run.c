@@ -117,6 +117,9 @@ static pid_t run_remote(const char *node, int n, int bind, int total, char **arg
         execv(exe, a);
         _exit(127);
     }
+    for (int i = 11; i < k; i++)
+        free(a[i]);
+    free(a);
     return pid;
 }
 
