@@ -180,6 +180,20 @@ static int write_env(const struct shell *sh, char **env)
     return rc;
 }
 
+/* An output pattern expanded for this node: node I > 0 of a job adds
+ * ".I", so that the nodes' outputs do not mix.  A new string. */
+static char *node_path(const struct shell *sh, const char *pat)
+{
+    char *path = expand_path(sh, pat), *p = NULL;
+
+    if (!path || sh->node_index == 0)
+        return path;
+    if (asprintf(&p, "%s.%d", path, sh->node_index) < 0)
+        p = NULL;
+    free(path);
+    return p;
+}
+
 /* The job's environment: what the submitter exported, then Kiln's. */
 static char **build_env(const struct shell *sh)
 {
@@ -548,22 +562,8 @@ int shell_run(const char *dir)
     const char *text = sh.node_index == 0 ? sh.spec.script
                        : own ? own : "#!/bin/sh\nexec sleep infinity\n";
     if (sh.node_index == 0 || own) {
-        outpath = expand_path(&sh, sh.spec.output);
-        errpath = sh.spec.error ? expand_path(&sh, sh.spec.error) : NULL;
-        if (sh.node_index > 0 && outpath) {
-            char *p = NULL;
-            if (asprintf(&p, "%s.%d", outpath, sh.node_index) < 0)
-                p = NULL;
-            free(outpath);
-            outpath = p;
-        }
-        if (sh.node_index > 0 && errpath) {
-            char *p = NULL;
-            if (asprintf(&p, "%s.%d", errpath, sh.node_index) < 0)
-                p = NULL;
-            free(errpath);
-            errpath = p;
-        }
+        outpath = node_path(&sh, sh.spec.output);
+        errpath = sh.spec.error ? node_path(&sh, sh.spec.error) : NULL;
     } else {
         outpath = strdup("/dev/null");
     }
