@@ -40,6 +40,8 @@ static void print_long(const json_t *n)
            (long long)jnum(n, "gpus_used"), (long long)jnum(n, "gpus_total"),
            (long long)jnum(n, "jobs"));
     printf("  Topology: %s\n", topology_line(tp, buf, sizeof(buf)));
+    printf("  Runtimes=%s  Address=%s\n", *jstr(n, "runtimes") ? jstr(n, "runtimes") : "(none)",
+           *jstr(n, "address") ? jstr(n, "address") : "-");
     json_array_foreach(json_object_get(tp, "gpus"), i, g)
         printf("  GPU %zu: %s (device %lld) on package %lld, NUMA node %lld\n", i,
                jstr(g, "name"), (long long)jnum(g, "index"), (long long)jnum(g, "package"),

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client/client.h"
@@ -34,12 +35,14 @@ struct submit_opts {
     int64_t mem, mem_per_cpu, time_limit;
     bool exclusive, tpc_set;
     const char *constraint, *distribution, *nodelist, *exclude;
+    const char *container, *container_mounts;
     bool time_set, hold, parsable, wait;
 };
 
 enum { O_MEM = 2000, O_EXPORT, O_WRAP, O_PARSABLE, O_QUEUE, O_RETRY, O_RETRY_STRATEGY,
        O_DEPENDS_ON, O_JOBDEF, O_PARAMETERS, O_PRIORITY, O_NICE, O_SHARE_ID,
-       O_TASKS_PER_NODE, O_THREADS_PER_CORE, O_HINT, O_MEM_PER_CPU, O_EXCLUSIVE };
+       O_TASKS_PER_NODE, O_THREADS_PER_CORE, O_HINT, O_MEM_PER_CPU, O_EXCLUSIVE,
+       O_CONTAINER, O_CONTAINER_MOUNTS };
 
 static const struct option submit_options[] = {
     { "job-name", required_argument, NULL, 'J' },
@@ -68,6 +71,8 @@ static const struct option submit_options[] = {
     { "share-identifier", required_argument, NULL, O_SHARE_ID },
     { "depends-on", required_argument, NULL, O_DEPENDS_ON },
     { "nodes", required_argument, NULL, 'N' },
+    { "container", required_argument, NULL, O_CONTAINER },
+    { "container-mounts", required_argument, NULL, O_CONTAINER_MOUNTS },
     { "ntasks-per-node", required_argument, NULL, O_TASKS_PER_NODE },
     { "threads-per-core", required_argument, NULL, O_THREADS_PER_CORE },
     { "hint", required_argument, NULL, O_HINT },
@@ -110,6 +115,9 @@ static void usage(FILE *f)
         "  -m, --distribution block|cyclic  (tasks on neighbouring cores, or round\n"
         "                            robin over the sockets)\n"
         "  -w, --nodelist HOSTS      -x, --exclude HOSTS   (host lists: node[1-4,7])\n"
+        "      --container DIR       run in a container: an OCI bundle or a root file\n"
+        "                            system, with the node's runc or crun\n"
+        "      --container-mounts SRC:DST[:ro][,...]  bind mounts into it\n"
         "      --jobdef NAME[:REV]   from a job definition (its command unless a SCRIPT\n"
         "                            or --wrap is given)   --parameters K=V[,K=V...]\n"
         "      --server ENDPOINT         --config FILE\n"
@@ -263,6 +271,8 @@ static int parse(int argc, char **argv, struct submit_opts *o, const char *where
             o->distribution = optarg;
             break;
         case 'w': o->nodelist = optarg; break;
+        case O_CONTAINER: o->container = optarg; break;
+        case O_CONTAINER_MOUNTS: o->container_mounts = optarg; break;
         case 'x': o->exclude = optarg; break;
         case 'h': usage(stdout); exit(0);
         case '?':
@@ -335,7 +345,7 @@ static char *absolute(const char *base, const char *path)
 
 
 /* What the job definition gives, where the options did not say. */
-static json_t *jobdef_env, *jobdef_retry, *jobdef_node_scripts;
+static json_t *jobdef_env, *jobdef_retry, *jobdef_node_scripts, *jobdef_mounts;
 
 static void apply_jobdef(struct submit_opts *o, char **script, char *ref, size_t len)
 {
@@ -355,13 +365,36 @@ static void apply_jobdef(struct submit_opts *o, char **script, char *ref, size_t
         long v, m, g;
         const char *image = json_string_value(json_object_get(jobdef_container(def, k),
                                                               "image"));
-        if (image)
-            die("job definition '%s' runs in container image '%s': containers are not "
-                "supported yet", ref, image);
+        /* An image that is a directory is a bundle or root file system. */
+        if (image && !o->container)
+            o->container = image;
         jobdef_resources(def, k, &v, &m, &g);
         vcpus = v > vcpus ? v : vcpus;
         mem = m > mem ? m : mem;
         gpus = g > gpus ? g : gpus;
+    }
+    /* volumes (name, host.sourcePath) and mountPoints (sourceVolume,
+     * containerPath, readOnly) become bind mounts. */
+    json_t *mp;
+    json_array_foreach(json_object_get(cp, "mountPoints"), i, mp) {
+        const char *vol = json_string_value(json_object_get(mp, "sourceVolume"));
+        const char *dst = json_string_value(json_object_get(mp, "containerPath"));
+        const char *src = NULL;
+        size_t k;
+        json_t *v;
+        json_array_foreach(json_object_get(cp, "volumes"), k, v)
+            if (vol && !strcmp(vol, json_string_value(json_object_get(v, "name")) ?: ""))
+                src = json_string_value(json_object_get(json_object_get(v, "host"),
+                                                        "sourcePath"));
+        if (!src || !dst || src[0] != '/' || dst[0] != '/')
+            die("job definition '%s': mountPoints[%zu] needs a volume with host.sourcePath "
+                "and an absolute containerPath", ref, i);
+        if (!jobdef_mounts)
+            jobdef_mounts = json_array();
+        json_array_append_new(jobdef_mounts,
+                              json_pack("{s:s, s:s, s:b}", "source", src, "destination", dst,
+                                        "readonly",
+                                        json_is_true(json_object_get(mp, "readOnly"))));
     }
     if (!o->gpus && gpus)
         o->gpus = gpus;
@@ -433,6 +466,51 @@ static json_t *retry_strategy(const struct submit_opts *o)
 }
 
 /* The placement options, as job fields (lib/jobspec checks them). */
+/* --container: a directory, made absolute; an image name is for Podman or
+ * Docker, which Kiln does not drive. */
+static void add_container(json_t *job, const struct submit_opts *o, const char *cwd)
+{
+    char real[PATH_MAX];
+    struct stat st;
+
+    if (!o->container) {
+        if (o->container_mounts)
+            die("--container-mounts is for a job in a --container");
+        return;
+    }
+    if (!realpath(o->container, real) || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        if (!strchr(o->container, '/') && o->container[0] != '.')
+            die("container image '%s': images need Podman or Docker, which Kiln does not "
+                "run yet; give an OCI bundle or a root file system directory", o->container);
+        die("container '%s' not found: give an OCI bundle or a root file system directory",
+            o->container);
+    }
+    json_object_set_new(job, "container", json_string(real));
+    json_t *mounts = jobdef_mounts ? jobdef_mounts : json_array();
+    json_object_set_new(job, "mounts", mounts);
+    if (!o->container_mounts)
+        return;
+    char *copy = strdup(o->container_mounts), *save = NULL;
+    for (char *m = strtok_r(copy, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+        char *dst = strchr(m, ':'), *mode = dst ? strchr(dst + 1, ':') : NULL;
+        if (!dst || dst == m || !dst[1] || (mode && strcmp(mode, ":ro") && strcmp(mode, ":rw")))
+            die("invalid --container-mounts entry '%s' (want SRC:DST[:ro])", m);
+        *dst++ = '\0';
+        if (mode)
+            *mode++ = '\0';
+        char src[PATH_MAX];
+        if (!realpath(m, src))
+            die("--container-mounts: '%s': %s", m, strerror(errno));
+        if (dst[0] != '/')
+            die("--container-mounts: '%s' must be an absolute path in the container", dst);
+        json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "source", src,
+                                                "destination", dst, "readonly",
+                                                mode && !strcmp(mode, "ro")));
+    }
+    free(copy);
+    (void)cwd;
+}
+
 static void add_placement(json_t *job, const struct submit_opts *o)
 {
     if (o->nodes > 1) {
@@ -588,6 +666,7 @@ json_int_t submit_main(int argc, char **argv, bool quiet, bool *wait)
         json_object_set_new(job, "dependencies", deps);
     }
     add_placement(job, &o);
+    add_container(job, &o, cwd);
     if (jobdef_node_scripts) {
         if ((size_t)o.nodes != json_array_size(jobdef_node_scripts))
             die("job definition '%s' has %zu nodes; --nodes cannot change that", jobdef_ref,

@@ -325,6 +325,11 @@ int cgroup_usage(struct cgroup *cg, struct cgroup_usage *u)
     return 0;
 }
 
+void cgroup_close(struct cgroup *cg)
+{
+    free(cg);
+}
+
 void cgroup_destroy(struct cgroup *cg)
 {
     if (cg) {

@@ -52,6 +52,9 @@ struct cgroup_usage {
 };
 int cgroup_usage(struct cgroup *cg, struct cgroup_usage *u);
 
+/* Free cg, leaving the group as it is.  NULL-safe. */
+void cgroup_close(struct cgroup *cg);
+
 /* Remove the group (it must be empty) and free cg.  NULL-safe. */
 void cgroup_destroy(struct cgroup *cg);
 

@@ -27,6 +27,7 @@ static const struct {
     { "worker", "log_level", offsetof(struct kiln_config, worker_log_level) },
     { "worker", "ce", offsetof(struct kiln_config, worker_ce) },
     { "worker", "features", offsetof(struct kiln_config, worker_features) },
+    { "worker", "runtimes", offsetof(struct kiln_config, worker_runtimes) },
 };
 
 struct parse_state {

@@ -4,7 +4,7 @@
  *
  *   [client]  server = tcp://head:7810
  *   [server]  listen, worker_listen, state, log_level, node_timeout, kill_wait
- *   [worker]  spool, name, cpus, log_level, ce, features
+ *   [worker]  spool, name, cpus, log_level, ce, features, runtimes
  *   [queue NAME]  priority, ce (comma list, in order), state
  *   [ce NAME]     state
  */
@@ -25,7 +25,7 @@ struct kiln_config {
     char *server;
     char *listen, *worker_listen, *state, *log_level, *node_timeout, *kill_wait;
     char *spool, *worker_name, *worker_cpus, *worker_log_level, *worker_ce;
-    char *worker_features;
+    char *worker_features, *worker_runtimes;
     /* Sections "[queue NAME]" and "[ce NAME]": {"queue": {NAME: {key:
      * value}}, "ce": {...}}, values as the server takes them. */
     json_t *declared;

@@ -73,6 +73,7 @@ static const struct json_field fields[] = {
     { "exclusive", JSON_TRUE, false },  { "distribution", JSON_STRING, false },
     { "constraint", JSON_STRING, false }, { "nodelist", JSON_STRING, false },
     { "exclude", JSON_STRING, false }, { "node_scripts", JSON_ARRAY, false },
+    { "container", JSON_STRING, false }, { "mounts", JSON_ARRAY, false },
     { NULL, 0, false },
 };
 
@@ -180,6 +181,28 @@ static int placement_from_json(const json_t *o, struct jobspec *js, struct kiln_
     if (total > JOBSPEC_MAX_SCRIPT)
         return errprintf(err, "node_scripts are larger than %d bytes", JOBSPEC_MAX_SCRIPT);
     js->node_scripts = ns ? json_incref(ns) : NULL;
+    const char *container = json_string_value(json_object_get(o, "container"));
+    json_t *mounts = json_object_get(o, "mounts"), *m;
+    if (container && (!text_ok(container, JOBSPEC_MAX_PATH) || container[0] != '/'))
+        return errprintf(err, "invalid container: an absolute path to an OCI bundle or a "
+                              "root file system");
+    if (mounts && !container)
+        return errprintf(err, "invalid mounts: only for a job in a container");
+    if (json_array_size(mounts) > 64)
+        return errprintf(err, "invalid mounts: at most 64");
+    json_array_foreach(mounts, i, m) {
+        const char *src = NULL, *dst = NULL;
+        int ro = 0;
+        if (json_unpack(m, "{s:s, s:s, s?b !}", "source", &src, "destination", &dst,
+                        "readonly", &ro) < 0
+            || !text_ok(src, JOBSPEC_MAX_PATH) || !text_ok(dst, JOBSPEC_MAX_PATH)
+            || src[0] != '/' || dst[0] != '/' || strstr(dst, "/.."))
+            return errprintf(err, "invalid mounts[%zu]: {source, destination} absolute "
+                                  "paths, readonly optional", i);
+    }
+    if (container && !(js->container = strdup(container)))
+        return errprintf(err, "out of memory");
+    js->mounts = mounts ? json_incref(mounts) : NULL;
     js->nodes = (long)nodes;
     js->ntasks_per_node = (long)tpn;
     js->threads_per_core = (int)tpc;
@@ -347,6 +370,10 @@ static int placement_to_json(const struct jobspec *js, json_t *o)
         rc |= json_object_set_new(o, "nodes", json_integer(js->nodes));
     if (js->node_scripts)
         rc |= json_object_set(o, "node_scripts", js->node_scripts);
+    if (js->container)
+        rc |= json_object_set_new(o, "container", json_string(js->container));
+    if (js->mounts)
+        rc |= json_object_set(o, "mounts", js->mounts);
     if (js->ntasks_per_node)
         rc |= json_object_set_new(o, "ntasks_per_node", json_integer(js->ntasks_per_node));
     if (js->threads_per_core)
@@ -423,6 +450,8 @@ void jobspec_release(struct jobspec *js)
     free(js->nodelist);
     free(js->exclude);
     json_decref(js->node_scripts);
+    free(js->container);
+    json_decref(js->mounts);
     hostlist_free(js->nodelist_hl);
     hostlist_free(js->exclude_hl);
     memset(js, 0, sizeof(*js));

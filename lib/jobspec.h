@@ -56,6 +56,8 @@ struct jobspec {
     char *nodelist;       /* host lists as given: run on one of these */
     char *exclude;        /* and on none of these */
     json_t *node_scripts; /* multinode job definitions: each node's script */
+    char *container;      /* an OCI bundle or root file system (absolute) */
+    json_t *mounts;       /* into it: [{source, destination, readonly}] */
     struct hostlist *nodelist_hl, *exclude_hl; /* parsed */
 };
 

@@ -382,6 +382,7 @@ static void node_list(struct server *s, struct proto_msg *m)
             json_object_set_new(o, "topology", topo_to_json(n->topo));
         json_object_set_new(o, "address", json_string(n->address));
         json_object_set_new(o, "hostname", json_string(n->hostname));
+        json_object_set_new(o, "runtimes", json_string(n->runtimes));
         if (only)
             json_object_set_new(o, "holders", node_holders(n));
         json_array_append_new(nodes, o);

@@ -213,7 +213,7 @@ static void find_strays(struct server *s, struct reconcile *r)
 static void node_hello(struct server *s, struct proto_msg *m)
 {
     const char *name, *ce = NULL, *features = NULL, *address = NULL, *hostname = NULL;
-    json_t *topo_json, *jobs = NULL;
+    json_t *topo_json, *jobs = NULL, *runtimes = NULL;
     json_int_t version;
     json_error_t jerr;
     struct kiln_error err;
@@ -221,10 +221,10 @@ static void node_hello(struct server *s, struct proto_msg *m)
     struct node *n;
     struct reconcile r;
 
-    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:s, s:o, s?o, s?s, s?s, s?s, s?s}",
+    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:s, s:o, s?o, s?s, s?s, s?s, s?s, s?o}",
                        "version", &version, "name", &name, "topology", &topo_json, "jobs",
                        &jobs, "ce", &ce, "features", &features, "address", &address,
-                       "hostname", &hostname) < 0)
+                       "hostname", &hostname, "runtimes", &runtimes) < 0)
         return server_reply_error(s, s->workers, m, EINVAL, "invalid node.hello: %s",
                                   jerr.text);
     /* doc/protocol.md "node.hello": versions differ -> EPROTO */
@@ -274,6 +274,14 @@ static void node_hello(struct server *s, struct proto_msg *m)
     nodes_set(s, n, ce, features);
     snprintf(n->address, sizeof(n->address), "%s", address ? address : "");
     snprintf(n->hostname, sizeof(n->hostname), "%s", hostname ? hostname : "");
+    n->runtimes[0] = '\0';
+    size_t ri, rn = 0;
+    json_t *rv;
+    json_array_foreach(runtimes, ri, rv)
+        if (json_is_string(rv) && jobspec_name_ok(json_string_value(rv), 16)
+            && rn + json_string_length(rv) + 2 < sizeof(n->runtimes))
+            rn += (size_t)snprintf(n->runtimes + rn, sizeof(n->runtimes) - rn, "%s%s",
+                                   rn ? "," : "", json_string_value(rv));
     log_msg(LOG_INFO, "node %s up: %d cpus, %lld MiB, %d jobs, %zu to kill",
             n->name, t->npu, (long long)t->mem_mib, n->njobs, json_array_size(r.kill));
     TO_WORKER(s, m, "node.welcome", json_pack("{s:i, s:f, s:i, s:o}", "version",

@@ -19,6 +19,7 @@ bool place_eligible(const struct node *n, const struct jobspec *spec)
     an = topo_alloc_node(n->topo);
     struct alloc_req req = jobspec_alloc_req(spec, 0);
     return n->topo->mem_mib >= spec->mem && alloc_possible(&an, &req)
+           && (!spec->container || n->runtimes[0])
            && (!spec->constraint || features_match(spec->constraint, n->features))
            && (!spec->nodelist || hostlist_has(spec->nodelist_hl, n->name))
            && (!spec->exclude || !hostlist_has(spec->exclude_hl, n->name));

@@ -31,7 +31,7 @@ const char *sched_infeasible(struct server *s, const struct queue *q,
     static char why[300];
     long cpus = jobspec_cpus(spec), max_cpus = 0;
     int64_t max_mem = 0;
-    int any = 0, chosen = 0, featured = 0, gpus = 0;
+    int any = 0, chosen = 0, featured = 0, gpus = 0, runtimes = 0;
 
     for (struct node *n = s->nodes; n; n = n->next) {
         if (!n->topo || !in_queue(n, q))
@@ -46,6 +46,9 @@ const char *sched_infeasible(struct server *s, const struct queue *q,
         if (spec->constraint && !features_match(spec->constraint, n->features))
             continue;
         featured++;
+        if (spec->container && !n->runtimes[0])
+            continue;
+        runtimes++;
         if (n->topo->ngpu > gpus)
             gpus = n->topo->ngpu;
         if (n->topo->npu > max_cpus)
@@ -61,6 +64,9 @@ const char *sched_infeasible(struct server *s, const struct queue *q,
     else if (!featured)
         snprintf(why, sizeof(why), "no node of job queue '%s' has the features '%s'",
                  q->name, spec->constraint);
+    else if (!runtimes)
+        snprintf(why, sizeof(why), "it runs in a container and no node of job queue '%s' "
+                 "has an OCI runtime (runc, crun) that works", q->name);
     else if (spec->gpus > gpus)
         snprintf(why, sizeof(why), "it asks for %d GPUs and the node of job queue '%s' "
                  "with the most has %d", spec->gpus, q->name, gpus);

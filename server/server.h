@@ -77,6 +77,7 @@ struct node {
     int running_cap;
     char address[64];    /* its IPv4 address, as the worker said, or "" */
     char hostname[64];   /* the machine's host name, as the worker said */
+    char runtimes[128];  /* OCI runtimes that work there, comma separated */
     char ce[64];         /* the compute environment it belongs to */
     char features[256];  /* comma separated, for --constraint */
     bool *gpu_busy;      /* per GPU of topo */

@@ -43,6 +43,9 @@ struct shell {
     char *nodelist;       /* compressed: node[1-4] */
     char hostfile[PATH_MAX], rankfile[PATH_MAX];
     int shared_host;      /* two nodes of the job are one machine */
+    const char *runtime;  /* the node's OCI runtime, for jobs in containers */
+    char *container[8];   /* the runtime's command line, when in one */
+    char container_name[96];
     int kill_wait;
     int simulate;         /* cores are made up: do not pin, no cgroup */
     int64_t array_id;     /* an array child's parent, else 0 */
@@ -178,6 +181,58 @@ static int write_env(const struct shell *sh, char **env)
     rc = util_write_atomic(path, buf, len, 0);
     free(buf);
     return rc;
+}
+
+/* Did the kernel kill in the container's own cgroup for memory?  (Its
+ * limit is the job's; on cgroup v1 the count stays there.) */
+static bool container_oom(const struct shell *sh)
+{
+    char name[128];
+    struct cgroup *cg;
+    long n;
+
+    if (!sh->container[0] || !sh->cg)
+        return false;
+    snprintf(name, sizeof(name), "job_%lld.%d/container", (long long)sh->id, sh->attempt);
+    if (!(cg = cgroup_open(sh->cgroup_scope, name)))
+        return false;
+    n = cgroup_oom_kills(cg);
+    cgroup_close(cg); /* not cgroup_destroy: the runtime removes it */
+    return n > 0;
+}
+
+/* The bundle and the runtime's command line for a job in a container; or
+ * -1 with why saying what is wrong with it. */
+static int prepare_container(struct shell *sh, char **env, const char *script, char *why,
+                             size_t len)
+{
+    struct kiln_error err;
+    char cgpath[PATH_MAX];
+
+    if (!sh->runtime || !*sh->runtime) {
+        snprintf(why, len, "no OCI runtime (runc, crun) works on node %s", sh->node);
+        return -1;
+    }
+    snprintf(sh->container_name, sizeof(sh->container_name), "kiln-%lld.%d-%s",
+             (long long)sh->id, sh->attempt, sh->node);
+    /* Inside the job's cgroup, which keeps the limits and the counts. */
+    snprintf(cgpath, sizeof(cgpath), "/%s/job_%lld.%d/container", sh->cgroup_scope,
+             (long long)sh->id, sh->attempt);
+    struct container_job c = {
+        .dir = sh->dir, .name = sh->container_name, .runtime = sh->runtime,
+        .source = sh->spec.container, .shebang = strncmp(script, "#!", 2) == 0,
+        .args = sh->spec.args, .mounts = sh->spec.mounts, .env = env, .cwd = sh->spec.cwd,
+        .submit_dir = sh->spec.submit_dir, .script_dir = sh->dir, .uid = sh->spec.uid,
+        .gid = sh->spec.gid, .cpus = sh->cpus, .mems = sh->mems, .mem_mib = sh->spec.mem,
+        .cgroup_path = sh->cg ? cgpath : NULL, .simulate = sh->simulate,
+    };
+    /* A runtime left with our name (a restarted attempt) goes first. */
+    container_remove(sh->runtime, sh->container_name);
+    if (container_prepare(&c, sh->container, &err) < 0) {
+        snprintf(why, len, "%s", err.text);
+        return -1;
+    }
+    return 0;
 }
 
 /* An output pattern expanded for this node: node I > 0 of a job adds
@@ -331,7 +386,7 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     if (!(msg = json_load_file(path, 0, &jerr)))
         return errprintf(err, "cannot read %s: %s", path, jerr.text);
     if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I, "
-                       "s?b, s?o, s?o, s?s, s?i, s?o, s?s, s?s, s?s, s?b}",
+                       "s?b, s?o, s?o, s?s, s?i, s?o, s?s, s?s, s?s, s?b, s?s}",
                        "id", &id, "attempt", &sh->attempt, "spec", &spec, "cpus",
                        &sh->cpus, "node", &sh->node, "nodelist", &(const char *){ NULL },
                        "cgroup_scope", &sh->cgroup_scope, "kill_wait", &sh->kill_wait,
@@ -339,7 +394,8 @@ static int read_job(struct shell *sh, struct kiln_error *err)
                        &sh->simulate, "tasks", &sh->tasks, "gpus", &sh->gpus, "mems",
                        &sh->mems, "node_index", &sh->node_index, "nodes", &sh->nodes,
                        "main_address", &sh->main_address, "token", &sh->token, "server",
-                       &sh->server, "shared_host", &sh->shared_host) < 0)
+                       &sh->server, "shared_host", &sh->shared_host, "runtime",
+                       &sh->runtime) < 0)
         return errprintf(err, "invalid %s: %s", path, jerr.text);
     sh->id = id;
     sh->array_id = array_id;
@@ -396,6 +452,31 @@ static void child(struct shell *sh, int errpipe, char **env, const char *script,
         child_fail(errpipe, "cannot join the job's cgroup%s: %s", "");
     if (!sh->simulate && sched_setaffinity(0, sizeof(*mask), mask) < 0)
         child_fail(errpipe, "cannot bind to cpus %s: %s", sh->cpus);
+    if (sh->container[0]) {
+        /* The runtime runs as root and the container as the job's user;
+         * the output files are the user's, opened as the user. */
+        bool as_user = geteuid() == 0 && (uid_t)sh->spec.uid != 0;
+        if (as_user && (setgroups(0, NULL) < 0 || setegid((gid_t)sh->spec.gid) < 0
+                        || seteuid((uid_t)sh->spec.uid) < 0))
+            child_fail(errpipe, "cannot become user '%s': %s", sh->spec.user);
+        if ((out = open_output(outpath)) < 0)
+            child_fail(errpipe, "cannot open output file '%s': %s", outpath);
+        if (!errpath || strcmp(errpath, outpath) == 0)
+            errfd = out;
+        else if ((errfd = open_output(errpath)) < 0)
+            child_fail(errpipe, "cannot open error file '%s': %s", errpath);
+        if (as_user && (seteuid(0) < 0 || setegid(0) < 0))
+            child_fail(errpipe, "cannot run the container runtime as root%s: %s", "");
+        int null = open("/dev/null", O_RDONLY);
+        dup2(null, 0);
+        dup2(out, 1);
+        dup2(errfd, 2);
+        sigprocmask(SIG_SETMASK, oldmask, NULL);
+        execvp(sh->container[0], sh->container);
+        dprintf(2, "kiln: cannot run the container runtime %s: %s\n", sh->container[0],
+                strerror(errno));
+        child_fail(errpipe, "cannot run the container runtime %s: %s", sh->container[0]);
+    }
     /* A daemon running as root runs jobs as their owner: the files the job
      * makes, its output first, are theirs. */
     if (geteuid() == 0 && (uid_t)sh->spec.uid != 0) {
@@ -589,6 +670,8 @@ int shell_run(const char *dir)
         snprintf(why, sizeof(why), "cannot write the job's environment: %s", strerror(errno));
         goto done;
     }
+    if (sh.spec.container && prepare_container(&sh, env, text, why, sizeof(why)) < 0)
+        goto done;
     int errpipe[2];
     if (pipe2(errpipe, O_CLOEXEC) < 0) {
         snprintf(why, sizeof(why), "cannot make a pipe: %s", strerror(errno));
@@ -667,7 +750,7 @@ int shell_run(const char *dir)
         snprintf(why, sizeof(why), "%s", reason);
     else if (timed_out)
         snprintf(why, sizeof(why), "timed out");
-    else if (sh.cg && cgroup_oom_kills(sh.cg) > 0)
+    else if ((sh.cg && cgroup_oom_kills(sh.cg) > 0) || container_oom(&sh))
         snprintf(why, sizeof(why), "out of memory");
     else if (sig)
         snprintf(why, sizeof(why), "killed by signal %d", sig);
@@ -713,6 +796,8 @@ report:
     if (rc)
         log_err("cannot write the result of job %lld", (long long)sh.id);
     json_decref(r);
+    if (sh.container[0])
+        container_remove(sh.runtime, sh.container_name);
     cgroup_destroy(sh.cg);
     free(sh.nodelist);
     hwloc_bitmap_free(cpus);

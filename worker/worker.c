@@ -108,6 +108,8 @@ static void send_hello(struct worker *w)
         host[sizeof(host) - 1] = '\0';
         json_object_set_new(hello, "hostname", json_string(host));
     }
+    if (hello && w->runtimes)
+        json_object_set(hello, "runtimes", w->runtimes);
     if (hello && w->features[0])
         json_object_set_new(hello, "features", json_string(w->features));
     worker_send(w, "node.hello", hello);
@@ -449,6 +451,15 @@ int cmd_worker(int argc, char **argv)
     log_msg(LOG_INFO, "%d cpus (%s), %lld MiB, %s (jobs under %s); spool %s",
             w->topo->npu, cpus ? cpus : "all", (long long)w->topo->mem_mib,
             cgroup_version_name(cgroup_detect()), w->cgroup_scope, spool);
+    /* OCI runtimes: found once, in the site's order of preference. */
+    w->runtimes = container_runtimes(cfg.worker_runtimes);
+    char rts[128] = "";
+    size_t ri, rn = 0;
+    json_t *rv;
+    json_array_foreach(w->runtimes, ri, rv)
+        rn += (size_t)snprintf(rts + rn, rn < sizeof(rts) ? sizeof(rts) - rn : 0, "%s%s",
+                               ri ? "," : "", json_string_value(rv));
+    log_msg(LOG_INFO, "container runtimes: %s", rn ? rts : "none");
     if (launch_recover(w) < 0)
         die("cannot read the spool '%s': %s", spool, strerror(errno));
     if (resolve_endpoint(w) < 0)
@@ -474,6 +485,7 @@ done:
     zmq_ctx_term(w->ctx);
     topo_destroy(w->topo);
     json_decref(w->topo_json);
+    json_decref(w->runtimes);
     config_release(&cfg);
     return rc;
 }

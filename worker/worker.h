@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <jansson.h>
 
+#include "lib/error.h"
 #include "lib/topo.h"
 
 /* A job (one attempt) this node has been given and not yet forgotten. */
@@ -45,6 +46,7 @@ struct worker {
     char cgroup_scope[128]; /* kiln/NAME-HASH: the parent of the job cgroups */
     char ce[64];         /* --ce: the compute environment to join, or "" */
     char features[256];  /* --features: for --constraint, or "" */
+    json_t *runtimes;    /* the OCI runtimes that work here, preferred first */
     bool simulate;       /* --simulate: placement as usual, jobs unpinned */
     struct topo *topo;
     json_t *topo_json;
@@ -78,6 +80,32 @@ void exec_readable(struct worker *w, struct wexec *e, int fd);
 bool exec_reaped(struct worker *w, pid_t pid, int status);
 /* Forget the execs that have ended (after each poll round). */
 void exec_sweep(struct worker *w);
+
+/* container.c: jobs in OCI containers */
+struct kiln_error;
+struct container_job {
+    const char *dir;        /* the job's spool directory, mounted at /.kiln */
+    const char *name;       /* the container's id */
+    const char *runtime;    /* runc, crun */
+    const char *source;     /* an OCI bundle or a root file system */
+    bool shebang;           /* the script has a #! line */
+    json_t *args, *mounts;  /* script arguments; [{source, destination, readonly}] */
+    char **env;
+    const char *cwd, *submit_dir, *script_dir;
+    long uid, gid;
+    const char *cpus, *mems;
+    int64_t mem_mib;
+    const char *cgroup_path; /* where the runtime puts it: under the job's */
+    bool simulate;
+};
+/* The OCI runtimes that work here, in the order given ("crun,runc"; NULL:
+ * that one). */
+json_t *container_runtimes(const char *order);
+/* Write DIR/bundle/config.json for the job and fill argv with the runtime's
+ * command line.  -1 with err naming what is wrong with the container. */
+int container_prepare(const struct container_job *c, char *argv[8], struct kiln_error *err);
+/* Remove the container's state, whatever became of it. */
+void container_remove(const char *runtime, const char *name);
 
 /* worker.c */
 void worker_send(struct worker *w, const char *type, json_t *body);

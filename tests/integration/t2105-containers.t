@@ -1,0 +1,104 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+test_description='jobs in OCI containers (runc): exactly the job'"'"'s cores and memory,
+the submitting user, out of memory, cancel, and bundles that cannot run'
+. "$KILN_SRCDIR/tests/integration/lib/kiln-test.sh"
+
+if ! command -v runc >/dev/null || ! runc list >/dev/null 2>&1; then
+	skip_all="runc is not installed or does not work here (apt-get install runc)"
+	test_done
+fi
+if ! test -x /bin/busybox; then
+	skip_all="busybox-static is not installed (apt-get install busybox-static)"
+	test_done
+fi
+for engine in podman docker; do
+	if command -v $engine >/dev/null && $engine info >/dev/null 2>&1; then
+		say "$engine works here, but Kiln does not drive engines yet"
+	else
+		say "skipping $engine: not installed or no working engine"
+	fi
+done
+
+test_expect_success 'a busybox bundle, a server, a worker that finds runc' '
+	"$KILN_SRCDIR/examples/containers/busybox-bundle.sh" "$PWD/bundle" &&
+	start_server &&
+	start_worker n1 0-1 &&
+	wait_nodes_up 1 &&
+	"$KILN" nodes --long | grep "Runtimes=runc" &&
+	grep "container runtimes: .*runc" worker-n1.log
+'
+
+test_expect_success 'inside, the job sees exactly its cores and memory limit' '
+	j=$("$KILN" submit --parsable -c 1 --mem 48M --container bundle \
+		--wrap "grep Cpus_allowed_list /proc/self/status | cut -f2;
+		        cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null ||
+		        cat /sys/fs/cgroup/memory.max; hostname") &&
+	test "$(wait_job $j)" = SUCCEEDED &&
+	cat kiln-$j.out &&
+	test "$(sed -n 1p kiln-$j.out)" = "$(job_field $j cpus.n1)" &&
+	test "$(sed -n 2p kiln-$j.out)" = $((48 * 1024 * 1024)) &&
+	test "$(sed -n 3p kiln-$j.out)" = "kiln-$j.1-n1" &&
+	test -z "$(runc list -q)"
+'
+
+test_expect_success 'the exit code comes out; the submit directory is mounted' '
+	echo data >input &&
+	j=$("$KILN" submit --parsable --container bundle \
+		--wrap "cat input >copied; exit 5") &&
+	test "$(wait_job $j)" = FAILED &&
+	test "$(job_field $j exit_code)" = 5 &&
+	test "$(cat copied)" = data
+'
+
+test_expect_success 'it runs as the submitting user, never root' '
+	id kilnct >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh kilnct &&
+	mkdir -p user && chown kilnct user && chmod 755 . &&
+	(cd user && runuser -u kilnct -- env KILN_SERVER="$KILN_SERVER" "$KILN" submit \
+		--parsable --container ../bundle --wrap "id -u; id -g; touch mine" >../uid.j) &&
+	j=$(cat uid.j) &&
+	test "$(wait_job $j)" = SUCCEEDED &&
+	test "$(sed -n 1p user/kiln-$j.out)" = "$(id -u kilnct)" &&
+	test "$(stat -c %U user/mine)" = kilnct &&
+	test "$(stat -c %U user/kiln-$j.out)" = kilnct
+'
+
+test -w /sys/fs/cgroup/memory/cgroup.procs -o -w /sys/fs/cgroup/cgroup.subtree_control &&
+	test_set_prereq MEMCG
+
+test_expect_success MEMCG 'a container above its memory is out of memory' '
+	j=$("$KILN" submit --parsable --mem 32M --container bundle \
+		--wrap "head -c 314572800 /dev/zero | tail") &&
+	test "$(wait_job $j 30)" = FAILED &&
+	test "$(job_field $j status_reason)" = "out of memory" &&
+	test -z "$(runc list -q)"
+'
+
+test_expect_success 'cancel kills and deletes the container' '
+	j=$("$KILN" submit --parsable --container bundle --wrap "sleep 300") &&
+	wait_state $j RUNNING &&
+	n=0 && while ! runc list -q | grep -q "kiln-$j"; do
+		n=$((n + 1)); test $n -gt 100 && return 1; sleep 0.1
+	done &&
+	"$KILN" cancel $j &&
+	test "$(wait_job $j 30)" = FAILED &&
+	test -z "$(runc list -q)" &&
+	! pgrep -f "sleep 300"
+'
+
+test_expect_success 'a missing bundle or a broken config is a clear failure, not a hang' '
+	test_must_fail "$KILN" submit --container ./nosuch --wrap true 2>err &&
+	grep "container .\./nosuch. not found" err &&
+	test_must_fail "$KILN" submit --container ubuntu:22.04 --wrap true 2>err &&
+	grep "images need Podman or Docker" err &&
+	mkdir -p broken/rootfs && echo "{ not json" >broken/config.json &&
+	j=$("$KILN" submit --parsable --container broken --wrap true) &&
+	test "$(wait_job $j 30)" = FAILED &&
+	job_field $j status_reason | grep "container bundle .*config.json" &&
+	rm -rf gone && mkdir gone && j=$("$KILN" submit --parsable --container gone --wrap true) &&
+	rmdir gone &&
+	test "$(wait_job $j 30)" = FAILED &&
+	job_field $j status_reason | grep "not found"
+'
+
+test_done

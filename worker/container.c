@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Jobs in containers run by an OCI runtime (runc, crun): the runtimes a
+ * node has, and the bundle Kiln writes for a job from its spec. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "worker/worker.h"
+
+extern char **environ;
+
+static const char *const known[] = { "crun", "runc" };
+
+/* Run argv quietly; its exit status, or -1. */
+static int run_quiet(char *const argv[])
+{
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    int st = -1;
+
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) == 0
+        && waitpid(pid, &st, 0) == pid)
+        st = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    else
+        st = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    return st;
+}
+
+json_t *container_runtimes(const char *order)
+{
+    json_t *found = json_array();
+    char *copy = order ? strdup(order) : NULL, *save = NULL;
+    const char *names[16];
+    int n = 0;
+
+    /* The site's order (worker config "runtimes"), else crun before runc. */
+    if (copy)
+        for (char *t = strtok_r(copy, ",", &save); t && n < 16; t = strtok_r(NULL, ",", &save))
+            names[n++] = t;
+    else
+        for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
+            names[n++] = known[i];
+    for (int i = 0; i < n; i++) {
+        /* "list" needs the runtime's state directory and, for crun, the
+         * cgroup setup it expects: a runtime that cannot list cannot run. */
+        char *const argv[] = { (char *)names[i], "list", NULL };
+        if (run_quiet(argv) == 0)
+            json_array_append_new(found, json_string(names[i]));
+    }
+    free(copy);
+    return found;
+}
+
+/* The standard mounts of an OCI container, and /sys/fs/cgroup read-only. */
+static json_t *base_mounts(void)
+{
+    return json_pack(
+        "[{s:s, s:s, s:s},"
+        " {s:s, s:s, s:s, s:[s,s,s,s]},"
+        " {s:s, s:s, s:s, s:[s,s,s,s,s,s]},"
+        " {s:s, s:s, s:s, s:[s,s,s,s,s]},"
+        " {s:s, s:s, s:s, s:[s,s,s]},"
+        " {s:s, s:s, s:s, s:[s,s,s,s]},"
+        " {s:s, s:s, s:s, s:[s,s,s,s,s]}]",
+        "destination", "/proc", "type", "proc", "source", "proc",
+        "destination", "/dev", "type", "tmpfs", "source", "tmpfs", "options", "nosuid",
+        "strictatime", "mode=755", "size=65536k",
+        "destination", "/dev/pts", "type", "devpts", "source", "devpts", "options", "nosuid",
+        "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5",
+        "destination", "/dev/shm", "type", "tmpfs", "source", "shm", "options", "nosuid",
+        "noexec", "nodev", "mode=1777", "size=65536k",
+        "destination", "/dev/mqueue", "type", "mqueue", "source", "mqueue", "options",
+        "nosuid", "noexec", "nodev",
+        "destination", "/sys", "type", "sysfs", "source", "sysfs", "options", "nosuid",
+        "noexec", "nodev", "ro",
+        "destination", "/sys/fs/cgroup", "type", "cgroup", "source", "cgroup", "options",
+        "nosuid", "noexec", "nodev", "relatime", "ro");
+}
+
+static json_t *bind(const char *src, const char *dst, bool ro)
+{
+    return json_pack("{s:s, s:s, s:s, s:[s,s]}", "destination", dst, "type", "bind",
+                     "source", src, "options", "rbind", ro ? "ro" : "rw");
+}
+
+int container_prepare(const struct container_job *c, char *argv_out[8],
+                      struct kiln_error *err)
+{
+    char bundle[PATH_MAX], cfgpath[PATH_MAX], rootfs[PATH_MAX], real[PATH_MAX];
+    json_t *cfg = NULL, *given = NULL, *mounts, *args, *env, *v;
+    struct stat st;
+    json_error_t jerr;
+    size_t i;
+
+    /* An OCI bundle (config.json beside its root), or a root file system. */
+    if (!realpath(c->source, real) || stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+        return errprintf(err, "container '%.200s' not found: no such directory "
+                              "(an OCI bundle or a root file system)", c->source);
+    snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", real);
+    if (access(cfgpath, F_OK) == 0) {
+        const char *root = NULL;
+        if (!(given = json_load_file(cfgpath, 0, &jerr)))
+            return errprintf(err, "container bundle '%.200s': config.json: %s (line %d)",
+                             real, jerr.text, jerr.line);
+        if (json_unpack(given, "{s:{s:s}}", "root", "path", &root) < 0) {
+            json_decref(given);
+            return errprintf(err, "container bundle '%.200s': config.json has no root.path",
+                             real);
+        }
+        if (root[0] == '/')
+            snprintf(rootfs, sizeof(rootfs), "%s", root);
+        else
+            snprintf(rootfs, sizeof(rootfs), "%s/%s", real, root);
+    } else {
+        snprintf(rootfs, sizeof(rootfs), "%s", real);
+    }
+    if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        json_decref(given);
+        return errprintf(err, "container '%.200s': its root file system '%.200s' is not a "
+                              "directory", c->source, rootfs);
+    }
+    /* The job's script is mounted at /.kiln/script and run as it would be
+     * on the node: by its #! line, else by /bin/sh. */
+    args = json_array();
+    json_array_append_new(args, json_string(c->shebang ? "/.kiln/script" : "/bin/sh"));
+    if (!c->shebang)
+        json_array_append_new(args, json_string("/.kiln/script"));
+    json_array_foreach(c->args, i, v)
+        json_array_append(args, v);
+    env = json_array();
+    for (char **e = c->env; e && *e; e++)
+        if (strncmp(*e, "PATH=", 5) != 0)
+            json_array_append_new(env, json_string(*e));
+    json_array_append_new(env, json_string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+                                           "/usr/bin:/sbin:/bin"));
+    mounts = base_mounts();
+    json_array_append_new(mounts, bind(c->script_dir, "/.kiln", true));
+    json_array_append_new(mounts, bind(c->submit_dir, c->submit_dir, false));
+    if (strcmp(c->cwd, c->submit_dir) != 0)
+        json_array_append_new(mounts, bind(c->cwd, c->cwd, false));
+    json_array_foreach(c->mounts, i, v)
+        json_array_append_new(mounts, bind(json_string_value(json_object_get(v, "source")),
+                                           json_string_value(json_object_get(v, "destination")),
+                                           json_is_true(json_object_get(v, "readonly"))));
+    json_t *resources = json_object();
+    if (!c->simulate)
+        json_object_set_new(resources, "cpu", json_pack("{s:s, s:s*}", "cpus", c->cpus,
+                                                        "mems", c->mems));
+    if (c->mem_mib > 0)
+        json_object_set_new(resources, "memory",
+                            json_pack("{s:I, s:I}", "limit", (json_int_t)c->mem_mib << 20,
+                                      "swap", (json_int_t)c->mem_mib << 20));
+    cfg = json_pack("{s:s, s:{s:s, s:b},"
+                    " s:{s:b, s:{s:I, s:I}, s:o, s:o, s:s, s:b},"
+                    " s:s, s:o,"
+                    " s:{s:o, s:s*, s:[{s:s},{s:s},{s:s},{s:s}],"
+                    "    s:[s,s,s,s,s,s,s,s], s:[s,s,s,s,s,s]}}",
+                    "ociVersion", "1.0.2",
+                    "root", "path", rootfs, "readonly", 0,
+                    "process", "terminal", 0, "user", "uid", (json_int_t)c->uid, "gid",
+                    (json_int_t)c->gid, "args", args, "env", env, "cwd", c->cwd,
+                    "noNewPrivileges", 1,
+                    "hostname", c->name, "mounts", mounts,
+                    "linux", "resources", resources, "cgroupsPath", c->cgroup_path,
+                    "namespaces", "type", "pid", "type", "ipc", "type", "uts", "type", "mount",
+                    "maskedPaths", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                    "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+                    "readonlyPaths", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                    "/proc/sysrq-trigger", "/proc/asound");
+    if (!cfg) {
+        json_decref(given);
+        return errprintf(err, "container '%.200s': cannot build its configuration",
+                         c->source);
+    }
+    /* A bundle's own mounts come along after Kiln's. */
+    json_array_foreach(json_object_get(given, "mounts"), i, v) {
+        const char *dst = json_string_value(json_object_get(v, "destination"));
+        bool dup = false;
+        size_t k;
+        json_t *m;
+        json_array_foreach(json_object_get(cfg, "mounts"), k, m)
+            dup = dup || (dst && !strcmp(dst, json_string_value(json_object_get(m,
+                                                                        "destination"))));
+        if (dst && !dup)
+            json_array_append(json_object_get(cfg, "mounts"), v);
+    }
+    json_decref(given);
+    snprintf(bundle, sizeof(bundle), "%s/bundle", c->dir);
+    snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", bundle);
+    char *text = json_dumps(cfg, JSON_INDENT(1));
+    json_decref(cfg);
+    if ((mkdir(bundle, 0700) < 0 && errno != EEXIST) || !text
+        || util_write_atomic(cfgpath, text, strlen(text), 0) < 0) {
+        free(text);
+        return errprintf(err, "cannot write the container's bundle: %s", strerror(errno));
+    }
+    free(text);
+    static char bundle_arg[PATH_MAX];
+    snprintf(bundle_arg, sizeof(bundle_arg), "%s", bundle);
+    /* --keep: its cgroup stays until container_remove, for the counts. */
+    argv_out[0] = (char *)c->runtime;
+    argv_out[1] = "run";
+    argv_out[2] = "--keep";
+    argv_out[3] = "--bundle";
+    argv_out[4] = bundle_arg;
+    argv_out[5] = (char *)c->name;
+    argv_out[6] = NULL;
+    return 0;
+}
+
+void container_remove(const char *runtime, const char *name)
+{
+    char *const argv[] = { (char *)runtime, "delete", "--force", (char *)name, NULL };
+    run_quiet(argv);
+}
