@@ -78,6 +78,7 @@ int cmd_policy(int argc, char **argv);
 int cmd_why(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_container_exec(int argc, char **argv);
 
 /* The prefix for messages: "kiln submit" etc. */
 extern const char *client_prog;

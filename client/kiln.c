@@ -25,6 +25,8 @@ static const struct kiln_cmd {
 } commands[] = {
     { "cancel", cmd_cancel, 0, "cancel jobs (pending or running)" },
     { "ce", cmd_ce, 0, "compute environments: create, update, delete, list" },
+    { "container-exec", cmd_container_exec, 0,
+      "run a command in a container image, in place (MPI ranks: the hybrid model)" },
     { "exec", cmd_exec, 0, "inside a job: run a command on another of its nodes (ssh-like)" },
     { "history", cmd_history, 0, "finished jobs" },
     { "hold", cmd_hold, 0, "keep waiting jobs from starting (kiln release undoes it)" },

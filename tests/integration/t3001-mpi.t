@@ -170,6 +170,23 @@ test_expect_success 'a multinode job definition runs each node range'"'"'s comma
 	grep "^JobId=$j#2 " node2
 '
 
+test_expect_success 'ranks in a container image, mpirun on the hosts (hybrid model)' '
+	"$KILN_SRCDIR/examples/containers/busybox-bundle.sh" "$PWD/image" &&
+	echo "in the image" >image/rootfs/etc/kiln-image &&
+	cat >hybrid.sh <<-\EOT &&
+	#!/bin/sh
+	#KILN -N 2 --ntasks-per-node 2 -t 5
+	# The image brings its own /etc and shell; the host lends its MPI.
+	mpirun "$KILN" container-exec --bind /usr --bind /lib --bind /lib64 --bind /etc/openmpi image \
+		sh -c "echo \$(cat /etc/kiln-image) on \$(hostname); exec ./ring"
+	EOT
+	j=$("$KILN" submit --parsable --export ALL,KILN="$KILN" hybrid.sh) &&
+	test "$(wait_job $j 60)" = SUCCEEDED &&
+	cat kiln-$j.out &&
+	test "$(grep -c "^in the image on th[12]$" kiln-$j.out)" = 4 &&
+	test "$(grep -c "^ring: .*: ok$" kiln-$j.out)" = 4
+'
+
 test_expect_success 'a node failure ends the job on every node and says why' '
 	j=$("$KILN" submit --parsable -N 3 -t 5 --export ALL --wrap "mpirun sleep 300") &&
 	wait_state $j RUNNING &&
