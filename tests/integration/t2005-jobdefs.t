@@ -79,7 +79,7 @@ test_expect_success 'bad definitions are refused with the field named' '
 	grep "cannot read job definition .bad5.json." err
 '
 
-test_expect_success 'unknown definitions, missing parameters, containers are named' '
+test_expect_success 'unknown definitions, missing parameters, image names are named' '
 	test_must_fail "$KILN" submit --jobdef nosuch 2>err &&
 	grep "unknown job definition .nosuch." err &&
 	cat >need.json <<-\EOT &&
@@ -95,7 +95,7 @@ test_expect_success 'unknown definitions, missing parameters, containers are nam
 	EOT
 	"$KILN" jobdef register img.json &&
 	test_must_fail "$KILN" submit --jobdef img 2>err &&
-	grep "runs in container image .busybox.: containers are not supported yet" err
+	grep "container image .busybox.: images need Podman or Docker" err
 '
 
 test_done
