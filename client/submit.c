@@ -366,8 +366,11 @@ static void apply_jobdef(struct submit_opts *o, char **script, char *ref, size_t
         const char *image = json_string_value(json_object_get(jobdef_container(def, k),
                                                               "image"));
         /* An image that is a directory is a bundle or root file system. */
-        if (image && !o->container)
-            o->container = image;
+        static char image_buf[PATH_MAX]; /* the definition goes at the end */
+        if (image && !o->container) {
+            snprintf(image_buf, sizeof(image_buf), "%s", image);
+            o->container = image_buf;
+        }
         jobdef_resources(def, k, &v, &m, &g);
         vcpus = v > vcpus ? v : vcpus;
         mem = m > mem ? m : mem;
