@@ -13,6 +13,7 @@
 
 #include "client/client.h"
 #include "lib/arrayspec.h"
+#include "lib/container.h"
 #include "lib/directive.h"
 #include "lib/jobdef.h"
 #include "lib/jobspec.h"
@@ -469,8 +470,8 @@ static json_t *retry_strategy(const struct submit_opts *o)
 }
 
 /* The placement options, as job fields (lib/jobspec checks them). */
-/* --container: a directory, made absolute; an image name is for Podman or
- * Docker, which Kiln does not drive. */
+/* --container: a directory, made absolute, for an OCI runtime; or an image
+ * name, for a node with Podman or Docker. */
 static void add_container(json_t *job, const struct submit_opts *o, const char *cwd)
 {
     char real[PATH_MAX];
@@ -482,11 +483,11 @@ static void add_container(json_t *job, const struct submit_opts *o, const char *
         return;
     }
     if (!realpath(o->container, real) || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        if (!strchr(o->container, '/') && o->container[0] != '.')
-            die("container image '%s': images need Podman or Docker, which Kiln does not "
-                "run yet; give an OCI bundle or a root file system directory", o->container);
-        die("container '%s' not found: give an OCI bundle or a root file system directory",
-            o->container);
+        if (o->container[0] == '/' || o->container[0] == '.'
+            || !container_image_ok(o->container))
+            die("container '%s' not found: give an OCI bundle or a root file system "
+                "directory, or an image name", o->container);
+        snprintf(real, sizeof(real), "%s", o->container); /* an image */
     }
     json_object_set_new(job, "container", json_string(real));
     json_t *mounts = jobdef_mounts ? jobdef_mounts : json_array();

@@ -10,6 +10,7 @@
 #include "lib/jsonfields.h"
 #include "lib/retry.h"
 #include "lib/arrayspec.h"
+#include "lib/container.h"
 #include "lib/features.h"
 #include "lib/hostlist.h"
 
@@ -183,9 +184,10 @@ static int placement_from_json(const json_t *o, struct jobspec *js, struct kiln_
     js->node_scripts = ns ? json_incref(ns) : NULL;
     const char *container = json_string_value(json_object_get(o, "container"));
     json_t *mounts = json_object_get(o, "mounts"), *m;
-    if (container && (!text_ok(container, JOBSPEC_MAX_PATH) || container[0] != '/'))
+    if (container && (container[0] == '/' ? !text_ok(container, JOBSPEC_MAX_PATH)
+                                          : !container_image_ok(container)))
         return errprintf(err, "invalid container: an absolute path to an OCI bundle or a "
-                              "root file system");
+                              "root file system, or an image name");
     if (mounts && !container)
         return errprintf(err, "invalid mounts: only for a job in a container");
     if (json_array_size(mounts) > 64)

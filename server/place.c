@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/container.h"
 #include "lib/features.h"
 #include "lib/hostlist.h"
 #include "lib/log.h"
@@ -13,13 +14,14 @@
 bool place_eligible(const struct node *n, const struct jobspec *spec)
 {
     struct alloc_node an;
+    char rt[32];
 
     if (!n->topo)
         return false;
     an = topo_alloc_node(n->topo);
     struct alloc_req req = jobspec_alloc_req(spec, 0);
     return n->topo->mem_mib >= spec->mem && alloc_possible(&an, &req)
-           && (!spec->container || n->runtimes[0])
+           && (!spec->container || container_pick(spec->container, n->runtimes, rt, sizeof(rt)))
            && (!spec->constraint || features_match(spec->constraint, n->features))
            && (!spec->nodelist || hostlist_has(spec->nodelist_hl, n->name))
            && (!spec->exclude || !hostlist_has(spec->exclude_hl, n->name));

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/container.h"
 #include "lib/features.h"
 #include "lib/hostlist.h"
 #include "lib/log.h"
@@ -46,7 +47,8 @@ const char *sched_infeasible(struct server *s, const struct queue *q,
         if (spec->constraint && !features_match(spec->constraint, n->features))
             continue;
         featured++;
-        if (spec->container && !n->runtimes[0])
+        char rt[32];
+        if (spec->container && !container_pick(spec->container, n->runtimes, rt, sizeof(rt)))
             continue;
         runtimes++;
         if (n->topo->ngpu > gpus)
@@ -66,7 +68,9 @@ const char *sched_infeasible(struct server *s, const struct queue *q,
                  q->name, spec->constraint);
     else if (!runtimes)
         snprintf(why, sizeof(why), "it runs in a container and no node of job queue '%s' "
-                 "has an OCI runtime (runc, crun) that works", q->name);
+                 "has %s that works", q->name, spec->container[0] == '/'
+                 ? "an OCI runtime (runc, crun)" : "a container engine (podman, docker) for "
+                   "images");
     else if (spec->gpus > gpus)
         snprintf(why, sizeof(why), "it asks for %d GPUs and the node of job queue '%s' "
                  "with the most has %d", spec->gpus, q->name, gpus);

@@ -12,12 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/container.h"
 #include "lib/util.h"
 #include "worker/worker.h"
 
 extern char **environ;
 
-static const char *const known[] = { "crun", "runc" };
+static const char *const known[] = { "crun", "runc", "podman", "docker" };
 
 /* Run argv quietly; its exit status, or -1. */
 static int run_quiet(char *const argv[])
@@ -46,7 +47,8 @@ json_t *container_runtimes(const char *order)
     const char *names[16];
     int n = 0;
 
-    /* The site's order (worker config "runtimes"), else crun before runc. */
+    /* The site's order (worker config "runtimes"), else crun before runc,
+     * podman before docker. */
     if (copy)
         for (char *t = strtok_r(copy, ",", &save); t && n < 16; t = strtok_r(NULL, ",", &save))
             names[n++] = t;
@@ -54,9 +56,11 @@ json_t *container_runtimes(const char *order)
         for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
             names[n++] = known[i];
     for (int i = 0; i < n; i++) {
-        /* "list" needs the runtime's state directory and, for crun, the
-         * cgroup setup it expects: a runtime that cannot list cannot run. */
-        char *const argv[] = { (char *)names[i], "list", NULL };
+        /* "list" needs an OCI runtime's state directory and, for crun, the
+         * cgroup setup it expects: one that cannot list cannot run.  An
+         * engine must answer "info": its daemon or storage works. */
+        char *const argv[] = { (char *)names[i],
+                               container_is_engine(names[i]) ? "info" : "list", NULL };
         if (run_quiet(argv) == 0)
             json_array_append_new(found, json_string(names[i]));
     }
@@ -96,9 +100,90 @@ static json_t *bind(const char *src, const char *dst, bool ro)
                      "source", src, "options", "rbind", ro ? "ro" : "rw");
 }
 
-int container_prepare(const struct container_job *c, char *argv_out[8],
+/* Podman or Docker: the job's limits, user and mounts as options, its
+ * environment in a file (one NAME=value a line: values with a newline
+ * cannot be passed so and are left out). */
+static int engine_prepare(const struct container_job *c, char **argv, struct kiln_error *err)
+{
+    static char envfile[PATH_MAX], user[64], cpus[256], mems[256], memory[64];
+    static char vol_submit[2 * PATH_MAX], vol_cwd[2 * PATH_MAX], vol_kiln[2 * PATH_MAX];
+    static char vols[64][2 * PATH_MAX + 8];
+    FILE *f;
+    int k = 0;
+    size_t i;
+    json_t *v;
+
+    snprintf(envfile, sizeof(envfile), "%s/container.env", c->dir);
+    if (!(f = fopen(envfile, "w")))
+        return errprintf(err, "cannot write the container's environment: %s", strerror(errno));
+    for (char **e = c->env; e && *e; e++)
+        if (!strchr(*e, '\n') && strncmp(*e, "PATH=", 5) != 0)
+            fprintf(f, "%s\n", *e);
+    if (fclose(f) != 0)
+        return errprintf(err, "cannot write the container's environment: %s", strerror(errno));
+    snprintf(user, sizeof(user), "%ld:%ld", c->uid, c->gid);
+    snprintf(vol_kiln, sizeof(vol_kiln), "%s:/.kiln:ro", c->dir);
+    snprintf(vol_submit, sizeof(vol_submit), "%s:%s", c->submit_dir, c->submit_dir);
+    snprintf(vol_cwd, sizeof(vol_cwd), "%s:%s", c->cwd, c->cwd);
+    argv[k++] = (char *)c->runtime;
+    argv[k++] = "run";
+    argv[k++] = "--rm";
+    argv[k++] = "--name";
+    argv[k++] = (char *)c->name;
+    argv[k++] = "--network=host";
+    argv[k++] = "--security-opt=no-new-privileges";
+    argv[k++] = "--user";
+    argv[k++] = user;
+    argv[k++] = "--env-file";
+    argv[k++] = envfile;
+    argv[k++] = "-v";
+    argv[k++] = vol_kiln;
+    argv[k++] = "-v";
+    argv[k++] = vol_submit;
+    if (strcmp(c->cwd, c->submit_dir) != 0) {
+        argv[k++] = "-v";
+        argv[k++] = vol_cwd;
+    }
+    json_array_foreach(c->mounts, i, v) {
+        if (i >= 64)
+            break;
+        snprintf(vols[i], sizeof(vols[i]), "%s:%s%s",
+                 json_string_value(json_object_get(v, "source")),
+                 json_string_value(json_object_get(v, "destination")),
+                 json_is_true(json_object_get(v, "readonly")) ? ":ro" : "");
+        argv[k++] = "-v";
+        argv[k++] = vols[i];
+    }
+    if (!c->simulate) {
+        snprintf(cpus, sizeof(cpus), "--cpuset-cpus=%s", c->cpus);
+        argv[k++] = cpus;
+        if (c->mems) {
+            snprintf(mems, sizeof(mems), "--cpuset-mems=%s", c->mems);
+            argv[k++] = mems;
+        }
+    }
+    if (c->mem_mib > 0) {
+        snprintf(memory, sizeof(memory), "--memory=%lldm", (long long)c->mem_mib);
+        argv[k++] = memory;
+    }
+    argv[k++] = "-w";
+    argv[k++] = (char *)c->cwd;
+    argv[k++] = (char *)c->source;
+    if (!c->shebang)
+        argv[k++] = "/bin/sh";
+    argv[k++] = "/.kiln/script";
+    json_array_foreach(c->args, i, v)
+        if (k < CONTAINER_MAX_ARGV - 1)
+            argv[k++] = (char *)json_string_value(v);
+    argv[k] = NULL;
+    return 0;
+}
+
+int container_prepare(const struct container_job *c, char *argv_out[CONTAINER_MAX_ARGV],
                       struct kiln_error *err)
 {
+    if (container_is_engine(c->runtime))
+        return engine_prepare(c, argv_out, err);
     char bundle[PATH_MAX], cfgpath[PATH_MAX], rootfs[PATH_MAX], real[PATH_MAX];
     json_t *cfg = NULL, *given = NULL, *mounts, *args, *env, *v;
     struct stat st;
@@ -223,6 +308,8 @@ int container_prepare(const struct container_job *c, char *argv_out[8],
 
 void container_remove(const char *runtime, const char *name)
 {
-    char *const argv[] = { (char *)runtime, "delete", "--force", (char *)name, NULL };
-    run_quiet(argv);
+    char *const oci[] = { (char *)runtime, "delete", "--force", (char *)name, NULL };
+    char *const engine[] = { (char *)runtime, "rm", "-f", (char *)name, NULL };
+
+    run_quiet(container_is_engine(runtime) ? engine : oci);
 }

@@ -231,7 +231,7 @@ void launch_start(struct worker *w, json_t *msg)
     json_object_set_new(msg, "node", json_string(w->name));
     json_object_set_new(msg, "server", json_string(w->server));
     if (json_array_size(w->runtimes))
-        json_object_set(msg, "runtime", json_array_get(w->runtimes, 0));
+        json_object_set(msg, "runtimes", w->runtimes);
     /* The job's memory comes from the NUMA nodes of its cores. */
     int *idx = w->topo ? calloc(w->topo->npu, sizeof(*idx)) : NULL, k;
     char *mems = idx && (k = topo_indices(w->topo, cpus, idx)) > 0

@@ -22,6 +22,7 @@
 #include <hwloc.h>
 
 #include "lib/cgroup.h"
+#include "lib/container.h"
 #include "lib/hostlist.h"
 #include "lib/jobspec.h"
 #include "lib/log.h"
@@ -43,8 +44,10 @@ struct shell {
     char *nodelist;       /* compressed: node[1-4] */
     char hostfile[PATH_MAX], rankfile[PATH_MAX];
     int shared_host;      /* two nodes of the job are one machine */
-    const char *runtime;  /* the node's OCI runtime, for jobs in containers */
-    char *container[8];   /* the runtime's command line, when in one */
+    const char *runtime;  /* the runtime for its container, from those the node has */
+    json_t *runtimes;
+    char *container[CONTAINER_MAX_ARGV]; /* the runtime's command line, when in one */
+    char runtime_buf[32];
     char container_name[96];
     int kill_wait;
     int simulate;         /* cores are made up: do not pin, no cgroup */
@@ -209,12 +212,21 @@ static int prepare_container(struct shell *sh, char **env, const char *script, c
     struct kiln_error err;
     char cgpath[PATH_MAX];
 
-    if (!sh->runtime || !*sh->runtime) {
-        snprintf(why, len, "no OCI runtime (runc, crun) works on node %s", sh->node);
+    char *list = sh->runtimes ? join(sh->runtimes, NULL, ",") : NULL;
+    bool found = list && container_pick(sh->spec.container, list, sh->runtime_buf,
+                                        sizeof(sh->runtime_buf));
+    free(list);
+    if (!found) {
+        snprintf(why, len, "no %s works on node %s", sh->spec.container[0] == '/'
+                 ? "OCI runtime (runc, crun)" : "container engine (podman, docker)", sh->node);
         return -1;
     }
+    sh->runtime = sh->runtime_buf;
+    /* Unique on the machine: the scope's NAME-HASH comes from the worker's
+     * spool, as for the cgroups. */
+    const char *scope = strrchr(sh->cgroup_scope, '/');
     snprintf(sh->container_name, sizeof(sh->container_name), "kiln-%lld.%d-%s",
-             (long long)sh->id, sh->attempt, sh->node);
+             (long long)sh->id, sh->attempt, scope ? scope + 1 : sh->cgroup_scope);
     /* Inside the job's cgroup, which keeps the limits and the counts. */
     snprintf(cgpath, sizeof(cgpath), "/%s/job_%lld.%d/container", sh->cgroup_scope,
              (long long)sh->id, sh->attempt);
@@ -386,7 +398,7 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     if (!(msg = json_load_file(path, 0, &jerr)))
         return errprintf(err, "cannot read %s: %s", path, jerr.text);
     if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I, "
-                       "s?b, s?o, s?o, s?s, s?i, s?o, s?s, s?s, s?s, s?b, s?s}",
+                       "s?b, s?o, s?o, s?s, s?i, s?o, s?s, s?s, s?s, s?b, s?o}",
                        "id", &id, "attempt", &sh->attempt, "spec", &spec, "cpus",
                        &sh->cpus, "node", &sh->node, "nodelist", &(const char *){ NULL },
                        "cgroup_scope", &sh->cgroup_scope, "kill_wait", &sh->kill_wait,
@@ -394,8 +406,8 @@ static int read_job(struct shell *sh, struct kiln_error *err)
                        &sh->simulate, "tasks", &sh->tasks, "gpus", &sh->gpus, "mems",
                        &sh->mems, "node_index", &sh->node_index, "nodes", &sh->nodes,
                        "main_address", &sh->main_address, "token", &sh->token, "server",
-                       &sh->server, "shared_host", &sh->shared_host, "runtime",
-                       &sh->runtime) < 0)
+                       &sh->server, "shared_host", &sh->shared_host, "runtimes",
+                       &sh->runtimes) < 0)
         return errprintf(err, "invalid %s: %s", path, jerr.text);
     sh->id = id;
     sh->array_id = array_id;

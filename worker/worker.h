@@ -103,7 +103,9 @@ struct container_job {
 json_t *container_runtimes(const char *order);
 /* Write DIR/bundle/config.json for the job and fill argv with the runtime's
  * command line.  -1 with err naming what is wrong with the container. */
-int container_prepare(const struct container_job *c, char *argv[8], struct kiln_error *err);
+enum { CONTAINER_MAX_ARGV = 4096 + 200 };
+int container_prepare(const struct container_job *c, char *argv[CONTAINER_MAX_ARGV],
+                      struct kiln_error *err);
 /* Remove the container's state, whatever became of it. */
 void container_remove(const char *runtime, const char *name);
 

@@ -95,7 +95,7 @@ test_expect_success 'unknown definitions, missing parameters, image names are na
 	EOT
 	"$KILN" jobdef register img.json &&
 	test_must_fail "$KILN" submit --jobdef img 2>err &&
-	grep "container image .busybox.: images need Podman or Docker" err
+	grep "busybox\|container engine (podman, docker) for images" err
 '
 
 test_done
