@@ -97,8 +97,9 @@ test_expect_success 'a missing bundle or a broken config is a clear failure, not
 	j=$("$KILN" submit --parsable --container broken --wrap true) &&
 	test "$(wait_job $j 30)" = FAILED &&
 	job_field $j status_reason | grep "container bundle .*config.json" &&
-	rm -rf gone && mkdir gone && j=$("$KILN" submit --parsable --container gone --wrap true) &&
-	rmdir gone &&
+	rm -rf gone && mkdir gone &&
+	j=$("$KILN" submit --parsable --hold --container gone --wrap true) &&
+	rmdir gone && "$KILN" release $j &&
 	test "$(wait_job $j 30)" = FAILED &&
 	job_field $j status_reason | grep "not found"
 '
