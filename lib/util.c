@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "lib/util.h"
 
 double util_now(void)
@@ -164,4 +166,34 @@ unsigned long long util_proc_starttime(int pid)
     }
     free(text);
     return t;
+}
+
+char *util_json_join(const json_t *a, const char *key, const char *sep)
+{
+    size_t i, n = 0, cap = 64;
+    char *out = malloc(cap);
+    json_t *v;
+
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    json_array_foreach(a, i, v) {
+        json_t *e = key ? json_object_get(v, key) : v;
+        char num[32];
+        const char *s = json_is_integer(e) ? (snprintf(num, sizeof(num), "%lld",
+                                                       (long long)json_integer_value(e)), num)
+                                           : json_string_value(e);
+        if (!s)
+            continue;
+        while (n + strlen(s) + strlen(sep) + 1 > cap) {
+            char *bigger = realloc(out, cap *= 2);
+            if (!bigger) {
+                free(out);
+                return NULL;
+            }
+            out = bigger;
+        }
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? sep : "", s);
+    }
+    return out;
 }

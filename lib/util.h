@@ -35,4 +35,9 @@ unsigned long long util_proc_starttime(int pid);
 /* Remove a directory tree. 0 or -1 with errno. */
 int util_rm_rf(const char *path);
 
+/* The strings of JSON array a (or, with key, that field of its objects;
+ * integers too) joined by sep, as a new string; NULL on ENOMEM. */
+struct json_t;
+char *util_json_join(const struct json_t *a, const char *key, const char *sep);
+
 #endif

@@ -451,14 +451,10 @@ json_t *sched_why(struct server *s, const struct job *job)
     for (const struct job *j = q->qhead; j && j != job; j = j->qnext)
         ahead++;
     struct node *best = best_room(s, q, &job->spec, &free_cpus, &free_mem);
-    char envs[200] = "";
-    size_t i, n = 0;
-    json_t *v;
-    json_array_foreach(q->ces, i, v)
-        n += (size_t)snprintf(envs + n, n < sizeof(envs) ? sizeof(envs) - n : 0, "%s%s",
-                              i ? ", " : "", json_string_value(v));
-    n = (size_t)snprintf(text, sizeof(text), "needs %ld cores%s on one node of environments "
-                         "%s; ", cpus, "", envs);
+    char *envs = util_json_join(q->ces, NULL, ", ");
+    size_t n = (size_t)snprintf(text, sizeof(text), "needs %ld cores on one node of "
+                                "environments %s; ", cpus, envs ? envs : "");
+    free(envs);
     if (job->spec.mem && n < sizeof(text))
         n += (size_t)snprintf(text + n, sizeof(text) - n, "and %lld MiB; ",
                               (long long)job->spec.mem);

@@ -92,38 +92,6 @@ static char *expand_path(const struct shell *sh, const char *pat)
     return out;
 }
 
-/* The strings (or the field key of objects, strings or integers) of array
- * a joined by sep, a new string. */
-static char *join(const json_t *a, const char *key, const char *sep)
-{
-    size_t i, n = 0, cap = 64;
-    char *out = malloc(cap);
-    json_t *v;
-
-    if (!out)
-        return NULL;
-    out[0] = '\0';
-    json_array_foreach(a, i, v) {
-        json_t *e = key ? json_object_get(v, key) : v;
-        char num[32];
-        const char *s = json_is_integer(e) ? (snprintf(num, sizeof(num), "%lld",
-                                                       (long long)json_integer_value(e)), num)
-                                           : json_string_value(e);
-        if (!s)
-            continue;
-        while (n + strlen(s) + strlen(sep) + 1 > cap) {
-            char *bigger = realloc(out, cap *= 2);
-            if (!bigger) {
-                free(out);
-                return NULL;
-            }
-            out = bigger;
-        }
-        n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? sep : "", s);
-    }
-    return out;
-}
-
 /* For a job on several nodes, on its main node: Open MPI's hostfile (each
  * node and its number of tasks) and rankfile (each rank's cpus, physical
  * numbers), readable by the job's user.  A simulated node's cpus are made
@@ -212,7 +180,7 @@ static int prepare_container(struct shell *sh, char **env, const char *script, c
     struct kiln_error err;
     char cgpath[PATH_MAX];
 
-    char *list = sh->runtimes ? join(sh->runtimes, NULL, ",") : NULL;
+    char *list = sh->runtimes ? util_json_join(sh->runtimes, NULL, ",") : NULL;
     bool found = list && container_pick(sh->spec.container, list, sh->runtime_buf,
                                         sizeof(sh->runtime_buf));
     free(list);
@@ -292,7 +260,7 @@ static char **build_env(const struct shell *sh)
     SETENV("KILN_NODE_INDEX=%d", sh->node_index);
     if (json_array_size(sh->nodes) > 1) {
         /* For kiln run across the nodes: them in order, and their tasks. */
-        char *names = join(sh->nodes, "name", ","), *counts = NULL;
+        char *names = util_json_join(sh->nodes, "name", ","), *counts = NULL;
         size_t len = 0, k;
         json_t *v;
         FILE *f = open_memstream(&counts, &len);
@@ -356,13 +324,13 @@ static char **build_env(const struct shell *sh)
         SETENV("KILN_NTASKS_PER_NODE=%ld", sh->spec.ntasks_per_node);
     if (json_array_size(sh->tasks)) {
         /* kiln run binds task i to the i-th list. */
-        char *list = join(sh->tasks, NULL, ";");
+        char *list = util_json_join(sh->tasks, NULL, ";");
         if (list)
             SETENV("KILN_TASK_CPUS=%s", list);
         free(list);
     }
     if (json_array_size(sh->gpus)) {
-        char *idx = join(sh->gpus, "index", ","), *names = join(sh->gpus, "name", ",");
+        char *idx = util_json_join(sh->gpus, "index", ","), *names = util_json_join(sh->gpus, "name", ",");
         if (idx)
             SETENV("CUDA_VISIBLE_DEVICES=%s", idx);
         if (idx && names && strncmp(names, "rsmi", 4) == 0)
@@ -447,6 +415,24 @@ static int open_output(const char *path)
     return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 }
 
+/* Open the job's output files and make them its stdout and stderr, with
+ * /dev/null as stdin. */
+static void stdio_to_files(int errpipe, const char *outpath, const char *errpath)
+{
+    int out, errfd, null;
+
+    if ((out = open_output(outpath)) < 0)
+        child_fail(errpipe, "cannot open output file '%s': %s", outpath);
+    if (!errpath || strcmp(errpath, outpath) == 0)
+        errfd = out;
+    else if ((errfd = open_output(errpath)) < 0)
+        child_fail(errpipe, "cannot open error file '%s': %s", errpath);
+    if ((null = open("/dev/null", O_RDONLY)) >= 0)
+        dup2(null, 0);
+    dup2(out, 1);
+    dup2(errfd, 2);
+}
+
 /* The job's process, between fork and exec.  The shell is single-threaded,
  * so the library calls here are safe.  Every failure is reported on
  * errpipe (closed on exec), never in the job's name. */
@@ -457,7 +443,6 @@ static void child(struct shell *sh, int errpipe, char **env, const char *script,
     char *argv[4096 + 2];
     size_t i, n = json_array_size(sh->spec.args);
     json_t *v;
-    int out, errfd;
 
     setpgid(0, 0);
     if (sh->cg && cgroup_attach(sh->cg, getpid()) < 0)
@@ -471,18 +456,9 @@ static void child(struct shell *sh, int errpipe, char **env, const char *script,
         if (as_user && (setgroups(0, NULL) < 0 || setegid((gid_t)sh->spec.gid) < 0
                         || seteuid((uid_t)sh->spec.uid) < 0))
             child_fail(errpipe, "cannot become user '%s': %s", sh->spec.user);
-        if ((out = open_output(outpath)) < 0)
-            child_fail(errpipe, "cannot open output file '%s': %s", outpath);
-        if (!errpath || strcmp(errpath, outpath) == 0)
-            errfd = out;
-        else if ((errfd = open_output(errpath)) < 0)
-            child_fail(errpipe, "cannot open error file '%s': %s", errpath);
+        stdio_to_files(errpipe, outpath, errpath);
         if (as_user && (seteuid(0) < 0 || setegid(0) < 0))
             child_fail(errpipe, "cannot run the container runtime as root%s: %s", "");
-        int null = open("/dev/null", O_RDONLY);
-        dup2(null, 0);
-        dup2(out, 1);
-        dup2(errfd, 2);
         sigprocmask(SIG_SETMASK, oldmask, NULL);
         execvp(sh->container[0], sh->container);
         dprintf(2, "kiln: cannot run the container runtime %s: %s\n", sh->container[0],
@@ -498,21 +474,12 @@ static void child(struct shell *sh, int errpipe, char **env, const char *script,
         if (setgid((gid_t)sh->spec.gid) < 0 || setuid((uid_t)sh->spec.uid) < 0)
             child_fail(errpipe, "cannot become user '%s': %s", sh->spec.user);
     }
-    if ((out = open_output(outpath)) < 0)
-        child_fail(errpipe, "cannot open output file '%s': %s", outpath);
-    if (!errpath || strcmp(errpath, outpath) == 0)
-        errfd = out;
-    else if ((errfd = open_output(errpath)) < 0)
-        child_fail(errpipe, "cannot open error file '%s': %s", errpath);
+    stdio_to_files(errpipe, outpath, errpath);
     if (chdir(sh->spec.cwd) < 0) {
-        dprintf(errfd, "kiln: cannot enter working directory '%s': %s\n", sh->spec.cwd,
+        dprintf(2, "kiln: cannot enter working directory '%s': %s\n", sh->spec.cwd,
                 strerror(errno));
         child_fail(errpipe, "cannot enter working directory '%s': %s", sh->spec.cwd);
     }
-    int null = open("/dev/null", O_RDONLY);
-    dup2(null, 0);
-    dup2(out, 1);
-    dup2(errfd, 2);
     argv[0] = (char *)script;
     json_array_foreach(sh->spec.args, i, v)
         argv[i + 1] = (char *)json_string_value(v);

@@ -453,13 +453,9 @@ int cmd_worker(int argc, char **argv)
             cgroup_version_name(cgroup_detect()), w->cgroup_scope, spool);
     /* OCI runtimes: found once, in the site's order of preference. */
     w->runtimes = container_runtimes(cfg.worker_runtimes);
-    char rts[128] = "";
-    size_t ri, rn = 0;
-    json_t *rv;
-    json_array_foreach(w->runtimes, ri, rv)
-        rn += (size_t)snprintf(rts + rn, rn < sizeof(rts) ? sizeof(rts) - rn : 0, "%s%s",
-                               ri ? "," : "", json_string_value(rv));
-    log_msg(LOG_INFO, "container runtimes: %s", rn ? rts : "none");
+    char *rts = util_json_join(w->runtimes, NULL, ",");
+    log_msg(LOG_INFO, "container runtimes: %s", rts && *rts ? rts : "none");
+    free(rts);
     if (launch_recover(w) < 0)
         die("cannot read the spool '%s': %s", spool, strerror(errno));
     if (resolve_endpoint(w) < 0)
