@@ -94,10 +94,16 @@ int cmd_exec(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     bool in_open = true;
-    int signals_sent = 0;
+    int signals_sent = 0, idle = 0;
     for (;;) {
         zmq_pollitem_t it[2] = { { sock, 0, ZMQ_POLLIN, 0 }, { NULL, 0, ZMQ_POLLIN, 0 } };
         int rc = zmq_poll(it, in_open ? 2 : 1, 1000);
+        /* Quiet for 30 s: ask whether the server still knows the exec (it
+         * answers "no such exec" after a restart). */
+        if (rc == 0 && ++idle >= 30) {
+            idle = 0;
+            send_msg(sock, "exec.input", json_pack("{s:I, s:s}", "exec", exec, "data", ""));
+        }
         if (got_signal) {
             /* Passed on to the command; a second one ends us regardless. */
             if (++signals_sent > 1)
@@ -146,8 +152,11 @@ int cmd_exec(int argc, char **argv)
                 proto_msg_release(&m);
                 return status;
             } else if (!strcmp(m.type, "error")) {
-                fprintf(stderr, "%s: %s\n", client_prog,
+                /* The server no longer knows the exec: it is lost. */
+                fprintf(stderr, "%s: %s: %s\n", client_prog, host,
                         json_string_value(json_object_get(m.body, "text")));
+                proto_msg_release(&m);
+                return 255;
             }
             proto_msg_release(&m);
         }

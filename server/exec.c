@@ -174,7 +174,8 @@ void exec_from_worker(struct server *s, struct node *n, struct proto_msg *m)
         drop(e);
 }
 
-/* A node went down: its execs end, with status 255 as ssh's do when the
+/* A node went down, or its worker started again (its execs' pipes went
+ * with the old one): its execs end, with status 255 as ssh's do when the
  * connection is lost. */
 void exec_node_down(struct server *s, struct node *n)
 {

@@ -257,6 +257,8 @@ static void node_hello(struct server *s, struct proto_msg *m)
     }
     r = (struct reconcile){ .node = n, .reported = jobs ? jobs : json_array(),
                             .kill = json_array() };
+    /* Execs there were the old worker's children: they are gone. */
+    exec_node_down(s, n);
     /* Release what the node held, take the topology as it is now, and give
      * back the cores of the jobs the worker still runs. */
     jobs_foreach(s, release_on_node, n);
