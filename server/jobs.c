@@ -149,14 +149,12 @@ static void kill_parts(struct server *s, struct job *job, const char *why)
 static void attempt_over(struct server *s, struct job *job)
 {
     /* Taken from the job first: the state change may reset or free it. */
-    char *reason = job->main_reason && *job->main_reason ? job->main_reason : NULL;
-    char *failure = job->part_failure;
+    char *main_reason = job->main_reason, *failure = job->part_failure;
+    const char *reason = main_reason && *main_reason ? main_reason : NULL;
     bool lost = job->part_lost;
     int exit_code = job->main_exit, sig = job->main_signal;
     bool ok = job->main_ended && exit_code == 0 && sig == 0 && !reason && !failure;
 
-    if (reason != job->main_reason)
-        free(job->main_reason);
     job->main_reason = job->part_failure = NULL;
     job->main_ended = job->part_lost = false;
     job->exit_code = exit_code;
@@ -169,7 +167,7 @@ static void attempt_over(struct server *s, struct job *job)
         jobs_attempt_failed(s, job, exit_code,
                             lost && failure ? failure : reason ? reason
                             : failure ? failure : "failed");
-    free(reason);
+    free(main_reason);
     free(failure);
 }
 
@@ -247,14 +245,14 @@ static void row_of(const struct job *job, struct store_job *row)
 json_t *jobs_row_to_json(const struct store_job *row)
 {
     json_t *o, *nodes = json_array(), *cpus = json_object();
-    json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0, mpc = 0;
+    json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0, mpc = 0, nnodes = 1;
 
     if (row->spec)
-        json_unpack(row->spec, "{s?I, s?I, s?I, s?I, s?I}", "ntasks", &ntasks,
+        json_unpack(row->spec, "{s?I, s?I, s?I, s?I, s?I, s?I}", "ntasks", &ntasks,
                     "cpus_per_task", &cpt, "mem", &mem, "time_limit", &tl, "mem_per_cpu",
-                    &mpc);
-    if (mpc)
-        mem = mpc * ntasks * cpt;
+                    &mpc, "nodes", &nnodes);
+    if (mpc && nnodes > 0) /* per node, as jobspec has it: the busiest node's */
+        mem = mpc * ((ntasks + nnodes - 1) / nnodes) * cpt;
     json_t *alloc = row->alloc ? json_loads(row->alloc, 0, NULL) : NULL, *part;
     size_t k;
     if (json_array_size(json_object_get(alloc, "nodes"))) {

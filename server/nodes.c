@@ -394,8 +394,6 @@ static void job_end(struct server *s, struct proto_msg *m)
             s->store_failed = true;
         if (start > 0)
             job->start_time = start;
-        jobs_part_ended(s, job, p, exit_code, sig, reason);
-        return;
     }
     jobs_part_ended(s, job, p, exit_code, sig, reason);
 }
