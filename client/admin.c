@@ -9,7 +9,8 @@
 #include "lib/log.h"
 #include "lib/units.h"
 
-enum { O_PRIORITY = 3000, O_CE, O_STATE, O_POLICY, O_DECAY, O_SHARE, O_STUCK, O_FEATURES };
+enum { O_PRIORITY = 3000, O_CE, O_STATE, O_POLICY, O_DECAY, O_SHARE, O_STUCK, O_FEATURES,
+       O_REASON };
 
 static const struct option admin_options[] = {
     { "priority", required_argument, NULL, O_PRIORITY },
@@ -20,6 +21,7 @@ static const struct option admin_options[] = {
     { "share-decay", required_argument, NULL, O_DECAY },
     { "share", required_argument, NULL, O_SHARE },
     { "features", required_argument, NULL, O_FEATURES },
+    { "reason", required_argument, NULL, O_REASON },
     { "json", no_argument, NULL, OPT_JSON },
     { "help", no_argument, NULL, 'h' },
     CLIENT_COMMON_OPTIONS,
@@ -61,6 +63,9 @@ static const char *parse(int argc, char **argv, const char *usage, json_t *body,
             break;
         case O_FEATURES:
             json_object_set_new(body, "features", json_string(optarg));
+            break;
+        case O_REASON:
+            json_object_set_new(body, "reason", json_string(optarg));
             break;
         case O_STUCK: {
             /* REASON:SECONDS[,...]: AWS's jobStateTimeLimitActions, CANCEL */
@@ -297,7 +302,9 @@ int cmd_policy(int argc, char **argv)
 int cmd_node(int argc, char **argv)
 {
     static const char *usage = "kiln node show NODE [--json]\n"
-                               "       kiln node update NODE [--ce NAME] [--features LIST]";
+                               "       kiln node update NODE [--ce NAME] [--features LIST]\n"
+                               "       kiln node drain|down NODE [--reason TEXT]\n"
+                               "       kiln node resume NODE";
     json_t *body = json_object(), *r, *ces;
     bool json = false;
     const char *verb;
@@ -307,6 +314,23 @@ int cmd_node(int argc, char **argv)
         return node_show(argc, argv);
     }
     verb = parse(argc, argv, usage, body, &json);
+    if (!strcmp(verb, "drain") || !strcmp(verb, "down") || !strcmp(verb, "resume")) {
+        if (json_object_get(body, "ces") || json_object_get(body, "features"))
+            die("kiln node %s takes no --ce or --features: use kiln node update", verb);
+        if (!strcmp(verb, "resume") && json_object_get(body, "reason"))
+            die("kiln node resume takes no --reason");
+        json_object_set_new(body, "state", json_string(verb));
+        r = client_request("node.update", body);
+        if (json)
+            client_print_json(r);
+        else
+            printf("node %s: %s\n", json_string_value(json_object_get(r, "name")),
+                   json_string_value(json_object_get(r, "state")));
+        json_decref(r);
+        return 0;
+    }
+    if (json_object_get(body, "reason"))
+        die("--reason is for kiln node drain and kiln node down");
     if (strcmp(verb, "update") != 0)
         die("unknown verb '%s'\nUsage: %s", verb, usage);
     if ((ces = json_object_get(body, "ces")) && json_array_size(ces) != 1)

@@ -29,6 +29,14 @@ json_t *client_request(const char *type, json_t *body);
 json_t *client_request_ex(const char *type, json_t *body, int timeout_ms,
                           char *err_text, size_t len);
 
+/* Send a request on s (client_socket) with a MUNGE credential when one
+ * can be made; body is consumed, "version" added.  Dies if it cannot. */
+void client_send(void *s, const char *type, json_t *body);
+
+/* Die saying why no credential went with the request, when the server
+ * refused it for want of one (an error body). */
+void client_check_refusal(const json_t *body);
+
 /* The connected socket, for commands that stream (kiln exec). */
 void *client_socket(void);
 
@@ -70,6 +78,7 @@ int cmd_terminate(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_nodes(int argc, char **argv);
 int cmd_jobqueue(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 int cmd_ce(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int node_show(int argc, char **argv); /* kiln node show */

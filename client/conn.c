@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include "client/client.h"
+#include "lib/auth.h"
 #include "lib/config.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -15,6 +16,8 @@
 static const char *opt_server, *opt_config;
 static char server_addr[256];
 static void *ctx, *sock;
+/* Why the last request went without a credential, or "". */
+static char sign_error[sizeof(((struct kiln_error *)0)->text)];
 
 bool client_common_opt(int c, const char *arg)
 {
@@ -78,6 +81,34 @@ void *client_socket(void)
     return sock;
 }
 
+static char *sign(const unsigned char *digest, void *arg)
+{
+    struct kiln_error err;
+    char *cred = auth_sign(digest, &err);
+
+    /* Sent without one: a server in --auth none mode needs none, and one
+     * that does says so, and then this is why. */
+    snprintf(sign_error, sizeof(sign_error), "%s", cred ? "" : err.text);
+    return cred;
+}
+
+void client_send(void *s, const char *type, json_t *body)
+{
+    if (!body || json_object_set_new(body, "version", json_integer(KILN_PROTO_VERSION)) < 0)
+        die("out of memory");
+    if (proto_send_signed(s, type, body, sign, NULL) < 0)
+        die("cannot send to the server at %s: %s", client_server(), zmq_strerror(errno));
+    json_decref(body);
+}
+
+void client_check_refusal(const json_t *body)
+{
+    const char *e = json_string_value(json_object_get(body, "error"));
+
+    if (sign_error[0] && e && strcmp(e, "EACCES") == 0)
+        die("%s", sign_error);
+}
+
 json_t *client_request_ex(const char *type, json_t *body, int timeout_ms,
                           char *err_text, size_t len)
 {
@@ -89,11 +120,7 @@ json_t *client_request_ex(const char *type, json_t *body, int timeout_ms,
     if (timeout_ms < 0)
         timeout_ms = (t && atoi(t) > 0 ? atoi(t) : 5) * 1000;
     connect_once();
-    if (!body || json_object_set_new(body, "version", json_integer(KILN_PROTO_VERSION)) < 0)
-        die("out of memory");
-    if (proto_send(sock, NULL, 0, type, body) < 0)
-        die("cannot send to the server at %s: %s", client_server(), zmq_strerror(errno));
-    json_decref(body);
+    client_send(sock, type, body);
     zmq_pollitem_t it = { sock, 0, ZMQ_POLLIN, 0 };
     for (;;) {
         rc = zmq_poll(&it, 1, timeout_ms);
@@ -109,6 +136,7 @@ json_t *client_request_ex(const char *type, json_t *body, int timeout_ms,
             rc < 0 ? err.text : "empty");
     if (strcmp(m.type, "ok") != 0) {
         const char *text = json_string_value(json_object_get(m.body, "text"));
+        client_check_refusal(m.body);
         if (!err_text)
             die("%s", text ? text : "the server refused the request");
         snprintf(err_text, len, "%s", text ? text : "refused");

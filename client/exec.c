@@ -25,14 +25,6 @@ static void on_signal(int sig)
     got_signal = sig;
 }
 
-static void send_msg(void *sock, const char *type, json_t *body)
-{
-    json_object_set_new(body, "version", json_integer(KILN_PROTO_VERSION));
-    if (proto_send(sock, NULL, 0, type, body) < 0)
-        die("cannot send to the server at %s: %s", client_server(), zmq_strerror(errno));
-    json_decref(body);
-}
-
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: kiln exec HOST COMMAND [ARGS...]\n"
@@ -102,13 +94,13 @@ int cmd_exec(int argc, char **argv)
          * answers "no such exec" after a restart). */
         if (rc == 0 && ++idle >= 30) {
             idle = 0;
-            send_msg(sock, "exec.input", json_pack("{s:I, s:s}", "exec", exec, "data", ""));
+            client_send(sock, "exec.input", json_pack("{s:I, s:s}", "exec", exec, "data", ""));
         }
         if (got_signal) {
             /* Passed on to the command; a second one ends us regardless. */
             if (++signals_sent > 1)
                 return 128 + got_signal;
-            send_msg(sock, "exec.signal",
+            client_send(sock, "exec.signal",
                      json_pack("{s:I, s:i}", "exec", exec, "signal", (int)got_signal));
             got_signal = 0;
         }
@@ -122,11 +114,11 @@ int cmd_exec(int argc, char **argv)
             ssize_t n = read(0, buf, sizeof(buf));
             if (n > 0) {
                 char *data = base64_encode(buf, (size_t)n);
-                send_msg(sock, "exec.input", json_pack("{s:I, s:s}", "exec", exec, "data",
+                client_send(sock, "exec.input", json_pack("{s:I, s:s}", "exec", exec, "data",
                                                        data ? data : ""));
                 free(data);
             } else if (n == 0 || errno != EINTR) {
-                send_msg(sock, "exec.input", json_pack("{s:I, s:b}", "exec", exec, "eof", 1));
+                client_send(sock, "exec.input", json_pack("{s:I, s:b}", "exec", exec, "eof", 1));
                 in_open = false;
             }
         }
@@ -152,6 +144,7 @@ int cmd_exec(int argc, char **argv)
                 proto_msg_release(&m);
                 return status;
             } else if (!strcmp(m.type, "error")) {
+                client_check_refusal(m.body);
                 /* The server no longer knows the exec: it is lost. */
                 fprintf(stderr, "%s: %s: %s\n", client_prog, host,
                         json_string_value(json_object_get(m.body, "text")));

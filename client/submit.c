@@ -301,6 +301,15 @@ static bool listed(const char *list, const char *name, size_t nlen)
 
 /* --export: ALL (default), NONE, or a list of NAME and NAME=value, which
  * may include ALL. */
+/* The mode mask the job's files are made with: the submitter's. */
+static mode_t current_umask(void)
+{
+    mode_t m = umask(022);
+
+    umask(m);
+    return m;
+}
+
 static json_t *environment(const char *export)
 {
     json_t *env = json_array();
@@ -639,7 +648,7 @@ json_int_t submit_main(int argc, char **argv, bool quiet, bool *wait)
     for (int i = first + 1; script_path && i < argc; i++)
         json_array_append_new(args, json_string(argv[i]));
     json_t *job = json_pack("{s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:o, "
-                            "s:s, s:b, s:s, s:I, s:I}",
+                            "s:s, s:b, s:s, s:I, s:I, s:I}",
                             "name", o.name, "script", script, "args", args, "ntasks",
                             (json_int_t)(o.ntasks ? o.ntasks : 1), "cpus_per_task",
                             (json_int_t)(o.cpus_per_task ? o.cpus_per_task : 1), "mem",
@@ -648,7 +657,8 @@ json_int_t submit_main(int argc, char **argv, bool quiet, bool *wait)
                             o.jobdef ? jobdef_env : environment(o.export),
                             "queue", o.queue ? o.queue : "default",
                             "hold", o.hold, "user", pw->pw_name, "uid",
-                            (json_int_t)getuid(), "gid", (json_int_t)getgid());
+                            (json_int_t)getuid(), "gid", (json_int_t)getgid(), "umask",
+                            (json_int_t)current_umask());
     if (!job)
         die("invalid job: a value is not valid text");
     if (o.error)

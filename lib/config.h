@@ -3,8 +3,10 @@
  * (t0001 client settings, t2004 declared queues and environments).
  *
  *   [client]  server = tcp://head:7810
- *   [server]  listen, worker_listen, state, log_level, node_timeout, kill_wait
- *   [worker]  spool, name, cpus, log_level, ce, features, runtimes
+ *   [server]  listen, worker_listen, state, log_level, node_timeout, kill_wait,
+ *             auth, keys, admin_group, private_jobs
+ *   [worker]  spool, name, cpus, log_level, ce, features, runtimes, auth,
+ *             keys, key
  *   [queue NAME]  priority, ce (comma list, in order), state
  *   [ce NAME]     state
  */
@@ -26,6 +28,8 @@ struct kiln_config {
     char *listen, *worker_listen, *state, *log_level, *node_timeout, *kill_wait;
     char *spool, *worker_name, *worker_cpus, *worker_log_level, *worker_ce;
     char *worker_features, *worker_runtimes;
+    char *auth, *keys, *admin_group, *private_jobs;
+    char *worker_auth, *worker_keys, *worker_key;
     /* Sections "[queue NAME]" and "[ce NAME]": {"queue": {NAME: {key:
      * value}}, "ce": {...}}, values as the server takes them. */
     json_t *declared;

@@ -68,7 +68,7 @@ static const struct json_field fields[] = {
     { "dependencies", JSON_ARRAY, false }, { "array", JSON_STRING, false },
     { "job_definition", JSON_STRING, false },
     { "priority", JSON_INTEGER, false }, { "nice", JSON_INTEGER, false },
-    { "share_identifier", JSON_STRING, false },
+    { "share_identifier", JSON_STRING, false }, { "umask", JSON_INTEGER, false },
     { "nodes", JSON_INTEGER, false },  { "ntasks_per_node", JSON_INTEGER, false }, { "threads_per_core", JSON_INTEGER, false },
     { "mem_per_cpu", JSON_INTEGER, false }, { "gpus", JSON_INTEGER, false },
     { "exclusive", JSON_TRUE, false },  { "distribution", JSON_STRING, false },
@@ -256,7 +256,9 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
         return errprintf(err, "invalid job: %s", jerr.text);
     }
     errno = EINVAL;
-    if (!text_ok(name, JOBSPEC_MAX_NAME) || strchr(name, '/'))
+    /* A name goes into output paths (%x): it cannot lead out of them. */
+    if (!text_ok(name, JOBSPEC_MAX_NAME) || strchr(name, '/') || !strcmp(name, ".")
+        || !strcmp(name, ".."))
         return errprintf(err, "invalid job name: '%.64s'", name);
     if (strlen(script) > JOBSPEC_MAX_SCRIPT)
         return errprintf(err, "script is larger than %d bytes",
@@ -289,6 +291,9 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
         return errprintf(err, "invalid user name");
     if (uid < 0 || uid > 0xfffffffe || gid < 0 || gid > 0xfffffffe)
         return errprintf(err, "invalid uid or gid");
+    if (json_object_get(o, "umask") && (json_integer_value(json_object_get(o, "umask")) < 0
+                                        || json_integer_value(json_object_get(o, "umask")) > 0777))
+        return errprintf(err, "invalid umask: 0 to 0777");
     if (retry && retry_check(retry, err) < 0)
         return -1;
     if (deps && deps_check(deps, err) < 0)
@@ -345,6 +350,8 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     js->priority = (long)prio;
     js->share_id = share ? strdup(share) : NULL;
     js->nice = (long)nice;
+    json_t *um = json_object_get(o, "umask");
+    js->umask = um ? (int)json_integer_value(um) : 022;
     if (!js->name || !js->script || !js->args || !js->output
         || (error && !js->error) || !js->cwd || !js->submit_dir || !js->env
         || !js->queue || !js->user || (retry && !js->retry)
@@ -422,6 +429,7 @@ json_t *jobspec_to_json(const struct jobspec *js)
               || (js->priority && json_object_set_new(o, "priority",
                                                       json_integer(js->priority)) < 0)
               || (js->nice && json_object_set_new(o, "nice", json_integer(js->nice)) < 0)
+              || (js->umask != 022 && json_object_set_new(o, "umask", json_integer(js->umask)) < 0)
               || (js->share_id && json_object_set_new(o, "share_identifier",
                                                       json_string(js->share_id)) < 0)
               || placement_to_json(js, o) < 0)) {

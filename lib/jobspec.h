@@ -37,6 +37,7 @@ struct jobspec {
     char *user;
     long uid;
     long gid;
+    int umask;           /* the submitter's file mode mask (default 022) */
     json_t *retry;       /* retryStrategy (AWS shape), NULL for none */
     json_t *deps;        /* [{"type", "id"}...], NULL for none */
     char *array;         /* array index spec (lib/arrayspec), NULL if none */

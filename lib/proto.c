@@ -5,6 +5,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "lib/auth.h"
 #include "lib/error.h"
 #include "lib/proto.h"
 
@@ -66,31 +67,53 @@ const struct proto_type *proto_lookup(const char *name)
     return NULL;
 }
 
+static int send_frames(void *sock, const void *id, size_t idlen, const char *type,
+                       const char *text, const char *cred)
+{
+    if (id && zmq_send(sock, id, idlen, ZMQ_SNDMORE) < 0)
+        return -1;
+    if (zmq_send(sock, "", 0, ZMQ_SNDMORE) < 0
+        || zmq_send(sock, type, strlen(type), ZMQ_SNDMORE) < 0
+        || zmq_send(sock, text, strlen(text), cred ? ZMQ_SNDMORE : 0) < 0
+        || (cred && zmq_send(sock, cred, strlen(cred), 0) < 0))
+        return -1;
+    return 0;
+}
+
 int proto_send(void *sock, const void *id, size_t idlen, const char *type,
                const json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT);
-    int rc = -1;
+    int rc;
 
     if (!text) {
         errno = ENOMEM;
         return -1;
     }
-    if (id && zmq_send(sock, id, idlen, ZMQ_SNDMORE) < 0)
-        goto done;
-    if (zmq_send(sock, "", 0, ZMQ_SNDMORE) < 0
-        || zmq_send(sock, type, strlen(type), ZMQ_SNDMORE) < 0
-        || zmq_send(sock, text, strlen(text), 0) < 0)
-        goto done;
-    rc = 0;
-done:
+    rc = send_frames(sock, id, idlen, type, text, NULL);
     free(text);
     return rc;
 }
 
-/* Read every remaining frame of the current message into frames[], up to
- * max; returns the count of frames, or -1 on error.  Frames beyond max are
- * drained and make the count max + 1. */
+int proto_send_signed(void *sock, const char *type, const json_t *body,
+                      proto_sign_f sign, void *arg)
+{
+    char *text = json_dumps(body, JSON_COMPACT), *cred;
+    unsigned char digest[AUTH_DIGEST_LEN];
+    int rc;
+
+    if (!text) {
+        errno = ENOMEM;
+        return -1;
+    }
+    auth_digest(type, text, strlen(text), digest);
+    cred = sign(digest, arg);
+    rc = send_frames(sock, NULL, 0, type, text, cred);
+    free(cred);
+    free(text);
+    return rc;
+}
+
 static int recv_frames(void *sock, zmq_msg_t *frames, int max, int first_flags)
 {
     int n = 0, more = 1;
@@ -118,13 +141,13 @@ static int recv_frames(void *sock, zmq_msg_t *frames, int max, int first_flags)
 int proto_recv(void *sock, int router, struct proto_msg *m,
                struct kiln_error *err)
 {
-    zmq_msg_t fr[5];
+    zmq_msg_t fr[6];
     int n, base = router ? 1 : 0, rc = -1;
     json_error_t jerr;
     size_t len;
 
     memset(m, 0, sizeof(*m));
-    n = recv_frames(sock, fr, 4, ZMQ_DONTWAIT);
+    n = recv_frames(sock, fr, 5, ZMQ_DONTWAIT);
     if (n < 0)
         return errno == EAGAIN ? 0 : -1;
     if (router && n >= 1) {
@@ -136,9 +159,9 @@ int proto_recv(void *sock, int router, struct proto_msg *m,
         memcpy(m->id, zmq_msg_data(&fr[0]), len);
         m->idlen = len;
     }
-    if (n != base + 3 || zmq_msg_size(&fr[base]) != 0) {
+    if ((n != base + 3 && !(router && n == base + 4)) || zmq_msg_size(&fr[base]) != 0) {
         errprintf(err, "malformed message: expected an empty delimiter, a "
-                       "type and a body");
+                       "type, a body and perhaps a credential");
         goto proto;
     }
     len = zmq_msg_size(&fr[base + 1]);
@@ -148,6 +171,12 @@ int proto_recv(void *sock, int router, struct proto_msg *m,
     }
     memcpy(m->type, zmq_msg_data(&fr[base + 1]), len);
     m->type[len] = '\0';
+    if (router) {
+        /* The CURVE key's name, as the server's ZAP handler gave it (the
+         * frames the peer sent carry it, not the routing id). */
+        const char *peer = zmq_msg_gets(&fr[base + 1], "User-Id");
+        snprintf(m->peer, sizeof(m->peer), "%s", peer ? peer : "");
+    }
     if (strlen(m->type) != len) {
         errprintf(err, "malformed message: bad type frame");
         goto proto;
@@ -167,12 +196,24 @@ int proto_recv(void *sock, int router, struct proto_msg *m,
         m->body = NULL;
         goto proto;
     }
+    if (n == base + 4) {
+        len = zmq_msg_size(&fr[base + 3]);
+        if (len == 0 || len > AUTH_MAX_CRED || memchr(zmq_msg_data(&fr[base + 3]), 0, len)
+            || !(m->cred = strndup(zmq_msg_data(&fr[base + 3]), len))) {
+            errprintf(err, "malformed message: bad credential frame");
+            json_decref(m->body);
+            m->body = NULL;
+            goto proto;
+        }
+        auth_digest(m->type, zmq_msg_data(&fr[base + 2]), zmq_msg_size(&fr[base + 2]),
+                    m->digest);
+    }
     rc = 1;
     goto done;
 proto:
     errno = EPROTO;
 done:
-    for (int i = 0; i < n && i < 4; i++)
+    for (int i = 0; i < n && i < 5; i++)
         zmq_msg_close(&fr[i]);
     return rc;
 }
@@ -181,6 +222,8 @@ void proto_msg_release(struct proto_msg *m)
 {
     json_decref(m->body);
     m->body = NULL;
+    free(m->cred);
+    m->cred = NULL;
 }
 
 static const struct {

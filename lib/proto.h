@@ -40,7 +40,17 @@ struct proto_msg {
     size_t idlen;
     char type[64];
     json_t *body; /* always a JSON object */
+    char *cred;   /* a client's credential frame, or NULL (lib/auth.h) */
+    unsigned char digest[32]; /* what a credential must sign (with cred) */
+    char peer[64]; /* the name of the CURVE key it came with, or "" */
 };
+
+/* Send "" type body cred from a client: sign, given the digest of type
+ * and body (lib/auth.h), returns the credential frame (freed here) or
+ * NULL to send none.  -1 with errno on failure. */
+typedef char *(*proto_sign_f)(const unsigned char *digest, void *arg);
+int proto_send_signed(void *sock, const char *type, const json_t *body,
+                      proto_sign_f sign, void *arg);
 
 /* Send [identity] "" type body on sock.  identity is NULL for a DEALER.
  * body is not consumed.  Returns 0, or -1 with errno (EHOSTUNREACH when a
@@ -50,7 +60,8 @@ int proto_send(void *sock, const void *id, size_t idlen, const char *type,
 
 /* Receive one message without blocking.  With router set, the first frame
  * is the peer identity, and the body may be KILN_PROTO_MAX_BODY bytes;
- * without, it comes from the server and may be KILN_PROTO_MAX_REPLY.  Returns 1 with *m filled (free with
+ * without, it comes from the server and may be KILN_PROTO_MAX_REPLY.  A
+ * router also takes a fourth frame, a client's credential.  Returns 1 with *m filled (free with
  * proto_msg_release), 0 when nothing is waiting, or -1 with errno EPROTO and
  * err set when the message was malformed (it has been consumed; m->id is
  * still filled so the peer can be answered when idlen > 0). */

@@ -2,8 +2,10 @@
 /* Small helpers for files and time. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ftw.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,4 +198,36 @@ char *util_json_join(const json_t *a, const char *key, const char *sep)
         n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? sep : "", s);
     }
     return out;
+}
+
+const char *util_user_name(unsigned uid)
+{
+    static char name[64];
+    struct passwd *pw = getpwuid((uid_t)uid);
+
+    if (pw)
+        snprintf(name, sizeof(name), "%s", pw->pw_name);
+    else
+        snprintf(name, sizeof(name), "uid %u", uid);
+    return name;
+}
+
+int util_printable(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+int util_become_user(const char *name, unsigned uid, unsigned gid)
+{
+    if (initgroups(name, (gid_t)gid) < 0 || setgid((gid_t)gid) < 0 || setuid((uid_t)uid) < 0)
+        return -1;
+    /* No way back to root. */
+    if (uid != 0 && setuid(0) == 0) {
+        errno = EPERM;
+        return -1;
+    }
+    return 0;
 }

@@ -38,6 +38,17 @@ int util_rm_rf(const char *path);
 /* The strings of JSON array a (or, with key, that field of its objects;
  * integers too) joined by sep, as a new string; NULL on ENOMEM. */
 struct json_t;
+/* Become user name (uid, gid) with their groups, for good: 0 or -1 with
+ * errno.  For a process of a daemon running as root. */
+int util_become_user(const char *name, unsigned uid, unsigned gid);
+
+/* No control characters (a reason, a message shown to people)? */
+int util_printable(const char *s);
+
+/* The name of user uid, or "uid N" when the host does not know it (in a
+ * static buffer). */
+const char *util_user_name(unsigned uid);
+
 char *util_json_join(const struct json_t *a, const char *key, const char *sep);
 
 #endif

@@ -30,6 +30,13 @@ static void job_submit(struct server *s, struct proto_msg *m)
 
     if (!json_is_object(o))
         return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'job' must be an object");
+    if (!s->who.user[0])
+        return CLIENT_FAIL(s, m, EACCES, "uid %u has no user name on the server's host",
+                           (unsigned)s->who.uid);
+    /* The job is its sender's, whatever the request says. */
+    json_object_set_new(o, "user", json_string(s->who.user));
+    json_object_set_new(o, "uid", json_integer(s->who.uid));
+    json_object_set_new(o, "gid", json_integer(s->who.gid));
     if (jobspec_from_json(o, &spec, &err) < 0)
         return CLIENT_FAIL(s, m, errno, "%s", err.text);
     struct queue *q = queue_find(s, spec.queue);
@@ -63,9 +70,37 @@ static void job_submit(struct server *s, struct proto_msg *m)
     CLIENT_REPLY(s, m, json_pack("{s:I}", "id", (json_int_t)job->id));
 }
 
+static const char *id_text(const struct proto_msg *m);
+
 static void list_one(struct server *s, struct job *job, void *arg)
 {
-    json_array_append_new(arg, jobs_to_json(s, job));
+    if (identity_sees(s, job->spec.uid))
+        json_array_append_new(arg, jobs_to_json(s, job));
+}
+
+/* Another user's job: refused when private_jobs hides it. */
+static bool hidden(struct server *s, struct proto_msg *m, uint32_t owner)
+{
+    if (identity_sees(s, owner))
+        return false;
+    CLIENT_FAIL(s, m, EACCES, "permission denied: job %s belongs to another user",
+                id_text(m));
+    return true;
+}
+
+/* What only its owner and admins see of a job: its script, arguments and
+ * environment. */
+static void strip_private(struct server *s, json_t *o, uint32_t owner)
+{
+    json_t *spec = json_object_get(o, "spec");
+
+    if (identity_owns(s, owner) || !json_is_object(spec))
+        return;
+    spec = json_deep_copy(spec);
+    json_object_del(spec, "script");
+    json_object_del(spec, "env");
+    json_object_del(spec, "args");
+    json_object_set_new(o, "spec", spec);
 }
 
 static void job_list(struct server *s, struct proto_msg *m)
@@ -141,12 +176,18 @@ static void job_show(struct server *s, struct proto_msg *m)
         return CLIENT_FAIL(s, m, ENOENT, "array child %lld_%ld has not started yet",
                     (long long)parent->id, index);
     if ((job = jobs_find(s, id))) {
+        if (hidden(s, m, job->spec.uid))
+            return;
         o = jobs_to_json(s, job);
         /* The full why only for one job: it walks the job's queue. */
         if (job->state == JOB_PENDING || job->state == JOB_RUNNABLE)
             json_object_set_new(o, "why", sched_why(s, job));
         json_object_set(o, "spec", job->spec_json);
     } else if ((rc = store_job_get(s->st, id, &row)) == 1) {
+        if (hidden(s, m, (uint32_t)row.uid)) {
+            store_job_release(&row);
+            return;
+        }
         o = jobs_row_to_json(&row);
         json_object_set(o, "spec", row.spec);
         arrays_row_to_json(s, &row, o);
@@ -154,6 +195,7 @@ static void job_show(struct server *s, struct proto_msg *m)
     } else {
         return CLIENT_FAIL(s, m, rc < 0 ? EIO : ENOENT, "unknown job id %s", id_text(m));
     }
+    strip_private(s, o, (uint32_t)json_integer_value(json_object_get(o, "uid")));
     json_object_set_new(o, "events", store_job_events(s->st, id));
     json_object_set_new(o, "attempt_list", store_job_attempts(s->st, id));
     CLIENT_REPLY(s, m, json_pack("{s:o}", "job", o));
@@ -192,8 +234,9 @@ static void for_ids(struct server *s, struct proto_msg *m, id_action_f fn)
 
     if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > 100000)
         return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'ids' must be a non-empty array");
-    if (reason && (strlen(reason) == 0 || strlen(reason) > 200))
-        return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'reason' must be 1-200 characters");
+    if (reason && (strlen(reason) == 0 || strlen(reason) > 200 || !util_printable(reason)))
+        return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'reason' must be 1-200 "
+                           "printable characters");
     json_array_foreach(ids, i, v) {
         if (!json_is_string(v) && !json_is_integer(v))
             return CLIENT_FAIL(s, m, EINVAL, BAD_ID);
@@ -208,8 +251,14 @@ static void for_ids(struct server *s, struct proto_msg *m, id_action_f fn)
         int rc = resolve_id(s, v, &id, &parent, &index);
         if (rc > 0)
             job = jobs_find(s, id);
+        uint32_t owner = job ? job->spec.uid : parent ? parent->spec.uid : s->who.uid;
         if (rc < 0) {
             err = "not a job id";
+        } else if (!identity_owns(s, owner)) {
+            err = "permission denied: the job belongs to another user";
+            log_msg(LOG_WARNING, "refused %s of job %lld from user %s (uid %u): not theirs",
+                    m->type, (long long)(job ? job->id : parent->id), s->who.user,
+                    (unsigned)s->who.uid);
         } else if (rc == 0) {
             /* Not created yet: it will be recorded cancelled in its turn. */
             err = (fn == cancel_one || fn == terminate_one) && arrays_skip(parent, index) == 0
@@ -299,6 +348,14 @@ static void job_history(struct server *s, struct proto_msg *m)
         return CLIENT_FAIL(s, m, EINVAL, "invalid request: %s", jerr.text);
     if (limit < 0)
         return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'limit' must not be negative");
+    if (user && !jobspec_name_ok(user, 64))
+        return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'user' is not a user name");
+    if (s->private_jobs && !s->who.admin) {
+        if (user && strcmp(user, s->who.user) != 0)
+            return CLIENT_FAIL(s, m, EACCES, "permission denied: the jobs of other users "
+                               "are private here");
+        user = s->who.user;
+    }
     jobs = json_array();
     if (store_foreach_finished(s->st, since, user, limit, history_one, jobs) < 0) {
         json_decref(jobs);
@@ -324,10 +381,16 @@ static void job_wait(struct server *s, struct proto_msg *m)
     if (!(job = jobs_find(s, id))) {
         if (store_job_get(s->st, id, &row) != 1)
             return CLIENT_FAIL(s, m, ENOENT, "unknown job id %s", id_text(m));
+        if (hidden(s, m, (uint32_t)row.uid)) {
+            store_job_release(&row);
+            return;
+        }
         CLIENT_REPLY(s, m, json_pack("{s:o}", "job", jobs_row_to_json(&row)));
         store_job_release(&row);
         return;
     }
+    if (hidden(s, m, job->spec.uid))
+        return;
     if (!job->waiters && !(job->waiters = json_array()))
         return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
     if (json_array_size(job->waiters) >= 1024)
@@ -340,7 +403,7 @@ static void job_wait(struct server *s, struct proto_msg *m)
 
 /* What holds n's cores: each job with its held PUs (indices into the
  * topology's pu list) and GPUs. */
-static json_t *node_holders(const struct node *n)
+static json_t *node_holders(const struct server *s, const struct node *n)
 {
     json_t *a = json_array();
 
@@ -352,9 +415,11 @@ static json_t *node_holders(const struct node *n)
             json_array_append_new(pus, json_integer(p->pu[k]));
         for (int k = 0; k < p->ngpu; k++)
             json_array_append_new(gpus, json_integer(p->gpu[k]));
+        bool seen = identity_sees(s, j->spec.uid);
         json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s?, s:o, s:o}", "id",
-                                           (json_int_t)j->id, "user", j->spec.user,
-                                           "name", j->spec.name, "cpus", p->cpus,
+                                           (json_int_t)(seen ? j->id : 0), "user",
+                                           seen ? j->spec.user : "(hidden)",
+                                           "name", seen ? j->spec.name : "(hidden)", "cpus", p->cpus,
                                            "pus", pus, "gpus", gpus));
     }
     return a;
@@ -363,7 +428,6 @@ static json_t *node_holders(const struct node *n)
 /* All nodes, or {"name": N} just that one with what holds its cores. */
 static void node_list(struct server *s, struct proto_msg *m)
 {
-    static const char *names[] = { "UNKNOWN", "UP", "DOWN" };
     const char *only = json_string_value(json_object_get(m->body, "name"));
     json_t *nodes = json_array();
 
@@ -371,7 +435,7 @@ static void node_list(struct server *s, struct proto_msg *m)
         if (only && strcmp(only, n->name) != 0)
             continue;
         json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:i, s:i, s:i}",
-                              "name", n->name, "ce", n->ce, "state", names[n->state],
+                              "name", n->name, "ce", n->ce, "state", nodes_state_name(n),
                               "features", n->features, "cpus_total",
                               n->topo ? n->topo->npu : 0, "cpus_used", n->nbusy,
                               "memory_mib", (json_int_t)(n->topo ? n->topo->mem_mib : 0),
@@ -383,8 +447,10 @@ static void node_list(struct server *s, struct proto_msg *m)
         json_object_set_new(o, "address", json_string(n->address));
         json_object_set_new(o, "hostname", json_string(n->hostname));
         json_object_set_new(o, "runtimes", json_string(n->runtimes));
+        if (n->drain[0])
+            json_object_set_new(o, "reason", json_string(n->drain));
         if (only)
-            json_object_set_new(o, "holders", node_holders(n));
+            json_object_set_new(o, "holders", node_holders(s, n));
         json_array_append_new(nodes, o);
     }
     if (only && json_array_size(nodes) == 0) {
@@ -420,6 +486,8 @@ void api_handle(struct server *s, struct proto_msg *m)
     if (!json_is_integer(v) || json_integer_value(v) != KILN_PROTO_VERSION)
         return CLIENT_FAIL(s, m, EPROTO, "protocol version mismatch: server speaks %d",
                     KILN_PROTO_VERSION);
+    if (identity_check(s, m) < 0)
+        return;
     for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
         if (strcmp(handlers[i].type, m->type) == 0)
             return handlers[i].fn(s, m);

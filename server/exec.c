@@ -19,6 +19,7 @@ struct sexec {
     size_t clientlen;
     int64_t job;
     int attempt;
+    uint32_t uid;          /* who started it: only they may feed it */
     char node[64];
     struct sexec *next;
 };
@@ -51,7 +52,8 @@ static struct sexec *client_exec(struct server *s, struct proto_msg *m)
     struct sexec *e;
 
     if (json_unpack(m->body, "{s:I}", "exec", &id) < 0 || !(e = find(id))
-        || e->clientlen != m->idlen || memcmp(e->client, m->id, m->idlen) != 0) {
+        || e->clientlen != m->idlen || memcmp(e->client, m->id, m->idlen) != 0
+        || e->uid != s->who.uid) {
         CLIENT_FAIL(s, m, ENOENT, "no such exec");
         return NULL;
     }
@@ -86,7 +88,8 @@ static void job_exec(struct server *s, struct proto_msg *m)
     /* Only a process of the job knows its token: anyone else is refused
      * alike, whatever the job's state. */
     job = jobs_find(s, id);
-    if (!job || !job->token || strcmp(job->token, token) != 0)
+    if (!job || !job->token || strcmp(job->token, token) != 0
+        || (s->who.uid != job->spec.uid && s->who.uid != 0))
         return CLIENT_FAIL(s, m, EACCES, "job %lld: not a process of this job",
                            (long long)id);
     if (job->state != JOB_RUNNING && job->state != JOB_STARTING)
@@ -108,6 +111,7 @@ static void job_exec(struct server *s, struct proto_msg *m)
     e->clientlen = m->idlen;
     e->job = job->id;
     e->attempt = job->attempts;
+    e->uid = s->who.uid;
     snprintf(e->node, sizeof(e->node), "%s", p->name);
     e->next = execs;
     execs = e;

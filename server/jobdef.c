@@ -8,6 +8,7 @@
 
 #include "lib/jobdef.h"
 #include "lib/jobspec.h"
+#include "lib/log.h"
 #include "server/server.h"
 
 
@@ -77,6 +78,24 @@ static json_t *lookup(struct server *s, const char *ref, char *why, size_t len)
     return best;
 }
 
+/* A definition's revisions belong to who registered the first; others
+ * are refused (an admin may change any).  Definitions older than owners
+ * are everyone's. */
+static bool owned(struct server *s, struct proto_msg *m, const json_t *rev)
+{
+    json_t *uid = json_object_get(rev, "owner_uid");
+
+    if (!uid || identity_owns(s, (uint32_t)json_integer_value(uid)))
+        return true;
+    log_msg(LOG_WARNING, "refused %s from user %s (uid %u): the definition is %s's",
+            m->type, s->who.user, (unsigned)s->who.uid,
+            json_string_value(json_object_get(rev, "owner")));
+    CLIENT_FAIL(s, m, EPERM, "permission denied: job definition '%s' belongs to %s",
+                json_string_value(json_object_get(rev, "name")),
+                json_string_value(json_object_get(rev, "owner")));
+    return false;
+}
+
 static void jobdef_register(struct server *s, struct proto_msg *m)
 {
     json_t *def = json_object_get(m->body, "definition"), *all, *v, *body;
@@ -91,14 +110,20 @@ static void jobdef_register(struct server *s, struct proto_msg *m)
     name = json_string_value(json_object_get(def, "jobDefinitionName"));
     if (!(all = revisions(s, name)))
         return CLIENT_FAIL(s, m, EIO, "cannot read the job definitions");
-    json_array_foreach(all, i, v)
+    json_array_foreach(all, i, v) {
         if (json_integer_value(json_object_get(v, "revision")) > rev)
             rev = (long)json_integer_value(json_object_get(v, "revision"));
+        if (!owned(s, m, v)) {
+            json_decref(all);
+            return;
+        }
+    }
     json_decref(all);
     rev++;
     snprintf(key, sizeof(key), "%s:%ld", name, rev);
-    body = json_pack("{s:s, s:I, s:s, s:O}", "name", name, "revision", (json_int_t)rev,
-                     "status", "ACTIVE", "definition", def);
+    body = json_pack("{s:s, s:I, s:s, s:O, s:s, s:I}", "name", name, "revision",
+                     (json_int_t)rev, "status", "ACTIVE", "definition", def, "owner",
+                     s->who.user, "owner_uid", (json_int_t)s->who.uid);
     if (store_object_put(s->st, "jobdef", key, body) < 0)
         s->store_failed = true;
     json_decref(body);
@@ -154,6 +179,10 @@ static void jobdef_deregister(struct server *s, struct proto_msg *m)
         return CLIENT_FAIL(s, m, EINVAL, "invalid request: deregister takes NAME:REVISION");
     if (!(found = lookup(s, ref, why, sizeof(why))))
         return CLIENT_FAIL(s, m, ENOENT, "%s", why);
+    if (!owned(s, m, found)) {
+        json_decref(found);
+        return;
+    }
     json_object_set_new(found, "status", json_string("INACTIVE"));
     snprintf(key, sizeof(key), "%s:%lld", json_string_value(json_object_get(found, "name")),
              (long long)json_integer_value(json_object_get(found, "revision")));

@@ -106,9 +106,67 @@ static int load_node(const char *name, const char *state, json_t *topo, const ch
     return 0;
 }
 
+/* What an admin said of a node (drain, down), kept across restarts. */
+static int load_admin(const char *name, json_t *body, void *arg)
+{
+    struct node *n = nodes_find(arg, name);
+
+    if (n) {
+        snprintf(n->drain, sizeof(n->drain), "%s",
+                 json_string_value(json_object_get(body, "reason")) ?: "");
+        n->admin_down = json_is_true(json_object_get(body, "down"));
+    }
+    return 0;
+}
+
 int nodes_load(struct server *s)
 {
-    return store_foreach_node(s->st, load_node, s);
+    if (store_foreach_node(s->st, load_node, s) < 0)
+        return -1;
+    return store_foreach_object(s->st, "node_admin", load_admin, s);
+}
+
+bool nodes_usable(const struct node *n)
+{
+    return n->state == NODE_UP && !n->drain[0];
+}
+
+const char *nodes_state_name(const struct node *n)
+{
+    static const char *names[] = { "UNKNOWN", "UP", "DOWN" };
+
+    if (n->admin_down)
+        return "DOWN";
+    if (n->drain[0])
+        return n->njobs ? "DRAINING" : "DRAINED";
+    return names[n->state];
+}
+
+static void down_one(struct server *s, struct job *job, void *arg);
+
+int nodes_admin(struct server *s, struct node *n, const char *state, const char *reason)
+{
+    if (!strcmp(state, "resume")) {
+        n->drain[0] = '\0';
+        n->admin_down = false;
+    } else if (!strcmp(state, "drain") || !strcmp(state, "down")) {
+        snprintf(n->drain, sizeof(n->drain), "%s", reason && *reason ? reason : state);
+        n->admin_down = !strcmp(state, "down");
+    } else {
+        return -1;
+    }
+    log_msg(LOG_INFO, "node %s: %s by an admin%s%s", n->name, state, n->drain[0] ? ": " : "",
+            n->drain);
+    if (n->admin_down)
+        jobs_foreach(s, down_one, n);
+    json_t *body = json_pack("{s:s, s:b}", "reason", n->drain, "down", n->admin_down);
+    int rc = n->drain[0] ? store_object_put(s->st, "node_admin", n->name, body)
+                         : store_object_delete(s->st, "node_admin", n->name);
+    json_decref(body);
+    if (rc < 0)
+        s->store_failed = true;
+    s->sched_needed = true;
+    return 0;
 }
 
 void nodes_destroy_all(struct server *s)
@@ -210,6 +268,17 @@ static void find_strays(struct server *s, struct reconcile *r)
     }
 }
 
+/* A node's own key (workers/NAME.pub) speaks only for that node; the
+ * cluster key for any. */
+static bool key_fits(struct server *s, const struct proto_msg *m, const char *name)
+{
+    if (s->auth == AUTH_NONE || !strcmp(m->peer, "cluster") || !strcmp(m->peer, name))
+        return true;
+    log_msg(LOG_WARNING, "refused a message from worker '%s': its CURVE key is '%s'",
+            name, m->peer);
+    return false;
+}
+
 static void node_hello(struct server *s, struct proto_msg *m)
 {
     const char *name, *ce = NULL, *features = NULL, *address = NULL, *hostname = NULL;
@@ -237,6 +306,9 @@ static void node_hello(struct server *s, struct proto_msg *m)
         return server_reply_error(s, s->workers, m, EINVAL,
                                   "invalid node name: must match the routing id "
                                   "and use letters, digits and ._-+@:,");
+    if (!key_fits(s, m, name))
+        return server_reply_error(s, s->workers, m, EACCES, "the CURVE key '%s' is not "
+                                  "node %s's", m->peer, name);
     if (jobs && (!json_is_array(jobs) || json_array_size(jobs) > 65536))
         return server_reply_error(s, s->workers, m, EINVAL, "invalid node.hello: jobs");
     if (ce && !ce_find(s, ce))
@@ -303,6 +375,8 @@ static struct node *sender(struct server *s, struct proto_msg *m)
         return NULL;
     memcpy(name, m->id, m->idlen);
     name[m->idlen] = '\0';
+    if (!key_fits(s, m, name))
+        return NULL;
     n = nodes_find(s, name);
     if (!n || n->state != NODE_UP) {
         /* The server restarted or declared the node down: ask it to say
@@ -422,6 +496,33 @@ void nodes_handle(struct server *s, struct proto_msg *m)
     server_reply_error(s, s->workers, m, EOPNOTSUPP, "unknown message type '%s'", m->type);
 }
 
+/* Part p of job is lost with its node, for reason what ("node failure"):
+ * the attempt is recorded when it was the job's only part. */
+static void lose_part(struct server *s, struct job *job, struct jpart *p, const char *what)
+{
+    char why[160];
+
+    snprintf(why, sizeof(why), "%s (%s)", what, p->name);
+    if (job->nparts == 1 && store_attempt(s->st, job->id, job->attempts, p->name, job->cpus,
+                                          job->start_time, util_now(), -1, 0, what) < 0)
+        s->store_failed = true;
+    jobs_part_lost(s, job, p, job->nparts == 1 ? what : why);
+}
+
+/* Stop the jobs on a node an admin set down; their parts there are lost. */
+static void down_one(struct server *s, struct job *job, void *arg)
+{
+    struct node *n = arg;
+    struct jpart *p = place_part(job, n);
+
+    if (!p || p->ended || (job->state != JOB_STARTING && job->state != JOB_RUNNING))
+        return;
+    server_send(s, s->workers, p->name, strlen(p->name), "job.kill",
+                json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id, "attempt",
+                          job->attempts, "reason", "node set down by an admin"));
+    lose_part(s, job, p, "node set down by an admin");
+}
+
 static void fail_orphan(struct server *s, struct job *job, void *arg)
 {
     double grace_over = *(double *)arg;
@@ -436,13 +537,7 @@ static void fail_orphan(struct server *s, struct job *job, void *arg)
             continue;
         if (!p->node && !grace_over)
             continue; /* reloaded job: its node may still come back */
-        char why[128];
-        snprintf(why, sizeof(why), "node failure (%s)", p->name);
-        if (job->nparts == 1 && store_attempt(s->st, job->id, job->attempts, p->name,
-                                              job->cpus, job->start_time, util_now(), -1,
-                                              0, "node failure") < 0)
-            s->store_failed = true;
-        jobs_part_lost(s, job, p, job->nparts == 1 ? "node failure" : why);
+        lose_part(s, job, p, "node failure");
         return; /* job may be gone */
     }
 }

@@ -47,7 +47,7 @@ long place_need_cpus(const struct node *n, const struct jobspec *spec)
 
 bool place_fits_now(const struct node *n, const struct jobspec *spec, long i)
 {
-    if (n->state != NODE_UP || !place_eligible(n, spec))
+    if (!nodes_usable(n) || !place_eligible(n, spec))
         return false;
     if (spec->exclusive)
         return n->njobs == 0 && n->nbusy == 0 && n->mem_used == 0;

@@ -452,12 +452,21 @@ static void node_update(struct server *s, struct proto_msg *m)
     const char *ce = json_string_value(json_object_get(m->body, "ce"));
     json_t *fv = json_object_get(m->body, "features");
     const char *features = json_string_value(fv);
+    const char *state = json_string_value(json_object_get(m->body, "state"));
+    const char *reason = json_string_value(json_object_get(m->body, "reason"));
     struct node *n;
 
-    if (!name || !(n = nodes_find(s, name)))
-        return CLIENT_FAIL(s, m, ENOENT, "unknown node '%s'", name ? name : "?");
-    if (!ce && !fv)
-        return CLIENT_FAIL(s, m, EINVAL, "node.update: nothing to change (ce, features)");
+    if (!name || strlen(name) > 63 || !(n = nodes_find(s, name)))
+        return CLIENT_FAIL(s, m, ENOENT, "unknown node '%.64s'", name ? name : "?");
+    if (!ce && !fv && !state)
+        return CLIENT_FAIL(s, m, EINVAL, "node.update: nothing to change (ce, features, "
+                           "state)");
+    if (json_object_get(m->body, "state") && (!state || (strcmp(state, "drain")
+        && strcmp(state, "down") && strcmp(state, "resume"))))
+        return CLIENT_FAIL(s, m, EINVAL, "invalid state: drain, down or resume");
+    if (json_object_get(m->body, "reason") && (!reason || strlen(reason) > 120
+        || !util_printable(reason)))
+        return CLIENT_FAIL(s, m, EINVAL, "invalid reason: up to 120 printable characters");
     if ((json_object_get(m->body, "ce") && !ce) || (ce && !ce_find(s, ce)))
         return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'", ce ? ce : "?");
     /* "" clears the features. */
@@ -465,9 +474,12 @@ static void node_update(struct server *s, struct proto_msg *m)
                || strlen(features) >= sizeof(n->features)))
         return CLIENT_FAIL(s, m, EINVAL, "invalid features: names of letters, digits and "
                            "._- separated by commas");
-    nodes_set(s, n, ce, features);
-    CLIENT_REPLY(s, m, json_pack("{s:s, s:s, s:s}", "name", n->name, "ce", n->ce,
-                                 "features", n->features));
+    if (ce || fv)
+        nodes_set(s, n, ce, features);
+    if (state)
+        nodes_admin(s, n, state, reason);
+    CLIENT_REPLY(s, m, json_pack("{s:s, s:s, s:s, s:s}", "name", n->name, "ce", n->ce,
+                                 "features", n->features, "state", nodes_state_name(n)));
 }
 
 bool queue_handles(const char *type)
@@ -478,6 +490,11 @@ bool queue_handles(const char *type)
 
 void queue_handle(struct server *s, struct proto_msg *m)
 {
+    const char *verb = strchr(m->type, '.') + 1;
+
+    /* Looking is for everyone; changing is for admins. */
+    if (strcmp(verb, "list") != 0 && !identity_admin(s, m))
+        return;
     if (strcmp(m->type, "node.update") == 0)
         node_update(s, m);
     else if (strncmp(m->type, "policy.", 7) == 0)

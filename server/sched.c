@@ -196,7 +196,7 @@ static bool reserve(struct server *s, const struct queue *q, const struct job *h
 
     json_array_foreach(q->ces, i, v) {
         for (struct node *n = s->nodes; n; n = n->next) {
-            if (n->state != NODE_UP || !queue_node_in(n, json_string_value(v), s)
+            if (!nodes_usable(n) || !queue_node_in(n, json_string_value(v), s)
                 || !place_eligible(n, &head->spec))
                 continue;
             long need = place_need_cpus(n, &head->spec);
@@ -376,7 +376,7 @@ static struct node *best_room(struct server *s, const struct queue *q,
     *mem = 0;
     json_array_foreach(q->ces, i, v)
         for (struct node *n = s->nodes; n; n = n->next) {
-            if (n->state != NODE_UP || !queue_node_in(n, json_string_value(v), s)
+            if (!nodes_usable(n) || !queue_node_in(n, json_string_value(v), s)
                 || !place_eligible(n, spec))
                 continue;
             if (!best || n->topo->npu - n->nbusy > *cpus) {

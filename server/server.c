@@ -117,7 +117,10 @@ static int drain(struct server *s, void *sock, int max)
     return n;
 }
 
-static void *bind_router(struct server *s, const char *ep, char *got, size_t len)
+/* A ROUTER socket bound to ep.  The workers' one lets a worker that
+ * reconnects take its name back, and speaks CURVE with curve. */
+static void *bind_router(struct server *s, const char *ep, char *got, size_t len,
+                         bool workers, bool curve)
 {
     void *sock = zmq_socket(s->ctx, ZMQ_ROUTER);
     int one = 1, backlog = 4096, zero = 0;
@@ -127,7 +130,10 @@ static void *bind_router(struct server *s, const char *ep, char *got, size_t len
         return NULL;
     zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
     zmq_setsockopt(sock, ZMQ_BACKLOG, &backlog, sizeof(backlog));
-    zmq_setsockopt(sock, ZMQ_ROUTER_HANDOVER, &one, sizeof(one));
+    if (workers)
+        zmq_setsockopt(sock, ZMQ_ROUTER_HANDOVER, &one, sizeof(one));
+    if (curve)
+        curve_server_socket(s, sock);
     if (zmq_bind(sock, ep) < 0
         || zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, got, &glen) < 0) {
         int saved = errno;
@@ -163,8 +169,11 @@ static void usage(FILE *f)
         "  --foreground              stay in the foreground, log to stderr\n"
         "  --log-level LEVEL         error, warning, info or debug (default info)\n"
         "  --node-timeout SECONDS    silence before a worker is down (default 30)\n"
-        "  --kill-wait SECONDS       SIGTERM to SIGKILL grace (default 10)\n",
-        KILN_DEFAULT_SERVER, KILN_DEFAULT_STATE, KILN_DEFAULT_CONFIG);
+        "  --kill-wait SECONDS       SIGTERM to SIGKILL grace (default 10)\n"
+        "  --auth munge|none         MUNGE credentials and CURVE workers (default), or\n"
+        "                            one trusted user, for a laptop\n"
+        "  --keys DIR                CURVE keys of kiln keygen (default %s)\n",
+        KILN_DEFAULT_SERVER, KILN_DEFAULT_STATE, KILN_DEFAULT_CONFIG, KILN_DEFAULT_KEYS);
 }
 
 static int server_loop(struct server *s)
@@ -175,11 +184,12 @@ static int server_loop(struct server *s)
         zmq_pollitem_t items[] = {
             { s->clients, 0, ZMQ_POLLIN, 0 },
             { s->workers, 0, ZMQ_POLLIN, 0 },
+            { s->zap, 0, ZMQ_POLLIN, 0 },
         };
         long timeout = (long)((next_check - util_monotonic()) * 1000);
         if (timeout < 0)
             timeout = 0;
-        if (zmq_poll(items, 2, s->sched_needed ? 0 : timeout) < 0) {
+        if (zmq_poll(items, s->zap ? 3 : 2, s->sched_needed ? 0 : timeout) < 0) {
             if (errno == EINTR)
                 continue;
             log_err("zmq_poll");
@@ -189,6 +199,7 @@ static int server_loop(struct server *s)
             log_msg(LOG_CRIT, "cannot begin a transaction: stopping");
             return -1;
         }
+        curve_zap(s);
         /* Worker messages first: they free cores for the submissions. */
         drain(s, s->workers, 4096);
         drain(s, s->clients, 4096);
@@ -229,6 +240,8 @@ int cmd_server(int argc, char **argv)
         { "log-level", required_argument, NULL, 'L' },
         { "node-timeout", required_argument, NULL, 'T' },
         { "kill-wait", required_argument, NULL, 'K' },
+        { "auth", required_argument, NULL, 'A' },
+        { "keys", required_argument, NULL, 'k' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -237,7 +250,8 @@ int cmd_server(int argc, char **argv)
     struct kiln_config cfg;
     struct kiln_error err;
     const char *listen = NULL, *wlisten = NULL, *state = NULL, *cfgfile = NULL,
-               *level = NULL, *ntimeout = NULL, *killwait = NULL;
+               *level = NULL, *ntimeout = NULL, *killwait = NULL, *auth = NULL,
+               *keys = NULL;
     char wep[256];
     bool fg = false;
     int c, rc = 1;
@@ -252,6 +266,8 @@ int cmd_server(int argc, char **argv)
         case 'L': level = optarg; break;
         case 'T': ntimeout = optarg; break;
         case 'K': killwait = optarg; break;
+        case 'A': auth = optarg; break;
+        case 'k': keys = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
         }
@@ -266,6 +282,15 @@ int cmd_server(int argc, char **argv)
     level = level ? level : cfg.log_level ? cfg.log_level : "info";
     ntimeout = ntimeout ? ntimeout : cfg.node_timeout;
     killwait = killwait ? killwait : cfg.kill_wait;
+    if (auth_mode_parse(auth ? auth : cfg.auth ? cfg.auth : "munge", &s->auth, &err) < 0)
+        die("%s", err.text);
+    snprintf(s->keys_dir, sizeof(s->keys_dir), "%s",
+             keys ? keys : cfg.keys ? cfg.keys : KILN_DEFAULT_KEYS);
+    snprintf(s->admin_group, sizeof(s->admin_group), "%s",
+             cfg.admin_group ? cfg.admin_group : "");
+    if (cfg.private_jobs && strcmp(cfg.private_jobs, "yes") && strcmp(cfg.private_jobs, "no"))
+        die("invalid private_jobs '%s': yes or no", cfg.private_jobs);
+    s->private_jobs = cfg.private_jobs && !strcmp(cfg.private_jobs, "yes");
     int lvl = log_level_parse(level);
     if (lvl < 0)
         die("invalid log level '%s'", level);
@@ -289,6 +314,8 @@ int cmd_server(int argc, char **argv)
     }
     if (util_mkdir_p(state, 0755) < 0)
         die("cannot create state directory '%s': %s", state, strerror(errno));
+    if (s->auth == AUTH_MUNGE && curve_load_key(s, &err) < 0)
+        die("%s", err.text);
     /* Detach before ZeroMQ starts its threads; the parent waits for the
      * child to say where it listens, prints it, and exits. */
     FILE *ready = stdout;
@@ -296,11 +323,24 @@ int cmd_server(int argc, char **argv)
         ready = daemon_detach(state, "server.log");
     log_init("server", lvl, fg ? NULL : stderr);
 
+    if (s->auth == AUTH_NONE)
+        log_msg(LOG_WARNING, "authentication: none (single-user mode): every request is "
+                "taken as user %s's (uid %u), and workers are not authenticated",
+                util_user_name(getuid()), (unsigned)getuid());
+    else
+        log_msg(LOG_INFO, "authentication: munge for clients, CURVE for workers (%d worker "
+                "keys in %s)%s%s", keys_ring_count(s->ring), s->keys_dir,
+                s->admin_group[0] ? "; admin group " : "", s->admin_group);
     if (!(s->ctx = zmq_ctx_new()))
         die("cannot create a ZeroMQ context");
-    if (!(s->clients = bind_router(s, listen, s->client_ep, sizeof(s->client_ep))))
+    if (s->auth == AUTH_MUNGE && curve_setup(s, &err) < 0) {
+        log_msg(LOG_CRIT, "%s", err.text);
+        return 1;
+    }
+    if (!(s->clients = bind_router(s, listen, s->client_ep, sizeof(s->client_ep), false, false)))
         die("cannot listen on '%s': %s", listen, zmq_strerror(errno));
-    if (!(s->workers = bind_router(s, wlisten, s->worker_ep, sizeof(s->worker_ep))))
+    if (!(s->workers = bind_router(s, wlisten, s->worker_ep, sizeof(s->worker_ep), true,
+                                   s->auth == AUTH_MUNGE)))
         die("cannot listen on '%s': %s", wlisten, zmq_strerror(errno));
     int one = 1;
     zmq_setsockopt(s->workers, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
@@ -313,8 +353,6 @@ int cmd_server(int argc, char **argv)
         fclose(ready);
     log_msg(LOG_INFO, "listening for clients on %s, workers on %s; state in %s",
             s->client_ep, s->worker_ep, state);
-    log_msg(LOG_WARNING, "authentication: none (single-user development "
-                         "mode): requests are trusted as sent");
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
@@ -337,6 +375,7 @@ done:
     store_destroy(s->st);
     zmq_close(s->clients);
     zmq_close(s->workers);
+    curve_close(s);
     zmq_ctx_term(s->ctx);
     config_release(&cfg);
     return rc;

@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "lib/auth.h"
 #include "lib/jobspec.h"
+#include "lib/keys.h"
 #include "lib/proto.h"
 #include "lib/store.h"
 #include "lib/topo.h"
@@ -80,6 +82,8 @@ struct node {
     char runtimes[128];  /* OCI runtimes that work there, comma separated */
     char ce[64];         /* the compute environment it belongs to */
     char features[256];  /* comma separated, for --constraint */
+    char drain[128];     /* why an admin drained it; "" when not drained */
+    bool admin_down;     /* an admin set it down (drained, its jobs stopped) */
     bool *gpu_busy;      /* per GPU of topo */
     int ngpu_busy;
     struct node *next;
@@ -152,6 +156,13 @@ struct array {
     unsigned char *skip;   /* per position: cancelled before creation */
 };
 
+/* Who sent the request being handled (identity.c). */
+struct requester {
+    uint32_t uid, gid;
+    char user[64];         /* "" when this host does not know the uid */
+    bool admin;            /* root or the admin group: may manage anything */
+};
+
 struct outmsg;
 
 struct server {
@@ -170,6 +181,15 @@ struct server {
     /* replies and messages to send once this turn's commit is done */
     struct outmsg *out;
     int nout, outcap;
+    /* security (identity.c, curve.c) */
+    enum auth_mode auth;
+    char keys_dir[512];
+    struct curve_key key;  /* the server's pair, with munge */
+    struct keyring *ring;  /* the worker keys it accepts */
+    void *zap;             /* the ZAP handler's socket */
+    char admin_group[64];  /* its members manage anything, as root does */
+    bool private_jobs;     /* non-admins see only their own jobs */
+    struct requester who;  /* the request being handled */
     /* settings */
     double node_timeout;   /* seconds without a heartbeat before DOWN */
     double heartbeat;      /* seconds between worker heartbeats */
@@ -263,6 +283,25 @@ void place_free_parts(struct job *job);
 /* The job.start message for part i (new object). */
 json_t *place_start_msg(struct server *s, const struct job *job, int i);
 
+/* identity.c: who sent a client request (s->who), what they may do */
+/* Check m's credential and set s->who: 0, or -1 after refusing m. */
+int identity_check(struct server *s, struct proto_msg *m);
+/* May the requester manage what uid owns (their own, or an admin)? */
+bool identity_owns(const struct server *s, uint32_t uid);
+/* May the requester see uid's jobs (not hidden by private_jobs)? */
+bool identity_sees(const struct server *s, uint32_t uid);
+/* True for an admin; otherwise refuses m (EPERM) and returns false. */
+bool identity_admin(struct server *s, struct proto_msg *m);
+
+/* curve.c: CURVE on the workers' socket */
+/* The server's key pair and the accepted worker keys (before detaching),
+ * then the ZAP handler (once the ZeroMQ context exists). */
+int curve_load_key(struct server *s, struct kiln_error *err);
+int curve_setup(struct server *s, struct kiln_error *err);
+void curve_server_socket(struct server *s, void *sock);
+void curve_zap(struct server *s);
+void curve_close(struct server *s);
+
 /* exec.c: kiln exec, relayed between a client and a node */
 bool exec_handles(const char *type);
 void exec_handle(struct server *s, struct proto_msg *m);
@@ -281,6 +320,13 @@ struct node *nodes_find(struct server *s, const char *name);
 /* Set and store n's compute environment and features (NULL: unchanged;
  * features "": none). */
 void nodes_set(struct server *s, struct node *n, const char *ce, const char *features);
+/* May new jobs start there (up, not drained)? */
+bool nodes_usable(const struct node *n);
+/* UP, DOWN, DRAINING, DRAINED or UNKNOWN, as kiln nodes shows it. */
+const char *nodes_state_name(const struct node *n);
+/* An admin's "drain", "down" or "resume", with a reason; -1 if state is
+ * none of them. */
+int nodes_admin(struct server *s, struct node *n, const char *state, const char *reason);
 void nodes_destroy_all(struct server *s);
 
 /* arrays.c */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <hwloc.h>
@@ -92,9 +93,9 @@ static void run_child(struct worker *w, struct wjob *j, const struct jobspec *sp
             _exit(255);
         }
     }
-    if (geteuid() == 0 && (uid_t)spec->uid != 0) {
-        if ((initgroups(spec->user, (gid_t)spec->gid) < 0 && setgroups(0, NULL) < 0)
-            || setgid((gid_t)spec->gid) < 0 || setuid((uid_t)spec->uid) < 0) {
+    umask((mode_t)spec->umask);
+    if (w->auth == AUTH_MUNGE && geteuid() == 0 && (uid_t)spec->uid != 0) {
+        if (util_become_user(spec->user, (unsigned)spec->uid, (unsigned)spec->gid) < 0) {
             dprintf(2, "kiln exec: cannot become user '%s': %s\n", spec->user,
                     strerror(errno));
             _exit(255);

@@ -194,6 +194,15 @@ int launch_recover(struct worker *w)
     return 0;
 }
 
+/* The attempt ends before it starts, for this reason (job.end). */
+static void refuse(struct wjob *j, const char *why)
+{
+    j->result = json_pack("{s:i, s:I, s:i, s:i, s:i, s:s}", "version", KILN_PROTO_VERSION,
+                          "id", (json_int_t)j->id, "attempt", j->attempt, "exit_code", -1,
+                          "signal", 0, "reason", why);
+    j->next_send = 0;
+}
+
 void launch_start(struct worker *w, json_t *msg)
 {
     json_int_t id;
@@ -222,14 +231,19 @@ void launch_start(struct worker *w, json_t *msg)
                 (long long)id, cpus, (long long)other->id);
         snprintf(why, sizeof(why), "launch failed: cpus %.64s are held by job %lld",
                  cpus, (long long)other->id);
-        j->result = json_pack("{s:i, s:I, s:i, s:i, s:i, s:s}", "version",
-                              KILN_PROTO_VERSION, "id", id, "attempt", attempt,
-                              "exit_code", -1, "signal", 0, "reason", why);
-        j->next_send = 0;
-        return;
+        return refuse(j, why);
+    }
+    long uid = (long)json_integer_value(json_object_get(json_object_get(msg, "spec"), "uid"));
+    if (w->auth == AUTH_MUNGE && geteuid() != 0 && uid != (long)geteuid()) {
+        char why[200];
+        snprintf(why, sizeof(why), "launch failed: this worker runs as uid %u, not root, "
+                 "and cannot run the jobs of uid %ld", (unsigned)geteuid(), uid);
+        log_msg(LOG_ERR, "job %lld: %s", (long long)id, why + 15);
+        return refuse(j, why);
     }
     json_object_set_new(msg, "node", json_string(w->name));
     json_object_set_new(msg, "server", json_string(w->server));
+    json_object_set_new(msg, "as_owner", json_boolean(w->auth == AUTH_MUNGE));
     if (json_array_size(w->runtimes))
         json_object_set(msg, "runtimes", w->runtimes);
     /* The job's memory comes from the NUMA nodes of its cores. */

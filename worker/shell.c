@@ -41,6 +41,7 @@ struct shell {
     int node_index;       /* 0: the main node, which runs the script */
     json_t *nodes;        /* every node of the job: [{name, tasks, first_task}] */
     const char *main_address, *token, *server;
+    int as_owner;         /* the worker runs jobs as their owners (--auth munge) */
     char *nodelist;       /* compressed: node[1-4] */
     char hostfile[PATH_MAX], rankfile[PATH_MAX];
     int shared_host;      /* two nodes of the job are one machine */
@@ -366,7 +367,7 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     if (!(msg = json_load_file(path, 0, &jerr)))
         return errprintf(err, "cannot read %s: %s", path, jerr.text);
     if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I, "
-                       "s?b, s?o, s?o, s?s, s?i, s?o, s?s, s?s, s?s, s?b, s?o}",
+                       "s?b, s?o, s?o, s?s, s?i, s?o, s?s, s?s, s?s, s?b, s?o, s?b}",
                        "id", &id, "attempt", &sh->attempt, "spec", &spec, "cpus",
                        &sh->cpus, "node", &sh->node, "nodelist", &(const char *){ NULL },
                        "cgroup_scope", &sh->cgroup_scope, "kill_wait", &sh->kill_wait,
@@ -375,7 +376,7 @@ static int read_job(struct shell *sh, struct kiln_error *err)
                        &sh->mems, "node_index", &sh->node_index, "nodes", &sh->nodes,
                        "main_address", &sh->main_address, "token", &sh->token, "server",
                        &sh->server, "shared_host", &sh->shared_host, "runtimes",
-                       &sh->runtimes) < 0)
+                       &sh->runtimes, "as_owner", &sh->as_owner) < 0)
         return errprintf(err, "invalid %s: %s", path, jerr.text);
     sh->id = id;
     sh->array_id = array_id;
@@ -449,15 +450,18 @@ static void child(struct shell *sh, int errpipe, char **env, const char *script,
         child_fail(errpipe, "cannot join the job's cgroup%s: %s", "");
     if (!sh->simulate && sched_setaffinity(0, sizeof(*mask), mask) < 0)
         child_fail(errpipe, "cannot bind to cpus %s: %s", sh->cpus);
+    /* Files the job makes, its output first, get the submitter's mask. */
+    umask((mode_t)sh->spec.umask);
+    bool as_user = sh->as_owner && geteuid() == 0 && (uid_t)sh->spec.uid != 0;
     if (sh->container[0]) {
         /* The runtime runs as root and the container as the job's user;
          * the output files are the user's, opened as the user. */
-        bool as_user = geteuid() == 0 && (uid_t)sh->spec.uid != 0;
-        if (as_user && (setgroups(0, NULL) < 0 || setegid((gid_t)sh->spec.gid) < 0
+        if (as_user && (initgroups(sh->spec.user, (gid_t)sh->spec.gid) < 0
+                        || setegid((gid_t)sh->spec.gid) < 0
                         || seteuid((uid_t)sh->spec.uid) < 0))
             child_fail(errpipe, "cannot become user '%s': %s", sh->spec.user);
         stdio_to_files(errpipe, outpath, errpath);
-        if (as_user && (seteuid(0) < 0 || setegid(0) < 0))
+        if (as_user && (seteuid(0) < 0 || setegid(0) < 0 || setgroups(0, NULL) < 0))
             child_fail(errpipe, "cannot run the container runtime as root%s: %s", "");
         sigprocmask(SIG_SETMASK, oldmask, NULL);
         execvp(sh->container[0], sh->container);
@@ -465,15 +469,11 @@ static void child(struct shell *sh, int errpipe, char **env, const char *script,
                 strerror(errno));
         child_fail(errpipe, "cannot run the container runtime %s: %s", sh->container[0]);
     }
-    /* A daemon running as root runs jobs as their owner: the files the job
-     * makes, its output first, are theirs. */
-    if (geteuid() == 0 && (uid_t)sh->spec.uid != 0) {
-        if (initgroups(sh->spec.user, (gid_t)sh->spec.gid) < 0
-            && setgroups(0, NULL) < 0)
-            child_fail(errpipe, "cannot set the groups of user '%s': %s", sh->spec.user);
-        if (setgid((gid_t)sh->spec.gid) < 0 || setuid((uid_t)sh->spec.uid) < 0)
-            child_fail(errpipe, "cannot become user '%s': %s", sh->spec.user);
-    }
+    /* A daemon running as root runs jobs as their owner, with their
+     * groups: the files the job makes, its output first, are theirs. */
+    if (as_user && util_become_user(sh->spec.user, (unsigned)sh->spec.uid,
+                                    (unsigned)sh->spec.gid) < 0)
+        child_fail(errpipe, "cannot become user '%s': %s", sh->spec.user);
     stdio_to_files(errpipe, outpath, errpath);
     if (chdir(sh->spec.cwd) < 0) {
         dprintf(2, "kiln: cannot enter working directory '%s': %s\n", sh->spec.cwd,
@@ -641,7 +641,8 @@ int shell_run(const char *dir)
      * job directory stays root's (mode 0711). */
     if (util_write_atomic(script, text, strlen(text), 0) < 0
         || chmod(script, 0500) < 0
-        || (geteuid() == 0 && chown(script, (uid_t)sh.spec.uid, (gid_t)sh.spec.gid) < 0)) {
+        || (sh.as_owner && geteuid() == 0
+            && chown(script, (uid_t)sh.spec.uid, (gid_t)sh.spec.gid) < 0)) {
         snprintf(why, sizeof(why), "cannot write the job script: %s", strerror(errno));
         goto done;
     }

@@ -212,6 +212,8 @@ static int connect_server(struct worker *w)
     zmq_setsockopt(w->sock, ZMQ_ROUTING_ID, w->name, strlen(w->name));
     zmq_setsockopt(w->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl));
     zmq_setsockopt(w->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max));
+    if (w->auth == AUTH_MUNGE)
+        secure_socket(w);
     return zmq_connect(w->sock, w->endpoint);
 }
 
@@ -286,6 +288,7 @@ static int worker_loop(struct worker *w)
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
             exec_reaped(w, pid, status);
         exec_sweep(w);
+        secure_check(w);
         now = util_monotonic();
         if (!w->welcomed && now >= w->next_hello)
             send_hello(w);
@@ -322,8 +325,13 @@ static void usage(FILE *f)
         "  --features LIST     this node's features, for --constraint (e.g. avx512,ib)\n"
         "  --topology SPEC     a synthetic machine (\"pack:2 numa:4 core:16 pu:2\"), or\n"
         "  --topology-xml FILE an hwloc XML export, both only with\n"
-        "  --simulate          place jobs as usual, run them unpinned and without cgroups\n",
-        KILN_DEFAULT_SERVER, KILN_DEFAULT_SPOOL, KILN_DEFAULT_CONFIG);
+        "  --simulate          place jobs as usual, run them unpinned and without cgroups\n"
+        "  --auth munge|none   CURVE to the server and jobs as their owners (default), or\n"
+        "                      no keys and every job as this worker's user\n"
+        "  --keys DIR          CURVE keys (default %s): server.pub, and\n"
+        "                      workers/NAME.key or cluster.key\n"
+        "  --key FILE          this worker's key pair, if elsewhere\n",
+        KILN_DEFAULT_SERVER, KILN_DEFAULT_SPOOL, KILN_DEFAULT_CONFIG, KILN_DEFAULT_KEYS);
 }
 
 int cmd_worker(int argc, char **argv)
@@ -341,6 +349,9 @@ int cmd_worker(int argc, char **argv)
         { "topology", required_argument, NULL, 'T' },
         { "topology-xml", required_argument, NULL, 'X' },
         { "simulate", no_argument, NULL, 'M' },
+        { "auth", required_argument, NULL, 'A' },
+        { "keys", required_argument, NULL, 'k' },
+        { "key", required_argument, NULL, 'K' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -349,7 +360,7 @@ int cmd_worker(int argc, char **argv)
     struct kiln_error err;
     const char *server = NULL, *name = NULL, *cpus = NULL, *spool = NULL,
                *cfgfile = NULL, *level = NULL, *ce = NULL, *topology = NULL,
-               *features = NULL;
+               *features = NULL, *auth = NULL, *keys = NULL, *key = NULL;
     char xmlspec[PATH_MAX + 8];
     char host[256], role[80];
     bool fg = false;
@@ -372,6 +383,9 @@ int cmd_worker(int argc, char **argv)
             topology = xmlspec;
             break;
         case 'M': w->simulate = true; break;
+        case 'A': auth = optarg; break;
+        case 'k': keys = optarg; break;
+        case 'K': key = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
         }
@@ -413,6 +427,10 @@ int cmd_worker(int argc, char **argv)
         die("invalid log level '%s'", level);
     snprintf(w->name, sizeof(w->name), "%s", name);
     snprintf(w->server, sizeof(w->server), "%s", server);
+    if (auth_mode_parse(auth ? auth : cfg.worker_auth ? cfg.worker_auth : "munge", &w->auth,
+                        &err) < 0)
+        die("%s", err.text);
+
     snprintf(w->spool, sizeof(w->spool), "%s", spool);
     /* A made-up machine is for tests and benchmarks only: its jobs cannot
      * be pinned to cores this machine does not have. */
@@ -422,6 +440,9 @@ int cmd_worker(int argc, char **argv)
         die("%s", err.text);
     if (!(w->topo_json = topo_to_json(w->topo)))
         die("out of memory");
+    keys = keys ? keys : cfg.worker_keys ? cfg.worker_keys : KILN_DEFAULT_KEYS;
+    if (w->auth == AUTH_MUNGE && secure_load(w, keys, key ? key : cfg.worker_key, &err) < 0)
+        die("%s", err.text);
     char jobsdir[PATH_MAX + 8];
     snprintf(jobsdir, sizeof(jobsdir), "%s/jobs", spool);
     if (util_mkdir_p(jobsdir, 0755) < 0)
@@ -446,6 +467,14 @@ int cmd_worker(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
 
+    if (w->auth == AUTH_NONE)
+        log_msg(LOG_WARNING, "authentication: none (single-user mode): no CURVE keys, and "
+                "every job runs as this worker's user, %s (uid %u)",
+                util_user_name(geteuid()), (unsigned)geteuid());
+    else
+        log_msg(LOG_INFO, "authentication: CURVE with key %s; jobs run as their owners%s",
+                w->key_path, geteuid() == 0 ? "" : ": only this worker's user's, as it "
+                "is not root");
     if (!(w->ctx = zmq_ctx_new()))
         die("cannot create a ZeroMQ context");
     log_msg(LOG_INFO, "%d cpus (%s), %lld MiB, %s (jobs under %s); spool %s",
@@ -477,6 +506,7 @@ done:
         json_decref(j->result);
         free(j);
     }
+    secure_close(w);
     zmq_close(w->sock);
     zmq_ctx_term(w->ctx);
     topo_destroy(w->topo);

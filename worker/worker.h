@@ -9,7 +9,9 @@
 #include <sys/types.h>
 #include <jansson.h>
 
+#include "lib/auth.h"
 #include "lib/error.h"
+#include "lib/keys.h"
 #include "lib/topo.h"
 
 /* A job (one attempt) this node has been given and not yet forgotten. */
@@ -57,7 +59,19 @@ struct worker {
     struct wjob *jobs;
     struct wexec *execs;
     char address[64];    /* the IPv4 address it reaches the server from */
+    enum auth_mode auth; /* munge: CURVE to the server, jobs as their owners */
+    char server_key[41]; /* the server's public key (Z85) */
+    struct curve_key key; /* this node's pair */
+    char key_path[PATH_MAX];
+    void *monitor;       /* the socket monitor's events */
+    int refused;         /* the handshake failure last logged, or 0 */
 };
+
+/* secure.c: CURVE keys and the handshake's fate */
+int secure_load(struct worker *w, const char *dir, const char *key, struct kiln_error *err);
+void secure_socket(struct worker *w);
+void secure_check(struct worker *w);
+void secure_close(struct worker *w);
 
 /* launch.c */
 int launch_recover(struct worker *w);

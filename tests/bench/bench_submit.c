@@ -13,16 +13,22 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "lib/auth.h"
 #include "lib/error.h"
 #include "lib/proto.h"
 #include "lib/util.h"
 
 static void *sock;
 
+static char *sign(const unsigned char *digest, void *arg)
+{
+    return auth_sign(digest, NULL);
+}
+
 static void send_req(const char *type, json_t *body)
 {
     json_object_set_new(body, "version", json_integer(KILN_PROTO_VERSION));
-    if (proto_send(sock, NULL, 0, type, body) < 0) {
+    if (proto_send_signed(sock, type, body, sign, NULL) < 0) {
         perror("send");
         exit(1);
     }

@@ -1,55 +1,90 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* rawsend ENDPOINT [--size N] FRAME...: send the frames as one message from
- * a DEALER and print the answer's frames, for tests of what a daemon does
- * with malformed or oversized input.  --size N adds a frame of N bytes of
- * 'x'.  Exits 0 when an answer came within 3 s, 1 otherwise. */
+/* rawsend ENDPOINT [--size N] [--sign] [--twice] FRAME...: send the frames
+ * as one message from a DEALER and print the answer's frames, for tests of
+ * what a daemon does with malformed, oversized or replayed input.
+ *   --size N   adds a frame of N bytes of 'x'
+ *   --sign     adds a MUNGE credential frame for the frames "" TYPE BODY,
+ *              as kiln does
+ *   --twice    sends the same message again (a replay) and prints both
+ *              answers, separated by "--"
+ * Exits 0 when every answer came within 3 s, 1 otherwise. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
+#include "lib/auth.h"
+
+static int answer(void *s)
+{
+    zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
+    int more = 1;
+
+    if (zmq_poll(&it, 1, 3000) != 1)
+        return 1;
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        zmq_msg_recv(&m, s, 0);
+        printf("%.*s\n", (int)zmq_msg_size(&m), (char *)zmq_msg_data(&m));
+        more = zmq_msg_more(&m);
+        zmq_msg_close(&m);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_DEALER);
-    int zero = 0, rc = 1, nframes = 0;
+    int zero = 0, rc = 0, nframes = 0;
     const char *frames[64];
     size_t sizes[64];
-    char *big = NULL;
+    char *big = NULL, *cred = NULL;
+    bool sign = false, twice = false;
 
     if (argc < 3) {
-        fprintf(stderr, "usage: rawsend ENDPOINT [--size N] FRAME...\n");
+        fprintf(stderr, "usage: rawsend ENDPOINT [--size N] [--sign] [--twice] FRAME...\n");
         return 2;
     }
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
     if (zmq_connect(s, argv[1]) < 0)
         return 2;
-    for (int i = 2; i < argc && nframes < 64; i++) {
+    for (int i = 2; i < argc && nframes < 63; i++) {
         if (!strcmp(argv[i], "--size") && i + 1 < argc) {
             size_t n = strtoul(argv[++i], NULL, 10);
             big = malloc(n);
             memset(big, 'x', n);
             frames[nframes] = big;
             sizes[nframes++] = n;
+        } else if (!strcmp(argv[i], "--sign")) {
+            sign = true;
+        } else if (!strcmp(argv[i], "--twice")) {
+            twice = true;
         } else {
             frames[nframes] = argv[i];
             sizes[nframes++] = strlen(argv[i]);
         }
     }
-    for (int i = 0; i < nframes; i++)
-        zmq_send(s, frames[i], sizes[i], i + 1 < nframes ? ZMQ_SNDMORE : 0);
-    zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
-    if (zmq_poll(&it, 1, 3000) == 1) {
-        int more = 1;
-        while (more) {
-            zmq_msg_t m;
-            zmq_msg_init(&m);
-            zmq_msg_recv(&m, s, 0);
-            printf("%.*s\n", (int)zmq_msg_size(&m), (char *)zmq_msg_data(&m));
-            more = zmq_msg_more(&m);
-            zmq_msg_close(&m);
+    if (sign && nframes >= 3) {
+        unsigned char digest[AUTH_DIGEST_LEN];
+        struct kiln_error err;
+        auth_digest(frames[1], frames[2], sizes[2], digest);
+        if (!(cred = auth_sign(digest, &err))) {
+            fprintf(stderr, "rawsend: %s\n", err.text);
+            return 2;
         }
-        rc = 0;
+        frames[nframes] = cred;
+        sizes[nframes++] = strlen(cred);
     }
+    for (int round = 0; round < (twice ? 2 : 1); round++) {
+        if (round)
+            printf("--\n");
+        for (int i = 0; i < nframes; i++)
+            zmq_send(s, frames[i], sizes[i], i + 1 < nframes ? ZMQ_SNDMORE : 0);
+        rc |= answer(s);
+    }
+    free(cred);
     free(big);
     zmq_close(s);
     zmq_ctx_term(ctx);

@@ -59,11 +59,25 @@ kiln_wait_line() {
 	done
 }
 
+# The daemons authenticate as on a cluster (KILN_AUTH=munge, the default:
+# munged must run, as scripts/test makes it) with CURVE keys made in the
+# test's directory; KILN_AUTH=none for the single-user mode.
+KILN_AUTH=${KILN_AUTH:-munge}
+kiln_keys() {
+	test -f "$SHARNESS_TRASH_DIRECTORY/keys/server.key" ||
+	"$KILN" keygen --dir "$SHARNESS_TRASH_DIRECTORY/keys" >/dev/null
+}
+
 # start_server [OPTIONS]: a server on ephemeral loopback ports; sets
 # KILN_SERVER.  Reuse the same ports with KILN_LISTEN/KILN_WORKER_LISTEN.
 start_server() {
+	if test "$KILN_AUTH" = munge && ! munge -n >/dev/null 2>&1; then
+		echo "munged is not running: start it (scripts/test does), or set KILN_AUTH=none" >&2
+		return 1
+	fi
+	kiln_keys || return 1
 	: > server.out
-	$KILN_WRAP "$KILN" server --listen "${KILN_LISTEN:-tcp://127.0.0.1:*}" \
+	$KILN_WRAP "$KILN" server --auth "$KILN_AUTH" --keys "$SHARNESS_TRASH_DIRECTORY/keys" --listen "${KILN_LISTEN:-tcp://127.0.0.1:*}" \
 		--worker-listen "${KILN_WORKER_LISTEN:-tcp://127.0.0.1:*}" \
 		--state "$PWD/state" --foreground --log-level debug \
 		--node-timeout "${KILN_NODE_TIMEOUT:-5}" --kill-wait 2 "$@" \
@@ -82,7 +96,7 @@ start_worker() {
 	name=$1 cpus=$2
 	shift 2
 	: > "worker-$name.out"
-	$KILN_WRAP "$KILN" worker --server "$KILN_SERVER" --name "$name" --cpus "$cpus" \
+	$KILN_WRAP "$KILN" worker --auth "$KILN_AUTH" --keys "$SHARNESS_TRASH_DIRECTORY/keys" --server "$KILN_SERVER" --name "$name" --cpus "$cpus" \
 		--spool "$PWD/spool-$name" --foreground --log-level debug "$@" \
 		>"worker-$name.out" 2>>"worker-$name.log" &
 	pid=$!
@@ -186,7 +200,7 @@ start_host_worker() {
 	shift
 	: > "worker-$name.out"
 	"$KILN_SRCDIR/scripts/testhosts" exec "$host" $KILN_WRAP "$KILN" worker \
-		--server "$KILN_SERVER" --name "$name" --spool "$PWD/spool-$name" \
+		--auth "$KILN_AUTH" --keys "$SHARNESS_TRASH_DIRECTORY/keys" --server "$KILN_SERVER" --name "$name" --spool "$PWD/spool-$name" \
 		--foreground --log-level debug "$@" \
 		>"worker-$name.out" 2>>"worker-$name.log" &
 	eval "WORKER_PID_$name=$!"

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The workers' socket speaks CURVE: the server proves itself with its key
+ * pair, and its ZAP handler (ZeroMQ RFC 27) lets in only the workers whose
+ * public key is in the keys folder (lib/keys.h).  The accepted key's name
+ * comes with every message from that worker (proto_msg.peer). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "lib/log.h"
+#include "server/server.h"
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+
+int curve_load_key(struct server *s, struct kiln_error *err)
+{
+    char path[600];
+    struct kiln_error why;
+
+    snprintf(path, sizeof(path), "%s/server.key", s->keys_dir);
+    if (keys_read(path, true, &s->key, &why) < 0)
+        return errprintf(err, "%s: make the keys with 'kiln keygen --dir %s' (or start "
+                         "the server with --auth none)", why.text, s->keys_dir);
+    s->ring = keys_ring_load(s->keys_dir);
+    return 0;
+}
+
+int curve_setup(struct server *s, struct kiln_error *err)
+{
+    int zero = 0;
+
+    if (!(s->zap = zmq_socket(s->ctx, ZMQ_REP)))
+        return errprintf(err, "cannot create the ZAP socket: %s", zmq_strerror(errno));
+    zmq_setsockopt(s->zap, ZMQ_LINGER, &zero, sizeof(zero));
+    if (zmq_bind(s->zap, ZAP_ENDPOINT) < 0)
+        return errprintf(err, "cannot bind the ZAP handler: %s", zmq_strerror(errno));
+    return 0;
+}
+
+void curve_server_socket(struct server *s, void *sock)
+{
+    int one = 1;
+
+    zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof(one));
+    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s->key.secret, 41);
+    zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, "kiln", 4);
+}
+
+/* One ZAP request: 200 with the key's name, or 400. */
+static void zap_one(struct server *s)
+{
+    zmq_msg_t fr[8];
+    int n = 0, more = 1;
+
+    while (more) {
+        zmq_msg_t scratch, *f = n < 8 ? &fr[n] : &scratch;
+        zmq_msg_init(f);
+        if (zmq_msg_recv(f, s->zap, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(f);
+            break;
+        }
+        more = zmq_msg_more(f);
+        if (f == &scratch)
+            zmq_msg_close(f);
+        else
+            n++;
+    }
+    if (n < 2)
+        goto done;
+    const char *name = NULL;
+    char addr[64] = "";
+    if (n >= 4)
+        snprintf(addr, sizeof(addr), "%.*s", (int)zmq_msg_size(&fr[3]),
+                 (char *)zmq_msg_data(&fr[3]));
+    bool curve = n >= 6 && zmq_msg_size(&fr[5]) == 5
+                 && !memcmp(zmq_msg_data(&fr[5]), "CURVE", 5);
+    if (curve && n >= 7 && zmq_msg_size(&fr[6]) == 32) {
+        s->ring = keys_ring_refresh(s->ring, s->keys_dir);
+        name = keys_ring_find(s->ring, zmq_msg_data(&fr[6]));
+    }
+    if (!name) {
+        char z85[41] = "?";
+        if (curve && n >= 7 && zmq_msg_size(&fr[6]) == 32)
+            zmq_z85_encode(z85, zmq_msg_data(&fr[6]), 32);
+        log_msg(LOG_WARNING, "refused a worker from %s: its CURVE key %s is not in %s "
+                "(cluster.pub or workers/*.pub)", addr, z85, s->keys_dir);
+    } else {
+        log_msg(LOG_DEBUG, "worker from %s has key '%s'", addr, name);
+    }
+    zmq_send(s->zap, "1.0", 3, ZMQ_SNDMORE);
+    zmq_send(s->zap, zmq_msg_data(&fr[1]), zmq_msg_size(&fr[1]), ZMQ_SNDMORE);
+    zmq_send(s->zap, name ? "200" : "400", 3, ZMQ_SNDMORE);
+    zmq_send(s->zap, name ? "OK" : "unknown key", name ? 2 : 11, ZMQ_SNDMORE);
+    zmq_send(s->zap, name ? name : "", name ? strlen(name) : 0, ZMQ_SNDMORE);
+    zmq_send(s->zap, "", 0, 0);
+done:
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&fr[i]);
+}
+
+void curve_zap(struct server *s)
+{
+    int events = 0;
+    size_t len = sizeof(events);
+
+    while (s->zap && zmq_getsockopt(s->zap, ZMQ_EVENTS, &events, &len) == 0
+           && (events & ZMQ_POLLIN))
+        zap_one(s);
+}
+
+void curve_close(struct server *s)
+{
+    if (s->zap)
+        zmq_close(s->zap);
+    keys_ring_free(s->ring);
+}
