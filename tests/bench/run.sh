@@ -15,14 +15,23 @@ stop() {
 trap stop EXIT INT TERM
 wait_line() { i=0; while [ ! -s "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; }
 
-"$kiln" server --listen 'tcp://127.0.0.1:*' --state "$dir/state" --foreground \
+# Measured as a cluster runs: MUNGE on every request, CURVE to the workers.
+if munge -n >/dev/null 2>&1; then
+	auth="--auth munge --keys $dir/keys"
+	"$kiln" keygen --dir "$dir/keys" >/dev/null
+	echo "authentication: munge (every request signed and checked), CURVE workers"
+else
+	auth="--auth none"
+	echo "authentication: none (munged is not running)"
+fi
+"$kiln" server $auth --listen 'tcp://127.0.0.1:*' --state "$dir/state" --foreground \
 	--log-level warning >"$dir/server.out" 2>"$dir/server.log" &
 pids="$pids $!"
 wait_line "$dir/server.out"
 ep=$(awk '{print $4}' "$dir/server.out")
 n=$(nproc)
 for c in $(seq 0 $((n > 2 ? 1 : n - 1))); do
-	"$kiln" worker --server "$ep" --name "b$c" --cpus "$c" --spool "$dir/spool$c" \
+	"$kiln" worker $auth --server "$ep" --name "b$c" --cpus "$c" --spool "$dir/spool$c" \
 		--foreground --log-level warning >"$dir/w$c.out" 2>"$dir/w$c.log" &
 	pids="$pids $!"
 	wait_line "$dir/w$c.out"
