@@ -68,7 +68,8 @@ static const struct json_field fields[] = {
     { "dependencies", JSON_ARRAY, false }, { "array", JSON_STRING, false },
     { "job_definition", JSON_STRING, false },
     { "priority", JSON_INTEGER, false }, { "nice", JSON_INTEGER, false },
-    { "share_identifier", JSON_STRING, false }, { "umask", JSON_INTEGER, false },
+    { "share_identifier", JSON_STRING, false },
+    { "umask", JSON_INTEGER, false },
     { "nodes", JSON_INTEGER, false },  { "ntasks_per_node", JSON_INTEGER, false }, { "threads_per_core", JSON_INTEGER, false },
     { "mem_per_cpu", JSON_INTEGER, false }, { "gpus", JSON_INTEGER, false },
     { "exclusive", JSON_TRUE, false },  { "distribution", JSON_STRING, false },
@@ -291,8 +292,8 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
         return errprintf(err, "invalid user name");
     if (uid < 0 || uid > 0xfffffffe || gid < 0 || gid > 0xfffffffe)
         return errprintf(err, "invalid uid or gid");
-    if (json_object_get(o, "umask") && (json_integer_value(json_object_get(o, "umask")) < 0
-                                        || json_integer_value(json_object_get(o, "umask")) > 0777))
+    json_t *um = json_object_get(o, "umask");
+    if (um && (json_integer_value(um) < 0 || json_integer_value(um) > 0777))
         return errprintf(err, "invalid umask: 0 to 0777");
     if (retry && retry_check(retry, err) < 0)
         return -1;
@@ -350,7 +351,6 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     js->priority = (long)prio;
     js->share_id = share ? strdup(share) : NULL;
     js->nice = (long)nice;
-    json_t *um = json_object_get(o, "umask");
     js->umask = um ? (int)json_integer_value(um) : 022;
     if (!js->name || !js->script || !js->args || !js->output
         || (error && !js->error) || !js->cwd || !js->submit_dir || !js->env

@@ -419,7 +419,8 @@ static json_t *node_holders(const struct server *s, const struct node *n)
         json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s?, s:o, s:o}", "id",
                                            (json_int_t)(seen ? j->id : 0), "user",
                                            seen ? j->spec.user : "(hidden)",
-                                           "name", seen ? j->spec.name : "(hidden)", "cpus", p->cpus,
+                                           "name", seen ? j->spec.name : "(hidden)",
+                                           "cpus", p->cpus,
                                            "pus", pus, "gpus", gpus));
     }
     return a;

@@ -97,6 +97,28 @@ test_expect_success 'B sees the job of A in the queue, not its script or environ
 	as kilnta "$KILN" cancel $id
 '
 
+test_expect_success 'kiln exec in a job runs as its user; a stolen token is no use to another' '
+	printf "#!/bin/sh\necho \"\$KILN_JOB_TOKEN\" >tok\n%s exec n1 id -u\nsleep 30\n" "$KILN" >shared/ex.sh &&
+	(cd shared && as kilnta sh -c "umask 077; \"$KILN\" submit --parsable -w n1 -o ex-%j.out ex.sh" >../id) &&
+	id=$(cat id) &&
+	wait_state $id RUNNING &&
+	i=0 && while ! test -s shared/ex-$id.out && test $i -lt 100; do sleep 0.1; i=$((i + 1)); done &&
+	test "$(cat shared/ex-$id.out)" = "$(id -u kilnta)" &&
+	tok=$(cat shared/tok) && test -n "$tok" &&
+	test_must_fail as kilntb env KILN_JOB_ID=$id KILN_JOB_TOKEN=$tok "$KILN" exec n1 id 2>err &&
+	grep "not a process of this job" err &&
+	as kilnta env KILN_JOB_ID=$id KILN_JOB_TOKEN=$tok "$KILN" exec n1 id -un >out &&
+	test "$(cat out)" = kilnta &&
+	as kilnta "$KILN" cancel $id
+'
+
+test_expect_success 'an expired credential is refused' '
+	"$RAWSEND" "$KILN_SERVER" --ttl 1 --delay 3 "" job.list "{\"version\":1}" >ans &&
+	grep "expired MUNGE credential" ans &&
+	"$RAWSEND" "$KILN_SERVER" --ttl 10 "" job.list "{\"version\":1}" >ans &&
+	grep "^ok$" ans
+'
+
 test_expect_success 'an admin drains and resumes a node; a user cannot' '
 	test_must_fail as kilntb "$KILN" node drain n1 --reason "not mine" 2>err &&
 	grep "permission denied" err &&

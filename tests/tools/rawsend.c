@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* rawsend ENDPOINT [--size N] [--sign] [--twice] FRAME...: send the frames
- * as one message from a DEALER and print the answer's frames, for tests of
+/* rawsend ENDPOINT [--size N] [--sign] [--ttl N] [--delay S] [--twice]
+ * FRAME...: send the frames as one message from a DEALER and print the answer's frames, for tests of
  * what a daemon does with malformed, oversized or replayed input.
  *   --size N   adds a frame of N bytes of 'x'
  *   --sign     adds a MUNGE credential frame for the frames "" TYPE BODY,
  *              as kiln does
+ *   --ttl N    signs, with a credential that lives N seconds
+ *   --delay S  waits S seconds between signing and sending
  *   --twice    sends the same message again (a replay) and prints both
  *              answers, separated by "--"
  * Exits 0 when every answer came within 3 s, 1 otherwise. */
@@ -12,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
+
+#include <munge.h>
 
 #include "lib/auth.h"
 
@@ -42,9 +47,11 @@ int main(int argc, char **argv)
     size_t sizes[64];
     char *big = NULL, *cred = NULL;
     bool sign = false, twice = false;
+    int ttl = 0, delay = 0;
 
     if (argc < 3) {
-        fprintf(stderr, "usage: rawsend ENDPOINT [--size N] [--sign] [--twice] FRAME...\n");
+        fprintf(stderr, "usage: rawsend ENDPOINT [--size N] [--sign] [--ttl N] [--delay S] "
+                        "[--twice] FRAME...\n");
         return 2;
     }
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
@@ -59,6 +66,11 @@ int main(int argc, char **argv)
             sizes[nframes++] = n;
         } else if (!strcmp(argv[i], "--sign")) {
             sign = true;
+        } else if (!strcmp(argv[i], "--ttl") && i + 1 < argc) {
+            sign = true;
+            ttl = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--delay") && i + 1 < argc) {
+            delay = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--twice")) {
             twice = true;
         } else {
@@ -70,13 +82,25 @@ int main(int argc, char **argv)
         unsigned char digest[AUTH_DIGEST_LEN];
         struct kiln_error err;
         auth_digest(frames[1], frames[2], sizes[2], digest);
-        if (!(cred = auth_sign(digest, &err))) {
+        if (ttl > 0) {
+            munge_ctx_t c = munge_ctx_create();
+            munge_ctx_set(c, MUNGE_OPT_TTL, ttl);
+            if (munge_encode(&cred, c, digest, AUTH_DIGEST_LEN) != EMUNGE_SUCCESS)
+                cred = NULL;
+            munge_ctx_destroy(c);
+            snprintf(err.text, sizeof(err.text), "munge_encode failed");
+        } else {
+            cred = auth_sign(digest, &err);
+        }
+        if (!cred) {
             fprintf(stderr, "rawsend: %s\n", err.text);
             return 2;
         }
         frames[nframes] = cred;
         sizes[nframes++] = strlen(cred);
     }
+    if (delay > 0)
+        sleep((unsigned)delay);
     for (int round = 0; round < (twice ? 2 : 1); round++) {
         if (round)
             printf("--\n");

@@ -88,6 +88,32 @@ static void refuses_bad_fields(void **state)
     refused("priority", json_integer(-1), "invalid priority");
 }
 
+/* The submitter's umask goes with the job; names cannot climb out of
+ * output paths. */
+static void umask_and_path_names(void **state)
+{
+    struct jobspec js;
+    struct kiln_error err;
+    json_t *o = good();
+
+    assert_int_equal(jobspec_from_json(o, &js, &err), 0);
+    assert_int_equal(js.umask, 022);
+    jobspec_release(&js);
+    json_object_set_new(o, "umask", json_integer(077));
+    assert_int_equal(jobspec_from_json(o, &js, &err), 0);
+    assert_int_equal(js.umask, 077);
+    json_t *back = jobspec_to_json(&js);
+    assert_int_equal(json_integer_value(json_object_get(back, "umask")), 077);
+    json_decref(back);
+    jobspec_release(&js);
+    json_decref(o);
+    refused("umask", json_integer(01000), "invalid umask");
+    refused("umask", json_integer(-1), "invalid umask");
+    refused("name", json_string(".."), "invalid job name");
+    refused("name", json_string("."), "invalid job name");
+    refused("name", json_string("a/b"), "invalid job name");
+}
+
 static void names(void **state)
 {
     assert_true(jobspec_name_ok("node-01.cluster", 63));
@@ -133,6 +159,7 @@ int main(void)
         cmocka_unit_test(accepts_and_roundtrips),
         cmocka_unit_test(refuses_bad_fields),
         cmocka_unit_test(names),
+        cmocka_unit_test(umask_and_path_names),
         cmocka_unit_test(dependency_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -77,7 +77,8 @@ start_server() {
 	fi
 	kiln_keys || return 1
 	: > server.out
-	$KILN_WRAP "$KILN" server --auth "$KILN_AUTH" --keys "$SHARNESS_TRASH_DIRECTORY/keys" --listen "${KILN_LISTEN:-tcp://127.0.0.1:*}" \
+	$KILN_WRAP "$KILN" server --auth "$KILN_AUTH" --keys "$SHARNESS_TRASH_DIRECTORY/keys" \
+		--listen "${KILN_LISTEN:-tcp://127.0.0.1:*}" \
 		--worker-listen "${KILN_WORKER_LISTEN:-tcp://127.0.0.1:*}" \
 		--state "$PWD/state" --foreground --log-level debug \
 		--node-timeout "${KILN_NODE_TIMEOUT:-5}" --kill-wait 2 "$@" \
@@ -96,7 +97,8 @@ start_worker() {
 	name=$1 cpus=$2
 	shift 2
 	: > "worker-$name.out"
-	$KILN_WRAP "$KILN" worker --auth "$KILN_AUTH" --keys "$SHARNESS_TRASH_DIRECTORY/keys" --server "$KILN_SERVER" --name "$name" --cpus "$cpus" \
+	$KILN_WRAP "$KILN" worker --auth "$KILN_AUTH" --keys "$SHARNESS_TRASH_DIRECTORY/keys" \
+		--server "$KILN_SERVER" --name "$name" --cpus "$cpus" \
 		--spool "$PWD/spool-$name" --foreground --log-level debug "$@" \
 		>"worker-$name.out" 2>>"worker-$name.log" &
 	pid=$!
@@ -200,7 +202,8 @@ start_host_worker() {
 	shift
 	: > "worker-$name.out"
 	"$KILN_SRCDIR/scripts/testhosts" exec "$host" $KILN_WRAP "$KILN" worker \
-		--auth "$KILN_AUTH" --keys "$SHARNESS_TRASH_DIRECTORY/keys" --server "$KILN_SERVER" --name "$name" --spool "$PWD/spool-$name" \
+		--auth "$KILN_AUTH" --keys "$SHARNESS_TRASH_DIRECTORY/keys" \
+		--server "$KILN_SERVER" --name "$name" --spool "$PWD/spool-$name" \
 		--foreground --log-level debug "$@" \
 		>"worker-$name.out" 2>>"worker-$name.log" &
 	eval "WORKER_PID_$name=$!"
