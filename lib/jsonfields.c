@@ -11,6 +11,8 @@ static const char *type_name(json_type t)
     case JSON_INTEGER: return "an integer";
     case JSON_ARRAY: return "an array";
     case JSON_OBJECT: return "an object";
+    case JSON_FIELD_NUMBER: return "a number";
+    case JSON_FIELD_ID: return "an integer or a string";
     default: return "a boolean";
     }
 }
@@ -28,7 +30,10 @@ int json_fields_check(const json_t *o, const struct json_field *fields, const ch
         if (!f->name)
             return errprintf(err, "invalid %s: unknown field '%s%s%.64s'", what, path, dot,
                              key);
-        bool ok = f->type == JSON_TRUE ? json_is_boolean(v) : json_typeof(v) == f->type;
+        bool ok = f->type == JSON_TRUE ? json_is_boolean(v)
+                  : f->type == JSON_FIELD_NUMBER ? json_is_number(v)
+                  : f->type == JSON_FIELD_ID ? json_is_integer(v) || json_is_string(v)
+                  : json_typeof(v) == f->type;
         if (!ok)
             return errprintf(err, "invalid %s: field '%s%s%s' must be %s", what, path, dot,
                              key, type_name(f->type));

@@ -12,9 +12,13 @@
 
 struct json_field {
     const char *name;
-    json_type type;  /* JSON_TRUE stands for any boolean */
+    json_type type;  /* JSON_TRUE stands for any boolean, and the two
+                      * below for the other pairs a field may take */
     bool required;
 };
+
+#define JSON_FIELD_NUMBER JSON_REAL /* an integer or a real */
+#define JSON_FIELD_ID JSON_NULL     /* an integer or a string (a job id) */
 
 /* Check o against fields (ended by a NULL name).  Messages read "invalid
  * WHAT: unknown field 'PATH.NAME'" and the like; path is "" at the top.

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/jsonfields.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "server/server.h"
@@ -478,16 +479,94 @@ static const struct {
     { "node.list", node_list },
 };
 
+/* The fields of the requests whose handlers take them one by one: any
+ * other field, or one of the wrong type, is refused before the handler
+ * runs.  (job.submit's job, queues, environments, policies and job
+ * definitions are checked whole by their own tables.) */
+#define VERSION_FIELD { "version", JSON_INTEGER, true }
+static const struct json_field no_fields[] = { VERSION_FIELD, { NULL } };
+static const struct json_field id_fields[] = {
+    VERSION_FIELD, { "id", JSON_FIELD_ID, true }, { NULL },
+};
+static const struct json_field ids_fields[] = {
+    VERSION_FIELD, { "ids", JSON_ARRAY, true }, { "reason", JSON_STRING, false }, { NULL },
+};
+static const struct json_field name_fields[] = {
+    VERSION_FIELD, { "name", JSON_STRING, false }, { "all", JSON_TRUE, false }, { NULL },
+};
+static const struct {
+    const char *type;
+    const struct json_field *fields;
+} request_fields[] = {
+    { "server.info", no_fields },
+    { "job.submit", (const struct json_field[]){ VERSION_FIELD, { "job", JSON_OBJECT, true },
+                                                 { NULL } } },
+    { "job.list", no_fields },
+    { "job.show", id_fields },
+    { "job.wait", id_fields },
+    { "job.cancel", ids_fields },
+    { "job.terminate", ids_fields },
+    { "job.hold", ids_fields },
+    { "job.release", ids_fields },
+    { "job.history", (const struct json_field[]){ VERSION_FIELD,
+                                                  { "since", JSON_FIELD_NUMBER, false },
+                                                  { "user", JSON_STRING, false },
+                                                  { "limit", JSON_INTEGER, false },
+                                                  { NULL } } },
+    { "node.list", name_fields },
+    { "node.update", (const struct json_field[]){ VERSION_FIELD, { "name", JSON_STRING, true },
+                                                  { "ce", JSON_STRING, false },
+                                                  { "features", JSON_STRING, false },
+                                                  { "state", JSON_STRING, false },
+                                                  { "reason", JSON_STRING, false },
+                                                  { NULL } } },
+    { "jobdef.show", name_fields },
+    { "jobdef.list", name_fields },
+    { "jobdef.deregister", name_fields },
+    { "jobdef.register", (const struct json_field[]){ VERSION_FIELD,
+                                                      { "definition", JSON_OBJECT, true },
+                                                      { NULL } } },
+    { "job.exec", (const struct json_field[]){ VERSION_FIELD, { "id", JSON_INTEGER, true },
+                                               { "token", JSON_STRING, true },
+                                               { "node", JSON_STRING, true },
+                                               { "argv", JSON_ARRAY, true }, { NULL } } },
+    { "exec.input", (const struct json_field[]){ VERSION_FIELD, { "exec", JSON_INTEGER, true },
+                                                 { "data", JSON_STRING, false },
+                                                 { "eof", JSON_TRUE, false }, { NULL } } },
+    { "exec.signal", (const struct json_field[]){ VERSION_FIELD, { "exec", JSON_INTEGER, true },
+                                                  { "signal", JSON_INTEGER, true },
+                                                  { NULL } } },
+};
+
+/* Refuse m (EINVAL) when its fields are not those of its type. */
+static bool fields_ok(struct server *s, struct proto_msg *m)
+{
+    struct kiln_error err;
+    char what[80];
+
+    for (size_t i = 0; i < sizeof(request_fields) / sizeof(request_fields[0]); i++) {
+        if (strcmp(request_fields[i].type, m->type) != 0)
+            continue;
+        snprintf(what, sizeof(what), "%s request", m->type);
+        if (json_fields_check(m->body, request_fields[i].fields, what, "", &err) == 0)
+            return true;
+        CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
+        return false;
+    }
+    return true;
+}
+
 void api_handle(struct server *s, struct proto_msg *m)
 {
     json_t *v = json_object_get(m->body, "version");
 
+    s->who = (struct requester){ .uid = (uint32_t)-1, .gid = (uint32_t)-1 };
     /* doc/protocol.md "Versions": a request without our major version is
      * refused with EPROTO. */
     if (!json_is_integer(v) || json_integer_value(v) != KILN_PROTO_VERSION)
         return CLIENT_FAIL(s, m, EPROTO, "protocol version mismatch: server speaks %d",
                     KILN_PROTO_VERSION);
-    if (identity_check(s, m) < 0)
+    if (identity_check(s, m) < 0 || !fields_ok(s, m))
         return;
     for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
         if (strcmp(handlers[i].type, m->type) == 0)

@@ -69,7 +69,13 @@ void server_reply_error(struct server *s, void *sock, const struct proto_msg *m,
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    log_msg(LOG_DEBUG, "%s refused: %s", m->type, text);
+    /* Every refusal is logged, with whom it went to. */
+    if (sock == s->clients)
+        log_msg(LOG_INFO, "%s from %s (uid %d) refused: %s", m->type,
+                s->who.user[0] ? s->who.user : "?", (int)s->who.uid, text);
+    else
+        log_msg(LOG_INFO, "%s from worker '%.*s' refused: %s", m->type, (int)m->idlen,
+                (const char *)m->id, text);
     server_send(s, sock, m->id, m->idlen, "error", proto_error_body(errnum, text));
 }
 

@@ -202,6 +202,13 @@ test_expect_success 'malformed and oversized messages leave the server answering
 	grep "above the limit" ans &&
 	"$RAWSEND" "$KILN_SERVER" --sign "" job.cancel "{\"version\":1,\"ids\":[\"x\"],\"reason\":\"a\\u0007b\"}" >ans &&
 	grep "printable" ans &&
+	"$RAWSEND" "$KILN_SERVER" --sign "" job.show "{\"version\":1,\"id\":[1]}" >ans &&
+	grep "field .id. must be an integer or a string" ans &&
+	"$RAWSEND" "$KILN_SERVER" --sign "" job.list "{\"version\":1,\"uid\":0}" >ans &&
+	grep "unknown field .uid." ans &&
+	"$RAWSEND" "$KILN_SERVER" --sign "" node.update "{\"version\":1}" >ans &&
+	grep "field .name. is missing" ans &&
+	grep "job.list from root (uid 0) refused: invalid job.list request" server.log &&
 	"$KILN" queue >/dev/null
 '
 
