@@ -5,6 +5,7 @@
  * once a minute per user, not per request. */
 #include <errno.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,112 @@
 #include "lib/util.h"
 #include "server/server.h"
 
-enum { CACHE_SIZE = 64, CACHE_SECONDS = 60 };
+enum { CACHE_SIZE = 64, CACHE_SECONDS = 60, VERIFIERS = 4 };
+
+/* A credential checked ahead, on the verifier threads. */
+struct verdict {
+    bool done;
+    int rc;
+    uid_t uid;
+    gid_t gid;
+    struct kiln_error err;
+};
+
+/* The verifier threads: munged answers several decodes at once, so a batch
+ * of requests is checked in about the time of its slowest. */
+static struct {
+    pthread_t th[VERIFIERS];
+    int nthreads;
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    struct proto_msg *msgs;
+    struct verdict verdicts[SERVER_BATCH];
+    int n, next, busy;
+    unsigned round;
+    bool stop;
+} pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER,
+           .done = PTHREAD_COND_INITIALIZER };
+
+/* Take the next unchecked credential of the batch and check it, until
+ * none is left.  Called with pool.mu held; returns with it held. */
+static void verify_some(void)
+{
+    while (pool.next < pool.n) {
+        int i = pool.next++;
+        struct proto_msg *m = &pool.msgs[i];
+        struct verdict *v = &pool.verdicts[i];
+        if (!m->cred)
+            continue;
+        pool.busy++;
+        pthread_mutex_unlock(&pool.mu);
+        v->rc = auth_verify(m->cred, m->digest, &v->uid, &v->gid, &v->err);
+        pthread_mutex_lock(&pool.mu);
+        v->done = true;
+        if (--pool.busy == 0 && pool.next >= pool.n)
+            pthread_cond_broadcast(&pool.done);
+    }
+}
+
+static void *verifier(void *arg)
+{
+    unsigned seen = 0;
+
+    pthread_mutex_lock(&pool.mu);
+    for (;;) {
+        while (!pool.stop && pool.round == seen)
+            pthread_cond_wait(&pool.go, &pool.mu);
+        if (pool.stop)
+            break;
+        seen = pool.round;
+        verify_some();
+    }
+    pthread_mutex_unlock(&pool.mu);
+    return NULL;
+}
+
+void identity_start(struct server *s)
+{
+    if (s->auth != AUTH_MUNGE)
+        return;
+    for (int i = 0; i < VERIFIERS - 1; i++)
+        if (pthread_create(&pool.th[pool.nthreads], NULL, verifier, NULL) == 0)
+            pool.nthreads++;
+}
+
+void identity_stop(void)
+{
+    pthread_mutex_lock(&pool.mu);
+    pool.stop = true;
+    pthread_cond_broadcast(&pool.go);
+    pthread_mutex_unlock(&pool.mu);
+    for (int i = 0; i < pool.nthreads; i++)
+        pthread_join(pool.th[i], NULL);
+    pool.nthreads = 0;
+}
+
+void identity_verify_batch(struct server *s, struct proto_msg *msgs, int n)
+{
+    int creds = 0;
+
+    for (int i = 0; i < n; i++)
+        creds += msgs[i].cred != NULL;
+    pthread_mutex_lock(&pool.mu);
+    memset(pool.verdicts, 0, sizeof(pool.verdicts[0]) * (size_t)n);
+    /* One is checked where it is handled: no threads to wake for it. */
+    if (s->auth == AUTH_MUNGE && creds > 1 && pool.nthreads > 0) {
+        pool.msgs = msgs;
+        pool.n = n;
+        pool.next = 0;
+        pool.round++;
+        pthread_cond_broadcast(&pool.go);
+        verify_some();
+        while (pool.busy > 0)
+            pthread_cond_wait(&pool.done, &pool.mu);
+        pool.msgs = NULL;
+        pool.n = 0;
+    }
+    pthread_mutex_unlock(&pool.mu);
+}
 
 struct cached {
     struct requester r;
@@ -89,7 +195,14 @@ int identity_check(struct server *s, struct proto_msg *m)
                     "MUNGE credential");
         return -1;
     }
-    if (auth_verify(m->cred, m->digest, &uid, &gid, &err) < 0) {
+    struct verdict *v = s->batch_index >= 0 ? &pool.verdicts[s->batch_index] : NULL;
+    int rc = v && v->done ? v->rc : auth_verify(m->cred, m->digest, &uid, &gid, &err);
+    if (v && v->done) {
+        uid = v->uid;
+        gid = v->gid;
+        err = v->err;
+    }
+    if (rc < 0) {
         log_msg(LOG_WARNING, "refused %s: %s", m->type, err.text);
         CLIENT_FAIL(s, m, EACCES, "%s", err.text);
         return -1;

@@ -95,36 +95,48 @@ static void flush_outbox(struct server *s)
 }
 
 /* Read what is waiting on sock, at most max messages, so that neither
- * socket starves the other. */
+ * socket starves the other.  Client requests come in batches whose
+ * credentials are checked together. */
 static int drain(struct server *s, void *sock, int max)
 {
-    struct proto_msg m;
+    static struct proto_msg batch[SERVER_BATCH];
     struct kiln_error err;
-    int n = 0, rc;
+    int n = 0, rc = 1;
 
-    while (n < max && (rc = proto_recv(sock, 1, &m, &err)) != 0) {
-        n++;
-        if (rc < 0) {
-            if (errno != EPROTO)
+    while (n < max && rc != 0) {
+        int got = 0;
+        while (got < SERVER_BATCH && n < max
+               && (rc = proto_recv(sock, 1, &batch[got], &err)) != 0) {
+            n++;
+            if (rc > 0) {
+                got++;
+                continue;
+            }
+            if (errno != EPROTO) {
+                rc = 0;
                 break;
+            }
             log_msg(LOG_WARNING, "refused a message on the %s socket: %s",
                     sock == s->clients ? "client" : "worker", err.text);
-            if (m.idlen > 0)
-                server_send(s, sock, m.id, m.idlen, "error",
+            if (batch[got].idlen > 0)
+                server_send(s, sock, batch[got].id, batch[got].idlen, "error",
                             proto_error_body(EPROTO, err.text));
-            continue;
         }
         if (sock == s->clients)
-            api_handle(s, &m);
-        else
-            nodes_handle(s, &m);
-        proto_msg_release(&m);
+            identity_verify_batch(s, batch, got);
+        for (int i = 0; i < got; i++) {
+            s->batch_index = i;
+            if (sock == s->clients)
+                api_handle(s, &batch[i]);
+            else
+                nodes_handle(s, &batch[i]);
+            proto_msg_release(&batch[i]);
+        }
+        s->batch_index = -1;
     }
     return n;
 }
 
-/* A ROUTER socket bound to ep.  The workers' one lets a worker that
- * reconnects take its name back, and speaks CURVE with curve. */
 static void *bind_router(struct server *s, const char *ep, char *got, size_t len,
                          bool workers, bool curve)
 {
@@ -251,7 +263,8 @@ int cmd_server(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
-    struct server srv = { .node_timeout = 30, .heartbeat = 1, .kill_wait = 10 };
+    struct server srv = { .node_timeout = 30, .heartbeat = 1, .kill_wait = 10,
+                          .batch_index = -1 };
     struct server *s = &srv;
     struct kiln_config cfg;
     struct kiln_error err;
@@ -343,6 +356,7 @@ int cmd_server(int argc, char **argv)
         log_msg(LOG_CRIT, "%s", err.text);
         return 1;
     }
+    identity_start(s);
     if (!(s->clients = bind_router(s, listen, s->client_ep, sizeof(s->client_ep), false, false)))
         die("cannot listen on '%s': %s", listen, zmq_strerror(errno));
     if (!(s->workers = bind_router(s, wlisten, s->worker_ep, sizeof(s->worker_ep), true,
@@ -382,6 +396,7 @@ done:
     zmq_close(s->clients);
     zmq_close(s->workers);
     curve_close(s);
+    identity_stop();
     zmq_ctx_term(s->ctx);
     config_release(&cfg);
     return rc;

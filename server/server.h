@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The head-node daemon: shared state of its modules (api, nodes, jobs,
- * sched).  Single-threaded; nothing here is locked. */
+ * sched).  Single-threaded but for the threads that check a batch's MUNGE
+ * credentials (identity.c), which touch nothing here. */
 #ifndef KILN_SERVER_H
 #define KILN_SERVER_H
 
@@ -156,6 +157,10 @@ struct array {
     unsigned char *skip;   /* per position: cancelled before creation */
 };
 
+/* Client requests are read, and their credentials checked, this many at a
+ * time. */
+enum { SERVER_BATCH = 64 };
+
 /* Who sent the request being handled (identity.c). */
 struct requester {
     uint32_t uid, gid;
@@ -190,6 +195,7 @@ struct server {
     char admin_group[64];  /* its members manage anything, as root does */
     bool private_jobs;     /* non-admins see only their own jobs */
     struct requester who;  /* the request being handled */
+    int batch_index;       /* its place in the batch read, or -1 */
     /* settings */
     double node_timeout;   /* seconds without a heartbeat before DOWN */
     double heartbeat;      /* seconds between worker heartbeats */
@@ -284,6 +290,12 @@ void place_free_parts(struct job *job);
 json_t *place_start_msg(struct server *s, const struct job *job, int i);
 
 /* identity.c: who sent a client request (s->who), what they may do */
+/* The threads that check a batch's credentials together (munge mode). */
+void identity_start(struct server *s);
+void identity_stop(void);
+/* Check the credentials of msgs[0..n-1] (n <= SERVER_BATCH) at once;
+ * identity_check then takes the verdict of msgs[s->batch_index]. */
+void identity_verify_batch(struct server *s, struct proto_msg *msgs, int n);
 /* Check m's credential and set s->who: 0, or -1 after refusing m. */
 int identity_check(struct server *s, struct proto_msg *m);
 /* May the requester manage what uid owns (their own, or an admin)? */
