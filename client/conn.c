@@ -10,12 +10,14 @@
 #include "lib/auth.h"
 #include "lib/config.h"
 #include "lib/error.h"
+#include "lib/keys.h"
 #include "lib/log.h"
 #include "lib/proto.h"
 
 static const char *opt_server, *opt_config;
-static char server_addr[256];
-static void *ctx, *sock;
+static char server_addr[256], keys_dir[4096];
+static void *ctx, *sock, *monitor;
+static int curve;            /* 1 when the socket speaks CURVE */
 /* Why the last request went without a credential, or "". */
 static char sign_error[sizeof(((struct kiln_error *)0)->text)];
 
@@ -32,29 +34,39 @@ bool client_common_opt(int c, const char *arg)
     return false;
 }
 
-/* --server, else KILN_SERVER, else the config file, else the default. */
-const char *client_server(void)
+/* The server: --server, else KILN_SERVER, else the config file, else the
+ * default; and where its public key is: KILN_KEYS, else the config file,
+ * else the default folder. */
+static void settings(void)
 {
     struct kiln_config cfg;
     struct kiln_error err;
     const char *s = opt_server ? opt_server : getenv("KILN_SERVER");
+    const char *k = getenv("KILN_KEYS");
 
     if (server_addr[0])
-        return server_addr;
-    if (!s || !*s) {
-        if (config_load(opt_config, &cfg, &err) < 0)
-            die("%s", err.text);
-        snprintf(server_addr, sizeof(server_addr), "%s",
-                 cfg.server ? cfg.server : KILN_DEFAULT_SERVER);
-        config_release(&cfg);
-    } else {
-        snprintf(server_addr, sizeof(server_addr), "%s", s);
-    }
+        return;
+    if (config_load(opt_config, &cfg, &err) < 0)
+        die("%s", err.text);
+    snprintf(server_addr, sizeof(server_addr), "%s", s && *s ? s
+             : cfg.server ? cfg.server : KILN_DEFAULT_SERVER);
+    snprintf(keys_dir, sizeof(keys_dir), "%s", k && *k ? k
+             : cfg.client_keys ? cfg.client_keys : KILN_DEFAULT_KEYS);
+    config_release(&cfg);
+}
+
+const char *client_server(void)
+{
+    settings();
     return server_addr;
 }
 
 static void client_close(void)
 {
+    if (monitor) {
+        zmq_socket_monitor(sock, NULL, 0);
+        zmq_close(monitor);
+    }
     if (sock)
         zmq_close(sock);
     if (ctx)
@@ -70,9 +82,41 @@ static void connect_once(void)
     if (!(ctx = zmq_ctx_new()) || !(sock = zmq_socket(ctx, ZMQ_DEALER)))
         die("cannot create a ZeroMQ socket: %s", zmq_strerror(errno));
     zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
+    settings();
+    /* Encrypted, to the server whose key this host has (its answers are
+     * then its own); a handshake that fails is said at once. */
+    struct kiln_error err;
+    if ((curve = keys_client_socket(sock, keys_dir, NULL, &err)) < 0)
+        die("%s", err.text);
+    if (zmq_socket_monitor(sock, "inproc://kiln-client-monitor",
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0
+        && (monitor = zmq_socket(ctx, ZMQ_PAIR)))
+        zmq_connect(monitor, "inproc://kiln-client-monitor");
     if (zmq_connect(sock, client_server()) < 0)
         die("invalid server address '%s': %s", client_server(), zmq_strerror(errno));
     atexit(client_close);
+}
+
+void client_check_handshake(void)
+{
+    zmq_msg_t ev;
+
+    if (!monitor)
+        return;
+    zmq_msg_init(&ev);
+    if (zmq_msg_recv(&ev, monitor, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&ev);
+        return;
+    }
+    zmq_msg_close(&ev);
+    if (curve)
+        die("cannot talk to the server at %s: the encrypted (CURVE) handshake failed. Is "
+            "%s/server.pub the server's, and does the server run --auth munge? (KILN_KEYS "
+            "or [client] keys say where the key is)", client_server(), keys_dir);
+    die("cannot talk to the server at %s: it encrypts its traffic (CURVE), and this host "
+        "has no %s/server.pub: copy the server's there, or set KILN_KEYS to its folder",
+        client_server(), keys_dir);
 }
 
 void *client_socket(void)
@@ -121,12 +165,16 @@ json_t *client_request_ex(const char *type, json_t *body, int timeout_ms,
         timeout_ms = (t && atoi(t) > 0 ? atoi(t) : 5) * 1000;
     connect_once();
     client_send(sock, type, body);
-    zmq_pollitem_t it = { sock, 0, ZMQ_POLLIN, 0 };
+    zmq_pollitem_t it[2] = { { sock, 0, ZMQ_POLLIN, 0 }, { monitor, 0, ZMQ_POLLIN, 0 } };
     for (;;) {
-        rc = zmq_poll(&it, 1, timeout_ms);
+        rc = zmq_poll(it, monitor ? 2 : 1, timeout_ms);
         if (rc < 0 && errno == EINTR)
             continue;
         break;
+    }
+    if (rc > 0 && !(it[0].revents & ZMQ_POLLIN)) {
+        client_check_handshake();
+        rc = 0;
     }
     if (rc <= 0)
         die("cannot reach the server at %s: no answer within %d s", client_server(),

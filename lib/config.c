@@ -15,6 +15,7 @@ static const struct {
     size_t offset;
 } keys[] = {
     { "client", "server", offsetof(struct kiln_config, server) },
+    { "client", "keys", offsetof(struct kiln_config, client_keys) },
     { "server", "listen", offsetof(struct kiln_config, listen) },
     { "server", "worker_listen", offsetof(struct kiln_config, worker_listen) },
     { "server", "state", offsetof(struct kiln_config, state) },

@@ -2,7 +2,7 @@
 /* The configuration file: an ini file read with inih.  Tested end to end
  * (t0001 client settings, t2004 declared queues and environments).
  *
- *   [client]  server = tcp://head:7810
+ *   [client]  server = tcp://head:7810, keys (where server.pub is)
  *   [server]  listen, worker_listen, state, log_level, node_timeout, kill_wait,
  *             auth, keys, admin_group, private_jobs
  *   [worker]  spool, name, cpus, log_level, ce, features, runtimes, auth,
@@ -24,7 +24,7 @@
 
 /* Every value is a copy owned by the struct, or NULL when not set. */
 struct kiln_config {
-    char *server;
+    char *server, *client_keys;
     char *listen, *worker_listen, *state, *log_level, *node_timeout, *kill_wait;
     char *spool, *worker_name, *worker_cpus, *worker_log_level, *worker_ce;
     char *worker_features, *worker_runtimes;

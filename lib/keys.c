@@ -125,6 +125,28 @@ int keys_read(const char *path, bool need_secret, struct curve_key *k,
     return 0;
 }
 
+int keys_client_socket(void *sock, const char *dir, const struct curve_key *own,
+                       struct kiln_error *err)
+{
+    struct curve_key server, mine;
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/server.pub", dir);
+    if (access(path, F_OK) < 0)
+        return 0;
+    if (keys_read(path, false, &server, err) < 0)
+        return -1;
+    if (own)
+        mine = *own;
+    else if (zmq_curve_keypair(mine.public, mine.secret) < 0)
+        return errprintf(err, "cannot make a CURVE key pair: %s", zmq_strerror(errno));
+    if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server.public, 41) < 0
+        || zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, mine.public, 41) < 0
+        || zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, mine.secret, 41) < 0)
+        return errprintf(err, "cannot set CURVE keys: %s", zmq_strerror(errno));
+    return 1;
+}
+
 struct ringkey {
     char name[64];
     unsigned char key[32];

@@ -35,6 +35,14 @@ int keys_generate(const char *dir, const char *name, bool force, char *keypath,
 int keys_read(const char *path, bool need_secret, struct curve_key *k,
               struct kiln_error *err);
 
+/* Make sock (not yet connected) speak CURVE to the server whose public key
+ * is dir/server.pub, as a client with a key pair of its own: own, or a new
+ * one when NULL (clients prove who they are with MUNGE, not with keys).
+ * 1 when set, 0 when dir has no server.pub (the server then runs --auth
+ * none, and sock stays plain), -1 with err set when it cannot be read. */
+int keys_client_socket(void *sock, const char *dir, const struct curve_key *own,
+                       struct kiln_error *err);
+
 /* The public keys the server accepts, from dir; reloaded when
  * keys_changed says the files moved. */
 struct keyring;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The workers' socket speaks CURVE: the server proves itself with its key
- * pair, and its ZAP handler (ZeroMQ RFC 27) lets in only the workers whose
- * public key is in the keys folder (lib/keys.h).  The accepted key's name
- * comes with every message from that worker (proto_msg.peer). */
+/* Both sockets speak CURVE: the server proves itself with its key pair and
+ * all traffic is encrypted.  Its ZAP handler (ZeroMQ RFC 27) lets in any
+ * client (clients prove who they are with MUNGE credentials) and only the
+ * workers whose public key is in the keys folder (lib/keys.h); the
+ * accepted key's name comes with every message from that worker
+ * (proto_msg.peer). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,13 +40,14 @@ int curve_setup(struct server *s, struct kiln_error *err)
     return 0;
 }
 
-void curve_server_socket(struct server *s, void *sock)
+void curve_server_socket(struct server *s, void *sock, bool workers)
 {
     int one = 1;
+    const char *domain = workers ? "kiln" : "kiln-clients";
 
     zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof(one));
     zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s->key.secret, 41);
-    zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, "kiln", 4);
+    zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, domain, strlen(domain));
 }
 
 /* One ZAP request: 200 with the key's name, or 400. */
@@ -75,7 +78,11 @@ static void zap_one(struct server *s)
                  (char *)zmq_msg_data(&fr[3]));
     bool curve = n >= 6 && zmq_msg_size(&fr[5]) == 5
                  && !memcmp(zmq_msg_data(&fr[5]), "CURVE", 5);
-    if (curve && n >= 7 && zmq_msg_size(&fr[6]) == 32) {
+    bool client = n >= 3 && zmq_msg_size(&fr[2]) == 12
+                  && !memcmp(zmq_msg_data(&fr[2]), "kiln-clients", 12);
+    if (curve && client) {
+        name = ""; /* any client: its requests carry credentials */
+    } else if (curve && n >= 7 && zmq_msg_size(&fr[6]) == 32) {
         s->ring = keys_ring_refresh(s->ring, s->keys_dir);
         name = keys_ring_find(s->ring, zmq_msg_data(&fr[6]));
     }
@@ -85,7 +92,7 @@ static void zap_one(struct server *s)
             zmq_z85_encode(z85, zmq_msg_data(&fr[6]), 32);
         log_msg(LOG_WARNING, "refused a worker from %s: its CURVE key %s is not in %s "
                 "(cluster.pub or workers/*.pub)", addr, z85, s->keys_dir);
-    } else {
+    } else if (*name) {
         log_msg(LOG_DEBUG, "worker from %s has key '%s'", addr, name);
     }
     zmq_send(s->zap, "1.0", 3, ZMQ_SNDMORE);

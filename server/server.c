@@ -151,7 +151,7 @@ static void *bind_router(struct server *s, const char *ep, char *got, size_t len
     if (workers)
         zmq_setsockopt(sock, ZMQ_ROUTER_HANDOVER, &one, sizeof(one));
     if (curve)
-        curve_server_socket(s, sock);
+        curve_server_socket(s, sock, workers);
     if (zmq_bind(sock, ep) < 0
         || zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, got, &glen) < 0) {
         int saved = errno;
@@ -348,8 +348,8 @@ int cmd_server(int argc, char **argv)
                 util_user_name(getuid()), (unsigned)getuid());
     else
         log_msg(LOG_INFO, "authentication: munge for clients, CURVE for workers (%d worker "
-                "keys in %s)%s%s", keys_ring_count(s->ring), s->keys_dir,
-                s->admin_group[0] ? "; admin group " : "", s->admin_group);
+                "keys in %s); all traffic encrypted%s%s", keys_ring_count(s->ring),
+                s->keys_dir, s->admin_group[0] ? "; admin group " : "", s->admin_group);
     if (!(s->ctx = zmq_ctx_new()))
         die("cannot create a ZeroMQ context");
     if (s->auth == AUTH_MUNGE && curve_setup(s, &err) < 0) {
@@ -357,7 +357,8 @@ int cmd_server(int argc, char **argv)
         return 1;
     }
     identity_start(s);
-    if (!(s->clients = bind_router(s, listen, s->client_ep, sizeof(s->client_ep), false, false)))
+    if (!(s->clients = bind_router(s, listen, s->client_ep, sizeof(s->client_ep), false,
+                                   s->auth == AUTH_MUNGE)))
         die("cannot listen on '%s': %s", listen, zmq_strerror(errno));
     if (!(s->workers = bind_router(s, wlisten, s->worker_ep, sizeof(s->worker_ep), true,
                                    s->auth == AUTH_MUNGE)))

@@ -310,7 +310,8 @@ bool identity_admin(struct server *s, struct proto_msg *m);
  * then the ZAP handler (once the ZeroMQ context exists). */
 int curve_load_key(struct server *s, struct kiln_error *err);
 int curve_setup(struct server *s, struct kiln_error *err);
-void curve_server_socket(struct server *s, void *sock);
+/* Make sock, not yet bound, the CURVE server for workers or clients. */
+void curve_server_socket(struct server *s, void *sock, bool workers);
 void curve_zap(struct server *s);
 void curve_close(struct server *s);
 

@@ -244,6 +244,8 @@ void launch_start(struct worker *w, json_t *msg)
     json_object_set_new(msg, "node", json_string(w->name));
     json_object_set_new(msg, "server", json_string(w->server));
     json_object_set_new(msg, "as_owner", json_boolean(w->auth == AUTH_MUNGE));
+    if (w->auth == AUTH_MUNGE)
+        json_object_set_new(msg, "keys", json_string(w->keys_dir));
     if (json_array_size(w->runtimes))
         json_object_set(msg, "runtimes", w->runtimes);
     /* The job's memory comes from the NUMA nodes of its cores. */

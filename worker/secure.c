@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -24,6 +25,8 @@ int secure_load(struct worker *w, const char *dir, const char *key, struct kiln_
         return errprintf(err, "%s: copy the server's server.pub here (or start with "
                          "--auth none, as the server must be)", err->text);
     snprintf(w->server_key, sizeof(w->server_key), "%s", server.public);
+    if (!realpath(dir, w->keys_dir))
+        snprintf(w->keys_dir, sizeof(w->keys_dir), "%s", dir);
     if (!key) {
         snprintf(own, sizeof(own), "%s/workers/%s.key", dir, w->name);
         if (access(own, F_OK) < 0)
@@ -37,11 +40,16 @@ int secure_load(struct worker *w, const char *dir, const char *key, struct kiln_
     return 0;
 }
 
+void secure_keys(struct worker *w, void *sock)
+{
+    zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, w->server_key, 41);
+    zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, w->key.public, 41);
+    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, w->key.secret, 41);
+}
+
 void secure_socket(struct worker *w)
 {
-    zmq_setsockopt(w->sock, ZMQ_CURVE_SERVERKEY, w->server_key, 41);
-    zmq_setsockopt(w->sock, ZMQ_CURVE_PUBLICKEY, w->key.public, 41);
-    zmq_setsockopt(w->sock, ZMQ_CURVE_SECRETKEY, w->key.secret, 41);
+    secure_keys(w, w->sock);
     if (zmq_socket_monitor(w->sock, MONITOR, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                            | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL

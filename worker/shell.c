@@ -41,6 +41,7 @@ struct shell {
     int node_index;       /* 0: the main node, which runs the script */
     json_t *nodes;        /* every node of the job: [{name, tasks, first_task}] */
     const char *main_address, *token, *server;
+    const char *keys;     /* where the server's public key is, or NULL */
     int as_owner;         /* the worker runs jobs as their owners (--auth munge) */
     char *nodelist;       /* compressed: node[1-4] */
     char hostfile[PATH_MAX], rankfile[PATH_MAX];
@@ -293,6 +294,8 @@ static char **build_env(const struct shell *sh)
     /* The server as this node reaches it (for kiln exec, kiln run). */
     if (sh->server)
         SETENV("KILN_SERVER=%s", sh->server);
+    if (sh->keys)
+        SETENV("KILN_KEYS=%s", sh->keys);
     if (sh->hostfile[0]) {
         /* Open MPI's mpirun, with no host arguments, starts one rank per
          * task, each on its task's cores, reaching the other nodes through
@@ -367,7 +370,7 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     if (!(msg = json_load_file(path, 0, &jerr)))
         return errprintf(err, "cannot read %s: %s", path, jerr.text);
     if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I, "
-                       "s?b, s?o, s?o, s?s, s?i, s?o, s?s, s?s, s?s, s?b, s?o, s?b}",
+                       "s?b, s?o, s?o, s?s, s?i, s?o, s?s, s?s, s?s, s?b, s?o, s?b, s?s}",
                        "id", &id, "attempt", &sh->attempt, "spec", &spec, "cpus",
                        &sh->cpus, "node", &sh->node, "nodelist", &(const char *){ NULL },
                        "cgroup_scope", &sh->cgroup_scope, "kill_wait", &sh->kill_wait,
@@ -376,7 +379,7 @@ static int read_job(struct shell *sh, struct kiln_error *err)
                        &sh->mems, "node_index", &sh->node_index, "nodes", &sh->nodes,
                        "main_address", &sh->main_address, "token", &sh->token, "server",
                        &sh->server, "shared_host", &sh->shared_host, "runtimes",
-                       &sh->runtimes, "as_owner", &sh->as_owner) < 0)
+                       &sh->runtimes, "as_owner", &sh->as_owner, "keys", &sh->keys) < 0)
         return errprintf(err, "invalid %s: %s", path, jerr.text);
     sh->id = id;
     sh->array_id = array_id;

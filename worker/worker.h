@@ -61,6 +61,7 @@ struct worker {
     char address[64];    /* the IPv4 address it reaches the server from */
     enum auth_mode auth; /* munge: CURVE to the server, jobs as their owners */
     char server_key[41]; /* the server's public key (Z85) */
+    char keys_dir[PATH_MAX]; /* where it is, for the jobs' kiln commands */
     struct curve_key key; /* this node's pair */
     char key_path[PATH_MAX];
     void *monitor;       /* the socket monitor's events */
@@ -70,6 +71,8 @@ struct worker {
 /* secure.c: CURVE keys and the handshake's fate */
 int secure_load(struct worker *w, const char *dir, const char *key, struct kiln_error *err);
 void secure_socket(struct worker *w);
+/* This worker's keys on sock, for the server's sockets (CURVE). */
+void secure_keys(struct worker *w, void *sock);
 void secure_check(struct worker *w);
 void secure_close(struct worker *w);
 

@@ -16,6 +16,7 @@
 
 #include "lib/auth.h"
 #include "lib/error.h"
+#include "lib/keys.h"
 #include "lib/proto.h"
 #include "lib/util.h"
 
@@ -23,6 +24,20 @@ static void *sock;
 
 /* Each request signed as kiln signs it, unless the cluster runs without
  * (KILN_BENCH_AUTH=none, as tests/bench/run.sh sets it). */
+/* A socket to the server at ep, encrypted when KILN_KEYS has its key. */
+static void *connect_to(void *ctx, const char *ep)
+{
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    const char *keys = getenv("KILN_KEYS");
+    int zero = 0;
+
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
+    if (keys && keys_client_socket(s, keys, NULL, NULL) < 0)
+        exit(2);
+    zmq_connect(s, ep);
+    return s;
+}
+
 static char *sign(const unsigned char *digest, void *arg)
 {
     const char *mode = getenv("KILN_BENCH_AUTH");
@@ -125,12 +140,10 @@ static void client_process(const char *ep, int n, int fd)
 {
     void *ctx = zmq_ctx_new();
     json_int_t *ids = calloc(n, sizeof(*ids));
-    int zero = 0, sent = 0, got = 0;
+    int sent = 0, got = 0;
     double t[2];
 
-    sock = zmq_socket(ctx, ZMQ_DEALER);
-    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
-    zmq_connect(sock, ep);
+    sock = connect_to(ctx, ep);
     t[0] = util_monotonic();
     while (got < n) {
         while (sent < n && sent - got < 256) {
@@ -229,7 +242,7 @@ static void bench_sched(int n)
 int main(int argc, char **argv)
 {
     void *ctx = zmq_ctx_new();
-    int n = argc > 2 ? atoi(argv[2]) : 2000, zero = 0, window = 256;
+    int n = argc > 2 ? atoi(argv[2]) : 2000, window = 256;
     json_int_t *ids;
     double t0, t_sub, t_done, lat[21];
 
@@ -237,9 +250,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_submit ENDPOINT [N]\n");
         return 2;
     }
-    sock = zmq_socket(ctx, ZMQ_DEALER);
-    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
-    zmq_connect(sock, argv[1]);
+    sock = connect_to(ctx, argv[1]);
     ids = calloc(n, sizeof(*ids));
 
     /* Submissions, pipelined from one client. */

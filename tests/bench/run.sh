@@ -20,7 +20,9 @@ wait_line() { i=0; while [ ! -s "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1
 if [ "${KILN_BENCH_AUTH:-munge}" = munge ] && munge -n >/dev/null 2>&1; then
 	auth="--auth munge --keys $dir/keys"
 	"$kiln" keygen --dir "$dir/keys" >/dev/null
-	echo "authentication: munge (every request signed and checked), CURVE workers"
+	KILN_KEYS=$dir/keys
+	export KILN_KEYS
+	echo "authentication: munge (every request signed and checked), CURVE (all traffic encrypted)"
 else
 	auth="--auth none"
 	KILN_BENCH_AUTH=none

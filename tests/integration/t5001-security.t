@@ -237,6 +237,15 @@ test_expect_success 'a node key speaks for its node only' '
 	wait_nodes_up 3
 '
 
+test_expect_success 'clients speak CURVE to the server: without its key, kiln says so' '
+	KILN_KEYS=$PWD/nokeys test_must_fail "$KILN" queue 2>err &&
+	grep "it encrypts its traffic (CURVE), and this host has no .*nokeys/server.pub" err &&
+	"$KILN" keygen --dir "$PWD/impostor" server >/dev/null &&
+	KILN_KEYS=$PWD/impostor test_must_fail "$KILN" queue 2>err &&
+	grep "the encrypted (CURVE) handshake failed" err &&
+	"$KILN" queue >/dev/null
+'
+
 test_expect_success 'kiln without munged says what is missing' '
 	KILN_MUNGE_SOCKET=/nonexistent/munge.socket test_must_fail "$KILN" queue 2>err &&
 	grep "cannot get a MUNGE credential (is munged running" err
@@ -245,6 +254,7 @@ test_expect_success 'kiln without munged says what is missing' '
 test_expect_success 'single-user mode: both daemons say so first; jobs run as the daemons user' '
 	kiln_stop_all &&
 	KILN_AUTH=none KILN_LISTEN= KILN_WORKER_LISTEN= &&
+	unset KILN_KEYS &&
 	rm -f server.log worker-n1.log &&
 	start_server && start_worker n1 0 && wait_nodes_up 1 &&
 	head -1 server.log | grep "authentication: none (single-user mode)" &&

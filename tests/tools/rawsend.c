@@ -9,6 +9,8 @@
  *   --delay S  waits S seconds between signing and sending
  *   --twice    sends the same message again (a replay) and prints both
  *              answers, separated by "--"
+ * With KILN_KEYS set to a folder with the server's server.pub, it speaks
+ * CURVE to the server, as kiln does.
  * Exits 0 when every answer came within 3 s, 1 otherwise. */
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 #include <munge.h>
 
 #include "lib/auth.h"
+#include "lib/keys.h"
 
 static int answer(void *s)
 {
@@ -55,6 +58,11 @@ int main(int argc, char **argv)
         return 2;
     }
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
+    struct kiln_error kerr;
+    if (getenv("KILN_KEYS") && keys_client_socket(s, getenv("KILN_KEYS"), NULL, &kerr) < 0) {
+        fprintf(stderr, "rawsend: %s\n", kerr.text);
+        return 2;
+    }
     if (zmq_connect(s, argv[1]) < 0)
         return 2;
     for (int i = 2; i < argc && nframes < 63; i++) {

@@ -67,6 +67,12 @@ kiln_keys() {
 	test -f "$SHARNESS_TRASH_DIRECTORY/keys/server.key" ||
 	"$KILN" keygen --dir "$SHARNESS_TRASH_DIRECTORY/keys" >/dev/null
 }
+# Clients (kiln, rawsend, jobs' kiln exec) find the server's public key
+# here, and speak CURVE to it; with KILN_AUTH=none, plainly.
+if test "$KILN_AUTH" = munge; then
+	KILN_KEYS="$SHARNESS_TRASH_DIRECTORY/keys"
+	export KILN_KEYS
+fi
 
 # start_server [OPTIONS]: a server on ephemeral loopback ports; sets
 # KILN_SERVER.  Reuse the same ports with KILN_LISTEN/KILN_WORKER_LISTEN.
