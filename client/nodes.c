@@ -32,6 +32,8 @@ static void print_long(const json_t *n)
     size_t i;
 
     printf("Node %s: %s", jstr(n, "name"), jstr(n, "state"));
+    if (json_is_string(json_object_get(n, "reason")))
+        printf(" (%s)", jstr(n, "reason"));
     printf("  CE=%s  Features=%s\n", jstr(n, "ce"), *jstr(n, "features") ? jstr(n, "features")
                                                                            : "(none)");
     printf("  CPUs=%lld/%lld  Memory=%lld/%lld MiB  GPUs=%lld/%lld  Jobs=%lld\n",

@@ -125,6 +125,15 @@ int keys_read(const char *path, bool need_secret, struct curve_key *k,
     return 0;
 }
 
+int keys_curve_client(void *sock, const char *server_public, const struct curve_key *own)
+{
+    if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_public, 41) < 0
+        || zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, own->public, 41) < 0
+        || zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, own->secret, 41) < 0)
+        return -1;
+    return 0;
+}
+
 int keys_client_socket(void *sock, const char *dir, const struct curve_key *own,
                        struct kiln_error *err)
 {
@@ -140,9 +149,7 @@ int keys_client_socket(void *sock, const char *dir, const struct curve_key *own,
         mine = *own;
     else if (zmq_curve_keypair(mine.public, mine.secret) < 0)
         return errprintf(err, "cannot make a CURVE key pair: %s", zmq_strerror(errno));
-    if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server.public, 41) < 0
-        || zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, mine.public, 41) < 0
-        || zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, mine.secret, 41) < 0)
+    if (keys_curve_client(sock, server.public, &mine) < 0)
         return errprintf(err, "cannot set CURVE keys: %s", zmq_strerror(errno));
     return 1;
 }

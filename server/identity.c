@@ -174,10 +174,6 @@ static void requester_of(const struct server *s, uid_t uid, gid_t gid, struct re
 
 int identity_check(struct server *s, struct proto_msg *m)
 {
-    struct kiln_error err;
-    uid_t uid;
-    gid_t gid;
-
     if (s->auth == AUTH_NONE) {
         requester_of(s, getuid(), getgid(), &s->who);
         s->who.admin = true; /* one user: they run everything */
@@ -190,24 +186,21 @@ int identity_check(struct server *s, struct proto_msg *m)
         return 0;
     }
     if (!m->cred) {
-        log_msg(LOG_WARNING, "refused %s: no MUNGE credential", m->type);
         CLIENT_FAIL(s, m, EACCES, "authentication required: the request carried no "
                     "MUNGE credential");
         return -1;
     }
-    struct verdict *v = s->batch_index >= 0 ? &pool.verdicts[s->batch_index] : NULL;
-    int rc = v && v->done ? v->rc : auth_verify(m->cred, m->digest, &uid, &gid, &err);
-    if (v && v->done) {
-        uid = v->uid;
-        gid = v->gid;
-        err = v->err;
+    /* Checked with its batch, or now. */
+    struct verdict now, *v = s->batch_index >= 0 ? &pool.verdicts[s->batch_index] : NULL;
+    if (!v || !v->done) {
+        v = &now;
+        v->rc = auth_verify(m->cred, m->digest, &v->uid, &v->gid, &v->err);
     }
-    if (rc < 0) {
-        log_msg(LOG_WARNING, "refused %s: %s", m->type, err.text);
-        CLIENT_FAIL(s, m, EACCES, "%s", err.text);
+    if (v->rc < 0) {
+        CLIENT_FAIL(s, m, EACCES, "%s", v->err.text);
         return -1;
     }
-    requester_of(s, uid, gid, &s->who);
+    requester_of(s, v->uid, v->gid, &s->who);
     return 0;
 }
 
@@ -225,8 +218,6 @@ bool identity_admin(struct server *s, struct proto_msg *m)
 {
     if (s->who.admin)
         return true;
-    log_msg(LOG_WARNING, "refused %s from user %s (uid %u): not an admin", m->type,
-            s->who.user[0] ? s->who.user : "?", (unsigned)s->who.uid);
     CLIENT_FAIL(s, m, EPERM, "permission denied: %s is for root and the admin group%s%s",
                 m->type, s->admin_group[0] ? " " : "", s->admin_group);
     return false;

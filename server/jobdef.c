@@ -8,7 +8,6 @@
 
 #include "lib/jobdef.h"
 #include "lib/jobspec.h"
-#include "lib/log.h"
 #include "server/server.h"
 
 
@@ -87,9 +86,6 @@ static bool owned(struct server *s, struct proto_msg *m, const json_t *rev)
 
     if (!uid || identity_owns(s, (uint32_t)json_integer_value(uid)))
         return true;
-    log_msg(LOG_WARNING, "refused %s from user %s (uid %u): the definition is %s's",
-            m->type, s->who.user, (unsigned)s->who.uid,
-            json_string_value(json_object_get(rev, "owner")));
     CLIENT_FAIL(s, m, EPERM, "permission denied: job definition '%s' belongs to %s",
                 json_string_value(json_object_get(rev, "name")),
                 json_string_value(json_object_get(rev, "owner")));

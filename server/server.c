@@ -69,13 +69,17 @@ void server_reply_error(struct server *s, void *sock, const struct proto_msg *m,
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    /* Every refusal is logged, with whom it went to. */
-    if (sock == s->clients)
-        log_msg(LOG_INFO, "%s from %s (uid %d) refused: %s", m->type,
-                s->who.user[0] ? s->who.user : "?", (int)s->who.uid, text);
-    else
-        log_msg(LOG_INFO, "%s from worker '%.*s' refused: %s", m->type, (int)m->idlen,
+    /* Every refusal is logged once, here, with whom it went to; those of
+     * who may do what (EACCES, EPERM) as warnings. */
+    int level = errnum == EACCES || errnum == EPERM ? LOG_WARNING : LOG_INFO;
+    if (sock != s->clients)
+        log_msg(level, "refused %s from worker '%.*s': %s", m->type, (int)m->idlen,
                 (const char *)m->id, text);
+    else if (s->who.uid == (uint32_t)-1)
+        log_msg(level, "refused %s from an unidentified client: %s", m->type, text);
+    else
+        log_msg(level, "refused %s from %s (uid %u): %s", m->type,
+                s->who.user[0] ? s->who.user : "?", (unsigned)s->who.uid, text);
     server_send(s, sock, m->id, m->idlen, "error", proto_error_body(errnum, text));
 }
 

@@ -40,16 +40,9 @@ int secure_load(struct worker *w, const char *dir, const char *key, struct kiln_
     return 0;
 }
 
-void secure_keys(struct worker *w, void *sock)
-{
-    zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, w->server_key, 41);
-    zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, w->key.public, 41);
-    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, w->key.secret, 41);
-}
-
 void secure_socket(struct worker *w)
 {
-    secure_keys(w, w->sock);
+    keys_curve_client(w->sock, w->server_key, &w->key);
     if (zmq_socket_monitor(w->sock, MONITOR, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                            | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL

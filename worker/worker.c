@@ -54,8 +54,8 @@ static int resolve_endpoint(struct worker *w)
         struct proto_msg m;
         struct kiln_error err;
         zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
-        if (w->auth == AUTH_MUNGE)
-            secure_keys(w, s); /* the client socket is encrypted too */
+        if (w->auth == AUTH_MUNGE) /* the client socket is encrypted too */
+            keys_curve_client(s, w->server_key, &w->key);
         if (zmq_connect(s, w->server) < 0) {
             log_msg(LOG_ERR, "invalid server address '%s': %s", w->server,
                     zmq_strerror(errno));

@@ -71,8 +71,6 @@ struct worker {
 /* secure.c: CURVE keys and the handshake's fate */
 int secure_load(struct worker *w, const char *dir, const char *key, struct kiln_error *err);
 void secure_socket(struct worker *w);
-/* This worker's keys on sock, for the server's sockets (CURVE). */
-void secure_keys(struct worker *w, void *sock);
 void secure_check(struct worker *w);
 void secure_close(struct worker *w);
 

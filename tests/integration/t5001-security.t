@@ -126,6 +126,8 @@ test_expect_success 'an admin drains and resumes a node; a user cannot' '
 	grep "n1: DRAINED" out &&
 	"$KILN" nodes --json | jq -r ".[] | select(.name == \"n1\") | .reason" >r &&
 	test "$(cat r)" = "new disks" &&
+	"$KILN" node show n1 >show && grep "^Node n1: DRAINED (new disks)" show &&
+	grep "refused node.update from kilntb (uid $(id -u kilntb)): permission denied" server.log &&
 	(cd shared && as kilnta "$KILN" submit --parsable -w n1 --wrap true >../id) &&
 	id=$(cat id) &&
 	sleep 1 &&
@@ -179,7 +181,8 @@ test_expect_success 'a captured credential replayed is refused' '
 	"$RAWSEND" "$KILN_SERVER" --sign --twice "" job.list "{\"version\":1}" >ans &&
 	sed -n "1,/^--$/p" ans | grep "^ok$" &&
 	sed -n "/^--$/,\$p" ans | grep "replayed MUNGE credential" &&
-	grep "refused job.list: replayed" server.log
+	grep "refused job.list from an unidentified client: replayed" server.log &&
+	test "$(grep -c "replayed MUNGE credential" server.log)" = 1
 '
 
 test_expect_success 'no credential, a forged one, or one for another request: refused' '
@@ -208,7 +211,7 @@ test_expect_success 'malformed and oversized messages leave the server answering
 	grep "unknown field .uid." ans &&
 	"$RAWSEND" "$KILN_SERVER" --sign "" node.update "{\"version\":1}" >ans &&
 	grep "field .name. is missing" ans &&
-	grep "job.list from root (uid 0) refused: invalid job.list request" server.log &&
+	grep "refused job.list from root (uid 0): invalid job.list request" server.log &&
 	"$KILN" queue >/dev/null
 '
 
