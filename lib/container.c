@@ -33,6 +33,22 @@ bool container_pick(const char *container, const char *list, char *out, size_t l
     return false;
 }
 
+bool container_path_ok(const char *path)
+{
+    size_t n = path ? strlen(path) : 0;
+
+    if (n == 0 || n > 4095 || path[0] != '/')
+        return false;
+    for (const char *p = path; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f || strchr(":,=\"'\\", *p))
+            return false;
+        /* A ".." component: "/.." followed by "/" or the end. */
+        if (p[0] == '/' && p[1] == '.' && p[2] == '.' && (p[3] == '/' || p[3] == '\0'))
+            return false;
+    }
+    return true;
+}
+
 bool container_image_ok(const char *s)
 {
     size_t n = strlen(s);

@@ -18,6 +18,13 @@ bool container_runs_with(const char *container, const char *runtime);
  * out; false if none does. */
 bool container_pick(const char *container, const char *list, char *out, size_t len);
 
+/* May path be given to a container runtime or engine as a mount's source
+ * or destination?  Absolute, at most 4095 bytes, no ".." component, and
+ * none of the characters that Podman's and Docker's -v and --mount split
+ * on or quote with (: , = " ' \\) nor control characters: a user's path
+ * can then never become another option. */
+bool container_path_ok(const char *path);
+
 /* Is s a valid image name ([registry/]name[:tag][@digest])? */
 bool container_image_ok(const char *s);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "lib/error.h"
+#include "lib/util.h"
 
 int errprintf(struct kiln_error *err, const char *fmt, ...)
 {
@@ -15,6 +16,8 @@ int errprintf(struct kiln_error *err, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->text, sizeof(err->text), fmt, ap);
         va_end(ap);
+        /* A "%.64s" may cut a character in two: the text goes into JSON. */
+        util_utf8_fix(err->text, 0);
     }
     errno = saved;
     return -1;

@@ -197,11 +197,23 @@ static int placement_from_json(const json_t *o, struct jobspec *js, struct kiln_
         const char *src = NULL, *dst = NULL;
         int ro = 0;
         if (json_unpack(m, "{s:s, s:s, s?b !}", "source", &src, "destination", &dst,
-                        "readonly", &ro) < 0
-            || !text_ok(src, JOBSPEC_MAX_PATH) || !text_ok(dst, JOBSPEC_MAX_PATH)
-            || src[0] != '/' || dst[0] != '/' || strstr(dst, "/.."))
+                        "readonly", &ro) < 0)
             return errprintf(err, "invalid mounts[%zu]: {source, destination} absolute "
                                   "paths, readonly optional", i);
+        if (!container_path_ok(src) || !container_path_ok(dst))
+            return errprintf(err, "invalid mounts[%zu]: '%.100s:%.100s': source and "
+                             "destination must be absolute paths without '..' and "
+                             "without any of : , = \" ' \\", i, src, dst);
+    }
+    /* The working and submit directories are mounted into the container
+     * too, so they obey the same rule. */
+    const char *dirs[] = { "cwd", "submit_dir" };
+    for (size_t d = 0; container && d < 2; d++) {
+        const char *path = json_string_value(json_object_get(o, dirs[d]));
+        if (path && !container_path_ok(path))
+            return errprintf(err, "a job in a container cannot have %s '%.200s': it "
+                             "must be absolute, without '..' and without any of : , = "
+                             "\" ' \\", dirs[d], path);
     }
     if (container && !(js->container = strdup(container)))
         return errprintf(err, "out of memory");

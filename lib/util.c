@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -230,4 +231,62 @@ int util_become_user(const char *name, unsigned uid, unsigned gid)
         return -1;
     }
     return 0;
+}
+
+/* At s, the length of a valid UTF-8 sequence (> 0); or, negated, that of
+ * a valid start cut short (the rest of a character is missing); or 0 for
+ * a byte that starts nothing (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF). */
+static long utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0], lo = 0x80, hi = 0xbf;
+    long n;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        lo = c == 0xe0 ? 0xa0 : 0x80;
+        hi = c == 0xed ? 0x9f : 0xbf;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        lo = c == 0xf0 ? 0x90 : 0x80;
+        hi = c == 0xf4 ? 0x8f : 0xbf;
+    } else
+        return 0;
+    for (long i = 1; i < n; i++) {
+        bool ok = i == 1 ? s[i] >= lo && s[i] <= hi : s[i] >= 0x80 && s[i] <= 0xbf;
+        if (!ok)
+            /* A byte that could not follow: cut short if it is no
+             * continuation at all, else simply wrong. */
+            return s[i] < 0x80 || s[i] > 0xbf ? -i : 0;
+    }
+    return n;
+}
+
+size_t util_utf8_fix(char *s, size_t max)
+{
+    unsigned char *p = (unsigned char *)s;
+    size_t i = 0, j = 0;
+
+    while (p[i]) {
+        long n = utf8_seq(p + i);
+        if (n < 0) { /* a character cut in two ("%.64s"): drop its start */
+            i += (size_t)-n;
+            continue;
+        }
+        if (n == 0) {
+            p[i] = '?';
+            n = 1;
+        }
+        if (max && j + (size_t)n > max)
+            break;
+        memmove(p + j, p + i, (size_t)n);
+        i += (size_t)n;
+        j += (size_t)n;
+    }
+    p[j] = '\0';
+    return j;
 }

@@ -42,6 +42,11 @@ struct json_t;
  * errno.  For a process of a daemon running as root. */
 int util_become_user(const char *name, unsigned uid, unsigned gid);
 
+/* Make s valid UTF-8 in place: a sequence cut at the end (by a "%.64s",
+ * say) is dropped, any other invalid byte becomes '?'.  Then cut it to at
+ * most max bytes (0: no limit) at a character boundary.  Its length. */
+size_t util_utf8_fix(char *s, size_t max);
+
 /* No control characters (a reason, a message shown to people)? */
 int util_printable(const char *s);
 

@@ -447,8 +447,14 @@ static void job_end(struct server *s, struct proto_msg *m)
                        "end_time", &end) < 0)
         return server_reply_error(s, s->workers, m, EINVAL, "invalid job.end: %s",
                                   jerr.text);
-    if (reason && strlen(reason) > 200)
-        return server_reply_error(s, s->workers, m, EINVAL, "invalid job.end: reason too long");
+    /* A result is always taken: a long reason (a long path in it) is cut
+     * to 200 bytes, at a character's end. */
+    char cut[201];
+    if (reason) {
+        snprintf(cut, sizeof(cut), "%s", reason);
+        util_utf8_fix(cut, 200);
+        reason = cut;
+    }
     /* Acknowledge whatever we do with it: the worker may then forget it. */
     TO_WORKER(s, m, "job.end.ack", json_pack("{s:I, s:i}", "id", id, "attempt", attempt));
     if (!(job = job_of(s, n, m, &attempt, &p)))

@@ -39,8 +39,14 @@ void server_send(struct server *s, void *sock, const void *id, size_t idlen,
 {
     struct outmsg *o;
 
-    if (!body)
-        return;
+    if (!body) {
+        /* Every request gets an answer: one that could not be built
+         * (no memory, text that is not UTF-8) becomes an error. */
+        log_err("cannot build a '%s' message; sending an error instead", type);
+        type = "error";
+        if (!(body = proto_error_body(EIO, "the server could not build its answer")))
+            return;
+    }
     if (s->nout == s->outcap) {
         int cap = s->outcap ? s->outcap * 2 : 256;
         struct outmsg *n = realloc(s->out, cap * sizeof(*n));
@@ -69,6 +75,7 @@ void server_reply_error(struct server *s, void *sock, const struct proto_msg *m,
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
+    util_utf8_fix(text, 0); /* it goes into JSON: never a cut character */
     /* Every refusal is logged once, here, with whom it went to; those of
      * who may do what (EACCES, EPERM) as warnings. */
     int level = errnum == EACCES || errnum == EPERM ? LOG_WARNING : LOG_INFO;

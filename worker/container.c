@@ -18,6 +18,8 @@
 
 extern char **environ;
 
+enum { MAX_MOUNTS = 200 };
+
 static const char *const known[] = { "crun", "runc", "podman", "docker" };
 
 /* Run argv quietly; its exit status, or -1. */
@@ -100,31 +102,51 @@ static json_t *bind(const char *src, const char *dst, bool ro)
                      "source", src, "options", "rbind", ro ? "ro" : "rw");
 }
 
-/* Podman or Docker: the job's limits, user and mounts as options, its
- * environment in a file (one NAME=value a line: values with a newline
- * cannot be passed so and are left out). */
-static int engine_prepare(const struct container_job *c, char **argv, struct kiln_error *err)
+/* The job's environment as a file only root and the job's user read
+ * (one NAME=value a line: values with a newline cannot be passed so and
+ * are left out).  0 or -1 with err. */
+static int write_env_file(const struct container_job *c, const char *path,
+                          struct kiln_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    int rc;
+
+    if (!f)
+        return errprintf(err, "out of memory");
+    for (char **e = c->env; e && *e; e++)
+        if (!strchr(*e, '\n') && strncmp(*e, "PATH=", 5) != 0)
+            fprintf(f, "%s\n", *e);
+    rc = fclose(f);
+    /* It holds the job's environment and its exec token: mode 0600. */
+    if (rc != 0 || util_write_atomic(path, buf, len, 0) < 0 || chmod(path, 0600) < 0)
+        rc = errprintf(err, "cannot write the container's environment: %s", strerror(errno));
+    free(buf);
+    return rc;
+}
+
+/* Podman or Docker: the job's limits, user and mounts as options, each
+ * value one argument that the engine cannot split into others: mounts as
+ * --mount with paths that container_path_ok allows. */
+static int engine_prepare(const struct container_job *c, json_t *binds, char **argv,
+                          struct kiln_error *err)
 {
     static char envfile[PATH_MAX], user[64], cpus[256], mems[256], memory[64];
-    static char vol_submit[2 * PATH_MAX], vol_cwd[2 * PATH_MAX], vol_kiln[2 * PATH_MAX];
-    static char vols[64][2 * PATH_MAX + 8];
-    FILE *f;
+    static char vol_kiln[PATH_MAX + 64];
+    static char vols[MAX_MOUNTS][2 * PATH_MAX + 64];
     int k = 0;
     size_t i;
     json_t *v;
 
+    if (!container_path_ok(c->dir))
+        return errprintf(err, "the worker's spool '%.200s' cannot be mounted into a "
+                         "container: rename it without : , = \" ' \\", c->dir);
     snprintf(envfile, sizeof(envfile), "%s/container.env", c->dir);
-    if (!(f = fopen(envfile, "w")))
-        return errprintf(err, "cannot write the container's environment: %s", strerror(errno));
-    for (char **e = c->env; e && *e; e++)
-        if (!strchr(*e, '\n') && strncmp(*e, "PATH=", 5) != 0)
-            fprintf(f, "%s\n", *e);
-    if (fclose(f) != 0)
-        return errprintf(err, "cannot write the container's environment: %s", strerror(errno));
+    if (write_env_file(c, envfile, err) < 0)
+        return -1;
     snprintf(user, sizeof(user), "%ld:%ld", c->uid, c->gid);
-    snprintf(vol_kiln, sizeof(vol_kiln), "%s:/.kiln:ro", c->dir);
-    snprintf(vol_submit, sizeof(vol_submit), "%s:%s", c->submit_dir, c->submit_dir);
-    snprintf(vol_cwd, sizeof(vol_cwd), "%s:%s", c->cwd, c->cwd);
+    snprintf(vol_kiln, sizeof(vol_kiln), "type=bind,source=%s,target=/.kiln,readonly", c->dir);
     argv[k++] = (char *)c->runtime;
     argv[k++] = "run";
     argv[k++] = "--rm";
@@ -136,22 +158,20 @@ static int engine_prepare(const struct container_job *c, char **argv, struct kil
     argv[k++] = user;
     argv[k++] = "--env-file";
     argv[k++] = envfile;
-    argv[k++] = "-v";
+    argv[k++] = "--mount";
     argv[k++] = vol_kiln;
-    argv[k++] = "-v";
-    argv[k++] = vol_submit;
-    if (strcmp(c->cwd, c->submit_dir) != 0) {
-        argv[k++] = "-v";
-        argv[k++] = vol_cwd;
-    }
-    json_array_foreach(c->mounts, i, v) {
-        if (i >= 64)
-            break;
-        snprintf(vols[i], sizeof(vols[i]), "%s:%s%s",
-                 json_string_value(json_object_get(v, "source")),
-                 json_string_value(json_object_get(v, "destination")),
-                 json_is_true(json_object_get(v, "readonly")) ? ":ro" : "");
-        argv[k++] = "-v";
+    json_array_foreach(binds, i, v) {
+        const char *src = json_string_value(json_object_get(v, "source"));
+        const char *dst = json_string_value(json_object_get(v, "destination"));
+        if (i >= MAX_MOUNTS)
+            return errprintf(err, "too many mounts (at most %d)", MAX_MOUNTS);
+        if (!container_path_ok(src) || !container_path_ok(dst))
+            return errprintf(err, "cannot mount '%.200s' at '%.200s': a path with : , = \" "
+                             "' \\ or a '..' cannot be given to %s", src ? src : "",
+                             dst ? dst : "", c->runtime);
+        snprintf(vols[i], sizeof(vols[i]), "type=bind,source=%s,target=%s%s", src, dst,
+                 json_is_true(json_object_get(v, "ro")) ? ",readonly" : "");
+        argv[k++] = "--mount";
         argv[k++] = vols[i];
     }
     if (!c->simulate) {
@@ -168,6 +188,7 @@ static int engine_prepare(const struct container_job *c, char **argv, struct kil
     }
     argv[k++] = "-w";
     argv[k++] = (char *)c->cwd;
+    /* The image, then the command: "--" would be taken for the image. */
     argv[k++] = (char *)c->source;
     if (!c->shebang)
         argv[k++] = "/bin/sh";
@@ -182,40 +203,24 @@ static int engine_prepare(const struct container_job *c, char **argv, struct kil
 int container_prepare(const struct container_job *c, char *argv_out[CONTAINER_MAX_ARGV],
                       struct kiln_error *err)
 {
-    if (container_is_engine(c->runtime))
-        return engine_prepare(c, argv_out, err);
-    char bundle[PATH_MAX], cfgpath[PATH_MAX], rootfs[PATH_MAX], real[PATH_MAX];
-    json_t *cfg = NULL, *given = NULL, *mounts, *args, *env, *v;
-    struct stat st;
-    json_error_t jerr;
+    char bundle[PATH_MAX], cfgpath[PATH_MAX];
+    json_t *cfg = NULL, *binds, *mounts, *args, *env, *v;
     size_t i;
 
-    /* An OCI bundle (config.json beside its root), or a root file system. */
-    if (!realpath(c->source, real) || stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
-        return errprintf(err, "container '%.200s' not found: no such directory "
-                              "(an OCI bundle or a root file system)", c->source);
-    snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", real);
-    if (access(cfgpath, F_OK) == 0) {
-        const char *root = NULL;
-        if (!(given = json_load_file(cfgpath, 0, &jerr)))
-            return errprintf(err, "container bundle '%.200s': config.json: %s (line %d)",
-                             real, jerr.text, jerr.line);
-        if (json_unpack(given, "{s:{s:s}}", "root", "path", &root) < 0) {
-            json_decref(given);
-            return errprintf(err, "container bundle '%.200s': config.json has no root.path",
-                             real);
-        }
-        if (root[0] == '/')
-            snprintf(rootfs, sizeof(rootfs), "%s", root);
-        else
-            snprintf(rootfs, sizeof(rootfs), "%s/%s", real, root);
-    } else {
-        snprintf(rootfs, sizeof(rootfs), "%s", real);
-    }
-    if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        json_decref(given);
-        return errprintf(err, "container '%.200s': its root file system '%.200s' is not a "
-                              "directory", c->source, rootfs);
+    if (container_is_engine(c->runtime) && !container_image_ok(c->source))
+        return errprintf(err, "invalid image name '%.200s'", c->source);
+    snprintf(bundle, sizeof(bundle), "%s/bundle", c->dir);
+    if (mkdir(bundle, 0700) < 0 && errno != EEXIST)
+        return errprintf(err, "cannot make the container's bundle: %s", strerror(errno));
+    /* What the user reaches as themselves, and nothing else: the root
+     * file system and the sources of the binds, staged under the bundle
+     * (for an engine, only checked). */
+    if (!(binds = bundle_stage(c, bundle, err)))
+        return -1;
+    if (container_is_engine(c->runtime)) {
+        int rc = engine_prepare(c, binds, argv_out, err);
+        json_decref(binds);
+        return rc;
     }
     /* The job's script is mounted at /.kiln/script and run as it would be
      * on the node: by its #! line, else by /bin/sh. */
@@ -233,13 +238,11 @@ int container_prepare(const struct container_job *c, char *argv_out[CONTAINER_MA
                                            "/usr/bin:/sbin:/bin"));
     mounts = base_mounts();
     json_array_append_new(mounts, bind(c->script_dir, "/.kiln", true));
-    json_array_append_new(mounts, bind(c->submit_dir, c->submit_dir, false));
-    if (strcmp(c->cwd, c->submit_dir) != 0)
-        json_array_append_new(mounts, bind(c->cwd, c->cwd, false));
-    json_array_foreach(c->mounts, i, v)
+    json_array_foreach(binds, i, v)
         json_array_append_new(mounts, bind(json_string_value(json_object_get(v, "source")),
                                            json_string_value(json_object_get(v, "destination")),
-                                           json_is_true(json_object_get(v, "readonly"))));
+                                           json_is_true(json_object_get(v, "ro"))));
+    json_decref(binds);
     json_t *resources = json_object();
     if (!c->simulate)
         json_object_set_new(resources, "cpu", json_pack("{s:s, s:s*}", "cpus", c->cpus,
@@ -254,7 +257,7 @@ int container_prepare(const struct container_job *c, char *argv_out[CONTAINER_MA
                     " s:{s:o, s:s*, s:[{s:s},{s:s},{s:s},{s:s}],"
                     "    s:[s,s,s,s,s,s,s,s], s:[s,s,s,s,s,s]}}",
                     "ociVersion", "1.0.2",
-                    "root", "path", rootfs, "readonly", 0,
+                    "root", "path", "rootfs", "readonly", 0,
                     "process", "terminal", 0, "user", "uid", (json_int_t)c->uid, "gid",
                     (json_int_t)c->gid, "args", args, "env", env, "cwd", c->cwd,
                     "noNewPrivileges", 1,
@@ -265,30 +268,15 @@ int container_prepare(const struct container_job *c, char *argv_out[CONTAINER_MA
                     "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
                     "readonlyPaths", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                     "/proc/sysrq-trigger", "/proc/asound");
-    if (!cfg) {
-        json_decref(given);
+    if (!cfg)
         return errprintf(err, "container '%.200s': cannot build its configuration",
                          c->source);
-    }
-    /* A bundle's own mounts come along after Kiln's. */
-    json_array_foreach(json_object_get(given, "mounts"), i, v) {
-        const char *dst = json_string_value(json_object_get(v, "destination"));
-        bool dup = false;
-        size_t k;
-        json_t *m;
-        json_array_foreach(json_object_get(cfg, "mounts"), k, m)
-            dup = dup || (dst && !strcmp(dst, json_string_value(json_object_get(m,
-                                                                        "destination"))));
-        if (dst && !dup)
-            json_array_append(json_object_get(cfg, "mounts"), v);
-    }
-    json_decref(given);
-    snprintf(bundle, sizeof(bundle), "%s/bundle", c->dir);
     snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", bundle);
     char *text = json_dumps(cfg, JSON_INDENT(1));
     json_decref(cfg);
-    if ((mkdir(bundle, 0700) < 0 && errno != EEXIST) || !text
-        || util_write_atomic(cfgpath, text, strlen(text), 0) < 0) {
+    /* config.json has the job's environment and exec token: mode 0600. */
+    if (!text || util_write_atomic(cfgpath, text, strlen(text), 0) < 0
+        || chmod(cfgpath, 0600) < 0) {
         free(text);
         return errprintf(err, "cannot write the container's bundle: %s", strerror(errno));
     }

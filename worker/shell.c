@@ -26,6 +26,7 @@
 #include "lib/hostlist.h"
 #include "lib/jobspec.h"
 #include "lib/log.h"
+#include "lib/outpath.h"
 #include "lib/util.h"
 #include "worker/worker.h"
 
@@ -58,41 +59,6 @@ struct shell {
     struct cgroup *cg;
     pid_t child;
 };
-
-/* Expand %j %x %u %N %% in an output pattern; relative paths are taken
- * from the job's working directory.  Returns a new string. */
-static char *expand_path(const struct shell *sh, const char *pat)
-{
-    size_t cap = strlen(pat) + strlen(sh->spec.cwd) + 256, n = 0;
-    char *out = malloc(cap);
-
-    if (!out)
-        return NULL;
-    if (pat[0] != '/')
-        n = (size_t)snprintf(out, cap, "%s/", sh->spec.cwd);
-    for (const char *p = pat; *p && n < cap - 80; p++) {
-        if (*p != '%' || !p[1]) {
-            out[n++] = *p;
-            continue;
-        }
-        p++;
-        switch (*p) {
-        case 'j': n += (size_t)snprintf(out + n, cap - n, "%lld", (long long)sh->id); break;
-        case 'x': n += (size_t)snprintf(out + n, cap - n, "%s", sh->spec.name); break;
-        case 'u': n += (size_t)snprintf(out + n, cap - n, "%s", sh->spec.user); break;
-        case 'N': n += (size_t)snprintf(out + n, cap - n, "%s", sh->node); break;
-        case 'A':
-            n += (size_t)snprintf(out + n, cap - n, "%lld",
-                                  (long long)(sh->array_id ? sh->array_id : sh->id));
-            break;
-        case 'a': n += (size_t)snprintf(out + n, cap - n, "%ld", sh->array_index); break;
-        case '%': out[n++] = '%'; break;
-        default: out[n++] = '%'; out[n++] = *p; break;
-        }
-    }
-    out[n] = '\0';
-    return out;
-}
 
 /* For a job on several nodes, on its main node: Open MPI's hostfile (each
  * node and its number of tasks) and rankfile (each rank's cpus, physical
@@ -207,6 +173,8 @@ static int prepare_container(struct shell *sh, char **env, const char *script, c
         .submit_dir = sh->spec.submit_dir, .script_dir = sh->dir, .uid = sh->spec.uid,
         .gid = sh->spec.gid, .cpus = sh->cpus, .mems = sh->mems, .mem_mib = sh->spec.mem,
         .cgroup_path = sh->cg ? cgpath : NULL, .simulate = sh->simulate,
+        .user = sh->spec.user,
+        .as_user = sh->as_owner && geteuid() == 0 && (uid_t)sh->spec.uid != 0,
     };
     /* A runtime left with our name (a restarted attempt) goes first. */
     container_remove(sh->runtime, sh->container_name);
@@ -221,7 +189,12 @@ static int prepare_container(struct shell *sh, char **env, const char *script, c
  * ".I", so that the nodes' outputs do not mix.  A new string. */
 static char *node_path(const struct shell *sh, const char *pat)
 {
-    char *path = expand_path(sh, pat), *p = NULL;
+    struct outpath_names v = {
+        .cwd = sh->spec.cwd, .name = sh->spec.name, .user = sh->spec.user,
+        .node = sh->node, .id = sh->id, .array_id = sh->array_id,
+        .array_index = sh->array_index,
+    };
+    char *path = outpath_expand(pat, &v), *p = NULL;
 
     if (!path || sh->node_index == 0)
         return path;
@@ -231,25 +204,29 @@ static char *node_path(const struct shell *sh, const char *pat)
     return p;
 }
 
-/* The job's environment: what the submitter exported, then Kiln's. */
+/* Is the variable of "NAME=value" s among env[0..k)? */
+static bool env_has(char *const *env, size_t k, const char *s)
+{
+    size_t len = strcspn(s, "=");
+
+    for (size_t i = 0; i < k; i++)
+        if (strncmp(env[i], s, len) == 0 && env[i][len] == '=')
+            return true;
+    return false;
+}
+
+/* The job's environment: Kiln's variables, then what the submitter
+ * exported under other names.  Kiln's win (CUDA_VISIBLE_DEVICES is the
+ * job's GPUs, whatever the submitter had), and each name is there once,
+ * so getenv() and a shell agree. */
 static char **build_env(const struct shell *sh)
 {
-    size_t n = json_array_size(sh->spec.env), i, k = 0;
+    size_t n = json_array_size(sh->spec.env), i, k = 0, ours;
     char **env = calloc(n + 64, sizeof(*env)); /* ours: fewer than 64 */
     json_t *v;
-    bool have_path = false;
 
     if (!env)
         return NULL;
-    json_array_foreach(sh->spec.env, i, v) {
-        const char *s = json_string_value(v);
-        if (strncmp(s, "KILN_", 5) == 0 || strncmp(s, "AWS_BATCH_", 10) == 0)
-            continue; /* ours to set */
-        have_path = have_path || strncmp(s, "PATH=", 5) == 0;
-        env[k++] = strdup(s);
-    }
-    if (!have_path)
-        env[k++] = strdup("PATH=/usr/local/bin:/usr/bin:/bin");
 #define SETENV(...) do { if (asprintf(&env[k], __VA_ARGS__) >= 0) k++; } while (0)
     SETENV("KILN_JOB_ID=%lld", (long long)sh->id);
     SETENV("KILN_JOB_NAME=%s", sh->spec.name);
@@ -355,6 +332,17 @@ static char **build_env(const struct shell *sh)
     SETENV("AWS_BATCH_JOB_ATTEMPT=%d", sh->attempt);
     SETENV("AWS_BATCH_JQ_NAME=%s", sh->spec.queue);
 #undef SETENV
+    ours = k;
+    json_array_foreach(sh->spec.env, i, v) {
+        const char *s = json_string_value(v);
+        if (!s || !strchr(s, '=') || strncmp(s, "KILN_", 5) == 0
+            || strncmp(s, "AWS_BATCH_", 10) == 0 || env_has(env, ours, s))
+            continue; /* ours to set */
+        if ((env[k] = strdup(s)))
+            k++;
+    }
+    if (!env_has(env, k, "PATH=") && (env[k] = strdup("PATH=/usr/local/bin:/usr/bin:/bin")))
+        k++;
     env[k] = NULL;
     return env;
 }
@@ -631,7 +619,9 @@ int shell_run(const char *dir)
         outpath = strdup("/dev/null");
     }
     if (!outpath || (sh.spec.error && (sh.node_index == 0 || own) && !errpath)) {
-        snprintf(why, sizeof(why), "out of memory");
+        snprintf(why, sizeof(why), "cannot use the output file pattern: %s",
+                 errno == ENAMETOOLONG ? "its expansion is longer than PATH_MAX"
+                 : strerror(errno));
         goto done;
     }
     if (json_array_size(sh.nodes) > 1 && sh.node_index == 0 && write_mpi_files(&sh) < 0) {

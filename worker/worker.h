@@ -112,6 +112,8 @@ struct container_job {
     int64_t mem_mib;
     const char *cgroup_path; /* where the runtime puts it: under the job's */
     bool simulate;
+    const char *user;       /* the job's user, who opens what it mounts */
+    bool as_user;           /* the shell is root and the job another user's */
 };
 /* The OCI runtimes that work here, in the order given ("crun,runc"; NULL:
  * that one). */
@@ -121,6 +123,14 @@ json_t *container_runtimes(const char *order);
 enum { CONTAINER_MAX_ARGV = 4096 + 200 };
 int container_prepare(const struct container_job *c, char *argv[CONTAINER_MAX_ARGV],
                       struct kiln_error *err);
+/* bundle.c: as the job's user, open the container's root file system and
+ * the sources of its binds (the job's, and a bundle's own); then, as root,
+ * in a mount namespace of the calling process's own, stage them under
+ * BUNDLE (rootfs: an overlay with a tmpfs on top; m/N: the sources).  The binds
+ * [{source, destination, ro}] to give the runtime, or NULL with err.  For
+ * an engine (an image), only the check: the user's own paths. */
+json_t *bundle_stage(const struct container_job *c, const char *bundle,
+                     struct kiln_error *err);
 /* Remove the container's state, whatever became of it. */
 void container_remove(const char *runtime, const char *name);
 

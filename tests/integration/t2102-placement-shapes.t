@@ -38,6 +38,16 @@ test_expect_success '--distribution cyclic: tasks alternate sockets; block keeps
 	test "$(cat kiln-$b.out)" = "0-1;2-3"
 '
 
+test_expect_success 'the submitter CUDA_VISIBLE_DEVICES does not hide the allocated GPUs' '
+	g=$(CUDA_VISIBLE_DEVICES=7 "$KILN" submit --parsable -w gpu -G 1 \
+		--wrap "printenv CUDA_VISIBLE_DEVICES; env | grep -c ^CUDA_VISIBLE_DEVICES=") &&
+	test "$(wait_job $g)" = SUCCEEDED &&
+	cat kiln-$g.out &&
+	test "$(sed -n 1p kiln-$g.out)" != 7 &&
+	sed -n 1p kiln-$g.out | grep -x "[0-2]" &&
+	test "$(sed -n 2p kiln-$g.out)" = 1
+'
+
 test_expect_success '--gpus: devices set for the job, cores beside its GPUs' '
 	g=$("$KILN" submit --parsable -G 2 -c 2 \
 		--wrap "echo \$CUDA_VISIBLE_DEVICES \$KILN_GPUS \$KILN_CPUS") &&

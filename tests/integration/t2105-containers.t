@@ -104,4 +104,64 @@ test_expect_success 'a missing bundle or a broken config is a clear failure, not
 	job_field $j status_reason | grep "not found"
 '
 
+# Attacks: a user's bundle is theirs, read as them; root takes nothing
+# else from it (issue 12).  kilnct is the user of the test above.
+as_ct() {
+	(cd user && runuser -u kilnct -- env KILN_SERVER="$KILN_SERVER" "$@")
+}
+
+test_expect_success 'a config.json that links to /etc/shadow is read as the user: refused, nothing leaks' '
+	mkdir -p user/evil1/rootfs && ln -s /etc/shadow user/evil1/config.json &&
+	chown -R kilnct user/evil1 &&
+	j=$(as_ct "$KILN" submit --parsable --container "$PWD/user/evil1" --wrap true) &&
+	test "$(wait_job $j 30)" = FAILED &&
+	job_field $j status_reason >reason &&
+	grep "config.json Permission denied" reason &&
+	! grep "root:" reason
+'
+
+test_expect_success 'a root.path into a directory only root may enter is refused' '
+	mkdir -m 700 secret && cp -a bundle/rootfs secret/rootfs &&
+	mkdir -p user/evil2 &&
+	printf "{\"root\": {\"path\": \"%s\"}}\n" "$PWD/secret/rootfs" >user/evil2/config.json &&
+	chown -R kilnct user/evil2 &&
+	j=$(as_ct "$KILN" submit --parsable --container "$PWD/user/evil2" --wrap "ls /") &&
+	test "$(wait_job $j 30)" = FAILED &&
+	job_field $j status_reason | grep "root file system is not a directory you can read"
+'
+
+test_expect_success 'a bundle mount of what the user cannot reach is refused' '
+	mkdir -p secret/inner && echo hidden >secret/inner/data && chmod 755 secret/inner &&
+	mkdir -p user/evil3 &&
+	printf "{\"root\": {\"path\": \"%s\"}, \"mounts\": [{\"destination\": \"/loot\", \"type\": \"bind\", \"source\": \"%s\", \"options\": [\"rbind\"]}]}\n" \
+		"$PWD/bundle/rootfs" "$PWD/secret/inner" >user/evil3/config.json &&
+	chown -R kilnct user/evil3 &&
+	j=$(as_ct "$KILN" submit --parsable --container "$PWD/user/evil3" --wrap "cat /loot/data") &&
+	test "$(wait_job $j 30)" = FAILED &&
+	job_field $j status_reason | grep "cannot mount .*secret/inner" &&
+	! grep hidden user/kiln-$j.out
+'
+
+test_expect_success 'root makes nothing in a root file system the user cannot write' '
+	mkdir ro && cp -a bundle/rootfs ro/rootfs && rm -rf ro/rootfs/proc ro/rootfs/sys &&
+	mkdir -p user/ok && chown kilnct user/ok &&
+	printf "{\"root\": {\"path\": \"%s\"}}\n" "$PWD/ro/rootfs" >user/ok/config.json &&
+	j=$(as_ct "$KILN" submit --parsable --container "$PWD/user/ok" --wrap "id -u; touch /tmp/x; ls /proc/self/status") &&
+	test "$(wait_job $j 30)" = SUCCEEDED &&
+	grep /proc/self/status user/kiln-$j.out &&
+	! test -e ro/rootfs/proc && ! test -e ro/rootfs/.kiln && ! test -e ro/rootfs/tmp/x &&
+	! test -e "ro/rootfs$PWD"
+'
+
+RAWSEND="$KILN_BUILDDIR/tests/tools/rawsend"
+test_expect_success 'a mount path that an engine would split into options is refused' '
+	for dst in /x:U /x,uid=0 "/x\\\"y" /a/../etc; do
+		body="{\"version\":1,\"job\":{\"name\":\"m\",\"script\":\"#!/bin/sh\\ntrue\\n\",\"output\":\"/tmp/x\",\"cwd\":\"/tmp\",\"submit_dir\":\"/tmp\",\"user\":\"root\",\"uid\":0,\"gid\":0,\"container\":\"$PWD/bundle\",\"mounts\":[{\"source\":\"/etc\",\"destination\":\"$dst\"}]}}" &&
+		"$RAWSEND" "$KILN_SERVER" --sign "" job.submit "$body" >ans &&
+		grep "without any of : , =" ans || return 1
+	done &&
+	test_must_fail "$KILN" submit --container bundle -D "/tmp/a:b" --wrap true 2>err &&
+	grep "cannot have cwd" err
+'
+
 test_done
