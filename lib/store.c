@@ -99,12 +99,38 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[S_COUNT];
     int in_txn;
+    int failed;        /* sticky: the first failure of the transaction */
+    int failed_code;   /* its sqlite result code */
+    char error[256];   /* and its message */
 };
 
+/* A statement failed: the first failure of a transaction is kept, with
+ * sqlite's own words, and the transaction will be rolled back. */
 static int fail(struct store *st)
 {
-    errno = EIO;
+    if (!st->failed) {
+        st->failed = 1;
+        st->failed_code = sqlite3_extended_errcode(st->db);
+        snprintf(st->error, sizeof(st->error), "%s", sqlite3_errmsg(st->db));
+    }
+    errno = (st->failed_code & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
     return -1;
+}
+
+void store_fail(struct store *st, const char *why)
+{
+    if (!st->failed) {
+        st->failed = 1;
+        st->failed_code = SQLITE_ERROR;
+        snprintf(st->error, sizeof(st->error), "%s", why);
+    }
+}
+
+const char *store_error(const struct store *st, int *errnum)
+{
+    if (errnum)
+        *errnum = (st->failed_code & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
+    return st->failed ? st->error : NULL;
 }
 
 void store_destroy(struct store *st)
@@ -230,10 +256,12 @@ int store_begin(struct store *st)
 int store_commit(struct store *st)
 {
     if (!st->in_txn)
-        return 0;
+        return st->failed ? -1 : 0;
     st->in_txn = 0;
-    if (run(st, st->stmt[S_COMMIT]) < 0) {
+    /* A transaction with a failed statement is never committed in part. */
+    if (st->failed || run(st, st->stmt[S_COMMIT]) < 0) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        errno = (st->failed_code & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
         return -1;
     }
     return 0;

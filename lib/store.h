@@ -21,7 +21,17 @@ void store_destroy(struct store *st);
 int store_schema_version(struct store *st);
 
 int store_begin(struct store *st);
+/* Commit; or, when any statement since store_begin failed (or store_fail
+ * was called), roll everything back and return -1 with errno (ENOSPC for
+ * a full disk or database, else EIO).  The failure stays (sticky): the
+ * store takes no more commits. */
 int store_commit(struct store *st);
+/* Fail the transaction for a reason of the caller's (a write it could
+ * not even start); the first failure wins. */
+void store_fail(struct store *st, const char *why);
+/* The first failure's message (sqlite's words), or NULL; *errnum as for
+ * store_commit. */
+const char *store_error(const struct store *st, int *errnum);
 
 /* What an attempt used. */
 struct store_usage {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,6 +104,38 @@ static void flush_outbox(struct server *s)
         json_decref(o->body);
     }
     s->nout = 0;
+}
+
+/* The turn could not be committed, and was rolled back: memory now holds
+ * what the disk does not.  Nothing of it is told: each client that asked
+ * something in it is told that nothing was done and why, workers are told
+ * nothing, and the server stops, to restart from what is on disk. */
+static void turn_failed(struct server *s)
+{
+    int errnum;
+    const char *why = store_error(s->st, &errnum);
+    char text[400];
+
+    snprintf(text, sizeof(text), "the server could not save this request, so nothing of "
+             "it was done (%s); the server stops, and started again has its last saved state",
+             why ? why : strerror(errno));
+    util_utf8_fix(text, 0);
+    log_msg(LOG_CRIT, "cannot commit to the store: %s; stopping", why ? why : strerror(errno));
+    for (int i = 0; i < s->nout; i++) {
+        struct outmsg *o = &s->out[i];
+        json_decref(o->body);
+        o->body = NULL;
+        if (o->sock == s->clients) {
+            snprintf(o->type, sizeof(o->type), "error");
+            o->body = proto_error_body(errnum, text);
+        }
+    }
+    int n = 0;
+    for (int i = 0; i < s->nout; i++)
+        if (s->out[i].body)
+            s->out[n++] = s->out[i];
+    s->nout = n;
+    flush_outbox(s);
 }
 
 /* Read what is waiting on sock, at most max messages, so that neither
@@ -246,16 +279,30 @@ static int server_loop(struct server *s)
                 s->sched_max_ms = s->sched_last_ms;
             s->sched_passes++;
         }
-        if (store_commit(s->st) < 0 || s->store_failed) {
-            /* Nothing of this turn reached the disk: tell nobody anything
-             * and stop, so the restart reloads the last committed state. */
-            log_msg(LOG_CRIT, "cannot commit to the store: stopping");
+        if (s->store_failed)
+            store_fail(s->st, "a write of this turn failed");
+        if (store_commit(s->st) < 0) {
+            turn_failed(s);
             return -1;
         }
         flush_outbox(s);
     }
     log_msg(LOG_INFO, "stopping on signal");
     return 0;
+}
+
+/* Files an older server made with the default mode become 0600. */
+static void secure_state_files(const char *state)
+{
+    static const char *const names[] = { "kiln.db", "kiln.db-wal", "kiln.db-shm",
+                                         "server.log" };
+    char path[PATH_MAX];
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+        snprintf(path, sizeof(path), "%s/%s", state, names[i]);
+        if (chmod(path, 0600) < 0 && errno != ENOENT)
+            die("cannot make '%s' private: %s", path, strerror(errno));
+    }
 }
 
 int cmd_server(int argc, char **argv)
@@ -342,8 +389,12 @@ int cmd_server(int argc, char **argv)
         derive_worker_ep(listen, wep, sizeof(wep));
         wlisten = wep;
     }
-    if (util_mkdir_p(state, 0755) < 0)
+    /* The state holds every job's script and environment: the directory
+     * and all the server makes in it are its owner's alone. */
+    umask(077);
+    if (util_mkdir_p(state, 0700) < 0 || chmod(state, 0700) < 0)
         die("cannot create state directory '%s': %s", state, strerror(errno));
+    secure_state_files(state);
     if (s->auth == AUTH_MUNGE && curve_load_key(s, &err) < 0)
         die("%s", err.text);
     /* Detach before ZeroMQ starts its threads; the parent waits for the
@@ -386,6 +437,7 @@ int cmd_server(int argc, char **argv)
     log_msg(LOG_INFO, "listening for clients on %s, workers on %s; state in %s",
             s->client_ep, s->worker_ep, state);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit is a failed write, not death */
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     s->started = util_monotonic();

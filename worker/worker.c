@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -447,7 +448,8 @@ int cmd_worker(int argc, char **argv)
         die("%s", err.text);
     char jobsdir[PATH_MAX + 8];
     snprintf(jobsdir, sizeof(jobsdir), "%s/jobs", spool);
-    if (util_mkdir_p(jobsdir, 0755) < 0)
+    /* 0711: a job's user passes through to its script, lists nothing. */
+    if (util_mkdir_p(jobsdir, 0711) < 0 || chmod(jobsdir, 0711) < 0)
         die("cannot create spool directory '%s': %s", jobsdir, strerror(errno));
     /* Job cgroups live under kiln/NAME-HASH, the hash of the spool path, so
      * that two workers of the same name on one machine (tests) never share

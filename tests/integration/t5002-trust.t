@@ -27,4 +27,69 @@ test_expect_success 'a job whose failure reason is long still ends (cut, not ref
 	! grep "reason too long" server.log
 '
 
+test_expect_success 'secrets are the owner'"'"'s: state 0700, database 0600, job files 0600' '
+	MY_API_TOKEN=hunter2-secret "$KILN" submit --parsable --hold --wrap true >id &&
+	j=$(cat id) &&
+	"$KILN" submit --parsable -w n1 --wrap "sleep 30" >id2 &&
+	wait_state $(cat id2) RUNNING &&
+	test "$(stat -c %a state)" = 700 &&
+	test "$(stat -c %a state/kiln.db)" = 600 &&
+	test "$(stat -c %a state/kiln.db-wal)" = 600 &&
+	test "$(stat -c %a spool-n1/jobs)" = 711 &&
+	chmod o+x "$SHARNESS_TRASH_DIRECTORY" &&
+	test_must_fail runuser -u nobody -- grep -rl hunter2-secret state 2>err &&
+	! runuser -u nobody -- grep -rl hunter2-secret spool-n1 2>/dev/null &&
+	for f in spool-n1/jobs/*/*; do
+		case $f in */script) continue ;; esac
+		test "$(stat -c %a "$f")" = 600 || { echo "$f: $(stat -c %a "$f")"; return 1; }
+	done &&
+	"$KILN" cancel $j $(cat id2)
+'
+
+test_expect_success 'an old state directory and database are made private at start' '
+	kill_pid $SERVER_PID &&
+	chmod 755 state && chmod 644 state/kiln.db &&
+	start_server &&
+	test "$(stat -c %a state)" = 700 &&
+	test "$(stat -c %a state/kiln.db)" = 600
+'
+
+# A full disk: the state on a small tmpfs.  Every id a client was told
+# is there after a restart; the client that could not be saved is told so.
+if mkdir fs && mount -t tmpfs -o size=600k tmpfs fs 2>/dev/null; then
+	test_set_prereq TMPFS
+fi
+cleanup_fs() { umount -l "$SHARNESS_TRASH_DIRECTORY/fs" 2>/dev/null; return 0; }
+
+test_expect_success TMPFS 'disk full: nothing half-saved, every acknowledged job kept' '
+	kill_pid $SERVER_PID &&
+	KILN_LISTEN= KILN_WORKER_LISTEN= &&
+	start_server --state "$PWD/fs/state" &&
+	head -c 60000 /dev/urandom | base64 -w 76 | sed "s/^/# /" >big.sh &&
+	: >told &&
+	i=0 && while test $i -lt 60; do
+		"$KILN" submit --parsable --hold big.sh >>told 2>err || break
+		i=$((i + 1))
+	done &&
+	test $i -lt 60 &&
+	cat err &&
+	grep "could not save this request, so nothing of it was done" err &&
+	grep -i "full" err &&
+	i=0 && while kill -0 $SERVER_PID 2>/dev/null && test $i -lt 100; do sleep 0.1; i=$((i + 1)); done &&
+	! kill -0 $SERVER_PID &&
+	grep "cannot commit to the store" server.log &&
+	mount -o remount,size=64m "$PWD/fs" &&
+	KILN_PIDS=$(echo "$KILN_PIDS" | tr " " "\n" | grep -vx "$SERVER_PID" | tr "\n" " ") &&
+	start_server --state "$PWD/fs/state" &&
+	for id in $(cat told); do
+		test "$(job_field $id state)" = PENDING || { echo "lost $id"; return 1; }
+	done &&
+	new=$("$KILN" submit --parsable --hold --wrap true) &&
+	test "$new" -gt "$(tail -1 told)" &&
+	"$KILN" cancel $(cat told) $new &&
+	kill_pid $SERVER_PID &&
+	cleanup_fs
+'
+cleanup_fs
+
 test_done
