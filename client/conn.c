@@ -75,13 +75,11 @@ static void client_close(void)
 
 static void connect_once(void)
 {
-    int zero = 0;
-
     if (sock)
         return;
-    if (!(ctx = zmq_ctx_new()) || !(sock = zmq_socket(ctx, ZMQ_DEALER)))
+    if (!(ctx = zmq_ctx_new()) || !(sock = zmq_socket(ctx, ZMQ_DEALER))
+        || proto_socket_setup(sock, PROTO_SIDE_CLIENT) < 0)
         die("cannot create a ZeroMQ socket: %s", zmq_strerror(errno));
-    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
     settings();
     /* Encrypted, to the server whose key this host has (its answers are
      * then its own); a handshake that fails is said at once. */
@@ -136,12 +134,29 @@ static char *sign(const unsigned char *digest, void *arg)
     return cred;
 }
 
+/* How long a request waits for its answer: KILN_TIMEOUT seconds, else 5. */
+static int client_timeout_ms(void)
+{
+    const char *t = getenv("KILN_TIMEOUT");
+
+    return (t && atoi(t) > 0 && atoi(t) < 86400 ? atoi(t) : 5) * 1000;
+}
+
 void client_send(void *s, const char *type, json_t *body)
 {
     if (!body || json_object_set_new(body, "version", json_integer(KILN_PROTO_VERSION)) < 0)
         die("out of memory");
-    if (proto_send_signed(s, type, body, sign, NULL) < 0)
+    if (proto_send_signed(s, type, body, sign, NULL) < 0) {
+        /* Nothing was queued: no connection came up within the send
+         * timeout.  A refused handshake says so; else the server is
+         * down or unreachable. */
+        if (errno == EAGAIN) {
+            client_check_handshake();
+            die("cannot reach the server at %s: no connection within %d s", client_server(),
+                client_timeout_ms() / 1000);
+        }
         die("cannot send to the server at %s: %s", client_server(), zmq_strerror(errno));
+    }
     json_decref(body);
 }
 
@@ -158,12 +173,12 @@ json_t *client_request_ex(const char *type, json_t *body, int timeout_ms,
 {
     struct proto_msg m;
     struct kiln_error err;
-    const char *t = getenv("KILN_TIMEOUT");
     int rc;
 
     if (timeout_ms < 0)
-        timeout_ms = (t && atoi(t) > 0 ? atoi(t) : 5) * 1000;
+        timeout_ms = client_timeout_ms();
     connect_once();
+    zmq_setsockopt(sock, ZMQ_SNDTIMEO, &timeout_ms, sizeof(timeout_ms));
     client_send(sock, type, body);
     zmq_pollitem_t it[2] = { { sock, 0, ZMQ_POLLIN, 0 }, { monitor, 0, ZMQ_POLLIN, 0 } };
     for (;;) {

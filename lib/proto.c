@@ -51,6 +51,7 @@ const struct proto_type proto_types[] = {
     { "job.end", PROTO_WORKER_MSG },
     { "node.welcome", PROTO_SERVER_MSG },
     { "node.rehello", PROTO_SERVER_MSG },
+    { "node.heartbeat.ack", PROTO_SERVER_MSG },
     { "job.start", PROTO_SERVER_MSG },
     { "job.kill", PROTO_SERVER_MSG },
     { "job.end.ack", PROTO_SERVER_MSG },
@@ -257,4 +258,21 @@ json_t *proto_error_body(int errnum, const char *text)
 {
     return json_pack("{s:s, s:s}", "error", proto_errno_name(errnum), "text",
                      text ? text : strerror(errnum));
+}
+
+int proto_socket_setup(void *sock, enum proto_side side)
+{
+    int zero = 0, ivl = 2000, ttl = 10000, timeout = 10000;
+    int sndtimeo = side == PROTO_SIDE_SERVER ? 0 : side == PROTO_SIDE_CLIENT ? 5000 : 1000;
+    int64_t max = side == PROTO_SIDE_SERVER ? 4 * (int64_t)KILN_PROTO_MAX_BODY
+                                            : (int64_t)KILN_PROTO_MAX_REPLY + 4096;
+
+    if (zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero)) < 0
+        || zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) < 0
+        || zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof(sndtimeo)) < 0
+        || zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof(ivl)) < 0
+        || zmq_setsockopt(sock, ZMQ_HEARTBEAT_TTL, &ttl, sizeof(ttl)) < 0
+        || zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof(timeout)) < 0)
+        return -1;
+    return 0;
 }

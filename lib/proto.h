@@ -79,4 +79,18 @@ json_t *proto_error_body(int errnum, const char *text);
 const char *proto_errno_name(int errnum);
 int proto_errno_value(const char *name);
 
+/* Where a socket is, for proto_socket_setup. */
+enum proto_side {
+    PROTO_SIDE_SERVER, /* a ROUTER of the server: never blocks, frames of at
+                        * most 4 x KILN_PROTO_MAX_BODY (a larger one drops
+                        * the connection before it is read into memory) */
+    PROTO_SIDE_CLIENT, /* a client's DEALER: sends give up after 5 s */
+    PROTO_SIDE_WORKER, /* a worker's DEALER: sends give up after 1 s */
+};
+
+/* Limits every Kiln socket has: no linger, ZMQ_MAXMSGSIZE, a send timeout,
+ * and ZeroMQ heartbeats that close a connection whose peer went silent
+ * (2 s apart, 10 s without an answer).  0 or -1 with errno. */
+int proto_socket_setup(void *sock, enum proto_side side);
+
 #endif

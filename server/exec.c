@@ -115,9 +115,9 @@ static void job_exec(struct server *s, struct proto_msg *m)
     snprintf(e->node, sizeof(e->node), "%s", p->name);
     e->next = execs;
     execs = e;
-    server_send(s, s->workers, p->name, strlen(p->name), "exec.start",
-                json_pack("{s:I, s:i, s:I, s:O}", "id", (json_int_t)job->id, "attempt",
-                          job->attempts, "exec", (json_int_t)e->id, "argv", argv));
+    nodes_send(s, p->name, "exec.start",
+               json_pack("{s:I, s:i, s:I, s:O}", "id", (json_int_t)job->id, "attempt",
+                         job->attempts, "exec", (json_int_t)e->id, "argv", argv));
     CLIENT_REPLY(s, m, json_pack("{s:I}", "exec", (json_int_t)e->id));
 }
 
@@ -133,7 +133,7 @@ static void to_node(struct server *s, struct proto_msg *m)
         return CLIENT_FAIL(s, m, EINVAL, "invalid %s: data", m->type);
     json_t *body = json_deep_copy(m->body);
     json_object_del(body, "version");
-    server_send(s, s->workers, e->node, strlen(e->node), m->type, body);
+    nodes_send(s, e->node, m->type, body);
     CLIENT_REPLY(s, m, json_object());
 }
 

@@ -138,9 +138,9 @@ static void kill_parts(struct server *s, struct job *job, const char *why)
         struct jpart *p = &job->part[i];
         if (p->ended || !p->node || p->node->state != NODE_UP)
             continue;
-        server_send(s, s->workers, p->name, strlen(p->name), "job.kill",
-                    json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id, "attempt",
-                              job->attempts, "reason", why));
+        nodes_send(s, p->name, "job.kill",
+                   json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id, "attempt",
+                             job->attempts, "reason", why));
     }
     job->kill_sent = true;
 }

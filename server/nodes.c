@@ -21,6 +21,32 @@ struct node *nodes_find(struct server *s, const char *name)
     return NULL;
 }
 
+void nodes_send(struct server *s, const char *name, const char *type, json_t *body)
+{
+    struct node *n = nodes_find(s, name);
+
+    if (!n || !n->ridlen) {
+        log_msg(LOG_WARNING, "not sending %s to node %s: it has no connection", type, name);
+        json_decref(body);
+        return;
+    }
+    server_send(s, s->workers, n->rid, n->ridlen, type, body);
+}
+
+/* The node name in a worker's routing id NAME/RANDOM (or NAME), copied
+ * into name; false when there is none that fits. */
+static bool rid_name(const struct proto_msg *m, char *name, size_t len)
+{
+    const char *slash = memchr(m->id, '/', m->idlen);
+    size_t n = slash ? (size_t)(slash - (const char *)m->id) : m->idlen;
+
+    if (n == 0 || n >= len)
+        return false;
+    memcpy(name, m->id, n);
+    name[n] = '\0';
+    return true;
+}
+
 static struct node *node_add(struct server *s, const char *name)
 {
     struct node *n = calloc(1, sizeof(*n)), **pp = &s->nodes;
@@ -301,8 +327,9 @@ static void node_hello(struct server *s, struct proto_msg *m)
         return server_reply_error(s, s->workers, m, EPROTO,
                                   "protocol version %lld is not %d",
                                   (long long)version, KILN_PROTO_VERSION);
-    if (!jobspec_name_ok(name, 63) || strlen(name) != m->idlen
-        || memcmp(name, m->id, m->idlen) != 0)
+    char rname[64];
+    if (!jobspec_name_ok(name, 63) || !rid_name(m, rname, sizeof(rname))
+        || strcmp(name, rname) != 0)
         return server_reply_error(s, s->workers, m, EINVAL,
                                   "invalid node name: must match the routing id "
                                   "and use letters, digits and ._-+@:,");
@@ -339,6 +366,9 @@ static void node_hello(struct server *s, struct proto_msg *m)
     n->njobs = 0;
     n->state = NODE_UP;
     n->last_heard = util_monotonic();
+    /* From now on this connection is the node's, and no other. */
+    memcpy(n->rid, m->id, m->idlen);
+    n->ridlen = m->idlen;
     jobs_foreach(s, reconcile_one, &r);
     find_strays(s, &r);
     if (store_node_put(s->st, n->name, "UP", topo_json, util_now()) < 0)
@@ -371,14 +401,11 @@ static struct node *sender(struct server *s, struct proto_msg *m)
     char name[64];
     struct node *n;
 
-    if (m->idlen == 0 || m->idlen >= sizeof(name))
-        return NULL;
-    memcpy(name, m->id, m->idlen);
-    name[m->idlen] = '\0';
-    if (!key_fits(s, m, name))
+    if (!rid_name(m, name, sizeof(name)) || !key_fits(s, m, name))
         return NULL;
     n = nodes_find(s, name);
-    if (!n || n->state != NODE_UP) {
+    if (!n || n->state != NODE_UP || n->ridlen != m->idlen
+        || memcmp(n->rid, m->id, m->idlen) != 0) {
         /* The server restarted or declared the node down: ask it to say
          * hello again, with its jobs, before anything else. */
         TO_WORKER(s, m, "node.rehello", json_object());
@@ -390,7 +417,10 @@ static struct node *sender(struct server *s, struct proto_msg *m)
 
 static void node_heartbeat(struct server *s, struct proto_msg *m)
 {
-    sender(s, m);
+    /* Answered, so that a worker can tell a silent server from a quiet
+     * one, and connect again. */
+    if (sender(s, m))
+        TO_WORKER(s, m, "node.heartbeat.ack", json_object());
 }
 
 static struct job *job_of(struct server *s, struct node *n, struct proto_msg *m,
@@ -523,9 +553,9 @@ static void down_one(struct server *s, struct job *job, void *arg)
 
     if (!p || p->ended || (job->state != JOB_STARTING && job->state != JOB_RUNNING))
         return;
-    server_send(s, s->workers, p->name, strlen(p->name), "job.kill",
-                json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id, "attempt",
-                          job->attempts, "reason", "node set down by an admin"));
+    nodes_send(s, p->name, "job.kill",
+               json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id, "attempt",
+                         job->attempts, "reason", "node set down by an admin"));
     lose_part(s, job, p, "node set down by an admin");
 }
 

@@ -358,9 +358,9 @@ json_t *place_start_msg(struct server *s, const struct job *job, int i)
         json_array_append_new(nodes, json_pack("{s:s, s:O, s:O*, s:i}", "name", q->name,
                                                "tasks", q->tasks, "slots", q->slots,
                                                "first_task", q->first_task));
-        for (int k = 0; k < j; k++)
-            shared = shared || (q->node && job->part[k].node && q->node->hostname[0]
-                                && !strcmp(q->node->hostname, job->part[k].node->hostname));
+        for (int e = 0; e < j; e++)
+            shared = shared || (q->node && job->part[e].node && q->node->hostname[0]
+                                && !strcmp(q->node->hostname, job->part[e].node->hostname));
     }
     msg = json_pack("{s:I, s:i, s:O, s:s, s:s, s:i, s:O, s:o, s:i, s:o, s:s, s:s?}", "id",
                     (json_int_t)job->id, "attempt", job->attempts, "spec", job->spec_json,

@@ -153,8 +153,7 @@ static int start(struct server *s, struct job *job, struct node **nodes)
     jobs_dequeue(s, job);
     jobs_set_state(s, job, JOB_STARTING, NULL);
     for (int i = 0; i < job->nparts; i++)
-        server_send(s, s->workers, job->part[i].name, strlen(job->part[i].name),
-                    "job.start", place_start_msg(s, job, i));
+        nodes_send(s, job->part[i].name, "job.start", place_start_msg(s, job, i));
     return 0;
 }
 

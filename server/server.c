@@ -185,15 +185,16 @@ static void *bind_router(struct server *s, const char *ep, char *got, size_t len
                          bool workers, bool curve)
 {
     void *sock = zmq_socket(s->ctx, ZMQ_ROUTER);
-    int one = 1, backlog = 4096, zero = 0;
+    int backlog = 4096;
     size_t glen = len;
 
     if (!sock)
         return NULL;
-    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
+    proto_socket_setup(sock, PROTO_SIDE_SERVER);
     zmq_setsockopt(sock, ZMQ_BACKLOG, &backlog, sizeof(backlog));
-    if (workers)
-        zmq_setsockopt(sock, ZMQ_ROUTER_HANDOVER, &one, sizeof(one));
+    /* No ROUTER_HANDOVER: a routing id is its first connection's until
+     * that connection is gone (closed, or silent past the heartbeat
+     * timeout), so no peer can take over another's messages. */
     if (curve)
         curve_server_socket(s, sock, workers);
     if (zmq_bind(sock, ep) < 0

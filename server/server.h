@@ -87,6 +87,11 @@ struct node {
     bool admin_down;     /* an admin set it down (drained, its jobs stopped) */
     bool *gpu_busy;      /* per GPU of topo */
     int ngpu_busy;
+    /* The connection its hello came on (routing id NAME/RANDOM, fresh for
+     * each connection of the worker): the only one whose messages are
+     * taken as the node's, and the only one the node's messages go to. */
+    unsigned char rid[KILN_PROTO_MAX_ID];
+    size_t ridlen;
     struct node *next;
 };
 
@@ -330,6 +335,9 @@ void nodes_handle(struct server *s, struct proto_msg *m);
 void nodes_check(struct server *s);
 int nodes_load(struct server *s);
 struct node *nodes_find(struct server *s, const char *name);
+/* Send to node name on the connection its hello came on; a node with no
+ * such connection gets nothing (said in the log).  Takes body. */
+void nodes_send(struct server *s, const char *name, const char *type, json_t *body);
 /* Set and store n's compute environment and features (NULL: unchanged;
  * features "": none). */
 void nodes_set(struct server *s, struct node *n, const char *ce, const char *features);

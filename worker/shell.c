@@ -240,13 +240,14 @@ static char **build_env(const struct shell *sh)
     if (json_array_size(sh->nodes) > 1) {
         /* For kiln run across the nodes: them in order, and their tasks. */
         char *names = util_json_join(sh->nodes, "name", ","), *counts = NULL;
-        size_t len = 0, k;
-        json_t *v;
+        size_t len = 0, ni;
+        json_t *nv;
         FILE *f = open_memstream(&counts, &len);
-        json_array_foreach(sh->nodes, k, v)
+        /* (ni, not k: k is where the next variable goes) */
+        json_array_foreach(sh->nodes, ni, nv)
             if (f)
-                fprintf(f, "%s%zu", k ? "," : "",
-                        json_array_size(json_object_get(v, "tasks")));
+                fprintf(f, "%s%zu", ni ? "," : "",
+                        json_array_size(json_object_get(nv, "tasks")));
         if (f)
             fclose(f);
         if (names)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,10 +52,9 @@ static int resolve_endpoint(struct worker *w)
 
     while (!stopping) {
         void *s = zmq_socket(w->ctx, ZMQ_DEALER);
-        int zero = 0;
         struct proto_msg m;
         struct kiln_error err;
-        zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
+        proto_socket_setup(s, PROTO_SIDE_WORKER);
         if (w->auth == AUTH_MUNGE) /* the client socket is encrypted too */
             keys_curve_client(s, w->server_key, &w->key);
         if (zmq_connect(s, w->server) < 0) {
@@ -207,17 +207,48 @@ out:
 
 static int connect_server(struct worker *w)
 {
-    int zero = 0, ivl = 100, ivl_max = 5000;
+    int ivl = 100, ivl_max = 5000;
 
-    if (!(w->sock = zmq_socket(w->ctx, ZMQ_DEALER)))
+    if (!(w->sock = zmq_socket(w->ctx, ZMQ_DEALER))
+        || proto_socket_setup(w->sock, PROTO_SIDE_WORKER) < 0)
         return -1;
-    zmq_setsockopt(w->sock, ZMQ_LINGER, &zero, sizeof(zero));
-    zmq_setsockopt(w->sock, ZMQ_ROUTING_ID, w->name, strlen(w->name));
+    /* NAME/RANDOM, new for each socket: the server takes the node's
+     * messages from, and sends its own to, the connection of its last
+     * hello only, and no other peer can guess (or take over) that id. */
+    unsigned long long r[2] = { 0, 0 };
+    char rid[128];
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        r[0] = (unsigned long long)getpid() ^ (unsigned long long)(util_now() * 1e9);
+        r[1] = (unsigned long long)clock();
+    }
+    snprintf(rid, sizeof(rid), "%s/%016llx%016llx", w->name, r[0], r[1]);
+    zmq_setsockopt(w->sock, ZMQ_ROUTING_ID, rid, strlen(rid));
     zmq_setsockopt(w->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl));
     zmq_setsockopt(w->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max));
     if (w->auth == AUTH_MUNGE)
         secure_socket(w);
     return zmq_connect(w->sock, w->endpoint);
+}
+
+/* How long a welcomed worker waits for any word from the server. */
+static double server_silence(const struct worker *w)
+{
+    return w->heartbeat * 10 > 10 ? w->heartbeat * 10 : 10;
+}
+
+/* A new connection (a new socket) and a new hello, keeping the jobs. */
+static int reconnect(struct worker *w)
+{
+    secure_close(w);
+    w->monitor = NULL;
+    zmq_close(w->sock);
+    w->sock = NULL;
+    w->welcomed = false;
+    if (connect_server(w) < 0)
+        return -1;
+    w->last_heard = util_monotonic();
+    send_hello(w);
+    return 0;
 }
 
 static int worker_loop(struct worker *w)
@@ -274,6 +305,7 @@ static int worker_loop(struct worker *w)
                     log_msg(LOG_WARNING, "refused a message: %s", err.text);
                     continue;
                 }
+                w->last_heard = util_monotonic();
                 handle(w, &m);
                 proto_msg_release(&m);
             }
@@ -295,6 +327,18 @@ static int worker_loop(struct worker *w)
         now = util_monotonic();
         if (!w->welcomed && now >= w->next_hello)
             send_hello(w);
+        if (w->welcomed && now - w->last_heard > server_silence(w)) {
+            /* The server answers every heartbeat: a connection that
+             * carries nothing back is dead, whatever TCP says. */
+            log_msg(LOG_WARNING, "the server has said nothing for %.0f s: connecting again",
+                    now - w->last_heard);
+            if (reconnect(w) < 0) {
+                log_msg(LOG_CRIT, "cannot connect to %s again: %s", w->endpoint,
+                        zmq_strerror(errno));
+                return -1;
+            }
+            continue;
+        }
         if (w->welcomed && now >= w->next_heartbeat) {
             worker_send(w, "node.heartbeat", json_pack("{s:i}", "version", KILN_PROTO_VERSION));
             w->next_heartbeat = now + w->heartbeat;

@@ -55,6 +55,7 @@ struct worker {
     bool welcomed;
     double heartbeat;    /* seconds */
     double next_heartbeat, next_hello;
+    double last_heard;   /* when the server last sent anything (monotonic) */
     int kill_wait;
     struct wjob *jobs;
     struct wexec *execs;

@@ -27,6 +27,61 @@ test_expect_success 'a job whose failure reason is long still ends (cut, not ref
 	! grep "reason too long" server.log
 '
 
+test_expect_success 'a worker key cannot take over another node or receive its messages' '
+	"$KILN" keygen --dir "$SHARNESS_TRASH_DIRECTORY/keys" n5 >/dev/null &&
+	for key in workers/n5.key cluster.key; do
+		("$RAWSEND" "$KILN_WORKER_LISTEN" --key "keys/$key" --id n1 --listen 4 \
+			"" node.heartbeat "{\"version\":1}" >impostor.out &) &&
+		sleep 1 &&
+		j=$("$KILN" submit --parsable -w n1 --wrap "echo real") &&
+		test "$(wait_job $j)" = SUCCEEDED &&
+		test "$(cat kiln-$j.out)" = real &&
+		sleep 4 &&
+		cat impostor.out &&
+		! grep "job.start\|node.welcome" impostor.out &&
+		"$KILN" nodes | grep "^n1 .*UP" || return 1
+	done
+'
+
+test_expect_success 'a frame too large is dropped before it is read into memory' '
+	rss() { awk "/^VmRSS/ {print \$2}" /proc/$SERVER_PID/status; } &&
+	before=$(rss) &&
+	test_must_fail "$RAWSEND" "$KILN_SERVER" --sign "" job.submit --size 200000000 &&
+	after=$(rss) &&
+	echo "server RSS $before -> $after KiB" &&
+	test $((after - before)) -lt 20000 &&
+	"$KILN" queue >/dev/null
+'
+
+test_expect_success 'a client whose server never speaks gives up and says so' '
+	python3 -c "
+import socket, sys, time
+s = socket.socket(); s.bind((\"127.0.0.1\", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+conns = []
+t = time.time()
+while time.time() - t < 30:
+    s.settimeout(1)
+    try: conns.append(s.accept())
+    except OSError: pass
+" >port &
+	i=0 && while ! test -s port && test $i -lt 50; do sleep 0.1; i=$((i + 1)); done &&
+	start=$(date +%s) &&
+	KILN_SERVER=tcp://127.0.0.1:$(cat port) test_expect_code 1 timeout 20 "$KILN" queue 2>err &&
+	test $(($(date +%s) - start)) -lt 15 &&
+	cat err && grep "cannot reach the server" err
+'
+
+test_expect_success 'a worker notices a silent server and connects again' '
+	kill -STOP $SERVER_PID &&
+	sleep 13 &&
+	kill -CONT $SERVER_PID &&
+	kiln_wait_line worker-n1.log "the server has said nothing for" &&
+	wait_nodes_up 1 &&
+	j=$("$KILN" submit --parsable -w n1 --wrap true) &&
+	test "$(wait_job $j)" = SUCCEEDED
+'
+
 test_expect_success 'secrets are the owner'"'"'s: state 0700, database 0600, job files 0600' '
 	MY_API_TOKEN=hunter2-secret "$KILN" submit --parsable --hold --wrap true >id &&
 	j=$(cat id) &&

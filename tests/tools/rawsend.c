@@ -9,6 +9,10 @@
  *   --delay S  waits S seconds between signing and sending
  *   --twice    sends the same message again (a replay) and prints both
  *              answers, separated by "--"
+ *   --id RID   connects with this routing id
+ *   --key FILE connects with this CURVE key pair (a worker's), not a new one
+ *   --listen S prints the frames of whatever comes in S seconds, instead
+ *              of one answer
  * With KILN_KEYS set to a folder with the server's server.pub, it speaks
  * CURVE to the server, as kiln does.
  * Exits 0 when every answer came within 3 s, 1 otherwise. */
@@ -58,8 +62,25 @@ int main(int argc, char **argv)
         return 2;
     }
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
+    /* Options that shape the connection come first. */
+    const char *own_key = NULL;
+    int listen_s = 0;
+    for (int i = 2; i + 1 < argc; i++) {
+        if (!strcmp(argv[i], "--id"))
+            zmq_setsockopt(s, ZMQ_ROUTING_ID, argv[i + 1], strlen(argv[i + 1]));
+        else if (!strcmp(argv[i], "--key"))
+            own_key = argv[i + 1];
+        else if (!strcmp(argv[i], "--listen"))
+            listen_s = atoi(argv[i + 1]);
+    }
     struct kiln_error kerr;
-    if (getenv("KILN_KEYS") && keys_client_socket(s, getenv("KILN_KEYS"), NULL, &kerr) < 0) {
+    struct curve_key own;
+    if (own_key && keys_read(own_key, true, &own, &kerr) < 0) {
+        fprintf(stderr, "rawsend: %s\n", kerr.text);
+        return 2;
+    }
+    if (getenv("KILN_KEYS")
+        && keys_client_socket(s, getenv("KILN_KEYS"), own_key ? &own : NULL, &kerr) < 0) {
         fprintf(stderr, "rawsend: %s\n", kerr.text);
         return 2;
     }
@@ -81,6 +102,9 @@ int main(int argc, char **argv)
             delay = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--twice")) {
             twice = true;
+        } else if ((!strcmp(argv[i], "--id") || !strcmp(argv[i], "--key")
+                    || !strcmp(argv[i], "--listen")) && i + 1 < argc) {
+            i++; /* taken above */
         } else {
             frames[nframes] = argv[i];
             sizes[nframes++] = strlen(argv[i]);
@@ -114,7 +138,24 @@ int main(int argc, char **argv)
             printf("--\n");
         for (int i = 0; i < nframes; i++)
             zmq_send(s, frames[i], sizes[i], i + 1 < nframes ? ZMQ_SNDMORE : 0);
-        rc |= answer(s);
+        if (!listen_s)
+            rc |= answer(s);
+    }
+    /* --listen S: print the type of every message that comes in S s. */
+    for (double end = listen_s; listen_s && end > 0; end -= 0.1) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        while (zmq_msg_recv(&m, s, ZMQ_DONTWAIT) >= 0) {
+            int more = zmq_msg_more(&m);
+            if (zmq_msg_size(&m))
+                printf("got %.*s\n", (int)(zmq_msg_size(&m) < 64 ? zmq_msg_size(&m) : 64),
+                       (char *)zmq_msg_data(&m));
+            if (!more)
+                printf("--\n");
+        }
+        zmq_msg_close(&m);
+        fflush(stdout);
+        usleep(100000);
     }
     free(cred);
     free(big);
