@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The connection to the server: address lookup, one request, one answer. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "lib/config.h"
 #include "lib/error.h"
 #include "lib/keys.h"
+#include "lib/token.h"
 #include "lib/log.h"
 #include "lib/proto.h"
 
@@ -86,6 +88,14 @@ static void connect_once(void)
     struct kiln_error err;
     if ((curve = keys_client_socket(sock, keys_dir, NULL, &err)) < 0)
         die("%s", err.text);
+    /* No server key here: a single-user server (--auth none) lets in its
+     * owner, who has its token. */
+    char token[TOKEN_LEN + 1];
+    int got = curve ? 0 : token_read(token, &err);
+    if (got < 0)
+        die("%s", err.text);
+    if (got > 0 && token_client_socket(sock, token) < 0)
+        die("cannot set the single-user token: %s", zmq_strerror(errno));
     if (zmq_socket_monitor(sock, "inproc://kiln-client-monitor",
                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                            | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0
@@ -112,9 +122,13 @@ void client_check_handshake(void)
         die("cannot talk to the server at %s: the encrypted (CURVE) handshake failed. Is "
             "%s/server.pub the server's, and does the server run --auth munge? (KILN_KEYS "
             "or [client] keys say where the key is)", client_server(), keys_dir);
-    die("cannot talk to the server at %s: it encrypts its traffic (CURVE), and this host "
-        "has no %s/server.pub: copy the server's there, or set KILN_KEYS to its folder",
-        client_server(), keys_dir);
+    char tpath[PATH_MAX] = "?";
+    token_path(tpath, sizeof(tpath), NULL);
+    die("cannot talk to the server at %s: the handshake failed. A cluster's server "
+        "encrypts its traffic (CURVE), and this host has no %s/server.pub: copy the "
+        "server's there, or set KILN_KEYS to its folder. A single-user server (--auth "
+        "none) lets in its owner alone, with the token in %s", client_server(), keys_dir,
+        tpath);
 }
 
 void *client_socket(void)

@@ -45,9 +45,26 @@ void curve_server_socket(struct server *s, void *sock, bool workers)
     int one = 1;
     const char *domain = workers ? "kiln" : "kiln-clients";
 
-    zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof(one));
-    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s->key.secret, 41);
+    if (s->auth == AUTH_NONE) {
+        /* The single-user mode: the owner's token, in PLAIN, on loopback. */
+        zmq_setsockopt(sock, ZMQ_PLAIN_SERVER, &one, sizeof(one));
+    } else {
+        zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof(one));
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s->key.secret, 41);
+    }
     zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, domain, strlen(domain));
+}
+
+/* Is the PLAIN password of a ZAP request the owner's token?  (Compared
+ * in constant time.) */
+static bool token_fits(const struct server *s, zmq_msg_t *pass)
+{
+    unsigned char diff = zmq_msg_size(pass) != TOKEN_LEN;
+    const unsigned char *p = zmq_msg_data(pass);
+
+    for (size_t i = 0; i < TOKEN_LEN && zmq_msg_size(pass) == TOKEN_LEN; i++)
+        diff |= p[i] ^ (unsigned char)s->token[i];
+    return diff == 0;
 }
 
 /* One ZAP request: 200 with the key's name, or 400. */
@@ -80,13 +97,23 @@ static void zap_one(struct server *s)
                  && !memcmp(zmq_msg_data(&fr[5]), "CURVE", 5);
     bool client = n >= 3 && zmq_msg_size(&fr[2]) == 12
                   && !memcmp(zmq_msg_data(&fr[2]), "kiln-clients", 12);
-    if (curve && client) {
+    bool plain = n >= 8 && zmq_msg_size(&fr[5]) == 5
+                 && !memcmp(zmq_msg_data(&fr[5]), "PLAIN", 5);
+    if (s->auth == AUTH_NONE) {
+        name = plain && token_fits(s, &fr[7]) ? "owner" : NULL;
+        if (!name)
+            log_msg(LOG_WARNING, "refused a %s from %s: it does not have the single-user "
+                    "token (--auth none lets in its owner alone)", client ? "client"
+                    : "worker", addr);
+    } else if (curve && client) {
         name = ""; /* any client: its requests carry credentials */
     } else if (curve && n >= 7 && zmq_msg_size(&fr[6]) == 32) {
         s->ring = keys_ring_refresh(s->ring, s->keys_dir);
         name = keys_ring_find(s->ring, zmq_msg_data(&fr[6]));
     }
-    if (!name) {
+    if (!name && s->auth == AUTH_NONE) {
+        /* said above */
+    } else if (!name) {
         char z85[41] = "?";
         if (curve && n >= 7 && zmq_msg_size(&fr[6]) == 32)
             zmq_z85_encode(z85, zmq_msg_data(&fr[6]), 32);

@@ -182,7 +182,7 @@ static int drain(struct server *s, void *sock, int max)
 }
 
 static void *bind_router(struct server *s, const char *ep, char *got, size_t len,
-                         bool workers, bool curve)
+                         bool workers)
 {
     void *sock = zmq_socket(s->ctx, ZMQ_ROUTER);
     int backlog = 4096;
@@ -195,8 +195,7 @@ static void *bind_router(struct server *s, const char *ep, char *got, size_t len
     /* No ROUTER_HANDOVER: a routing id is its first connection's until
      * that connection is gone (closed, or silent past the heartbeat
      * timeout), so no peer can take over another's messages. */
-    if (curve)
-        curve_server_socket(s, sock, workers);
+    curve_server_socket(s, sock, workers);
     if (zmq_bind(sock, ep) < 0
         || zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, got, &glen) < 0) {
         int saved = errno;
@@ -235,7 +234,8 @@ static void usage(FILE *f)
         "  --kill-wait SECONDS       SIGTERM to SIGKILL grace (default 10)\n"
         "  --auth munge|none         MUNGE credentials and CURVE workers (default), or\n"
         "                            one trusted user, for a laptop\n"
-        "  --keys DIR                CURVE keys of kiln keygen (default %s)\n",
+        "  --keys DIR                CURVE keys of kiln keygen (default %s)\n"
+        "  --allow-root              with --auth none: run every job as root\n",
         KILN_DEFAULT_SERVER, KILN_DEFAULT_STATE, KILN_DEFAULT_CONFIG, KILN_DEFAULT_KEYS);
 }
 
@@ -319,6 +319,7 @@ int cmd_server(int argc, char **argv)
         { "kill-wait", required_argument, NULL, 'K' },
         { "auth", required_argument, NULL, 'A' },
         { "keys", required_argument, NULL, 'k' },
+        { "allow-root", no_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -331,7 +332,7 @@ int cmd_server(int argc, char **argv)
                *level = NULL, *ntimeout = NULL, *killwait = NULL, *auth = NULL,
                *keys = NULL;
     char wep[256];
-    bool fg = false;
+    bool fg = false, allow_root = false;
     int c, rc = 1;
 
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -346,6 +347,7 @@ int cmd_server(int argc, char **argv)
         case 'K': killwait = optarg; break;
         case 'A': auth = optarg; break;
         case 'k': keys = optarg; break;
+        case 'R': allow_root = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
         }
@@ -390,6 +392,18 @@ int cmd_server(int argc, char **argv)
         derive_worker_ep(listen, wep, sizeof(wep));
         wlisten = wep;
     }
+    if (s->auth == AUTH_NONE) {
+        /* One user's server: only they may reach it, and it runs every
+         * job as them, so root must mean it. */
+        if (geteuid() == 0 && !allow_root)
+            die("--auth none runs every job as this server's user, and that is root "
+                "here: give --allow-root if that is what you want (or use --auth munge)");
+        if (!token_endpoint_local(listen) || !token_endpoint_local(wlisten))
+            die("--auth none listens on loopback or ipc:// only, not '%s'",
+                token_endpoint_local(listen) ? wlisten : listen);
+        if (token_load_or_create(s->token, &err) < 0)
+            die("%s", err.text);
+    }
     /* The state holds every job's script and environment: the directory
      * and all the server makes in it are its owner's alone. */
     umask(077);
@@ -405,26 +419,27 @@ int cmd_server(int argc, char **argv)
         ready = daemon_detach(state, "server.log");
     log_init("server", lvl, fg ? NULL : stderr);
 
-    if (s->auth == AUTH_NONE)
+    if (s->auth == AUTH_NONE) {
+        char tpath[PATH_MAX] = "?";
+        token_path(tpath, sizeof(tpath), NULL);
         log_msg(LOG_WARNING, "authentication: none (single-user mode): every request is "
-                "taken as user %s's (uid %u), and workers are not authenticated",
-                util_user_name(getuid()), (unsigned)getuid());
+                "taken as user %s's (uid %u); only clients and workers with the token in "
+                "%s get in", util_user_name(getuid()), (unsigned)getuid(), tpath);
+    }
     else
         log_msg(LOG_INFO, "authentication: munge for clients, CURVE for workers (%d worker "
                 "keys in %s); all traffic encrypted%s%s", keys_ring_count(s->ring),
                 s->keys_dir, s->admin_group[0] ? "; admin group " : "", s->admin_group);
     if (!(s->ctx = zmq_ctx_new()))
         die("cannot create a ZeroMQ context");
-    if (s->auth == AUTH_MUNGE && curve_setup(s, &err) < 0) {
+    if (curve_setup(s, &err) < 0) {
         log_msg(LOG_CRIT, "%s", err.text);
         return 1;
     }
     identity_start(s);
-    if (!(s->clients = bind_router(s, listen, s->client_ep, sizeof(s->client_ep), false,
-                                   s->auth == AUTH_MUNGE)))
+    if (!(s->clients = bind_router(s, listen, s->client_ep, sizeof(s->client_ep), false)))
         die("cannot listen on '%s': %s", listen, zmq_strerror(errno));
-    if (!(s->workers = bind_router(s, wlisten, s->worker_ep, sizeof(s->worker_ep), true,
-                                   s->auth == AUTH_MUNGE)))
+    if (!(s->workers = bind_router(s, wlisten, s->worker_ep, sizeof(s->worker_ep), true)))
         die("cannot listen on '%s': %s", wlisten, zmq_strerror(errno));
     int one = 1;
     zmq_setsockopt(s->workers, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));

@@ -14,6 +14,7 @@
 #include "lib/keys.h"
 #include "lib/proto.h"
 #include "lib/store.h"
+#include "lib/token.h"
 #include "lib/topo.h"
 
 enum job_state {
@@ -195,6 +196,7 @@ struct server {
     enum auth_mode auth;
     char keys_dir[512];
     struct curve_key key;  /* the server's pair, with munge */
+    char token[TOKEN_LEN + 1]; /* with --auth none: what its owner presents */
     struct keyring *ring;  /* the worker keys it accepts */
     void *zap;             /* the ZAP handler's socket */
     char admin_group[64];  /* its members manage anything, as root does */

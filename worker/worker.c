@@ -57,6 +57,8 @@ static int resolve_endpoint(struct worker *w)
         proto_socket_setup(s, PROTO_SIDE_WORKER);
         if (w->auth == AUTH_MUNGE) /* the client socket is encrypted too */
             keys_curve_client(s, w->server_key, &w->key);
+        else
+            token_client_socket(s, w->token);
         if (zmq_connect(s, w->server) < 0) {
             log_msg(LOG_ERR, "invalid server address '%s': %s", w->server,
                     zmq_strerror(errno));
@@ -227,6 +229,8 @@ static int connect_server(struct worker *w)
     zmq_setsockopt(w->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max));
     if (w->auth == AUTH_MUNGE)
         secure_socket(w);
+    else
+        token_client_socket(w->sock, w->token);
     return zmq_connect(w->sock, w->endpoint);
 }
 
@@ -377,7 +381,8 @@ static void usage(FILE *f)
         "                      no keys and every job as this worker's user\n"
         "  --keys DIR          CURVE keys (default %s): server.pub, and\n"
         "                      workers/NAME.key or cluster.key\n"
-        "  --key FILE          this worker's key pair, if elsewhere\n",
+        "  --key FILE          this worker's key pair, if elsewhere\n"
+        "  --allow-root        with --auth none: run every job as root\n",
         KILN_DEFAULT_SERVER, KILN_DEFAULT_SPOOL, KILN_DEFAULT_CONFIG, KILN_DEFAULT_KEYS);
 }
 
@@ -399,6 +404,7 @@ int cmd_worker(int argc, char **argv)
         { "auth", required_argument, NULL, 'A' },
         { "keys", required_argument, NULL, 'k' },
         { "key", required_argument, NULL, 'K' },
+        { "allow-root", no_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -410,7 +416,7 @@ int cmd_worker(int argc, char **argv)
                *features = NULL, *auth = NULL, *keys = NULL, *key = NULL;
     char xmlspec[PATH_MAX + 8];
     char host[256], role[80];
-    bool fg = false;
+    bool fg = false, allow_root = false;
     int c, rc = 1;
 
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -433,6 +439,7 @@ int cmd_worker(int argc, char **argv)
         case 'A': auth = optarg; break;
         case 'k': keys = optarg; break;
         case 'K': key = optarg; break;
+        case 'R': allow_root = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
         }
@@ -487,6 +494,24 @@ int cmd_worker(int argc, char **argv)
         die("%s", err.text);
     if (!(w->topo_json = topo_to_json(w->topo)))
         die("out of memory");
+    if (w->auth == AUTH_NONE) {
+        /* The owner's worker: root must mean it, the server is on this
+         * machine, and the owner's token lets it in. */
+        char tpath[PATH_MAX] = "?";
+        token_path(tpath, sizeof(tpath), NULL);
+        if (geteuid() == 0 && !allow_root)
+            die("--auth none runs every job as this worker's user, and that is root "
+                "here: give --allow-root if that is what you want (or use --auth munge)");
+        if (!token_endpoint_local(w->server))
+            die("--auth none reaches a server on this machine only (loopback or ipc://), "
+                "not '%s'", w->server);
+        int got = token_read(w->token, &err);
+        if (got < 0)
+            die("%s", err.text);
+        if (got == 0)
+            die("no single-user token in %s: start the server (--auth none) first, as this "
+                "worker's user", tpath);
+    }
     keys = keys ? keys : cfg.worker_keys ? cfg.worker_keys : KILN_DEFAULT_KEYS;
     if (w->auth == AUTH_MUNGE && secure_load(w, keys, key ? key : cfg.worker_key, &err) < 0)
         die("%s", err.text);

@@ -12,6 +12,7 @@
 #include "lib/auth.h"
 #include "lib/error.h"
 #include "lib/keys.h"
+#include "lib/token.h"
 #include "lib/topo.h"
 
 /* A job (one attempt) this node has been given and not yet forgotten. */
@@ -62,6 +63,7 @@ struct worker {
     char address[64];    /* the IPv4 address it reaches the server from */
     enum auth_mode auth; /* munge: CURVE to the server, jobs as their owners */
     char server_key[41]; /* the server's public key (Z85) */
+    char token[TOKEN_LEN + 1]; /* --auth none: the owner's token */
     char keys_dir[PATH_MAX]; /* where it is, for the jobs' kiln commands */
     struct curve_key key; /* this node's pair */
     char key_path[PATH_MAX];

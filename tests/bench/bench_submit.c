@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "lib/auth.h"
+#include "lib/token.h"
 #include "lib/error.h"
 #include "lib/keys.h"
 #include "lib/proto.h"
@@ -34,6 +35,10 @@ static void *connect_to(void *ctx, const char *ep)
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
     if (keys && keys_client_socket(s, keys, NULL, NULL) < 0)
         exit(2);
+    /* A single-user server lets in its owner, with the token. */
+    char token[TOKEN_LEN + 1];
+    if (!keys && token_read(token, NULL) > 0)
+        token_client_socket(s, token);
     zmq_connect(s, ep);
     return s;
 }

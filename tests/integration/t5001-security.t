@@ -242,7 +242,7 @@ test_expect_success 'a node key speaks for its node only' '
 
 test_expect_success 'clients speak CURVE to the server: without its key, kiln says so' '
 	KILN_KEYS=$PWD/nokeys test_must_fail "$KILN" queue 2>err &&
-	grep "it encrypts its traffic (CURVE), and this host has no .*nokeys/server.pub" err &&
+	grep "encrypts its traffic (CURVE), and this host has no .*nokeys/server.pub" err &&
 	"$KILN" keygen --dir "$PWD/impostor" server >/dev/null &&
 	KILN_KEYS=$PWD/impostor test_must_fail "$KILN" queue 2>err &&
 	grep "the encrypted (CURVE) handshake failed" err &&
@@ -254,18 +254,36 @@ test_expect_success 'kiln without munged says what is missing' '
 	grep "cannot get a MUNGE credential (is munged running" err
 '
 
-test_expect_success 'single-user mode: both daemons say so first; jobs run as the daemons user' '
+test_expect_success 'single-user mode: root must say --allow-root; loopback only' '
 	kiln_stop_all &&
+	test_must_fail "$KILN" server --auth none --state "$PWD/s1" --foreground 2>err &&
+	grep "give --allow-root" err &&
+	test_must_fail "$KILN" server --auth none --allow-root --state "$PWD/s1" \
+		--listen tcp://0.0.0.0:0 --foreground 2>err &&
+	grep "loopback or ipc:// only" err &&
+	test_must_fail "$KILN" worker --auth none --allow-root --server tcp://10.1.2.3:7810 \
+		--foreground 2>err &&
+	grep "a server on this machine only" err
+'
+
+test_expect_success 'single-user mode: its owner gets in; other local users do not' '
 	KILN_AUTH=none KILN_LISTEN= KILN_WORKER_LISTEN= &&
 	unset KILN_KEYS &&
 	rm -f server.log worker-n1.log &&
-	start_server && start_worker n1 0 && wait_nodes_up 1 &&
+	start_server --allow-root && start_worker n1 0 --allow-root && wait_nodes_up 1 &&
 	head -1 server.log | grep "authentication: none (single-user mode)" &&
+	grep "only clients and workers with the token in $HOME/.kiln/token" server.log &&
 	head -1 worker-n1.log | grep "authentication: none (single-user mode)" &&
-	(cd shared && KILN_MUNGE_SOCKET=/nonexistent as kilnta "$KILN" submit --parsable --wrap "id -un" >../id) &&
+	test "$(stat -c %a "$HOME/.kiln/token")" = 600 &&
+	(cd shared && KILN_MUNGE_SOCKET=/nonexistent KILN_TIMEOUT=3 test_must_fail as kilnta \
+		"$KILN" submit --parsable --wrap "id -un" >../id 2>../err) &&
+	cat err &&
+	grep "the handshake failed" err &&
+	test "$("$KILN" queue --json)" = "[]" &&
+	KILN_TOKEN_FILE=/nonexistent test_must_fail "$KILN" queue 2>err &&
+	(cd shared && "$KILN" submit --parsable --wrap "id -un" >../id) &&
 	id=$(cat id) &&
 	test "$(wait_job $id)" = SUCCEEDED &&
-	test "$(job_field $id user)" = root &&
 	test "$(cat shared/kiln-$id.out)" = root
 '
 
