@@ -12,22 +12,28 @@
 /* The ranges "1-3,7" of a bracket, up to its ']': each N or N-M with
  * N <= M, adding up to at most HOSTLIST_MAX hosts.  (libslurm would print
  * its own complaint about these on stderr.) */
-static bool ranges_ok(const char *s)
+static bool ranges_ok(const char *s, long *total_all)
 {
     long total = 0;
 
     while (*s != ']') {
         char *end;
+        errno = 0;
+        if (!isdigit((unsigned char)*s)) /* no sign, no space: digits */
+            return false;
         long lo = strtol(s, &end, 10), hi = lo;
-        if (end == s || lo < 0)
+        if (end == s || lo < 0 || errno == ERANGE)
             return false;
         if (*end == '-') {
             s = end + 1;
+            if (!isdigit((unsigned char)*s))
+                return false;
             hi = strtol(s, &end, 10);
-            if (end == s || hi < lo)
+            if (end == s || hi < lo || errno == ERANGE)
                 return false;
         }
-        if ((total += hi - lo + 1) > HOSTLIST_MAX)
+        /* hi - lo cannot overflow (0 <= lo <= hi); + 1 could. */
+        if (hi - lo >= HOSTLIST_MAX || (total += hi - lo + 1) > HOSTLIST_MAX)
             return false;
         s = end;
         if (*s == ',')
@@ -35,22 +41,25 @@ static bool ranges_ok(const char *s)
         else if (*s != ']')
             return false;
     }
-    return true;
+    /* And all brackets of the list together. */
+    return (*total_all += total) <= HOSTLIST_MAX;
 }
 
 /* Host names of letters, digits, '-', '.' and '_', with bracketed ranges
  * of digits, '-' and ','; lists separated by ','. */
 static bool syntax_ok(const char *s)
 {
-    bool in = false, any = false;
+    bool in = false, any = false, bracketed = false;
+    long total = 0;
 
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '[') {
-            if (in || !isdigit((unsigned char)s[1]) || !strchr(s, ']')
-                || !ranges_ok(s + 1))
+            /* One bracket a name: two would multiply (a[0-99][0-99]). */
+            if (in || bracketed || !isdigit((unsigned char)s[1]) || !strchr(s, ']')
+                || !ranges_ok(s + 1, &total))
                 return false;
-            in = true;
+            in = bracketed = true;
         } else if (c == ']') {
             if (!in || !isdigit((unsigned char)s[-1]))
                 return false;
@@ -61,6 +70,7 @@ static bool syntax_ok(const char *s)
         } else if (c == ',') {
             if (!any || s[1] == ',' || s[1] == '\0')
                 return false;
+            bracketed = false;
         } else if (!isalnum(c) && c != '-' && c != '.' && c != '_') {
             return false;
         } else {

@@ -69,10 +69,10 @@ static int check_container(const json_t *cp, const char *path, struct kiln_error
         char *end;
         if (json_unpack(e, "{s:s, s:s!}", "type", &t, "value", &val) < 0
             || (strcmp(t, "VCPU") && strcmp(t, "MEMORY") && strcmp(t, "GPU"))
-            || strtod(val, &end) <= 0 || *end)
+            || !(strtod(val, &end) > 0 && strtod(val, NULL) <= 1e9) || *end)
             return errprintf(err, "invalid job definition: '%s.resourceRequirements[%zu]' "
-                                  "must be {\"type\": VCPU|MEMORY|GPU, \"value\": \"N\"}",
-                             path, i);
+                                  "must be {\"type\": VCPU|MEMORY|GPU, \"value\": \"N\"} "
+                                  "with 0 < N <= 1e9", path, i);
     }
     if ((v = json_object_get(cp, "vcpus")) && json_integer_value(v) < 1)
         return errprintf(err, "invalid job definition: '%s.vcpus' must be positive", path);

@@ -505,6 +505,10 @@ json_t *jobspec_parse_dependencies(const char *slurm, const char *aws,
         copy = strdup(slurm);
         for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
             char *isave = NULL, *type = strtok_r(item, ":", &isave), *idtext;
+            if (!type) { /* only colons: ":" */
+                errprintf(err, "invalid value for --dependency: '%s' has no type", item);
+                goto error;
+            }
             if (!strcmp(type, "singleton")) {
                 if (strtok_r(NULL, ":", &isave)) {
                     errprintf(err, "invalid value for --dependency: singleton takes no job id");

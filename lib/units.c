@@ -52,15 +52,18 @@ int units_parse_time(const char *s, int64_t *seconds)
         if (*p++ != ':')
             goto inval;
     }
+    /* No field beyond a century of seconds: the sums below then stay far
+     * from overflowing. */
     if (days > 365 * 100)
         goto inval;
+    for (int i = 0; i < n; i++)
+        if (f[i] > (int64_t)100 * 366 * 86400)
+            goto inval;
     if (strchr(s, '-')) {
         /* D-H, D-H:M, D-H:M:S */
         int64_t h = f[0], m = n > 1 ? f[1] : 0, sec = n > 2 ? f[2] : 0;
         *seconds = ((days * 24 + h) * 60 + m) * 60 + sec;
     } else if (n == 1) {
-        if (f[0] > INT64_MAX / 60)
-            goto inval;
         *seconds = f[0] * 60; /* minutes */
     } else if (n == 2) {
         *seconds = f[0] * 60 + f[1]; /* M:S */

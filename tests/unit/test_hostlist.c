@@ -42,7 +42,11 @@ static void compresses(void **state)
 static void refuses_malformed(void **state)
 {
     static const char *bad[] = { "", "a[1-", "a]", "a[x]", "a[3-1]", "a,,b", "a b",
-                                 "a[1-100000]", "a;rm", ",a", "a[]", "a[1-2,]", NULL };
+                                 "a[1-100000]", "a;rm", ",a", "a[]", "a[1-2,]",
+                                 "a[0-9223372036854775807]", "a[99999999999999999999]",
+                                 "a[1-9223372036854775807,1-9223372036854775807]", "nO[6,-0]",
+                                 "a[1- 2]", "a[+1]", "a[1--2]", "a[0-99][0-99]",
+                                 "a[1-40000],b[1-40000]", NULL };
     struct kiln_error err;
 
     for (int i = 0; bad[i]; i++) {

@@ -137,6 +137,8 @@ static void dependency_strings(void **state)
         { "afterok", NULL, "needs a job id" },
         { "afterok:x", NULL, "invalid job id 'x' in --dependency" },
         { "singleton:3", NULL, "singleton takes no job id" },
+        { ":", NULL, "has no type" },
+        { "afterok:1,::", NULL, "has no type" },
         { NULL, "0", "invalid job id '0' in --depends-on" },
         { NULL, "5:ALL", "unknown type 'ALL'" },
     };
