@@ -55,7 +55,7 @@ static const char *migrations[] = {
 enum stmt_id {
     S_BEGIN, S_COMMIT, S_JOB_INSERT, S_JOB_UPDATE, S_EVENT, S_ATTEMPT,
     S_JOB_GET, S_NODE_PUT, S_JOB_STATE, S_ARRAY_CHILD, S_OBJ_PUT, S_OBJ_DEL,
-    S_NODE_CE, S_NODE_FEATURES, S_ATTEMPT_USAGE, S_COUNT
+    S_NODE_CE, S_NODE_FEATURES, S_ATTEMPT_USAGE, S_JOB_SPEC, S_COUNT
 };
 
 static const char *stmt_sql[S_COUNT] = {
@@ -67,6 +67,7 @@ static const char *stmt_sql[S_COUNT] = {
     [S_JOB_UPDATE] = "UPDATE jobs SET state=?, reason=?, exit_code=?,"
                      " start_time=?, end_time=?, node=?, cpus=?, attempts=?, alloc=?"
                      " WHERE id=?",
+    [S_JOB_SPEC] = "UPDATE jobs SET spec=? WHERE id=?",
     [S_EVENT] = "INSERT INTO events (job_id, time, state, reason, node)"
                 " VALUES (?,?,?,?,?)",
     [S_ATTEMPT] = "INSERT OR REPLACE INTO attempts (job_id, attempt, node, cpus,"
@@ -346,6 +347,24 @@ int store_job_update(struct store *st, const struct store_job *job, double now)
     if (run(st, s) < 0)
         return -1;
     return event(st, job->id, now, job->state, job->reason, job->node);
+}
+
+int store_job_set_spec(struct store *st, int64_t id, const json_t *spec)
+{
+    sqlite3_stmt *s = st->stmt[S_JOB_SPEC];
+    char *text = json_dumps(spec, JSON_COMPACT);
+    int rc;
+
+    if (!text) {
+        store_fail(st, "out of memory");
+        errno = ENOMEM;
+        return -1;
+    }
+    bind_text(s, 1, text);
+    sqlite3_bind_int64(s, 2, id);
+    rc = run(st, s);
+    free(text);
+    return rc;
 }
 
 int store_attempt(struct store *st, int64_t job_id, int attempt,

@@ -65,6 +65,9 @@ int store_job_insert(struct store *st, struct store_job *job);
  * cpus, attempts) and append an event (state, reason, node) at time now. */
 int store_job_update(struct store *st, const struct store_job *job, double now);
 
+/* Replace a job's stored spec (what job.hold and job.release change). */
+int store_job_set_spec(struct store *st, int64_t id, const json_t *spec);
+
 /* Record an attempt's outcome. */
 int store_attempt(struct store *st, int64_t job_id, int attempt,
                   const char *node, const char *cpus, double start,

@@ -283,8 +283,7 @@ static const char *release_one(struct server *s, struct job *job, const char *re
 {
     if (!job->spec.hold)
         return "job is not held";
-    job->spec.hold = 0;
-    json_object_set_new(job->spec_json, "hold", json_false());
+    jobs_set_hold(s, job, false);
     if (job->array && job->state == JOB_RUNNING) {
         jobs_enqueue(s, job); /* a held array that has children goes on */
         return NULL;
@@ -302,8 +301,7 @@ static const char *hold_one(struct server *s, struct job *job, const char *reaso
         return "job has started";
     if (job->spec.hold)
         return "job is already held";
-    job->spec.hold = 1;
-    json_object_set_new(job->spec_json, "hold", json_true());
+    jobs_set_hold(s, job, true);
     jobs_dequeue(s, job);
     /* An array keeps what runs; it creates no more children until released. */
     if (job->state == JOB_PENDING || job->state == JOB_RUNNABLE)

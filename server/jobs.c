@@ -390,6 +390,25 @@ void jobs_attempt_failed(struct server *s, struct job *job, int exit_code,
     jobs_set_state(s, job, JOB_FAILED, reason);
 }
 
+void jobs_set_hold(struct server *s, struct job *job, bool hold)
+{
+    job->spec.hold = hold;
+    if (job->spec_json->refcount > 1) {
+        /* Shared with an array's other jobs: this one's own from now. */
+        json_t *own = json_deep_copy(job->spec_json);
+        if (!own) {
+            s->store_failed = true;
+            return;
+        }
+        json_decref(job->spec_json);
+        job->spec_json = own;
+    }
+    json_object_set_new(job->spec_json, "hold", json_boolean(hold));
+    /* Stored in this turn: a restart keeps a held job held. */
+    if (store_job_set_spec(s->st, job->id, job->spec_json) < 0)
+        s->store_failed = true;
+}
+
 static struct job *job_new(struct server *s, int64_t id, json_t *spec_json,
                            struct jobspec *spec)
 {

@@ -231,6 +231,8 @@ void server_reply_error(struct server *s, void *sock, const struct proto_msg *m,
 /* jobs.c */
 struct job *jobs_find(struct server *s, int64_t id);
 int jobs_load(struct server *s);
+/* Hold or release job: its spec changes, in memory and in the store. */
+void jobs_set_hold(struct server *s, struct job *job, bool hold);
 struct job *jobs_submit(struct server *s, json_t *spec_json,
                         struct jobspec *spec, struct kiln_error *err);
 /* Record that part p of a job holds cores on n (n->njobs, n->running),

@@ -82,4 +82,41 @@ test_expect_success 'when it comes back, the worker is told to kill the stray jo
 	! pgrep -f "spool-$node/jobs/$id.1" >/dev/null
 '
 
+# Everything a request changes is stored in the same turn: after a restart
+# each object reads back as it was (issue 12.12).
+snapshot() {
+	for j in $(cat held); do "$KILN" show --json $j | jq -S "{id, state, status_reason, spec: .spec.hold, priority: .spec.priority}"; done >"$1" &&
+	"$KILN" nodes --json | jq -S "[.[] | {name, state, reason}]" >>"$1" &&
+	"$KILN" jobqueue list --json | jq -S . >>"$1" &&
+	"$KILN" ce list --json | jq -S . >>"$1" &&
+	"$KILN" policy list --json | jq -S . >>"$1"
+}
+
+test_expect_success 'every kind of change survives a restart of the server' '
+	"$KILN" ce create empty &&
+	"$KILN" jobqueue create parked --priority 3 --ce empty &&
+	a=$("$KILN" submit --parsable --hold -p parked --wrap true) &&
+	b=$("$KILN" submit --parsable --priority 9 -p parked --wrap true) &&
+	"$KILN" hold $b &&
+	c=$("$KILN" submit --parsable --hold -p parked --wrap true) &&
+	"$KILN" release $c &&
+	d=$("$KILN" submit --parsable -p parked --wrap true) &&
+	"$KILN" cancel $d &&
+	echo "$a $b $c $d" >held &&
+	"$KILN" node drain n2 --reason "new disks" &&
+	"$KILN" jobqueue update parked --priority 5 --state DISABLED &&
+	"$KILN" ce update empty --state DISABLED &&
+	"$KILN" policy create fair --share "physics=1,bio=0.5" &&
+	snapshot before &&
+	kill_pid $SERVER_PID KILL &&
+	start_server &&
+	wait_nodes_up 1 &&
+	snapshot after &&
+	diff before after &&
+	test "$(job_field $a state)" = PENDING &&
+	test "$(job_field $b status_reason)" = held &&
+	"$KILN" cancel $a $b $c &&
+	"$KILN" node resume n2
+'
+
 test_done
