@@ -256,12 +256,12 @@ test_expect_success 'kiln without munged says what is missing' '
 
 test_expect_success 'single-user mode: root must say --allow-root; loopback only' '
 	kiln_stop_all &&
-	test_must_fail "$KILN" server --auth none --state "$PWD/s1" --foreground 2>err &&
+	test_must_fail timeout 10 "$KILN" server --auth none --state "$PWD/s1" --foreground 2>err &&
 	grep "give --allow-root" err &&
-	test_must_fail "$KILN" server --auth none --allow-root --state "$PWD/s1" \
+	test_must_fail timeout 10 "$KILN" server --auth none --allow-root --state "$PWD/s1" \
 		--listen tcp://0.0.0.0:0 --foreground 2>err &&
 	grep "loopback or ipc:// only" err &&
-	test_must_fail "$KILN" worker --auth none --allow-root --server tcp://10.1.2.3:7810 \
+	test_must_fail timeout 10 "$KILN" worker --auth none --allow-root --server tcp://10.1.2.3:7810 \
 		--foreground 2>err &&
 	grep "a server on this machine only" err
 '
