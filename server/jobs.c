@@ -346,6 +346,8 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
     set_str(&job->reason, reason);
     if (state == JOB_RUNNABLE && old != JOB_RUNNABLE)
         job->runnable_since = util_monotonic();
+    if (state == JOB_STARTING)
+        job->starting_since = util_monotonic();
     if (state == JOB_RUNNING && job->start_time == 0)
         job->start_time = now;
     if (state == JOB_RUNNING || is_final(state))
@@ -379,7 +381,8 @@ void jobs_attempt_failed(struct server *s, struct job *job, int exit_code,
     char why[300];
 
     if (!job->cancel_reason
-        && retry_decide(job->spec.retry, job->attempts, exit_code, reason, reason)) {
+        && retry_decide(job->spec.retry, job->attempts - job->lost_starts, exit_code, reason,
+                        reason)) {
         snprintf(why, sizeof(why), "attempt %d failed (%s); retrying", job->attempts,
                  reason);
         jobs_release_cores(s, job);
@@ -388,6 +391,21 @@ void jobs_attempt_failed(struct server *s, struct job *job, int exit_code,
         return;
     }
     jobs_set_state(s, job, JOB_FAILED, reason);
+}
+
+void jobs_requeue_unstarted(struct server *s, struct job *job, const char *why)
+{
+    for (int i = 0; i < job->nparts; i++) {
+        struct jpart *p = &job->part[i];
+        if (!p->ended)
+            nodes_send(s, p->name, "job.kill",
+                       json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id, "attempt",
+                                 job->attempts, "reason", why));
+    }
+    job->lost_starts++;
+    jobs_release_cores(s, job);
+    jobs_set_state(s, job, JOB_RUNNABLE, why);
+    jobs_enqueue(s, job);
 }
 
 void jobs_set_hold(struct server *s, struct job *job, bool hold)

@@ -559,6 +559,45 @@ static void down_one(struct server *s, struct job *job, void *arg)
     lose_part(s, job, p, "node set down by an admin");
 }
 
+/* A job STARTING longer than the start timeout: a node that has not
+ * confirmed its part did not get it, or cannot start it.  The job goes
+ * back to the queue, and the node is drained (as Slurm does on a launch
+ * failure) until an admin looks: it took a job and said nothing. */
+static bool start_overdue(struct server *s, struct job *job, double now)
+{
+    char why[200], drain[128];
+    bool any = false;
+
+    if (job->state != JOB_STARTING || !job->starting_since
+        || now - job->starting_since < s->start_timeout)
+        return false;
+    for (int i = 0; i < job->nparts; i++) {
+        struct jpart *p = &job->part[i];
+        if (p->started || p->ended || !p->node)
+            continue;
+        snprintf(drain, sizeof(drain), "did not confirm the start of job %lld within %.0f s",
+                 (long long)job->id, s->start_timeout);
+        log_msg(LOG_WARNING, "node %s %s: draining it", p->name, drain);
+        if (p->node->state == NODE_UP && !p->node->drain[0])
+            nodes_admin(s, p->node, "drain", drain);
+        if (!any)
+            snprintf(why, sizeof(why), "start not confirmed by node %s within %.0f s; "
+                     "requeued", p->name, s->start_timeout);
+        any = true;
+    }
+    if (!any)
+        snprintf(why, sizeof(why), "start not confirmed within %.0f s; requeued",
+                 s->start_timeout);
+    if (job->cancel_reason) {
+        /* Cancelled while it waited: it ends, it does not go back. */
+        jobs_release_cores(s, job);
+        jobs_attempt_failed(s, job, -1, job->cancel_reason);
+        return true;
+    }
+    jobs_requeue_unstarted(s, job, why);
+    return true;
+}
+
 static void fail_orphan(struct server *s, struct job *job, void *arg)
 {
     double grace_over = *(double *)arg;
@@ -567,6 +606,8 @@ static void fail_orphan(struct server *s, struct job *job, void *arg)
         return;
     if (job->array)
         return; /* an array parent holds no cores: its children are the jobs */
+    if (start_overdue(s, job, util_monotonic()))
+        return;
     for (int i = 0; i < job->nparts; i++) {
         struct jpart *p = &job->part[i];
         if (p->ended || (p->node && p->node->state == NODE_UP))

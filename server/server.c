@@ -232,6 +232,8 @@ static void usage(FILE *f)
         "  --log-level LEVEL         error, warning, info or debug (default info)\n"
         "  --node-timeout SECONDS    silence before a worker is down (default 30)\n"
         "  --kill-wait SECONDS       SIGTERM to SIGKILL grace (default 10)\n"
+        "  --start-timeout SECONDS   time a node has to confirm a job's start; then the\n"
+        "                            job is requeued and the node drained (default 60)\n"
         "  --auth munge|none         MUNGE credentials and CURVE workers (default), or\n"
         "                            one trusted user, for a laptop\n"
         "  --keys DIR                CURVE keys of kiln keygen (default %s)\n"
@@ -317,6 +319,7 @@ int cmd_server(int argc, char **argv)
         { "log-level", required_argument, NULL, 'L' },
         { "node-timeout", required_argument, NULL, 'T' },
         { "kill-wait", required_argument, NULL, 'K' },
+        { "start-timeout", required_argument, NULL, 'S' },
         { "auth", required_argument, NULL, 'A' },
         { "keys", required_argument, NULL, 'k' },
         { "allow-root", no_argument, NULL, 'R' },
@@ -324,12 +327,14 @@ int cmd_server(int argc, char **argv)
         { 0 },
     };
     struct server srv = { .node_timeout = 30, .heartbeat = 1, .kill_wait = 10,
+                          .start_timeout = 60,
                           .batch_index = -1 };
     struct server *s = &srv;
     struct kiln_config cfg;
     struct kiln_error err;
     const char *listen = NULL, *wlisten = NULL, *state = NULL, *cfgfile = NULL,
                *level = NULL, *ntimeout = NULL, *killwait = NULL, *auth = NULL,
+               *stimeout = NULL,
                *keys = NULL;
     char wep[256];
     bool fg = false, allow_root = false;
@@ -345,6 +350,7 @@ int cmd_server(int argc, char **argv)
         case 'L': level = optarg; break;
         case 'T': ntimeout = optarg; break;
         case 'K': killwait = optarg; break;
+        case 'S': stimeout = optarg; break;
         case 'A': auth = optarg; break;
         case 'k': keys = optarg; break;
         case 'R': allow_root = true; break;
@@ -362,6 +368,7 @@ int cmd_server(int argc, char **argv)
     level = level ? level : cfg.log_level ? cfg.log_level : "info";
     ntimeout = ntimeout ? ntimeout : cfg.node_timeout;
     killwait = killwait ? killwait : cfg.kill_wait;
+    stimeout = stimeout ? stimeout : cfg.start_timeout;
     if (auth_mode_parse(auth ? auth : cfg.auth ? cfg.auth : "munge", &s->auth, &err) < 0)
         die("%s", err.text);
     snprintf(s->keys_dir, sizeof(s->keys_dir), "%s",
@@ -379,6 +386,11 @@ int cmd_server(int argc, char **argv)
         if (units_parse_count(ntimeout, 86400, &v) < 0)
             die("invalid node timeout '%s': want whole seconds", ntimeout);
         s->node_timeout = v;
+    }
+    if (stimeout) {
+        if (units_parse_count(stimeout, 86400, &v) < 0 || v < 1)
+            die("invalid start timeout '%s': want whole seconds, 1 or more", stimeout);
+        s->start_timeout = v;
     }
     if (killwait) {
         if (strcmp(killwait, "0") == 0)

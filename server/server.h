@@ -141,6 +141,9 @@ struct job {
     char *token;           /* the secret of this attempt, for kiln exec */
     int attempts;          /* attempts started so far */
     double runnable_since; /* monotonic time it last became RUNNABLE */
+    double starting_since; /* monotonic time it last became STARTING */
+    int lost_starts;       /* attempts whose start no node confirmed: not
+                            * counted against its retry strategy */
     bool kill_sent;        /* job.kill went to its running parts */
     char *cancel_reason;   /* set once a cancel was asked for */
     json_t *waiters;       /* array of client identities (hex) */
@@ -205,6 +208,7 @@ struct server {
     int batch_index;       /* its place in the batch read, or -1 */
     /* settings */
     double node_timeout;   /* seconds without a heartbeat before DOWN */
+    double start_timeout;  /* seconds a node has to confirm a job.start */
     double heartbeat;      /* seconds between worker heartbeats */
     int kill_wait;         /* seconds between SIGTERM and SIGKILL */
     double started;        /* monotonic time the server started */
@@ -231,6 +235,11 @@ void server_reply_error(struct server *s, void *sock, const struct proto_msg *m,
 /* jobs.c */
 struct job *jobs_find(struct server *s, int64_t id);
 int jobs_load(struct server *s);
+/* A start that its nodes did not confirm in time: the job never ran.
+ * Each node is told to kill it (should the start still arrive), its cores
+ * are freed, and it goes back to the queue; the attempt is not counted
+ * against its retry strategy. */
+void jobs_requeue_unstarted(struct server *s, struct job *job, const char *why);
 /* Hold or release job: its spec changes, in memory and in the store. */
 void jobs_set_hold(struct server *s, struct job *job, bool hold);
 struct job *jobs_submit(struct server *s, json_t *spec_json,

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,16 +274,26 @@ void launch_start(struct worker *w, json_t *msg)
      * load, about 0.2 ms.  In the child only this thread exists; it lets go
      * of everything of the worker's (signals, descriptors) and never comes
      * back. */
-    if ((pid = fork()) < 0)
-        goto fail;
+    /* Every signal blocked across the fork: a kill that comes at once (a
+     * cancel in the same batch as the start) must not reach the worker's
+     * handlers in the child, but wait, pending, for the shell. */
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &saved);
+    pid = fork();
     if (pid == 0) {
-        sigset_t none;
+        sigset_t stops;
         int fd;
         setsid();
         for (int sig = 1; sig < NSIG; sig++)
             signal(sig, SIG_DFL);
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
+        /* The shell's own signals stay blocked until it waits for them. */
+        sigemptyset(&stops);
+        sigaddset(&stops, SIGTERM);
+        sigaddset(&stops, SIGINT);
+        sigaddset(&stops, SIGHUP);
+        sigaddset(&stops, SIGCHLD);
+        sigprocmask(SIG_SETMASK, &stops, NULL);
         if ((fd = open("/dev/null", O_RDONLY)) >= 0)
             dup2(fd, STDIN_FILENO);
         if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600)) >= 0) {
@@ -292,6 +303,9 @@ void launch_start(struct worker *w, json_t *msg)
         close_range(3, ~0U, 0);
         _exit(shell_run(j->dir));
     }
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    if (pid < 0)
+        goto fail;
     j->shell = pid;
     watch(j);
     worker_send(w, "job.started", json_pack("{s:i, s:I, s:i}", "version",
@@ -314,7 +328,19 @@ void launch_kill(struct worker *w, int64_t id, int attempt, const char *reason)
     struct wjob *j = launch_find(w, id, attempt);
     char path[PATH_MAX + 16];
 
-    if (!j || !j->shell)
+    if (!j) {
+        /* A kill for a job this node never got (its start was lost): say
+         * so at once, so that the server need not wait for the start
+         * timeout to end it. */
+        log_msg(LOG_WARNING, "job %lld.%d: told to kill it, but this node never got it",
+                (long long)id, attempt);
+        worker_send(w, "job.end", json_pack("{s:i, s:I, s:i, s:i, s:s}", "version",
+                                            KILN_PROTO_VERSION, "id", (json_int_t)id,
+                                            "attempt", attempt, "exit_code", -1, "reason",
+                                            "launch failed: the node never got the job"));
+        return;
+    }
+    if (!j->shell)
         return;
     /* The shell reads why it was told to stop from the kill file. */
     snprintf(path, sizeof(path), "%s/kill", j->dir);

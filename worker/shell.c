@@ -583,6 +583,10 @@ int shell_run(const char *dir)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, &old);
+    /* The job starts with no signal blocked, whatever this process was
+     * started with (the worker forks it with its stop signals blocked, so
+     * that a kill sent at once waits here, for sigtimedwait). */
+    sigemptyset(&old);
 
     CPU_ZERO(&mask);
     if (!(cpus = hwloc_bitmap_alloc()) || hwloc_bitmap_list_sscanf(cpus, sh.cpus) < 0) {

@@ -174,6 +174,8 @@ static void handle(struct worker *w, struct proto_msg *m)
     } else if (strcmp(m->type, "job.end.ack") == 0) {
         if (json_unpack(m->body, "{s:I, s:i}", "id", &id, "attempt", &attempt) == 0)
             launch_ack(w, id, attempt);
+    } else if (strcmp(m->type, "node.heartbeat.ack") == 0) {
+        /* Only that the server is there (w->last_heard). */
     } else if (strcmp(m->type, "error") == 0) {
         log_msg(LOG_ERR, "server: %s",
                 json_string_value(json_object_get(m->body, "text")));

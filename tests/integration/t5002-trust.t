@@ -82,6 +82,29 @@ test_expect_success 'a worker notices a silent server and connects again' '
 	test "$(wait_job $j)" = SUCCEEDED
 '
 
+test_expect_success 'a start its node never confirms: requeued, the node drained, run once' '
+	kill_pid $SERVER_PID &&
+	start_server --start-timeout 2 --node-timeout 30 &&
+	wait_nodes_up 1 &&
+	start_worker n2 0 && wait_nodes_up 2 &&
+	"$KILN" node drain n2 --reason "keep it free" &&
+	kill -STOP $WORKER_PID_n1 &&
+	j=$("$KILN" submit --parsable -o /dev/null --wrap "sleep 1; echo \$KILN_NODENAME >>ran.\$KILN_JOB_ID") &&
+	wait_state $j STARTING &&
+	"$KILN" node resume n2 &&
+	test "$(wait_job $j 20)" = SUCCEEDED &&
+	"$KILN" show --json $j | jq -r ".events[].reason" >events &&
+	grep -x "start not confirmed by node n1 within 2 s; requeued" events &&
+	"$KILN" nodes --json | jq -r ".[] | select(.name == \"n1\") | .reason" >reason &&
+	grep "did not confirm the start of job $j within 2 s" reason &&
+	kill -CONT $WORKER_PID_n1 &&
+	test "$(job_field $j attempts)" = 2 &&
+	sleep 2 &&
+	test "$(cat ran.$j)" = n2 &&
+	grep "job $j.1: told to kill it\|job $j.1 started" worker-n1.log &&
+	"$KILN" node resume n1
+'
+
 test_expect_success 'secrets are the owner'"'"'s: state 0700, database 0600, job files 0600' '
 	MY_API_TOKEN=hunter2-secret "$KILN" submit --parsable --hold --wrap true >id &&
 	j=$(cat id) &&
