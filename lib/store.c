@@ -50,6 +50,8 @@ static const char *migrations[] = {
     "ALTER TABLE jobs ADD COLUMN alloc TEXT;"
     "ALTER TABLE nodes ADD COLUMN features TEXT;"
     "ALTER TABLE attempts ADD COLUMN oom_kills INTEGER;",
+    /* 6: the running attempt's exec token (kiln exec after a restart). */
+    "ALTER TABLE jobs ADD COLUMN token TEXT;",
 };
 
 enum stmt_id {
@@ -65,8 +67,8 @@ static const char *stmt_sql[S_COUNT] = {
                      " submit_time, spec, array_id, array_index)"
                      " VALUES (?,?,?,?,?,?,?,?,?,?)",
     [S_JOB_UPDATE] = "UPDATE jobs SET state=?, reason=?, exit_code=?,"
-                     " start_time=?, end_time=?, node=?, cpus=?, attempts=?, alloc=?"
-                     " WHERE id=?",
+                     " start_time=?, end_time=?, node=?, cpus=?, attempts=?, alloc=?,"
+                     " token=? WHERE id=?",
     [S_JOB_SPEC] = "UPDATE jobs SET spec=? WHERE id=?",
     [S_EVENT] = "INSERT INTO events (job_id, time, state, reason, node)"
                 " VALUES (?,?,?,?,?)",
@@ -78,7 +80,7 @@ static const char *stmt_sql[S_COUNT] = {
                         " WHERE job_id=? AND attempt=?",
     [S_JOB_GET] = "SELECT id, name, user, uid, queue, state, reason, exit_code,"
                   " submit_time, start_time, end_time, node, cpus, attempts,"
-                  " spec, array_id, array_index, alloc FROM jobs WHERE id=?",
+                  " spec, array_id, array_index, alloc, token FROM jobs WHERE id=?",
     [S_ARRAY_CHILD] = "SELECT id FROM jobs WHERE array_id=? AND array_index=?",
     [S_OBJ_PUT] = "INSERT OR REPLACE INTO objects VALUES (?,?,?)",
     [S_OBJ_DEL] = "DELETE FROM objects WHERE kind=? AND name=?",
@@ -94,7 +96,7 @@ static const char *stmt_sql[S_COUNT] = {
 #define JOB_COLUMNS                                                          \
     "id, name, user, uid, queue, state, reason, exit_code, submit_time,"     \
     " start_time, end_time, node, cpus, attempts, spec, array_id, array_index,"  \
-    " alloc"
+    " alloc, token"
 
 struct store {
     sqlite3 *db;
@@ -343,7 +345,8 @@ int store_job_update(struct store *st, const struct store_job *job, double now)
     bind_text(s, 7, job->cpus);
     sqlite3_bind_int(s, 8, job->attempts);
     bind_text(s, 9, job->alloc);
-    sqlite3_bind_int64(s, 10, job->id);
+    bind_text(s, 10, job->token);
+    sqlite3_bind_int64(s, 11, job->id);
     if (run(st, s) < 0)
         return -1;
     return event(st, job->id, now, job->state, job->reason, job->node);
@@ -427,14 +430,15 @@ static void row_to_job(sqlite3_stmt *s, struct store_job *j)
     j->node = col_text(s, 11);
     j->cpus = col_text(s, 12);
     j->alloc = col_text(s, 17);
+    j->token = col_text(s, 18);
     /* Finished jobs come with their last attempt's usage, when known. */
-    j->has_usage = sqlite3_column_count(s) > 21 && sqlite3_column_type(s, 18) != SQLITE_NULL;
+    j->has_usage = sqlite3_column_count(s) > 22 && sqlite3_column_type(s, 19) != SQLITE_NULL;
     if (j->has_usage) {
-        j->usage.user_cpu = sqlite3_column_double(s, 18);
-        j->usage.sys_cpu = sqlite3_column_double(s, 19);
-        j->usage.max_rss_kib = sqlite3_column_int64(s, 20);
-        j->usage.oom_kills = sqlite3_column_type(s, 21) == SQLITE_NULL
-                             ? -1 : sqlite3_column_int(s, 21);
+        j->usage.user_cpu = sqlite3_column_double(s, 19);
+        j->usage.sys_cpu = sqlite3_column_double(s, 20);
+        j->usage.max_rss_kib = sqlite3_column_int64(s, 21);
+        j->usage.oom_kills = sqlite3_column_type(s, 22) == SQLITE_NULL
+                             ? -1 : sqlite3_column_int(s, 22);
     }
     j->attempts = sqlite3_column_int(s, 13);
     j->spec = spec ? json_loads(spec, 0, NULL) : NULL;
@@ -453,6 +457,7 @@ void store_job_release(struct store_job *j)
     free(j->node);
     free(j->cpus);
     free(j->alloc);
+    free(j->token);
     json_decref(j->spec);
     memset(j, 0, sizeof(*j));
 }

@@ -46,6 +46,7 @@ struct store_job {
     int64_t id;
     char *name, *user, *queue, *state, *reason, *node, *cpus;
     char *alloc;       /* JSON text: what lib/alloc chose beyond cpus, or NULL */
+    char *token;       /* the running attempt's exec token (a secret), or NULL */
     bool has_usage;    /* store_foreach_finished: the last attempt's usage */
     struct store_usage usage;
     long uid;

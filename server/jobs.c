@@ -236,6 +236,9 @@ static void row_of(const struct job *job, struct store_job *row)
     row->node = job->node_name;
     row->cpus = job->cpus;
     row->alloc = job->alloc;
+    /* Kept while the attempt runs, so that kiln exec into it still works
+     * after a restart; gone once it ends. */
+    row->token = job->state == JOB_STARTING || job->state == JOB_RUNNING ? job->token : NULL;
     row->attempts = job->attempts;
     row->spec = job->spec_json;
     row->array_id = job->array_id;
@@ -615,6 +618,7 @@ static int load_one(struct store_job *row, void *arg)
     set_str(&job->node_name, row->node);
     set_str(&job->cpus, row->cpus);
     set_str(&job->alloc, row->alloc);
+    set_str(&job->token, row->token);
     if ((st == JOB_STARTING || st == JOB_RUNNING) && place_load(job) < 0)
         log_msg(LOG_ERR, "job %lld: its placement in the store is unreadable",
                 (long long)job->id);

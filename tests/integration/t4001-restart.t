@@ -119,4 +119,17 @@ test_expect_success 'every kind of change survives a restart of the server' '
 	"$KILN" node resume n2
 '
 
+test_expect_success 'kiln exec into a running job still works after a restart' '
+	rm -f go &&
+	j=$("$KILN" submit --parsable -w n1 -o exec.out \
+		--wrap "while ! test -e go; do sleep 0.1; done; \"$KILN\" exec n1 echo exec-ok") &&
+	wait_state $j RUNNING &&
+	kill_pid $SERVER_PID KILL &&
+	start_server &&
+	wait_nodes_up 2 &&
+	touch go &&
+	test "$(wait_job $j)" = SUCCEEDED &&
+	test "$(cat exec.out)" = exec-ok
+'
+
 test_done

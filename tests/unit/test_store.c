@@ -54,7 +54,7 @@ static int64_t insert(struct store *st, const char *name, double t)
 static void schema(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(store_schema_version(f->st), 5);
+    assert_int_equal(store_schema_version(f->st), 6);
 }
 
 static void jobs_and_events(void **state)
