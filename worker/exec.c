@@ -58,9 +58,10 @@ static char **job_env(const char *dir)
 /* In the child: become part of the job and run "sh -c ARGV..." as ssh
  * would.  Never returns. */
 static void run_child(struct worker *w, struct wjob *j, const struct jobspec *spec,
-                      const char *cpus, char **env, json_t *argv, int in, int out, int err)
+                      const char *cpus, const char *cgname, char **env, json_t *argv,
+                      int in, int out, int err)
 {
-    char cgname[64], *cmd;
+    char *cmd;
     size_t i, len = 0;
     json_t *v;
 
@@ -74,14 +75,17 @@ static void run_child(struct worker *w, struct wjob *j, const struct jobspec *sp
     dup2(out, 1);
     dup2(err, 2);
     close_range(3, ~0U, 0);
-    snprintf(cgname, sizeof(cgname), "job_%lld.%d", (long long)j->id, j->attempt);
     if (!w->simulate) {
-        struct cgroup *cg = cgroup_open(w->cgroup_scope, cgname);
+        /* A job with a cgroup: in it, or not at all (cancel and the
+         * limits reach only what is in it). */
+        struct cgroup *cg = *cgname ? cgroup_open(w->cgroup_scope, cgname) : NULL;
         hwloc_bitmap_t b = hwloc_bitmap_alloc();
         cpu_set_t set;
         CPU_ZERO(&set);
-        if (cg && cgroup_attach(cg, getpid()) < 0) {
-            dprintf(2, "kiln exec: cannot join the job's cgroup: %s\n", strerror(errno));
+        if (*cgname && (!cg || cgroup_attach(cg, getpid()) < 0)) {
+            dprintf(2, "kiln exec: cannot join the job's cgroup %s (%s): not starting "
+                    "a process of the job outside it\n", cgname,
+                    cg ? strerror(errno) : "it cannot be opened");
             _exit(255);
         }
         if (b && hwloc_bitmap_list_sscanf(b, cpus) == 0)
@@ -146,6 +150,19 @@ void exec_start(struct worker *w, json_t *msg)
         json_decref(jobmsg);
         return send_end(w, exec, 255, "the job's record on this node is unreadable");
     }
+    /* The shell wrote whether the job has a cgroup: no word from it yet,
+     * no start. */
+    char cgname[64] = "", *cgtext;
+    snprintf(path, sizeof(path), "%s/cgroup", j->dir);
+    if (!(cgtext = util_read_file(path, sizeof(cgname) - 1, NULL))) {
+        jobspec_release(&spec);
+        json_decref(jobmsg);
+        free(env[0]);
+        free(env);
+        return send_end(w, exec, 255, "the job has not started on this node yet");
+    }
+    snprintf(cgname, sizeof(cgname), "%s", cgtext);
+    free(cgtext);
     if (!(e = calloc(1, sizeof(*e))) || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0
         || pipe2(errp, O_CLOEXEC) < 0)
         goto fail;
@@ -153,7 +170,7 @@ void exec_start(struct worker *w, json_t *msg)
     if (pid < 0)
         goto fail;
     if (pid == 0)
-        run_child(w, j, &spec, cpus, env, argv, in[0], out[1], errp[1]);
+        run_child(w, j, &spec, cpus, cgname, env, argv, in[0], out[1], errp[1]);
     close(in[0]);
     close(out[1]);
     close(errp[1]);
@@ -182,6 +199,15 @@ out:
     free(env);
     jobspec_release(&spec);
     json_decref(jobmsg);
+}
+
+void exec_job_ended(struct worker *w, int64_t id, int attempt)
+{
+    /* Each exec runs in a session and process group of its own: what is
+     * left of them goes with the job, cgroup or none. */
+    for (struct wexec *e = w->execs; e; e = e->next)
+        if (e->job == id && e->attempt == attempt && !e->reaped)
+            kill(-e->pid, SIGKILL);
 }
 
 static struct wexec *find(struct worker *w, json_t *msg)

@@ -127,6 +127,7 @@ static void finish(struct worker *w, struct wjob *j)
         close(j->pidfd);
         j->pidfd = -1;
     }
+    exec_job_ended(w, j->id, j->attempt);
     log_msg(LOG_DEBUG, "job %lld.%d ended: exit %lld", (long long)j->id, j->attempt,
             (long long)json_integer_value(json_object_get(r, "exit_code")));
 }

@@ -609,6 +609,16 @@ int shell_run(const char *dir)
                     (long long)sh.id, err.text);
         }
     }
+    /* Whether the job has a cgroup, for kiln exec: a process of a job
+     * with one starts in it or not at all. */
+    char cgfile[PATH_MAX], cgname[64] = "";
+    if (sh.cg)
+        snprintf(cgname, sizeof(cgname), "job_%lld.%d", (long long)sh.id, sh.attempt);
+    snprintf(cgfile, sizeof(cgfile), "%s/cgroup", sh.dir);
+    if (util_write_atomic(cgfile, cgname, strlen(cgname), 0) < 0) {
+        snprintf(why, sizeof(why), "cannot write %s: %s", cgfile, strerror(errno));
+        goto done;
+    }
     /* The other nodes of a job on several hold its cores there for what
      * the main node starts through kiln exec, and write no output. */
     /* A multinode job definition gives each node its own command, whose

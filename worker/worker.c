@@ -555,6 +555,11 @@ int cmd_worker(int argc, char **argv)
     log_msg(LOG_INFO, "%d cpus (%s), %lld MiB, %s (jobs under %s); spool %s",
             w->topo->npu, cpus ? cpus : "all", (long long)w->topo->mem_mib,
             cgroup_version_name(cgroup_detect()), w->cgroup_scope, spool);
+    if (cgroup_detect() == CGROUP_NONE && !w->simulate)
+        log_msg(LOG_WARNING, "no usable cgroups on this node (is /sys/fs/cgroup mounted and "
+                "writable?): jobs are bound to their cores but not contained, memory "
+                "limits are refused, and each job's processes are tracked by their process "
+                "groups (the script's, each kiln exec's) and killed when it ends");
     /* OCI runtimes: found once, in the site's order of preference. */
     w->runtimes = container_runtimes(cfg.worker_runtimes);
     char *rts = util_json_join(w->runtimes, NULL, ",");

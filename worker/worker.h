@@ -91,6 +91,8 @@ json_t *launch_job_list(struct worker *w);
 void exec_start(struct worker *w, json_t *msg);
 void exec_input(struct worker *w, json_t *msg);
 void exec_signal(struct worker *w, json_t *msg);
+/* The job's attempt ended here: kill what its execs left running. */
+void exec_job_ended(struct worker *w, int64_t id, int attempt);
 int exec_count_fds(struct worker *w);
 int exec_poll_items(struct worker *w, zmq_pollitem_t *items, struct wexec **owners, int max);
 void exec_readable(struct worker *w, struct wexec *e, int fd);

@@ -105,6 +105,30 @@ test_expect_success 'a start its node never confirms: requeued, the node drained
 	"$KILN" node resume n1
 '
 
+# A worker in a mount namespace whose /sys/fs/cgroup is an empty tmpfs (as
+# on a node where it is not visible).  The wrapper's path has no space:
+# KILN_WRAP is split into words.
+nocg=$(mktemp /tmp/kiln-nocg.XXXXXX)
+cat >"$nocg" <<\EOT
+#!/bin/sh
+mount -t tmpfs none /sys/fs/cgroup && exec "$@"
+EOT
+test_expect_success 'a node without cgroups says so, and cancel still ends what kiln exec started' '
+	KILN_WRAP="unshare -m --propagation private sh $nocg" start_worker n3 1 &&
+	wait_nodes_up 3 &&
+	grep "no usable cgroups on this node" worker-n3.log &&
+	j=$("$KILN" submit --parsable -w n3 -o /dev/null \
+		--wrap "\"$KILN\" exec n3 sleep 297 & sleep 300") &&
+	wait_state $j RUNNING &&
+	i=0 && while ! pgrep -f "^sleep 297" >/dev/null && test $i -lt 100; do sleep 0.1; i=$((i + 1)); done &&
+	pgrep -f "^sleep 297" &&
+	"$KILN" cancel $j &&
+	test "$(wait_job $j)" = FAILED &&
+	i=0 && while pgrep -f "^sleep 297" >/dev/null && test $i -lt 50; do sleep 0.1; i=$((i + 1)); done &&
+	! pgrep -f "^sleep 297"
+'
+rm -f "$nocg"
+
 test_expect_success 'secrets are the owner'"'"'s: state 0700, database 0600, job files 0600' '
 	MY_API_TOKEN=hunter2-secret "$KILN" submit --parsable --hold --wrap true >id &&
 	j=$(cat id) &&
