@@ -180,13 +180,10 @@ static int parse(int argc, char **argv, struct submit_opts *o, const char *where
         case O_RETRY_STRATEGY: o->retry_strategy = optarg; break;
         case 'd': o->dependency = optarg; break;
         case 'a': {
-            long *idx, throttle;
-            size_t n;
             struct kiln_error aerr;
-            if (arrayspec_parse(optarg, &idx, &n, &throttle, &aerr) < 0)
+            if (arrayspec_check(optarg, &aerr) < 0)
                 die("invalid value for --array%s: '%s' (indices like 0-99, 1-100:3, "
                     "1,5,9, optionally %%N)", where, optarg);
-            free(idx);
             o->array = optarg;
             break;
         }
@@ -693,8 +690,10 @@ json_int_t submit_main(int argc, char **argv, bool quiet, bool *wait)
         json_object_set(job, "retry_strategy", jobdef_retry);
     /* Check here what the server would refuse, so the message is local. */
     struct jobspec check;
-    if (jobspec_from_json(job, &check, &err) < 0)
+    if (jobspec_from_json(job, &check, &err) < 0) {
+        json_decref(job);
         die("%s", err.text);
+    }
     jobspec_release(&check);
 
     json_t *r = client_request("job.submit", json_pack("{s:o}", "job", job));

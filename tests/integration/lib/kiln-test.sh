@@ -16,16 +16,54 @@ else
 	KILN_WRAP=""
 fi
 
+# Sanitizer reports of every process a test starts (daemons, job shells,
+# clients, jobs) go to files here, so that none is lost with a spool or
+# in a log nobody reads; the script fails when any is there at its end.
+# (In /tmp: the trash directory's name has a space, and the sanitizers
+# split their options on spaces.)
+KILN_REPORTS=$(mktemp -d /tmp/kiln-sanitizer.XXXXXX)
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$KILN_REPORTS/asan"
+UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$KILN_REPORTS/ubsan"
+export ASAN_OPTIONS UBSAN_OPTIONS
+# Daemons that ended badly when told to stop: "PID:STATUS ...".
+KILN_BAD_EXITS=""
+
+# reap PID SIGNAL: collect a stopped daemon's exit status; one told to stop
+# with SIGTERM must exit 0.
+kiln_reap() {
+	wait "$1" 2>/dev/null
+	st=$?
+	if test "$2" = TERM && test $st -ne 0 && test $st -ne 127; then
+		echo "# daemon $1 exited with status $st when told to stop" >&5
+		KILN_BAD_EXITS="$KILN_BAD_EXITS $1:$st"
+	fi
+	return 0
+}
+
 kiln_stop_all() {
+	# One that a test already killed (a node failure: kill -KILL in its
+	# namespace) is a zombie: reaped, not judged.
+	live=""
 	for pid in $KILN_PIDS; do
+		if ps -o stat= -p "$pid" 2>/dev/null | grep -q Z; then
+			wait "$pid" 2>/dev/null
+			continue
+		fi
+		live="$live $pid"
 		kill -TERM "$pid" 2>/dev/null
 	done
-	for pid in $KILN_PIDS; do
+	for pid in $live; do
 		i=0
 		while kill -0 "$pid" 2>/dev/null && test $i -lt 50; do
 			sleep 0.1; i=$((i + 1))
 		done
-		kill -KILL "$pid" 2>/dev/null
+		if kill -KILL "$pid" 2>/dev/null; then
+			echo "# daemon $pid did not stop within 5 s of SIGTERM" >&5
+			KILN_BAD_EXITS="$KILN_BAD_EXITS $pid:hung"
+			wait "$pid" 2>/dev/null
+		else
+			kiln_reap "$pid" TERM
+		fi
 	done
 	KILN_PIDS=""
 	# Jobs the test left running (their shells outlive workers by design).
@@ -130,12 +168,44 @@ restart_worker() {
 	start_worker "$1" "$(test "$1" = n1 && echo 0 || echo 1)"
 }
 
-# kill_pid PID [SIGNAL]: stop one daemon and forget it.
+# kill_pid PID [SIGNAL]: stop one daemon and forget it (its exit status
+# checked when the signal is TERM).
 kill_pid() {
 	kill -"${2:-TERM}" "$1" 2>/dev/null
 	while kill -0 "$1" 2>/dev/null; do sleep 0.05; done
+	kiln_reap "$1" "${2:-TERM}"
 	KILN_PIDS=$(echo "$KILN_PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
 }
+
+# The last test of every script: every daemon stopped cleanly, and no
+# process left a sanitizer report (the reports are printed).
+kiln_check_reports() {
+	kiln_stop_all
+	ok=0
+	for f in "$KILN_REPORTS"/*; do
+		test -s "$f" || continue
+		# To the TAP stream (fd 5), as comments: they reach the log.
+		echo "# ==== sanitizer report $f" >&5
+		sed "s/^/# /" "$f" >&5
+		ok=1
+	done
+	if test -n "$KILN_BAD_EXITS"; then
+		echo "# daemons that ended badly (pid:status):$KILN_BAD_EXITS" >&5
+		ok=1
+	fi
+	test $ok = 0 && rm -rf "$KILN_REPORTS"
+	return $ok
+}
+if test -n "$BASH_VERSION"; then
+	eval "sharness_test_done() $(declare -f test_done | sed 1d)"
+	test_done() {
+		if test -z "$skip_all"; then
+			test_expect_success 'no sanitizer report; every daemon stopped cleanly' \
+				'kiln_check_reports'
+		fi
+		sharness_test_done
+	}
+fi
 
 # Wait until N nodes are UP (10 s).
 wait_nodes_up() {
