@@ -2,6 +2,7 @@
 /* Job array index specifications, Slurm's syntax. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,57 +24,46 @@ static int number(const char **p, long *out)
     return 0;
 }
 
-static int cmp_long(const void *a, const void *b)
+static size_t count(const struct arange *r)
 {
-    long x = *(const long *)a, y = *(const long *)b;
-    return x < y ? -1 : x > y;
+    return (size_t)((r->hi - r->lo) / r->step) + 1;
 }
 
-int arrayspec_parse(const char *s, long **idxp, size_t *np, long *throttle,
-                    struct kiln_error *err)
+/* Parse s into its ranges as written (into r, when not NULL) and their
+ * number; the indices in all, counting repeats, into *total. */
+static int scan(const char *s, struct arange *r, size_t *nr, size_t *total, long *throttle,
+                struct kiln_error *err)
 {
     const char *p = s;
-    long *idx = NULL;
-    size_t n = 0, cap = 0;
 
+    *nr = 0;
+    *total = 0;
     *throttle = 0;
     errno = EINVAL;
     if (!s || !*s)
         return errprintf(err, "invalid array: empty");
     for (;;) {
-        long lo, hi, step = 1;
-        if (number(&p, &lo) < 0)
+        struct arange x = { 0, 0, 1, 0 };
+        if (number(&p, &x.lo) < 0)
             goto bad;
-        hi = lo;
+        x.hi = x.lo;
         if (*p == '-') {
             p++;
-            if (number(&p, &hi) < 0 || hi < lo)
+            if (number(&p, &x.hi) < 0 || x.hi < x.lo)
                 goto bad;
             if (*p == ':') {
                 p++;
-                if (number(&p, &step) < 0 || step < 1)
+                if (number(&p, &x.step) < 0 || x.step < 1)
                     goto bad;
             }
         }
-        if ((hi - lo) / step + 1 > (long)(ARRAYSPEC_MAX_SIZE - n)) {
-            free(idx);
-            errno = EINVAL;
+        x.hi = x.lo + (x.hi - x.lo) / x.step * x.step; /* its last index */
+        if ((*total += count(&x)) > ARRAYSPEC_MAX_SIZE)
             return errprintf(err, "invalid array '%.64s': more than %d children", s,
                              ARRAYSPEC_MAX_SIZE);
-        }
-        for (long i = lo; i <= hi; i += step) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 64;
-                long *ni = realloc(idx, cap * sizeof(*idx));
-                if (!ni) {
-                    free(idx);
-                    errno = ENOMEM;
-                    return errprintf(err, "out of memory");
-                }
-                idx = ni;
-            }
-            idx[n++] = i;
-        }
+        if (r)
+            r[*nr] = x;
+        (*nr)++;
         if (*p == ',') {
             p++;
             continue;
@@ -87,32 +77,151 @@ int arrayspec_parse(const char *s, long **idxp, size_t *np, long *throttle,
             goto bad;
         break;
     }
-    qsort(idx, n, sizeof(*idx), cmp_long);
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        if (w == 0 || idx[w - 1] != idx[i])
-            idx[w++] = idx[i];
-    *idxp = idx;
-    *np = w;
     errno = 0;
     return 0;
 bad:
-    free(idx);
     errno = EINVAL;
     return errprintf(err, "invalid array '%.64s': want indices like 0-99, 1-100:3, "
                           "1,5,9, with an optional %%N throttle", s);
 }
 
-long arrayspec_find(const long *idx, size_t n, long index)
+int arrayspec_check(const char *s, struct kiln_error *err)
 {
-    size_t lo = 0, hi = n;
+    size_t nr, total;
+    long throttle;
 
-    while (lo < hi) {
+    return scan(s, NULL, &nr, &total, &throttle, err);
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+    const struct arange *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Ranges that overlap (rare: "1-10,5" or "0-20:2,0-20:3"): list their
+ * indices, sort them, drop repeats, and cut the list into progressions
+ * again.  Bounded by ARRAYSPEC_MAX_SIZE indices, and only here. */
+static int normalise(struct arrayspec *a, struct kiln_error *err)
+{
+    long *v = malloc(a->n * sizeof(*v));
+    size_t n = 0, nr = 0;
+
+    if (!v) {
+        errno = ENOMEM;
+        return errprintf(err, "out of memory");
+    }
+    for (size_t i = 0; i < a->nr; i++)
+        for (long x = a->r[i].lo; x <= a->r[i].hi; x += a->r[i].step)
+            v[n++] = x;
+    qsort(v, n, sizeof(*v), cmp_long);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        if (w == 0 || v[w - 1] != v[i])
+            v[w++] = v[i];
+    /* Greedy: a progression goes on while the gap stays the same.  There
+     * are at most as many as indices, and a->r has room for a->n. */
+    struct arange *r = realloc(a->r, (w ? w : 1) * sizeof(*r));
+    if (!r) {
+        free(v);
+        errno = ENOMEM;
+        return errprintf(err, "out of memory");
+    }
+    a->r = r;
+    for (size_t i = 0; i < w;) {
+        struct arange x = { v[i], v[i], 1, 0 };
+        if (i + 1 < w) {
+            x.step = v[i + 1] - v[i];
+            size_t k = i + 1;
+            while (k + 1 < w && v[k + 1] - v[k] == x.step)
+                k++;
+            x.hi = v[k];
+            i = k + 1;
+        } else {
+            i++;
+        }
+        r[nr++] = x;
+    }
+    free(v);
+    a->nr = nr;
+    a->n = w;
+    struct arange *fit = realloc(a->r, (nr ? nr : 1) * sizeof(*fit));
+    if (fit)
+        a->r = fit;
+    return 0;
+}
+
+int arrayspec_parse(const char *s, struct arrayspec *a, struct kiln_error *err)
+{
+    size_t nr, total;
+
+    memset(a, 0, sizeof(*a));
+    if (scan(s, NULL, &nr, &total, &a->throttle, err) < 0)
+        return -1;
+    if (!(a->r = calloc(nr, sizeof(*a->r)))) {
+        errno = ENOMEM;
+        return errprintf(err, "out of memory");
+    }
+    scan(s, a->r, &a->nr, &a->n, &a->throttle, err);
+    qsort(a->r, a->nr, sizeof(*a->r), cmp_range);
+    bool overlap = false;
+    for (size_t i = 1; i < a->nr; i++)
+        overlap = overlap || a->r[i].lo <= a->r[i - 1].hi;
+    if (overlap && normalise(a, err) < 0) {
+        arrayspec_release(a);
+        return -1;
+    }
+    size_t first = 0;
+    for (size_t i = 0; i < a->nr; i++) {
+        a->r[i].first = first;
+        first += count(&a->r[i]);
+    }
+    a->n = first;
+    errno = 0;
+    return 0;
+}
+
+void arrayspec_release(struct arrayspec *a)
+{
+    free(a->r);
+    memset(a, 0, sizeof(*a));
+}
+
+/* The range holding position pos, or the last one starting at or below
+ * index (by_index). */
+static const struct arange *locate(const struct arrayspec *a, long key, bool by_index)
+{
+    size_t lo = 0, hi = a->nr;
+
+    while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
-        if (idx[mid] < index)
-            lo = mid + 1;
+        long at = by_index ? a->r[mid].lo : (long)a->r[mid].first;
+        if (at <= key)
+            lo = mid;
         else
             hi = mid;
     }
-    return lo < n && idx[lo] == index ? (long)lo : -1;
+    return a->nr ? &a->r[lo] : NULL;
+}
+
+long arrayspec_at(const struct arrayspec *a, size_t pos)
+{
+    const struct arange *r = locate(a, (long)pos, false);
+
+    return r ? r->lo + (long)(pos - r->first) * r->step : -1;
+}
+
+long arrayspec_find(const struct arrayspec *a, long index)
+{
+    const struct arange *r = locate(a, index, true);
+
+    if (!r || index < r->lo || index > r->hi || (index - r->lo) % r->step)
+        return -1;
+    return (long)(r->first + (size_t)((index - r->lo) / r->step));
 }

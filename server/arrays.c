@@ -20,7 +20,7 @@ static const char *const state_names[] = {
 void arrays_free(struct array *a)
 {
     if (a) {
-        free(a->idx);
+        arrayspec_release(&a->spec);
         free(a->skip);
         free(a);
     }
@@ -32,11 +32,12 @@ int arrays_init(struct server *s, struct job *job, bool reload)
     struct kiln_error err;
     long max_index = -1;
 
-    if (!a || arrayspec_parse(job->spec.array, &a->idx, &a->n, &a->throttle, &err) < 0
-        || !(a->skip = calloc(a->n, 1))) {
+    if (!a || arrayspec_parse(job->spec.array, &a->spec, &err) < 0) {
         arrays_free(a);
         return -1;
     }
+    a->n = a->spec.n;
+    a->throttle = a->spec.throttle;
     if (reload) {
         /* Children are created in index order: the next one follows the
          * largest that has a row. */
@@ -46,7 +47,7 @@ int arrays_init(struct server *s, struct job *job, bool reload)
             return -1;
         }
         if (max_index >= 0)
-            a->next = (size_t)arrayspec_find(a->idx, a->n, max_index) + 1;
+            a->next = (size_t)arrayspec_find(&a->spec, max_index) + 1;
         for (int i = 0; i < JOB_SUCCEEDED; i++)
             a->active += a->counts[i];
     }
@@ -60,7 +61,7 @@ int arrays_init(struct server *s, struct job *job, bool reload)
 static int child_dep(struct server *s, const struct job *parent, char *why, size_t len)
 {
     const struct array *a = parent->array;
-    long index = a->idx[a->next];
+    long index = arrayspec_at(&a->spec, a->next);
     size_t i;
     json_t *d;
 
@@ -172,7 +173,7 @@ void arrays_fail_next(struct server *s, struct job *parent, const char *why)
 
     if (a->next >= a->n)
         jobs_dequeue(s, parent);
-    if (!(child = jobs_create_child(s, parent, a->idx[pos], &err)))
+    if (!(child = jobs_create_child(s, parent, arrayspec_at(&a->spec, pos), &err)))
         return;
     a->active++;
     a->counts[child->state]++;
@@ -188,18 +189,17 @@ struct job *arrays_next_child(struct server *s, struct job *parent)
 
     if (a->next >= a->n)
         jobs_dequeue(s, parent); /* nothing left to create */
-    child = jobs_create_child(s, parent, a->idx[pos], &err);
+    child = jobs_create_child(s, parent, arrayspec_at(&a->spec, pos), &err);
     if (!child) {
         log_msg(LOG_ERR, "array %lld: cannot create child %ld: %s", (long long)parent->id,
-                a->idx[pos], err.text);
-        a->skip[pos] = 1;
+                arrayspec_at(&a->spec, pos), err.text);
         return NULL;
     }
     a->active++;
     a->counts[child->state]++;
     if (parent->state == JOB_RUNNABLE)
         jobs_set_state(s, parent, JOB_RUNNING, NULL);
-    if (a->skip[pos]) {
+    if (a->skip && a->skip[pos]) {
         jobs_set_state(s, child, JOB_FAILED, parent->cancel_reason ? parent->cancel_reason
                                                                    : "cancelled");
         return NULL;
@@ -236,49 +236,37 @@ void arrays_cancel(struct server *s, struct job *parent, const char *why)
         finish_parent(s, parent);
 }
 
-struct find_ctx {
-    int64_t parent;
-    long index;
-    int64_t id;
-};
-
-static void find_child(struct server *s, struct job *job, void *arg)
-{
-    struct find_ctx *f = arg;
-    if (job->array_id == f->parent && job->array_index == f->index)
-        f->id = job->id;
-}
-
 int64_t arrays_child_id(struct server *s, int64_t parent, long index,
                         struct job **pending_parent)
 {
-    struct find_ctx f = { parent, index, 0 };
     struct job *p = jobs_find(s, parent);
 
     *pending_parent = NULL;
     if (p && p->array) {
-        long pos = arrayspec_find(p->array->idx, p->array->n, index);
+        long pos = arrayspec_find(&p->array->spec, index);
         if (pos >= 0 && (size_t)pos >= p->array->next) {
             *pending_parent = p;
             return 0;
         }
-        jobs_foreach(s, find_child, &f);
-        if (f.id)
-            return f.id;
     }
-    f.id = store_array_child(s->st, parent, index);
-    return f.id > 0 ? f.id : 0;
+    /* Every child has its row from the turn that made it (this one's too:
+     * the store sees its own transaction), found by the jobs_array index (unique). */
+    int64_t id = store_array_child(s->st, parent, index);
+    return id > 0 ? id : 0;
 }
 
 /* Mark a child not yet created as cancelled: it is recorded FAILED when
  * its turn comes, without running. */
 int arrays_skip(struct job *parent, long index)
 {
-    long pos = arrayspec_find(parent->array->idx, parent->array->n, index);
+    struct array *a = parent->array;
+    long pos = arrayspec_find(&a->spec, index);
 
-    if (pos < 0 || (size_t)pos < parent->array->next)
+    if (pos < 0 || (size_t)pos < a->next)
         return -1;
-    parent->array->skip[pos] = 1;
+    if (!a->skip && !(a->skip = calloc(a->n, 1)))
+        return -1;
+    a->skip[pos] = 1;
     return 0;
 }
 
@@ -300,12 +288,15 @@ void arrays_row_to_json(struct server *s, const struct store_job *row, json_t *o
         json_object_set_new(c, state_names[i], json_integer(counts[i]));
         created += counts[i];
     }
-    long *idx = NULL, throttle = 0;
-    size_t n = 0;
+    struct arrayspec as;
     struct kiln_error err;
-    if (arrayspec_parse(spec, &idx, &n, &throttle, &err) < 0)
-        n = 0;
-    free(idx);
+    size_t n = 0;
+    long throttle = 0;
+    if (arrayspec_parse(spec, &as, &err) == 0) {
+        n = as.n;
+        throttle = as.throttle;
+        arrayspec_release(&as);
+    }
     json_object_set_new(o, "array", json_pack("{s:s, s:I, s:I, s:I, s:o}", "spec", spec,
                                               "size", (json_int_t)n, "created", created,
                                               "throttle", (json_int_t)throttle, "counts", c));

@@ -4,6 +4,7 @@
  * sequential relate array children and are handled in arrays.c.  A job whose dependencies
  * hold moves PENDING -> RUNNABLE; one whose dependencies never can fails
  * with "dependency never satisfied". */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,19 +33,64 @@ static bool final(int st)
     return st == JOB_SUCCEEDED || st == JOB_FAILED;
 }
 
-/* Is an earlier job of the same name and user still to finish? */
-struct singleton {
-    const struct job *job;
-    bool blocked;
-};
-
-static void singleton_one(struct server *s, struct job *other, void *arg)
+/* The index's key for job: its user and name. */
+static void singleton_key(const struct job *job, char *key, size_t len)
 {
-    struct singleton *sg = arg;
+    snprintf(key, len, "%ld/%s", job->spec.uid, job->spec.name);
+}
 
-    if (other->id < sg->job->id && strcmp(other->spec.name, sg->job->spec.name) == 0
-        && other->spec.uid == sg->job->spec.uid)
-        sg->blocked = true;
+void deps_track(struct server *s, const struct job *job)
+{
+    char key[128];
+    json_t *ids;
+
+    if (!s->singletons && !(s->singletons = json_object()))
+        return;
+    singleton_key(job, key, sizeof(key));
+    if (!(ids = json_object_get(s->singletons, key))) {
+        json_object_set_new(s->singletons, key, ids = json_array());
+    }
+    /* New jobs have the largest ids, and the store loads in id order: an
+     * append keeps the list ascending. */
+    json_array_append_new(ids, json_integer(job->id));
+}
+
+void deps_untrack(struct server *s, const struct job *job)
+{
+    char key[128];
+    json_t *ids;
+    size_t lo = 0, hi;
+
+    singleton_key(job, key, sizeof(key));
+    if (!(ids = json_object_get(s->singletons, key)))
+        return;
+    for (hi = json_array_size(ids); lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (json_integer_value(json_array_get(ids, mid)) < job->id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (json_integer_value(json_array_get(ids, lo)) == job->id)
+        json_array_remove(ids, lo);
+    if (json_array_size(ids) == 0)
+        json_object_del(s->singletons, key);
+}
+
+void deps_destroy(struct server *s)
+{
+    json_decref(s->singletons);
+    s->singletons = NULL;
+}
+
+/* Is an earlier job of the same name and user still to finish? */
+static bool singleton_blocked(struct server *s, const struct job *job)
+{
+    char key[128];
+
+    singleton_key(job, key, sizeof(key));
+    json_t *ids = json_object_get(s->singletons, key);
+    return json_integer_value(json_array_get(ids, 0)) < job->id && json_array_size(ids);
 }
 
 static enum dep_result eval(struct server *s, const struct job *job, char *why, size_t len)
@@ -62,9 +108,7 @@ static enum dep_result eval(struct server *s, const struct job *job, char *why, 
         if (strcmp(type, "aftercorr") == 0 || strcmp(type, "sequential") == 0)
             continue; /* between children: arrays.c sees to them */
         if (strcmp(type, "singleton") == 0) {
-            struct singleton sg = { job, false };
-            jobs_foreach(s, singleton_one, &sg);
-            if (sg.blocked)
+            if (singleton_blocked(s, job))
                 res = DEP_WAIT;
             continue;
         }

@@ -374,6 +374,7 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
         answer_waiters(s, job);
         tdelete(job, &s->jobs, cmp_id);
         s->njobs--;
+        deps_untrack(s, job);
         job_free(s, job);
     }
 }
@@ -455,6 +456,7 @@ static int add(struct server *s, struct job *job)
         return -1;
     }
     s->njobs++;
+    deps_track(s, job);
     return 0;
 }
 

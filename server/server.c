@@ -480,6 +480,7 @@ done:
     flush_outbox(s);
     free(s->out);
     jobs_destroy_all(s);
+    deps_destroy(s);
     queue_destroy_all(s);
     fairshare_destroy_all(s);
     nodes_destroy_all(s);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "lib/arrayspec.h"
 #include "lib/auth.h"
 #include "lib/jobspec.h"
 #include "lib/keys.h"
@@ -157,13 +158,14 @@ struct job {
 /* An array parent creates its children one by one as cores free up, so a
  * 100,000-element array costs one row at submit. */
 struct array {
-    long *idx;             /* the indices, sorted */
-    size_t n;
-    size_t next;           /* position in idx of the next child to create */
+    struct arrayspec spec; /* its indices (compact: ranges) */
+    size_t n;              /* how many */
+    size_t next;           /* position of the next child to create */
     long throttle;         /* at most this many children at once; 0 = any */
     int active;            /* children created and not yet final */
     int counts[JOB_FAILED + 1]; /* children created, by state */
-    unsigned char *skip;   /* per position: cancelled before creation */
+    unsigned char *skip;   /* per position: cancelled before creation (made
+                            * at the first such cancel) */
 };
 
 /* Client requests are read, and their credentials checked, this many at a
@@ -192,6 +194,7 @@ struct server {
     bool sched_needed;
     bool deps_dirty;       /* a job started or ended: re-check dependants */
     int ndeps;             /* active jobs that have dependencies */
+    json_t *singletons;    /* "UID/NAME": active job ids, ascending (deps.c) */
     /* replies and messages to send once this turn's commit is done */
     struct outmsg *out;
     int nout, outcap;
@@ -425,6 +428,11 @@ void fairshare_handle(struct server *s, struct proto_msg *m); /* policy.* */
 
 /* deps.c */
 /* Why spec's dependencies are invalid (an unknown job), or NULL. */
+/* Keep the index of active jobs by user and name that singleton
+ * dependencies read (O(1) a check instead of a walk of every job). */
+void deps_track(struct server *s, const struct job *job);
+void deps_untrack(struct server *s, const struct job *job);
+void deps_destroy(struct server *s);
 const char *deps_validate(struct server *s, const struct jobspec *spec);
 /* Release or fail the PENDING jobs whose dependencies are now decided. */
 void deps_run(struct server *s);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Array specifications (0-99:3%5) as sbatch --array takes them. */
+/* Array specifications (0-99:3%5) as sbatch --array takes them: the check
+ * agrees with the parse, and every position maps to an index and back. */
+#include <assert.h>
+
 #include "lib/arrayspec.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -7,15 +10,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s = fuzz_string(data, size);
     struct kiln_error err;
-    long *idx = NULL, throttle;
-    size_t n;
+    struct arrayspec a;
 
     if (!s)
         return 0;
-    if (arrayspec_parse(s, &idx, &n, &throttle, &err) == 0) {
-        if (n)
-            arrayspec_find(idx, n, idx[n / 2]);
-        free(idx);
+    int checked = arrayspec_check(s, &err);
+    if (arrayspec_parse(s, &a, &err) == 0) {
+        assert(checked == 0);
+        for (size_t pos = 0; pos < a.n; pos += a.n / 7 + 1) {
+            long index = arrayspec_at(&a, pos);
+            assert(arrayspec_find(&a, index) == (long)pos);
+            assert(arrayspec_find(&a, index + 1) != (long)pos);
+        }
+        arrayspec_release(&a);
     }
     free(s);
     return 0;
