@@ -23,6 +23,7 @@ static const struct {
     { "server", "node_timeout", offsetof(struct kiln_config, node_timeout) },
     { "server", "kill_wait", offsetof(struct kiln_config, kill_wait) },
     { "server", "start_timeout", offsetof(struct kiln_config, start_timeout) },
+    { "server", "max_jobs_per_user", offsetof(struct kiln_config, max_jobs_per_user) },
     { "server", "auth", offsetof(struct kiln_config, auth) },
     { "server", "keys", offsetof(struct kiln_config, keys) },
     { "server", "admin_group", offsetof(struct kiln_config, admin_group) },

@@ -728,22 +728,46 @@ int store_object_delete(struct store *st, const char *kind, const char *name)
 
 int store_foreach_object(struct store *st, const char *kind, store_object_f fn, void *arg)
 {
+    return store_foreach_object_prefix(st, kind, NULL, fn, arg);
+}
+
+int store_foreach_object_prefix(struct store *st, const char *kind, const char *prefix,
+                                store_object_f fn, void *arg)
+{
     sqlite3_stmt *s;
+    char *end = NULL;
     int rc;
 
-    if (sqlite3_prepare_v2(st->db, "SELECT name, body FROM objects WHERE kind=?"
-                           " ORDER BY name", -1, &s, NULL) != SQLITE_OK)
+    /* Names from prefix up to (not including) prefix with its last byte
+     * plus one: a range of the (kind, name) key, read through its index. */
+    if (prefix && *prefix) {
+        if (!(end = strdup(prefix)))
+            return fail(st);
+        end[strlen(end) - 1]++;
+    }
+    if (sqlite3_prepare_v2(st->db, end ? "SELECT name, body FROM objects WHERE kind=?"
+                           " AND name >= ? AND name < ? ORDER BY name"
+                           : "SELECT name, body FROM objects WHERE kind=? ORDER BY name",
+                           -1, &s, NULL) != SQLITE_OK) {
+        free(end);
         return fail(st);
+    }
     bind_text(s, 1, kind);
+    if (end) {
+        bind_text(s, 2, prefix);
+        bind_text(s, 3, end);
+    }
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         json_t *body = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
         int r = body ? fn((const char *)sqlite3_column_text(s, 0), body, arg) : 0;
         json_decref(body);
         if (r < 0) {
             sqlite3_finalize(s);
+            free(end);
             return -1;
         }
     }
     sqlite3_finalize(s);
+    free(end);
     return rc == SQLITE_DONE ? 0 : fail(st);
 }

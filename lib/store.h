@@ -130,5 +130,9 @@ int store_object_put(struct store *st, const char *kind, const char *name,
 int store_object_delete(struct store *st, const char *kind, const char *name);
 typedef int (*store_object_f)(const char *name, json_t *body, void *arg);
 int store_foreach_object(struct store *st, const char *kind, store_object_f fn, void *arg);
+/* Only those whose name starts with prefix (through the key's index: the
+ * cost is what is read). */
+int store_foreach_object_prefix(struct store *st, const char *kind, const char *prefix,
+                                store_object_f fn, void *arg);
 
 #endif

@@ -64,6 +64,15 @@ static void job_submit(struct server *s, struct proto_msg *m)
         jobspec_release(&spec);
         return;
     }
+    /* What one user may keep in the queue: the server's memory and every
+     * scheduling pass are shared. */
+    if (s->max_jobs_per_user && jobs_of_user(s, spec.uid) >= s->max_jobs_per_user) {
+        CLIENT_FAIL(s, m, EBUSY, "user %s has %ld jobs queued or running, the most one "
+                    "user may have (max_jobs_per_user); an array counts as one",
+                    spec.user, jobs_of_user(s, spec.uid));
+        jobspec_release(&spec);
+        return;
+    }
     if (!(job = jobs_submit(s, o, &spec, &err))) {
         jobspec_release(&spec);
         return CLIENT_FAIL(s, m, EIO, "%s", err.text);

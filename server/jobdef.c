@@ -30,8 +30,12 @@ static int scan_one(const char *key, json_t *body, void *arg)
 static json_t *revisions(struct server *s, const char *name)
 {
     struct scan sc = { name, json_array() };
+    char prefix[200];
 
-    if (store_foreach_object(s->st, "jobdef", scan_one, &sc) < 0) {
+    /* Only NAME's rows ("NAME:REVISION"), not every definition's. */
+    snprintf(prefix, sizeof(prefix), "%s:", name ? name : "");
+    if (store_foreach_object_prefix(s->st, "jobdef", name ? prefix : NULL, scan_one,
+                                    &sc) < 0) {
         json_decref(sc.found);
         return NULL;
     }

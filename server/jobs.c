@@ -49,6 +49,29 @@ struct job *jobs_find(struct server *s, int64_t id)
     return found ? *found : NULL;
 }
 
+/* Each user's active jobs, counted for max_jobs_per_user. */
+static void count_user(struct server *s, const struct job *job, int delta)
+{
+    char key[24];
+
+    if (!s->user_jobs && !(s->user_jobs = json_object()))
+        return;
+    snprintf(key, sizeof(key), "%ld", job->spec.uid);
+    json_int_t n = json_integer_value(json_object_get(s->user_jobs, key)) + delta;
+    if (n > 0)
+        json_object_set_new(s->user_jobs, key, json_integer(n));
+    else
+        json_object_del(s->user_jobs, key);
+}
+
+long jobs_of_user(const struct server *s, long uid)
+{
+    char key[24];
+
+    snprintf(key, sizeof(key), "%ld", uid);
+    return (long)json_integer_value(json_object_get(s->user_jobs, key));
+}
+
 static void job_free(struct server *s, struct job *job)
 {
     if (job) {
@@ -375,6 +398,7 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
         tdelete(job, &s->jobs, cmp_id);
         s->njobs--;
         deps_untrack(s, job);
+        count_user(s, job, -1);
         job_free(s, job);
     }
 }
@@ -457,6 +481,7 @@ static int add(struct server *s, struct job *job)
     }
     s->njobs++;
     deps_track(s, job);
+    count_user(s, job, 1);
     return 0;
 }
 
@@ -714,6 +739,8 @@ static void free_node(void *p)
 
 void jobs_destroy_all(struct server *s)
 {
+    json_decref(s->user_jobs);
+    s->user_jobs = NULL;
     destroying = s;
     tdestroy(s->jobs, free_node);
     s->jobs = NULL;

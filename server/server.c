@@ -327,7 +327,7 @@ int cmd_server(int argc, char **argv)
         { 0 },
     };
     struct server srv = { .node_timeout = 30, .heartbeat = 1, .kill_wait = 10,
-                          .start_timeout = 60,
+                          .start_timeout = 60, .max_jobs_per_user = 100000,
                           .batch_index = -1 };
     struct server *s = &srv;
     struct kiln_config cfg;
@@ -386,6 +386,14 @@ int cmd_server(int argc, char **argv)
         if (units_parse_count(ntimeout, 86400, &v) < 0)
             die("invalid node timeout '%s': want whole seconds", ntimeout);
         s->node_timeout = v;
+    }
+    if (cfg.max_jobs_per_user) {
+        if (strcmp(cfg.max_jobs_per_user, "0") == 0)
+            v = 0;
+        else if (units_parse_count(cfg.max_jobs_per_user, 100000000, &v) < 0)
+            die("invalid max_jobs_per_user '%s': a count (0: no limit)",
+                cfg.max_jobs_per_user);
+        s->max_jobs_per_user = v;
     }
     if (stimeout) {
         if (units_parse_count(stimeout, 86400, &v) < 0 || v < 1)

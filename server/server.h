@@ -195,6 +195,8 @@ struct server {
     bool deps_dirty;       /* a job started or ended: re-check dependants */
     int ndeps;             /* active jobs that have dependencies */
     json_t *singletons;    /* "UID/NAME": active job ids, ascending (deps.c) */
+    json_t *user_jobs;     /* "UID": how many active jobs (jobs.c) */
+    long max_jobs_per_user; /* active jobs one user may have (an array is one) */
     /* replies and messages to send once this turn's commit is done */
     struct outmsg *out;
     int nout, outcap;
@@ -243,6 +245,8 @@ int jobs_load(struct server *s);
  * are freed, and it goes back to the queue; the attempt is not counted
  * against its retry strategy. */
 void jobs_requeue_unstarted(struct server *s, struct job *job, const char *why);
+/* How many active (not final) jobs user uid has. */
+long jobs_of_user(const struct server *s, long uid);
 /* Hold or release job: its spec changes, in memory and in the store. */
 void jobs_set_hold(struct server *s, struct job *job, bool hold);
 struct job *jobs_submit(struct server *s, json_t *spec_json,
