@@ -129,6 +129,13 @@ test_expect_success 'a node without cgroups says so, and cancel still ends what 
 '
 rm -f "$nocg"
 
+test_expect_success 'an error message cut inside a character is still answered' '
+	q="$(printf "a%.0s" $(seq 63))é" &&
+	body="{\"version\":1,\"job\":{\"name\":\"u\",\"script\":\"#!/bin/sh\\ntrue\\n\",\"output\":\"/tmp/x\",\"cwd\":\"/tmp\",\"submit_dir\":\"/tmp\",\"user\":\"root\",\"uid\":0,\"gid\":0,\"queue\":\"$q\"}}" &&
+	"$RAWSEND" "$KILN_SERVER" --sign "" job.submit "$body" >ans &&
+	grep "invalid queue name" ans
+'
+
 test_expect_success 'secrets are the owner'"'"'s: state 0700, database 0600, job files 0600' '
 	MY_API_TOKEN=hunter2-secret "$KILN" submit --parsable --hold --wrap true >id &&
 	j=$(cat id) &&
