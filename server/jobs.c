@@ -646,6 +646,10 @@ static int load_one(struct store_job *row, void *arg)
     set_str(&job->cpus, row->cpus);
     set_str(&job->alloc, row->alloc);
     set_str(&job->token, row->token);
+    /* A start that was waiting for its confirmation waits again, from now
+     * (--start-timeout). */
+    if (st == JOB_STARTING)
+        job->starting_since = util_monotonic();
     if ((st == JOB_STARTING || st == JOB_RUNNING) && place_load(job) < 0)
         log_msg(LOG_ERR, "job %lld: its placement in the store is unreadable",
                 (long long)job->id);

@@ -160,8 +160,9 @@ binds:;
 }
 
 /* Send the gathered descriptors and their description over sock. */
-static int send_gather(int sock, const struct gather *g, int ok)
+static int send_gather(int sock, struct gather *g, int ok)
 {
+    util_utf8_fix(g->why, 0); /* a user's path in it: JSON wants UTF-8 */
     json_t *o = ok ? json_pack("{s:O}", "mounts", g->mounts) : json_pack("{s:s}", "error",
                                                                         g->why);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;

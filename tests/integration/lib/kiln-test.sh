@@ -42,15 +42,15 @@ kiln_reap() {
 
 kiln_stop_all() {
 	# One that a test already killed (a node failure: kill -KILL in its
-	# namespace) is a zombie: reaped, not judged.
+	# namespace) is gone (bash reaped it) or a zombie: reaped, not judged.
 	live=""
 	for pid in $KILN_PIDS; do
-		if ps -o stat= -p "$pid" 2>/dev/null | grep -q Z; then
+		if ps -o stat= -p "$pid" 2>/dev/null | grep -q Z \
+			|| ! kill -TERM "$pid" 2>/dev/null; then
 			wait "$pid" 2>/dev/null
 			continue
 		fi
 		live="$live $pid"
-		kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in $live; do
 		i=0
