@@ -41,13 +41,19 @@ kiln_reap() {
 }
 
 kiln_stop_all() {
-	# One that a test already killed (a node failure: kill -KILL in its
-	# namespace) is gone (bash reaped it) or a zombie: reaped, not judged.
+	# One already dead (bash may have reaped it: no zombie) ended by
+	# SIGKILL, which only a test (a node failure) or the OOM killer sends;
+	# any other end (a crash, an exit of its own) is reported.
 	live=""
 	for pid in $KILN_PIDS; do
 		if ps -o stat= -p "$pid" 2>/dev/null | grep -q Z \
 			|| ! kill -TERM "$pid" 2>/dev/null; then
 			wait "$pid" 2>/dev/null
+			st=$?
+			if test $st -ne 137 && test $st -ne 127 && test $st -ne 0; then
+				echo "# daemon $pid had ended by itself, with status $st" >&5
+				KILN_BAD_EXITS="$KILN_BAD_EXITS $pid:$st"
+			fi
 			continue
 		fi
 		live="$live $pid"
