@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,61 +100,54 @@ static int cmp_range(const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-static int cmp_long(const void *a, const void *b)
-{
-    long x = *(const long *)a, y = *(const long *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Ranges that overlap (rare: "1-10,5" or "0-20:2,0-20:3"): list their
- * indices, sort them, drop repeats, and cut the list into progressions
- * again.  Bounded by ARRAYSPEC_MAX_SIZE indices, and only here. */
+/* Ranges that overlap (rare: "1-10,5" or "0-20:2,0-20:3"): mark their
+ * indices in a bitmap over [smallest, largest] (at most 10,000,001 bits),
+ * then read it back in order, cutting it into progressions: a gap that
+ * stays the same goes on.  Linear in the indices and the span, with no
+ * sort: a few milliseconds for the largest array. */
 static int normalise(struct arrayspec *a, struct kiln_error *err)
 {
-    long *v = malloc(a->n * sizeof(*v));
-    size_t n = 0, nr = 0;
+    long lo = a->r[0].lo, hi = 0;
+    size_t nr = 0, n = 0;
 
-    if (!v) {
+    for (size_t i = 0; i < a->nr; i++)
+        hi = a->r[i].hi > hi ? a->r[i].hi : hi;
+    size_t words = (size_t)(hi - lo) / 64 + 1;
+    uint64_t *bits = calloc(words, sizeof(*bits));
+    /* At most as many progressions as indices; usually a handful. */
+    struct arange *r = malloc((a->n ? a->n : 1) * sizeof(*r));
+    if (!bits || !r) {
+        free(bits);
+        free(r);
         errno = ENOMEM;
         return errprintf(err, "out of memory");
     }
     for (size_t i = 0; i < a->nr; i++)
         for (long x = a->r[i].lo; x <= a->r[i].hi; x += a->r[i].step)
-            v[n++] = x;
-    qsort(v, n, sizeof(*v), cmp_long);
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        if (w == 0 || v[w - 1] != v[i])
-            v[w++] = v[i];
-    /* Greedy: a progression goes on while the gap stays the same.  There
-     * are at most as many as indices, and a->r has room for a->n. */
-    struct arange *r = realloc(a->r, (w ? w : 1) * sizeof(*r));
-    if (!r) {
-        free(v);
-        errno = ENOMEM;
-        return errprintf(err, "out of memory");
-    }
-    a->r = r;
-    for (size_t i = 0; i < w;) {
-        struct arange x = { v[i], v[i], 1, 0 };
-        if (i + 1 < w) {
-            x.step = v[i + 1] - v[i];
-            size_t k = i + 1;
-            while (k + 1 < w && v[k + 1] - v[k] == x.step)
-                k++;
-            x.hi = v[k];
-            i = k + 1;
-        } else {
-            i++;
+            bits[(size_t)(x - lo) / 64] |= (uint64_t)1 << ((size_t)(x - lo) % 64);
+    long prev = -1;
+    for (size_t w = 0; w < words; w++) {
+        for (uint64_t b = bits[w]; b; b &= b - 1) {
+            long x = lo + (long)(w * 64 + (size_t)__builtin_ctzll(b));
+            struct arange *c = nr ? &r[nr - 1] : NULL;
+            if (c && c->lo == c->hi && prev == c->hi) {
+                c->step = x - c->lo; /* a single becomes a pair */
+                c->hi = x;
+            } else if (c && x - c->hi == c->step && c->lo != c->hi) {
+                c->hi = x;
+            } else {
+                r[nr++] = (struct arange){ x, x, 1, 0 };
+            }
+            prev = x;
+            n++;
         }
-        r[nr++] = x;
     }
-    free(v);
+    free(bits);
+    free(a->r);
+    struct arange *fit = realloc(r, (nr ? nr : 1) * sizeof(*fit));
+    a->r = fit ? fit : r;
     a->nr = nr;
-    a->n = w;
-    struct arange *fit = realloc(a->r, (nr ? nr : 1) * sizeof(*fit));
-    if (fit)
-        a->r = fit;
+    a->n = n;
     return 0;
 }
 
