@@ -25,7 +25,8 @@
 #include "lib/util.h"
 #include "worker/worker.h"
 
-enum { MAX_FDS = 200, MAX_CONFIG = 1 << 20 };
+/* The root file system and the sources of the binds. */
+enum { MAX_FDS = CONTAINER_MAX_MOUNTS + 1, MAX_CONFIG = 1 << 20 };
 
 struct gather {
     json_t *mounts;    /* [{dst, ro, file}] in the order of fds[1..] */

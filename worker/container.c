@@ -18,8 +18,6 @@
 
 extern char **environ;
 
-enum { MAX_MOUNTS = 200 };
-
 static const char *const known[] = { "crun", "runc", "podman", "docker" };
 
 /* Run argv quietly; its exit status, or -1. */
@@ -134,7 +132,7 @@ static int engine_prepare(const struct container_job *c, json_t *binds, char **a
 {
     static char envfile[PATH_MAX], user[64], cpus[256], mems[256], memory[64];
     static char vol_kiln[PATH_MAX + 64];
-    static char vols[MAX_MOUNTS][2 * PATH_MAX + 64];
+    static char vols[CONTAINER_MAX_MOUNTS][2 * PATH_MAX + 64];
     int k = 0;
     size_t i;
     json_t *v;
@@ -163,8 +161,8 @@ static int engine_prepare(const struct container_job *c, json_t *binds, char **a
     json_array_foreach(binds, i, v) {
         const char *src = json_string_value(json_object_get(v, "source"));
         const char *dst = json_string_value(json_object_get(v, "destination"));
-        if (i >= MAX_MOUNTS)
-            return errprintf(err, "too many mounts (at most %d)", MAX_MOUNTS);
+        if (i >= CONTAINER_MAX_MOUNTS)
+            return errprintf(err, "too many mounts (at most %d)", CONTAINER_MAX_MOUNTS);
         if (!container_path_ok(src) || !container_path_ok(dst))
             return errprintf(err, "cannot mount '%.200s' at '%.200s': a path with : , = \" "
                              "' \\ or a '..' cannot be given to %s", src ? src : "",

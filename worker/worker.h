@@ -126,6 +126,10 @@ json_t *container_runtimes(const char *order);
 /* Write DIR/bundle/config.json for the job and fill argv with the runtime's
  * command line.  -1 with err naming what is wrong with the container. */
 enum { CONTAINER_MAX_ARGV = 4096 + 200 };
+/* Bind mounts one container may have (the job's, its directories, a
+ * bundle's own): bundle.c passes one descriptor for each, engines one
+ * --mount each. */
+enum { CONTAINER_MAX_MOUNTS = 199 };
 int container_prepare(const struct container_job *c, char *argv[CONTAINER_MAX_ARGV],
                       struct kiln_error *err);
 /* bundle.c: as the job's user, open the container's root file system and
