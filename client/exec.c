@@ -16,6 +16,7 @@
 #include "lib/base64.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "lib/proto.h"
 
 static volatile sig_atomic_t got_signal;
@@ -130,7 +131,7 @@ int cmd_exec(int argc, char **argv)
             if (!strcmp(m.type, "exec.output")) {
                 size_t len = 0;
                 unsigned char *bytes =
-                    base64_decode(json_string_value(json_object_get(m.body, "data")) ?: "",
+                    base64_decode(util_str_or(json_string_value(json_object_get(m.body, "data")), ""),
                                   &len);
                 int fd = json_integer_value(json_object_get(m.body, "fd")) == 2 ? 2 : 1;
                 if (bytes && len && write(fd, bytes, len) < 0 && errno == EPIPE)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "client/client.h"
+#include "lib/jobstate.h"
 #include "lib/log.h"
 #include "lib/units.h"
 #include "lib/util.h"
@@ -44,19 +45,13 @@ int parse_simple(int argc, char **argv, bool *json, const char *usage)
  * child of an array. */
 static json_t *parse_id(const char *s)
 {
-    char *end;
-    long long v, i;
+    int64_t id;
+    long index;
 
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno || v <= 0 || end == s || (*end && *end != '_'))
-        die("invalid job id '%s'", s);
-    if (!*end)
-        return json_integer(v);
-    i = strtoll(end + 1, &end, 10);
-    if (errno || *end || i < 0 || end == s)
-        die("invalid job id '%s'", s);
-    return json_string(s);
+    if (job_id_parse(s, &id, &index) < 0)
+        die("invalid job id '%s': a positive integer, or ARRAY_INDEX for a child of an "
+            "array", s);
+    return index < 0 ? json_integer(id) : json_string(s);
 }
 
 /* The id to show: ARRAY_INDEX for array children. */

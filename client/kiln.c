@@ -40,7 +40,6 @@ static const struct kiln_cmd {
     { "release", cmd_release, 0, "release held jobs" },
     { "run", cmd_run, 0, "run tasks bound to cores (srun): inside a job, or as a new job" },
     { "server", cmd_server, 0, "run the head-node daemon" },
-    { "shell", cmd_shell, CMD_HIDDEN, "per-job supervisor (started by the worker)" },
     { "show", cmd_show, 0, "every detail of jobs" },
     { "submit", cmd_submit, 0, "submit a batch script" },
     { "terminate", cmd_terminate, 0, "terminate jobs (AWS Batch's word for cancel)" },

@@ -13,6 +13,7 @@
 #include <hwloc.h>
 
 #include "client/client.h"
+#include "lib/jobstate.h"
 #include "lib/log.h"
 #include "lib/units.h"
 
@@ -343,10 +344,11 @@ static int run_submitted(int nopts, char **opts, int bind, char **cmd)
         const char *state = json_string_value(json_object_get(job, "state"));
         follow(outpath, &out_off, stdout);
         follow(errpath, &err_off, stderr);
-        if (state && (!strcmp(state, "SUCCEEDED") || !strcmp(state, "FAILED"))) {
+        int st = job_state_parse(state);
+        if (st >= 0 && job_state_final(st)) {
             int code = (int)json_integer_value(json_object_get(job, "exit_code"));
             const char *why = json_string_value(json_object_get(job, "status_reason"));
-            rc = !strcmp(state, "SUCCEEDED") ? 0 : code > 0 && code < 256 ? code : 1;
+            rc = job_exit_status(st, code);
             if (rc)
                 fprintf(stderr, "kiln run: job %lld failed: %s\n", (long long)id,
                         why ? why : "failed");

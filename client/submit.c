@@ -16,6 +16,7 @@
 #include "lib/container.h"
 #include "lib/directive.h"
 #include "lib/jobdef.h"
+#include "lib/jobstate.h"
 #include "lib/jobspec.h"
 #include "lib/log.h"
 #include "lib/units.h"
@@ -393,7 +394,7 @@ static void apply_jobdef(struct submit_opts *o, char **script, char *ref, size_t
         size_t k;
         json_t *v;
         json_array_foreach(json_object_get(cp, "volumes"), k, v)
-            if (vol && !strcmp(vol, json_string_value(json_object_get(v, "name")) ?: ""))
+            if (vol && !strcmp(vol, util_str_or(json_string_value(json_object_get(v, "name")), "")))
                 src = json_string_value(json_object_get(json_object_get(v, "host"),
                                                         "sourcePath"));
         if (!src || !dst || src[0] != '/' || dst[0] != '/')
@@ -566,15 +567,14 @@ static int wait_for(json_int_t id)
             die("%s", err);
         json_t *job = json_object_get(r, "job");
         const char *state = json_string_value(json_object_get(job, "state"));
-        if (state && (!strcmp(state, "SUCCEEDED") || !strcmp(state, "FAILED"))) {
+        int st = job_state_parse(state);
+        if (st >= 0 && job_state_final(st)) {
             int code = (int)json_integer_value(json_object_get(job, "exit_code"));
             const char *reason = json_string_value(json_object_get(job, "status_reason"));
-            int rc = 0;
-            if (strcmp(state, "SUCCEEDED") != 0) {
+            int rc = job_exit_status(st, code);
+            if (st != JOB_SUCCEEDED)
                 fprintf(stderr, "%s: job %lld failed: %s\n", client_prog, (long long)id,
                         reason ? reason : "failed");
-                rc = code > 0 && code < 256 ? code : 1;
-            }
             json_decref(r);
             return rc;
         }

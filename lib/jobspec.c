@@ -16,7 +16,7 @@
 
 int jobspec_name_ok(const char *s, size_t max)
 {
-    size_t n = strlen(s);
+    size_t n = s ? strlen(s) : 0;
 
     if (n == 0 || n > max)
         return 0;

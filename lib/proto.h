@@ -4,6 +4,7 @@
 #ifndef KILN_PROTO_H
 #define KILN_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
 
@@ -23,16 +24,42 @@ enum proto_dir {
     PROTO_RELAYED,        /* worker -> server -> client, as it is */
 };
 
-struct proto_type {
-    const char *name;
-    enum proto_dir dir;
+/* Who may send a message, checked before its handler runs. */
+enum proto_role {
+    PROTO_ANYONE = 1, /* any client, with or without a credential */
+    PROTO_USER,       /* a client whose credential checks out */
+    PROTO_ADMIN,      /* root, or a member of the server's admin group */
+    PROTO_PEER,       /* a worker not yet welcomed (its hello) */
+    PROTO_NODE,       /* a worker, on the connection of its accepted hello */
+    PROTO_SERVER,     /* the server, to a worker */
 };
 
-/* The table of every message type, terminated by a NULL name. */
-extern const struct proto_type proto_types[];
+struct json_field;
 
-/* Look a type up in proto_types; NULL if unknown. */
-const struct proto_type *proto_lookup(const char *name);
+/* What is checked of a message before any handler sees it: its type, who
+ * may send it, and every field its body may have (lib/jsonfields.h).  The
+ * server's and the worker's message tables are made of these, and
+ * tests/unit/test_protocol.c checks them against doc/protocol.md. */
+struct proto_rule {
+    const char *type;
+    enum proto_dir dir;
+    enum proto_role role;
+    const struct json_field *fields; /* ended by a NULL name */
+};
+
+/* The fields every versioned message has first. */
+#define PROTO_VERSION_FIELD { "version", JSON_INTEGER, true }
+
+struct proto_msg;
+struct kiln_error;
+/* Check m's "version": one other than ours is EPROTO, and so is none when
+ * required.  Returns 0, or EPROTO with err set. */
+int proto_check_version(const struct proto_msg *m, bool required, struct kiln_error *err);
+/* Check m against r: its version (required when r lists it as required),
+ * then its fields: one the rule does not list, of the wrong type, or a
+ * required one missing is EINVAL.  Returns 0, or the errno value with err
+ * set. */
+int proto_check(const struct proto_rule *r, const struct proto_msg *m, struct kiln_error *err);
 
 /* One received message.  The body is owned by the message. */
 struct proto_msg {
@@ -43,6 +70,7 @@ struct proto_msg {
     char *cred;   /* a client's credential frame, or NULL (lib/auth.h) */
     unsigned char digest[32]; /* what a credential must sign (with cred) */
     char peer[64]; /* the name of the CURVE key it came with, or "" */
+    char from[96]; /* who sent it, for the log: set by the receiver */
 };
 
 /* Send "" type body cred from a client: sign, given the digest of type

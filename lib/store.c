@@ -197,7 +197,8 @@ struct store *store_open(const char *dir, struct kiln_error *err)
 
     if (!(st = calloc(1, sizeof(*st))))
         return NULL;
-    if (asprintf(&path, "%s/kiln.db", dir) < 0) {
+    if ((dir && asprintf(&path, "%s/kiln.db", dir) < 0)
+        || (!dir && !(path = strdup(":memory:")))) {
         path = NULL;
         goto nomem;
     }
@@ -305,6 +306,7 @@ int store_job_insert(struct store *st, struct store_job *job)
     char *spec = json_dumps(job->spec, JSON_COMPACT);
 
     if (!spec) {
+        store_fail(st, "out of memory");
         errno = ENOMEM;
         return -1;
     }
@@ -513,7 +515,7 @@ int64_t store_array_child(struct store *st, int64_t array_id, long index)
 }
 
 int store_array_progress(struct store *st, int64_t array_id, long *max_index,
-                         int *counts, int ncounts, const char *const *names)
+                         int counts[JOB_NSTATES])
 {
     sqlite3_stmt *s;
     int rc;
@@ -526,9 +528,9 @@ int store_array_progress(struct store *st, int64_t array_id, long *max_index,
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *state = (const char *)sqlite3_column_text(s, 0);
         long mx = (long)sqlite3_column_int64(s, 2);
-        for (int i = 0; i < ncounts; i++)
-            if (state && strcmp(state, names[i]) == 0)
-                counts[i] += sqlite3_column_int(s, 1);
+        int i = job_state_parse(state);
+        if (i >= 0)
+            counts[i] += sqlite3_column_int(s, 1);
         if (mx > *max_index)
             *max_index = mx;
     }
@@ -706,6 +708,7 @@ int store_object_put(struct store *st, const char *kind, const char *name,
     int rc;
 
     if (!text) {
+        store_fail(st, "out of memory");
         errno = ENOMEM;
         return -1;
     }

@@ -10,16 +10,21 @@
 #include <jansson.h>
 
 #include "lib/error.h"
+#include "lib/jobstate.h"
 
 struct store;
 
-/* Open or create DIR/kiln.db and bring its schema up to date. */
+/* Open or create DIR/kiln.db and bring its schema up to date; with dir
+ * NULL, a database in memory (for tests). */
 struct store *store_open(const char *dir, struct kiln_error *err);
 void store_destroy(struct store *st);
 
 /* The schema version the database is at after store_open(). */
 int store_schema_version(struct store *st);
 
+/* Every write below that fails (sqlite's error, or no memory) fails the
+ * whole transaction by itself: callers need not remember it, and nothing
+ * of it is committed. */
 int store_begin(struct store *st);
 /* Commit; or, when any statement since store_begin failed (or store_fail
  * was called), roll everything back and return -1 with errno (ENOSPC for
@@ -86,9 +91,9 @@ void store_job_release(struct store_job *job);
 int64_t store_array_child(struct store *st, int64_t array_id, long index);
 
 /* The children of array_id that have rows: their largest index (-1 when
- * none) and, added into counts[i], how many are in state names[i]. */
+ * none) and, added into counts[state], how many are in each state. */
 int store_array_progress(struct store *st, int64_t array_id, long *max_index,
-                         int *counts, int ncounts, const char *const *names);
+                         int counts[JOB_NSTATES]);
 
 /* Just a job's state (copied into state) and start time: 1 found, 0 not
  * found, -1 error.  Cheaper than store_job_get. */

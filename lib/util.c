@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <ftw.h>
 #include <limits.h>
 #include <pwd.h>
@@ -289,4 +290,35 @@ size_t util_utf8_fix(char *s, size_t max)
     }
     p[j] = '\0';
     return j;
+}
+
+int util_cpulist_parse(const char *list, cpu_set_t *set)
+{
+    const char *p = list;
+
+    CPU_ZERO(set);
+    if (!list || !*list)
+        return -1;
+    while (*p) {
+        char *end;
+        long a, b;
+        if (*p < '0' || *p > '9')
+            return -1;
+        a = b = strtol(p, &end, 10);
+        if (*end == '-') {
+            if (end[1] < '0' || end[1] > '9')
+                return -1;
+            b = strtol(end + 1, &end, 10);
+        }
+        if (a > b || b >= CPU_SETSIZE)
+            return -1;
+        for (long c = a; c <= b; c++)
+            CPU_SET(c, set);
+        if (*end == ',' && end[1])
+            end++;
+        else if (*end)
+            return -1;
+        p = end;
+    }
+    return 0;
 }

@@ -56,4 +56,15 @@ const char *util_user_name(unsigned uid);
 
 char *util_json_join(const struct json_t *a, const char *key, const char *sep);
 
+/* An OS cpu list ("0-3,8,10-11") into set: 0, or -1 when it is not one
+ * (or names a cpu past CPU_SETSIZE). */
+#include <sched.h>
+int util_cpulist_parse(const char *list, cpu_set_t *set);
+
+/* s, or dflt when s is NULL. */
+static inline const char *util_str_or(const char *s, const char *dflt)
+{
+    return s ? s : dflt;
+}
+
 #endif

@@ -12,16 +12,16 @@
 #include "server/server.h"
 
 
-static void server_info(struct server *s, struct proto_msg *m)
+int api_server_info(struct server *s, struct proto_msg *m, const struct requester *who)
 {
-    CLIENT_REPLY(s, m, json_pack("{s:i, s:s, s:s, s:i, s:{s:I, s:f, s:f}}", "version",
+    return CLIENT_REPLY(s, m, json_pack("{s:i, s:s, s:s, s:i, s:{s:I, s:f, s:f}}", "version",
                           KILN_PROTO_VERSION, "worker_endpoint", s->worker_ep,
                           "client_endpoint", s->client_ep, "jobs", s->njobs, "scheduler",
                           "passes", (json_int_t)s->sched_passes, "last_ms",
                           s->sched_last_ms, "max_ms", s->sched_max_ms));
 }
 
-static void job_submit(struct server *s, struct proto_msg *m)
+int api_job_submit(struct server *s, struct proto_msg *m, const struct requester *who)
 {
     struct kiln_error err;
     struct jobspec spec;
@@ -31,13 +31,13 @@ static void job_submit(struct server *s, struct proto_msg *m)
 
     if (!json_is_object(o))
         return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'job' must be an object");
-    if (!s->who.user[0])
+    if (!who->user[0])
         return CLIENT_FAIL(s, m, EACCES, "uid %u has no user name on the server's host",
-                           (unsigned)s->who.uid);
+                           (unsigned)who->uid);
     /* The job is its sender's, whatever the request says. */
-    json_object_set_new(o, "user", json_string(s->who.user));
-    json_object_set_new(o, "uid", json_integer(s->who.uid));
-    json_object_set_new(o, "gid", json_integer(s->who.gid));
+    json_object_set_new(o, "user", json_string(who->user));
+    json_object_set_new(o, "uid", json_integer(who->uid));
+    json_object_set_new(o, "gid", json_integer(who->gid));
     if (jobspec_from_json(o, &spec, &err) < 0)
         return CLIENT_FAIL(s, m, errno, "%s", err.text);
     struct queue *q = queue_find(s, spec.queue);
@@ -45,24 +45,24 @@ static void job_submit(struct server *s, struct proto_msg *m)
         CLIENT_FAIL(s, m, q ? EBUSY : ENOENT, q ? "job queue '%s' is DISABLED" : "unknown job queue '%s'",
              spec.queue);
         jobspec_release(&spec);
-        return;
+        return -1;
     }
     if (q->policy[0] && !spec.share_id) {
         CLIENT_FAIL(s, m, EINVAL, "job queue '%s' has fair-share policy '%s': give a share "
              "identifier (--share-identifier)", q->name, q->policy);
         jobspec_release(&spec);
-        return;
+        return -1;
     }
     if (!q->policy[0] && spec.share_id) {
         CLIENT_FAIL(s, m, EINVAL, "job queue '%s' has no fair-share policy: a share identifier "
              "means nothing there", q->name);
         jobspec_release(&spec);
-        return;
+        return -1;
     }
     if ((why = deps_validate(s, &spec)) || (why = sched_infeasible(s, q, &spec))) {
         CLIENT_FAIL(s, m, EINVAL, "%s%s", strncmp(why, "invalid", 7) ? "job can never run: " : "", why);
         jobspec_release(&spec);
-        return;
+        return -1;
     }
     /* What one user may keep in the queue: the server's memory and every
      * scheduling pass are shared. */
@@ -71,27 +71,35 @@ static void job_submit(struct server *s, struct proto_msg *m)
                     "user may have (max_jobs_per_user); an array counts as one",
                     spec.user, jobs_of_user(s, spec.uid));
         jobspec_release(&spec);
-        return;
+        return -1;
     }
     if (!(job = jobs_submit(s, o, &spec, &err))) {
         jobspec_release(&spec);
         return CLIENT_FAIL(s, m, EIO, "%s", err.text);
     }
-    CLIENT_REPLY(s, m, json_pack("{s:I}", "id", (json_int_t)job->id));
+    return CLIENT_REPLY(s, m, json_pack("{s:I}", "id", (json_int_t)job->id));
 }
 
 static const char *id_text(const struct proto_msg *m);
 
+struct listing {
+    json_t *jobs;
+    const struct requester *who;
+};
+
 static void list_one(struct server *s, struct job *job, void *arg)
 {
-    if (identity_sees(s, job->spec.uid))
-        json_array_append_new(arg, jobs_to_json(s, job));
+    struct listing *l = arg;
+
+    if (identity_sees(s, l->who, job->spec.uid))
+        json_array_append_new(l->jobs, jobs_to_json(s, job));
 }
 
 /* Another user's job: refused when private_jobs hides it. */
-static bool hidden(struct server *s, struct proto_msg *m, uint32_t owner)
+static bool hidden(struct server *s, struct proto_msg *m, const struct requester *who,
+                   uint32_t owner)
 {
-    if (identity_sees(s, owner))
+    if (identity_sees(s, who, owner))
         return false;
     CLIENT_FAIL(s, m, EACCES, "permission denied: job %s belongs to another user",
                 id_text(m));
@@ -100,11 +108,11 @@ static bool hidden(struct server *s, struct proto_msg *m, uint32_t owner)
 
 /* What only its owner and admins see of a job: its script, arguments and
  * environment. */
-static void strip_private(struct server *s, json_t *o, uint32_t owner)
+static void strip_private(const struct requester *who, json_t *o, uint32_t owner)
 {
     json_t *spec = json_object_get(o, "spec");
 
-    if (identity_owns(s, owner) || !json_is_object(spec))
+    if (identity_owns(who, owner) || !json_is_object(spec))
         return;
     spec = json_deep_copy(spec);
     json_object_del(spec, "script");
@@ -113,12 +121,12 @@ static void strip_private(struct server *s, json_t *o, uint32_t owner)
     json_object_set_new(o, "spec", spec);
 }
 
-static void job_list(struct server *s, struct proto_msg *m)
+int api_job_list(struct server *s, struct proto_msg *m, const struct requester *who)
 {
-    json_t *jobs = json_array();
+    struct listing l = { json_array(), who };
 
-    jobs_foreach(s, list_one, jobs);
-    CLIENT_REPLY(s, m, json_pack("{s:o}", "jobs", jobs));
+    jobs_foreach(s, list_one, &l);
+    return CLIENT_REPLY(s, m, json_pack("{s:o}", "jobs", l.jobs));
 }
 
 static int get_id(const json_t *v, int64_t *id)
@@ -136,18 +144,14 @@ static int resolve_id(struct server *s, const json_t *v, int64_t *id,
                       struct job **parent, long *index)
 {
     const char *str = json_string_value(v);
-    long long a;
-    long i;
-    int used = 0;
+    int64_t a;
 
     *parent = NULL;
     if (!str)
         return get_id(v, id) < 0 ? -1 : 1;
-    if (strlen(str) > 40 || sscanf(str, "%lld_%ld%n", &a, &i, &used) != 2
-        || str[used] != '\0' || a <= 0 || i < 0)
+    if (job_id_parse(str, &a, index) < 0 || *index < 0)
         return -1;
-    *index = i;
-    *id = arrays_child_id(s, a, i, parent);
+    *id = arrays_child_id(s, a, *index, parent);
     if (*parent)
         return 0;
     if (*id == 0)
@@ -170,7 +174,7 @@ static const char *id_text(const struct proto_msg *m)
     return buf;
 }
 
-static void job_show(struct server *s, struct proto_msg *m)
+int api_job_show(struct server *s, struct proto_msg *m, const struct requester *who)
 {
     struct store_job row;
     struct job *job;
@@ -186,17 +190,17 @@ static void job_show(struct server *s, struct proto_msg *m)
         return CLIENT_FAIL(s, m, ENOENT, "array child %lld_%ld has not started yet",
                     (long long)parent->id, index);
     if ((job = jobs_find(s, id))) {
-        if (hidden(s, m, job->spec.uid))
-            return;
+        if (hidden(s, m, who, job->spec.uid))
+            return -1;
         o = jobs_to_json(s, job);
         /* The full why only for one job: it walks the job's queue. */
         if (job->state == JOB_PENDING || job->state == JOB_RUNNABLE)
             json_object_set_new(o, "why", sched_why(s, job));
         json_object_set(o, "spec", job->spec_json);
     } else if ((rc = store_job_get(s->st, id, &row)) == 1) {
-        if (hidden(s, m, (uint32_t)row.uid)) {
+        if (hidden(s, m, who, (uint32_t)row.uid)) {
             store_job_release(&row);
-            return;
+            return -1;
         }
         o = jobs_row_to_json(&row);
         json_object_set(o, "spec", row.spec);
@@ -205,10 +209,10 @@ static void job_show(struct server *s, struct proto_msg *m)
     } else {
         return CLIENT_FAIL(s, m, rc < 0 ? EIO : ENOENT, "unknown job id %s", id_text(m));
     }
-    strip_private(s, o, (uint32_t)json_integer_value(json_object_get(o, "uid")));
+    strip_private(who, o, (uint32_t)json_integer_value(json_object_get(o, "uid")));
     json_object_set_new(o, "events", store_job_events(s->st, id));
     json_object_set_new(o, "attempt_list", store_job_attempts(s->st, id));
-    CLIENT_REPLY(s, m, json_pack("{s:o}", "job", o));
+    return CLIENT_REPLY(s, m, json_pack("{s:o}", "job", o));
 }
 
 static const char *end_job(struct server *s, struct job *job, const char *word,
@@ -236,7 +240,8 @@ static const char *terminate_one(struct server *s, struct job *job, const char *
 typedef const char *(*id_action_f)(struct server *s, struct job *job,
                                    const char *reason);
 
-static void for_ids(struct server *s, struct proto_msg *m, id_action_f fn)
+static int for_ids(struct server *s, struct proto_msg *m, const struct requester *who,
+                   id_action_f fn)
 {
     json_t *ids = json_object_get(m->body, "ids"), *v, *results;
     const char *reason = json_string_value(json_object_get(m->body, "reason"));
@@ -261,14 +266,14 @@ static void for_ids(struct server *s, struct proto_msg *m, id_action_f fn)
         int rc = resolve_id(s, v, &id, &parent, &index);
         if (rc > 0)
             job = jobs_find(s, id);
-        uint32_t owner = job ? job->spec.uid : parent ? parent->spec.uid : s->who.uid;
+        uint32_t owner = job ? job->spec.uid : parent ? parent->spec.uid : who->uid;
         if (rc < 0) {
             err = "not a job id";
-        } else if (!identity_owns(s, owner)) {
+        } else if (!identity_owns(who, owner)) {
             err = "permission denied: the job belongs to another user";
             log_msg(LOG_WARNING, "refused %s of job %lld from user %s (uid %u): not theirs",
-                    m->type, (long long)(job ? job->id : parent->id), s->who.user,
-                    (unsigned)s->who.uid);
+                    m->type, (long long)(job ? job->id : parent->id), who->user,
+                    (unsigned)who->uid);
         } else if (rc == 0) {
             /* Not created yet: it will be recorded cancelled in its turn. */
             err = (fn == cancel_one || fn == terminate_one) && arrays_skip(parent, index) == 0
@@ -285,7 +290,7 @@ static void for_ids(struct server *s, struct proto_msg *m, id_action_f fn)
         json_array_append_new(results, err ? json_pack("{s:O, s:s}", "id", v, "error", err)
                                            : json_pack("{s:O}", "id", v));
     }
-    CLIENT_REPLY(s, m, json_pack("{s:o}", "results", results));
+    return CLIENT_REPLY(s, m, json_pack("{s:o}", "results", results));
 }
 
 static const char *release_one(struct server *s, struct job *job, const char *reason)
@@ -318,24 +323,24 @@ static const char *hold_one(struct server *s, struct job *job, const char *reaso
     return NULL;
 }
 
-static void job_hold(struct server *s, struct proto_msg *m)
+int api_job_hold(struct server *s, struct proto_msg *m, const struct requester *who)
 {
-    for_ids(s, m, hold_one);
+    return for_ids(s, m, who, hold_one);
 }
 
-static void job_cancel(struct server *s, struct proto_msg *m)
+int api_job_cancel(struct server *s, struct proto_msg *m, const struct requester *who)
 {
-    for_ids(s, m, cancel_one);
+    return for_ids(s, m, who, cancel_one);
 }
 
-static void job_terminate(struct server *s, struct proto_msg *m)
+int api_job_terminate(struct server *s, struct proto_msg *m, const struct requester *who)
 {
-    for_ids(s, m, terminate_one);
+    return for_ids(s, m, who, terminate_one);
 }
 
-static void job_release(struct server *s, struct proto_msg *m)
+int api_job_release(struct server *s, struct proto_msg *m, const struct requester *who)
 {
-    for_ids(s, m, release_one);
+    return for_ids(s, m, who, release_one);
 }
 
 static int history_one(struct store_job *row, void *arg)
@@ -343,7 +348,7 @@ static int history_one(struct store_job *row, void *arg)
     return json_array_append_new(arg, jobs_row_to_json(row));
 }
 
-static void job_history(struct server *s, struct proto_msg *m)
+int api_job_history(struct server *s, struct proto_msg *m, const struct requester *who)
 {
     double since = 0;
     const char *user = NULL;
@@ -358,21 +363,21 @@ static void job_history(struct server *s, struct proto_msg *m)
         return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'limit' must not be negative");
     if (user && !jobspec_name_ok(user, 64))
         return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'user' is not a user name");
-    if (s->private_jobs && !s->who.admin) {
-        if (user && strcmp(user, s->who.user) != 0)
+    if (s->private_jobs && !who->admin) {
+        if (user && strcmp(user, who->user) != 0)
             return CLIENT_FAIL(s, m, EACCES, "permission denied: the jobs of other users "
                                "are private here");
-        user = s->who.user;
+        user = who->user;
     }
     jobs = json_array();
     if (store_foreach_finished(s->st, since, user, limit, history_one, jobs) < 0) {
         json_decref(jobs);
         return CLIENT_FAIL(s, m, EIO, "cannot read the job history");
     }
-    CLIENT_REPLY(s, m, json_pack("{s:o}", "jobs", jobs));
+    return CLIENT_REPLY(s, m, json_pack("{s:o}", "jobs", jobs));
 }
 
-static void job_wait(struct server *s, struct proto_msg *m)
+int api_job_wait(struct server *s, struct proto_msg *m, const struct requester *who)
 {
     struct store_job row;
     struct job *job, *parent;
@@ -389,29 +394,29 @@ static void job_wait(struct server *s, struct proto_msg *m)
     if (!(job = jobs_find(s, id))) {
         if (store_job_get(s->st, id, &row) != 1)
             return CLIENT_FAIL(s, m, ENOENT, "unknown job id %s", id_text(m));
-        if (hidden(s, m, (uint32_t)row.uid)) {
+        if (hidden(s, m, who, (uint32_t)row.uid)) {
             store_job_release(&row);
-            return;
+            return -1;
         }
         CLIENT_REPLY(s, m, json_pack("{s:o}", "job", jobs_row_to_json(&row)));
         store_job_release(&row);
-        return;
+        return 0;
     }
-    if (hidden(s, m, job->spec.uid))
-        return;
-    if (!job->waiters && !(job->waiters = json_array()))
-        return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
-    if (json_array_size(job->waiters) >= 1024)
-        return CLIENT_FAIL(s, m, EBUSY, "too many clients wait for job %lld", (long long)id);
+    if (hidden(s, m, who, job->spec.uid))
+        return -1;
     for (size_t i = 0; i < m->idlen; i++)
         sprintf(hex + 2 * i, "%02x", m->id[i]);
     hex[2 * m->idlen] = '\0';
-    json_array_append_new(job->waiters, json_string(hex));
+    if (jobs_add_waiter(job, hex) < 0)
+        return CLIENT_FAIL(s, m, errno, errno == EBUSY ? "too many clients wait for job %lld"
+                           : "out of memory (job %lld)", (long long)id);
+    return 0;
 }
 
 /* What holds n's cores: each job with its held PUs (indices into the
  * topology's pu list) and GPUs. */
-static json_t *node_holders(const struct server *s, const struct node *n)
+static json_t *node_holders(const struct server *s, const struct requester *who,
+                            const struct node *n)
 {
     json_t *a = json_array();
 
@@ -423,7 +428,7 @@ static json_t *node_holders(const struct server *s, const struct node *n)
             json_array_append_new(pus, json_integer(p->pu[k]));
         for (int k = 0; k < p->ngpu; k++)
             json_array_append_new(gpus, json_integer(p->gpu[k]));
-        bool seen = identity_sees(s, j->spec.uid);
+        bool seen = identity_sees(s, who, j->spec.uid);
         json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s?, s:o, s:o}", "id",
                                            (json_int_t)(seen ? j->id : 0), "user",
                                            seen ? j->spec.user : "(hidden)",
@@ -435,7 +440,7 @@ static json_t *node_holders(const struct server *s, const struct node *n)
 }
 
 /* All nodes, or {"name": N} just that one with what holds its cores. */
-static void node_list(struct server *s, struct proto_msg *m)
+int api_node_list(struct server *s, struct proto_msg *m, const struct requester *who)
 {
     const char *only = json_string_value(json_object_get(m->body, "name"));
     json_t *nodes = json_array();
@@ -459,130 +464,12 @@ static void node_list(struct server *s, struct proto_msg *m)
         if (n->drain[0])
             json_object_set_new(o, "reason", json_string(n->drain));
         if (only)
-            json_object_set_new(o, "holders", node_holders(s, n));
+            json_object_set_new(o, "holders", node_holders(s, who, n));
         json_array_append_new(nodes, o);
     }
     if (only && json_array_size(nodes) == 0) {
         json_decref(nodes);
         return CLIENT_FAIL(s, m, ENOENT, "unknown node '%.64s'", only);
     }
-    CLIENT_REPLY(s, m, json_pack("{s:o}", "nodes", nodes));
-}
-
-static const struct {
-    const char *type;
-    void (*fn)(struct server *s, struct proto_msg *m);
-} handlers[] = {
-    { "server.info", server_info },
-    { "job.submit", job_submit },
-    { "job.list", job_list },
-    { "job.show", job_show },
-    { "job.cancel", job_cancel },
-    { "job.terminate", job_terminate },
-    { "job.hold", job_hold },
-    { "job.release", job_release },
-    { "job.history", job_history },
-    { "job.wait", job_wait },
-    { "node.list", node_list },
-};
-
-/* The fields of the requests whose handlers take them one by one: any
- * other field, or one of the wrong type, is refused before the handler
- * runs.  (job.submit's job, queues, environments, policies and job
- * definitions are checked whole by their own tables.) */
-#define VERSION_FIELD { "version", JSON_INTEGER, true }
-static const struct json_field no_fields[] = { VERSION_FIELD, { NULL } };
-static const struct json_field id_fields[] = {
-    VERSION_FIELD, { "id", JSON_FIELD_ID, true }, { NULL },
-};
-static const struct json_field ids_fields[] = {
-    VERSION_FIELD, { "ids", JSON_ARRAY, true }, { "reason", JSON_STRING, false }, { NULL },
-};
-static const struct json_field name_fields[] = {
-    VERSION_FIELD, { "name", JSON_STRING, false }, { "all", JSON_TRUE, false }, { NULL },
-};
-static const struct {
-    const char *type;
-    const struct json_field *fields;
-} request_fields[] = {
-    { "server.info", no_fields },
-    { "job.submit", (const struct json_field[]){ VERSION_FIELD, { "job", JSON_OBJECT, true },
-                                                 { NULL } } },
-    { "job.list", no_fields },
-    { "job.show", id_fields },
-    { "job.wait", id_fields },
-    { "job.cancel", ids_fields },
-    { "job.terminate", ids_fields },
-    { "job.hold", ids_fields },
-    { "job.release", ids_fields },
-    { "job.history", (const struct json_field[]){ VERSION_FIELD,
-                                                  { "since", JSON_FIELD_NUMBER, false },
-                                                  { "user", JSON_STRING, false },
-                                                  { "limit", JSON_INTEGER, false },
-                                                  { NULL } } },
-    { "node.list", name_fields },
-    { "node.update", (const struct json_field[]){ VERSION_FIELD, { "name", JSON_STRING, true },
-                                                  { "ce", JSON_STRING, false },
-                                                  { "features", JSON_STRING, false },
-                                                  { "state", JSON_STRING, false },
-                                                  { "reason", JSON_STRING, false },
-                                                  { NULL } } },
-    { "jobdef.show", name_fields },
-    { "jobdef.list", name_fields },
-    { "jobdef.deregister", name_fields },
-    { "jobdef.register", (const struct json_field[]){ VERSION_FIELD,
-                                                      { "definition", JSON_OBJECT, true },
-                                                      { NULL } } },
-    { "job.exec", (const struct json_field[]){ VERSION_FIELD, { "id", JSON_INTEGER, true },
-                                               { "token", JSON_STRING, true },
-                                               { "node", JSON_STRING, true },
-                                               { "argv", JSON_ARRAY, true }, { NULL } } },
-    { "exec.input", (const struct json_field[]){ VERSION_FIELD, { "exec", JSON_INTEGER, true },
-                                                 { "data", JSON_STRING, false },
-                                                 { "eof", JSON_TRUE, false }, { NULL } } },
-    { "exec.signal", (const struct json_field[]){ VERSION_FIELD, { "exec", JSON_INTEGER, true },
-                                                  { "signal", JSON_INTEGER, true },
-                                                  { NULL } } },
-};
-
-/* Refuse m (EINVAL) when its fields are not those of its type. */
-static bool fields_ok(struct server *s, struct proto_msg *m)
-{
-    struct kiln_error err;
-    char what[80];
-
-    for (size_t i = 0; i < sizeof(request_fields) / sizeof(request_fields[0]); i++) {
-        if (strcmp(request_fields[i].type, m->type) != 0)
-            continue;
-        snprintf(what, sizeof(what), "%s request", m->type);
-        if (json_fields_check(m->body, request_fields[i].fields, what, "", &err) == 0)
-            return true;
-        CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
-        return false;
-    }
-    return true;
-}
-
-void api_handle(struct server *s, struct proto_msg *m)
-{
-    json_t *v = json_object_get(m->body, "version");
-
-    s->who = (struct requester){ .uid = (uint32_t)-1, .gid = (uint32_t)-1 };
-    /* doc/protocol.md "Versions": a request without our major version is
-     * refused with EPROTO. */
-    if (!json_is_integer(v) || json_integer_value(v) != KILN_PROTO_VERSION)
-        return CLIENT_FAIL(s, m, EPROTO, "protocol version mismatch: server speaks %d",
-                    KILN_PROTO_VERSION);
-    if (identity_check(s, m) < 0 || !fields_ok(s, m))
-        return;
-    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-        if (strcmp(handlers[i].type, m->type) == 0)
-            return handlers[i].fn(s, m);
-    if (queue_handles(m->type))
-        return queue_handle(s, m);
-    if (jobdef_handles(m->type))
-        return jobdef_handle(s, m);
-    if (exec_handles(m->type))
-        return exec_handle(s, m);
-    CLIENT_FAIL(s, m, EOPNOTSUPP, "unknown request type '%s'", m->type);
+    return CLIENT_REPLY(s, m, json_pack("{s:o}", "nodes", nodes));
 }

@@ -13,10 +13,6 @@
 #include "lib/util.h"
 #include "server/server.h"
 
-static const char *const state_names[] = {
-    "SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED",
-};
-
 void arrays_free(struct array *a)
 {
     if (a) {
@@ -41,8 +37,7 @@ int arrays_init(struct server *s, struct job *job, bool reload)
     if (reload) {
         /* Children are created in index order: the next one follows the
          * largest that has a row. */
-        if (store_array_progress(s->st, job->id, &max_index, a->counts, JOB_FAILED + 1,
-                                 state_names) < 0) {
+        if (store_array_progress(s->st, job->id, &max_index, a->counts) < 0) {
             arrays_free(a);
             return -1;
         }
@@ -138,14 +133,14 @@ static void finish_parent(struct server *s, struct job *parent)
 
     if (a->next < a->n || a->active > 0)
         return;
-    parent->exit_code = a->counts[JOB_FAILED] ? 1 : 0;
+    int code = a->counts[JOB_FAILED] ? 1 : 0;
     if (parent->cancel_reason) {
-        jobs_set_state(s, parent, JOB_FAILED, parent->cancel_reason);
+        jobs_finish(s, parent, JOB_FAILED, code, parent->cancel_reason);
     } else if (a->counts[JOB_FAILED] == 0) {
-        jobs_set_state(s, parent, JOB_SUCCEEDED, NULL);
+        jobs_finish(s, parent, JOB_SUCCEEDED, code, NULL);
     } else {
         snprintf(why, sizeof(why), "%d of %zu children failed", a->counts[JOB_FAILED], a->n);
-        jobs_set_state(s, parent, JOB_FAILED, why);
+        jobs_finish(s, parent, JOB_FAILED, code, why);
     }
 }
 
@@ -225,8 +220,7 @@ void arrays_cancel(struct server *s, struct job *parent, const char *why)
     struct array *a = parent->array;
     struct cancel_ctx c = { parent->id, why };
 
-    if (!parent->cancel_reason)
-        parent->cancel_reason = strdup(why);
+    jobs_mark_cancelled(parent, why);
     /* Children not yet created never will be. */
     a->n = a->next;
     jobs_dequeue(s, parent);
@@ -273,19 +267,18 @@ int arrays_skip(struct job *parent, long index)
 void arrays_row_to_json(struct server *s, const struct store_job *row, json_t *o)
 {
     const char *spec = json_string_value(json_object_get(row->spec, "array"));
-    int counts[JOB_FAILED + 1] = { 0 };
+    int counts[JOB_NSTATES] = { 0 };
     json_t *c = json_object();
     long max_index;
 
     if (!spec || row->array_id > 0
-        || store_array_progress(s->st, row->id, &max_index, counts, JOB_FAILED + 1,
-                                state_names) < 0) {
+        || store_array_progress(s->st, row->id, &max_index, counts) < 0) {
         json_decref(c);
         return;
     }
     json_int_t created = 0;
-    for (int i = 0; i <= JOB_FAILED; i++) {
-        json_object_set_new(c, state_names[i], json_integer(counts[i]));
+    for (int i = 0; i < JOB_NSTATES; i++) {
+        json_object_set_new(c, job_state_name(i), json_integer(counts[i]));
         created += counts[i];
     }
     struct arrayspec as;
@@ -307,8 +300,8 @@ void arrays_to_json(const struct job *job, json_t *o)
     if (job->array) {
         const struct array *a = job->array;
         json_t *counts = json_object();
-        for (int i = 0; i <= JOB_FAILED; i++)
-            json_object_set_new(counts, state_names[i], json_integer(a->counts[i]));
+        for (int i = 0; i < JOB_NSTATES; i++)
+            json_object_set_new(counts, job_state_name(i), json_integer(a->counts[i]));
         json_object_set_new(counts, "NOT_CREATED", json_integer((json_int_t)(a->n - a->next)));
         json_object_set_new(o, "array", json_pack("{s:s, s:I, s:I, s:I, s:o}", "spec",
                             job->spec.array, "size", (json_int_t)a->n, "created",

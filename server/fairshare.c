@@ -134,8 +134,7 @@ void fairshare_charge(struct server *s, struct job *job)
     char key[200];
     snprintf(key, sizeof(key), "%s/%s", q->name, sh->id);
     json_t *o = json_pack("{s:f, s:f}", "usage", sh->usage, "time", sh->when);
-    if (store_object_put(s->st, "usage", key, o) < 0)
-        s->store_failed = true;
+    store_object_put(s->st, "usage", key, o);
     json_decref(o);
 }
 
@@ -232,51 +231,56 @@ void fairshare_destroy_all(struct server *s)
     }
 }
 
-void fairshare_handle(struct server *s, struct proto_msg *m)
+#define BAD_NAME "invalid name: use 1-63 letters, digits and ._-+@:,"
+
+int policy_list(struct server *s, struct proto_msg *m, const struct requester *who)
 {
-    const char *verb = m->type + strlen("policy."), *name;
+    json_t *a = json_array();
+
+    for (struct policy *p = s->policies; p; p = p->next)
+        json_array_append_new(a, policy_json(p));
+    return CLIENT_REPLY(s, m, json_pack("{s:o}", "policies", a));
+}
+
+int policy_create(struct server *s, struct proto_msg *m, const struct requester *who)
+{
+    const char *name = json_string_value(json_object_get(m->body, "name"));
     struct kiln_error err;
     struct policy *p;
 
-    if (!strcmp(verb, "list")) {
-        json_t *a = json_array();
-        for (p = s->policies; p; p = p->next)
-            json_array_append_new(a, policy_json(p));
-        return CLIENT_REPLY(s, m, json_pack("{s:o}", "policies", a));
-    }
-    name = json_string_value(json_object_get(m->body, "name"));
-    if (!name || !jobspec_name_ok(name, 63))
-        return CLIENT_FAIL(s, m, EINVAL, "invalid name: use 1-63 letters, digits and ._-+@:,");
-    p = policy_find(s, name);
-    if (!strcmp(verb, "create")) {
-        if (p)
-            return CLIENT_FAIL(s, m, EEXIST, "scheduling policy '%s' exists", name);
-        if (policy_check(m->body, &err) < 0)
-            return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
-        if (!(p = policy_add(s, name, m->body)))
-            return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
-        json_t *o = policy_json(p);
-        if (store_object_put(s->st, "policy", name, o) < 0)
-            s->store_failed = true;
-        return CLIENT_REPLY(s, m, json_pack("{s:o}", "policy", o));
-    }
-    if (!p)
+    if (!jobspec_name_ok(name, 63))
+        return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
+    if (policy_find(s, name))
+        return CLIENT_FAIL(s, m, EEXIST, "scheduling policy '%s' exists", name);
+    if (policy_check(m->body, &err) < 0)
+        return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
+    if (!(p = policy_add(s, name, m->body)))
+        return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
+    json_t *o = policy_json(p);
+    store_object_put(s->st, "policy", name, o);
+    return CLIENT_REPLY(s, m, json_pack("{s:o}", "policy", o));
+}
+
+int policy_delete(struct server *s, struct proto_msg *m, const struct requester *who)
+{
+    const char *name = json_string_value(json_object_get(m->body, "name"));
+    struct policy *p;
+
+    if (!jobspec_name_ok(name, 63))
+        return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
+    if (!(p = policy_find(s, name)))
         return CLIENT_FAIL(s, m, ENOENT, "unknown scheduling policy '%s'", name);
-    if (!strcmp(verb, "delete")) {
-        for (struct queue *q = s->queues; q; q = q->next)
-            if (!strcmp(q->policy, name))
-                return CLIENT_FAIL(s, m, EBUSY, "scheduling policy '%s' is used by job queue '%s'",
-                            name, q->name);
-        if (store_object_delete(s->st, "policy", name) < 0)
-            s->store_failed = true;
-        for (struct policy **pp = &s->policies; *pp; pp = &(*pp)->next)
-            if (*pp == p) {
-                *pp = p->next;
-                break;
-            }
-        json_decref(p->shares);
-        free(p);
-        return CLIENT_REPLY(s, m, json_object());
-    }
-    CLIENT_FAIL(s, m, EOPNOTSUPP, "unknown request type '%s'", m->type);
+    for (struct queue *q = s->queues; q; q = q->next)
+        if (!strcmp(q->policy, name))
+            return CLIENT_FAIL(s, m, EBUSY, "scheduling policy '%s' is used by job queue '%s'",
+                               name, q->name);
+    store_object_delete(s->st, "policy", name);
+    for (struct policy **pp = &s->policies; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    json_decref(p->shares);
+    free(p);
+    return CLIENT_REPLY(s, m, json_object());
 }

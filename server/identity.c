@@ -27,9 +27,15 @@ struct verdict {
     struct kiln_error err;
 };
 
+struct cached {
+    struct requester r;
+    double expires;
+};
+
 /* The verifier threads: munged answers several decodes at once, so a batch
- * of requests is checked in about the time of its slowest. */
-static struct {
+ * of requests is checked in about the time of its slowest.  And the
+ * requesters looked up lately. */
+struct identity {
     pthread_t th[VERIFIERS];
     int nthreads;
     pthread_mutex_t mu;
@@ -39,96 +45,109 @@ static struct {
     int n, next, busy;
     unsigned round;
     bool stop;
-} pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER,
-           .done = PTHREAD_COND_INITIALIZER };
+    struct cached cache[CACHE_SIZE];
+};
 
 /* Take the next unchecked credential of the batch and check it, until
- * none is left.  Called with pool.mu held; returns with it held. */
-static void verify_some(void)
+ * none is left.  Called with pool->mu held; returns with it held. */
+static void verify_some(struct identity *pool)
 {
-    while (pool.next < pool.n) {
-        int i = pool.next++;
-        struct proto_msg *m = &pool.msgs[i];
-        struct verdict *v = &pool.verdicts[i];
+    while (pool->next < pool->n) {
+        int i = pool->next++;
+        struct proto_msg *m = &pool->msgs[i];
+        struct verdict *v = &pool->verdicts[i];
         if (!m->cred)
             continue;
-        pool.busy++;
-        pthread_mutex_unlock(&pool.mu);
+        pool->busy++;
+        pthread_mutex_unlock(&pool->mu);
         v->rc = auth_verify(m->cred, m->digest, &v->uid, &v->gid, &v->err);
-        pthread_mutex_lock(&pool.mu);
+        pthread_mutex_lock(&pool->mu);
         v->done = true;
-        if (--pool.busy == 0 && pool.next >= pool.n)
-            pthread_cond_broadcast(&pool.done);
+        if (--pool->busy == 0 && pool->next >= pool->n)
+            pthread_cond_broadcast(&pool->done);
     }
 }
 
 static void *verifier(void *arg)
 {
+    struct identity *pool = arg;
     unsigned seen = 0;
 
-    pthread_mutex_lock(&pool.mu);
+    pthread_mutex_lock(&pool->mu);
     for (;;) {
-        while (!pool.stop && pool.round == seen)
-            pthread_cond_wait(&pool.go, &pool.mu);
-        if (pool.stop)
+        while (!pool->stop && pool->round == seen)
+            pthread_cond_wait(&pool->go, &pool->mu);
+        if (pool->stop)
             break;
-        seen = pool.round;
-        verify_some();
+        seen = pool->round;
+        verify_some(pool);
     }
-    pthread_mutex_unlock(&pool.mu);
+    pthread_mutex_unlock(&pool->mu);
     return NULL;
 }
 
-void identity_start(struct server *s)
+int identity_start(struct server *s)
 {
+    struct identity *pool = calloc(1, sizeof(*pool));
+
+    if (!pool)
+        return -1;
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_cond_init(&pool->go, NULL);
+    pthread_cond_init(&pool->done, NULL);
+    s->identity = pool;
     if (s->auth != AUTH_MUNGE)
-        return;
+        return 0;
     for (int i = 0; i < VERIFIERS - 1; i++)
-        if (pthread_create(&pool.th[pool.nthreads], NULL, verifier, NULL) == 0)
-            pool.nthreads++;
+        if (pthread_create(&pool->th[pool->nthreads], NULL, verifier, pool) == 0)
+            pool->nthreads++;
+    return 0;
 }
 
-void identity_stop(void)
+void identity_stop(struct server *s)
 {
-    pthread_mutex_lock(&pool.mu);
-    pool.stop = true;
-    pthread_cond_broadcast(&pool.go);
-    pthread_mutex_unlock(&pool.mu);
-    for (int i = 0; i < pool.nthreads; i++)
-        pthread_join(pool.th[i], NULL);
-    pool.nthreads = 0;
+    struct identity *pool = s->identity;
+
+    if (!pool)
+        return;
+    pthread_mutex_lock(&pool->mu);
+    pool->stop = true;
+    pthread_cond_broadcast(&pool->go);
+    pthread_mutex_unlock(&pool->mu);
+    for (int i = 0; i < pool->nthreads; i++)
+        pthread_join(pool->th[i], NULL);
+    pthread_mutex_destroy(&pool->mu);
+    pthread_cond_destroy(&pool->go);
+    pthread_cond_destroy(&pool->done);
+    free(pool);
+    s->identity = NULL;
 }
 
 void identity_verify_batch(struct server *s, struct proto_msg *msgs, int n)
 {
+    struct identity *pool = s->identity;
     int creds = 0;
 
     for (int i = 0; i < n; i++)
         creds += msgs[i].cred != NULL;
-    pthread_mutex_lock(&pool.mu);
-    memset(pool.verdicts, 0, sizeof(pool.verdicts[0]) * (size_t)n);
+    pthread_mutex_lock(&pool->mu);
+    memset(pool->verdicts, 0, sizeof(pool->verdicts[0]) * (size_t)n);
     /* One is checked where it is handled: no threads to wake for it. */
-    if (s->auth == AUTH_MUNGE && creds > 1 && pool.nthreads > 0) {
-        pool.msgs = msgs;
-        pool.n = n;
-        pool.next = 0;
-        pool.round++;
-        pthread_cond_broadcast(&pool.go);
-        verify_some();
-        while (pool.busy > 0)
-            pthread_cond_wait(&pool.done, &pool.mu);
-        pool.msgs = NULL;
-        pool.n = 0;
+    if (s->auth == AUTH_MUNGE && creds > 1 && pool->nthreads > 0) {
+        pool->msgs = msgs;
+        pool->n = n;
+        pool->next = 0;
+        pool->round++;
+        pthread_cond_broadcast(&pool->go);
+        verify_some(pool);
+        while (pool->busy > 0)
+            pthread_cond_wait(&pool->done, &pool->mu);
+        pool->msgs = NULL;
+        pool->n = 0;
     }
-    pthread_mutex_unlock(&pool.mu);
+    pthread_mutex_unlock(&pool->mu);
 }
 
-struct cached {
-    struct requester r;
-    double expires;
-};
-
-static struct cached cache[CACHE_SIZE];
 
 /* Is the user (uid, gid, name) in the admin group? */
 static bool in_admin_group(const struct server *s, const struct requester *r)
@@ -160,7 +179,7 @@ static void look_up(const struct server *s, struct requester *r)
 static void requester_of(const struct server *s, uid_t uid, gid_t gid, struct requester *out)
 {
     double now = util_monotonic();
-    struct cached *c = &cache[uid % CACHE_SIZE];
+    struct cached *c = &s->identity->cache[uid % CACHE_SIZE];
 
     if (c->expires > now && c->r.uid == uid && c->r.gid == gid) {
         *out = c->r;
@@ -172,26 +191,26 @@ static void requester_of(const struct server *s, uid_t uid, gid_t gid, struct re
     *out = c->r;
 }
 
-int identity_check(struct server *s, struct proto_msg *m)
+int identity_check(struct server *s, struct proto_msg *m, int index, bool anyone,
+                   struct requester *who)
 {
+    *who = (struct requester){ .uid = (uint32_t)-1, .gid = (uint32_t)-1 };
     if (s->auth == AUTH_NONE) {
-        requester_of(s, getuid(), getgid(), &s->who);
-        s->who.admin = true; /* one user: they run everything */
+        requester_of(s, getuid(), getgid(), who);
+        who->admin = true; /* one user: they run everything */
         return 0;
     }
     /* Where workers connect is no secret: they ask before they have any
      * credential to give. */
-    if (!m->cred && strcmp(m->type, "server.info") == 0) {
-        s->who = (struct requester){ .uid = (uint32_t)-1, .gid = (uint32_t)-1 };
+    if (!m->cred && anyone)
         return 0;
-    }
     if (!m->cred) {
         CLIENT_FAIL(s, m, EACCES, "authentication required: the request carried no "
                     "MUNGE credential");
         return -1;
     }
     /* Checked with its batch, or now. */
-    struct verdict now, *v = s->batch_index >= 0 ? &pool.verdicts[s->batch_index] : NULL;
+    struct verdict now, *v = index >= 0 ? &s->identity->verdicts[index] : NULL;
     if (!v || !v->done) {
         v = &now;
         v->rc = auth_verify(m->cred, m->digest, &v->uid, &v->gid, &v->err);
@@ -200,25 +219,16 @@ int identity_check(struct server *s, struct proto_msg *m)
         CLIENT_FAIL(s, m, EACCES, "%s", v->err.text);
         return -1;
     }
-    requester_of(s, v->uid, v->gid, &s->who);
+    requester_of(s, v->uid, v->gid, who);
     return 0;
 }
 
-bool identity_owns(const struct server *s, uint32_t uid)
+bool identity_owns(const struct requester *who, uint32_t uid)
 {
-    return s->who.admin || s->who.uid == uid;
+    return who->admin || who->uid == uid;
 }
 
-bool identity_sees(const struct server *s, uint32_t uid)
+bool identity_sees(const struct server *s, const struct requester *who, uint32_t uid)
 {
-    return !s->private_jobs || identity_owns(s, uid);
-}
-
-bool identity_admin(struct server *s, struct proto_msg *m)
-{
-    if (s->who.admin)
-        return true;
-    CLIENT_FAIL(s, m, EPERM, "permission denied: %s is for root and the admin group%s%s",
-                m->type, s->admin_group[0] ? " " : "", s->admin_group);
-    return false;
+    return !s->private_jobs || identity_owns(who, uid);
 }

@@ -11,31 +11,6 @@
 #include "lib/util.h"
 #include "server/server.h"
 
-static const char *state_names[] = {
-    [JOB_SUBMITTED] = "SUBMITTED", [JOB_PENDING] = "PENDING",
-    [JOB_RUNNABLE] = "RUNNABLE",   [JOB_STARTING] = "STARTING",
-    [JOB_RUNNING] = "RUNNING",     [JOB_SUCCEEDED] = "SUCCEEDED",
-    [JOB_FAILED] = "FAILED",
-};
-
-const char *job_state_name(enum job_state st)
-{
-    return state_names[st];
-}
-
-int job_state_parse(const char *name)
-{
-    for (int i = 0; i <= JOB_FAILED; i++)
-        if (name && strcmp(name, state_names[i]) == 0)
-            return i;
-    return -1;
-}
-
-static bool is_final(enum job_state st)
-{
-    return st == JOB_SUCCEEDED || st == JOB_FAILED;
-}
-
 static int cmp_id(const void *a, const void *b)
 {
     int64_t x = ((const struct job *)a)->id, y = ((const struct job *)b)->id;
@@ -194,9 +169,11 @@ static void attempt_over(struct server *s, struct job *job)
     free(failure);
 }
 
-void jobs_part_ended(struct server *s, struct job *job, struct jpart *p, int exit_code,
-                     int sig, const char *reason)
+void jobs_part_ended(struct server *s, struct job *job, struct jpart *p, double started,
+                     int exit_code, int sig, const char *reason)
 {
+    if (started > 0)
+        job->start_time = started;
     bool main = p == &job->part[0];
 
     p->ended = true;
@@ -239,7 +216,7 @@ void jobs_part_lost(struct server *s, struct job *job, struct jpart *p, const ch
         free(job->main_reason);
         job->main_reason = strdup(why);
     }
-    jobs_part_ended(s, job, p, -1, 0, why);
+    jobs_part_ended(s, job, p, 0, -1, 0, why);
 }
 
 static void row_of(const struct job *job, struct store_job *row)
@@ -376,9 +353,9 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
         job->starting_since = util_monotonic();
     if (state == JOB_RUNNING && job->start_time == 0)
         job->start_time = now;
-    if (state == JOB_RUNNING || is_final(state))
+    if (state == JOB_RUNNING || job_state_final(state))
         s->deps_dirty = true;
-    if (is_final(state)) {
+    if (job_state_final(state)) {
         job->end_time = now;
         jobs_release_cores(s, job);
         jobs_dequeue(s, job);
@@ -387,20 +364,104 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
     if (store_job_update(s->st, &row, now) < 0) {
         log_err("cannot record job %lld as %s", (long long)job->id,
                 job_state_name(state));
-        s->store_failed = true;
     }
     log_msg(LOG_DEBUG, "job %lld %s%s%s", (long long)job->id,
             job_state_name(state), reason ? ": " : "", reason ? reason : "");
     if (job->array_id)
         arrays_child_moved(s, job, old);
-    if (is_final(state)) {
+    if (job_state_final(state)) {
         answer_waiters(s, job);
         tdelete(job, &s->jobs, cmp_id);
         s->njobs--;
         deps_untrack(s, job);
         count_user(s, job, -1);
+        /* Out of every index now, but freed only at the end of the turn
+         * (jobs_reap): no caller holds a freed job. */
+        job->finished_next = s->finished;
+        s->finished = job;
+    }
+}
+
+void jobs_reap(struct server *s)
+{
+    while (s->finished) {
+        struct job *job = s->finished;
+        s->finished = job->finished_next;
         job_free(s, job);
     }
+}
+
+/* A new secret for this attempt: kiln exec proves with it that it runs
+ * inside the job. */
+static char *new_token(void)
+{
+    unsigned char b[16];
+    char *t = malloc(2 * sizeof(b) + 1);
+    FILE *f = fopen("/dev/urandom", "rb");
+
+    if (!t || !f || fread(b, 1, sizeof(b), f) != sizeof(b)) {
+        if (f)
+            fclose(f);
+        free(t);
+        return NULL;
+    }
+    fclose(f);
+    for (size_t i = 0; i < sizeof(b); i++)
+        sprintf(t + 2 * i, "%02x", b[i]);
+    return t;
+}
+
+int jobs_start(struct server *s, struct job *job, struct node **nodes)
+{
+    char *token = new_token();
+
+    if (!token || place_start(job, nodes, (int)job->spec.nodes) < 0) {
+        free(token);
+        return -1;
+    }
+    free(job->token);
+    job->token = token;
+    job->kill_sent = false;
+    job->attempts++;
+    job->start_time = 0;
+    jobs_dequeue(s, job);
+    jobs_set_state(s, job, JOB_STARTING, NULL);
+    for (int i = 0; i < job->nparts; i++)
+        nodes_send(s, job->part[i].name, "job.start", place_start_msg(s, job, i));
+    return 0;
+}
+
+void jobs_start_lost(struct server *s, struct job *job, const char *why)
+{
+    job->attempts--;
+    jobs_set_state(s, job, JOB_RUNNABLE, why);
+    jobs_enqueue(s, job);
+}
+
+void jobs_finish(struct server *s, struct job *job, enum job_state state, int exit_code,
+                 const char *reason)
+{
+    job->exit_code = exit_code;
+    jobs_set_state(s, job, state, reason);
+}
+
+void jobs_mark_cancelled(struct job *job, const char *why)
+{
+    if (!job->cancel_reason)
+        job->cancel_reason = strdup(why);
+}
+
+int jobs_add_waiter(struct job *job, const char *client)
+{
+    if (!job->waiters && !(job->waiters = json_array())) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (json_array_size(job->waiters) >= 1024) {
+        errno = EBUSY;
+        return -1;
+    }
+    return json_array_append_new(job->waiters, json_string(client));
 }
 
 void jobs_attempt_failed(struct server *s, struct job *job, int exit_code,
@@ -443,7 +504,7 @@ void jobs_set_hold(struct server *s, struct job *job, bool hold)
         /* Shared with an array's other jobs: this one's own from now. */
         json_t *own = json_deep_copy(job->spec_json);
         if (!own) {
-            s->store_failed = true;
+            store_fail(s->st, "out of memory");
             return;
         }
         json_decref(job->spec_json);
@@ -451,8 +512,7 @@ void jobs_set_hold(struct server *s, struct job *job, bool hold)
     }
     json_object_set_new(job->spec_json, "hold", json_boolean(hold));
     /* Stored in this turn: a restart keeps a held job held. */
-    if (store_job_set_spec(s->st, job->id, job->spec_json) < 0)
-        s->store_failed = true;
+    store_job_set_spec(s->st, job->id, job->spec_json);
 }
 
 static struct job *job_new(struct server *s, int64_t id, json_t *spec_json,
@@ -519,20 +579,19 @@ struct job *jobs_submit(struct server *s, json_t *spec_json,
     json_object_set_new(spec_json, "ntasks", json_integer(spec->ntasks));
     row.spec = spec_json;
     if (store_job_insert(s->st, &row) < 0) {
-        s->store_failed = true;
         errprintf(err, "cannot store the job");
         return NULL;
     }
     if (!(job = job_new(s, row.id, spec_json, spec)) || add(s, job) < 0) {
         job_free(s, job);
-        s->store_failed = true; /* the row would be orphaned: roll back */
+        store_fail(s->st, "out of memory"); /* the row would be orphaned: roll back */
         errprintf(err, "out of memory");
         return NULL;
     }
     job->submit_time = row.submit_time;
     job->state = JOB_SUBMITTED;
     if (job->spec.array && arrays_init(s, job, false) < 0) {
-        s->store_failed = true; /* out of memory: roll the row back */
+        store_fail(s->st, "out of memory"); /* roll the row back */
         errprintf(err, "out of memory");
         return NULL;
     }
@@ -567,7 +626,6 @@ struct job *jobs_create_child(struct server *s, struct job *parent, long index,
     row.array_id = parent->id;
     row.array_index = index;
     if (store_job_insert(s->st, &row) < 0) {
-        s->store_failed = true;
         jobspec_release(&spec);
         errprintf(err, "cannot store the job");
         return NULL;
@@ -575,7 +633,7 @@ struct job *jobs_create_child(struct server *s, struct job *parent, long index,
     if (!(job = job_new(s, row.id, parent->spec_json, &spec)) || add(s, job) < 0) {
         job_free(s, job);
         jobspec_release(&spec);
-        s->store_failed = true;
+        store_fail(s->st, "out of memory");
         errprintf(err, "out of memory");
         return NULL;
     }
@@ -708,45 +766,59 @@ int jobs_load(struct server *s)
     return rc;
 }
 
-/* twalk has no argument pointer: collect first, then call. */
-static struct job **walk_buf;
-static int walk_n;
+struct collected {
+    struct job **all;
+    int n;
+};
 
-static void collect(const void *nodep, VISIT which, int depth)
+static void collect(const void *nodep, VISIT which, void *arg)
 {
+    struct collected *c = arg;
+
     if (which == postorder || which == leaf)
-        walk_buf[walk_n++] = *(struct job *const *)nodep;
+        c->all[c->n++] = *(struct job *const *)nodep;
+}
+
+/* The active jobs, in id order, as they are now (a snapshot). */
+static struct job **snapshot(struct server *s, int *n)
+{
+    struct collected c = { malloc((s->njobs + 1) * sizeof(*c.all)), 0 };
+
+    if (c.all)
+        twalk_r(s->jobs, collect, &c);
+    *n = c.n;
+    return c.all;
 }
 
 void jobs_foreach(struct server *s, jobs_f fn, void *arg)
 {
-    struct job **all = malloc((s->njobs + 1) * sizeof(*all));
     int n;
+    struct job **all = snapshot(s, &n);
 
-    if (!all)
-        return;
-    walk_buf = all;
-    walk_n = 0;
-    twalk(s->jobs, collect);
-    n = walk_n;
-    for (int i = 0; i < n; i++)
-        fn(s, all[i], arg);
+    /* A job that an earlier call ended is still in memory until the turn
+     * is over (jobs_reap), and is skipped. */
+    for (int i = 0; all && i < n; i++)
+        if (!job_state_final(all[i]->state))
+            fn(s, all[i], arg);
     free(all);
 }
 
-static struct server *destroying;
-
-static void free_node(void *p)
+static void no_free(void *p)
 {
-    job_free(destroying, p);
 }
 
 void jobs_destroy_all(struct server *s)
 {
+    int n;
+    struct job **all = snapshot(s, &n);
+
+    for (int i = 0; all && i < n; i++)
+        job_free(s, all[i]);
+    free(all);
+    tdestroy(s->jobs, no_free);
+    jobs_reap(s);
     json_decref(s->user_jobs);
     s->user_jobs = NULL;
-    destroying = s;
-    tdestroy(s->jobs, free_node);
     s->jobs = NULL;
     s->njobs = 0;
     for (struct queue *q = s->queues; q; q = q->next)

@@ -90,13 +90,11 @@ void nodes_set(struct server *s, struct node *n, const char *ce, const char *fea
 {
     if (ce) {
         snprintf(n->ce, sizeof(n->ce), "%s", ce);
-        if (store_node_set_ce(s->st, n->name, ce) < 0)
-            s->store_failed = true;
+        store_node_set_ce(s->st, n->name, ce);
     }
     if (features) {
         snprintf(n->features, sizeof(n->features), "%s", features);
-        if (store_node_set_features(s->st, n->name, *features ? features : NULL) < 0)
-            s->store_failed = true;
+        store_node_set_features(s->st, n->name, *features ? features : NULL);
     }
     s->sched_needed = true;
 }
@@ -139,7 +137,7 @@ static int load_admin(const char *name, json_t *body, void *arg)
 
     if (n) {
         snprintf(n->drain, sizeof(n->drain), "%s",
-                 json_string_value(json_object_get(body, "reason")) ?: "");
+                 util_str_or(json_string_value(json_object_get(body, "reason")), ""));
         n->admin_down = json_is_true(json_object_get(body, "down"));
     }
     return 0;
@@ -186,11 +184,11 @@ int nodes_admin(struct server *s, struct node *n, const char *state, const char 
     if (n->admin_down)
         jobs_foreach(s, down_one, n);
     json_t *body = json_pack("{s:s, s:b}", "reason", n->drain, "down", n->admin_down);
-    int rc = n->drain[0] ? store_object_put(s->st, "node_admin", n->name, body)
-                         : store_object_delete(s->st, "node_admin", n->name);
+    if (n->drain[0])
+        store_object_put(s->st, "node_admin", n->name, body);
+    else
+        store_object_delete(s->st, "node_admin", n->name);
     json_decref(body);
-    if (rc < 0)
-        s->store_failed = true;
     s->sched_needed = true;
     return 0;
 }
@@ -263,14 +261,11 @@ static void reconcile_one(struct server *s, struct job *job, void *arg)
          * goes back to its place in the queue. */
         log_msg(LOG_INFO, "job %lld: start on %s was lost; requeued",
                 (long long)job->id, r->node->name);
-        job->attempts--;
-        jobs_set_state(s, job, JOB_RUNNABLE, "start lost; requeued");
-        jobs_enqueue(s, job);
+        jobs_start_lost(s, job, "start lost; requeued");
         return;
     }
-    if (store_attempt(s->st, job->id, job->attempts, job->node_name, job->cpus,
-                      job->start_time, util_now(), -1, 0, "node failure") < 0)
-        s->store_failed = true;
+    store_attempt(s->st, job->id, job->attempts, job->node_name, job->cpus,
+                      job->start_time, util_now(), -1, 0, "node failure");
     jobs_attempt_failed(s, job, -1, "node failure: the worker lost the job");
 }
 
@@ -305,28 +300,19 @@ static bool key_fits(struct server *s, const struct proto_msg *m, const char *na
     return false;
 }
 
-static void node_hello(struct server *s, struct proto_msg *m)
+int nodes_hello(struct server *s, struct proto_msg *m, struct node *from)
 {
     const char *name, *ce = NULL, *features = NULL, *address = NULL, *hostname = NULL;
     json_t *topo_json, *jobs = NULL, *runtimes = NULL;
-    json_int_t version;
-    json_error_t jerr;
     struct kiln_error err;
     struct topo *t;
     struct node *n;
     struct reconcile r;
 
-    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:s, s:o, s?o, s?s, s?s, s?s, s?s, s?o}",
-                       "version", &version, "name", &name, "topology", &topo_json, "jobs",
-                       &jobs, "ce", &ce, "features", &features, "address", &address,
-                       "hostname", &hostname, "runtimes", &runtimes) < 0)
-        return server_reply_error(s, s->workers, m, EINVAL, "invalid node.hello: %s",
-                                  jerr.text);
-    /* doc/protocol.md "node.hello": versions differ -> EPROTO */
-    if (version != KILN_PROTO_VERSION)
-        return server_reply_error(s, s->workers, m, EPROTO,
-                                  "protocol version %lld is not %d",
-                                  (long long)version, KILN_PROTO_VERSION);
+    /* The request table checked the version and the fields' types. */
+    json_unpack(m->body, "{s:s, s:o, s?o, s?s, s?s, s?s, s?s, s?o}", "name", &name,
+                "topology", &topo_json, "jobs", &jobs, "ce", &ce, "features", &features,
+                "address", &address, "hostname", &hostname, "runtimes", &runtimes);
     char rname[64];
     if (!jobspec_name_ok(name, 63) || !rid_name(m, rname, sizeof(rname))
         || strcmp(name, rname) != 0)
@@ -336,7 +322,7 @@ static void node_hello(struct server *s, struct proto_msg *m)
     if (!key_fits(s, m, name))
         return server_reply_error(s, s->workers, m, EACCES, "the CURVE key '%s' is not "
                                   "node %s's", m->peer, name);
-    if (jobs && (!json_is_array(jobs) || json_array_size(jobs) > 65536))
+    if (jobs && json_array_size(jobs) > 65536)
         return server_reply_error(s, s->workers, m, EINVAL, "invalid node.hello: jobs");
     if (ce && !ce_find(s, ce))
         return server_reply_error(s, s->workers, m, ENOENT,
@@ -357,7 +343,7 @@ static void node_hello(struct server *s, struct proto_msg *m)
     r = (struct reconcile){ .node = n, .reported = jobs ? jobs : json_array(),
                             .kill = json_array() };
     /* Execs there were the old worker's children: they are gone. */
-    exec_node_down(s, n);
+    relay_node_down(s, n);
     /* Release what the node held, take the topology as it is now, and give
      * back the cores of the jobs the worker still runs. */
     jobs_foreach(s, release_on_node, n);
@@ -371,8 +357,7 @@ static void node_hello(struct server *s, struct proto_msg *m)
     n->ridlen = m->idlen;
     jobs_foreach(s, reconcile_one, &r);
     find_strays(s, &r);
-    if (store_node_put(s->st, n->name, "UP", topo_json, util_now()) < 0)
-        s->store_failed = true;
+    store_node_put(s->st, n->name, "UP", topo_json, util_now());
     /* The worker's --ce and --features say where it belongs and what it
      * has; kiln node update may change them later. */
     nodes_set(s, n, ce, features);
@@ -394,9 +379,10 @@ static void node_hello(struct server *s, struct proto_msg *m)
     if (!jobs)
         json_decref(r.reported);
     s->sched_needed = true;
+    return 0;
 }
 
-static struct node *sender(struct server *s, struct proto_msg *m)
+struct node *nodes_sender(struct server *s, struct proto_msg *m)
 {
     char name[64];
     struct node *n;
@@ -415,24 +401,20 @@ static struct node *sender(struct server *s, struct proto_msg *m)
     return n;
 }
 
-static void node_heartbeat(struct server *s, struct proto_msg *m)
+int nodes_heartbeat(struct server *s, struct proto_msg *m, struct node *n)
 {
     /* Answered, so that a worker can tell a silent server from a quiet
      * one, and connect again. */
-    if (sender(s, m))
-        TO_WORKER(s, m, "node.heartbeat.ack", json_object());
+    return TO_WORKER(s, m, "node.heartbeat.ack", json_object());
 }
 
 static struct job *job_of(struct server *s, struct node *n, struct proto_msg *m,
                           int *attempt, struct jpart **part)
 {
-    json_int_t id;
+    json_int_t id = json_integer_value(json_object_get(m->body, "id"));
     struct job *job;
 
-    if (json_unpack(m->body, "{s:I, s:i}", "id", &id, "attempt", attempt) < 0) {
-        server_reply_error(s, s->workers, m, EINVAL, "invalid %s: id and attempt", m->type);
-        return NULL;
-    }
+    *attempt = (int)json_integer_value(json_object_get(m->body, "attempt"));
     job = jobs_find(s, id);
     if (!job || job->attempts != *attempt || !(*part = place_part(job, n))
         || (*part)->node != n || (*part)->ended)
@@ -440,25 +422,24 @@ static struct job *job_of(struct server *s, struct node *n, struct proto_msg *m,
     return job;
 }
 
-static void job_started(struct server *s, struct proto_msg *m)
+int nodes_job_started(struct server *s, struct proto_msg *m, struct node *n)
 {
-    struct node *n = sender(s, m);
     struct jpart *p;
     struct job *job;
     int attempt, started = 0;
 
-    if (!n || !(job = job_of(s, n, m, &attempt, &p)))
-        return;
+    if (!(job = job_of(s, n, m, &attempt, &p)))
+        return 0;
     p->started = true;
     for (int i = 0; i < job->nparts; i++)
         started += job->part[i].started;
     if (job->state == JOB_STARTING && started == job->nparts)
         jobs_set_state(s, job, JOB_RUNNING, NULL);
+    return 0;
 }
 
-static void job_end(struct server *s, struct proto_msg *m)
+int nodes_job_end(struct server *s, struct proto_msg *m, struct node *n)
 {
-    struct node *n = sender(s, m);
     struct job *job;
     struct jpart *p;
     const char *reason = NULL;
@@ -467,16 +448,11 @@ static void job_end(struct server *s, struct proto_msg *m)
     double start = 0, end = 0;
     struct store_usage u = { 0, 0, 0, -1 };
     json_int_t max_rss = 0, oom = -1;
-    json_error_t jerr;
 
-    if (!n)
-        return;
-    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:i, s:i, s?i, s?s, s?F, s?F}",
-                       "id", &id, "attempt", &attempt, "exit_code", &exit_code,
-                       "signal", &sig, "reason", &reason, "start_time", &start,
-                       "end_time", &end) < 0)
-        return server_reply_error(s, s->workers, m, EINVAL, "invalid job.end: %s",
-                                  jerr.text);
+    /* The request table checked the fields' types. */
+    json_unpack(m->body, "{s:I, s:i, s:i, s?i, s?s, s?F, s?F}", "id", &id, "attempt",
+                &attempt, "exit_code", &exit_code, "signal", &sig, "reason", &reason,
+                "start_time", &start, "end_time", &end);
     /* A result is always taken: a long reason (a long path in it) is cut
      * to 200 bytes, at a character's end. */
     char cut[201];
@@ -488,48 +464,21 @@ static void job_end(struct server *s, struct proto_msg *m)
     /* Acknowledge whatever we do with it: the worker may then forget it. */
     TO_WORKER(s, m, "job.end.ack", json_pack("{s:I, s:i}", "id", id, "attempt", attempt));
     if (!(job = job_of(s, n, m, &attempt, &p)))
-        return; /* already final, or an attempt the server gave up on */
+        return 0; /* already final, or an attempt the server gave up on */
     if (p == &job->part[0]) {
         /* The main node's outcome is the job's, as in AWS Batch. */
-        if (store_attempt(s->st, id, attempt, n->name, job->cpus, start, end,
-                          exit_code, sig, reason) < 0)
-            s->store_failed = true;
+        store_attempt(s->st, id, attempt, n->name, job->cpus, start, end,
+                          exit_code, sig, reason);
         /* Usage is optional in the message (doc/protocol.md "job.end"). */
         json_unpack(m->body, "{s?F, s?F, s?I, s?I}", "user_cpu", &u.user_cpu, "sys_cpu",
                     &u.sys_cpu, "max_rss_kib", &max_rss, "oom_kills", &oom);
         u.max_rss_kib = max_rss;
         u.oom_kills = oom >= 0 && oom < 1 << 30 ? (int)oom : -1;
-        if (u.user_cpu >= 0 && u.sys_cpu >= 0 && max_rss >= 0
-            && store_attempt_usage(s->st, id, attempt, &u) < 0)
-            s->store_failed = true;
-        if (start > 0)
-            job->start_time = start;
+        if (u.user_cpu >= 0 && u.sys_cpu >= 0 && max_rss >= 0)
+            store_attempt_usage(s->st, id, attempt, &u);
     }
-    jobs_part_ended(s, job, p, exit_code, sig, reason);
-}
-
-static const struct {
-    const char *type;
-    void (*fn)(struct server *s, struct proto_msg *m);
-} handlers[] = {
-    { "node.hello", node_hello },
-    { "node.heartbeat", node_heartbeat },
-    { "job.started", job_started },
-    { "job.end", job_end },
-};
-
-void nodes_handle(struct server *s, struct proto_msg *m)
-{
-    if (strcmp(m->type, "exec.output") == 0 || strcmp(m->type, "exec.end") == 0) {
-        struct node *n = sender(s, m);
-        if (n)
-            exec_from_worker(s, n, m);
-        return;
-    }
-    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-        if (strcmp(handlers[i].type, m->type) == 0)
-            return handlers[i].fn(s, m);
-    server_reply_error(s, s->workers, m, EOPNOTSUPP, "unknown message type '%s'", m->type);
+    jobs_part_ended(s, job, p, p == &job->part[0] ? start : 0, exit_code, sig, reason);
+    return 0;
 }
 
 /* Part p of job is lost with its node, for reason what ("node failure"):
@@ -539,9 +488,9 @@ static void lose_part(struct server *s, struct job *job, struct jpart *p, const 
     char why[160];
 
     snprintf(why, sizeof(why), "%s (%s)", what, p->name);
-    if (job->nparts == 1 && store_attempt(s->st, job->id, job->attempts, p->name, job->cpus,
-                                          job->start_time, util_now(), -1, 0, what) < 0)
-        s->store_failed = true;
+    if (job->nparts == 1)
+        store_attempt(s->st, job->id, job->attempts, p->name, job->cpus,
+                                          job->start_time, util_now(), -1, 0, what);
     jobs_part_lost(s, job, p, job->nparts == 1 ? what : why);
 }
 
@@ -629,9 +578,8 @@ void nodes_check(struct server *s)
             log_msg(LOG_WARNING, "node %s down: silent for %.0f s", n->name,
                     now - n->last_heard);
             n->state = NODE_DOWN;
-            exec_node_down(s, n);
-            if (store_node_put(s->st, n->name, "DOWN", NULL, util_now()) < 0)
-                s->store_failed = true;
+            relay_node_down(s, n);
+            store_node_put(s->st, n->name, "DOWN", NULL, util_now());
         }
     }
     jobs_foreach(s, fail_orphan, &grace_over);

@@ -362,7 +362,7 @@ json_t *place_start_msg(struct server *s, const struct job *job, int i)
             shared = shared || (q->node && job->part[e].node && q->node->hostname[0]
                                 && !strcmp(q->node->hostname, job->part[e].node->hostname));
     }
-    msg = json_pack("{s:I, s:i, s:O, s:s, s:s, s:i, s:O, s:o, s:i, s:o, s:s, s:s?}", "id",
+    msg = json_pack("{s:I, s:i, s:O, s:s, s:s, s:i, s:O, s:o, s:i, s:o, s:s, s:s*}", "id",
                     (json_int_t)job->id, "attempt", job->attempts, "spec", job->spec_json,
                     "cpus", p->cpus, "nodelist", job->node_name, "kill_wait", s->kill_wait,
                     "tasks", p->tasks, "gpus", gpus, "node_index", i, "nodes", nodes,

@@ -203,8 +203,6 @@ static int save_queue(struct server *s, const struct queue *q)
     json_t *o = queue_json(q);
     int rc = store_object_put(s->st, "queue", q->name, o);
     json_decref(o);
-    if (rc < 0)
-        s->store_failed = true;
     return rc;
 }
 
@@ -213,8 +211,6 @@ static int save_ce(struct server *s, const struct ce *c)
     json_t *o = ce_json(c);
     int rc = store_object_put(s->st, "ce", c->name, o);
     json_decref(o);
-    if (rc < 0)
-        s->store_failed = true;
     return rc;
 }
 
@@ -301,17 +297,6 @@ void queue_destroy_all(struct server *s)
     }
 }
 
-static const char *name_of(struct server *s, struct proto_msg *m)
-{
-    const char *name = json_string_value(json_object_get(m->body, "name"));
-
-    if (!name || !jobspec_name_ok(name, 63)) {
-        CLIENT_FAIL(s, m, EINVAL, "invalid name: use 1-63 letters, digits and ._-+@:,");
-        return NULL;
-    }
-    return name;
-}
-
 struct in_queue {
     const struct queue *q;
     int n;
@@ -324,129 +309,188 @@ static void count_in_queue(struct server *s, struct job *job, void *arg)
         c->n++;
 }
 
-static void queue_req(struct server *s, struct proto_msg *m)
+#define BAD_NAME "invalid name: use 1-63 letters, digits and ._-+@:,"
+
+/* The name a request gives, checked (the table made sure it is a string). */
+static const char *name_of(const struct proto_msg *m)
 {
-    const char *verb = strchr(m->type, '.') + 1, *name;
+    const char *name = json_string_value(json_object_get(m->body, "name"));
+    return jobspec_name_ok(name, 63) ? name : NULL;
+}
+
+static int queue_saved(struct server *s, struct proto_msg *m, struct queue *q)
+{
+    save_queue(s, q);
+    s->sched_needed = true;
+    return CLIENT_REPLY(s, m, json_pack("{s:o}", "queue", queue_json(q)));
+}
+
+static void queue_free(struct server *s, struct queue *q)
+{
+    queue_unlink(s, q);
+    json_decref(q->ces);
+    json_decref(q->actions);
+    free(q->shares);
+    free(q);
+}
+
+int queue_list(struct server *s, struct proto_msg *m, const struct requester *who)
+{
+    json_t *a = json_array();
+
+    for (struct queue *q = s->queues; q; q = q->next) {
+        struct in_queue c = { q, 0 };
+        json_t *o = queue_json(q);
+        jobs_foreach(s, count_in_queue, &c);
+        json_object_set_new(o, "jobs", json_integer(c.n));
+        json_array_append_new(a, o);
+    }
+    return CLIENT_REPLY(s, m, json_pack("{s:o}", "queues", a));
+}
+
+int queue_create(struct server *s, struct proto_msg *m, const struct requester *who)
+{
+    const char *name = name_of(m);
     struct kiln_error err;
     struct queue *q;
 
-    if (strcmp(verb, "list") == 0) {
-        json_t *a = json_array();
-        for (q = s->queues; q; q = q->next) {
-            struct in_queue c = { q, 0 };
-            json_t *o = queue_json(q);
-            jobs_foreach(s, count_in_queue, &c);
-            json_object_set_new(o, "jobs", json_integer(c.n));
-            json_array_append_new(a, o);
-        }
-        return CLIENT_REPLY(s, m, json_pack("{s:o}", "queues", a));
+    if (!name)
+        return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
+    if (queue_find(s, name))
+        return CLIENT_FAIL(s, m, EEXIST, "job queue '%s' exists", name);
+    if (!(q = queue_new(s, name)))
+        return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
+    if (queue_apply(s, q, m->body, &err) < 0) {
+        queue_free(s, q);
+        return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
     }
-    if (!(name = name_of(s, m)))
-        return;
-    q = queue_find(s, name);
-    if (strcmp(verb, "create") == 0) {
-        if (q)
-            return CLIENT_FAIL(s, m, EEXIST, "job queue '%s' exists", name);
-        if (!(q = queue_new(s, name)))
-            return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
-        if (queue_apply(s, q, m->body, &err) < 0) {
-            queue_unlink(s, q);
-            json_decref(q->ces);
-            free(q);
-            return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
-        }
-    } else if (!q) {
-        return CLIENT_FAIL(s, m, ENOENT, "unknown job queue '%s'", name);
-    } else if (strcmp(verb, "update") == 0) {
-        if (queue_apply(s, q, m->body, &err) < 0)
-            return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
-    } else if (strcmp(verb, "delete") == 0) {
-        struct in_queue c = { q, 0 };
-        jobs_foreach(s, count_in_queue, &c);
-        if (strcmp(name, "default") == 0)
-            return CLIENT_FAIL(s, m, EBUSY, "the default job queue cannot be deleted");
-        if (c.n)
-            return CLIENT_FAIL(s, m, EBUSY, "job queue '%s' still has %d jobs", name, c.n);
-        if (store_object_delete(s->st, "queue", name) < 0)
-            s->store_failed = true;
-        queue_unlink(s, q);
-        json_decref(q->ces);
-        json_decref(q->actions);
-        free(q->shares);
-        free(q);
-        return CLIENT_REPLY(s, m, json_object());
-    }
-    save_queue(s, q);
-    s->sched_needed = true;
-    CLIENT_REPLY(s, m, json_pack("{s:o}", "queue", queue_json(q)));
+    return queue_saved(s, m, q);
 }
 
-static void ce_req(struct server *s, struct proto_msg *m)
+int queue_update(struct server *s, struct proto_msg *m, const struct requester *who)
 {
-    const char *verb = strchr(m->type, '.') + 1, *name;
+    const char *name = name_of(m);
+    struct kiln_error err;
+    struct queue *q;
+
+    if (!name)
+        return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
+    if (!(q = queue_find(s, name)))
+        return CLIENT_FAIL(s, m, ENOENT, "unknown job queue '%s'", name);
+    if (queue_apply(s, q, m->body, &err) < 0)
+        return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
+    return queue_saved(s, m, q);
+}
+
+int queue_delete(struct server *s, struct proto_msg *m, const struct requester *who)
+{
+    const char *name = name_of(m);
+    struct queue *q;
+
+    if (!name)
+        return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
+    if (!(q = queue_find(s, name)))
+        return CLIENT_FAIL(s, m, ENOENT, "unknown job queue '%s'", name);
+    struct in_queue c = { q, 0 };
+    jobs_foreach(s, count_in_queue, &c);
+    if (strcmp(name, "default") == 0)
+        return CLIENT_FAIL(s, m, EBUSY, "the default job queue cannot be deleted");
+    if (c.n)
+        return CLIENT_FAIL(s, m, EBUSY, "job queue '%s' still has %d jobs", name, c.n);
+    store_object_delete(s->st, "queue", name);
+    queue_free(s, q);
+    return CLIENT_REPLY(s, m, json_object());
+}
+
+static int ce_saved(struct server *s, struct proto_msg *m, struct ce *c)
+{
+    save_ce(s, c);
+    s->sched_needed = true;
+    return CLIENT_REPLY(s, m, json_pack("{s:o}", "ce", ce_json(c)));
+}
+
+int ce_list(struct server *s, struct proto_msg *m, const struct requester *who)
+{
+    json_t *a = json_array();
+
+    for (struct ce *c = s->ces; c; c = c->next) {
+        json_t *o = ce_json(c), *nodes = json_array();
+        for (struct node *n = s->nodes; n; n = n->next)
+            if (strcmp(n->ce, c->name) == 0)
+                json_array_append_new(nodes, json_string(n->name));
+        json_object_set_new(o, "nodes", nodes);
+        json_array_append_new(a, o);
+    }
+    return CLIENT_REPLY(s, m, json_pack("{s:o}", "ces", a));
+}
+
+int ce_create(struct server *s, struct proto_msg *m, const struct requester *who)
+{
+    const char *name = name_of(m);
+    struct kiln_error err;
+    struct ce *c, probe = { .enabled = true };
+
+    if (!name)
+        return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
+    if (ce_find(s, name))
+        return CLIENT_FAIL(s, m, EEXIST, "compute environment '%s' exists", name);
+    if (ce_apply(&probe, m->body, &err) < 0)
+        return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
+    if (!(c = ce_new(s, name)))
+        return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
+    c->enabled = probe.enabled;
+    return ce_saved(s, m, c);
+}
+
+int ce_update(struct server *s, struct proto_msg *m, const struct requester *who)
+{
+    const char *name = name_of(m);
     struct kiln_error err;
     struct ce *c;
 
-    if (strcmp(verb, "list") == 0) {
-        json_t *a = json_array();
-        for (c = s->ces; c; c = c->next) {
-            json_t *o = ce_json(c), *nodes = json_array();
-            for (struct node *n = s->nodes; n; n = n->next)
-                if (strcmp(n->ce, c->name) == 0)
-                    json_array_append_new(nodes, json_string(n->name));
-            json_object_set_new(o, "nodes", nodes);
-            json_array_append_new(a, o);
-        }
-        return CLIENT_REPLY(s, m, json_pack("{s:o}", "ces", a));
-    }
-    if (!(name = name_of(s, m)))
-        return;
-    c = ce_find(s, name);
-    if (strcmp(verb, "create") == 0) {
-        if (c)
-            return CLIENT_FAIL(s, m, EEXIST, "compute environment '%s' exists", name);
-        struct ce probe = { .enabled = true };
-        if (ce_apply(&probe, m->body, &err) < 0)
-            return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
-        if (!(c = ce_new(s, name)))
-            return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
-        c->enabled = probe.enabled;
-    } else if (!c) {
+    if (!name)
+        return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
+    if (!(c = ce_find(s, name)))
         return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'", name);
-    } else if (strcmp(verb, "update") == 0) {
-        if (ce_apply(c, m->body, &err) < 0)
-            return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
-    } else if (strcmp(verb, "delete") == 0) {
-        if (strcmp(name, "default") == 0)
-            return CLIENT_FAIL(s, m, EBUSY, "the default compute environment cannot be deleted");
-        for (struct queue *q = s->queues; q; q = q->next) {
-            size_t i;
-            json_t *v;
-            json_array_foreach(q->ces, i, v)
-                if (strcmp(json_string_value(v), name) == 0)
-                    return CLIENT_FAIL(s, m, EBUSY, "compute environment '%s' is used by job "
-                                "queue '%s'", name, q->name);
-        }
-        for (struct node *n = s->nodes; n; n = n->next)
-            if (strcmp(n->ce, name) == 0)
-                return CLIENT_FAIL(s, m, EBUSY, "compute environment '%s' still has node '%s'",
-                            name, n->name);
-        if (store_object_delete(s->st, "ce", name) < 0)
-            s->store_failed = true;
-        for (struct ce **pp = &s->ces; *pp; pp = &(*pp)->next)
-            if (*pp == c) {
-                *pp = c->next;
-                break;
-            }
-        free(c);
-        return CLIENT_REPLY(s, m, json_object());
-    }
-    save_ce(s, c);
-    s->sched_needed = true;
-    CLIENT_REPLY(s, m, json_pack("{s:o}", "ce", ce_json(c)));
+    if (ce_apply(c, m->body, &err) < 0)
+        return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
+    return ce_saved(s, m, c);
 }
 
-static void node_update(struct server *s, struct proto_msg *m)
+int ce_delete(struct server *s, struct proto_msg *m, const struct requester *who)
+{
+    const char *name = name_of(m);
+    struct ce *c;
+
+    if (!name)
+        return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
+    if (!(c = ce_find(s, name)))
+        return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'", name);
+    if (strcmp(name, "default") == 0)
+        return CLIENT_FAIL(s, m, EBUSY, "the default compute environment cannot be deleted");
+    for (struct queue *q = s->queues; q; q = q->next) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(q->ces, i, v)
+            if (strcmp(json_string_value(v), name) == 0)
+                return CLIENT_FAIL(s, m, EBUSY, "compute environment '%s' is used by job "
+                                   "queue '%s'", name, q->name);
+    }
+    for (struct node *n = s->nodes; n; n = n->next)
+        if (strcmp(n->ce, name) == 0)
+            return CLIENT_FAIL(s, m, EBUSY, "compute environment '%s' still has node '%s'",
+                               name, n->name);
+    store_object_delete(s->st, "ce", name);
+    for (struct ce **pp = &s->ces; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    free(c);
+    return CLIENT_REPLY(s, m, json_object());
+}
+
+int queue_node_update(struct server *s, struct proto_msg *m, const struct requester *who)
 {
     const char *name = json_string_value(json_object_get(m->body, "name"));
     const char *ce = json_string_value(json_object_get(m->body, "ce"));
@@ -478,31 +522,8 @@ static void node_update(struct server *s, struct proto_msg *m)
         nodes_set(s, n, ce, features);
     if (state)
         nodes_admin(s, n, state, reason);
-    CLIENT_REPLY(s, m, json_pack("{s:s, s:s, s:s, s:s}", "name", n->name, "ce", n->ce,
+    return CLIENT_REPLY(s, m, json_pack("{s:s, s:s, s:s, s:s}", "name", n->name, "ce", n->ce,
                                  "features", n->features, "state", nodes_state_name(n)));
-}
-
-bool queue_handles(const char *type)
-{
-    return strncmp(type, "queue.", 6) == 0 || strncmp(type, "ce.", 3) == 0
-           || strcmp(type, "node.update") == 0 || strncmp(type, "policy.", 7) == 0;
-}
-
-void queue_handle(struct server *s, struct proto_msg *m)
-{
-    const char *verb = strchr(m->type, '.') + 1;
-
-    /* Looking is for everyone; changing is for admins. */
-    if (strcmp(verb, "list") != 0 && !identity_admin(s, m))
-        return;
-    if (strcmp(m->type, "node.update") == 0)
-        node_update(s, m);
-    else if (strncmp(m->type, "policy.", 7) == 0)
-        fairshare_handle(s, m);
-    else if (strncmp(m->type, "queue.", 6) == 0)
-        queue_req(s, m);
-    else
-        ce_req(s, m);
 }
 
 struct stuck_ctx {

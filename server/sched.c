@@ -117,46 +117,6 @@ static bool pick_nodes(struct server *s, const struct queue *q, const struct job
     return false;
 }
 
-/* A new secret for this attempt: kiln exec proves with it that it runs
- * inside the job. */
-static char *new_token(void)
-{
-    unsigned char b[16];
-    char *t = malloc(2 * sizeof(b) + 1);
-    FILE *f = fopen("/dev/urandom", "rb");
-
-    if (!t || !f || fread(b, 1, sizeof(b), f) != sizeof(b)) {
-        if (f)
-            fclose(f);
-        free(t);
-        return NULL;
-    }
-    fclose(f);
-    for (size_t i = 0; i < sizeof(b); i++)
-        sprintf(t + 2 * i, "%02x", b[i]);
-    return t;
-}
-
-static int start(struct server *s, struct job *job, struct node **nodes)
-{
-    char *token = new_token();
-
-    if (!token || place_start(job, nodes, (int)job->spec.nodes) < 0) {
-        free(token);
-        return -1;
-    }
-    free(job->token);
-    job->token = token;
-    job->kill_sent = false;
-    job->attempts++;
-    job->start_time = 0;
-    jobs_dequeue(s, job);
-    jobs_set_state(s, job, JOB_STARTING, NULL);
-    for (int i = 0; i < job->nparts; i++)
-        nodes_send(s, job->part[i].name, "job.start", place_start_msg(s, job, i));
-    return 0;
-}
-
 /* Backfill (EASY, as Slurm's sched/backfill does it in essence): when the
  * first job of a queue does not fit, it gets a reservation: the node of the
  * queue where enough cores and memory will be free soonest, going by the
@@ -257,11 +217,9 @@ static struct node *pick_backfill(struct server *s, const struct queue *q,
  * fit gets a reservation, and only backfill that keeps it follows.  An
  * array waiting for its throttle or for a twin child needs no cores yet and
  * does not hold up the jobs behind it. */
-/* The nodes pick_nodes chose for the job being started. */
-static struct node *picked[JOBSPEC_MAX_NODES];
-
 static int sched_queue(struct server *s, struct queue *q)
 {
+    struct node *picked[JOBSPEC_MAX_NODES]; /* where the job being started goes */
     struct reservation res = { 0 };
     bool blocked = false;
     struct job *job, *next;
@@ -316,7 +274,7 @@ static int sched_queue(struct server *s, struct queue *q)
             if (!run)
                 continue; /* cancelled before creation: recorded, not run */
         }
-        if (start(s, run, picked) < 0) {
+        if (jobs_start(s, run, picked) < 0) {
             log_err("job %lld: cannot place on %s", (long long)run->id, picked[0]->name);
             break;
         }
@@ -329,6 +287,7 @@ static int sched_queue(struct server *s, struct queue *q)
  * the share with the lowest weighted usage (fairshare.c), while it fits. */
 static int sched_fairshare(struct server *s, struct queue *q)
 {
+    struct node *picked[JOBSPEC_MAX_NODES]; /* where the job being started goes */
     struct job *job;
     int started = 0;
 
@@ -340,7 +299,7 @@ static int sched_fairshare(struct server *s, struct queue *q)
         struct job *run = job->array ? arrays_next_child(s, job) : job;
         if (!run)
             continue;
-        if (start(s, run, picked) < 0) {
+        if (jobs_start(s, run, picked) < 0) {
             log_err("job %lld: cannot place on %s", (long long)run->id, picked[0]->name);
             break;
         }

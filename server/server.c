@@ -20,14 +20,6 @@
 #include "lib/util.h"
 #include "server/server.h"
 
-struct outmsg {
-    void *sock;
-    unsigned char id[KILN_PROTO_MAX_ID];
-    size_t idlen;
-    char type[64];
-    json_t *body;
-};
-
 static volatile sig_atomic_t stopping;
 
 static void on_signal(int sig)
@@ -35,8 +27,8 @@ static void on_signal(int sig)
     stopping = 1;
 }
 
-void server_send(struct server *s, void *sock, const void *id, size_t idlen,
-                 const char *type, json_t *body)
+int server_send(struct server *s, void *sock, const void *id, size_t idlen,
+                const char *type, json_t *body)
 {
     struct outmsg *o;
 
@@ -46,7 +38,7 @@ void server_send(struct server *s, void *sock, const void *id, size_t idlen,
         log_err("cannot build a '%s' message; sending an error instead", type);
         type = "error";
         if (!(body = proto_error_body(EIO, "the server could not build its answer")))
-            return;
+            return 0;
     }
     if (s->nout == s->outcap) {
         int cap = s->outcap ? s->outcap * 2 : 256;
@@ -54,7 +46,7 @@ void server_send(struct server *s, void *sock, const void *id, size_t idlen,
         if (!n) {
             log_err("dropping a '%s' message", type);
             json_decref(body);
-            return;
+            return 0;
         }
         s->out = n;
         s->outcap = cap;
@@ -65,10 +57,11 @@ void server_send(struct server *s, void *sock, const void *id, size_t idlen,
     o->idlen = idlen;
     snprintf(o->type, sizeof(o->type), "%s", type);
     o->body = body;
+    return 0;
 }
 
-void server_reply_error(struct server *s, void *sock, const struct proto_msg *m,
-                        int errnum, const char *fmt, ...)
+int server_reply_error(struct server *s, void *sock, const struct proto_msg *m,
+                       int errnum, const char *fmt, ...)
 {
     char text[256];
     va_list ap;
@@ -80,15 +73,9 @@ void server_reply_error(struct server *s, void *sock, const struct proto_msg *m,
     /* Every refusal is logged once, here, with whom it went to; those of
      * who may do what (EACCES, EPERM) as warnings. */
     int level = errnum == EACCES || errnum == EPERM ? LOG_WARNING : LOG_INFO;
-    if (sock != s->clients)
-        log_msg(level, "refused %s from worker '%.*s': %s", m->type, (int)m->idlen,
-                (const char *)m->id, text);
-    else if (s->who.uid == (uint32_t)-1)
-        log_msg(level, "refused %s from an unidentified client: %s", m->type, text);
-    else
-        log_msg(level, "refused %s from %s (uid %u): %s", m->type,
-                s->who.user[0] ? s->who.user : "?", (unsigned)s->who.uid, text);
+    log_msg(level, "refused %s from %s: %s", m->type, m->from[0] ? m->from : "a peer", text);
     server_send(s, sock, m->id, m->idlen, "error", proto_error_body(errnum, text));
+    return -1;
 }
 
 /* Send what this turn produced.  Called only after the commit, so that
@@ -169,14 +156,12 @@ static int drain(struct server *s, void *sock, int max)
         if (sock == s->clients)
             identity_verify_batch(s, batch, got);
         for (int i = 0; i < got; i++) {
-            s->batch_index = i;
             if (sock == s->clients)
-                api_handle(s, &batch[i]);
+                request_from_client(s, &batch[i], i);
             else
-                nodes_handle(s, &batch[i]);
+                request_from_worker(s, &batch[i]);
             proto_msg_release(&batch[i]);
         }
-        s->batch_index = -1;
     }
     return n;
 }
@@ -282,13 +267,12 @@ static int server_loop(struct server *s)
                 s->sched_max_ms = s->sched_last_ms;
             s->sched_passes++;
         }
-        if (s->store_failed)
-            store_fail(s->st, "a write of this turn failed");
         if (store_commit(s->st) < 0) {
             turn_failed(s);
             return -1;
         }
         flush_outbox(s);
+        jobs_reap(s);
     }
     log_msg(LOG_INFO, "stopping on signal");
     return 0;
@@ -327,8 +311,7 @@ int cmd_server(int argc, char **argv)
         { 0 },
     };
     struct server srv = { .node_timeout = 30, .heartbeat = 1, .kill_wait = 10,
-                          .start_timeout = 60, .max_jobs_per_user = 100000,
-                          .batch_index = -1 };
+                          .start_timeout = 60, .max_jobs_per_user = 100000 };
     struct server *s = &srv;
     struct kiln_config cfg;
     struct kiln_error err;
@@ -456,7 +439,8 @@ int cmd_server(int argc, char **argv)
         log_msg(LOG_CRIT, "%s", err.text);
         return 1;
     }
-    identity_start(s);
+    if (identity_start(s) < 0)
+        die("out of memory");
     if (!(s->clients = bind_router(s, listen, s->client_ep, sizeof(s->client_ep), false)))
         die("cannot listen on '%s': %s", listen, zmq_strerror(errno));
     if (!(s->workers = bind_router(s, wlisten, s->worker_ep, sizeof(s->worker_ep), true)))
@@ -492,12 +476,12 @@ done:
     queue_destroy_all(s);
     fairshare_destroy_all(s);
     nodes_destroy_all(s);
-    exec_destroy_all();
+    relay_destroy_all(s);
     store_destroy(s->st);
     zmq_close(s->clients);
     zmq_close(s->workers);
     curve_close(s);
-    identity_stop();
+    identity_stop(s);
     zmq_ctx_term(s->ctx);
     config_release(&cfg);
     return rc;

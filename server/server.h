@@ -12,19 +12,13 @@
 #include "lib/arrayspec.h"
 #include "lib/auth.h"
 #include "lib/jobspec.h"
+#include "lib/jobstate.h"
+#include "lib/jsonfields.h"
 #include "lib/keys.h"
 #include "lib/proto.h"
 #include "lib/store.h"
 #include "lib/token.h"
 #include "lib/topo.h"
-
-enum job_state {
-    JOB_SUBMITTED, JOB_PENDING, JOB_RUNNABLE, JOB_STARTING, JOB_RUNNING,
-    JOB_SUCCEEDED, JOB_FAILED,
-};
-
-const char *job_state_name(enum job_state s);
-int job_state_parse(const char *name); /* -1 if unknown */
 
 enum node_state { NODE_UNKNOWN, NODE_UP, NODE_DOWN };
 
@@ -53,20 +47,25 @@ struct share {
 };
 
 /* A job queue: a priority, the compute environments it tries in order, and
- * its RUNNABLE jobs in submit order. */
+ * its RUNNABLE jobs in submit order.  Each group of fields has one writer,
+ * named beside it; the others read. */
 struct queue {
+    /* queue.c: what an admin set */
     char name[64];
     int priority;          /* higher is scheduled first */
     bool enabled;          /* a disabled one takes no new jobs, runs the rest */
     json_t *ces;           /* array of compute environment names, in order */
     char policy[64];       /* fair-share policy name, "" for priority+FIFO */
     json_t *actions;       /* jobStateTimeLimitActions, or NULL */
+    struct queue *next;    /* the server's list, by priority */
+    /* sched.c: the backfill reservation of the last pass */
     int64_t reserved_job;  /* the job holding this queue's reservation, or 0 */
     double reserved_at;    /* and when it is expected to start (UTC) */
-    struct share *shares;  /* usage per share identifier, with a policy */
+    /* fairshare.c: usage per share identifier, with a policy */
+    struct share *shares;
     int nshares;
+    /* jobs.c: the RUNNABLE jobs, linked through job->qnext */
     struct job *qhead, *qtail;
-    struct queue *next;    /* the server's list, by priority */
 };
 
 struct node {
@@ -118,7 +117,9 @@ struct jpart {
 };
 
 /* A job the server still has work for (not in a final state).  Finished
- * jobs live only in the store. */
+ * jobs live only in the store.  Written by jobs.c alone, but for its
+ * parts, node_name, cpus and alloc (place.c, which holds its cores) and
+ * array (arrays.c, its children's progress). */
 struct job {
     int64_t id;
     struct jobspec spec;
@@ -153,6 +154,7 @@ struct job {
     struct array *array;   /* an array's parent: its children's progress */
     int64_t array_id;      /* an array child: its parent's id, else 0 */
     long array_index;      /* an array child: its index */
+    struct job *finished_next; /* s->finished: ended this turn */
 };
 
 /* An array parent creates its children one by one as cores free up, so a
@@ -163,7 +165,7 @@ struct array {
     size_t next;           /* position of the next child to create */
     long throttle;         /* at most this many children at once; 0 = any */
     int active;            /* children created and not yet final */
-    int counts[JOB_FAILED + 1]; /* children created, by state */
+    int counts[JOB_NSTATES]; /* children created, by state */
     unsigned char *skip;   /* per position: cancelled before creation (made
                             * at the first such cancel) */
 };
@@ -179,13 +181,23 @@ struct requester {
     bool admin;            /* root or the admin group: may manage anything */
 };
 
-struct outmsg;
+/* A message queued for after the commit (server_send). */
+struct outmsg {
+    void *sock;
+    unsigned char id[KILN_PROTO_MAX_ID];
+    size_t idlen;
+    char type[64];
+    json_t *body;
+};
 
 struct server {
     void *ctx, *clients, *workers;
     char client_ep[256], worker_ep[256];
     struct store *st;
     void *jobs;            /* tsearch tree of struct job, by id */
+    struct job *finished;  /* jobs that reached a final state this turn:
+                            * out of every index, freed by jobs_reap once
+                            * the turn's messages are sent */
     int njobs;
     struct queue *queues;  /* by priority, highest first */
     struct ce *ces;
@@ -197,6 +209,8 @@ struct server {
     json_t *singletons;    /* "UID/NAME": active job ids, ascending (deps.c) */
     json_t *user_jobs;     /* "UID": how many active jobs (jobs.c) */
     long max_jobs_per_user; /* active jobs one user may have (an array is one) */
+    struct sexec *execs;   /* kiln exec commands relayed (relay.c) */
+    int64_t last_exec;     /* the number of the last one */
     /* replies and messages to send once this turn's commit is done */
     struct outmsg *out;
     int nout, outcap;
@@ -207,32 +221,32 @@ struct server {
     char token[TOKEN_LEN + 1]; /* with --auth none: what its owner presents */
     struct keyring *ring;  /* the worker keys it accepts */
     void *zap;             /* the ZAP handler's socket */
+    struct identity *identity; /* credential checks and the users' cache */
     char admin_group[64];  /* its members manage anything, as root does */
     bool private_jobs;     /* non-admins see only their own jobs */
-    struct requester who;  /* the request being handled */
-    int batch_index;       /* its place in the batch read, or -1 */
     /* settings */
     double node_timeout;   /* seconds without a heartbeat before DOWN */
     double start_timeout;  /* seconds a node has to confirm a job.start */
     double heartbeat;      /* seconds between worker heartbeats */
     int kill_wait;         /* seconds between SIGTERM and SIGKILL */
     double started;        /* monotonic time the server started */
-    bool store_failed;
     /* scheduler pass statistics, for server.info and make bench */
     long sched_passes;
     double sched_last_ms, sched_max_ms;
 };
 
 /* Queue a message for after the commit.  sock is s->clients or
- * s->workers; body is consumed. */
-void server_send(struct server *s, void *sock, const void *id, size_t idlen,
-                 const char *type, json_t *body);
-void server_reply_error(struct server *s, void *sock, const struct proto_msg *m,
-                        int errnum, const char *fmt, ...)
+ * s->workers; body is consumed.  Returns 0 (a handler's "answered"). */
+int server_send(struct server *s, void *sock, const void *id, size_t idlen,
+                const char *type, json_t *body);
+/* Queue an error answer to m, logged once with m->from.  Returns -1 (a
+ * handler's "refused"). */
+int server_reply_error(struct server *s, void *sock, const struct proto_msg *m,
+                       int errnum, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 /* Answer the client request m (after the commit): "ok" with body, or an
- * error with errno e and a message. */
+ * error with errno e and a message.  Handlers return what these do. */
 #define CLIENT_REPLY(s, m, body) \
     server_send(s, (s)->clients, (m)->id, (m)->idlen, "ok", body)
 #define CLIENT_FAIL(s, m, e, ...) server_reply_error(s, (s)->clients, m, e, __VA_ARGS__)
@@ -257,8 +271,9 @@ int nodes_add_job(struct node *n, struct jpart *p);
 void nodes_remove_job(struct node *n, struct jpart *p);
 
 /* Move job to state with reason (may be NULL), record the event.  Final
- * states free the job's cores, answer its waiters and drop it from
- * memory: job is invalid afterwards. */
+ * states free the job's cores, answer its waiters and take it out of
+ * every index (jobs_find no longer finds it); its memory stays valid
+ * until jobs_reap, at the end of the turn. */
 void jobs_set_state(struct server *s, struct job *job, enum job_state state,
                     const char *reason);
 /* An attempt ended without success (not a cancel): back to the queue if
@@ -266,11 +281,26 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
 void jobs_attempt_failed(struct server *s, struct job *job, int exit_code,
                          const char *reason);
 void jobs_enqueue(struct server *s, struct job *job);
-/* Part p of a running job ended (job.end) with this outcome, or was lost
+/* Part p of a running job ended (job.end) with this outcome (started: when
+ * the main part began, as its node saw it; 0 unknown), or was lost
  * with its node.  The first part to fail, or the main node's end, stops
  * the others; the attempt ends when every part has. */
-void jobs_part_ended(struct server *s, struct job *job, struct jpart *p, int exit_code,
-                     int sig, const char *reason);
+void jobs_part_ended(struct server *s, struct job *job, struct jpart *p, double started,
+                     int exit_code, int sig, const char *reason);
+/* Start an attempt of job on nodes[0..spec.nodes-1] (the scheduler's
+ * choice): a new exec token, its cores held (place.c), STARTING, and a
+ * job.start for each node.  -1 when it does not fit after all. */
+int jobs_start(struct server *s, struct job *job, struct node **nodes);
+/* The start never reached its node: back to the queue, not counted. */
+void jobs_start_lost(struct server *s, struct job *job, const char *why);
+/* End job (an array parent) in a final state with its exit code. */
+void jobs_finish(struct server *s, struct job *job, enum job_state state, int exit_code,
+                 const char *reason);
+/* Remember that a cancel was asked for (the first reason stays). */
+void jobs_mark_cancelled(struct job *job, const char *why);
+/* A client (hex routing id) waits for the job's end: -1 with errno
+ * ENOMEM, or EBUSY past 1,024 waiters. */
+int jobs_add_waiter(struct job *job, const char *client);
 void jobs_part_lost(struct server *s, struct job *job, struct jpart *p, const char *why);
 /* Create the child of array parent with this index: stored, RUNNABLE,
  * not queued.  NULL with err set on failure. */
@@ -287,6 +317,8 @@ json_t *jobs_to_json(struct server *s, const struct job *job);
 json_t *jobs_row_to_json(const struct store_job *row);
 typedef void (*jobs_f)(struct server *s, struct job *job, void *arg);
 void jobs_foreach(struct server *s, jobs_f fn, void *arg);
+/* Free the jobs that ended this turn (after the outbox is flushed). */
+void jobs_reap(struct server *s);
 void jobs_destroy_all(struct server *s);
 
 /* place.c: placement on nodes.  A node's share is that of node 0 of the
@@ -314,21 +346,23 @@ void place_free_parts(struct job *job);
 /* The job.start message for part i (new object). */
 json_t *place_start_msg(struct server *s, const struct job *job, int i);
 
-/* identity.c: who sent a client request (s->who), what they may do */
+/* identity.c: who sent a client request, what they may do */
 /* The threads that check a batch's credentials together (munge mode). */
-void identity_start(struct server *s);
-void identity_stop(void);
+/* Its context (s->identity): 0, or -1 without memory. */
+int identity_start(struct server *s);
+void identity_stop(struct server *s);
 /* Check the credentials of msgs[0..n-1] (n <= SERVER_BATCH) at once;
- * identity_check then takes the verdict of msgs[s->batch_index]. */
+ * identity_check then takes the verdict of msgs[index]. */
 void identity_verify_batch(struct server *s, struct proto_msg *msgs, int n);
-/* Check m's credential and set s->who: 0, or -1 after refusing m. */
-int identity_check(struct server *s, struct proto_msg *m);
-/* May the requester manage what uid owns (their own, or an admin)? */
-bool identity_owns(const struct server *s, uint32_t uid);
-/* May the requester see uid's jobs (not hidden by private_jobs)? */
-bool identity_sees(const struct server *s, uint32_t uid);
-/* True for an admin; otherwise refuses m (EPERM) and returns false. */
-bool identity_admin(struct server *s, struct proto_msg *m);
+/* Who sent m, the index-th of its batch (-1: checked now), into *who:
+ * 0, or -1 after refusing m.  With anyone, a request without a
+ * credential passes, from nobody (uid -1). */
+int identity_check(struct server *s, struct proto_msg *m, int index, bool anyone,
+                   struct requester *who);
+/* May who manage what uid owns (their own, or an admin)? */
+bool identity_owns(const struct requester *who, uint32_t uid);
+/* May who see uid's jobs (not hidden by private_jobs)? */
+bool identity_sees(const struct server *s, const struct requester *who, uint32_t uid);
 
 /* curve.c: CURVE on the workers' socket */
 /* The server's key pair and the accepted worker keys (before detaching),
@@ -340,18 +374,56 @@ void curve_server_socket(struct server *s, void *sock, bool workers);
 void curve_zap(struct server *s);
 void curve_close(struct server *s);
 
-/* exec.c: kiln exec, relayed between a client and a node */
-bool exec_handles(const char *type);
-void exec_handle(struct server *s, struct proto_msg *m);
-void exec_from_worker(struct server *s, struct node *n, struct proto_msg *m);
-void exec_node_down(struct server *s, struct node *n);
-void exec_destroy_all(void);
+/* request.c: the table of every message the server takes */
+typedef int (*client_handler_f)(struct server *s, struct proto_msg *m,
+                                const struct requester *who);
+typedef int (*node_handler_f)(struct server *s, struct proto_msg *m, struct node *n);
+struct request {
+    struct proto_rule rule;
+    client_handler_f client; /* for a client's request */
+    node_handler_f node;     /* for a worker's message: n is the sender,
+                              * NULL for a peer not yet welcomed */
+};
+extern const struct request requests[];
+extern const size_t nrequests;
+/* Check m (the index-th of its batch) and hand it to its handler, or
+ * answer it with the error. */
+void request_from_client(struct server *s, struct proto_msg *m, int batch_index);
+void request_from_worker(struct server *s, struct proto_msg *m);
+/* The fields a client request of type may have (also what the
+ * configuration file's queues and environments are checked with). */
+const struct json_field *request_fields(const char *type);
 
-/* api.c: client requests */
-void api_handle(struct server *s, struct proto_msg *m);
+/* api.c: the requests about jobs and nodes */
+int api_server_info(struct server *s, struct proto_msg *m, const struct requester *who);
+int api_job_submit(struct server *s, struct proto_msg *m, const struct requester *who);
+int api_job_list(struct server *s, struct proto_msg *m, const struct requester *who);
+int api_job_show(struct server *s, struct proto_msg *m, const struct requester *who);
+int api_job_cancel(struct server *s, struct proto_msg *m, const struct requester *who);
+int api_job_terminate(struct server *s, struct proto_msg *m, const struct requester *who);
+int api_job_hold(struct server *s, struct proto_msg *m, const struct requester *who);
+int api_job_release(struct server *s, struct proto_msg *m, const struct requester *who);
+int api_job_history(struct server *s, struct proto_msg *m, const struct requester *who);
+int api_job_wait(struct server *s, struct proto_msg *m, const struct requester *who);
+int api_node_list(struct server *s, struct proto_msg *m, const struct requester *who);
+
+/* relay.c: kiln exec, relayed between a client and a node */
+int relay_job_exec(struct server *s, struct proto_msg *m, const struct requester *who);
+/* exec.input and exec.signal, on to the node */
+int relay_to_node(struct server *s, struct proto_msg *m, const struct requester *who);
+/* exec.output and exec.end, on to the client */
+int relay_from_node(struct server *s, struct proto_msg *m, struct node *n);
+void relay_node_down(struct server *s, struct node *n);
+void relay_destroy_all(struct server *s);
 
 /* nodes.c: worker messages and liveness */
-void nodes_handle(struct server *s, struct proto_msg *m);
+int nodes_hello(struct server *s, struct proto_msg *m, struct node *n);
+int nodes_heartbeat(struct server *s, struct proto_msg *m, struct node *n);
+int nodes_job_started(struct server *s, struct proto_msg *m, struct node *n);
+int nodes_job_end(struct server *s, struct proto_msg *m, struct node *n);
+/* The welcomed node m comes from, on the connection of its hello; NULL
+ * (and it is asked to say hello again) for any other. */
+struct node *nodes_sender(struct server *s, struct proto_msg *m);
 void nodes_check(struct server *s);
 int nodes_load(struct server *s);
 struct node *nodes_find(struct server *s, const char *name);
@@ -405,16 +477,25 @@ struct queue *queue_find(struct server *s, const char *name);
 struct ce *ce_find(struct server *s, const char *name);
 /* Is node n in an enabled compute environment named ce? */
 bool queue_node_in(const struct node *n, const char *ce, struct server *s);
-void queue_handle(struct server *s, struct proto_msg *m);  /* queue.*, ce.*, node.update */
-bool queue_handles(const char *type);
+int queue_create(struct server *s, struct proto_msg *m, const struct requester *who);
+int queue_update(struct server *s, struct proto_msg *m, const struct requester *who);
+int queue_delete(struct server *s, struct proto_msg *m, const struct requester *who);
+int queue_list(struct server *s, struct proto_msg *m, const struct requester *who);
+int ce_create(struct server *s, struct proto_msg *m, const struct requester *who);
+int ce_update(struct server *s, struct proto_msg *m, const struct requester *who);
+int ce_delete(struct server *s, struct proto_msg *m, const struct requester *who);
+int ce_list(struct server *s, struct proto_msg *m, const struct requester *who);
+int queue_node_update(struct server *s, struct proto_msg *m, const struct requester *who);
 /* Cancel RUNNABLE jobs stuck longer than their queue's
  * jobStateTimeLimitActions allow (called every second). */
 void queue_stuck_jobs(struct server *s);
 void queue_destroy_all(struct server *s);
 
-/* jobdef.c: job definitions (jobdef.*) */
-bool jobdef_handles(const char *type);
-void jobdef_handle(struct server *s, struct proto_msg *m);
+/* jobdefs.c: the job definitions registered (jobdef.*) */
+int jobdefs_register(struct server *s, struct proto_msg *m, const struct requester *who);
+int jobdefs_list(struct server *s, struct proto_msg *m, const struct requester *who);
+int jobdefs_show(struct server *s, struct proto_msg *m, const struct requester *who);
+int jobdefs_deregister(struct server *s, struct proto_msg *m, const struct requester *who);
 
 /* fairshare.c */
 struct policy *policy_find(struct server *s, const char *name);
@@ -428,7 +509,9 @@ struct job *fairshare_next(struct server *s, struct queue *q, struct job *stop);
 int fairshare_load_policies(struct server *s);
 int fairshare_load(struct server *s);
 void fairshare_destroy_all(struct server *s);
-void fairshare_handle(struct server *s, struct proto_msg *m); /* policy.* */
+int policy_create(struct server *s, struct proto_msg *m, const struct requester *who);
+int policy_list(struct server *s, struct proto_msg *m, const struct requester *who);
+int policy_delete(struct server *s, struct proto_msg *m, const struct requester *who);
 
 /* deps.c */
 /* Why spec's dependencies are invalid (an unknown job), or NULL. */

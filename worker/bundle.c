@@ -26,7 +26,7 @@
 #include "worker/worker.h"
 
 /* The root file system and the sources of the binds. */
-enum { MAX_FDS = CONTAINER_MAX_MOUNTS + 1, MAX_CONFIG = 1 << 20 };
+enum { MAX_FDS = ENGINE_MAX_MOUNTS + 1, MAX_CONFIG = 1 << 20 };
 
 struct gather {
     json_t *mounts;    /* [{dst, ro, file}] in the order of fds[1..] */
@@ -87,7 +87,7 @@ static bool oci_bind(json_t *m, bool *ro)
 }
 
 /* As the user: everything the container takes from the host. */
-static int gather(const struct container_job *c, struct gather *g)
+static int gather(const struct engine_job *c, struct gather *g)
 {
     char real[PATH_MAX], rootfs[PATH_MAX], cfgpath[PATH_MAX];
     json_t *given = NULL, *m;
@@ -237,7 +237,7 @@ static json_t *recv_gather(int sock, int *fds, int *nfds)
 
 /* In the child: become the user (when the shell is root and the job is
  * another user's), gather, send, leave. */
-static void gather_child(const struct container_job *c, int sock)
+static void gather_child(const struct engine_job *c, int sock)
 {
     struct gather g = { .mounts = json_array() };
 
@@ -303,7 +303,7 @@ out:
     return rc;
 }
 
-json_t *bundle_stage(const struct container_job *c, const char *bundle, struct kiln_error *err)
+json_t *bundle_stage(const struct engine_job *c, const char *bundle, struct kiln_error *err)
 {
     int sv[2], fds[MAX_FDS], nfds = 0, st = 0;
     json_t *got, *mounts = NULL, *m;

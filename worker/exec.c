@@ -140,15 +140,18 @@ void exec_start(struct worker *w, json_t *msg)
         log_msg(LOG_WARNING, "ignoring a malformed exec.start");
         return;
     }
-    if (!(j = launch_find(w, id, attempt)) || !j->shell || j->result)
-        return send_end(w, exec, 255, "the job does not run on this node");
+    if (!(j = launch_find(w, id, attempt)) || !j->shell || j->result) {
+        send_end(w, exec, 255, "the job does not run on this node");
+        return;
+    }
     snprintf(path, sizeof(path), "%s/job.json", j->dir);
     if (!(jobmsg = json_load_file(path, 0, NULL))
         || json_unpack(jobmsg, "{s:s}", "cpus", &cpus) < 0
         || jobspec_from_json(json_object_get(jobmsg, "spec"), &spec, &err) < 0
         || !(env = job_env(j->dir))) {
         json_decref(jobmsg);
-        return send_end(w, exec, 255, "the job's record on this node is unreadable");
+        send_end(w, exec, 255, "the job's record on this node is unreadable");
+        return;
     }
     /* The shell wrote whether the job has a cgroup: no word from it yet,
      * no start. */
@@ -159,7 +162,8 @@ void exec_start(struct worker *w, json_t *msg)
         json_decref(jobmsg);
         free(env[0]);
         free(env);
-        return send_end(w, exec, 255, "the job has not started on this node yet");
+        send_end(w, exec, 255, "the job has not started on this node yet");
+        return;
     }
     snprintf(cgname, sizeof(cgname), "%s", cgtext);
     free(cgtext);

@@ -4,8 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +205,50 @@ static void refuse(struct wjob *j, const char *why)
     j->next_send = 0;
 }
 
+/* Start the job's shell: kiln-shell DIR, exec'd (posix_spawn, no fork of
+ * this multi-threaded daemon), in a session of its own, its input from
+ * /dev/null and its output to DIR/shell.log, no descriptor of ours, every
+ * signal at its default, and its own stop signals blocked: a kill sent at
+ * once (a cancel in the batch of the start) waits, pending, for the
+ * shell's sigtimedwait.  The pid, or -1 with errno. */
+static pid_t spawn_shell(struct worker *w, const char *dir)
+{
+    char log[PATH_MAX + 16];
+    char *const argv[] = { "kiln-shell", (char *)dir, NULL };
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t all, stops;
+    pid_t pid = -1;
+    int rc;
+
+    snprintf(log, sizeof(log), "%s/shell.log", dir);
+    sigfillset(&all);
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGHUP);
+    sigaddset(&stops, SIGCHLD);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log,
+                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
+    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+    posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigmask(&attr, &stops);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF
+                                    | POSIX_SPAWN_SETSIGMASK);
+    rc = posix_spawn(&pid, w->shell_path, &fa, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    return pid;
+}
+
 void launch_start(struct worker *w, json_t *msg)
 {
     json_int_t id;
@@ -233,7 +277,8 @@ void launch_start(struct worker *w, json_t *msg)
                 (long long)id, cpus, (long long)other->id);
         snprintf(why, sizeof(why), "launch failed: cpus %.64s are held by job %lld",
                  cpus, (long long)other->id);
-        return refuse(j, why);
+        refuse(j, why);
+        return;
     }
     long uid = (long)json_integer_value(json_object_get(json_object_get(msg, "spec"), "uid"));
     if (w->auth == AUTH_MUNGE && geteuid() != 0 && uid != (long)geteuid()) {
@@ -241,10 +286,12 @@ void launch_start(struct worker *w, json_t *msg)
         snprintf(why, sizeof(why), "launch failed: this worker runs as uid %u, not root, "
                  "and cannot run the jobs of uid %ld", (unsigned)geteuid(), uid);
         log_msg(LOG_ERR, "job %lld: %s", (long long)id, why + 15);
-        return refuse(j, why);
+        refuse(j, why);
+        return;
     }
     json_object_set_new(msg, "node", json_string(w->name));
     json_object_set_new(msg, "server", json_string(w->server));
+    json_object_set_new(msg, "kiln", json_string(w->kiln_path)); /* for kiln exec */
     json_object_set_new(msg, "as_owner", json_boolean(w->auth == AUTH_MUNGE));
     if (w->auth == AUTH_MUNGE)
         json_object_set_new(msg, "keys", json_string(w->keys_dir));
@@ -270,42 +317,7 @@ void launch_start(struct worker *w, json_t *msg)
         goto fail;
     }
     free(text);
-    snprintf(path, sizeof(path), "%s/shell.log", j->dir);
-    /* The shell is a fork of this small process: no exec, no libraries to
-     * load, about 0.2 ms.  In the child only this thread exists; it lets go
-     * of everything of the worker's (signals, descriptors) and never comes
-     * back. */
-    /* Every signal blocked across the fork: a kill that comes at once (a
-     * cancel in the same batch as the start) must not reach the worker's
-     * handlers in the child, but wait, pending, for the shell. */
-    sigset_t all, saved;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &saved);
-    pid = fork();
-    if (pid == 0) {
-        sigset_t stops;
-        int fd;
-        setsid();
-        for (int sig = 1; sig < NSIG; sig++)
-            signal(sig, SIG_DFL);
-        /* The shell's own signals stay blocked until it waits for them. */
-        sigemptyset(&stops);
-        sigaddset(&stops, SIGTERM);
-        sigaddset(&stops, SIGINT);
-        sigaddset(&stops, SIGHUP);
-        sigaddset(&stops, SIGCHLD);
-        sigprocmask(SIG_SETMASK, &stops, NULL);
-        if ((fd = open("/dev/null", O_RDONLY)) >= 0)
-            dup2(fd, STDIN_FILENO);
-        if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600)) >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-        }
-        close_range(3, ~0U, 0);
-        _exit(shell_run(j->dir));
-    }
-    pthread_sigmask(SIG_SETMASK, &saved, NULL);
-    if (pid < 0)
+    if ((pid = spawn_shell(w, j->dir)) < 0)
         goto fail;
     j->shell = pid;
     watch(j);

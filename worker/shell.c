@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The job shell: the supervisor of one job attempt on one node.  The worker
- * forks it into a session of its own (shell_run), and it outlives a worker
- * restart; "kiln shell DIR" runs it by hand on a prepared spool directory.  It puts the job in its cgroup and on its cores, runs the
- * script with its output files and environment, enforces the time limit,
- * kills the whole job on cancel, and leaves DIR/result.json behind. */
+ * execs it (kiln-shell DIR, worker/shell_main.c) in a session of its own,
+ * and it outlives a worker restart.  It puts the job in its cgroup and on
+ * its cores, runs the script with its output files and environment,
+ * enforces the time limit, kills the whole job on cancel, and leaves
+ * DIR/result.json behind. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -19,7 +20,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <hwloc.h>
 
 #include "lib/cgroup.h"
 #include "lib/container.h"
@@ -36,7 +36,7 @@ struct shell {
     int attempt;
     struct jobspec spec;
     const char *cpus, *mems, *node, *cgroup_scope;
-    char kiln[PATH_MAX];  /* this program, for kiln exec */
+    const char *kiln;     /* the kiln program, for kiln exec (the worker says which) */
     json_t *tasks;        /* each task's cpu list, or NULL */
     json_t *gpus;         /* [{name, index}] the job holds, or NULL */
     int node_index;       /* 0: the main node, which runs the script */
@@ -49,7 +49,7 @@ struct shell {
     int shared_host;      /* two nodes of the job are one machine */
     const char *runtime;  /* the runtime for its container, from those the node has */
     json_t *runtimes;
-    char *container[CONTAINER_MAX_ARGV]; /* the runtime's command line, when in one */
+    char *container[ENGINE_MAX_ARGV]; /* the runtime's command line, when in one */
     char runtime_buf[32];
     char container_name[96];
     int kill_wait;
@@ -166,7 +166,7 @@ static int prepare_container(struct shell *sh, char **env, const char *script, c
     /* Inside the job's cgroup, which keeps the limits and the counts. */
     snprintf(cgpath, sizeof(cgpath), "/%s/job_%lld.%d/container", sh->cgroup_scope,
              (long long)sh->id, sh->attempt);
-    struct container_job c = {
+    struct engine_job c = {
         .dir = sh->dir, .name = sh->container_name, .runtime = sh->runtime,
         .source = sh->spec.container, .shebang = strncmp(script, "#!", 2) == 0,
         .args = sh->spec.args, .mounts = sh->spec.mounts, .env = env, .cwd = sh->spec.cwd,
@@ -177,8 +177,8 @@ static int prepare_container(struct shell *sh, char **env, const char *script, c
         .as_user = sh->as_owner && geteuid() == 0 && (uid_t)sh->spec.uid != 0,
     };
     /* A runtime left with our name (a restarted attempt) goes first. */
-    container_remove(sh->runtime, sh->container_name);
-    if (container_prepare(&c, sh->container, &err) < 0) {
+    engine_remove(sh->runtime, sh->container_name);
+    if (engine_prepare(&c, sh->container, &err) < 0) {
         snprintf(why, len, "%s", err.text);
         return -1;
     }
@@ -278,7 +278,7 @@ static char **build_env(const struct shell *sh)
         /* Open MPI's mpirun, with no host arguments, starts one rank per
          * task, each on its task's cores, reaching the other nodes through
          * kiln exec: no ssh. */
-        SETENV("OMPI_MCA_plm_rsh_agent=%s exec", sh->kiln);
+        SETENV("OMPI_MCA_plm_rsh_agent=%s exec", util_str_or(sh->kiln, "kiln"));
         SETENV("OMPI_MCA_plm_rsh_no_tree_spawn=1");
         SETENV("OMPI_MCA_orte_default_hostfile=%s", sh->hostfile);
         if (sh->rankfile[0])
@@ -359,7 +359,7 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     if (!(msg = json_load_file(path, 0, &jerr)))
         return errprintf(err, "cannot read %s: %s", path, jerr.text);
     if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I, "
-                       "s?b, s?o, s?o, s?s, s?i, s?o, s?s, s?s, s?s, s?b, s?o, s?b, s?s}",
+                       "s?b, s?o, s?o, s?s, s?i, s?o, s?s, s?s, s?s, s?b, s?o, s?b, s?s, s?s}",
                        "id", &id, "attempt", &sh->attempt, "spec", &spec, "cpus",
                        &sh->cpus, "node", &sh->node, "nodelist", &(const char *){ NULL },
                        "cgroup_scope", &sh->cgroup_scope, "kill_wait", &sh->kill_wait,
@@ -368,7 +368,8 @@ static int read_job(struct shell *sh, struct kiln_error *err)
                        &sh->mems, "node_index", &sh->node_index, "nodes", &sh->nodes,
                        "main_address", &sh->main_address, "token", &sh->token, "server",
                        &sh->server, "shared_host", &sh->shared_host, "runtimes",
-                       &sh->runtimes, "as_owner", &sh->as_owner, "keys", &sh->keys) < 0)
+                       &sh->runtimes, "as_owner", &sh->as_owner, "keys", &sh->keys, "kiln",
+                       &sh->kiln) < 0)
         return errprintf(err, "invalid %s: %s", path, jerr.text);
     sh->id = id;
     sh->array_id = array_id;
@@ -384,8 +385,6 @@ static int read_job(struct shell *sh, struct kiln_error *err)
                 names[n++] = json_string_value(json_object_get(v, "name"));
         sh->nodelist = hostlist_compress(names, (int)n);
     }
-    ssize_t len = readlink("/proc/self/exe", sh->kiln, sizeof(sh->kiln) - 1);
-    sh->kiln[len > 0 ? len : 0] = '\0';
     /* msg stays referenced for the life of the process: cpus and node
      * point into it. */
     return 0;
@@ -539,13 +538,6 @@ static int write_result(const struct shell *sh, json_t *r)
     return rc;
 }
 
-int cmd_shell(int argc, char **argv)
-{
-    if (argc != 2)
-        die("usage: kiln shell DIR (the worker runs job shells itself)");
-    return shell_run(argv[1]);
-}
-
 int shell_run(const char *dir)
 {
     struct shell sh = { .kill_wait = 10 };
@@ -557,7 +549,6 @@ int shell_run(const char *dir)
     struct rusage ru = { 0 };
     sigset_t set, old;
     cpu_set_t mask;
-    hwloc_bitmap_t cpus = NULL;
     bool timed_out = false;
 
     sh.dir = dir;
@@ -584,18 +575,14 @@ int shell_run(const char *dir)
     sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, &old);
     /* The job starts with no signal blocked, whatever this process was
-     * started with (the worker forks it with its stop signals blocked, so
+     * started with (the worker starts it with its stop signals blocked, so
      * that a kill sent at once waits here, for sigtimedwait). */
     sigemptyset(&old);
 
-    CPU_ZERO(&mask);
-    if (!(cpus = hwloc_bitmap_alloc()) || hwloc_bitmap_list_sscanf(cpus, sh.cpus) < 0) {
+    if (util_cpulist_parse(sh.cpus, &mask) < 0) {
         snprintf(why, sizeof(why), "invalid cpu list '%s'", sh.cpus);
         goto done;
     }
-    for (int c = hwloc_bitmap_first(cpus); c >= 0; c = hwloc_bitmap_next(cpus, c))
-        if (c < CPU_SETSIZE)
-            CPU_SET(c, &mask);
 
     if (!sh.simulate && cgroup_detect() != CGROUP_NONE) {
         char name[64];
@@ -785,10 +772,9 @@ report:
         log_err("cannot write the result of job %lld", (long long)sh.id);
     json_decref(r);
     if (sh.container[0])
-        container_remove(sh.runtime, sh.container_name);
+        engine_remove(sh.runtime, sh.container_name);
     cgroup_destroy(sh.cg);
     free(sh.nodelist);
-    hwloc_bitmap_free(cpus);
     free(outpath);
     free(errpath);
     free(reason);

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "lib/features.h"
+#include "lib/jsonfields.h"
 #include "lib/log.h"
 #include "lib/proto.h"
 #include "lib/util.h"
@@ -134,54 +135,124 @@ static void kill_list(struct worker *w, json_t *list)
     }
 }
 
+static void on_welcome(struct worker *w, json_t *body)
+{
+    double hb = json_number_value(json_object_get(body, "heartbeat"));
+    json_t *kill = json_object_get(body, "kill");
+
+    if (json_object_get(body, "kill_wait"))
+        w->kill_wait = (int)json_integer_value(json_object_get(body, "kill_wait"));
+    w->heartbeat = hb > 0.05 && hb < 60 ? hb : 1;
+    w->welcomed = true;
+    log_msg(LOG_INFO, "registered with %s", w->endpoint);
+    if (kill)
+        kill_list(w, kill);
+    /* Results still unacknowledged go out now. */
+    for (struct wjob *j = w->jobs; j; j = j->next)
+        j->next_send = 0;
+}
+
+static void on_rehello(struct worker *w, json_t *body)
+{
+    w->welcomed = false;
+    send_hello(w);
+}
+
+static void on_heartbeat_ack(struct worker *w, json_t *body)
+{
+    /* Only that the server is there (w->last_heard). */
+}
+
+static void on_job_start(struct worker *w, json_t *body)
+{
+    /* A start sent before our hello was answered belongs to an older
+     * connection's view; the server requeues it on our hello. */
+    if (w->welcomed)
+        launch_start(w, body);
+}
+
+static void on_job_kill(struct worker *w, json_t *body)
+{
+    const char *reason = json_string_value(json_object_get(body, "reason"));
+
+    launch_kill(w, json_integer_value(json_object_get(body, "id")),
+                (int)json_integer_value(json_object_get(body, "attempt")),
+                reason ? reason : "cancelled");
+}
+
+static void on_job_end_ack(struct worker *w, json_t *body)
+{
+    launch_ack(w, json_integer_value(json_object_get(body, "id")),
+               (int)json_integer_value(json_object_get(body, "attempt")));
+}
+
+static void on_error(struct worker *w, json_t *body)
+{
+    log_msg(LOG_ERR, "server: %s", json_string_value(json_object_get(body, "text")));
+}
+
+#define V PROTO_VERSION_FIELD
+#define FIELDS(...) ((const struct json_field[]){ __VA_ARGS__, { NULL } })
+#define FROM_SERVER(type, fields, fn) { { type, PROTO_SERVER_MSG, PROTO_SERVER, fields }, fn }
+static const struct json_field none[] = { { NULL } };
+static const struct json_field job_attempt[] = {
+    { "id", JSON_INTEGER, true }, { "attempt", JSON_INTEGER, true }, { NULL },
+};
+
+/* Every message a worker takes from the server (doc/protocol.md): the
+ * fields are checked here, once, before the handler runs. */
+const struct worker_msg worker_msgs[] = {
+    FROM_SERVER("node.welcome",
+                FIELDS(V, { "heartbeat", JSON_FIELD_NUMBER, true },
+                       { "kill_wait", JSON_INTEGER, false }, { "kill", JSON_ARRAY, false }),
+                on_welcome),
+    FROM_SERVER("node.rehello", none, on_rehello),
+    FROM_SERVER("node.heartbeat.ack", none, on_heartbeat_ack),
+    FROM_SERVER("job.start",
+                FIELDS({ "id", JSON_INTEGER, true }, { "attempt", JSON_INTEGER, true },
+                       { "spec", JSON_OBJECT, true }, { "cpus", JSON_STRING, true },
+                       { "nodelist", JSON_STRING, true }, { "kill_wait", JSON_INTEGER, false },
+                       { "tasks", JSON_ARRAY, true }, { "gpus", JSON_ARRAY, false },
+                       { "node_index", JSON_INTEGER, true }, { "nodes", JSON_ARRAY, true },
+                       { "main_address", JSON_STRING, false }, { "token", JSON_STRING, false },
+                       { "shared_host", JSON_TRUE, false }, { "array_id", JSON_INTEGER, false },
+                       { "array_index", JSON_INTEGER, false }),
+                on_job_start),
+    FROM_SERVER("job.kill", FIELDS({ "id", JSON_INTEGER, true },
+                                   { "attempt", JSON_INTEGER, true },
+                                   { "reason", JSON_STRING, false }),
+                on_job_kill),
+    FROM_SERVER("job.end.ack", job_attempt, on_job_end_ack),
+    FROM_SERVER("exec.start", FIELDS({ "id", JSON_INTEGER, true },
+                                     { "attempt", JSON_INTEGER, true },
+                                     { "exec", JSON_INTEGER, true },
+                                     { "argv", JSON_ARRAY, true }),
+                exec_start),
+    FROM_SERVER("exec.input", FIELDS({ "exec", JSON_INTEGER, true },
+                                     { "data", JSON_STRING, false }, { "eof", JSON_TRUE, false }),
+                exec_input),
+    FROM_SERVER("exec.signal", FIELDS({ "exec", JSON_INTEGER, true },
+                                      { "signal", JSON_INTEGER, true }),
+                exec_signal),
+    { { "error", PROTO_REPLY, PROTO_SERVER,
+        FIELDS({ "error", JSON_STRING, true }, { "text", JSON_STRING, true }) }, on_error },
+};
+const size_t nworker_msgs = sizeof(worker_msgs) / sizeof(worker_msgs[0]);
+
 static void handle(struct worker *w, struct proto_msg *m)
 {
-    json_int_t id = 0;
-    int attempt = 0;
+    struct kiln_error err;
 
-    if (strcmp(m->type, "node.welcome") == 0) {
-        double hb = 1;
-        json_t *kill = NULL;
-        json_unpack(m->body, "{s?F, s?i, s?o}", "heartbeat", &hb, "kill_wait",
-                    &w->kill_wait, "kill", &kill);
-        w->heartbeat = hb > 0.05 && hb < 60 ? hb : 1;
-        w->welcomed = true;
-        log_msg(LOG_INFO, "registered with %s", w->endpoint);
-        if (json_is_array(kill))
-            kill_list(w, kill);
-        /* Results still unacknowledged go out now. */
-        for (struct wjob *j = w->jobs; j; j = j->next)
-            j->next_send = 0;
-    } else if (strcmp(m->type, "node.rehello") == 0) {
-        w->welcomed = false;
-        send_hello(w);
-    } else if (strcmp(m->type, "job.start") == 0) {
-        /* A start sent before our hello was answered belongs to an older
-         * connection's view; the server requeues it on our hello. */
-        if (w->welcomed)
-            launch_start(w, m->body);
-    } else if (strcmp(m->type, "exec.start") == 0) {
-        exec_start(w, m->body);
-    } else if (strcmp(m->type, "exec.input") == 0) {
-        exec_input(w, m->body);
-    } else if (strcmp(m->type, "exec.signal") == 0) {
-        exec_signal(w, m->body);
-    } else if (strcmp(m->type, "job.kill") == 0) {
-        const char *reason = "cancelled";
-        if (json_unpack(m->body, "{s:I, s:i, s?s}", "id", &id, "attempt", &attempt,
-                        "reason", &reason) == 0)
-            launch_kill(w, id, attempt, reason);
-    } else if (strcmp(m->type, "job.end.ack") == 0) {
-        if (json_unpack(m->body, "{s:I, s:i}", "id", &id, "attempt", &attempt) == 0)
-            launch_ack(w, id, attempt);
-    } else if (strcmp(m->type, "node.heartbeat.ack") == 0) {
-        /* Only that the server is there (w->last_heard). */
-    } else if (strcmp(m->type, "error") == 0) {
-        log_msg(LOG_ERR, "server: %s",
-                json_string_value(json_object_get(m->body, "text")));
-    } else {
-        log_msg(LOG_WARNING, "ignoring unknown message '%s'", m->type);
+    for (size_t i = 0; i < nworker_msgs; i++) {
+        if (strcmp(worker_msgs[i].rule.type, m->type) != 0)
+            continue;
+        if (proto_check(&worker_msgs[i].rule, m, &err) != 0)
+            log_msg(LOG_WARNING, "ignoring a message from the server: %s", err.text);
+        else
+            worker_msgs[i].fn(w, m->body);
+        return;
     }
+    log_msg(LOG_WARNING, "ignoring unknown message '%.64s'", m->type);
 }
 
 /* The IPv4 address this node reaches the server from: a UDP socket
@@ -363,6 +434,25 @@ static int worker_loop(struct worker *w)
     return 0;
 }
 
+/* kiln-shell, the program each job's shell runs: beside this binary (a
+ * build tree, or a copy of both), else where it is installed. */
+static int find_shell(struct worker *w)
+{
+    char self[PATH_MAX], *slash;
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+    if (n > 0)
+        snprintf(w->kiln_path, sizeof(w->kiln_path), "%.*s", (int)n, self);
+    if (n > 0 && (self[n] = '\0', slash = strrchr(self, '/'))) {
+        snprintf(w->shell_path, sizeof(w->shell_path), "%.*s/kiln-shell", (int)(slash - self),
+                 self);
+        if (access(w->shell_path, X_OK) == 0)
+            return 0;
+    }
+    snprintf(w->shell_path, sizeof(w->shell_path), "%s/kiln-shell", KILN_LIBEXECDIR);
+    return access(w->shell_path, X_OK);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -488,6 +578,9 @@ int cmd_worker(int argc, char **argv)
         die("%s", err.text);
 
     snprintf(w->spool, sizeof(w->spool), "%s", spool);
+    if (find_shell(w) < 0)
+        die("cannot find kiln-shell beside %s or in %s: is Kiln installed whole?",
+            "this kiln", KILN_LIBEXECDIR);
     /* A made-up machine is for tests and benchmarks only: its jobs cannot
      * be pinned to cores this machine does not have. */
     if (topology && !w->simulate)
@@ -561,7 +654,7 @@ int cmd_worker(int argc, char **argv)
                 "limits are refused, and each job's processes are tracked by their process "
                 "groups (the script's, each kiln exec's) and killed when it ends");
     /* OCI runtimes: found once, in the site's order of preference. */
-    w->runtimes = container_runtimes(cfg.worker_runtimes);
+    w->runtimes = engine_runtimes(cfg.worker_runtimes);
     char *rts = util_json_join(w->runtimes, NULL, ",");
     log_msg(LOG_INFO, "container runtimes: %s", rts && *rts ? rts : "none");
     free(rts);

@@ -12,6 +12,7 @@
 #include "lib/auth.h"
 #include "lib/error.h"
 #include "lib/keys.h"
+#include "lib/proto.h"
 #include "lib/token.h"
 #include "lib/topo.h"
 
@@ -46,6 +47,8 @@ struct worker {
     char server[256];    /* client endpoint, as given */
     char endpoint[256];  /* worker endpoint, learnt from server.info */
     char spool[PATH_MAX];
+    char shell_path[PATH_MAX]; /* kiln-shell, exec'd for each job */
+    char kiln_path[PATH_MAX];  /* this program, the jobs' kiln exec */
     char cgroup_scope[128]; /* kiln/NAME-HASH: the parent of the job cgroups */
     char ce[64];         /* --ce: the compute environment to join, or "" */
     char features[256];  /* --features: for --constraint, or "" */
@@ -77,6 +80,14 @@ void secure_socket(struct worker *w);
 void secure_check(struct worker *w);
 void secure_close(struct worker *w);
 
+/* worker.c: the table of every message a worker takes from the server */
+struct worker_msg {
+    struct proto_rule rule;
+    void (*fn)(struct worker *w, json_t *body);
+};
+extern const struct worker_msg worker_msgs[];
+extern const size_t nworker_msgs;
+
 /* launch.c */
 int launch_recover(struct worker *w);
 void launch_start(struct worker *w, json_t *msg);
@@ -103,7 +114,7 @@ void exec_sweep(struct worker *w);
 
 /* container.c: jobs in OCI containers */
 struct kiln_error;
-struct container_job {
+struct engine_job {
     const char *dir;        /* the job's spool directory, mounted at /.kiln */
     const char *name;       /* the container's id */
     const char *runtime;    /* runc, crun */
@@ -122,15 +133,15 @@ struct container_job {
 };
 /* The OCI runtimes that work here, in the order given ("crun,runc"; NULL:
  * that one). */
-json_t *container_runtimes(const char *order);
+json_t *engine_runtimes(const char *order);
 /* Write DIR/bundle/config.json for the job and fill argv with the runtime's
  * command line.  -1 with err naming what is wrong with the container. */
-enum { CONTAINER_MAX_ARGV = 4096 + 200 };
+enum { ENGINE_MAX_ARGV = 4096 + 200 };
 /* Bind mounts one container may have (the job's, its directories, a
  * bundle's own): bundle.c passes one descriptor for each, engines one
  * --mount each. */
-enum { CONTAINER_MAX_MOUNTS = 199 };
-int container_prepare(const struct container_job *c, char *argv[CONTAINER_MAX_ARGV],
+enum { ENGINE_MAX_MOUNTS = 199 };
+int engine_prepare(const struct engine_job *c, char *argv[ENGINE_MAX_ARGV],
                       struct kiln_error *err);
 /* bundle.c: as the job's user, open the container's root file system and
  * the sources of its binds (the job's, and a bundle's own); then, as root,
@@ -138,18 +149,16 @@ int container_prepare(const struct container_job *c, char *argv[CONTAINER_MAX_AR
  * BUNDLE (rootfs: an overlay with a tmpfs on top; m/N: the sources).  The binds
  * [{source, destination, ro}] to give the runtime, or NULL with err.  For
  * an engine (an image), only the check: the user's own paths. */
-json_t *bundle_stage(const struct container_job *c, const char *bundle,
+json_t *bundle_stage(const struct engine_job *c, const char *bundle,
                      struct kiln_error *err);
 /* Remove the container's state, whatever became of it. */
-void container_remove(const char *runtime, const char *name);
+void engine_remove(const char *runtime, const char *name);
 
 /* worker.c */
 void worker_send(struct worker *w, const char *type, json_t *body);
 
-/* shell.c: the per-job supervisor.  shell_run() is what the forked shell
- * does with the job's spool directory; it returns the process exit code.
- * cmd_shell is "kiln shell DIR", the same by hand. */
+/* shell.c: the per-job supervisor, the program kiln-shell DIR that the
+ * worker execs for each job (shell_main.c).  Returns its exit status. */
 int shell_run(const char *dir);
-int cmd_shell(int argc, char **argv);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for lib/proto: framing over a real ZeroMQ pair, malformed
- * input, and agreement between the message table and doc/protocol.md. */
+ * input, the checks of a message against its rule. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "lib/error.h"
+#include "lib/jsonfields.h"
 #include "lib/proto.h"
 #include "lib/util.h"
 
@@ -156,28 +157,31 @@ static void errnos(void **state)
     json_decref(e);
 }
 
-/* Every type in the table has a "### `type`" section in doc/protocol.md,
- * and every such section names a type in the table. */
-static void table_matches_doc(void **state)
+static void checks(void **state)
 {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/doc/protocol.md", KILN_SRCDIR);
-    char *doc = util_read_file(path, 1 << 20, NULL);
-    assert_non_null(doc);
-    for (const struct proto_type *t = proto_types; t->name; t++) {
-        char want[128];
-        snprintf(want, sizeof(want), "\n### `%s`", t->name);
-        if (!strstr(doc, want))
-            fail_msg("doc/protocol.md has no section for '%s'", t->name);
-        assert_non_null(proto_lookup(t->name));
-    }
-    for (char *p = strstr(doc, "\n### `"); p; p = strstr(p + 1, "\n### `")) {
-        char name[64];
-        if (sscanf(p, "\n### `%63[^`]`", name) == 1 && !proto_lookup(name))
-            fail_msg("doc/protocol.md documents '%s', which the table lacks", name);
-    }
-    assert_null(proto_lookup("no.such"));
-    free(doc);
+    static const struct json_field fields[] = {
+        PROTO_VERSION_FIELD, { "id", JSON_INTEGER, true }, { NULL },
+    };
+    const struct proto_rule r = { "job.x", PROTO_CLIENT_REQ, PROTO_USER, fields };
+    struct proto_msg m = { .type = "job.x" };
+    struct kiln_error err;
+
+    m.body = json_pack("{s:i, s:i}", "version", KILN_PROTO_VERSION, "id", 3);
+    assert_int_equal(proto_check(&r, &m, &err), 0);
+    json_object_set_new(m.body, "version", json_integer(KILN_PROTO_VERSION + 1));
+    assert_int_equal(proto_check(&r, &m, &err), EPROTO);
+    json_object_del(m.body, "version");
+    assert_int_equal(proto_check(&r, &m, &err), EPROTO);
+    assert_int_equal(proto_check_version(&m, false, &err), 0);
+    json_object_set_new(m.body, "version", json_integer(KILN_PROTO_VERSION));
+    json_object_set_new(m.body, "id", json_string("3"));
+    assert_int_equal(proto_check(&r, &m, &err), EINVAL);
+    assert_non_null(strstr(err.text, "'id' must be an integer"));
+    json_object_set_new(m.body, "id", json_integer(3));
+    json_object_set_new(m.body, "extra", json_true());
+    assert_int_equal(proto_check(&r, &m, &err), EINVAL);
+    assert_non_null(strstr(err.text, "unknown field 'extra'"));
+    json_decref(m.body);
 }
 
 int main(void)
@@ -186,7 +190,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed, setup, teardown),
         cmocka_unit_test(errnos),
-        cmocka_unit_test(table_matches_doc),
+        cmocka_unit_test(checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

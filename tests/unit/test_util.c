@@ -47,10 +47,28 @@ static void errprintf_cut(void **state)
     json_decref(o);
 }
 
+static void cpulist(void **state)
+{
+    cpu_set_t set;
+
+    assert_int_equal(util_cpulist_parse("0-3,8,10-11", &set), 0);
+    assert_int_equal(CPU_COUNT(&set), 7);
+    assert_true(CPU_ISSET(3, &set) && CPU_ISSET(8, &set) && CPU_ISSET(11, &set));
+    assert_false(CPU_ISSET(9, &set));
+    assert_int_equal(util_cpulist_parse("5", &set), 0);
+    assert_int_equal(CPU_COUNT(&set), 1);
+    const char *bad[] = { "", "-1", "3-1", "1,", ",1", "1-", "a", "1 2", "0-99999", "1,,2",
+                          NULL };
+    for (int i = 0; bad[i]; i++)
+        assert_int_equal(util_cpulist_parse(bad[i], &set), -1);
+    assert_int_equal(util_cpulist_parse(NULL, &set), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utf8),
+        cmocka_unit_test(cpulist),
         cmocka_unit_test(errprintf_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

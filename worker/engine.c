@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Jobs in containers run by an OCI runtime (runc, crun): the runtimes a
- * node has, and the bundle Kiln writes for a job from its spec. */
+/* Container engines on a node (engine_*): the OCI runtimes (runc, crun)
+ * and engines (podman, docker) it has, and how a job's container is
+ * started by one of them: the bundle Kiln writes, or the engine's
+ * command line. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -40,7 +42,7 @@ static int run_quiet(char *const argv[])
     return st;
 }
 
-json_t *container_runtimes(const char *order)
+json_t *engine_runtimes(const char *order)
 {
     json_t *found = json_array();
     char *copy = order ? strdup(order) : NULL, *save = NULL;
@@ -103,7 +105,7 @@ static json_t *bind(const char *src, const char *dst, bool ro)
 /* The job's environment as a file only root and the job's user read
  * (one NAME=value a line: values with a newline cannot be passed so and
  * are left out).  0 or -1 with err. */
-static int write_env_file(const struct container_job *c, const char *path,
+static int write_env_file(const struct engine_job *c, const char *path,
                           struct kiln_error *err)
 {
     char *buf = NULL;
@@ -127,12 +129,12 @@ static int write_env_file(const struct container_job *c, const char *path,
 /* Podman or Docker: the job's limits, user and mounts as options, each
  * value one argument that the engine cannot split into others: mounts as
  * --mount with paths that container_path_ok allows. */
-static int engine_prepare(const struct container_job *c, json_t *binds, char **argv,
+static int podman_prepare(const struct engine_job *c, json_t *binds, char **argv,
                           struct kiln_error *err)
 {
     static char envfile[PATH_MAX], user[64], cpus[256], mems[256], memory[64];
     static char vol_kiln[PATH_MAX + 64];
-    static char vols[CONTAINER_MAX_MOUNTS][2 * PATH_MAX + 64];
+    static char vols[ENGINE_MAX_MOUNTS][2 * PATH_MAX + 64];
     int k = 0;
     size_t i;
     json_t *v;
@@ -161,8 +163,8 @@ static int engine_prepare(const struct container_job *c, json_t *binds, char **a
     json_array_foreach(binds, i, v) {
         const char *src = json_string_value(json_object_get(v, "source"));
         const char *dst = json_string_value(json_object_get(v, "destination"));
-        if (i >= CONTAINER_MAX_MOUNTS)
-            return errprintf(err, "too many mounts (at most %d)", CONTAINER_MAX_MOUNTS);
+        if (i >= ENGINE_MAX_MOUNTS)
+            return errprintf(err, "too many mounts (at most %d)", ENGINE_MAX_MOUNTS);
         if (!container_path_ok(src) || !container_path_ok(dst))
             return errprintf(err, "cannot mount '%.200s' at '%.200s': a path with : , = \" "
                              "' \\ or a '..' cannot be given to %s", src ? src : "",
@@ -192,13 +194,13 @@ static int engine_prepare(const struct container_job *c, json_t *binds, char **a
         argv[k++] = "/bin/sh";
     argv[k++] = "/.kiln/script";
     json_array_foreach(c->args, i, v)
-        if (k < CONTAINER_MAX_ARGV - 1)
+        if (k < ENGINE_MAX_ARGV - 1)
             argv[k++] = (char *)json_string_value(v);
     argv[k] = NULL;
     return 0;
 }
 
-int container_prepare(const struct container_job *c, char *argv_out[CONTAINER_MAX_ARGV],
+int engine_prepare(const struct engine_job *c, char *argv_out[ENGINE_MAX_ARGV],
                       struct kiln_error *err)
 {
     char bundle[PATH_MAX], cfgpath[PATH_MAX];
@@ -216,7 +218,7 @@ int container_prepare(const struct container_job *c, char *argv_out[CONTAINER_MA
     if (!(binds = bundle_stage(c, bundle, err)))
         return -1;
     if (container_is_engine(c->runtime)) {
-        int rc = engine_prepare(c, binds, argv_out, err);
+        int rc = podman_prepare(c, binds, argv_out, err);
         json_decref(binds);
         return rc;
     }
@@ -281,7 +283,7 @@ int container_prepare(const struct container_job *c, char *argv_out[CONTAINER_MA
     free(text);
     static char bundle_arg[PATH_MAX];
     snprintf(bundle_arg, sizeof(bundle_arg), "%s", bundle);
-    /* --keep: its cgroup stays until container_remove, for the counts. */
+    /* --keep: its cgroup stays until engine_remove, for the counts. */
     argv_out[0] = (char *)c->runtime;
     argv_out[1] = "run";
     argv_out[2] = "--keep";
@@ -292,7 +294,7 @@ int container_prepare(const struct container_job *c, char *argv_out[CONTAINER_MA
     return 0;
 }
 
-void container_remove(const char *runtime, const char *name)
+void engine_remove(const char *runtime, const char *name)
 {
     char *const oci[] = { (char *)runtime, "delete", "--force", (char *)name, NULL };
     char *const engine[] = { (char *)runtime, "rm", "-f", (char *)name, NULL };

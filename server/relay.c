@@ -24,20 +24,17 @@ struct sexec {
     struct sexec *next;
 };
 
-static struct sexec *execs;
-static int64_t last_id;
-
-static struct sexec *find(int64_t id)
+static struct sexec *find(struct server *s, int64_t id)
 {
-    for (struct sexec *e = execs; e; e = e->next)
+    for (struct sexec *e = s->execs; e; e = e->next)
         if (e->id == id)
             return e;
     return NULL;
 }
 
-static void drop(struct sexec *e)
+static void drop(struct server *s, struct sexec *e)
 {
-    for (struct sexec **pp = &execs; *pp; pp = &(*pp)->next)
+    for (struct sexec **pp = &s->execs; *pp; pp = &(*pp)->next)
         if (*pp == e) {
             *pp = e->next;
             free(e);
@@ -46,35 +43,33 @@ static void drop(struct sexec *e)
 }
 
 /* The exec a client names, if it is that client's. */
-static struct sexec *client_exec(struct server *s, struct proto_msg *m)
+static struct sexec *client_exec(struct server *s, struct proto_msg *m,
+                                 const struct requester *who)
 {
-    json_int_t id = 0;
+    json_int_t id = json_integer_value(json_object_get(m->body, "exec"));
     struct sexec *e;
 
-    if (json_unpack(m->body, "{s:I}", "exec", &id) < 0 || !(e = find(id))
+    if (!(e = find(s, id))
         || e->clientlen != m->idlen || memcmp(e->client, m->id, m->idlen) != 0
-        || e->uid != s->who.uid) {
+        || e->uid != who->uid) {
         CLIENT_FAIL(s, m, ENOENT, "no such exec");
         return NULL;
     }
     return e;
 }
 
-static void job_exec(struct server *s, struct proto_msg *m)
+int relay_job_exec(struct server *s, struct proto_msg *m, const struct requester *who)
 {
-    json_int_t id;
-    const char *token, *node;
-    json_t *argv, *v;
-    json_error_t jerr;
+    json_int_t id = json_integer_value(json_object_get(m->body, "id"));
+    const char *token = json_string_value(json_object_get(m->body, "token"));
+    const char *node = json_string_value(json_object_get(m->body, "node"));
+    json_t *argv = json_object_get(m->body, "argv"), *v;
     struct job *job;
     struct jpart *p = NULL;
     struct sexec *e;
     size_t i, bytes = 0;
 
-    if (json_unpack_ex(m->body, &jerr, 0, "{s:I, s:s, s:s, s:o}", "id", &id, "token", &token,
-                       "node", &node, "argv", &argv) < 0)
-        return CLIENT_FAIL(s, m, EINVAL, "invalid job.exec: %s", jerr.text);
-    if (!json_is_array(argv) || json_array_size(argv) == 0
+    if (json_array_size(argv) == 0
         || json_array_size(argv) > EXEC_MAX_ARGV)
         return CLIENT_FAIL(s, m, EINVAL, "invalid job.exec: argv must be 1 to %d strings",
                            EXEC_MAX_ARGV);
@@ -89,7 +84,7 @@ static void job_exec(struct server *s, struct proto_msg *m)
      * alike, whatever the job's state. */
     job = jobs_find(s, id);
     if (!job || !job->token || strcmp(job->token, token) != 0
-        || (s->who.uid != job->spec.uid && s->who.uid != 0))
+        || (who->uid != job->spec.uid && who->uid != 0))
         return CLIENT_FAIL(s, m, EACCES, "job %lld: not a process of this job",
                            (long long)id);
     if (job->state != JOB_RUNNING && job->state != JOB_STARTING)
@@ -106,96 +101,72 @@ static void job_exec(struct server *s, struct proto_msg *m)
                            (long long)id, node);
     if (!(e = calloc(1, sizeof(*e))))
         return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
-    e->id = ++last_id;
+    e->id = ++s->last_exec;
     memcpy(e->client, m->id, m->idlen);
     e->clientlen = m->idlen;
     e->job = job->id;
     e->attempt = job->attempts;
-    e->uid = s->who.uid;
+    e->uid = who->uid;
     snprintf(e->node, sizeof(e->node), "%s", p->name);
-    e->next = execs;
-    execs = e;
+    e->next = s->execs;
+    s->execs = e;
     nodes_send(s, p->name, "exec.start",
                json_pack("{s:I, s:i, s:I, s:O}", "id", (json_int_t)job->id, "attempt",
                          job->attempts, "exec", (json_int_t)e->id, "argv", argv));
-    CLIENT_REPLY(s, m, json_pack("{s:I}", "exec", (json_int_t)e->id));
+    return CLIENT_REPLY(s, m, json_pack("{s:I}", "exec", (json_int_t)e->id));
 }
 
 /* exec.input and exec.signal go on to the node as they are. */
-static void to_node(struct server *s, struct proto_msg *m)
+int relay_to_node(struct server *s, struct proto_msg *m, const struct requester *who)
 {
-    struct sexec *e = client_exec(s, m);
+    struct sexec *e = client_exec(s, m, who);
     json_t *data = json_object_get(m->body, "data");
 
     if (!e)
-        return;
+        return -1;
     if (data && (!json_is_string(data) || json_string_length(data) > EXEC_MAX_DATA))
         return CLIENT_FAIL(s, m, EINVAL, "invalid %s: data", m->type);
     json_t *body = json_deep_copy(m->body);
     json_object_del(body, "version");
     nodes_send(s, e->node, m->type, body);
-    CLIENT_REPLY(s, m, json_object());
-}
-
-static const struct {
-    const char *type;
-    void (*fn)(struct server *s, struct proto_msg *m);
-} client_handlers[] = {
-    { "job.exec", job_exec },
-    { "exec.input", to_node },
-    { "exec.signal", to_node },
-};
-
-bool exec_handles(const char *type)
-{
-    for (size_t i = 0; i < sizeof(client_handlers) / sizeof(*client_handlers); i++)
-        if (strcmp(client_handlers[i].type, type) == 0)
-            return true;
-    return false;
-}
-
-void exec_handle(struct server *s, struct proto_msg *m)
-{
-    for (size_t i = 0; i < sizeof(client_handlers) / sizeof(*client_handlers); i++)
-        if (strcmp(client_handlers[i].type, m->type) == 0)
-            return client_handlers[i].fn(s, m);
+    return CLIENT_REPLY(s, m, json_object());
 }
 
 /* From a worker: output of an exec, or its end, on to its client.  A
  * worker may only speak of the execs it runs. */
-void exec_from_worker(struct server *s, struct node *n, struct proto_msg *m)
+int relay_from_node(struct server *s, struct proto_msg *m, struct node *n)
 {
-    json_int_t id = 0;
-    struct sexec *e;
+    json_int_t id = json_integer_value(json_object_get(m->body, "exec"));
+    struct sexec *e = find(s, id);
 
-    if (json_unpack(m->body, "{s:I}", "exec", &id) < 0 || !(e = find(id))
-        || strcmp(e->node, n->name) != 0)
-        return;
+    if (!e || strcmp(e->node, n->name) != 0)
+        return 0;
     json_t *body = json_deep_copy(m->body);
     json_object_del(body, "version");
     server_send(s, s->clients, e->client, e->clientlen, m->type, body);
     if (strcmp(m->type, "exec.end") == 0)
-        drop(e);
+        drop(s, e);
+    return 0;
 }
 
 /* A node went down, or its worker started again (its execs' pipes went
  * with the old one): its execs end, with status 255 as ssh's do when the
  * connection is lost. */
-void exec_node_down(struct server *s, struct node *n)
+void relay_node_down(struct server *s, struct node *n)
 {
-    for (struct sexec *e = execs, *next; e; e = next) {
+    for (struct sexec *e = s->execs, *next; e; e = next) {
         next = e->next;
         if (strcmp(e->node, n->name) != 0)
             continue;
         server_send(s, s->clients, e->client, e->clientlen, "exec.end",
                     json_pack("{s:I, s:i, s:s}", "exec", (json_int_t)e->id, "status", 255,
                               "error", "the node is down"));
-        drop(e);
+        drop(s, e);
     }
 }
 
-void exec_destroy_all(void)
+void relay_destroy_all(struct server *s)
 {
-    while (execs)
-        drop(execs);
+    while (s->execs)
+        drop(s, s->execs);
 }

@@ -84,11 +84,12 @@ static json_t *lookup(struct server *s, const char *ref, char *why, size_t len)
 /* A definition's revisions belong to who registered the first; others
  * are refused (an admin may change any).  Definitions older than owners
  * are everyone's. */
-static bool owned(struct server *s, struct proto_msg *m, const json_t *rev)
+static bool owned(struct server *s, struct proto_msg *m, const struct requester *who,
+                  const json_t *rev)
 {
     json_t *uid = json_object_get(rev, "owner_uid");
 
-    if (!uid || identity_owns(s, (uint32_t)json_integer_value(uid)))
+    if (!uid || identity_owns(who, (uint32_t)json_integer_value(uid)))
         return true;
     CLIENT_FAIL(s, m, EPERM, "permission denied: job definition '%s' belongs to %s",
                 json_string_value(json_object_get(rev, "name")),
@@ -96,7 +97,7 @@ static bool owned(struct server *s, struct proto_msg *m, const json_t *rev)
     return false;
 }
 
-static void jobdef_register(struct server *s, struct proto_msg *m)
+int jobdefs_register(struct server *s, struct proto_msg *m, const struct requester *who)
 {
     json_t *def = json_object_get(m->body, "definition"), *all, *v, *body;
     struct kiln_error err;
@@ -113,9 +114,9 @@ static void jobdef_register(struct server *s, struct proto_msg *m)
     json_array_foreach(all, i, v) {
         if (json_integer_value(json_object_get(v, "revision")) > rev)
             rev = (long)json_integer_value(json_object_get(v, "revision"));
-        if (!owned(s, m, v)) {
+        if (!owned(s, m, who, v)) {
             json_decref(all);
-            return;
+            return -1;
         }
     }
     json_decref(all);
@@ -123,15 +124,14 @@ static void jobdef_register(struct server *s, struct proto_msg *m)
     snprintf(key, sizeof(key), "%s:%ld", name, rev);
     body = json_pack("{s:s, s:I, s:s, s:O, s:s, s:I}", "name", name, "revision",
                      (json_int_t)rev, "status", "ACTIVE", "definition", def, "owner",
-                     s->who.user, "owner_uid", (json_int_t)s->who.uid);
-    if (store_object_put(s->st, "jobdef", key, body) < 0)
-        s->store_failed = true;
+                     who->user, "owner_uid", (json_int_t)who->uid);
+    store_object_put(s->st, "jobdef", key, body);
     json_decref(body);
-    CLIENT_REPLY(s, m, json_pack("{s:s, s:I}", "jobDefinitionName", name, "revision",
+    return CLIENT_REPLY(s, m, json_pack("{s:s, s:I}", "jobDefinitionName", name, "revision",
                           (json_int_t)rev));
 }
 
-static void jobdef_show(struct server *s, struct proto_msg *m)
+int jobdefs_show(struct server *s, struct proto_msg *m, const struct requester *who)
 {
     const char *ref = json_string_value(json_object_get(m->body, "name"));
     char why[200];
@@ -141,10 +141,10 @@ static void jobdef_show(struct server *s, struct proto_msg *m)
         return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'name' must be NAME or NAME:REVISION");
     if (!(found = lookup(s, ref, why, sizeof(why))))
         return CLIENT_FAIL(s, m, ENOENT, "%s", why);
-    CLIENT_REPLY(s, m, json_pack("{s:o}", "jobdef", found));
+    return CLIENT_REPLY(s, m, json_pack("{s:o}", "jobdef", found));
 }
 
-static void jobdef_list(struct server *s, struct proto_msg *m)
+int jobdefs_list(struct server *s, struct proto_msg *m, const struct requester *who)
 {
     const char *name = json_string_value(json_object_get(m->body, "name"));
     bool all_status = json_is_true(json_object_get(m->body, "all"));
@@ -166,10 +166,10 @@ static void jobdef_list(struct server *s, struct proto_msg *m)
                               json_object_get(json_object_get(v, "definition"), "type")));
     }
     json_decref(all);
-    CLIENT_REPLY(s, m, json_pack("{s:o}", "jobdefs", out));
+    return CLIENT_REPLY(s, m, json_pack("{s:o}", "jobdefs", out));
 }
 
-static void jobdef_deregister(struct server *s, struct proto_msg *m)
+int jobdefs_deregister(struct server *s, struct proto_msg *m, const struct requester *who)
 {
     const char *ref = json_string_value(json_object_get(m->body, "name"));
     char why[200], key[200];
@@ -179,36 +179,14 @@ static void jobdef_deregister(struct server *s, struct proto_msg *m)
         return CLIENT_FAIL(s, m, EINVAL, "invalid request: deregister takes NAME:REVISION");
     if (!(found = lookup(s, ref, why, sizeof(why))))
         return CLIENT_FAIL(s, m, ENOENT, "%s", why);
-    if (!owned(s, m, found)) {
+    if (!owned(s, m, who, found)) {
         json_decref(found);
-        return;
+        return -1;
     }
     json_object_set_new(found, "status", json_string("INACTIVE"));
     snprintf(key, sizeof(key), "%s:%lld", json_string_value(json_object_get(found, "name")),
              (long long)json_integer_value(json_object_get(found, "revision")));
-    if (store_object_put(s->st, "jobdef", key, found) < 0)
-        s->store_failed = true;
+    store_object_put(s->st, "jobdef", key, found);
     json_decref(found);
-    CLIENT_REPLY(s, m, json_object());
-}
-
-bool jobdef_handles(const char *type)
-{
-    return strncmp(type, "jobdef.", 7) == 0;
-}
-
-void jobdef_handle(struct server *s, struct proto_msg *m)
-{
-    const char *verb = m->type + 7;
-
-    if (!strcmp(verb, "register"))
-        jobdef_register(s, m);
-    else if (!strcmp(verb, "show"))
-        jobdef_show(s, m);
-    else if (!strcmp(verb, "list"))
-        jobdef_list(s, m);
-    else if (!strcmp(verb, "deregister"))
-        jobdef_deregister(s, m);
-    else
-        CLIENT_FAIL(s, m, EOPNOTSUPP, "unknown request type '%s'", m->type);
+    return CLIENT_REPLY(s, m, json_object());
 }

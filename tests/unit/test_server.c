@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of the server's modules together (request, api, jobs, sched,
+ * place, deps, arrays, nodes) on a store in memory: messages go in through
+ * the request table as the loop hands them over, turns are committed, and
+ * the outbox is read instead of sent.  No socket, no worker, no daemon. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "lib/jobstate.h"
+#include "lib/log.h"
+#include "lib/topo.h"
+#include "server/server.h"
+
+static struct server *srv;
+static int clients, workers; /* stand-ins for the two sockets */
+
+static int setup(void **state)
+{
+    struct kiln_error err;
+
+    srv = calloc(1, sizeof(*srv));
+    srv->clients = &clients;
+    srv->workers = &workers;
+    srv->auth = AUTH_NONE; /* every request is this user's, an admin */
+    srv->node_timeout = 30;
+    srv->start_timeout = 60;
+    srv->heartbeat = 1;
+    srv->kill_wait = 10;
+    srv->max_jobs_per_user = 100000;
+    assert_int_equal(identity_start(srv), 0);
+    assert_non_null(srv->st = store_open(NULL, &err));
+    assert_int_equal(fairshare_load_policies(srv), 0);
+    assert_int_equal(queue_load(srv, NULL), 0);
+    assert_int_equal(fairshare_load(srv), 0);
+    assert_int_equal(jobs_load(srv), 0);
+    return 0;
+}
+
+static void drop_outbox(void)
+{
+    for (int i = 0; i < srv->nout; i++)
+        json_decref(srv->out[i].body);
+    srv->nout = 0;
+}
+
+static int teardown(void **state)
+{
+    drop_outbox();
+    free(srv->out);
+    jobs_destroy_all(srv);
+    deps_destroy(srv);
+    queue_destroy_all(srv);
+    fairshare_destroy_all(srv);
+    nodes_destroy_all(srv);
+    relay_destroy_all(srv);
+    store_destroy(srv->st);
+    identity_stop(srv);
+    free(srv);
+    return 0;
+}
+
+/* One turn of the loop without its sockets: the messages, the scheduler,
+ * the commit.  The outbox stays for the test to read. */
+static void turn(void)
+{
+    drop_outbox();
+    jobs_reap(srv);
+    assert_int_equal(store_begin(srv->st), 0);
+}
+
+static void end_turn(void)
+{
+    if (srv->deps_dirty)
+        deps_run(srv);
+    if (srv->sched_needed)
+        sched_run(srv);
+    assert_int_equal(store_commit(srv->st), 0);
+}
+
+/* The first queued message of type, or NULL. */
+static json_t *sent(const char *type)
+{
+    for (int i = 0; i < srv->nout; i++)
+        if (strcmp(srv->out[i].type, type) == 0)
+            return srv->out[i].body;
+    return NULL;
+}
+
+static int count_sent(const char *type)
+{
+    int n = 0;
+    for (int i = 0; i < srv->nout; i++)
+        n += strcmp(srv->out[i].type, type) == 0;
+    return n;
+}
+
+static void from_client(const char *type, json_t *body)
+{
+    struct proto_msg m = { .idlen = 2, .id = "c1" };
+
+    snprintf(m.type, sizeof(m.type), "%s", type);
+    json_object_set_new(body, "version", json_integer(KILN_PROTO_VERSION));
+    m.body = body;
+    request_from_client(srv, &m, -1);
+    proto_msg_release(&m);
+}
+
+static void from_worker(const char *node, const char *type, json_t *body)
+{
+    struct proto_msg m = { 0 };
+
+    m.idlen = (size_t)snprintf((char *)m.id, sizeof(m.id), "%s/0123", node);
+    snprintf(m.type, sizeof(m.type), "%s", type);
+    json_object_set_new(body, "version", json_integer(KILN_PROTO_VERSION));
+    m.body = body;
+    request_from_worker(srv, &m);
+    proto_msg_release(&m);
+}
+
+static void hello(const char *node, const char *synthetic)
+{
+    struct kiln_error err;
+    struct topo *t = topo_discover(synthetic, NULL, &err);
+
+    assert_non_null(t);
+    turn();
+    from_worker(node, "node.hello", json_pack("{s:s, s:o, s:[]}", "name", node,
+                                              "topology", topo_to_json(t), "jobs"));
+    topo_destroy(t);
+    end_turn();
+    assert_non_null(sent("node.welcome"));
+}
+
+static json_t *job_body(const char *name, int cpus)
+{
+    return json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:i}}", "job", "name", name, "script",
+                     "#!/bin/sh\ntrue\n", "output", "/tmp/x", "cwd", "/tmp", "submit_dir",
+                     "/tmp", "cpus_per_task", cpus);
+}
+
+/* Submit in a turn of its own: the id the client is told. */
+static int64_t submit(json_t *body)
+{
+    turn();
+    from_client("job.submit", body);
+    end_turn();
+    json_t *ok = sent("ok");
+    if (!ok) {
+        json_t *e = sent("error");
+        fail_msg("job.submit refused: %s", json_string_value(json_object_get(e, "text")));
+    }
+    return json_integer_value(json_object_get(ok, "id"));
+}
+
+static void worker_says(const char *node, const char *type, int64_t id, int attempt,
+                        json_t *more)
+{
+    json_t *b = json_pack("{s:I, s:i}", "id", (json_int_t)id, "attempt", attempt);
+
+    if (more)
+        json_object_update_new(b, more);
+    turn();
+    from_worker(node, type, b);
+    end_turn();
+}
+
+static enum job_state state_of(int64_t id)
+{
+    struct job *j = jobs_find(srv, id);
+    struct store_job row;
+
+    if (j)
+        return j->state;
+    assert_int_equal(store_job_get(srv->st, id, &row), 1);
+    int st = job_state_parse(row.state);
+    store_job_release(&row);
+    return (enum job_state)st;
+}
+
+/* A job goes through the table, the scheduler and a node's reports to
+ * SUCCEEDED, with the messages a worker and the client get. */
+static void job_runs_through(void **state)
+{
+    hello("n1", "pack:1 core:4 pu:1");
+    int64_t id = submit(job_body("a", 2));
+    assert_true(id > 0);
+    /* The scheduler ran at the end of the submit's turn. */
+    assert_int_equal(state_of(id), JOB_STARTING);
+    json_t *start = sent("job.start");
+    assert_non_null(start);
+    assert_int_equal(json_integer_value(json_object_get(start, "id")), id);
+    assert_string_equal(json_string_value(json_object_get(start, "cpus")), "0-1");
+    worker_says("n1", "job.started", id, 1, NULL);
+    assert_int_equal(state_of(id), JOB_RUNNING);
+    worker_says("n1", "job.end", id, 1, json_pack("{s:i}", "exit_code", 0));
+    assert_non_null(sent("job.end.ack"));
+    assert_int_equal(state_of(id), JOB_SUCCEEDED);
+    assert_null(jobs_find(srv, id));
+}
+
+/* Checked at the door: a wrong field never reaches a handler, a worker
+ * that did not say hello is asked to, a non-admin request is refused. */
+static void table_checks(void **state)
+{
+    turn();
+    from_client("job.show", json_pack("{s:s}", "id", "x_1"));
+    json_t *e = sent("error");
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "error")), "EINVAL");
+    turn();
+    from_client("job.show", json_pack("{s:i, s:b}", "id", 1, "extra", 1));
+    assert_non_null(strstr(json_string_value(json_object_get(sent("error"), "text")),
+                           "unknown field 'extra'"));
+    turn();
+    from_client("no.such", json_object());
+    assert_string_equal(json_string_value(json_object_get(sent("error"), "error")),
+                        "EOPNOTSUPP");
+    turn();
+    from_worker("stranger", "node.heartbeat", json_object());
+    assert_non_null(sent("node.rehello"));
+    assert_null(sent("node.heartbeat.ack"));
+    end_turn();
+}
+
+/* A job reaching a final state leaves every index at once but stays in
+ * memory until the turn is over: a caller holding it reads valid data. */
+static void finished_job_outlives_the_turn(void **state)
+{
+    struct job *j;
+    int64_t id = submit(json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}}", "job", "name", "h",
+                                  "script", "#!/bin/sh\n", "output", "/tmp/x", "cwd", "/tmp",
+                                  "submit_dir", "/tmp", "hold", 1));
+
+    assert_non_null(j = jobs_find(srv, id));
+    turn();
+    assert_null(jobs_cancel(srv, j, "cancelled"));
+    assert_null(jobs_find(srv, id));
+    assert_int_equal(j->id, id);                 /* still readable */
+    assert_int_equal(j->state, JOB_FAILED);
+    assert_ptr_equal(srv->finished, j);
+    end_turn();
+    turn(); /* reaped here */
+    assert_null(srv->finished);
+    end_turn();
+    assert_int_equal(state_of(id), JOB_FAILED);
+}
+
+/* afterok: the dependant waits PENDING, and runs once its dependency
+ * succeeded. */
+static void dependency_released(void **state)
+{
+    hello("n2", "pack:1 core:2 pu:1");
+    int64_t a = submit(job_body("dep-a", 1));
+    json_t *b = job_body("dep-b", 1);
+    json_object_set_new(json_object_get(b, "job"), "dependencies",
+                        json_pack("[{s:s, s:I}]", "type", "afterok", "id", (json_int_t)a));
+    int64_t bid = submit(b);
+    assert_int_equal(state_of(bid), JOB_PENDING);
+    struct job *ja = jobs_find(srv, a);
+    assert_non_null(ja);
+    const char *node = ja->part[0].name;
+    char where[64];
+    snprintf(where, sizeof(where), "%s", node);
+    worker_says(where, "job.started", a, 1, NULL);
+    worker_says(where, "job.end", a, 1, json_pack("{s:i}", "exit_code", 0));
+    assert_int_equal(state_of(a), JOB_SUCCEEDED);
+    assert_true(state_of(bid) == JOB_STARTING || state_of(bid) == JOB_RUNNABLE);
+}
+
+/* An array with a throttle: no more children at once than it allows. */
+static void array_throttled(void **state)
+{
+    json_t *b = job_body("arr", 1);
+    json_object_set_new(json_object_get(b, "job"), "array", json_string("0-9%2"));
+    int64_t id = submit(b);
+    struct job *p = jobs_find(srv, id);
+    assert_non_null(p);
+    assert_non_null(p->array);
+    assert_int_equal(p->array->n, 10);
+    assert_true(p->array->active <= 2);
+    assert_true(count_sent("job.start") <= 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(job_runs_through),
+        cmocka_unit_test(table_checks),
+        cmocka_unit_test(finished_job_outlives_the_turn),
+        cmocka_unit_test(dependency_released),
+        cmocka_unit_test(array_throttled),
+    };
+    log_init("test_server", LOG_ERR, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
