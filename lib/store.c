@@ -60,6 +60,20 @@ enum stmt_id {
     S_NODE_CE, S_NODE_FEATURES, S_ATTEMPT_USAGE, S_JOB_SPEC, S_COUNT
 };
 
+/* The columns of a job row, in the order of enum job_col: one mapping for
+ * every query that reads jobs (row_to_job). */
+#define JOB_COLUMNS                                                          \
+    "id, name, user, uid, queue, state, reason, exit_code, submit_time,"     \
+    " start_time, end_time, node, cpus, attempts, spec, array_id, array_index,"  \
+    " alloc, token"
+enum job_col {
+    C_ID, C_NAME, C_USER, C_UID, C_QUEUE, C_STATE, C_REASON, C_EXIT_CODE, C_SUBMIT,
+    C_START, C_END, C_NODE, C_CPUS, C_ATTEMPTS, C_SPEC, C_ARRAY_ID, C_ARRAY_INDEX,
+    C_ALLOC, C_TOKEN,
+    /* then, for finished jobs, the last attempt's usage */
+    C_USER_CPU, C_SYS_CPU, C_MAX_RSS, C_OOM_KILLS,
+};
+
 static const char *stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN",
     [S_COMMIT] = "COMMIT",
@@ -78,9 +92,7 @@ static const char *stmt_sql[S_COUNT] = {
     [S_ATTEMPT_USAGE] = "UPDATE attempts SET user_cpu=?, sys_cpu=?, max_rss_kib=?,"
                         " oom_kills=?"
                         " WHERE job_id=? AND attempt=?",
-    [S_JOB_GET] = "SELECT id, name, user, uid, queue, state, reason, exit_code,"
-                  " submit_time, start_time, end_time, node, cpus, attempts,"
-                  " spec, array_id, array_index, alloc, token FROM jobs WHERE id=?",
+    [S_JOB_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id=?",
     [S_ARRAY_CHILD] = "SELECT id FROM jobs WHERE array_id=? AND array_index=?",
     [S_OBJ_PUT] = "INSERT OR REPLACE INTO objects VALUES (?,?,?)",
     [S_OBJ_DEL] = "DELETE FROM objects WHERE kind=? AND name=?",
@@ -92,11 +104,6 @@ static const char *stmt_sql[S_COUNT] = {
                    " DO UPDATE SET state=?2, topology=COALESCE(?3, topology),"
                    " last_seen=?4",
 };
-
-#define JOB_COLUMNS                                                          \
-    "id, name, user, uid, queue, state, reason, exit_code, submit_time,"     \
-    " start_time, end_time, node, cpus, attempts, spec, array_id, array_index,"  \
-    " alloc, token"
 
 struct store {
     sqlite3 *db;
@@ -413,40 +420,70 @@ static char *col_text(sqlite3_stmt *s, int i)
     return t ? strdup((const char *)t) : NULL;
 }
 
-static void row_to_job(sqlite3_stmt *s, struct store_job *j)
+/* A one-off statement of sql, or NULL (and the transaction fails). */
+static sqlite3_stmt *prepare(struct store *st, const char *sql)
 {
-    const char *spec = (const char *)sqlite3_column_text(s, 14);
+    sqlite3_stmt *s = NULL;
+
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+        fail(st);
+        return NULL;
+    }
+    return s;
+}
+
+typedef int (*row_f)(sqlite3_stmt *row, void *arg);
+
+/* Step s (prepared and bound) through its rows, calling fn for each; fn
+ * returning -1 stops there.  s is finalized.  A failed step fails the
+ * transaction.  0 or -1. */
+static int each(struct store *st, sqlite3_stmt *s, row_f fn, void *arg)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (fn(s, arg) < 0) {
+            sqlite3_finalize(s);
+            return -1;
+        }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : fail(st);
+}
+
+/* A row of JOB_COLUMNS (and, with usage, the attempt's usage after them). */
+static void row_to_job(sqlite3_stmt *s, struct store_job *j, bool usage)
+{
+    const char *spec = (const char *)sqlite3_column_text(s, C_SPEC);
 
     memset(j, 0, sizeof(*j));
-    j->id = sqlite3_column_int64(s, 0);
-    j->name = col_text(s, 1);
-    j->user = col_text(s, 2);
-    j->uid = (long)sqlite3_column_int64(s, 3);
-    j->queue = col_text(s, 4);
-    j->state = col_text(s, 5);
-    j->reason = col_text(s, 6);
-    j->exit_code = sqlite3_column_int(s, 7);
-    j->submit_time = sqlite3_column_double(s, 8);
-    j->start_time = sqlite3_column_double(s, 9);
-    j->end_time = sqlite3_column_double(s, 10);
-    j->node = col_text(s, 11);
-    j->cpus = col_text(s, 12);
-    j->alloc = col_text(s, 17);
-    j->token = col_text(s, 18);
-    /* Finished jobs come with their last attempt's usage, when known. */
-    j->has_usage = sqlite3_column_count(s) > 22 && sqlite3_column_type(s, 19) != SQLITE_NULL;
+    j->id = sqlite3_column_int64(s, C_ID);
+    j->name = col_text(s, C_NAME);
+    j->user = col_text(s, C_USER);
+    j->uid = (long)sqlite3_column_int64(s, C_UID);
+    j->queue = col_text(s, C_QUEUE);
+    j->state = col_text(s, C_STATE);
+    j->reason = col_text(s, C_REASON);
+    j->exit_code = sqlite3_column_int(s, C_EXIT_CODE);
+    j->submit_time = sqlite3_column_double(s, C_SUBMIT);
+    j->start_time = sqlite3_column_double(s, C_START);
+    j->end_time = sqlite3_column_double(s, C_END);
+    j->node = col_text(s, C_NODE);
+    j->cpus = col_text(s, C_CPUS);
+    j->alloc = col_text(s, C_ALLOC);
+    j->token = col_text(s, C_TOKEN);
+    j->has_usage = usage && sqlite3_column_type(s, C_USER_CPU) != SQLITE_NULL;
     if (j->has_usage) {
-        j->usage.user_cpu = sqlite3_column_double(s, 19);
-        j->usage.sys_cpu = sqlite3_column_double(s, 20);
-        j->usage.max_rss_kib = sqlite3_column_int64(s, 21);
-        j->usage.oom_kills = sqlite3_column_type(s, 22) == SQLITE_NULL
-                             ? -1 : sqlite3_column_int(s, 22);
+        j->usage.user_cpu = sqlite3_column_double(s, C_USER_CPU);
+        j->usage.sys_cpu = sqlite3_column_double(s, C_SYS_CPU);
+        j->usage.max_rss_kib = sqlite3_column_int64(s, C_MAX_RSS);
+        j->usage.oom_kills = sqlite3_column_type(s, C_OOM_KILLS) == SQLITE_NULL
+                             ? -1 : sqlite3_column_int(s, C_OOM_KILLS);
     }
-    j->attempts = sqlite3_column_int(s, 13);
+    j->attempts = sqlite3_column_int(s, C_ATTEMPTS);
     j->spec = spec ? json_loads(spec, 0, NULL) : NULL;
-    j->array_id = sqlite3_column_int64(s, 15);
-    j->array_index = sqlite3_column_type(s, 16) == SQLITE_NULL ? -1
-                                                               : sqlite3_column_int64(s, 16);
+    j->array_id = sqlite3_column_int64(s, C_ARRAY_ID);
+    j->array_index = sqlite3_column_type(s, C_ARRAY_INDEX) == SQLITE_NULL
+                     ? -1 : sqlite3_column_int64(s, C_ARRAY_INDEX);
 }
 
 void store_job_release(struct store_job *j)
@@ -472,7 +509,7 @@ int store_job_get(struct store *st, int64_t id, struct store_job *job)
     sqlite3_bind_int64(s, 1, id);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
-        row_to_job(s, job);
+        row_to_job(s, job, false);
     sqlite3_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return fail(st);
@@ -514,113 +551,123 @@ int64_t store_array_child(struct store *st, int64_t array_id, long index)
     return id;
 }
 
+struct progress {
+    long *max_index;
+    int *counts;
+};
+
+static int progress_row(sqlite3_stmt *row, void *arg)
+{
+    struct progress *p = arg;
+    int i = job_state_parse((const char *)sqlite3_column_text(row, 0));
+    long mx = (long)sqlite3_column_int64(row, 2);
+
+    if (i >= 0)
+        p->counts[i] += sqlite3_column_int(row, 1);
+    if (mx > *p->max_index)
+        *p->max_index = mx;
+    return 0;
+}
+
 int store_array_progress(struct store *st, int64_t array_id, long *max_index,
                          int counts[JOB_NSTATES])
 {
-    sqlite3_stmt *s;
-    int rc;
+    struct progress p = { max_index, counts };
+    sqlite3_stmt *s = prepare(st, "SELECT state, COUNT(*), MAX(array_index) FROM jobs"
+                                  " WHERE array_id=? GROUP BY state");
 
     *max_index = -1;
-    if (sqlite3_prepare_v2(st->db, "SELECT state, COUNT(*), MAX(array_index) FROM jobs"
-                           " WHERE array_id=? GROUP BY state", -1, &s, NULL) != SQLITE_OK)
-        return fail(st);
+    if (!s)
+        return -1;
     sqlite3_bind_int64(s, 1, array_id);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *state = (const char *)sqlite3_column_text(s, 0);
-        long mx = (long)sqlite3_column_int64(s, 2);
-        int i = job_state_parse(state);
-        if (i >= 0)
-            counts[i] += sqlite3_column_int(s, 1);
-        if (mx > *max_index)
-            *max_index = mx;
-    }
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : fail(st);
+    return each(st, s, progress_row, &p);
 }
 
-static int foreach_job(struct store *st, sqlite3_stmt *s, store_job_f fn, void *arg)
-{
-    struct store_job j;
-    int rc;
+struct job_rows {
+    store_job_f fn;
+    void *arg;
+    bool usage;  /* the rows have the last attempt's usage after the job */
+};
 
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        row_to_job(s, &j);
-        int r = fn(&j, arg);
-        store_job_release(&j);
-        if (r < 0) {
-            sqlite3_finalize(s);
-            return -1;
-        }
-    }
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : fail(st);
+static int job_row(sqlite3_stmt *row, void *arg)
+{
+    struct job_rows *r = arg;
+    struct store_job j;
+
+    row_to_job(row, &j, r->usage);
+    int rc = r->fn(&j, r->arg);
+    store_job_release(&j);
+    return rc < 0 ? -1 : 0;
 }
 
 int store_foreach_active(struct store *st, store_job_f fn, void *arg)
 {
-    sqlite3_stmt *s;
+    struct job_rows r = { fn, arg, false };
+    sqlite3_stmt *s = prepare(st, "SELECT " JOB_COLUMNS " FROM jobs"
+                                  " WHERE end_time IS NULL ORDER BY id");
 
-    if (sqlite3_prepare_v2(st->db, "SELECT " JOB_COLUMNS " FROM jobs"
-                           " WHERE end_time IS NULL ORDER BY id", -1, &s, NULL) != SQLITE_OK)
-        return fail(st);
-    return foreach_job(st, s, fn, arg);
+    return s ? each(st, s, job_row, &r) : -1;
 }
 
 int store_foreach_finished(struct store *st, double since, const char *user,
                            int limit, store_job_f fn, void *arg)
 {
-    sqlite3_stmt *s;
+    struct job_rows r = { fn, arg, true };
 
 #define LAST_ATTEMPT(col) \
     " (SELECT " col " FROM attempts a WHERE a.job_id = jobs.id AND a.attempt = jobs.attempts)"
-    if (sqlite3_prepare_v2(st->db, "SELECT * FROM (SELECT " JOB_COLUMNS ","
-                           LAST_ATTEMPT("user_cpu") "," LAST_ATTEMPT("sys_cpu") ","
-                           LAST_ATTEMPT("max_rss_kib") "," LAST_ATTEMPT("oom_kills")
-                           " FROM jobs WHERE end_time IS NOT NULL AND end_time >= ?"
-                           " AND (?2 IS NULL OR user = ?2)"
-                           " ORDER BY end_time DESC, id DESC LIMIT ?)"
-                           " ORDER BY end_time, id", -1, &s, NULL) != SQLITE_OK)
-        return fail(st);
+    sqlite3_stmt *s = prepare(st, "SELECT * FROM (SELECT " JOB_COLUMNS ","
+                              LAST_ATTEMPT("user_cpu") "," LAST_ATTEMPT("sys_cpu") ","
+                              LAST_ATTEMPT("max_rss_kib") "," LAST_ATTEMPT("oom_kills")
+                              " FROM jobs WHERE end_time IS NOT NULL AND end_time >= ?"
+                              " AND (?2 IS NULL OR user = ?2)"
+                              " ORDER BY end_time DESC, id DESC LIMIT ?)"
+                              " ORDER BY end_time, id");
+    if (!s)
+        return -1;
     sqlite3_bind_double(s, 1, since);
     bind_text(s, 2, user);
     sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-    return foreach_job(st, s, fn, arg);
+    return each(st, s, job_row, &r);
+}
+
+/* Each row as an object of its columns, by name. */
+static int json_row(sqlite3_stmt *row, void *arg)
+{
+    json_t *o = json_object();
+
+    for (int i = 0; o && i < sqlite3_column_count(row); i++) {
+        json_t *v;
+        switch (sqlite3_column_type(row, i)) {
+        case SQLITE_INTEGER:
+            v = json_integer(sqlite3_column_int64(row, i));
+            break;
+        case SQLITE_FLOAT:
+            v = json_real(sqlite3_column_double(row, i));
+            break;
+        case SQLITE_NULL:
+            v = json_null();
+            break;
+        default:
+            v = json_string((const char *)sqlite3_column_text(row, i));
+        }
+        json_object_set_new(o, sqlite3_column_name(row, i), v);
+    }
+    return o ? json_array_append_new(arg, o) : -1;
 }
 
 static json_t *rows_to_json(struct store *st, const char *sql, int64_t id)
 {
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = prepare(st, sql);
     json_t *a = json_array();
-    int rc;
 
-    if (!a || sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+    if (!s || !a) {
+        sqlite3_finalize(s);
         json_decref(a);
         return NULL;
     }
     sqlite3_bind_int64(s, 1, id);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        json_t *row = json_object();
-        for (int i = 0; row && i < sqlite3_column_count(s); i++) {
-            json_t *v;
-            switch (sqlite3_column_type(s, i)) {
-            case SQLITE_INTEGER:
-                v = json_integer(sqlite3_column_int64(s, i));
-                break;
-            case SQLITE_FLOAT:
-                v = json_real(sqlite3_column_double(s, i));
-                break;
-            case SQLITE_NULL:
-                v = json_null();
-                break;
-            default:
-                v = json_string((const char *)sqlite3_column_text(s, i));
-            }
-            json_object_set_new(row, sqlite3_column_name(s, i), v);
-        }
-        json_array_append_new(a, row);
-    }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
+    if (each(st, s, json_row, a) < 0) {
         json_decref(a);
         errno = EIO;
         return NULL;
@@ -657,29 +704,32 @@ int store_node_put(struct store *st, const char *name, const char *state,
     return rc;
 }
 
+struct node_rows {
+    store_node_f fn;
+    void *arg;
+};
+
+static int node_row(sqlite3_stmt *row, void *arg)
+{
+    struct node_rows *r = arg;
+    const char *t = (const char *)sqlite3_column_text(row, 2);
+    json_t *topo = t ? json_loads(t, 0, NULL) : NULL;
+    int rc = r->fn((const char *)sqlite3_column_text(row, 0),
+                   (const char *)sqlite3_column_text(row, 1), topo,
+                   (const char *)sqlite3_column_text(row, 3),
+                   (const char *)sqlite3_column_text(row, 4), r->arg);
+
+    json_decref(topo);
+    return rc < 0 ? -1 : 0;
+}
+
 int store_foreach_node(struct store *st, store_node_f fn, void *arg)
 {
-    sqlite3_stmt *s;
-    int rc;
+    struct node_rows r = { fn, arg };
+    sqlite3_stmt *s = prepare(st, "SELECT name, state, topology, ce, features FROM nodes"
+                                  " ORDER BY name");
 
-    if (sqlite3_prepare_v2(st->db, "SELECT name, state, topology, ce, features FROM nodes"
-                           " ORDER BY name", -1, &s, NULL) != SQLITE_OK)
-        return fail(st);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(s, 2);
-        json_t *topo = t ? json_loads(t, 0, NULL) : NULL;
-        int r = fn((const char *)sqlite3_column_text(s, 0),
-                   (const char *)sqlite3_column_text(s, 1), topo,
-                   (const char *)sqlite3_column_text(s, 3),
-                   (const char *)sqlite3_column_text(s, 4), arg);
-        json_decref(topo);
-        if (r < 0) {
-            sqlite3_finalize(s);
-            return -1;
-        }
-    }
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : fail(st);
+    return s ? each(st, s, node_row, &r) : -1;
 }
 
 int store_node_set_ce(struct store *st, const char *name, const char *ce)
@@ -734,9 +784,25 @@ int store_foreach_object(struct store *st, const char *kind, store_object_f fn, 
     return store_foreach_object_prefix(st, kind, NULL, fn, arg);
 }
 
+struct object_rows {
+    store_object_f fn;
+    void *arg;
+};
+
+static int object_row(sqlite3_stmt *row, void *arg)
+{
+    struct object_rows *r = arg;
+    json_t *body = json_loads((const char *)sqlite3_column_text(row, 1), 0, NULL);
+    int rc = body ? r->fn((const char *)sqlite3_column_text(row, 0), body, r->arg) : 0;
+
+    json_decref(body);
+    return rc < 0 ? -1 : 0;
+}
+
 int store_foreach_object_prefix(struct store *st, const char *kind, const char *prefix,
                                 store_object_f fn, void *arg)
 {
+    struct object_rows r = { fn, arg };
     sqlite3_stmt *s;
     char *end = NULL;
     int rc;
@@ -744,33 +810,24 @@ int store_foreach_object_prefix(struct store *st, const char *kind, const char *
     /* Names from prefix up to (not including) prefix with its last byte
      * plus one: a range of the (kind, name) key, read through its index. */
     if (prefix && *prefix) {
-        if (!(end = strdup(prefix)))
-            return fail(st);
+        if (!(end = strdup(prefix))) {
+            store_fail(st, "out of memory");
+            return -1;
+        }
         end[strlen(end) - 1]++;
     }
-    if (sqlite3_prepare_v2(st->db, end ? "SELECT name, body FROM objects WHERE kind=?"
-                           " AND name >= ? AND name < ? ORDER BY name"
-                           : "SELECT name, body FROM objects WHERE kind=? ORDER BY name",
-                           -1, &s, NULL) != SQLITE_OK) {
+    if (!(s = prepare(st, end ? "SELECT name, body FROM objects WHERE kind=?"
+                                " AND name >= ? AND name < ? ORDER BY name"
+                              : "SELECT name, body FROM objects WHERE kind=? ORDER BY name"))) {
         free(end);
-        return fail(st);
+        return -1;
     }
     bind_text(s, 1, kind);
     if (end) {
         bind_text(s, 2, prefix);
         bind_text(s, 3, end);
     }
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        json_t *body = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
-        int r = body ? fn((const char *)sqlite3_column_text(s, 0), body, arg) : 0;
-        json_decref(body);
-        if (r < 0) {
-            sqlite3_finalize(s);
-            free(end);
-            return -1;
-        }
-    }
-    sqlite3_finalize(s);
+    rc = each(st, s, object_row, &r);
     free(end);
-    return rc == SQLITE_DONE ? 0 : fail(st);
+    return rc;
 }

@@ -58,6 +58,13 @@ struct shell {
     long array_index;
     struct cgroup *cg;
     pid_t child;
+    /* made by the steps of shell_run */
+    sigset_t waitset;     /* the signals the shell waits for */
+    sigset_t jobmask;     /* the job's signal mask: none blocked */
+    cpu_set_t cpuset;     /* its cpus */
+    char *outpath, *errpath;
+    char script[PATH_MAX];
+    char **env;
 };
 
 /* For a job on several nodes, on its main node: Open MPI's hostfile (each
@@ -538,149 +545,181 @@ static int write_result(const struct shell *sh, json_t *r)
     return rc;
 }
 
-int shell_run(const char *dir)
-{
-    struct shell sh = { .kill_wait = 10 };
-    struct kiln_error err;
-    char *outpath = NULL, *errpath = NULL, *reason = NULL, script[PATH_MAX], why[300];
-    char **env = NULL;
-    int status = 0, exit_code = -1, sig = 0;
+/* How the attempt ended, as result.json says it. */
+struct outcome {
+    int exit_code, sig;    /* -1 and 0 until the job ends */
     double start, end;
-    struct rusage ru = { 0 };
-    sigset_t set, old;
-    cpu_set_t mask;
-    bool timed_out = false;
+    struct rusage ru;      /* of the children the shell reaped */
+    char why[300];         /* the status reason; "" on success */
+};
 
-    sh.dir = dir;
-    log_init("shell", LOG_INFO, NULL);
-    /* pid and start time name this process for a restarted worker. */
+/* Step 1: who the shell is for a restarted worker, the job it runs, its
+ * signals and its cpus. */
+static int prepare(struct shell *sh, struct outcome *o)
+{
+    struct kiln_error err;
     char pidpath[PATH_MAX], pidtext[64];
-    snprintf(pidpath, sizeof(pidpath), "%s/shell.pid", sh.dir);
+
+    /* pid and start time name this process for a restarted worker. */
+    snprintf(pidpath, sizeof(pidpath), "%s/shell.pid", sh->dir);
     snprintf(pidtext, sizeof(pidtext), "%d %llu\n", (int)getpid(),
              util_proc_starttime(getpid()));
     util_write_atomic(pidpath, pidtext, strlen(pidtext), 0);
     /* Orphans of the job become our children, not init's: we reap them,
      * and none outlives the job unnoticed. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    start = util_now();
-    if (read_job(&sh, &err) < 0) {
-        snprintf(why, sizeof(why), "%s", err.text);
-        goto done;
+    if (read_job(sh, &err) < 0) {
+        snprintf(o->why, sizeof(o->why), "%s", err.text);
+        return -1;
     }
     /* Block the signals we wait for before the child exists. */
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigprocmask(SIG_BLOCK, &set, &old);
+    sigemptyset(&sh->waitset);
+    sigaddset(&sh->waitset, SIGCHLD);
+    sigaddset(&sh->waitset, SIGTERM);
+    sigaddset(&sh->waitset, SIGINT);
+    sigaddset(&sh->waitset, SIGHUP);
+    sigprocmask(SIG_BLOCK, &sh->waitset, NULL);
     /* The job starts with no signal blocked, whatever this process was
      * started with (the worker starts it with its stop signals blocked, so
      * that a kill sent at once waits here, for sigtimedwait). */
-    sigemptyset(&old);
-
-    if (util_cpulist_parse(sh.cpus, &mask) < 0) {
-        snprintf(why, sizeof(why), "invalid cpu list '%s'", sh.cpus);
-        goto done;
+    sigemptyset(&sh->jobmask);
+    if (util_cpulist_parse(sh->cpus, &sh->cpuset) < 0) {
+        snprintf(o->why, sizeof(o->why), "invalid cpu list '%s'", sh->cpus);
+        return -1;
     }
+    return 0;
+}
 
-    if (!sh.simulate && cgroup_detect() != CGROUP_NONE) {
-        char name[64];
-        snprintf(name, sizeof(name), "job_%lld.%d", (long long)sh.id, sh.attempt);
-        if (!(sh.cg = cgroup_create(sh.cgroup_scope, name, sh.cpus, sh.mems, sh.spec.mem, &err))) {
-            if (sh.spec.mem > 0) {
-                snprintf(why, sizeof(why), "cannot enforce the memory limit: %s", err.text);
-                goto done;
+/* Step 2: the job's cgroup (cpus, memory), and DIR/cgroup saying whether
+ * it has one: a process of a job with one starts in it (kiln exec) or not
+ * at all. */
+static int contain(struct shell *sh, struct outcome *o)
+{
+    struct kiln_error err;
+    char name[64] = "", path[PATH_MAX];
+
+    if (!sh->simulate && cgroup_detect() != CGROUP_NONE) {
+        snprintf(name, sizeof(name), "job_%lld.%d", (long long)sh->id, sh->attempt);
+        if (!(sh->cg = cgroup_create(sh->cgroup_scope, name, sh->cpus, sh->mems, sh->spec.mem,
+                                     &err))) {
+            if (sh->spec.mem > 0) {
+                snprintf(o->why, sizeof(o->why), "cannot enforce the memory limit: %s",
+                         err.text);
+                return -1;
             }
             log_msg(LOG_WARNING, "job %lld: %s; running with cpu binding only",
-                    (long long)sh.id, err.text);
+                    (long long)sh->id, err.text);
+            name[0] = '\0';
         }
     }
-    /* Whether the job has a cgroup, for kiln exec: a process of a job
-     * with one starts in it or not at all. */
-    char cgfile[PATH_MAX], cgname[64] = "";
-    if (sh.cg)
-        snprintf(cgname, sizeof(cgname), "job_%lld.%d", (long long)sh.id, sh.attempt);
-    snprintf(cgfile, sizeof(cgfile), "%s/cgroup", sh.dir);
-    if (util_write_atomic(cgfile, cgname, strlen(cgname), 0) < 0) {
-        snprintf(why, sizeof(why), "cannot write %s: %s", cgfile, strerror(errno));
-        goto done;
+    snprintf(path, sizeof(path), "%s/cgroup", sh->dir);
+    if (util_write_atomic(path, name, strlen(name), 0) < 0) {
+        snprintf(o->why, sizeof(o->why), "cannot write %s: %s", path, strerror(errno));
+        return -1;
     }
+    return 0;
+}
+
+/* Step 3: what the job's process needs on disk: its output paths, the MPI
+ * files, the script, the environment, the container. */
+static int stage(struct shell *sh, struct outcome *o)
+{
     /* The other nodes of a job on several hold its cores there for what
-     * the main node starts through kiln exec, and write no output. */
-    /* A multinode job definition gives each node its own command, whose
+     * the main node starts through kiln exec, and write no output.  A
+     * multinode job definition gives each node its own command, whose
      * output goes to the job's output file with ".NODE_INDEX" added. */
-    const char *own = json_string_value(json_array_get(sh.spec.node_scripts,
-                                                       (size_t)sh.node_index));
-    const char *text = sh.node_index == 0 ? sh.spec.script
+    const char *own = json_string_value(json_array_get(sh->spec.node_scripts,
+                                                       (size_t)sh->node_index));
+    const char *text = sh->node_index == 0 ? sh->spec.script
                        : own ? own : "#!/bin/sh\nexec sleep infinity\n";
-    if (sh.node_index == 0 || own) {
-        outpath = node_path(&sh, sh.spec.output);
-        errpath = sh.spec.error ? node_path(&sh, sh.spec.error) : NULL;
+
+    if (sh->node_index == 0 || own) {
+        sh->outpath = node_path(sh, sh->spec.output);
+        sh->errpath = sh->spec.error ? node_path(sh, sh->spec.error) : NULL;
     } else {
-        outpath = strdup("/dev/null");
+        sh->outpath = strdup("/dev/null");
     }
-    if (!outpath || (sh.spec.error && (sh.node_index == 0 || own) && !errpath)) {
-        snprintf(why, sizeof(why), "cannot use the output file pattern: %s",
+    if (!sh->outpath || (sh->spec.error && (sh->node_index == 0 || own) && !sh->errpath)) {
+        snprintf(o->why, sizeof(o->why), "cannot use the output file pattern: %s",
                  errno == ENAMETOOLONG ? "its expansion is longer than PATH_MAX"
                  : strerror(errno));
-        goto done;
+        return -1;
     }
-    if (json_array_size(sh.nodes) > 1 && sh.node_index == 0 && write_mpi_files(&sh) < 0) {
-        snprintf(why, sizeof(why), "cannot write the MPI host and rank files: %s",
+    if (json_array_size(sh->nodes) > 1 && sh->node_index == 0 && write_mpi_files(sh) < 0) {
+        snprintf(o->why, sizeof(o->why), "cannot write the MPI host and rank files: %s",
                  strerror(errno));
-        goto done;
+        return -1;
     }
-    snprintf(script, sizeof(script), "%s/script", sh.dir);
+    snprintf(sh->script, sizeof(sh->script), "%s/script", sh->dir);
     /* The script belongs to the job's user, who must be able to run it; the
      * job directory stays root's (mode 0711). */
-    if (util_write_atomic(script, text, strlen(text), 0) < 0
-        || chmod(script, 0500) < 0
-        || (sh.as_owner && geteuid() == 0
-            && chown(script, (uid_t)sh.spec.uid, (gid_t)sh.spec.gid) < 0)) {
-        snprintf(why, sizeof(why), "cannot write the job script: %s", strerror(errno));
-        goto done;
+    if (util_write_atomic(sh->script, text, strlen(text), 0) < 0
+        || chmod(sh->script, 0500) < 0
+        || (sh->as_owner && geteuid() == 0
+            && chown(sh->script, (uid_t)sh->spec.uid, (gid_t)sh->spec.gid) < 0)) {
+        snprintf(o->why, sizeof(o->why), "cannot write the job script: %s", strerror(errno));
+        return -1;
     }
-    if (!(env = build_env(&sh)) || write_env(&sh, env) < 0) {
-        snprintf(why, sizeof(why), "cannot write the job's environment: %s", strerror(errno));
-        goto done;
+    if (!(sh->env = build_env(sh)) || write_env(sh, sh->env) < 0) {
+        snprintf(o->why, sizeof(o->why), "cannot write the job's environment: %s",
+                 strerror(errno));
+        return -1;
     }
-    if (sh.spec.container && prepare_container(&sh, env, text, why, sizeof(why)) < 0)
-        goto done;
+    if (sh->spec.container
+        && prepare_container(sh, sh->env, text, o->why, sizeof(o->why)) < 0)
+        return -1;
+    return 0;
+}
+
+/* Step 4: the job's process.  It says on a pipe why it could not start;
+ * the pipe closes on exec. */
+static int launch(struct shell *sh, struct outcome *o)
+{
     int errpipe[2];
-    if (pipe2(errpipe, O_CLOEXEC) < 0) {
-        snprintf(why, sizeof(why), "cannot make a pipe: %s", strerror(errno));
-        goto done;
-    }
-    start = util_now();
-    if ((sh.child = fork()) < 0) {
-        snprintf(why, sizeof(why), "cannot fork: %s", strerror(errno));
-        goto done;
-    }
-    if (sh.child == 0) {
-        close(errpipe[0]);
-        child(&sh, errpipe[1], env, script, outpath, errpath, &mask, &old);
-    }
-    setpgid(sh.child, sh.child); /* also done in the child: no race */
-    close(errpipe[1]);
-    /* The pipe closes on exec; words on it mean the job never started. */
     ssize_t got;
-    while ((got = read(errpipe[0], why, sizeof(why) - 1)) < 0 && errno == EINTR)
+
+    if (pipe2(errpipe, O_CLOEXEC) < 0) {
+        snprintf(o->why, sizeof(o->why), "cannot make a pipe: %s", strerror(errno));
+        return -1;
+    }
+    o->start = util_now();
+    if ((sh->child = fork()) < 0) {
+        snprintf(o->why, sizeof(o->why), "cannot fork: %s", strerror(errno));
+        close(errpipe[0]);
+        close(errpipe[1]);
+        return -1;
+    }
+    if (sh->child == 0) {
+        close(errpipe[0]);
+        child(sh, errpipe[1], sh->env, sh->script, sh->outpath, sh->errpath, &sh->cpuset,
+              &sh->jobmask);
+    }
+    setpgid(sh->child, sh->child); /* also done in the child: no race */
+    close(errpipe[1]);
+    while ((got = read(errpipe[0], o->why, sizeof(o->why) - 1)) < 0 && errno == EINTR)
         ;
     close(errpipe[0]);
     if (got > 0) {
-        why[got] = '\0';
-        while (waitpid(sh.child, NULL, 0) < 0 && errno == EINTR)
+        o->why[got] = '\0';
+        while (waitpid(sh->child, NULL, 0) < 0 && errno == EINTR)
             ;
-        sh.child = 0;
-        goto done;
+        sh->child = 0;
+        return -1;
     }
+    return 0;
+}
 
-    /* Wait for the job, a cancel (SIGTERM from the worker), or the time
-     * limit.  A kill is SIGTERM to everything, then SIGKILL after the
-     * grace period. */
-    double deadline = sh.spec.time_limit > 0 ? util_monotonic() + sh.spec.time_limit : 0;
+/* Step 5: wait for the job, a cancel (SIGTERM from the worker), or the
+ * time limit.  A kill is SIGTERM to everything, then SIGKILL after the
+ * grace period.  Then why it ended. */
+static void wait_job(struct shell *sh, struct outcome *o)
+{
+    double deadline = sh->spec.time_limit > 0 ? util_monotonic() + sh->spec.time_limit : 0;
     double kill_at = 0;
+    char *reason = NULL;
+    bool timed_out = false;
+    int status = 0;
+
     for (;;) {
         double now = util_monotonic(), wake = 3600;
         if (deadline && !kill_at)
@@ -690,58 +729,61 @@ int shell_run(const char *dir)
         if (wake < 0)
             wake = 0;
         struct timespec ts = { (time_t)wake, (long)((wake - (time_t)wake) * 1e9) };
-        int s = sigtimedwait(&set, NULL, &ts);
-        if (reap(&sh, &status, &ru))
+        int s = sigtimedwait(&sh->waitset, NULL, &ts);
+        if (reap(sh, &status, &o->ru))
             break;
         now = util_monotonic();
         if (s == SIGTERM || s == SIGINT || s == SIGHUP) {
             if (!reason)
-                reason = read_kill_reason(&sh);
+                reason = read_kill_reason(sh);
             if (!kill_at) {
-                kill_job(&sh, SIGTERM);
-                kill_at = now + sh.kill_wait;
+                kill_job(sh, SIGTERM);
+                kill_at = now + sh->kill_wait;
             }
         } else if (s < 0 && errno == EAGAIN) {
             if (kill_at && now >= kill_at) {
-                kill_job(&sh, SIGKILL);
+                kill_job(sh, SIGKILL);
                 kill_at = now + 3600;
             } else if (deadline && now >= deadline && !kill_at) {
                 timed_out = true;
-                kill_job(&sh, SIGTERM);
-                kill_at = now + sh.kill_wait;
+                kill_job(sh, SIGTERM);
+                kill_at = now + sh->kill_wait;
             }
         }
     }
-    end = util_now();
+    o->end = util_now();
     /* Whatever the script left running dies with it. */
-    kill_job(&sh, SIGKILL);
-    if (WIFEXITED(status))
-        exit_code = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status)) {
-        sig = WTERMSIG(status);
-        exit_code = 128 + sig;
+    kill_job(sh, SIGKILL);
+    if (WIFEXITED(status)) {
+        o->exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        o->sig = WTERMSIG(status);
+        o->exit_code = 128 + o->sig;
     }
     if (reason)
-        snprintf(why, sizeof(why), "%s", reason);
+        snprintf(o->why, sizeof(o->why), "%s", reason);
     else if (timed_out)
-        snprintf(why, sizeof(why), "timed out");
-    else if ((sh.cg && cgroup_oom_kills(sh.cg) > 0) || container_oom(&sh))
-        snprintf(why, sizeof(why), "out of memory");
-    else if (sig)
-        snprintf(why, sizeof(why), "killed by signal %d", sig);
-    else if (exit_code != 0)
-        snprintf(why, sizeof(why), "exit code %d", exit_code);
+        snprintf(o->why, sizeof(o->why), "timed out");
+    else if ((sh->cg && cgroup_oom_kills(sh->cg) > 0) || container_oom(sh))
+        snprintf(o->why, sizeof(o->why), "out of memory");
+    else if (o->sig)
+        snprintf(o->why, sizeof(o->why), "killed by signal %d", o->sig);
+    else if (o->exit_code != 0)
+        snprintf(o->why, sizeof(o->why), "exit code %d", o->exit_code);
     else
-        why[0] = '\0';
-    goto report;
-done:
-    end = util_now();
-    log_msg(LOG_ERR, "job %lld: %s", (long long)sh.id, why);
-report:
-    if (sh.cg) {
+        o->why[0] = '\0';
+    free(reason);
+}
+
+/* Step 6: empty the cgroup, count what the job used, and write the result
+ * (durably) for the worker to send.  0, or 1 when it could not be
+ * written. */
+static int report(struct shell *sh, struct outcome *o)
+{
+    if (sh->cg) {
         /* Wait (briefly) for the kernel to empty the group, then remove it. */
-        for (int i = 0; i < 5000 && cgroup_count(sh.cg) > 0; i++) {
-            cgroup_signal(sh.cg, SIGKILL);
+        for (int i = 0; i < 5000 && cgroup_count(sh->cg) > 0; i++) {
+            cgroup_signal(sh->cg, SIGKILL);
             while (waitpid(-1, NULL, WNOHANG) > 0)
                 ;
             usleep(1000);
@@ -753,35 +795,59 @@ report:
     /* Usage: the cgroup's counts cover every process the job made; the
      * rusage of the children the shell reaped is the fallback. */
     struct cgroup_usage cu = { -1, -1, -1, -1 };
-    if (sh.cg)
-        cgroup_usage(sh.cg, &cu);
+    const struct rusage *ru = &o->ru;
+    if (sh->cg)
+        cgroup_usage(sh->cg, &cu);
     double user = cu.user_cpu >= 0 ? cu.user_cpu
-                                   : ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+                                   : ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6;
     double sys = cu.sys_cpu >= 0 ? cu.sys_cpu
-                                 : ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+                                 : ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
     json_int_t peak = cu.peak_bytes >= 0 ? (json_int_t)(cu.peak_bytes >> 10)
-                                         : (json_int_t)ru.ru_maxrss;
+                                         : (json_int_t)ru->ru_maxrss;
     json_t *r = json_pack("{s:I, s:i, s:i, s:i, s:s, s:f, s:f, s:f, s:f, s:I, s:I}",
-                          "id", (json_int_t)sh.id, "attempt", sh.attempt,
-                          "exit_code", exit_code, "signal", sig, "reason", why,
-                          "start_time", start, "end_time", end, "user_cpu", user,
+                          "id", (json_int_t)sh->id, "attempt", sh->attempt,
+                          "exit_code", o->exit_code, "signal", o->sig, "reason", o->why,
+                          "start_time", o->start, "end_time", o->end, "user_cpu", user,
                           "sys_cpu", sys, "max_rss_kib", peak, "oom_kills",
                           (json_int_t)cu.oom_kills);
-    int rc = write_result(&sh, r) < 0 ? 1 : 0;
+    int rc = write_result(sh, r) < 0 ? 1 : 0;
     if (rc)
-        log_err("cannot write the result of job %lld", (long long)sh.id);
+        log_err("cannot write the result of job %lld", (long long)sh->id);
     json_decref(r);
-    if (sh.container[0])
-        engine_remove(sh.runtime, sh.container_name);
-    cgroup_destroy(sh.cg);
-    free(sh.nodelist);
-    free(outpath);
-    free(errpath);
-    free(reason);
-    if (env)
-        for (char **e = env; *e; e++)
+    return rc;
+}
+
+static void shell_release(struct shell *sh)
+{
+    if (sh->container[0])
+        engine_remove(sh->runtime, sh->container_name);
+    cgroup_destroy(sh->cg);
+    free(sh->nodelist);
+    free(sh->outpath);
+    free(sh->errpath);
+    if (sh->env)
+        for (char **e = sh->env; *e; e++)
             free(*e);
-    free(env);
-    jobspec_release(&sh.spec);
+    free(sh->env);
+    jobspec_release(&sh->spec);
+}
+
+int shell_run(const char *dir)
+{
+    struct shell sh = { .dir = dir, .kill_wait = 10 };
+    struct outcome o = { .exit_code = -1 };
+    int rc;
+
+    log_init("shell", LOG_INFO, NULL);
+    o.start = util_now();
+    if (prepare(&sh, &o) == 0 && contain(&sh, &o) == 0 && stage(&sh, &o) == 0
+        && launch(&sh, &o) == 0) {
+        wait_job(&sh, &o);
+    } else {
+        o.end = util_now();
+        log_msg(LOG_ERR, "job %lld: %s", (long long)sh.id, o.why);
+    }
+    rc = report(&sh, &o);
+    shell_release(&sh);
     return rc;
 }
