@@ -50,8 +50,7 @@ long jobs_of_user(const struct server *s, long uid)
 static void job_free(struct server *s, struct job *job)
 {
     if (job) {
-        if (job->spec.deps)
-            s->ndeps--;
+        deps_release(job);
         jobspec_release(&job->spec);
         json_decref(job->spec_json);
         free(job->reason);
@@ -353,8 +352,8 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
         job->starting_since = util_monotonic();
     if (state == JOB_RUNNING && job->start_time == 0)
         job->start_time = now;
-    if (state == JOB_RUNNING || job_state_final(state))
-        s->deps_dirty = true;
+    if (state == JOB_RUNNING && old != JOB_RUNNING)
+        deps_started(s, job);
     if (job_state_final(state)) {
         job->end_time = now;
         jobs_release_cores(s, job);
@@ -528,8 +527,6 @@ static struct job *job_new(struct server *s, int64_t id, json_t *spec_json,
     job->spec_json = json_incref(spec_json);
     job->exit_code = -1;
     job->queue = queue_find(s, job->spec.queue);
-    if (job->spec.deps)
-        s->ndeps++;
     return job;
 }
 
@@ -555,7 +552,7 @@ void jobs_leave_pending(struct server *s, struct job *job)
     if (job->spec.hold)
         return;
     if (job->spec.deps) {
-        s->deps_dirty = true; /* deps_run decides, in this loop turn */
+        deps_recheck(s, job); /* deps_run decides, in this loop turn */
         return;
     }
     jobs_set_state(s, job, JOB_RUNNABLE, NULL);
@@ -720,8 +717,7 @@ static int load_one(struct store_job *row, void *arg)
     if (row->array_id > 0) {
         job->array_id = row->array_id;
         job->array_index = row->array_index;
-        if (job->spec.deps)
-            s->ndeps--;
+        deps_release(job);
         json_decref(job->spec.deps);
         job->spec.deps = NULL;
         free(job->spec.array);

@@ -257,8 +257,7 @@ static int server_loop(struct server *s)
             nodes_check(s);
             next_check = util_monotonic() + 1;
         }
-        if (s->deps_dirty)
-            deps_run(s);
+        deps_run(s);
         if (s->sched_needed) {
             double t0 = util_monotonic();
             sched_run(s);

@@ -155,6 +155,7 @@ struct job {
     int64_t array_id;      /* an array child: its parent's id, else 0 */
     long array_index;      /* an array child: its index */
     struct job *finished_next; /* s->finished: ended this turn */
+    struct deps *deps;     /* deps.c: its dependencies, parsed once */
 };
 
 /* An array parent creates its children one by one as cores free up, so a
@@ -204,9 +205,11 @@ struct server {
     struct policy *policies;
     struct node *nodes;
     bool sched_needed;
-    bool deps_dirty;       /* a job started or ended: re-check dependants */
-    int ndeps;             /* active jobs that have dependencies */
-    json_t *singletons;    /* "UID/NAME": active job ids, ascending (deps.c) */
+    /* deps.c */
+    json_t *singletons;    /* "UID/NAME": active job ids, ascending */
+    json_t *dependants;    /* "ID": the ids of the jobs waiting for job ID */
+    int64_t *check;        /* jobs whose dependencies to check this turn */
+    size_t ncheck, capcheck;
     json_t *user_jobs;     /* "UID": how many active jobs (jobs.c) */
     long max_jobs_per_user; /* active jobs one user may have (an array is one) */
     struct sexec *execs;   /* kiln exec commands relayed (relay.c) */
@@ -513,15 +516,25 @@ int policy_create(struct server *s, struct proto_msg *m, const struct requester 
 int policy_list(struct server *s, struct proto_msg *m, const struct requester *who);
 int policy_delete(struct server *s, struct proto_msg *m, const struct requester *who);
 
-/* deps.c */
-/* Why spec's dependencies are invalid (an unknown job), or NULL. */
-/* Keep the index of active jobs by user and name that singleton
- * dependencies read (O(1) a check instead of a walk of every job). */
-void deps_track(struct server *s, const struct job *job);
+/* deps.c: dependencies, by reverse edges: a job's start or end wakes the
+ * jobs waiting for it, and only those are checked (no walk of all jobs).
+ * Also the index of active jobs by user and name that singleton
+ * dependencies read. */
+/* A new (or reloaded) active job: its dependencies parsed, its edges
+ * added, and it is checked this turn. */
+void deps_track(struct server *s, struct job *job);
+/* job reached a final state: its dependants are checked, its edges go. */
 void deps_untrack(struct server *s, const struct job *job);
+/* job started running: its "after" dependants are checked. */
+void deps_started(struct server *s, const struct job *job);
+/* Check job's dependencies again this turn (it was released). */
+void deps_recheck(struct server *s, const struct job *job);
+void deps_release(struct job *job);
 void deps_destroy(struct server *s);
+/* Why spec's dependencies are invalid (an unknown job), or NULL. */
 const char *deps_validate(struct server *s, const struct jobspec *spec);
-/* Release or fail the PENDING jobs whose dependencies are now decided. */
+/* Release or fail the PENDING jobs whose dependencies were to be checked
+ * (and those their outcome wakes in turn). */
 void deps_run(struct server *s);
 
 /* sched.c */

@@ -77,8 +77,7 @@ static void turn(void)
 
 static void end_turn(void)
 {
-    if (srv->deps_dirty)
-        deps_run(srv);
+    deps_run(srv);
     if (srv->sched_needed)
         sched_run(srv);
     assert_int_equal(store_commit(srv->st), 0);
@@ -274,6 +273,44 @@ static void dependency_released(void **state)
     assert_true(state_of(bid) == JOB_STARTING || state_of(bid) == JOB_RUNNABLE);
 }
 
+static json_t *after(const char *name, const char *type, int64_t id)
+{
+    json_t *b = job_body(name, 1);
+    json_object_set_new(json_object_get(b, "job"), "dependencies",
+                        json_pack("[{s:s, s:I}]", "type", type, "id", (json_int_t)id));
+    return b;
+}
+
+/* A dependency that can never hold fails its dependant, and that one's
+ * dependants in turn, in the same turn: the ends wake them through the
+ * reverse edges, nothing else is looked at. */
+static void dependency_never_cascades(void **state)
+{
+    int64_t a = submit(json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}}", "job", "name", "ha",
+                                 "script", "#!/bin/sh\n", "output", "/tmp/x", "cwd", "/tmp",
+                                 "submit_dir", "/tmp", "hold", 1));
+    int64_t b = submit(after("nb", "afternotok", a));
+    int64_t c = submit(after("nc", "afterok", b));
+    int64_t d = submit(after("nd", "afterany", c));
+    assert_int_equal(state_of(b), JOB_PENDING);
+    assert_int_equal(state_of(d), JOB_PENDING);
+    /* a ends well (its cancel is a failure: cancel b's way instead) */
+    turn();
+    struct job *ja = jobs_find(srv, a);
+    assert_non_null(ja);
+    jobs_finish(srv, ja, JOB_SUCCEEDED, 0, NULL);
+    end_turn();
+    assert_int_equal(srv->ncheck, 0);
+    assert_int_equal(state_of(b), JOB_FAILED);
+    assert_int_equal(state_of(c), JOB_FAILED);
+    /* afterany: d may run, whatever c became */
+    assert_true(state_of(d) == JOB_RUNNABLE || state_of(d) == JOB_STARTING);
+    struct store_job row;
+    assert_int_equal(store_job_get(srv->st, c, &row), 1);
+    assert_non_null(strstr(row.reason, "dependency never satisfied: afterok"));
+    store_job_release(&row);
+}
+
 /* An array with a throttle: no more children at once than it allows. */
 static void array_throttled(void **state)
 {
@@ -295,6 +332,7 @@ int main(void)
         cmocka_unit_test(table_checks),
         cmocka_unit_test(finished_job_outlives_the_turn),
         cmocka_unit_test(dependency_released),
+        cmocka_unit_test(dependency_never_cascades),
         cmocka_unit_test(array_throttled),
     };
     log_init("test_server", LOG_ERR, NULL);
