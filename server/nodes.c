@@ -568,6 +568,27 @@ static void fail_orphan(struct server *s, struct job *job, void *arg)
     }
 }
 
+/* fail_orphan for each job holding cores on a node, from a snapshot:
+ * losing a part changes the running lists. */
+static void check_running(struct server *s, double *grace_over)
+{
+    size_t n = 0, cap = 0;
+    struct job **all = NULL;
+
+    for (struct node *nd = s->nodes; nd; nd = nd->next)
+        cap += (size_t)nd->njobs;
+    if (cap == 0 || !(all = malloc(cap * sizeof(*all))))
+        return;
+    for (struct node *nd = s->nodes; nd; nd = nd->next)
+        for (int i = 0; i < nd->njobs && n < cap; i++)
+            all[n++] = nd->running[i]->job;
+    /* A job ended on the way stays in memory until the turn is over. */
+    for (size_t i = 0; i < n; i++)
+        if (!job_state_final(all[i]->state))
+            fail_orphan(s, all[i], grace_over);
+    free(all);
+}
+
 void nodes_check(struct server *s)
 {
     double now = util_monotonic();
@@ -582,6 +603,15 @@ void nodes_check(struct server *s)
             store_node_put(s->st, n->name, "DOWN", NULL, util_now());
         }
     }
-    jobs_foreach(s, fail_orphan, &grace_over);
+    /* Until the grace after a start is over, every job: a reloaded one
+     * whose node has not come back holds no cores anywhere.  From then
+     * on, only the jobs holding cores (the nodes' running lists), not
+     * every job queued. */
+    if (!s->orphans_checked) {
+        jobs_foreach(s, fail_orphan, &grace_over);
+        s->orphans_checked = grace_over;
+    } else {
+        check_running(s, &grace_over);
+    }
     queue_stuck_jobs(s);
 }

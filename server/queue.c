@@ -526,45 +526,52 @@ int queue_node_update(struct server *s, struct proto_msg *m, const struct reques
                                  "features", n->features, "state", nodes_state_name(n)));
 }
 
-struct stuck_ctx {
-    double now;
-};
-
-static void stuck_one(struct server *s, struct job *job, void *arg)
+/* Cancel the RUNNABLE jobs of q whose queue's jobStateTimeLimitActions
+ * say so.  Only the queue's runnable list is looked at. */
+static void stuck_in(struct server *s, struct queue *q, double now)
 {
-    struct stuck_ctx *c = arg;
-    struct queue *q = job->queue;
-    size_t i;
-    json_t *a;
+    size_t n = 0, cap = 0;
+    struct job **all, *job;
 
-    if (job->state != JOB_RUNNABLE || !q || !q->actions || job->runnable_since <= 0)
+    for (job = q->qhead; job; job = job->qnext)
+        cap++;
+    if (cap == 0 || !(all = malloc(cap * sizeof(*all))))
         return;
-    json_array_foreach(q->actions, i, a) {
-        double max = (double)json_integer_value(json_object_get(a, "maxTimeSeconds"));
-        const char *reason = json_string_value(json_object_get(a, "reason"));
-        if (c->now - job->runnable_since < max)
+    /* A snapshot: a cancel takes the job off the list. */
+    for (job = q->qhead; job && n < cap; job = job->qnext)
+        all[n++] = job;
+    for (size_t k = 0; k < n; k++) {
+        size_t i;
+        json_t *a;
+        job = all[k];
+        if (job->state != JOB_RUNNABLE || job->runnable_since <= 0)
             continue;
-        json_t *why = sched_why(s, job);
-        const char *code = json_string_value(json_object_get(why, "code"));
-        bool match = code && (strcmp(reason, code) == 0 || strcmp(reason, "*") == 0);
-        json_decref(why);
-        if (match) {
-            char text[200];
-            snprintf(text, sizeof(text), "cancelled: RUNNABLE for more than %.0f s (%s)",
-                     max, reason);
-            jobs_cancel(s, job, text);
-            return;
+        json_array_foreach(q->actions, i, a) {
+            double max = (double)json_integer_value(json_object_get(a, "maxTimeSeconds"));
+            const char *reason = json_string_value(json_object_get(a, "reason"));
+            if (now - job->runnable_since < max)
+                continue;
+            json_t *why = sched_why(s, job);
+            const char *code = json_string_value(json_object_get(why, "code"));
+            bool match = code && (strcmp(reason, code) == 0 || strcmp(reason, "*") == 0);
+            json_decref(why);
+            if (match) {
+                char text[200];
+                snprintf(text, sizeof(text), "cancelled: RUNNABLE for more than %.0f s (%s)",
+                         max, reason);
+                jobs_cancel(s, job, text);
+                break;
+            }
         }
     }
+    free(all);
 }
 
 void queue_stuck_jobs(struct server *s)
 {
-    struct stuck_ctx c = { util_monotonic() };
-    bool any = false;
+    double now = util_monotonic();
 
     for (struct queue *q = s->queues; q; q = q->next)
-        any = any || q->actions;
-    if (any)
-        jobs_foreach(s, stuck_one, &c);
+        if (q->actions)
+            stuck_in(s, q, now);
 }

@@ -233,6 +233,8 @@ struct server {
     double heartbeat;      /* seconds between worker heartbeats */
     int kill_wait;         /* seconds between SIGTERM and SIGKILL */
     double started;        /* monotonic time the server started */
+    bool orphans_checked;  /* nodes.c: the grace after the start is over,
+                            * every reloaded job's node checked */
     /* scheduler pass statistics, for server.info and make bench */
     long sched_passes;
     double sched_last_ms, sched_max_ms;
