@@ -33,11 +33,19 @@ struct ce *ce_find(struct server *s, const char *name)
     return NULL;
 }
 
-bool queue_node_in(const struct node *n, const char *ce, struct server *s)
+bool queue_has_ce(const struct queue *q, const struct ce *ce)
 {
-    struct ce *c;
-    return strcmp(n->ce, ce) == 0 && (c = ce_find(s, ce)) && c->enabled;
+    for (int i = 0; i < q->nces; i++)
+        if (q->ces[i] == ce)
+            return true;
+    return false;
 }
+
+bool queue_node_in(const struct node *n, const struct ce *ce)
+{
+    return ce->enabled && strcmp(n->ce, ce->name) == 0;
+}
+
 
 /* Keep the list by priority, highest first, then by name. */
 static void queue_link(struct server *s, struct queue *q)
@@ -62,8 +70,11 @@ static void queue_unlink(struct server *s, struct queue *q)
 
 static json_t *queue_json(const struct queue *q)
 {
-    json_t *o = json_pack("{s:s, s:i, s:s, s:O}", "name", q->name, "priority", q->priority,
-                          "state", q->enabled ? "ENABLED" : "DISABLED", "ces", q->ces);
+    json_t *ces = json_array();
+    for (int i = 0; ces && i < q->nces; i++)
+        json_array_append_new(ces, json_string(q->ces[i]->name));
+    json_t *o = json_pack("{s:s, s:i, s:s, s:o}", "name", q->name, "priority", q->priority,
+                          "state", q->enabled ? "ENABLED" : "DISABLED", "ces", ces);
     if (o && q->policy[0])
         json_object_set_new(o, "policy", json_string(q->policy));
     if (o && q->actions)
@@ -104,7 +115,8 @@ static int queue_apply(struct server *s, struct queue *q, const json_t *body,
                                                       && strcmp(state, "DISABLED"))))
         return errprintf(err, "invalid job queue state: want ENABLED or DISABLED");
     if (ces) {
-        if (!json_is_array(ces) || json_array_size(ces) == 0 || json_array_size(ces) > 16)
+        if (!json_is_array(ces) || json_array_size(ces) == 0
+            || json_array_size(ces) > sizeof(q->ces) / sizeof(q->ces[0]))
             return errprintf(err, "invalid job queue: 'ces' must list 1-16 compute "
                                   "environments");
         json_array_foreach(ces, i, v)
@@ -142,8 +154,9 @@ static int queue_apply(struct server *s, struct queue *q, const json_t *body,
     if (pol)
         snprintf(q->policy, sizeof(q->policy), "%s", json_string_value(pol));
     if (ces) {
-        json_decref(q->ces);
-        q->ces = json_deep_copy(ces);
+        q->nces = 0;
+        json_array_foreach(ces, i, v)
+            q->ces[q->nces++] = ce_find(s, json_string_value(v));
     }
     return 0;
 }
@@ -157,7 +170,8 @@ static struct queue *queue_new(struct server *s, const char *name)
     snprintf(q->name, sizeof(q->name), "%s", name);
     q->priority = 1;
     q->enabled = true;
-    q->ces = json_pack("[s]", "default");
+    if ((q->ces[0] = ce_find(s, "default")))
+        q->nces = 1;
     queue_link(s, q);
     return q;
 }
@@ -285,7 +299,6 @@ void queue_destroy_all(struct server *s)
     while (s->queues) {
         struct queue *q = s->queues;
         s->queues = q->next;
-        json_decref(q->ces);
         json_decref(q->actions);
         free(q->shares);
         free(q);
@@ -328,7 +341,6 @@ static int queue_saved(struct server *s, struct proto_msg *m, struct queue *q)
 static void queue_free(struct server *s, struct queue *q)
 {
     queue_unlink(s, q);
-    json_decref(q->ces);
     json_decref(q->actions);
     free(q->shares);
     free(q);
@@ -468,14 +480,10 @@ int ce_delete(struct server *s, struct proto_msg *m, const struct requester *who
         return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'", name);
     if (strcmp(name, "default") == 0)
         return CLIENT_FAIL(s, m, EBUSY, "the default compute environment cannot be deleted");
-    for (struct queue *q = s->queues; q; q = q->next) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(q->ces, i, v)
-            if (strcmp(json_string_value(v), name) == 0)
-                return CLIENT_FAIL(s, m, EBUSY, "compute environment '%s' is used by job "
-                                   "queue '%s'", name, q->name);
-    }
+    for (struct queue *q = s->queues; q; q = q->next)
+        if (queue_has_ce(q, c))
+            return CLIENT_FAIL(s, m, EBUSY, "compute environment '%s' is used by job "
+                               "queue '%s'", name, q->name);
     for (struct node *n = s->nodes; n; n = n->next)
         if (strcmp(n->ce, name) == 0)
             return CLIENT_FAIL(s, m, EBUSY, "compute environment '%s' still has node '%s'",

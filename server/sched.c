@@ -17,11 +17,8 @@
 /* Is node n in one of q's compute environments (any, enabled or not)? */
 static bool in_queue(const struct node *n, const struct queue *q)
 {
-    size_t i;
-    json_t *v;
-
-    json_array_foreach(q->ces, i, v)
-        if (strcmp(n->ce, json_string_value(v)) == 0)
+    for (int i = 0; i < q->nces; i++)
+        if (strcmp(n->ce, q->ces[i]->name) == 0)
             return true;
     return false;
 }
@@ -91,11 +88,8 @@ const char *sched_infeasible(struct server *s, const struct queue *q,
 static bool pick_nodes(struct server *s, const struct queue *q, const struct jobspec *spec,
                        struct node **out)
 {
-    size_t i;
-    json_t *v;
-
-    json_array_foreach(q->ces, i, v) {
-        const char *ce = json_string_value(v);
+    for (int i = 0; i < q->nces; i++) {
+        const struct ce *ce = q->ces[i];
         long k;
         for (k = 0; k < spec->nodes; k++) {
             struct node *best = NULL;
@@ -103,7 +97,7 @@ static bool pick_nodes(struct server *s, const struct queue *q, const struct job
                 bool taken = false;
                 for (long j = 0; j < k && !taken; j++)
                     taken = out[j] == n;
-                if (taken || !queue_node_in(n, ce, s) || !place_fits_now(n, spec, k))
+                if (taken || !queue_node_in(n, ce) || !place_fits_now(n, spec, k))
                     continue;
                 if (!best || place_free_cpus(n) < place_free_cpus(best))
                     best = n;
@@ -150,12 +144,9 @@ static bool reserve(struct server *s, const struct queue *q, const struct job *h
                     struct reservation *r)
 {
     bool found = false;
-    size_t i;
-    json_t *v;
-
-    json_array_foreach(q->ces, i, v) {
+    for (int i = 0; i < q->nces; i++) {
         for (struct node *n = s->nodes; n; n = n->next) {
-            if (!nodes_usable(n) || !queue_node_in(n, json_string_value(v), s)
+            if (!nodes_usable(n) || !queue_node_in(n, q->ces[i])
                 || !place_eligible(n, &head->spec))
                 continue;
             long need = place_need_cpus(n, &head->spec);
@@ -196,12 +187,9 @@ static struct node *pick_backfill(struct server *s, const struct queue *q,
     double now = util_now();
     bool ends_in_time = job->spec.time_limit > 0
                         && now + (double)job->spec.time_limit <= r->when;
-    size_t i;
-    json_t *v;
-
-    json_array_foreach(q->ces, i, v) {
+    for (int i = 0; i < q->nces; i++) {
         for (struct node *n = s->nodes; n; n = n->next) {
-            if (!queue_node_in(n, json_string_value(v), s)
+            if (!queue_node_in(n, q->ces[i])
                 || !place_fits_now(n, &job->spec, 0))
                 continue;
             if (n != r->node || ends_in_time
@@ -327,14 +315,11 @@ static struct node *best_room(struct server *s, const struct queue *q,
                               const struct jobspec *spec, long *cpus, int64_t *mem)
 {
     struct node *best = NULL;
-    size_t i;
-    json_t *v;
-
     *cpus = 0;
     *mem = 0;
-    json_array_foreach(q->ces, i, v)
+    for (int i = 0; i < q->nces; i++)
         for (struct node *n = s->nodes; n; n = n->next) {
-            if (!nodes_usable(n) || !queue_node_in(n, json_string_value(v), s)
+            if (!nodes_usable(n) || !queue_node_in(n, q->ces[i])
                 || !place_eligible(n, spec))
                 continue;
             if (!best || n->topo->npu - n->nbusy > *cpus) {
@@ -409,10 +394,11 @@ json_t *sched_why(struct server *s, const struct job *job)
     for (const struct job *j = q->qhead; j && j != job; j = j->qnext)
         ahead++;
     struct node *best = best_room(s, q, &job->spec, &free_cpus, &free_mem);
-    char *envs = util_json_join(q->ces, NULL, ", ");
+    char envs[256] = "";
+    for (int i = 0, k = 0; i < q->nces && k < (int)sizeof(envs); i++)
+        k += snprintf(envs + k, sizeof(envs) - (size_t)k, "%s%s", i ? ", " : "", q->ces[i]->name);
     size_t n = (size_t)snprintf(text, sizeof(text), "needs %ld cores on one node of "
-                                "environments %s; ", cpus, envs ? envs : "");
-    free(envs);
+                                "environments %s; ", cpus, envs);
     if (job->spec.mem && n < sizeof(text))
         n += (size_t)snprintf(text + n, sizeof(text) - n, "and %lld MiB; ",
                               (long long)job->spec.mem);

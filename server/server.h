@@ -54,7 +54,9 @@ struct queue {
     char name[64];
     int priority;          /* higher is scheduled first */
     bool enabled;          /* a disabled one takes no new jobs, runs the rest */
-    json_t *ces;           /* array of compute environment names, in order */
+    struct ce *ces[16];    /* its compute environments, in order (a ce in use
+                            * by a queue cannot be deleted) */
+    int nces;
     char policy[64];       /* fair-share policy name, "" for priority+FIFO */
     json_t *actions;       /* jobStateTimeLimitActions, or NULL */
     struct queue *next;    /* the server's list, by priority */
@@ -480,8 +482,10 @@ void arrays_row_to_json(struct server *s, const struct store_job *row, json_t *o
 int queue_load(struct server *s, const json_t *declared);
 struct queue *queue_find(struct server *s, const char *name);
 struct ce *ce_find(struct server *s, const char *name);
-/* Is node n in an enabled compute environment named ce? */
-bool queue_node_in(const struct node *n, const char *ce, struct server *s);
+/* Is node n in the compute environment ce, and is ce enabled? */
+bool queue_node_in(const struct node *n, const struct ce *ce);
+/* Does a queue list ce? */
+bool queue_has_ce(const struct queue *q, const struct ce *ce);
 int queue_create(struct server *s, struct proto_msg *m, const struct requester *who);
 int queue_update(struct server *s, struct proto_msg *m, const struct requester *who);
 int queue_delete(struct server *s, struct proto_msg *m, const struct requester *who);
