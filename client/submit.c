@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "client/client.h"
+#include "client/optparse.h"
 #include "lib/arrayspec.h"
 #include "lib/container.h"
 #include "lib/directive.h"
@@ -24,7 +25,8 @@
 
 extern char **environ;
 
-/* What the options say; NULL or 0 means "not given". */
+/* What the options say; NULL or 0 means "not given" (given says for the
+ * options where 0 is a value). */
 struct submit_opts {
     const char *name, *output, *error, *chdir, *export, *queue, *wrap, *retry_strategy;
     long retry_attempts;
@@ -32,258 +34,160 @@ struct submit_opts {
     json_t *parameters;  /* --parameters K=V: an object, or NULL */
     long priority, nice;
     const char *share_id;
-    bool priority_set, nice_set;
     long ntasks, cpus_per_task, ntasks_per_node, threads_per_core, gpus, nodes;
     int64_t mem, mem_per_cpu, time_limit;
-    bool exclusive, tpc_set;
+    bool exclusive;
     const char *constraint, *distribution, *nodelist, *exclude;
     const char *container, *container_mounts;
-    bool time_set, hold, parsable, wait;
+    bool hold, parsable, wait;
+    struct opt_given given;
 };
 
-enum { O_MEM = 2000, O_EXPORT, O_WRAP, O_PARSABLE, O_QUEUE, O_RETRY, O_RETRY_STRATEGY,
-       O_DEPENDS_ON, O_JOBDEF, O_PARAMETERS, O_PRIORITY, O_NICE, O_SHARE_ID,
-       O_TASKS_PER_NODE, O_THREADS_PER_CORE, O_HINT, O_MEM_PER_CPU, O_EXCLUSIVE,
-       O_CONTAINER, O_CONTAINER_MOUNTS };
+static void opt_array(void *opts, const char *arg, const char *where)
+{
+    struct kiln_error err;
 
-static const struct option submit_options[] = {
-    { "job-name", required_argument, NULL, 'J' },
-    { "ntasks", required_argument, NULL, 'n' },
-    { "cpus-per-task", required_argument, NULL, 'c' },
-    { "mem", required_argument, NULL, O_MEM },
-    { "time", required_argument, NULL, 't' },
-    { "output", required_argument, NULL, 'o' },
-    { "error", required_argument, NULL, 'e' },
-    { "chdir", required_argument, NULL, 'D' },
-    { "export", required_argument, NULL, O_EXPORT },
-    { "queue", required_argument, NULL, O_QUEUE },
-    { "partition", required_argument, NULL, 'p' },
-    { "hold", no_argument, NULL, 'H' },
-    { "parsable", no_argument, NULL, O_PARSABLE },
-    { "wait", no_argument, NULL, 'W' },
-    { "wrap", required_argument, NULL, O_WRAP },
-    { "retry-attempts", required_argument, NULL, O_RETRY },
-    { "retry-strategy", required_argument, NULL, O_RETRY_STRATEGY },
-    { "dependency", required_argument, NULL, 'd' },
-    { "array", required_argument, NULL, 'a' },
-    { "jobdef", required_argument, NULL, O_JOBDEF },
-    { "parameters", required_argument, NULL, O_PARAMETERS },
-    { "priority", required_argument, NULL, O_PRIORITY },
-    { "nice", optional_argument, NULL, O_NICE },
-    { "share-identifier", required_argument, NULL, O_SHARE_ID },
-    { "depends-on", required_argument, NULL, O_DEPENDS_ON },
-    { "nodes", required_argument, NULL, 'N' },
-    { "container", required_argument, NULL, O_CONTAINER },
-    { "container-mounts", required_argument, NULL, O_CONTAINER_MOUNTS },
-    { "ntasks-per-node", required_argument, NULL, O_TASKS_PER_NODE },
-    { "threads-per-core", required_argument, NULL, O_THREADS_PER_CORE },
-    { "hint", required_argument, NULL, O_HINT },
-    { "mem-per-cpu", required_argument, NULL, O_MEM_PER_CPU },
-    { "gpus", required_argument, NULL, 'G' },
-    { "exclusive", no_argument, NULL, O_EXCLUSIVE },
-    { "constraint", required_argument, NULL, 'C' },
-    { "distribution", required_argument, NULL, 'm' },
-    { "nodelist", required_argument, NULL, 'w' },
-    { "exclude", required_argument, NULL, 'x' },
-    { "help", no_argument, NULL, 'h' },
-    CLIENT_COMMON_OPTIONS,
-    { 0 },
+    if (arrayspec_check(arg, &err) < 0)
+        die("invalid value for --array%s: '%s' (indices like 0-99, 1-100:3, 1,5,9, "
+            "optionally %%N)", where, arg);
+    ((struct submit_opts *)opts)->array = arg;
+}
+
+/* K=V[,K=V...]; the option may be repeated. */
+static void opt_parameters(void *opts, const char *arg, const char *where)
+{
+    struct submit_opts *o = opts;
+    char *copy = strdup(arg), *save = NULL;
+
+    if (!copy || (!o->parameters && !(o->parameters = json_object())))
+        die("out of memory");
+    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq || eq == kv)
+            die("invalid value for --parameters%s: '%s' (want NAME=VALUE)", where, kv);
+        *eq = '\0';
+        json_object_set_new(o->parameters, kv, json_string(eq + 1));
+    }
+    free(copy);
+}
+
+static void opt_hint(void *opts, const char *arg, const char *where)
+{
+    struct submit_opts *o = opts;
+
+    if (!strcmp(arg, "nomultithread"))
+        o->threads_per_core = 1;
+    else if (!strcmp(arg, "multithread"))
+        o->threads_per_core = 0;
+    else
+        die("invalid value for --hint%s: '%s' (nomultithread or multithread)", where, arg);
+}
+
+#define OFF(field) offsetof(struct submit_opts, field)
+/* Every option of kiln submit, on the command line and on #KILN/#SBATCH
+ * lines: the usage, the parsing, the merge and the plain job fields come
+ * from here. */
+static const struct opt submit_table[] = {
+    { "job-name", 'J', OPT_STRING, OFF(name), "NAME", "the job's name" },
+    { "ntasks", 'n', OPT_COUNT, OFF(ntasks), "N", "tasks (default 1)",
+      .max = JOBSPEC_MAX_TASKS },
+    { "cpus-per-task", 'c', OPT_COUNT, OFF(cpus_per_task), "N", "cores per task (default 1)",
+      .max = 65536 },
+    { "mem", 0, OPT_MEM, OFF(mem), "SIZE", "memory per node, SIZE[K|M|G|T]" },
+    { "time", 't', OPT_TIME, OFF(time_limit), "LIMIT", "minutes, M:S, H:M:S or D-H:M:S" },
+    { "output", 'o', OPT_STRING, OFF(output), "PATTERN", "standard output file" },
+    { "error", 'e', OPT_STRING, OFF(error), "PATTERN", "standard error file", .json = "error" },
+    { "chdir", 'D', OPT_STRING, OFF(chdir), "DIR", "the job's working directory" },
+    { "export", 0, OPT_STRING, OFF(export), "ALL|NONE|VARS", "the environment it gets" },
+    { "queue", 0, OPT_STRING, OFF(queue), "Q", "the job queue (default: default)" },
+    { "partition", 'p', OPT_STRING, OFF(queue), "Q", "the same, as Slurm says it" },
+    { "hold", 'H', OPT_FLAG, OFF(hold), NULL, "held until kiln release" },
+    { "parsable", 0, OPT_FLAG, OFF(parsable), NULL, "print the job id alone" },
+    { "wait", 'W', OPT_FLAG, OFF(wait), NULL, "wait for its end; exit with its status" },
+    { "wrap", 0, OPT_STRING, OFF(wrap), "COMMAND", "a job of this shell command" },
+    { "retry-attempts", 0, OPT_COUNT, OFF(retry_attempts), "N", "attempts in all (1-10)",
+      .max = 10 },
+    { "retry-strategy", 0, OPT_STRING, OFF(retry_strategy), "JSON|@FILE",
+      "AWS retryStrategy" },
+    { "dependency", 'd', OPT_STRING, OFF(dependency), "TYPE:ID[:ID...][,...]",
+      "after, afterany, afterok, afternotok, aftercorr, singleton" },
+    { "depends-on", 0, OPT_STRING, OFF(depends_on), "ID[:N_TO_N][,...]|SEQUENTIAL",
+      "AWS dependsOn" },
+    { "array", 'a', OPT_FN, OFF(array), "INDICES", "0-99, 1-100:3, 1,5,9; %N: N at once",
+      .fn = opt_array, .size = sizeof(const char *) },
+    { "priority", 0, OPT_INT, OFF(priority), "N", "within the queue, higher first",
+      .min = 0, .max = 1000000 },
+    { "nice", 0, OPT_INT, OFF(nice), "N", "lower the priority by N (default 100)",
+      .min = -10000, .max = 10000, .def = 100, .optional = true },
+    { "share-identifier", 0, OPT_STRING, OFF(share_id), "ID",
+      "the fair share to charge (queues with a policy)", .json = "share_identifier" },
+    { "nodes", 'N', OPT_COUNT, OFF(nodes), "N", "nodes (MPI: mpirun needs no host options)",
+      .max = JOBSPEC_MAX_NODES },
+    { "ntasks-per-node", 0, OPT_COUNT, OFF(ntasks_per_node), "N", "tasks on each node",
+      .max = JOBSPEC_MAX_TASKS, .json = "ntasks_per_node" },
+    { "threads-per-core", 0, OPT_COUNT, OFF(threads_per_core), "N",
+      "hardware threads of a core to use", .max = 64, .json = "threads_per_core" },
+    { "hint", 0, OPT_FN, OFF(threads_per_core), "nomultithread|multithread",
+      "one thread per core, or all", .fn = opt_hint, .size = sizeof(long) },
+    { "mem-per-cpu", 0, OPT_MEM, OFF(mem_per_cpu), "SIZE", "memory per core",
+      .json = "mem_per_cpu" },
+    { "gpus", 'G', OPT_COUNT, OFF(gpus), "N", "GPUs (1-256)", .max = 256, .json = "gpus" },
+    { "exclusive", 0, OPT_FLAG, OFF(exclusive), NULL, "the whole node", .json = "exclusive" },
+    { "constraint", 'C', OPT_STRING, OFF(constraint), "FEATURES", "e.g. avx512&ib or a|b",
+      .json = "constraint" },
+    { "distribution", 'm', OPT_CHOICE, OFF(distribution), "block|cyclic",
+      "tasks on neighbouring cores, or round robin over the sockets",
+      .choices = "block|cyclic", .json = "distribution" },
+    { "nodelist", 'w', OPT_STRING, OFF(nodelist), "HOSTS", "on these nodes (node[1-4,7])",
+      .json = "nodelist" },
+    { "exclude", 'x', OPT_STRING, OFF(exclude), "HOSTS", "not on these nodes",
+      .json = "exclude" },
+    { "container", 0, OPT_STRING, OFF(container), "DIR",
+      "in a container: an OCI bundle or a root file system" },
+    { "container-mounts", 0, OPT_STRING, OFF(container_mounts), "SRC:DST[:ro][,...]",
+      "bind mounts into it" },
+    { "jobdef", 0, OPT_STRING, OFF(jobdef), "NAME[:REV]", "from a job definition" },
+    { "parameters", 0, OPT_FN, OFF(parameters), "K=V[,K=V...]",
+      "the job definition's parameters", .fn = opt_parameters },
+    OPT_END,
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-        "Usage: kiln submit [OPTIONS] SCRIPT [ARGS...]\n"
-        "       kiln submit [OPTIONS] --wrap \"COMMAND\"\n"
-        "Options may also be given in the script on '#KILN' or '#SBATCH' lines.\n"
-        "  -J, --job-name NAME       -n, --ntasks N        -c, --cpus-per-task N\n"
-        "      --mem SIZE[K|M|G|T]   -t, --time LIMIT      -o, --output PATTERN\n"
-        "  -e, --error PATTERN       -D, --chdir DIR           --export ALL|NONE|VARS\n"
-        "  -p, --queue, --partition Q                      -H, --hold\n"
-        "      --parsable            -W, --wait                --wrap COMMAND\n"
-        "      --retry-attempts N        --retry-strategy JSON|@FILE (AWS retryStrategy)\n"
-        "  -d, --dependency TYPE:ID[:ID...][,...]  (after, afterany, afterok, afternotok,\n"
-        "                            aftercorr, singleton)\n"
-        "      --depends-on ID[:N_TO_N][,...]|SEQUENTIAL  (AWS dependsOn)\n"
-        "  -a, --array INDICES       0-99, 1-100:3, 1,5,9; %%N runs at most N at once\n"
-        "      --priority N          within the queue, higher first (0-1000000)\n"
-        "      --nice[=N]            lower the priority by N (default 100)\n"
-        "      --share-identifier ID the fair share to charge (queues with a policy)\n"
-        "Placement:\n"
-        "  -N, --nodes N             nodes for the job (MPI: mpirun needs no host options)\n"
-        "      --ntasks-per-node N   --threads-per-core N  --hint=nomultithread\n"
-        "      --mem-per-cpu SIZE    -G, --gpus N          --exclusive (the whole node)\n"
-        "  -C, --constraint FEATURES  e.g. avx512&ib or a|b\n"
-        "  -m, --distribution block|cyclic  (tasks on neighbouring cores, or round\n"
-        "                            robin over the sockets)\n"
-        "  -w, --nodelist HOSTS      -x, --exclude HOSTS   (host lists: node[1-4,7])\n"
-        "      --container DIR       run in a container: an OCI bundle or a root file\n"
-        "                            system, with the node's runc or crun\n"
-        "      --container-mounts SRC:DST[:ro][,...]  bind mounts into it\n"
-        "      --jobdef NAME[:REV]   from a job definition (its command unless a SCRIPT\n"
-        "                            or --wrap is given)   --parameters K=V[,K=V...]\n"
-        "      --server ENDPOINT         --config FILE\n"
-        "Output patterns: %%j job id, %%x job name, %%u user, %%N node, %%A array id,\n"
-        "%%a array index, %%%% a %%.  An array's default is kiln-%%A_%%a.out.\n");
+    fprintf(f, "Usage: kiln submit [OPTIONS] SCRIPT [ARGS...]\n"
+               "       kiln submit [OPTIONS] --wrap \"COMMAND\"\n"
+               "Options may also be given in the script on '#KILN' or '#SBATCH' lines.\n");
+    optparse_usage(f, submit_table);
+    fprintf(f, "  %-28s %s\n", "    --server ENDPOINT", "the server to ask");
+    fprintf(f, "  %-28s %s\n", "    --config FILE", "the configuration file");
+    fprintf(f, "Output patterns: %%j job id, %%x job name, %%u user, %%N node, %%A array id,\n"
+               "%%a array index, %%%% a %%.  An array's default is kiln-%%A_%%a.out.\n");
 }
 
-/* Parse argv into o.  Returns the index of the first non-option (the
- * script), dying with a clear message on a bad value.  where names the
- * source for messages ("" for the command line). */
+/* Parse argv into o, given noting which options came.  Returns the index
+ * of the first non-option (the script), dying with a clear message on a
+ * bad value.  where names the source for messages ("" for the command
+ * line). */
 static int parse(int argc, char **argv, struct submit_opts *o, const char *where)
 {
-    int c;
-    long v;
+    return optparse(argc, argv, submit_table, o, &o->given, where, usage);
+}
 
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+J:n:N:c:t:o:e:D:p:d:a:G:C:m:w:x:HWh", submit_options, NULL)) != -1) {
-        switch (c) {
-        case 'J':
-            o->name = optarg;
-            break;
-        case 'n':
-            if (units_parse_count(optarg, JOBSPEC_MAX_TASKS, &v) < 0)
-                die("invalid value for --ntasks%s: '%s'", where, optarg);
-            o->ntasks = v;
-            break;
-        case 'c':
-            if (units_parse_count(optarg, 65536, &v) < 0)
-                die("invalid value for --cpus-per-task%s: '%s'", where, optarg);
-            o->cpus_per_task = v;
-            break;
-        case O_MEM:
-            if (units_parse_mem(optarg, &o->mem) < 0)
-                die("invalid value for --mem%s: '%s' (want a positive size such "
-                    "as 512M or 4G)", where, optarg);
-            break;
-        case 't':
-            if (units_parse_time(optarg, &o->time_limit) < 0)
-                die("invalid value for --time%s: '%s' (want minutes, M:S, H:M:S "
-                    "or D-H:M:S)", where, optarg);
-            o->time_set = true;
-            break;
-        case 'o': o->output = optarg; break;
-        case 'e': o->error = optarg; break;
-        case 'D': o->chdir = optarg; break;
-        case O_EXPORT: o->export = optarg; break;
-        case O_QUEUE:
-        case 'p': o->queue = optarg; break;
-        case 'H': o->hold = true; break;
-        case O_PARSABLE: o->parsable = true; break;
-        case 'W': o->wait = true; break;
-        case O_WRAP: o->wrap = optarg; break;
-        case O_RETRY:
-            if (units_parse_count(optarg, 10, &v) < 0)
-                die("invalid value for --retry-attempts%s: '%s' (1-10)", where, optarg);
-            o->retry_attempts = v;
-            break;
-        case O_RETRY_STRATEGY: o->retry_strategy = optarg; break;
-        case 'd': o->dependency = optarg; break;
-        case 'a': {
-            struct kiln_error aerr;
-            if (arrayspec_check(optarg, &aerr) < 0)
-                die("invalid value for --array%s: '%s' (indices like 0-99, 1-100:3, "
-                    "1,5,9, optionally %%N)", where, optarg);
-            o->array = optarg;
-            break;
-        }
-        case O_DEPENDS_ON: o->depends_on = optarg; break;
-        case O_JOBDEF: o->jobdef = optarg; break;
-        case O_SHARE_ID: o->share_id = optarg; break;
-        case O_PRIORITY: {
-            char *end;
-            long p = strtol(optarg, &end, 10);
-            if (!*optarg || *end || p < 0 || p > 1000000)
-                die("invalid value for --priority%s: '%s' (0-1000000)", where, optarg);
-            o->priority = p;
-            o->priority_set = true;
-            break;
-        }
-        case O_NICE: {
-            char *end;
-            long n = optarg ? strtol(optarg, &end, 10) : 100; /* Slurm's default */
-            if (optarg && (!*optarg || *end || n < -10000 || n > 10000))
-                die("invalid value for --nice%s: '%s' (-10000 to 10000)", where, optarg);
-            o->nice = n;
-            o->nice_set = true;
-            break;
-        }
-        case O_PARAMETERS: {
-            /* K=V[,K=V...], and the option may be repeated. */
-            char *copy = strdup(optarg), *save = NULL;
-            if (!o->parameters)
-                o->parameters = json_object();
-            for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-                char *eq = strchr(kv, '=');
-                if (!eq || eq == kv)
-                    die("invalid value for --parameters%s: '%s' (want NAME=VALUE)", where, kv);
-                *eq = '\0';
-                json_object_set_new(o->parameters, kv, json_string(eq + 1));
-            }
-            free(copy);
-            break;
-        }
-        case 'N':
-            if (units_parse_count(optarg, JOBSPEC_MAX_NODES, &v) < 0)
-                die("invalid value for --nodes%s: '%s' (1-%d)", where, optarg,
-                    JOBSPEC_MAX_NODES);
-            o->nodes = v;
-            break;
-        case O_TASKS_PER_NODE:
-            if (units_parse_count(optarg, JOBSPEC_MAX_TASKS, &v) < 0)
-                die("invalid value for --ntasks-per-node%s: '%s'", where, optarg);
-            o->ntasks_per_node = v;
-            break;
-        case O_THREADS_PER_CORE:
-            if (units_parse_count(optarg, 64, &v) < 0)
-                die("invalid value for --threads-per-core%s: '%s' (1-64)", where, optarg);
-            o->threads_per_core = v;
-            o->tpc_set = true;
-            break;
-        case O_HINT:
-            if (!strcmp(optarg, "nomultithread"))
-                o->threads_per_core = 1;
-            else if (!strcmp(optarg, "multithread"))
-                o->threads_per_core = 0;
-            else
-                die("invalid value for --hint%s: '%s' (nomultithread or multithread)",
-                    where, optarg);
-            o->tpc_set = true;
-            break;
-        case O_MEM_PER_CPU:
-            if (units_parse_mem(optarg, &o->mem_per_cpu) < 0)
-                die("invalid value for --mem-per-cpu%s: '%s' (want a positive size such "
-                    "as 512M or 4G)", where, optarg);
-            break;
-        case 'G':
-            if (units_parse_count(optarg, 256, &v) < 0)
-                die("invalid value for --gpus%s: '%s' (a count, 1-256)", where, optarg);
-            o->gpus = v;
-            break;
-        case O_EXCLUSIVE: o->exclusive = true; break;
-        case 'C': o->constraint = optarg; break;
-        case 'm':
-            if (strcmp(optarg, "block") != 0 && strcmp(optarg, "cyclic") != 0)
-                die("invalid value for --distribution%s: '%s' (block or cyclic)", where,
-                    optarg);
-            o->distribution = optarg;
-            break;
-        case 'w': o->nodelist = optarg; break;
-        case O_CONTAINER: o->container = optarg; break;
-        case O_CONTAINER_MOUNTS: o->container_mounts = optarg; break;
-        case 'x': o->exclude = optarg; break;
-        case 'h': usage(stdout); exit(0);
-        case '?':
-            if (optopt)
-                die("unknown or incomplete option '-%c'%s", optopt, where);
-            die("unknown or incomplete option '%s'%s", argv[optind - 1], where);
-        default:
-            if (!client_common_opt(c, optarg))
-                die("unexpected option%s", where);
-        }
+/* The command line (cli) over the script's directives (o): its given
+ * options win, and its --parameters are added to theirs. */
+static void merge(struct submit_opts *o, const struct submit_opts *cli)
+{
+    json_t *params = o->parameters;
+
+    optparse_merge(submit_table, o, cli, &cli->given);
+    o->parameters = params;
+    if (cli->parameters) {
+        if (!o->parameters)
+            o->parameters = json_object();
+        json_object_update(o->parameters, cli->parameters);
     }
-    return optind;
+    for (int i = 0; i < OPT_MAX; i++)
+        o->given.on[i] = o->given.on[i] || cli->given.on[i];
 }
 
 static bool listed(const char *list, const char *name, size_t nlen)
@@ -434,7 +338,8 @@ static void apply_jobdef(struct submit_opts *o, char **script, char *ref, size_t
         o->cpus_per_task = vcpus;
     if (!o->mem && !o->mem_per_cpu && mem)
         o->mem = mem;
-    if (!o->time_set && (e = json_object_get(json_object_get(def, "timeout"),
+    if (!optparse_given(submit_table, &o->given, "time")
+        && (e = json_object_get(json_object_get(def, "timeout"),
                                              "attemptDurationSeconds")))
         o->time_limit = json_integer_value(e);
     jobdef_retry = json_incref(json_object_get(def, "retryStrategy"));
@@ -522,6 +427,8 @@ static void add_container(json_t *job, const struct submit_opts *o, const char *
     (void)cwd;
 }
 
+/* The placement fields that are not plain copies of an option (those come
+ * from the table, optparse_json). */
 static void add_placement(json_t *job, const struct submit_opts *o)
 {
     if (o->nodes > 1) {
@@ -529,30 +436,10 @@ static void add_placement(json_t *job, const struct submit_opts *o)
         if (!o->ntasks)
             json_object_del(job, "ntasks"); /* one per node, or --ntasks-per-node */
     }
-    if (o->ntasks_per_node) {
-        json_object_set_new(job, "ntasks_per_node", json_integer(o->ntasks_per_node));
-        if (!o->ntasks)
-            json_object_del(job, "ntasks"); /* derived from it */
-    }
-    if (o->threads_per_core)
-        json_object_set_new(job, "threads_per_core", json_integer(o->threads_per_core));
-    if (o->mem_per_cpu) {
-        if (o->mem)
-            die("--mem and --mem-per-cpu are mutually exclusive");
-        json_object_set_new(job, "mem_per_cpu", json_integer(o->mem_per_cpu));
-    }
-    if (o->gpus)
-        json_object_set_new(job, "gpus", json_integer(o->gpus));
-    if (o->exclusive)
-        json_object_set_new(job, "exclusive", json_true());
-    if (o->constraint)
-        json_object_set_new(job, "constraint", json_string(o->constraint));
-    if (o->distribution)
-        json_object_set_new(job, "distribution", json_string(o->distribution));
-    if (o->nodelist)
-        json_object_set_new(job, "nodelist", json_string(o->nodelist));
-    if (o->exclude)
-        json_object_set_new(job, "exclude", json_string(o->exclude));
+    if (o->ntasks_per_node && !o->ntasks)
+        json_object_del(job, "ntasks"); /* derived from it */
+    if (o->mem_per_cpu && o->mem)
+        die("--mem and --mem-per-cpu are mutually exclusive");
 }
 
 static int wait_for(json_int_t id)
@@ -592,8 +479,8 @@ json_int_t submit_main(int argc, char **argv, bool quiet, bool *wait)
     struct kiln_error err;
     struct passwd *pw;
 
-    /* The command line first, to find the script; then the script's
-     * directives; then the command line again, which wins. */
+    /* The command line, once, to find the script; then the script's
+     * directives, over which the command line wins. */
     first = parse(argc, argv, &cli, "");
     if (cli.wrap) {
         if (first < argc)
@@ -619,9 +506,7 @@ json_int_t submit_main(int argc, char **argv, bool quiet, bool *wait)
             die("unexpected argument '%s'%s", dargv[optind], where);
         /* o points into dargv until the job is sent. */
     }
-    json_decref(o.parameters); /* the command line's, gathered again below */
-    o.parameters = NULL;
-    parse(argc, argv, &o, "");
+    merge(&o, &cli);
     char jobdef_ref[200] = "";
     if (o.jobdef)
         apply_jobdef(&o, &script, jobdef_ref, sizeof(jobdef_ref));
@@ -661,15 +546,12 @@ json_int_t submit_main(int argc, char **argv, bool quiet, bool *wait)
                             (json_int_t)current_umask());
     if (!job)
         die("invalid job: a value is not valid text");
-    if (o.error)
-        json_object_set_new(job, "error", json_string(o.error));
     if (jobdef_ref[0])
         json_object_set_new(job, "job_definition", json_string(jobdef_ref));
-    if (o.priority_set)
+    optparse_json(submit_table, &o, job);
+    if (optparse_given(submit_table, &o.given, "priority"))
         json_object_set_new(job, "priority", json_integer(o.priority));
-    if (o.share_id)
-        json_object_set_new(job, "share_identifier", json_string(o.share_id));
-    if (o.nice_set && o.nice)
+    if (o.nice)
         json_object_set_new(job, "nice", json_integer(o.nice));
     if (o.array)
         json_object_set_new(job, "array", json_string(o.array));

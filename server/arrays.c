@@ -16,6 +16,7 @@
 void arrays_free(struct array *a)
 {
     if (a) {
+        free(a->kids);
         arrayspec_release(&a->spec);
         free(a->skip);
         free(a);
@@ -144,6 +145,40 @@ static void finish_parent(struct server *s, struct job *parent)
     }
 }
 
+/* The index of a parent's active children: a cancel reaches them without
+ * a walk of every job. */
+static void adopt(struct array *a, struct job *child)
+{
+    if (a->nkids == a->capkids) {
+        int cap = a->capkids ? 2 * a->capkids : 16;
+        struct job **n = realloc(a->kids, (size_t)cap * sizeof(*n));
+        if (!n) {
+            log_err("array: cannot index child %lld", (long long)child->id);
+            return;
+        }
+        a->kids = n;
+        a->capkids = cap;
+    }
+    a->kids[a->nkids++] = child;
+}
+
+static void disown(struct array *a, const struct job *child)
+{
+    for (int i = a->nkids - 1; i >= 0; i--)
+        if (a->kids[i] == child) {
+            a->kids[i] = a->kids[--a->nkids];
+            return;
+        }
+}
+
+void arrays_adopt(struct server *s, struct job *child)
+{
+    struct job *parent = jobs_find(s, child->array_id);
+
+    if (parent && parent->array)
+        adopt(parent->array, child);
+}
+
 void arrays_child_moved(struct server *s, struct job *child, enum job_state old)
 {
     struct job *parent = jobs_find(s, child->array_id);
@@ -152,7 +187,8 @@ void arrays_child_moved(struct server *s, struct job *child, enum job_state old)
         return;
     parent->array->counts[old]--;
     parent->array->counts[child->state]++;
-    if (child->state == JOB_SUCCEEDED || child->state == JOB_FAILED) {
+    if (job_state_final(child->state)) {
+        disown(parent->array, child);
         parent->array->active--;
         s->sched_needed = true; /* a throttled array may go on */
         finish_parent(s, parent);
@@ -170,6 +206,7 @@ void arrays_fail_next(struct server *s, struct job *parent, const char *why)
         jobs_dequeue(s, parent);
     if (!(child = jobs_create_child(s, parent, arrayspec_at(&a->spec, pos), &err)))
         return;
+    adopt(a, child);
     a->active++;
     a->counts[child->state]++;
     jobs_set_state(s, child, JOB_FAILED, why);
@@ -190,6 +227,7 @@ struct job *arrays_next_child(struct server *s, struct job *parent)
                 arrayspec_at(&a->spec, pos), err.text);
         return NULL;
     }
+    adopt(a, child);
     a->active++;
     a->counts[child->state]++;
     if (parent->state == JOB_RUNNABLE)
@@ -202,31 +240,30 @@ struct job *arrays_next_child(struct server *s, struct job *parent)
     return child;
 }
 
-struct cancel_ctx {
-    int64_t parent;
-    const char *why;
-};
-
-static void cancel_child(struct server *s, struct job *job, void *arg)
-{
-    struct cancel_ctx *c = arg;
-
-    if (job->array_id == c->parent)
-        jobs_cancel(s, job, c->why);
-}
-
 void arrays_cancel(struct server *s, struct job *parent, const char *why)
 {
     struct array *a = parent->array;
-    struct cancel_ctx c = { parent->id, why };
+    int n = a->nkids;
+    struct job **kids = n ? malloc((size_t)n * sizeof(*kids)) : NULL;
 
     jobs_mark_cancelled(parent, why);
     /* Children not yet created never will be. */
     a->n = a->next;
     jobs_dequeue(s, parent);
-    jobs_foreach(s, cancel_child, &c);
+    /* The active children, from a snapshot: each cancel may end one (and
+     * take it off the index).  Ended ones stay in memory for the turn. */
+    if (n && !kids) {
+        log_err("array %lld: cannot cancel its children", (long long)parent->id);
+        return;
+    }
+    if (kids)
+        memcpy(kids, a->kids, (size_t)n * sizeof(*kids));
+    for (int i = 0; i < n; i++)
+        if (!job_state_final(kids[i]->state))
+            jobs_cancel(s, kids[i], why);
+    free(kids);
     /* The last child's end may already have ended the parent. */
-    if ((parent = jobs_find(s, c.parent)))
+    if (!job_state_final(parent->state))
         finish_parent(s, parent);
 }
 

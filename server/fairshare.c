@@ -168,7 +168,7 @@ struct job *fairshare_next(struct server *s, struct queue *q, struct job *skip_b
     for (int i = 0; i < q->nshares; i++)
         q->shares[i].running = 0;
     struct running_ctx c = { q, now };
-    jobs_foreach(s, add_running, &c);
+    nodes_foreach_running(s, add_running, &c);
     /* The first job of each share, in queue order, competes. */
     for (struct job *j = q->qhead; j; j = j->qnext) {
         if (j == skip_before)

@@ -372,6 +372,8 @@ void jobs_set_state(struct server *s, struct job *job, enum job_state state,
         answer_waiters(s, job);
         tdelete(job, &s->jobs, cmp_id);
         s->njobs--;
+        if (job->queue)
+            job->queue->njobs--;
         deps_untrack(s, job);
         count_user(s, job, -1);
         /* Out of every index now, but freed only at the end of the turn
@@ -537,6 +539,8 @@ static int add(struct server *s, struct job *job)
         return -1;
     }
     s->njobs++;
+    if (job->queue)
+        job->queue->njobs++;
     deps_track(s, job);
     count_user(s, job, 1);
     return 0;
@@ -717,6 +721,7 @@ static int load_one(struct store_job *row, void *arg)
     if (row->array_id > 0) {
         job->array_id = row->array_id;
         job->array_index = row->array_index;
+        arrays_adopt(s, job);
         deps_release(job);
         json_decref(job->spec.deps);
         job->spec.deps = NULL;

@@ -568,9 +568,13 @@ static void fail_orphan(struct server *s, struct job *job, void *arg)
     }
 }
 
-/* fail_orphan for each job holding cores on a node, from a snapshot:
- * losing a part changes the running lists. */
-static void check_running(struct server *s, double *grace_over)
+static int by_address(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(struct job *const *)a, y = (uintptr_t)*(struct job *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+void nodes_foreach_running(struct server *s, jobs_f fn, void *arg)
 {
     size_t n = 0, cap = 0;
     struct job **all = NULL;
@@ -579,13 +583,16 @@ static void check_running(struct server *s, double *grace_over)
         cap += (size_t)nd->njobs;
     if (cap == 0 || !(all = malloc(cap * sizeof(*all))))
         return;
+    /* Each job once, whichever of its parts still hold cores (the main
+     * part may have ended while another waits for its node). */
     for (struct node *nd = s->nodes; nd; nd = nd->next)
         for (int i = 0; i < nd->njobs && n < cap; i++)
             all[n++] = nd->running[i]->job;
+    qsort(all, n, sizeof(*all), by_address);
     /* A job ended on the way stays in memory until the turn is over. */
     for (size_t i = 0; i < n; i++)
-        if (!job_state_final(all[i]->state))
-            fail_orphan(s, all[i], grace_over);
+        if ((i == 0 || all[i] != all[i - 1]) && !job_state_final(all[i]->state))
+            fn(s, all[i], arg);
     free(all);
 }
 
@@ -611,7 +618,7 @@ void nodes_check(struct server *s)
         jobs_foreach(s, fail_orphan, &grace_over);
         s->orphans_checked = grace_over;
     } else {
-        check_running(s, &grace_over);
+        nodes_foreach_running(s, fail_orphan, &grace_over);
     }
     queue_stuck_jobs(s);
 }

@@ -310,18 +310,6 @@ void queue_destroy_all(struct server *s)
     }
 }
 
-struct in_queue {
-    const struct queue *q;
-    int n;
-};
-
-static void count_in_queue(struct server *s, struct job *job, void *arg)
-{
-    struct in_queue *c = arg;
-    if (job->queue == c->q)
-        c->n++;
-}
-
 #define BAD_NAME "invalid name: use 1-63 letters, digits and ._-+@:,"
 
 /* The name a request gives, checked (the table made sure it is a string). */
@@ -351,10 +339,8 @@ int queue_list(struct server *s, struct proto_msg *m, const struct requester *wh
     json_t *a = json_array();
 
     for (struct queue *q = s->queues; q; q = q->next) {
-        struct in_queue c = { q, 0 };
         json_t *o = queue_json(q);
-        jobs_foreach(s, count_in_queue, &c);
-        json_object_set_new(o, "jobs", json_integer(c.n));
+        json_object_set_new(o, "jobs", json_integer(q->njobs));
         json_array_append_new(a, o);
     }
     return CLIENT_REPLY(s, m, json_pack("{s:o}", "queues", a));
@@ -403,12 +389,10 @@ int queue_delete(struct server *s, struct proto_msg *m, const struct requester *
         return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
     if (!(q = queue_find(s, name)))
         return CLIENT_FAIL(s, m, ENOENT, "unknown job queue '%s'", name);
-    struct in_queue c = { q, 0 };
-    jobs_foreach(s, count_in_queue, &c);
     if (strcmp(name, "default") == 0)
         return CLIENT_FAIL(s, m, EBUSY, "the default job queue cannot be deleted");
-    if (c.n)
-        return CLIENT_FAIL(s, m, EBUSY, "job queue '%s' still has %d jobs", name, c.n);
+    if (q->njobs)
+        return CLIENT_FAIL(s, m, EBUSY, "job queue '%s' still has %ld jobs", name, q->njobs);
     store_object_delete(s->st, "queue", name);
     queue_free(s, q);
     return CLIENT_REPLY(s, m, json_object());

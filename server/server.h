@@ -66,8 +66,10 @@ struct queue {
     /* fairshare.c: usage per share identifier, with a policy */
     struct share *shares;
     int nshares;
-    /* jobs.c: the RUNNABLE jobs, linked through job->qnext */
+    /* jobs.c: the RUNNABLE jobs, linked through job->qnext, and how many
+     * active jobs it has */
     struct job *qhead, *qtail;
+    long njobs;
 };
 
 struct node {
@@ -171,6 +173,8 @@ struct array {
     int counts[JOB_NSTATES]; /* children created, by state */
     unsigned char *skip;   /* per position: cancelled before creation (made
                             * at the first such cancel) */
+    struct job **kids;     /* the children created and not final (active) */
+    int nkids, capkids;
 };
 
 /* Client requests are read, and their credentials checked, this many at a
@@ -440,6 +444,9 @@ void nodes_send(struct server *s, const char *name, const char *type, json_t *bo
 /* Set and store n's compute environment and features (NULL: unchanged;
  * features "": none). */
 void nodes_set(struct server *s, struct node *n, const char *ce, const char *features);
+/* Call fn for each job holding cores on a node (STARTING or RUNNING, its
+ * node known), once, from a snapshot: fn may end jobs. */
+void nodes_foreach_running(struct server *s, jobs_f fn, void *arg);
 /* May new jobs start there (up, not drained)? */
 bool nodes_usable(const struct node *n);
 /* UP, DOWN, DRAINING, DRAINED or UNKNOWN, as kiln nodes shows it. */
@@ -463,6 +470,8 @@ struct job *arrays_next_child(struct server *s, struct job *parent);
 bool arrays_may_start(struct server *s, struct job *parent);
 /* Record the parent's next child FAILED with why, without running it. */
 void arrays_fail_next(struct server *s, struct job *parent, const char *why);
+/* A child reloaded from the store joins its parent's active children. */
+void arrays_adopt(struct server *s, struct job *child);
 /* A child moved from state old to its current state. */
 void arrays_child_moved(struct server *s, struct job *child, enum job_state old);
 /* Cancel every child of parent (created or not). */

@@ -323,6 +323,53 @@ static void array_throttled(void **state)
     assert_int_equal(p->array->n, 10);
     assert_true(p->array->active <= 2);
     assert_true(count_sent("job.start") <= 2);
+    assert_int_equal(p->array->nkids, p->array->active);
+    /* A cancel reaches the active children through the parent's index,
+     * and the parent ends with them, in one turn. */
+    struct job *kids[2];
+    int n = p->array->nkids;
+    for (int i = 0; i < n; i++)
+        kids[i] = p->array->kids[i];
+    turn();
+    from_client("job.cancel", json_pack("{s:[I]}", "ids", (json_int_t)id));
+    end_turn();
+    assert_non_null(sent("ok"));
+    /* Started children are killed on their node; each ends when its node
+     * says so, and the last end ends the parent. */
+    assert_int_equal(count_sent("job.kill"), n);
+    int64_t kid_ids[2];
+    char where[2][64];
+    for (int i = 0; i < n; i++) {
+        assert_non_null(kids[i]->cancel_reason);
+        kid_ids[i] = kids[i]->id;
+        snprintf(where[i], sizeof(where[i]), "%s", kids[i]->part[0].name);
+    }
+    for (int i = 0; i < n; i++)
+        worker_says(where[i], "job.end", kid_ids[i], 1,
+                    json_pack("{s:i, s:s}", "exit_code", 143, "reason", "cancelled"));
+    for (int i = 0; i < n; i++)
+        assert_int_equal(state_of(kid_ids[i]), JOB_FAILED);
+    assert_int_equal(state_of(id), JOB_FAILED);
+}
+
+/* A queue counts its active jobs as they come and go (queue.list, and a
+ * queue with jobs cannot be deleted). */
+static void queue_counts(void **state)
+{
+    struct queue *q = queue_find(srv, "default");
+    long before = q->njobs;
+    int64_t id = submit(json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}}", "job", "name", "qc",
+                                  "script", "#!/bin/sh\n", "output", "/tmp/x", "cwd", "/tmp",
+                                  "submit_dir", "/tmp", "hold", 1));
+    assert_int_equal(q->njobs, before + 1);
+    turn();
+    from_client("queue.list", json_object());
+    json_t *qs = json_object_get(sent("ok"), "queues");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(qs, 0), "jobs")),
+                     before + 1);
+    assert_null(jobs_cancel(srv, jobs_find(srv, id), "cancelled"));
+    end_turn();
+    assert_int_equal(q->njobs, before);
 }
 
 int main(void)
@@ -334,6 +381,7 @@ int main(void)
         cmocka_unit_test(dependency_released),
         cmocka_unit_test(dependency_never_cascades),
         cmocka_unit_test(array_throttled),
+        cmocka_unit_test(queue_counts),
     };
     log_init("test_server", LOG_ERR, NULL);
     return cmocka_run_group_tests(tests, setup, teardown);
