@@ -52,6 +52,44 @@ static const char *migrations[] = {
     "ALTER TABLE attempts ADD COLUMN oom_kills INTEGER;",
     /* 6: the running attempt's exec token (kiln exec after a restart). */
     "ALTER TABLE jobs ADD COLUMN token TEXT;",
+    /* 7: a state is its number (enum job_state, lib/jobstate.h), not its
+     * name: the names live in one table, in the code.  The tables are made
+     * again with INTEGER states (sqlite cannot change a column's type);
+     * ids and the id sequence are kept. */
+    "CREATE TEMP TABLE seq7 AS SELECT seq FROM sqlite_sequence WHERE name = 'jobs';"
+    "CREATE TABLE jobs7 ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL, user TEXT NOT NULL, uid INTEGER NOT NULL,"
+    "  queue TEXT NOT NULL, state INTEGER NOT NULL, reason TEXT,"
+    "  exit_code INTEGER NOT NULL DEFAULT -1,"
+    "  submit_time REAL NOT NULL, start_time REAL, end_time REAL,"
+    "  node TEXT, cpus TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  spec TEXT NOT NULL, array_id INTEGER, array_index INTEGER, alloc TEXT,"
+    "  token TEXT);"
+    "INSERT INTO jobs7 SELECT id, name, user, uid, queue,"
+    "  CASE state WHEN 'SUBMITTED' THEN 0 WHEN 'PENDING' THEN 1 WHEN 'RUNNABLE' THEN 2"
+    "  WHEN 'STARTING' THEN 3 WHEN 'RUNNING' THEN 4 WHEN 'SUCCEEDED' THEN 5 ELSE 6 END,"
+    "  reason, exit_code, submit_time, start_time, end_time, node, cpus, attempts, spec,"
+    "  array_id, array_index, alloc, token FROM jobs;"
+    "DROP TABLE jobs;"
+    "ALTER TABLE jobs7 RENAME TO jobs;"
+    "UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT seq FROM temp.seq7), 0))"
+    "  WHERE name = 'jobs';"
+    "DROP TABLE temp.seq7;"
+    "CREATE INDEX jobs_active ON jobs(state) WHERE end_time IS NULL;"
+    "CREATE INDEX jobs_end ON jobs(end_time) WHERE end_time IS NOT NULL;"
+    "CREATE UNIQUE INDEX jobs_array ON jobs(array_id, array_index)"
+    "  WHERE array_id IS NOT NULL;"
+    "CREATE TABLE events7 ("
+    "  id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL, time REAL NOT NULL,"
+    "  state INTEGER NOT NULL, reason TEXT, node TEXT);"
+    "INSERT INTO events7 SELECT id, job_id, time,"
+    "  CASE state WHEN 'SUBMITTED' THEN 0 WHEN 'PENDING' THEN 1 WHEN 'RUNNABLE' THEN 2"
+    "  WHEN 'STARTING' THEN 3 WHEN 'RUNNING' THEN 4 WHEN 'SUCCEEDED' THEN 5 ELSE 6 END,"
+    "  reason, node FROM events;"
+    "DROP TABLE events;"
+    "ALTER TABLE events7 RENAME TO events;"
+    "CREATE INDEX events_job ON events(job_id);",
 };
 
 enum stmt_id {
@@ -294,14 +332,14 @@ static void bind_time(sqlite3_stmt *s, int i, double t)
         sqlite3_bind_null(s, i);
 }
 
-static int event(struct store *st, int64_t id, double t, const char *state,
+static int event(struct store *st, int64_t id, double t, enum job_state state,
                  const char *reason, const char *node)
 {
     sqlite3_stmt *s = st->stmt[S_EVENT];
 
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_double(s, 2, t);
-    bind_text(s, 3, state);
+    sqlite3_bind_int(s, 3, (int)state);
     bind_text(s, 4, reason);
     bind_text(s, 5, node);
     return run(st, s);
@@ -321,7 +359,7 @@ int store_job_insert(struct store *st, struct store_job *job)
     bind_text(s, 2, job->user);
     sqlite3_bind_int64(s, 3, job->uid);
     bind_text(s, 4, job->queue);
-    bind_text(s, 5, job->state);
+    sqlite3_bind_int(s, 5, (int)job->state);
     bind_text(s, 6, job->reason);
     sqlite3_bind_double(s, 7, job->submit_time);
     bind_text(s, 8, spec);
@@ -345,7 +383,7 @@ int store_job_update(struct store *st, const struct store_job *job, double now)
 {
     sqlite3_stmt *s = st->stmt[S_JOB_UPDATE];
 
-    bind_text(s, 1, job->state);
+    sqlite3_bind_int(s, 1, (int)job->state);
     bind_text(s, 2, job->reason);
     sqlite3_bind_int(s, 3, job->exit_code);
     bind_time(s, 4, job->start_time);
@@ -420,6 +458,14 @@ static char *col_text(sqlite3_stmt *s, int i)
     return t ? strdup((const char *)t) : NULL;
 }
 
+/* A state column: its number, FAILED for one out of range (a newer
+ * kiln's). */
+static enum job_state state_col(sqlite3_stmt *s, int i)
+{
+    int v = sqlite3_column_int(s, i);
+    return v >= 0 && v < JOB_NSTATES ? (enum job_state)v : JOB_FAILED;
+}
+
 /* A one-off statement of sql, or NULL (and the transaction fails). */
 static sqlite3_stmt *prepare(struct store *st, const char *sql)
 {
@@ -461,7 +507,7 @@ static void row_to_job(sqlite3_stmt *s, struct store_job *j, bool usage)
     j->user = col_text(s, C_USER);
     j->uid = (long)sqlite3_column_int64(s, C_UID);
     j->queue = col_text(s, C_QUEUE);
-    j->state = col_text(s, C_STATE);
+    j->state = state_col(s, C_STATE);
     j->reason = col_text(s, C_REASON);
     j->exit_code = sqlite3_column_int(s, C_EXIT_CODE);
     j->submit_time = sqlite3_column_double(s, C_SUBMIT);
@@ -491,7 +537,6 @@ void store_job_release(struct store_job *j)
     free(j->name);
     free(j->user);
     free(j->queue);
-    free(j->state);
     free(j->reason);
     free(j->node);
     free(j->cpus);
@@ -516,8 +561,7 @@ int store_job_get(struct store *st, int64_t id, struct store_job *job)
     return rc == SQLITE_ROW;
 }
 
-int store_job_state(struct store *st, int64_t id, char *state, size_t len,
-                    double *start)
+int store_job_state(struct store *st, int64_t id, enum job_state *state, double *start)
 {
     sqlite3_stmt *s = st->stmt[S_JOB_STATE];
     int rc;
@@ -525,7 +569,7 @@ int store_job_state(struct store *st, int64_t id, char *state, size_t len,
     sqlite3_bind_int64(s, 1, id);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        snprintf(state, len, "%s", (const char *)sqlite3_column_text(s, 0));
+        *state = state_col(s, 0);
         *start = sqlite3_column_double(s, 1);
     }
     sqlite3_reset(s);
@@ -559,11 +603,9 @@ struct progress {
 static int progress_row(sqlite3_stmt *row, void *arg)
 {
     struct progress *p = arg;
-    int i = job_state_parse((const char *)sqlite3_column_text(row, 0));
     long mx = (long)sqlite3_column_int64(row, 2);
 
-    if (i >= 0)
-        p->counts[i] += sqlite3_column_int(row, 1);
+    p->counts[state_col(row, 0)] += sqlite3_column_int(row, 1);
     if (mx > *p->max_index)
         *p->max_index = mx;
     return 0;
@@ -677,8 +719,17 @@ static json_t *rows_to_json(struct store *st, const char *sql, int64_t id)
 
 json_t *store_job_events(struct store *st, int64_t id)
 {
-    return rows_to_json(st, "SELECT time, state, reason, node FROM events"
-                            " WHERE job_id=? ORDER BY id", id);
+    json_t *a = rows_to_json(st, "SELECT time, state, reason, node FROM events"
+                                 " WHERE job_id=? ORDER BY id", id), *e;
+    size_t i;
+
+    /* A state is stored as its number and shown by its name. */
+    json_array_foreach(a, i, e) {
+        json_int_t v = json_integer_value(json_object_get(e, "state"));
+        json_object_set_new(e, "state", json_string(job_state_name(
+            v >= 0 && v < JOB_NSTATES ? (enum job_state)v : JOB_FAILED)));
+    }
+    return a;
 }
 
 json_t *store_job_attempts(struct store *st, int64_t id)

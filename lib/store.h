@@ -49,7 +49,8 @@ struct store_usage {
  * (free with store_job_release); json fields are references. */
 struct store_job {
     int64_t id;
-    char *name, *user, *queue, *state, *reason, *node, *cpus;
+    char *name, *user, *queue, *reason, *node, *cpus;
+    enum job_state state;
     char *alloc;       /* JSON text: what lib/alloc chose beyond cpus, or NULL */
     char *token;       /* the running attempt's exec token (a secret), or NULL */
     bool has_usage;    /* store_foreach_finished: the last attempt's usage */
@@ -95,10 +96,9 @@ int64_t store_array_child(struct store *st, int64_t array_id, long index);
 int store_array_progress(struct store *st, int64_t array_id, long *max_index,
                          int counts[JOB_NSTATES]);
 
-/* Just a job's state (copied into state) and start time: 1 found, 0 not
- * found, -1 error.  Cheaper than store_job_get. */
-int store_job_state(struct store *st, int64_t id, char *state, size_t len,
-                    double *start);
+/* Just a job's state and start time: 1 found, 0 not found, -1 error.
+ * Cheaper than store_job_get. */
+int store_job_state(struct store *st, int64_t id, enum job_state *state, double *start);
 
 typedef int (*store_job_f)(struct store_job *job, void *arg);
 

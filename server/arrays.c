@@ -84,7 +84,7 @@ static int child_dep(struct server *s, const struct job *parent, char *why, size
             if ((job = jobs_find(s, id))) {
                 st = job->state;
             } else if (id > 0 && store_job_get(s->st, id, &row) == 1) {
-                st = job_state_parse(row.state);
+                st = (int)row.state;
                 store_job_release(&row);
             } else {
                 snprintf(why, len, "dependency never satisfied: aftercorr:%lld has no "

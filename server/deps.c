@@ -110,15 +110,15 @@ void deps_started(struct server *s, const struct job *job)
 static int state_of(struct server *s, int64_t id, double *start)
 {
     struct job *job = jobs_find(s, id);
-    char state[16];
+    enum job_state state;
 
     if (job) {
         *start = job->start_time;
         return (int)job->state;
     }
-    if (store_job_state(s->st, id, state, sizeof(state), start) != 1)
+    if (store_job_state(s->st, id, &state, start) != 1)
         return -1;
-    return job_state_parse(state);
+    return (int)state;
 }
 
 /* The index's key for job: its user and name. */

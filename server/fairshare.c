@@ -34,8 +34,12 @@ double fairshare_weight(const struct policy *p, const char *share)
     json_array_foreach(p->shares, i, d) {
         const char *id = json_string_value(json_object_get(d, "shareIdentifier"));
         size_t n = strlen(id);
-        if (n && id[n - 1] == '*' ? strncmp(id, share, n - 1) == 0 : strcmp(id, share) == 0)
-            return json_number_value(json_object_get(d, "weightFactor"));
+        if (n && id[n - 1] == '*' ? strncmp(id, share, n - 1) == 0 : strcmp(id, share) == 0) {
+            /* AWS's default weight is 1: a share listed without one is not
+             * free to use (a weight of 0 made its usage count for nothing). */
+            json_t *w = json_object_get(d, "weightFactor");
+            return w ? json_number_value(w) : 1.0;
+        }
     }
     return 1.0;
 }

@@ -226,7 +226,7 @@ static void row_of(const struct job *job, struct store_job *row)
     row->user = job->spec.user;
     row->uid = job->spec.uid;
     row->queue = job->spec.queue;
-    row->state = (char *)job_state_name(job->state);
+    row->state = job->state;
     row->reason = job->reason;
     row->exit_code = job->exit_code;
     row->submit_time = job->submit_time;
@@ -273,7 +273,7 @@ json_t *jobs_row_to_json(const struct store_job *row)
                   "s:f, s:f, s:i, s:I, s:I, s:I, s:I}",
                   "id", (json_int_t)row->id, "name", row->name, "user", row->user,
                   "uid", (json_int_t)row->uid, "queue", row->queue, "state",
-                  row->state, "status_reason", row->reason, "exit_code",
+                  job_state_name(row->state), "status_reason", row->reason, "exit_code",
                   row->exit_code, "nodes", nodes, "cpus", cpus, "submit_time",
                   row->submit_time, "start_time", row->start_time, "end_time",
                   row->end_time, "attempts", row->attempts, "ntasks", ntasks,
@@ -573,7 +573,7 @@ struct job *jobs_submit(struct server *s, json_t *spec_json,
     row.user = spec->user;
     row.uid = spec->uid;
     row.queue = spec->queue;
-    row.state = (char *)job_state_name(JOB_SUBMITTED);
+    row.state = JOB_SUBMITTED;
     row.submit_time = util_now();
     /* What was derived from other fields (ntasks from nodes and
      * ntasks_per_node) is kept as decided. */
@@ -621,7 +621,7 @@ struct job *jobs_create_child(struct server *s, struct job *parent, long index,
     row.user = spec.user;
     row.uid = spec.uid;
     row.queue = spec.queue;
-    row.state = (char *)job_state_name(JOB_SUBMITTED);
+    row.state = JOB_SUBMITTED;
     row.submit_time = util_now();
     row.spec = parent->spec_json;
     row.array_id = parent->id;
@@ -684,9 +684,9 @@ static int load_one(struct store_job *row, void *arg)
     struct jobspec spec;
     struct kiln_error err;
     struct job *job;
-    int st = job_state_parse(row->state);
+    enum job_state st = row->state;
 
-    if (!row->spec || st < 0 || jobspec_from_json(row->spec, &spec, &err) < 0) {
+    if (!row->spec || jobspec_from_json(row->spec, &spec, &err) < 0) {
         log_msg(LOG_ERR, "job %lld in the store is unreadable: skipped",
                 (long long)row->id);
         return 0;

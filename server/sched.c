@@ -334,13 +334,13 @@ static struct node *best_room(struct server *s, const struct queue *q,
 static const char *dep_state(struct server *s, int64_t id)
 {
     struct job *j = jobs_find(s, id);
-    static char st[16];
+    enum job_state st;
     double start;
 
     if (j)
         return job_state_name(j->state);
-    if (store_job_state(s->st, id, st, sizeof(st), &start) == 1)
-        return st;
+    if (store_job_state(s->st, id, &st, &start) == 1)
+        return job_state_name(st);
     return "unknown";
 }
 

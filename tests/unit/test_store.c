@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
 
@@ -44,7 +45,7 @@ static int64_t insert(struct store *st, const char *name, double t)
 {
     json_t *spec = json_pack("{s:s}", "name", name);
     struct store_job j = { .name = (char *)name, .user = "u", .uid = 5,
-                           .queue = "default", .state = "SUBMITTED", .submit_time = t,
+                           .queue = "default", .state = JOB_SUBMITTED, .submit_time = t,
                            .spec = spec };
     assert_int_equal(store_job_insert(st, &j), 0);
     json_decref(spec);
@@ -54,7 +55,7 @@ static int64_t insert(struct store *st, const char *name, double t)
 static void schema(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(store_schema_version(f->st), 6);
+    assert_int_equal(store_schema_version(f->st), 7);
 }
 
 static void jobs_and_events(void **state)
@@ -70,8 +71,7 @@ static void jobs_and_events(void **state)
     assert_string_equal(j.name, "a");
     assert_string_equal(json_string_value(json_object_get(j.spec, "name")), "a");
     assert_int_equal(j.exit_code, -1);
-    free(j.state);
-    j.state = strdup("SUCCEEDED");
+    j.state = JOB_SUCCEEDED;
     j.exit_code = 0;
     j.start_time = 102;
     j.end_time = 103;
@@ -117,8 +117,7 @@ static void reopen_keeps_everything(void **state)
     store_commit(f->st);
     struct store_job j;
     store_job_get(f->st, a, &j);
-    free(j.state);
-    j.state = strdup("FAILED");
+    j.state = JOB_FAILED;
     j.end_time = 5;
     store_job_update(f->st, &j, 5);
     store_job_release(&j);
@@ -162,6 +161,63 @@ static void nodes_kept(void **state)
     assert_int_equal(n, 1);
 }
 
+/* A database of schema 6 (states as names) comes up at 7 with each state
+ * its number, ids and the id sequence kept. */
+static void states_become_numbers(void **state)
+{
+    struct fixture *f = *state;
+    struct kiln_error err;
+    char path[128];
+    sqlite3 *db;
+
+    store_destroy(f->st);
+    f->st = NULL;
+    snprintf(path, sizeof(path), "%s/kiln.db", f->dir);
+    unlink(path);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
+        " user TEXT NOT NULL, uid INTEGER NOT NULL, queue TEXT NOT NULL, state TEXT NOT NULL,"
+        " reason TEXT, exit_code INTEGER NOT NULL DEFAULT -1, submit_time REAL NOT NULL,"
+        " start_time REAL, end_time REAL, node TEXT, cpus TEXT,"
+        " attempts INTEGER NOT NULL DEFAULT 0, spec TEXT NOT NULL, array_id INTEGER,"
+        " array_index INTEGER, alloc TEXT, token TEXT);"
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL,"
+        " time REAL NOT NULL, state TEXT NOT NULL, reason TEXT, node TEXT);"
+        "CREATE TABLE attempts (job_id INTEGER NOT NULL, attempt INTEGER NOT NULL, node TEXT,"
+        " cpus TEXT, start_time REAL, end_time REAL, exit_code INTEGER, signal INTEGER,"
+        " reason TEXT, user_cpu REAL, sys_cpu REAL, max_rss_kib INTEGER, oom_kills INTEGER,"
+        " PRIMARY KEY (job_id, attempt));"
+        "CREATE TABLE nodes (name TEXT PRIMARY KEY, state TEXT NOT NULL, topology TEXT,"
+        " last_seen REAL, ce TEXT, features TEXT);"
+        "CREATE TABLE objects (kind TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,"
+        " PRIMARY KEY (kind, name));"
+        "INSERT INTO jobs (id, name, user, uid, queue, state, submit_time, spec, end_time)"
+        " VALUES (7, 'a', 'u', 5, 'default', 'SUCCEEDED', 1, '{\"name\":\"a\"}', 2),"
+        " (9, 'b', 'u', 5, 'default', 'RUNNABLE', 1, '{\"name\":\"b\"}', NULL);"
+        "INSERT INTO events (job_id, time, state) VALUES (7, 1, 'SUBMITTED'), (7, 2, 'SUCCEEDED');"
+        "DELETE FROM sqlite_sequence; INSERT INTO sqlite_sequence VALUES ('jobs', 12);"
+        "PRAGMA user_version=6;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_non_null(f->st = store_open(f->dir, &err));
+    assert_int_equal(store_schema_version(f->st), 7);
+    struct store_job j;
+    assert_int_equal(store_job_get(f->st, 7, &j), 1);
+    assert_int_equal(j.state, JOB_SUCCEEDED);
+    store_job_release(&j);
+    assert_int_equal(store_job_get(f->st, 9, &j), 1);
+    assert_int_equal(j.state, JOB_RUNNABLE);
+    store_job_release(&j);
+    json_t *ev = store_job_events(f->st, 7);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ev, 1), "state")),
+                        "SUCCEEDED");
+    json_decref(ev);
+    /* ids are never reused: the next is 13, past the old sequence */
+    store_begin(f->st);
+    assert_int_equal(insert(f->st, "c", 3), 13);
+    assert_int_equal(store_commit(f->st), 0);
+}
+
 static void newer_schema_refused(void **state)
 {
     struct fixture *f = *state;
@@ -186,6 +242,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(jobs_and_events, setup, teardown),
         cmocka_unit_test_setup_teardown(reopen_keeps_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(nodes_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(states_become_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(newer_schema_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
