@@ -1,31 +1,103 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kiln jobqueue, kiln ce, kiln node: the AWS-Batch-style objects. */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client/client.h"
+#include "client/optparse.h"
 #include "lib/log.h"
 #include "lib/units.h"
 
-enum { O_PRIORITY = 3000, O_CE, O_STATE, O_POLICY, O_DECAY, O_SHARE, O_STUCK, O_FEATURES,
-       O_REASON };
+/* What the options of kiln jobqueue, ce, policy and node say. */
+struct admin_opts {
+    long priority, decay;
+    json_t *ces, *actions, *shares; /* made by the options that build them */
+    const char *state, *policy, *features, *reason;
+    bool json;
+    struct opt_given given;
+};
 
-static const struct option admin_options[] = {
-    { "priority", required_argument, NULL, O_PRIORITY },
-    { "ce", required_argument, NULL, O_CE },
-    { "state", required_argument, NULL, O_STATE },
-    { "policy", required_argument, NULL, O_POLICY },
-    { "cancel-stuck", required_argument, NULL, O_STUCK },
-    { "share-decay", required_argument, NULL, O_DECAY },
-    { "share", required_argument, NULL, O_SHARE },
-    { "features", required_argument, NULL, O_FEATURES },
-    { "reason", required_argument, NULL, O_REASON },
-    { "json", no_argument, NULL, OPT_JSON },
-    { "help", no_argument, NULL, 'h' },
-    CLIENT_COMMON_OPTIONS,
-    { 0 },
+/* CE1,CE2: a queue's compute environments, in order. */
+static void opt_ces(void *opts, const char *arg, const char *where)
+{
+    struct admin_opts *o = opts;
+    char *copy = strdup(arg), *save = NULL;
+
+    json_decref(o->ces);
+    o->ces = json_array();
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        json_array_append_new(o->ces, json_string(t));
+    free(copy);
+}
+
+/* REASON:SECONDS[,...]: AWS's jobStateTimeLimitActions, CANCEL. */
+static void opt_stuck(void *opts, const char *arg, const char *where)
+{
+    struct admin_opts *o = opts;
+    char *copy = strdup(arg), *save = NULL;
+
+    json_decref(o->actions);
+    o->actions = json_array();
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *colon = strrchr(t, ':'), *end;
+        long secs = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (!colon || colon == t || !colon[1] || *end || secs < 1)
+            die("invalid value for --cancel-stuck: '%s' (want REASON:SECONDS)", t);
+        *colon = '\0';
+        json_array_append_new(o->actions, json_pack("{s:s, s:s, s:I, s:s}", "reason", t,
+                              "state", "RUNNABLE", "maxTimeSeconds", (json_int_t)secs,
+                              "action", "CANCEL"));
+    }
+    free(copy);
+}
+
+/* ID=WEIGHT[,ID=WEIGHT...], repeatable: a policy's shares. */
+static void opt_share(void *opts, const char *arg, const char *where)
+{
+    struct admin_opts *o = opts;
+    char *copy = strdup(arg), *save = NULL;
+
+    if (!o->shares)
+        o->shares = json_array();
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '='), *end;
+        double w = 1;
+        if (eq) {
+            *eq = '\0';
+            w = strtod(eq + 1, &end);
+            if (!eq[1] || *end)
+                die("invalid value for --share: '%s=%s' (want ID=WEIGHT)", t, eq + 1);
+        }
+        json_array_append_new(o->shares, json_pack("{s:s, s:f}", "shareIdentifier", t,
+                                                   "weightFactor", w));
+    }
+    free(copy);
+}
+
+#define A(f) offsetof(struct admin_opts, f)
+static const struct opt admin_table[] = {
+    { "priority", 0, OPT_INT, A(priority), "N", "a queue's priority, higher first",
+      .min = 0, .max = 1000000, .json = "priority" },
+    { "ce", 0, OPT_FN, A(ces), "CE1,CE2", "a queue's compute environments, in order",
+      .fn = opt_ces },
+    { "state", 0, OPT_CHOICE, A(state), "ENABLED|DISABLED", "whether it takes new jobs",
+      .choices = "ENABLED|DISABLED", .json = "state" },
+    { "policy", 0, OPT_STRING, A(policy), "POLICY", "a queue's fair-share policy",
+      .json = "policy" },
+    { "cancel-stuck", 0, OPT_FN, A(actions), "REASON:SECONDS[,...]",
+      "cancel jobs RUNNABLE that long for that reason", .fn = opt_stuck },
+    { "share-decay", 0, OPT_INT, A(decay), "SECONDS", "a policy's usage half-life",
+      .min = 0, .max = 604800, .json = "shareDecaySeconds" },
+    { "share", 0, OPT_FN, A(shares), "ID=WEIGHT[,...]", "a policy's shares",
+      .fn = opt_share },
+    { "features", 0, OPT_STRING, A(features), "LIST", "a node's features",
+      .json = "features" },
+    { "reason", 0, OPT_STRING, A(reason), "TEXT", "why a node is drained or down",
+      .json = "reason" },
+    { "json", 0, OPT_FLAG, A(json), NULL, "print JSON" },
+    OPT_END,
 };
 
 /* Parse VERB [NAME] and the options (anywhere) into a request body;
@@ -33,110 +105,28 @@ static const struct option admin_options[] = {
 static const char *parse(int argc, char **argv, const char *usage, json_t *body,
                          bool *json)
 {
-    int c;
-    long v;
+    const struct opt_cmd cmd = { usage, admin_table, .anywhere = true };
+    struct admin_opts o = { 0 };
+    int first = optparse(argc, argv, &cmd, &o, &o.given, "");
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", admin_options, NULL)) != -1) {
-        switch (c) {
-        case O_PRIORITY:
-            if (strcmp(optarg, "0") != 0 && units_parse_count(optarg, 1000000, &v) < 0)
-                die("invalid value for --priority: '%s' (0-1000000)", optarg);
-            json_object_set_new(body, "priority", json_integer(strcmp(optarg, "0") ? v : 0));
-            break;
-        case O_CE: {
-            json_t *ces = json_array();
-            char *copy = strdup(optarg), *save = NULL;
-            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-                json_array_append_new(ces, json_string(t));
-            free(copy);
-            json_object_set_new(body, "ces", ces);
-            break;
-        }
-        case O_STATE:
-            if (strcmp(optarg, "ENABLED") && strcmp(optarg, "DISABLED"))
-                die("invalid value for --state: '%s' (ENABLED or DISABLED)", optarg);
-            json_object_set_new(body, "state", json_string(optarg));
-            break;
-        case O_POLICY:
-            json_object_set_new(body, "policy", json_string(optarg));
-            break;
-        case O_FEATURES:
-            json_object_set_new(body, "features", json_string(optarg));
-            break;
-        case O_REASON:
-            json_object_set_new(body, "reason", json_string(optarg));
-            break;
-        case O_STUCK: {
-            /* REASON:SECONDS[,...]: AWS's jobStateTimeLimitActions, CANCEL */
-            json_t *acts = json_array();
-            char *copy = strdup(optarg), *save = NULL;
-            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                char *colon = strrchr(t, ':'), *end;
-                long secs = colon ? strtol(colon + 1, &end, 10) : 0;
-                if (!colon || colon == t || !colon[1] || *end || secs < 1)
-                    die("invalid value for --cancel-stuck: '%s' (want REASON:SECONDS)", t);
-                *colon = '\0';
-                json_array_append_new(acts, json_pack("{s:s, s:s, s:I, s:s}", "reason", t,
-                                      "state", "RUNNABLE", "maxTimeSeconds",
-                                      (json_int_t)secs, "action", "CANCEL"));
-            }
-            free(copy);
-            json_object_set_new(body, "jobStateTimeLimitActions", acts);
-            break;
-        }
-        case O_DECAY: {
-            char *end;
-            long d = strtol(optarg, &end, 10);
-            if (!*optarg || *end || d < 0 || d > 604800)
-                die("invalid value for --share-decay: '%s' (seconds, 0-604800)", optarg);
-            json_object_set_new(body, "shareDecaySeconds", json_integer(d));
-            break;
-        }
-        case O_SHARE: {
-            /* ID=WEIGHT[,ID=WEIGHT...], repeatable */
-            json_t *dist = json_object_get(body, "shareDistribution");
-            char *copy = strdup(optarg), *save = NULL;
-            if (!dist)
-                json_object_set_new(body, "shareDistribution", dist = json_array());
-            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                char *eq = strchr(t, '='), *end;
-                double w = 1;
-                if (eq) {
-                    *eq = '\0';
-                    w = strtod(eq + 1, &end);
-                    if (!eq[1] || *end)
-                        die("invalid value for --share: '%s=%s' (want ID=WEIGHT)", t, eq + 1);
-                }
-                json_array_append_new(dist, json_pack("{s:s, s:f}", "shareIdentifier", t,
-                                                      "weightFactor", w));
-            }
-            free(copy);
-            break;
-        }
-        case OPT_JSON:
-            *json = true;
-            break;
-        case 'h':
-            printf("Usage: %s\n", usage);
-            exit(0);
-        default:
-            if (!client_common_opt(c, optarg)) {
-                fprintf(stderr, "Usage: %s\n", usage);
-                exit(1);
-            }
-        }
-    }
-    if (optind >= argc)
+    optparse_json(admin_table, &o, &o.given, body);
+    if (o.ces)
+        json_object_set_new(body, "ces", o.ces);
+    if (o.actions)
+        json_object_set_new(body, "jobStateTimeLimitActions", o.actions);
+    if (o.shares)
+        json_object_set_new(body, "shareDistribution", o.shares);
+    *json = o.json;
+    if (first >= argc)
         die("missing verb\nUsage: %s", usage);
-    const char *verb = argv[optind++];
+    const char *verb = argv[first++];
     if (strcmp(verb, "list") != 0) {
-        if (optind >= argc)
+        if (first >= argc)
             die("missing name\nUsage: %s", usage);
-        json_object_set_new(body, "name", json_string(argv[optind++]));
+        json_object_set_new(body, "name", json_string(argv[first++]));
     }
-    if (optind < argc)
-        die("unexpected argument '%s'", argv[optind]);
+    if (first < argc)
+        die("unexpected argument '%s'", argv[first]);
     return verb;
 }
 

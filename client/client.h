@@ -8,12 +8,10 @@
 #include <getopt.h>
 #include <jansson.h>
 
-/* Options every connecting command takes; add CLIENT_COMMON_OPTIONS to a
- * getopt table and pass unknown codes to client_common_opt(). */
-enum { OPT_SERVER = 1000, OPT_CONFIG, OPT_JSON };
-#define CLIENT_COMMON_OPTIONS                                                 \
-    { "server", required_argument, NULL, OPT_SERVER },                        \
-    { "config", required_argument, NULL, OPT_CONFIG }
+/* The options every connecting command takes (--server, --config):
+ * client/optparse gives them these codes and client_common_opt() takes
+ * them. */
+enum { OPT_SERVER = 1000, OPT_CONFIG };
 
 /* Handle a common option; returns true if c was one. */
 bool client_common_opt(int c, const char *arg);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "client/client.h"
+#include "client/optparse.h"
 #include "lib/jobdef.h"
 #include "lib/log.h"
 
@@ -16,34 +17,20 @@ int cmd_jobdef(int argc, char **argv)
         "       kiln jobdef list [--all] [--json] [NAME]\n"
         "       kiln jobdef show [--json] NAME[:REVISION]\n"
         "       kiln jobdef deregister NAME:REVISION";
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, OPT_JSON },
-        { "all", no_argument, NULL, 'a' },
-        { "help", no_argument, NULL, 'h' },
-        CLIENT_COMMON_OPTIONS,
-        { 0 },
+    static struct { bool json, all; } o;
+    static const struct opt table[] = {
+        { "json", 0, OPT_FLAG, offsetof(typeof(o), json), NULL, "print JSON" },
+        { "all", 0, OPT_FLAG, offsetof(typeof(o), all), NULL, "INACTIVE revisions too" },
+        OPT_END,
     };
-    bool json = false, all = false;
+    const struct opt_cmd cmd = { usage, table, .anywhere = true };
     struct kiln_error err;
     json_error_t jerr;
     json_t *r, *v;
     size_t i;
-    int c;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == OPT_JSON)
-            json = true;
-        else if (c == 'a')
-            all = true;
-        else if (c == 'h') {
-            printf("Usage: %s\n", usage);
-            return 0;
-        } else if (!client_common_opt(c, optarg)) {
-            fprintf(stderr, "Usage: %s\n", usage);
-            return 1;
-        }
-    }
+    optind = optparse(argc, argv, &cmd, &o, NULL, "");
+    bool json = o.json, all = o.all;
     if (optind >= argc)
         die("missing verb\nUsage: %s", usage);
     const char *verb = argv[optind++];

@@ -10,35 +10,28 @@
 #include <time.h>
 
 #include "client/client.h"
+#include "client/optparse.h"
 #include "lib/jobstate.h"
 #include "lib/log.h"
 #include "lib/units.h"
 #include "lib/util.h"
 
-static const struct option list_options[] = {
-    { "json", no_argument, NULL, OPT_JSON },
-    { "help", no_argument, NULL, 'h' },
-    CLIENT_COMMON_OPTIONS,
-    { 0 },
+static const struct opt json_table[] = {
+    { "json", 0, OPT_FLAG, 0, NULL, "print JSON" },
+    OPT_END,
 };
 
 int parse_simple(int argc, char **argv, bool *json, const char *usage)
 {
-    int c;
+    const struct opt_cmd cmd = { usage, json_table };
+    bool j = false;
+    int first = optparse(argc, argv, &cmd, &j, NULL, "");
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", list_options, NULL)) != -1) {
-        if (c == OPT_JSON && json)
-            *json = true;
-        else if (c == 'h') {
-            printf("Usage: %s\n", usage);
-            exit(0);
-        } else if (!client_common_opt(c, optarg)) {
-            fprintf(stderr, "Usage: %s\n", usage);
-            exit(1);
-        }
-    }
-    return optind;
+    if (json)
+        *json = j;
+    else if (j)
+        die("unknown option '--json'");
+    return first;
 }
 
 /* A job id as the server takes it: an integer, or "ARRAY_INDEX" for a
@@ -316,38 +309,25 @@ int cmd_show(int argc, char **argv)
 }
 
 static int for_ids(int argc, char **argv, const char *type, const char *verb,
-                   const char *usage)
+                   const char *usage, bool with_reason)
 {
-    static const struct option opts[] = {
-        { "reason", required_argument, NULL, 'r' },
-        { "help", no_argument, NULL, 'h' },
-        CLIENT_COMMON_OPTIONS,
-        { 0 },
+    static const struct opt table[] = {
+        { "reason", 0, OPT_STRING, 0, "TEXT", "why, in the job's status reason",
+          .json = "reason" },
+        OPT_END,
     };
+    const struct opt_cmd cmd = { usage, with_reason ? table : table + 1, .anywhere = true };
     const char *reason = NULL;
     json_t *ids = json_array(), *r, *v;
     size_t i;
-    int c, rc = 0;
+    int rc = 0, first = optparse(argc, argv, &cmd, &reason, NULL, "");
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'r')
-            reason = optarg;
-        else if (c == 'h') {
-            printf("Usage: %s\n", usage);
-            return 0;
-        } else if (!client_common_opt(c, optarg)) {
-            fprintf(stderr, "Usage: %s\n", usage);
-            return 1;
-        }
-    }
-    if (optind >= argc)
+    if (first >= argc)
         die("missing job id");
-    for (int k = optind; k < argc; k++)
+    for (int k = first; k < argc; k++)
         json_array_append_new(ids, parse_id(argv[k]));
     json_t *body = json_pack("{s:o}", "ids", ids);
-    if (reason)
-        json_object_set_new(body, "reason", json_string(reason));
+    optparse_json(cmd.table, &reason, NULL, body);
     r = client_request(type, body);
     json_array_foreach(json_object_get(r, "results"), i, v) {
         const char *e = json_string_value(json_object_get(v, "error"));
@@ -392,23 +372,23 @@ int cmd_why(int argc, char **argv)
 int cmd_cancel(int argc, char **argv)
 {
     return for_ids(argc, argv, "job.cancel", "cancel",
-                   "kiln cancel [--reason TEXT] JOBID...");
+                   "kiln cancel [--reason TEXT] JOBID...", true);
 }
 
 int cmd_terminate(int argc, char **argv)
 {
     return for_ids(argc, argv, "job.terminate", "terminate",
-                   "kiln terminate [--reason TEXT] JOBID...");
+                   "kiln terminate [--reason TEXT] JOBID...", true);
 }
 
 int cmd_hold(int argc, char **argv)
 {
-    return for_ids(argc, argv, "job.hold", "hold", "kiln hold JOBID...");
+    return for_ids(argc, argv, "job.hold", "hold", "kiln hold JOBID...", false);
 }
 
 int cmd_release(int argc, char **argv)
 {
-    return for_ids(argc, argv, "job.release", "release", "kiln release JOBID...");
+    return for_ids(argc, argv, "job.release", "release", "kiln release JOBID...", false);
 }
 
 /* The columns kiln history can show (sacct --format names). */
@@ -481,58 +461,45 @@ static const char *const history_fields[] = {
     "UserCPU", "SystemCPU", "MaxRSS", "OOMKills", "Reason", NULL,
 };
 
+struct history_opts {
+    bool json;
+    int64_t since;     /* seconds back from now */
+    const char *user, *format;
+    long limit;
+};
+
 int cmd_history(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, OPT_JSON },
-        { "since", required_argument, NULL, 'S' },
-        { "user", required_argument, NULL, 'u' },
-        { "limit", required_argument, NULL, 'l' },
-        { "format", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },
-        CLIENT_COMMON_OPTIONS,
-        { 0 },
+#define H(f) offsetof(struct history_opts, f)
+    static const struct opt table[] = {
+        { "json", 0, OPT_FLAG, H(json), NULL, "print JSON" },
+        { "since", 'S', OPT_TIME, H(since), "MINUTES-AGO|H:M:S",
+          "jobs that ended since then (a duration back from now)" },
+        { "user", 'u', OPT_STRING, H(user), "USER", "only that user's jobs" },
+        { "limit", 'l', OPT_COUNT, H(limit), "N", "the last N jobs", .max = 10000000 },
+        { "format", 'o', OPT_STRING, H(format), "FIELD,...", "the columns (below)" },
+        OPT_END,
     };
-    const char *usage = "kiln history [--json] [--since MINUTES-AGO|H:M:S] [--user U] "
-                        "[--limit N] [--format FIELD,...]";
-    const char *format = "JobID,JobName,User,State,ExitCode,Start,End,Elapsed,NodeList,Reason";
-    bool json = false;
-    double since = 0;
-    long limit = 0;
-    const char *user = NULL;
-    int c;
+#undef H
+    static char footer[1024];
+    size_t n = (size_t)snprintf(footer, sizeof(footer), "Fields:");
+    for (int k = 0; history_fields[k] && n < sizeof(footer); k++)
+        n += (size_t)snprintf(footer + n, sizeof(footer) - n, " %s", history_fields[k]);
+    const struct opt_cmd cmd = {
+        "kiln history [--json] [--since MINUTES-AGO|H:M:S] [--user U] [--limit N] "
+        "[--format FIELD,...]", table, footer, .anywhere = true,
+    };
+    struct history_opts o = {
+        .format = "JobID,JobName,User,State,ExitCode,Start,End,Elapsed,NodeList,Reason",
+    };
+    int first = optparse(argc, argv, &cmd, &o, NULL, "");
+    bool json = o.json;
+    double since = o.since ? util_now() - (double)o.since : 0;
+    long limit = o.limit;
+    const char *user = o.user, *format = o.format;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "S:u:l:o:h", opts, NULL)) != -1) {
-        int64_t secs;
-        switch (c) {
-        case OPT_JSON: json = true; break;
-        case 'S':
-            if (units_parse_time(optarg, &secs) < 0)
-                die("invalid value for --since: '%s' (a duration back from now, e.g. 60 or 1-00:00:00)", optarg);
-            since = util_now() - (double)secs;
-            break;
-        case 'u': user = optarg; break;
-        case 'l':
-            if (units_parse_count(optarg, 10000000, &limit) < 0)
-                die("invalid value for --limit: '%s'", optarg);
-            break;
-        case 'o': format = optarg; break;
-        case 'h':
-            printf("Usage: %s\nFields:", usage);
-            for (int k = 0; history_fields[k]; k++)
-                printf(" %s", history_fields[k]);
-            printf("\n");
-            return 0;
-        default:
-            if (!client_common_opt(c, optarg)) {
-                fprintf(stderr, "Usage: %s\n", usage);
-                return 1;
-            }
-        }
-    }
-    if (optind < argc)
-        die("unexpected argument '%s'", argv[optind]);
+    if (first < argc)
+        die("unexpected argument '%s'", argv[first]);
     /* The columns, checked before asking the server anything. */
     const char *cols[32];
     char *copy = strdup(format), *save = NULL;

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kiln nodes (sinfo) and kiln node show: the nodes, their topology, and
  * which job holds which core. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client/client.h"
+#include "client/optparse.h"
 #include "lib/log.h"
 #include "lib/topo.h"
 
@@ -54,33 +54,21 @@ int cmd_nodes(int argc, char **argv)
 {
     static const char *head[] = { "NODE", "STATE", "CPUS(A/T)", "MEMORY(A/T MiB)", "GPUS",
                                   "JOBS", "CE", "FEATURES", "TOPOLOGY" };
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, OPT_JSON },
-        { "long", no_argument, NULL, 'l' },
-        { "help", no_argument, NULL, 'h' },
-        CLIENT_COMMON_OPTIONS,
-        { 0 },
+    static struct { bool json, lng; } o;
+    static const struct opt table[] = {
+        { "json", 0, OPT_FLAG, offsetof(typeof(o), json), NULL, "print JSON" },
+        { "long", 'l', OPT_FLAG, offsetof(typeof(o), lng), NULL, "every detail of each node" },
+        OPT_END,
     };
-    const char *usage = "kiln nodes [--long] [--json]";
-    bool json = false, lng = false;
+    static const struct opt_cmd cmd = { "kiln nodes [--long] [--json]", table,
+                                        .anywhere = true };
     json_t *r, *nodes, *n;
     size_t i;
-    int c;
+    int first = optparse(argc, argv, &cmd, &o, NULL, "");
+    bool json = o.json, lng = o.lng;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "lh", opts, NULL)) != -1) {
-        if (c == OPT_JSON)
-            json = true;
-        else if (c == 'l')
-            lng = true;
-        else if (c == 'h') {
-            printf("Usage: %s\n", usage);
-            return 0;
-        } else if (!client_common_opt(c, optarg))
-            die("Usage: %s", usage);
-    }
-    if (optind < argc)
-        die("unexpected argument '%s'", argv[optind]);
+    if (first < argc)
+        die("unexpected argument '%s'", argv[first]);
     r = client_request("node.list", json_object());
     nodes = json_object_get(r, "nodes");
     if (json) {

@@ -87,14 +87,18 @@ static void take(const struct opt *o, void *opts, const char *arg, const char *w
     }
 }
 
-int optparse(int argc, char **argv, const struct opt *table, void *opts,
-             struct opt_given *given, const char *where, void (*usage)(FILE *))
+int optparse(int argc, char **argv, const struct opt_cmd *cmd, void *opts,
+             struct opt_given *given, const char *where)
 {
+    const struct opt *table = cmd->table;
     struct option longs[OPT_MAX + 4];
-    char shorts[2 * OPT_MAX + 8] = "+h";
-    size_t n = 0, k = 2;
+    char shorts[2 * OPT_MAX + 8];
+    size_t n = 0, k = 0;
     int c, index;
 
+    if (!cmd->anywhere)
+        shorts[k++] = '+';
+    shorts[k++] = 'h';
     for (const struct opt *o = table; o->name; o++, n++) {
         int has = o->kind == OPT_FLAG ? no_argument
                   : o->optional ? optional_argument : required_argument;
@@ -111,8 +115,10 @@ int optparse(int argc, char **argv, const struct opt *table, void *opts,
     }
     shorts[k] = '\0';
     longs[n++] = (struct option){ "help", no_argument, NULL, 'h' };
-    longs[n++] = (struct option){ "server", required_argument, NULL, OPT_SERVER };
-    longs[n++] = (struct option){ "config", required_argument, NULL, OPT_CONFIG };
+    if (!cmd->local) {
+        longs[n++] = (struct option){ "server", required_argument, NULL, OPT_SERVER };
+        longs[n++] = (struct option){ "config", required_argument, NULL, OPT_CONFIG };
+    }
     longs[n] = (struct option){ 0 };
     optind = 0;
     opterr = 0;
@@ -121,7 +127,7 @@ int optparse(int argc, char **argv, const struct opt *table, void *opts,
         if (c >= 256 && c < 256 + OPT_MAX) {
             o = &table[c - 256];
         } else if (c == 'h') {
-            usage(stdout);
+            optparse_usage(stdout, cmd);
             exit(0);
         } else if (c == '?') {
             if (optopt)
@@ -159,9 +165,10 @@ bool optparse_given(const struct opt *table, const struct opt_given *given, cons
     return false;
 }
 
-void optparse_usage(FILE *f, const struct opt *table)
+void optparse_usage(FILE *f, const struct opt_cmd *cmd)
 {
-    for (const struct opt *o = table; o->name; o++) {
+    fprintf(f, "Usage: %s\n", cmd->usage);
+    for (const struct opt *o = cmd->table; o->name; o++) {
         char left[96];
         if (!o->help)
             continue;
@@ -174,13 +181,20 @@ void optparse_usage(FILE *f, const struct opt *table)
         else
             fprintf(f, "  %-28s %s\n", left, o->help);
     }
+    if (!cmd->local) {
+        fprintf(f, "  %-28s %s\n", "    --server ENDPOINT", "the server to ask");
+        fprintf(f, "  %-28s %s\n", "    --config FILE", "the configuration file");
+    }
+    if (cmd->footer)
+        fprintf(f, "%s\n", cmd->footer);
 }
 
-void optparse_json(const struct opt *table, const void *opts, json_t *job)
+void optparse_json(const struct opt *table, const void *opts, const struct opt_given *given,
+                   json_t *job)
 {
     for (const struct opt *o = table; o->name; o++) {
         json_t *v = NULL;
-        if (!o->json)
+        if (!o->json || (given && !given->on[o - table]))
             continue;
         switch (o->kind) {
         case OPT_FLAG:
@@ -194,8 +208,9 @@ void optparse_json(const struct opt *table, const void *opts, json_t *job)
         case OPT_COUNT:
             v = *CFIELD(opts, o, long) ? json_integer(*CFIELD(opts, o, long)) : NULL;
             break;
-        case OPT_INT:
-            break; /* 0 is a value: the command decides */
+        case OPT_INT: /* 0 is a value: only when given */
+            v = given ? json_integer(*CFIELD(opts, o, long)) : NULL;
+            break;
         case OPT_MEM:
         case OPT_TIME:
             v = *CFIELD(opts, o, int64_t) ? json_integer(*CFIELD(opts, o, int64_t)) : NULL;

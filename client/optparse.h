@@ -50,13 +50,24 @@ struct opt_given {
     bool on[OPT_MAX];
 };
 
-/* Parse argv with table into opts, from the first argument (stopping at
- * the first non-option); the common options (--server, --config) are
- * taken too, and -h/--help prints the usage.  Dies on an unknown option
- * or a bad value, naming where ("" on the command line, " in a directive
- * of 'x'").  Returns the index of the first non-option. */
-int optparse(int argc, char **argv, const struct opt *table, void *opts,
-             struct opt_given *given, const char *where, void (*usage)(FILE *));
+/* A command: its usage and its options. */
+struct opt_cmd {
+    const char *usage;       /* the synopsis lines, after "Usage: " */
+    const struct opt *table;
+    const char *footer;      /* printed after the options, or NULL */
+    bool anywhere;           /* options may follow the arguments (GNU order);
+                              * else the first non-option ends them */
+    bool local;              /* asks no server: no --server, --config */
+};
+
+/* Parse argv with cmd's table into opts; the common options (--server,
+ * --config) are taken too, and -h/--help prints the usage and exits.
+ * Dies on an unknown option or a bad value, naming where ("" on the
+ * command line, " in a directive of 'x'").  Returns the index of the
+ * first non-option (with anywhere, argv is permuted so that they follow
+ * the options). */
+int optparse(int argc, char **argv, const struct opt_cmd *cmd, void *opts,
+             struct opt_given *given, const char *where);
 
 /* Copy into dst each option given in src (a source that wins). */
 void optparse_merge(const struct opt *table, void *dst, const void *src,
@@ -65,11 +76,14 @@ void optparse_merge(const struct opt *table, void *dst, const void *src,
 /* Was the option called name given? */
 bool optparse_given(const struct opt *table, const struct opt_given *given, const char *name);
 
-/* The usage lines of the options of table, two columns. */
-void optparse_usage(FILE *f, const struct opt *table);
+/* The usage: the synopsis, each option in two columns, the footer. */
+void optparse_usage(FILE *f, const struct opt_cmd *cmd);
 
-/* Set in job each field of an option with a json name whose value is set
- * (a string, a count, a size, a time, a flag that is true). */
-void optparse_json(const struct opt *table, const void *opts, json_t *job);
+/* Set in o the field of each option with a json name: with given, those
+ * given; without, those whose value is set (a string, a non-zero number,
+ * a true flag), which may come from elsewhere (a job definition).
+ * OPT_FN options are the command's to set. */
+void optparse_json(const struct opt *table, const void *opts, const struct opt_given *given,
+                   json_t *o);
 
 #endif

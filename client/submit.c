@@ -152,16 +152,18 @@ static const struct opt submit_table[] = {
     OPT_END,
 };
 
+static const struct opt_cmd submit_cmd = {
+    "kiln submit [OPTIONS] SCRIPT [ARGS...]\n"
+    "       kiln submit [OPTIONS] --wrap \"COMMAND\"\n"
+    "Options may also be given in the script on '#KILN' or '#SBATCH' lines.",
+    submit_table,
+    "Output patterns: %j job id, %x job name, %u user, %N node, %A array id,\n"
+    "%a array index, %% a %.  An array's default is kiln-%A_%a.out.",
+};
+
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: kiln submit [OPTIONS] SCRIPT [ARGS...]\n"
-               "       kiln submit [OPTIONS] --wrap \"COMMAND\"\n"
-               "Options may also be given in the script on '#KILN' or '#SBATCH' lines.\n");
-    optparse_usage(f, submit_table);
-    fprintf(f, "  %-28s %s\n", "    --server ENDPOINT", "the server to ask");
-    fprintf(f, "  %-28s %s\n", "    --config FILE", "the configuration file");
-    fprintf(f, "Output patterns: %%j job id, %%x job name, %%u user, %%N node, %%A array id,\n"
-               "%%a array index, %%%% a %%.  An array's default is kiln-%%A_%%a.out.\n");
+    optparse_usage(f, &submit_cmd);
 }
 
 /* Parse argv into o, given noting which options came.  Returns the index
@@ -170,7 +172,7 @@ static void usage(FILE *f)
  * line). */
 static int parse(int argc, char **argv, struct submit_opts *o, const char *where)
 {
-    return optparse(argc, argv, submit_table, o, &o->given, where, usage);
+    return optparse(argc, argv, &submit_cmd, o, &o->given, where);
 }
 
 /* The command line (cli) over the script's directives (o): its given
@@ -548,7 +550,7 @@ json_int_t submit_main(int argc, char **argv, bool quiet, bool *wait)
         die("invalid job: a value is not valid text");
     if (jobdef_ref[0])
         json_object_set_new(job, "job_definition", json_string(jobdef_ref));
-    optparse_json(submit_table, &o, job);
+    optparse_json(submit_table, &o, NULL, job);
     if (optparse_given(submit_table, &o.given, "priority"))
         json_object_set_new(job, "priority", json_integer(o.priority));
     if (o.nice)

@@ -38,9 +38,7 @@ static const struct opt table[] = {
     OPT_END,
 };
 
-static void usage(FILE *f)
-{
-}
+static const struct opt_cmd cmd = { "x [OPTIONS]", table, "the end" };
 
 static void parse_and_merge(void **state)
 {
@@ -49,12 +47,12 @@ static void parse_and_merge(void **state)
                     "arg", NULL };
     struct o d = { 0 }, c = { 0 };
 
-    assert_int_equal(optparse(7, dir, table, &d, &d.given, " in a directive", usage), 7);
+    assert_int_equal(optparse(7, dir, &cmd, &d, &d.given, " in a directive"), 7);
     assert_string_equal(d.name, "fromdir");
     assert_int_equal(d.count, 4);
     assert_int_equal(d.level, -2);
     assert_int_equal(d.time, 60);
-    assert_int_equal(optparse(11, cli, table, &c, &c.given, "", usage), 9);
+    assert_int_equal(optparse(11, cli, &cmd, &c, &c.given, ""), 9);
     assert_int_equal(c.count, 7);
     assert_int_equal(c.level, 3); /* a bare --level */
     assert_int_equal(c.mem, 2048);
@@ -70,12 +68,18 @@ static void parse_and_merge(void **state)
     assert_int_equal(d.time, 60);
     assert_int_equal(d.mem, 2048);
     json_t *job = json_object();
-    optparse_json(table, &d, job);
+    optparse_json(table, &d, NULL, job);
     assert_string_equal(json_string_value(json_object_get(job, "name")), "fromdir");
     assert_int_equal(json_integer_value(json_object_get(job, "count")), 7);
     assert_int_equal(json_integer_value(json_object_get(job, "mem")), 2048);
     assert_true(json_is_true(json_object_get(job, "flag")));
     assert_null(json_object_get(job, "time")); /* no json name */
+    json_decref(job);
+    /* With given: only what was given, a 0 integer included. */
+    job = json_object();
+    optparse_json(table, &c, &c.given, job);
+    assert_null(json_object_get(job, "name"));
+    assert_int_equal(json_integer_value(json_object_get(job, "count")), 7);
     json_decref(job);
 }
 
@@ -84,8 +88,11 @@ static void usage_lines(void **state)
     char buf[4096] = "";
     FILE *f = fmemopen(buf, sizeof(buf), "w");
 
-    optparse_usage(f, table);
+    optparse_usage(f, &cmd);
     fclose(f);
+    assert_non_null(strstr(buf, "Usage: x [OPTIONS]\n"));
+    assert_non_null(strstr(buf, "--server ENDPOINT"));
+    assert_non_null(strstr(buf, "the end\n"));
     assert_non_null(strstr(buf, "-J, --name NAME"));
     assert_non_null(strstr(buf, "--level[=N]"));
     assert_non_null(strstr(buf, "-F, --flag"));
