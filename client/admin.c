@@ -27,7 +27,8 @@ static void opt_ces(void *opts, const char *arg, const char *where)
 
     json_decref(o->ces);
     o->ces = json_array();
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+    for (char *t = strtok_r(copy, ",", &save); t;
+         t = strtok_r(NULL, ",", &save))
         json_array_append_new(o->ces, json_string(t));
     free(copy);
 }
@@ -40,15 +41,18 @@ static void opt_stuck(void *opts, const char *arg, const char *where)
 
     json_decref(o->actions);
     o->actions = json_array();
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    for (char *t = strtok_r(copy, ",", &save); t;
+         t = strtok_r(NULL, ",", &save)) {
         char *colon = strrchr(t, ':'), *end;
         long secs = colon ? strtol(colon + 1, &end, 10) : 0;
         if (!colon || colon == t || !colon[1] || *end || secs < 1)
-            die("invalid value for --cancel-stuck: '%s' (want REASON:SECONDS)", t);
+            die("invalid value for --cancel-stuck: '%s' (want REASON:SECONDS)",
+                t);
         *colon = '\0';
-        json_array_append_new(o->actions, json_pack("{s:s, s:s, s:I, s:s}", "reason", t,
-                              "state", "RUNNABLE", "maxTimeSeconds", (json_int_t)secs,
-                              "action", "CANCEL"));
+        json_array_append_new(o->actions,
+                              json_pack("{s:s, s:s, s:I, s:s}", "reason", t,
+                                        "state", "RUNNABLE", "maxTimeSeconds",
+                                        (json_int_t)secs, "action", "CANCEL"));
     }
     free(copy);
 }
@@ -61,41 +65,47 @@ static void opt_share(void *opts, const char *arg, const char *where)
 
     if (!o->shares)
         o->shares = json_array();
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    for (char *t = strtok_r(copy, ",", &save); t;
+         t = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(t, '='), *end;
         double w = 1;
         if (eq) {
             *eq = '\0';
             w = strtod(eq + 1, &end);
             if (!eq[1] || *end)
-                die("invalid value for --share: '%s=%s' (want ID=WEIGHT)", t, eq + 1);
+                die("invalid value for --share: '%s=%s' (want ID=WEIGHT)", t,
+                    eq + 1);
         }
-        json_array_append_new(o->shares, json_pack("{s:s, s:f}", "shareIdentifier", t,
-                                                   "weightFactor", w));
+        json_array_append_new(
+            o->shares,
+            json_pack("{s:s, s:f}", "shareIdentifier", t, "weightFactor", w));
     }
     free(copy);
 }
 
 #define A(f) offsetof(struct admin_opts, f)
 static const struct opt admin_table[] = {
-    { "priority", 0, OPT_INT, A(priority), "N", "a queue's priority, higher first",
-      .min = 0, .max = 1000000, .json = "priority" },
-    { "ce", 0, OPT_FN, A(ces), "CE1,CE2", "a queue's compute environments, in order",
-      .fn = opt_ces },
-    { "state", 0, OPT_CHOICE, A(state), "ENABLED|DISABLED", "whether it takes new jobs",
-      .choices = "ENABLED|DISABLED", .json = "state" },
-    { "policy", 0, OPT_STRING, A(policy), "POLICY", "a queue's fair-share policy",
-      .json = "policy" },
+    { "priority", 0, OPT_INT, A(priority), "N",
+      "a queue's priority, higher first", .min = 0, .max = 1000000,
+      .json = "priority" },
+    { "ce", 0, OPT_FN, A(ces), "CE1,CE2",
+      "a queue's compute environments, in order", .fn = opt_ces },
+    { "state", 0, OPT_CHOICE, A(state), "ENABLED|DISABLED",
+      "whether it takes new jobs", .choices = "ENABLED|DISABLED",
+      .json = "state" },
+    { "policy", 0, OPT_STRING, A(policy), "POLICY",
+      "a queue's fair-share policy", .json = "policy" },
     { "cancel-stuck", 0, OPT_FN, A(actions), "REASON:SECONDS[,...]",
       "cancel jobs RUNNABLE that long for that reason", .fn = opt_stuck },
-    { "share-decay", 0, OPT_INT, A(decay), "SECONDS", "a policy's usage half-life",
-      .min = 0, .max = 604800, .json = "shareDecaySeconds" },
+    { "share-decay", 0, OPT_INT, A(decay), "SECONDS",
+      "a policy's usage half-life", .min = 0, .max = 604800,
+      .json = "shareDecaySeconds" },
     { "share", 0, OPT_FN, A(shares), "ID=WEIGHT[,...]", "a policy's shares",
       .fn = opt_share },
     { "features", 0, OPT_STRING, A(features), "LIST", "a node's features",
       .json = "features" },
-    { "reason", 0, OPT_STRING, A(reason), "TEXT", "why a node is drained or down",
-      .json = "reason" },
+    { "reason", 0, OPT_STRING, A(reason), "TEXT",
+      "why a node is drained or down", .json = "reason" },
     { "json", 0, OPT_FLAG, A(json), NULL, "print JSON" },
     OPT_END,
 };
@@ -137,9 +147,9 @@ static const char *ce_list_text(const json_t *ces)
     json_t *v;
 
     buf[0] = '\0';
-    json_array_foreach(ces, i, v)
-        n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%s%s",
-                              i ? "," : "", json_string_value(v));
+    json_array_foreach (ces, i, v)
+        n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0,
+                              "%s%s", i ? "," : "", json_string_value(v));
     return buf;
 }
 
@@ -147,12 +157,12 @@ static const char *ce_list_text(const json_t *ces)
  * request prefix, verbs, usage, checks and how a listed one is shown.
  * run_kind() does what every such command does with them. */
 struct object_kind {
-    const char *kind;          /* requests are KIND.VERB */
-    const char *list_key;      /* the array in the list answer */
-    const char *const *verbs;  /* NULL-terminated */
+    const char *kind;         /* requests are KIND.VERB */
+    const char *list_key;     /* the array in the list answer */
+    const char *const *verbs; /* NULL-terminated */
     const char *usage;
     void (*check)(const char *verb, json_t *body); /* may die */
-    const char *const *head;   /* list table header */
+    const char *const *head;                       /* list table header */
     int ncols;
     void (*row)(struct table *t, const json_t *item);
 };
@@ -179,7 +189,7 @@ static int run_kind(const struct object_kind *k, int argc, char **argv)
         client_print_json(json_object_get(r, k->list_key));
     } else if (!strcmp(verb, "list")) {
         struct table *t = table_create(k->ncols, k->head);
-        json_array_foreach(json_object_get(r, k->list_key), i, item)
+        json_array_foreach (json_object_get(r, k->list_key), i, item)
             k->row(t, item);
         table_print(t, stdout);
         table_destroy(t);
@@ -196,7 +206,8 @@ static const char *str_of(const json_t *o, const char *key)
     return s ? s : "";
 }
 
-static const char *const crud_verbs[] = { "create", "update", "delete", "list", NULL };
+static const char *const crud_verbs[] = { "create", "update", "delete", "list",
+                                          NULL };
 
 static void queue_row(struct table *t, const json_t *q)
 {
@@ -204,16 +215,20 @@ static void queue_row(struct table *t, const json_t *q)
 
     snprintf(prio, sizeof(prio), "%lld",
              (long long)json_integer_value(json_object_get(q, "priority")));
-    snprintf(jobs, sizeof(jobs), "%lld", (long long)json_integer_value(json_object_get(q, "jobs")));
+    snprintf(jobs, sizeof(jobs), "%lld",
+             (long long)json_integer_value(json_object_get(q, "jobs")));
     table_add(t, str_of(q, "name"), prio, str_of(q, "state"), jobs,
               ce_list_text(json_object_get(q, "ces")));
 }
 
 int cmd_jobqueue(int argc, char **argv)
 {
-    static const char *head[] = { "QUEUE", "PRIORITY", "STATE", "JOBS", "COMPUTE ENVIRONMENTS" };
+    static const char *head[] = { "QUEUE", "PRIORITY", "STATE", "JOBS",
+                                  "COMPUTE ENVIRONMENTS" };
     static const struct object_kind k = {
-        "queue", "queues", crud_verbs,
+        "queue",
+        "queues",
+        crud_verbs,
         "kiln jobqueue create NAME [--priority N] [--ce CE1,CE2] [--state ENABLED|DISABLED]\n"
         "                              [--policy FAIRSHARE-POLICY]\n"
         "       kiln jobqueue update NAME [--priority N] [--ce ...] [--state ...] [--policy ...]\n"
@@ -221,7 +236,10 @@ int cmd_jobqueue(int argc, char **argv)
         "                                             reason (a kiln why code, or *)\n"
         "       kiln jobqueue delete NAME\n"
         "       kiln jobqueue list [--json]",
-        NULL, head, 5, queue_row,
+        NULL,
+        head,
+        5,
+        queue_row,
     };
     return run_kind(&k, argc, argv);
 }
@@ -229,7 +247,8 @@ int cmd_jobqueue(int argc, char **argv)
 static void ce_check(const char *verb, json_t *body)
 {
     if (json_object_get(body, "priority") || json_object_get(body, "ces")
-        || json_object_get(body, "policy") || json_object_get(body, "shareDistribution"))
+        || json_object_get(body, "policy")
+        || json_object_get(body, "shareDistribution"))
         die("--priority, --ce, --policy and --share are not for compute environments");
 }
 
@@ -241,14 +260,20 @@ static void ce_row(struct table *t, const json_t *c)
 
 int cmd_ce(int argc, char **argv)
 {
-    static const char *head[] = { "COMPUTE ENVIRONMENT", "TYPE", "STATE", "NODES" };
+    static const char *head[] = { "COMPUTE ENVIRONMENT", "TYPE", "STATE",
+                                  "NODES" };
     static const struct object_kind k = {
-        "ce", "ces", crud_verbs,
+        "ce",
+        "ces",
+        crud_verbs,
         "kiln ce create NAME [--state ENABLED|DISABLED]\n"
         "       kiln ce update NAME --state ENABLED|DISABLED\n"
         "       kiln ce delete NAME\n"
         "       kiln ce list [--json]",
-        ce_check, head, 4, ce_row,
+        ce_check,
+        head,
+        4,
+        ce_row,
     };
     return run_kind(&k, argc, argv);
 }
@@ -266,35 +291,44 @@ static void policy_row(struct table *t, const json_t *p)
     json_t *d;
 
     shares[0] = '\0';
-    snprintf(decay, sizeof(decay), "%lld",
-             (long long)json_integer_value(json_object_get(p, "shareDecaySeconds")));
-    json_array_foreach(json_object_get(p, "shareDistribution"), k, d)
-        n += (size_t)snprintf(shares + n, n < sizeof(shares) ? sizeof(shares) - n : 0,
-                              "%s%s=%g", k ? "," : "", str_of(d, "shareIdentifier"),
-                              json_number_value(json_object_get(d, "weightFactor")));
+    snprintf(
+        decay, sizeof(decay), "%lld",
+        (long long)json_integer_value(json_object_get(p, "shareDecaySeconds")));
+    json_array_foreach (json_object_get(p, "shareDistribution"), k, d)
+        n += (size_t)snprintf(
+            shares + n, n < sizeof(shares) ? sizeof(shares) - n : 0, "%s%s=%g",
+            k ? "," : "", str_of(d, "shareIdentifier"),
+            json_number_value(json_object_get(d, "weightFactor")));
     table_add(t, str_of(p, "name"), decay, shares);
 }
 
 int cmd_policy(int argc, char **argv)
 {
-    static const char *head[] = { "POLICY", "SHARE DECAY (s)", "SHARES (ID=WEIGHT)" };
+    static const char *head[] = { "POLICY", "SHARE DECAY (s)",
+                                  "SHARES (ID=WEIGHT)" };
     static const char *const verbs[] = { "create", "delete", "list", NULL };
     static const struct object_kind k = {
-        "policy", "policies", verbs,
+        "policy",
+        "policies",
+        verbs,
         "kiln policy create NAME --share ID=WEIGHT[,ID=WEIGHT...] [--share-decay SECONDS]\n"
         "       kiln policy delete NAME\n"
         "       kiln policy list [--json]",
-        policy_check, head, 3, policy_row,
+        policy_check,
+        head,
+        3,
+        policy_row,
     };
     return run_kind(&k, argc, argv);
 }
 
 int cmd_node(int argc, char **argv)
 {
-    static const char *usage = "kiln node show NODE [--json]\n"
-                               "       kiln node update NODE [--ce NAME] [--features LIST]\n"
-                               "       kiln node drain|down NODE [--reason TEXT]\n"
-                               "       kiln node resume NODE";
+    static const char *usage =
+        "kiln node show NODE [--json]\n"
+        "       kiln node update NODE [--ce NAME] [--features LIST]\n"
+        "       kiln node drain|down NODE [--reason TEXT]\n"
+        "       kiln node resume NODE";
     json_t *body = json_object(), *r, *ces;
     bool json = false;
     const char *verb;
@@ -304,9 +338,11 @@ int cmd_node(int argc, char **argv)
         return node_show(argc, argv);
     }
     verb = parse(argc, argv, usage, body, &json);
-    if (!strcmp(verb, "drain") || !strcmp(verb, "down") || !strcmp(verb, "resume")) {
+    if (!strcmp(verb, "drain") || !strcmp(verb, "down")
+        || !strcmp(verb, "resume")) {
         if (json_object_get(body, "ces") || json_object_get(body, "features"))
-            die("kiln node %s takes no --ce or --features: use kiln node update", verb);
+            die("kiln node %s takes no --ce or --features: use kiln node update",
+                verb);
         if (!strcmp(verb, "resume") && json_object_get(body, "reason"))
             die("kiln node resume takes no --reason");
         json_object_set_new(body, "state", json_string(verb));
@@ -314,7 +350,8 @@ int cmd_node(int argc, char **argv)
         if (json)
             client_print_json(r);
         else
-            printf("node %s: %s\n", json_string_value(json_object_get(r, "name")),
+            printf("node %s: %s\n",
+                   json_string_value(json_object_get(r, "name")),
                    json_string_value(json_object_get(r, "state")));
         json_decref(r);
         return 0;

@@ -19,19 +19,15 @@
 static const char *opt_server, *opt_config;
 static char server_addr[256], keys_dir[4096];
 static void *ctx, *sock, *monitor;
-static int curve;            /* 1 when the socket speaks CURVE */
+static int curve; /* 1 when the socket speaks CURVE */
 /* Why the last request went without a credential, or "". */
 static char sign_error[sizeof(((struct kiln_error *)0)->text)];
 
 bool client_common_opt(int c, const char *arg)
 {
     switch (c) {
-    case OPT_SERVER:
-        opt_server = arg;
-        return true;
-    case OPT_CONFIG:
-        opt_config = arg;
-        return true;
+    case OPT_SERVER: opt_server = arg; return true;
+    case OPT_CONFIG: opt_config = arg; return true;
     }
     return false;
 }
@@ -50,10 +46,14 @@ static void settings(void)
         return;
     if (config_load(opt_config, &cfg, &err) < 0)
         die("%s", err.text);
-    snprintf(server_addr, sizeof(server_addr), "%s", s && *s ? s
-             : cfg.server ? cfg.server : KILN_DEFAULT_SERVER);
-    snprintf(keys_dir, sizeof(keys_dir), "%s", k && *k ? k
-             : cfg.client_keys ? cfg.client_keys : KILN_DEFAULT_KEYS);
+    snprintf(server_addr, sizeof(server_addr), "%s",
+             s && *s      ? s
+             : cfg.server ? cfg.server
+                          : KILN_DEFAULT_SERVER);
+    snprintf(keys_dir, sizeof(keys_dir), "%s",
+             k && *k           ? k
+             : cfg.client_keys ? cfg.client_keys
+                               : KILN_DEFAULT_KEYS);
     config_release(&cfg);
 }
 
@@ -97,12 +97,15 @@ static void connect_once(void)
     if (got > 0 && token_client_socket(sock, token) < 0)
         die("cannot set the single-user token: %s", zmq_strerror(errno));
     if (zmq_socket_monitor(sock, "inproc://kiln-client-monitor",
-                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                               | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                               | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+            == 0
         && (monitor = zmq_socket(ctx, ZMQ_PAIR)))
         zmq_connect(monitor, "inproc://kiln-client-monitor");
     if (zmq_connect(sock, client_server()) < 0)
-        die("invalid server address '%s': %s", client_server(), zmq_strerror(errno));
+        die("invalid server address '%s': %s", client_server(),
+            zmq_strerror(errno));
     atexit(client_close);
 }
 
@@ -121,14 +124,15 @@ void client_check_handshake(void)
     if (curve)
         die("cannot talk to the server at %s: the encrypted (CURVE) handshake failed. Is "
             "%s/server.pub the server's, and does the server run --auth munge? (KILN_KEYS "
-            "or [client] keys say where the key is)", client_server(), keys_dir);
+            "or [client] keys say where the key is)",
+            client_server(), keys_dir);
     char tpath[PATH_MAX] = "?";
     token_path(tpath, sizeof(tpath), NULL);
     die("cannot talk to the server at %s: the handshake failed. A cluster's server "
         "encrypts its traffic (CURVE), and this host has no %s/server.pub: copy the "
         "server's there, or set KILN_KEYS to its folder. A single-user server (--auth "
-        "none) lets in its owner alone, with the token in %s", client_server(), keys_dir,
-        tpath);
+        "none) lets in its owner alone, with the token in %s",
+        client_server(), keys_dir, tpath);
 }
 
 void *client_socket(void)
@@ -158,7 +162,10 @@ static int client_timeout_ms(void)
 
 void client_send(void *s, const char *type, json_t *body)
 {
-    if (!body || json_object_set_new(body, "version", json_integer(KILN_PROTO_VERSION)) < 0)
+    if (!body
+        || json_object_set_new(body, "version",
+                               json_integer(KILN_PROTO_VERSION))
+               < 0)
         die("out of memory");
     if (proto_send_signed(s, type, body, sign, NULL) < 0) {
         /* Nothing was queued: no connection came up within the send
@@ -166,10 +173,11 @@ void client_send(void *s, const char *type, json_t *body)
          * down or unreachable. */
         if (errno == EAGAIN) {
             client_check_handshake();
-            die("cannot reach the server at %s: no connection within %d s", client_server(),
-                client_timeout_ms() / 1000);
+            die("cannot reach the server at %s: no connection within %d s",
+                client_server(), client_timeout_ms() / 1000);
         }
-        die("cannot send to the server at %s: %s", client_server(), zmq_strerror(errno));
+        die("cannot send to the server at %s: %s", client_server(),
+            zmq_strerror(errno));
     }
     json_decref(body);
 }
@@ -194,7 +202,8 @@ json_t *client_request_ex(const char *type, json_t *body, int timeout_ms,
     connect_once();
     zmq_setsockopt(sock, ZMQ_SNDTIMEO, &timeout_ms, sizeof(timeout_ms));
     client_send(sock, type, body);
-    zmq_pollitem_t it[2] = { { sock, 0, ZMQ_POLLIN, 0 }, { monitor, 0, ZMQ_POLLIN, 0 } };
+    zmq_pollitem_t it[2] = { { sock, 0, ZMQ_POLLIN, 0 },
+                             { monitor, 0, ZMQ_POLLIN, 0 } };
     for (;;) {
         rc = zmq_poll(it, monitor ? 2 : 1, timeout_ms);
         if (rc < 0 && errno == EINTR)
@@ -206,8 +215,8 @@ json_t *client_request_ex(const char *type, json_t *body, int timeout_ms,
         rc = 0;
     }
     if (rc <= 0)
-        die("cannot reach the server at %s: no answer within %d s", client_server(),
-            timeout_ms / 1000);
+        die("cannot reach the server at %s: no answer within %d s",
+            client_server(), timeout_ms / 1000);
     if ((rc = proto_recv(sock, 0, &m, &err)) <= 0)
         die("bad answer from the server at %s: %s", client_server(),
             rc < 0 ? err.text : "empty");

@@ -22,10 +22,12 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: kiln container-exec [--bind SRC[:DST][:ro]]... DIR COMMAND [ARGS...]\n"
-               "Run COMMAND with DIR (an OCI bundle or a root file system) as its root, in\n"
-               "place: for MPI ranks in a container while mpirun runs on the host.  /proc,\n"
-               "/dev, /sys, /tmp and the current directory come along.\n");
+    fprintf(
+        f,
+        "Usage: kiln container-exec [--bind SRC[:DST][:ro]]... DIR COMMAND [ARGS...]\n"
+        "Run COMMAND with DIR (an OCI bundle or a root file system) as its root, in\n"
+        "place: for MPI ranks in a container while mpirun runs on the host.  /proc,\n"
+        "/dev, /sys, /tmp and the current directory come along.\n");
 }
 
 static void write_file(const char *path, const char *text)
@@ -38,7 +40,8 @@ static void write_file(const char *path, const char *text)
 }
 
 /* Bind src at root/dst, making dst if it is missing (an image may lack it). */
-static void bind_into(const char *root, const char *src, const char *dst, bool ro)
+static void bind_into(const char *root, const char *src, const char *dst,
+                      bool ro)
 {
     char target[PATH_MAX];
     struct stat st;
@@ -60,8 +63,12 @@ static void bind_into(const char *root, const char *src, const char *dst, bool r
             close(fd);
     }
     if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
-        die("cannot mount %s at %s in the container: %s", src, dst, strerror(errno));
-    if (ro && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
+        die("cannot mount %s at %s in the container: %s", src, dst,
+            strerror(errno));
+    if (ro
+        && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC,
+                 NULL)
+               < 0)
         die("cannot make %s read-only: %s", dst, strerror(errno));
 }
 
@@ -96,7 +103,8 @@ int cmd_container_exec(int argc, char **argv)
     /* A bundle's root, or the directory itself. */
     snprintf(cfg, sizeof(cfg), "%s/config.json", real);
     json_t *c = json_load_file(cfg, 0, NULL);
-    const char *rp = json_string_value(json_object_get(json_object_get(c, "root"), "path"));
+    const char *rp =
+        json_string_value(json_object_get(json_object_get(c, "root"), "path"));
     if (rp && rp[0] == '/')
         snprintf(root, sizeof(root), "%s", rp);
     else if (rp)
@@ -124,7 +132,8 @@ int cmd_container_exec(int argc, char **argv)
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         die("cannot make the mounts private: %s", strerror(errno));
     if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
-        die("cannot mount the container's root '%s': %s", root, strerror(errno));
+        die("cannot mount the container's root '%s': %s", root,
+            strerror(errno));
     static const char *const always[] = { "/proc", "/dev", "/sys", "/tmp" };
     for (size_t k = 0; k < sizeof(always) / sizeof(*always); k++)
         bind_into(root, always[k], always[k], false);
@@ -138,7 +147,8 @@ int cmd_container_exec(int argc, char **argv)
             *dst++ = '\0';
         if (mode)
             *mode++ = '\0';
-        bind_into(root, spec, dst && *dst ? dst : spec, mode && !strcmp(mode, "ro"));
+        bind_into(root, spec, dst && *dst ? dst : spec,
+                  mode && !strcmp(mode, "ro"));
     }
     if (chdir(root) < 0 || chroot(".") < 0)
         die("cannot enter the container's root: %s", strerror(errno));

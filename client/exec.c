@@ -28,14 +28,17 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: kiln exec HOST COMMAND [ARGS...]\n"
-               "Inside a job: run COMMAND on HOST, another node of the job, in the job\n"
-               "there (its cgroup, cores and user), as ssh HOST COMMAND would.\n");
+    fprintf(
+        f,
+        "Usage: kiln exec HOST COMMAND [ARGS...]\n"
+        "Inside a job: run COMMAND on HOST, another node of the job, in the job\n"
+        "there (its cgroup, cores and user), as ssh HOST COMMAND would.\n");
 }
 
 int cmd_exec(int argc, char **argv)
 {
-    const char *id = getenv("KILN_JOB_ID"), *token = getenv("KILN_JOB_TOKEN"), *host;
+    const char *id = getenv("KILN_JOB_ID"), *token = getenv("KILN_JOB_TOKEN"),
+               *host;
     json_t *args = json_array();
     int i = 1;
     char *end;
@@ -61,18 +64,22 @@ int cmd_exec(int argc, char **argv)
         exit(255);
     }
     if (!id || !token || strtoll(id, &end, 10) <= 0 || *end) {
-        fprintf(stderr, "%s: runs inside a job: KILN_JOB_ID and KILN_JOB_TOKEN are not set\n",
-                client_prog);
+        fprintf(
+            stderr,
+            "%s: runs inside a job: KILN_JOB_ID and KILN_JOB_TOKEN are not set\n",
+            client_prog);
         return 255;
     }
     host = argv[i++];
     for (; i < argc; i++)
         json_array_append_new(args, json_string(argv[i]));
     char err[512];
-    json_t *r = client_request_ex("job.exec",
-                                  json_pack("{s:I, s:s, s:s, s:o}", "id",
-                                            (json_int_t)strtoll(id, NULL, 10), "token", token,
-                                            "node", host, "argv", args), -1, err, sizeof(err));
+    json_t *r =
+        client_request_ex("job.exec",
+                          json_pack("{s:I, s:s, s:s, s:o}", "id",
+                                    (json_int_t)strtoll(id, NULL, 10), "token",
+                                    token, "node", host, "argv", args),
+                          -1, err, sizeof(err));
     if (!r) {
         fprintf(stderr, "%s: %s\n", client_prog, err);
         return 255;
@@ -89,20 +96,23 @@ int cmd_exec(int argc, char **argv)
     bool in_open = true;
     int signals_sent = 0, idle = 0;
     for (;;) {
-        zmq_pollitem_t it[2] = { { sock, 0, ZMQ_POLLIN, 0 }, { NULL, 0, ZMQ_POLLIN, 0 } };
+        zmq_pollitem_t it[2] = { { sock, 0, ZMQ_POLLIN, 0 },
+                                 { NULL, 0, ZMQ_POLLIN, 0 } };
         int rc = zmq_poll(it, in_open ? 2 : 1, 1000);
         /* Quiet for 30 s: ask whether the server still knows the exec (it
          * answers "no such exec" after a restart). */
         if (rc == 0 && ++idle >= 30) {
             idle = 0;
-            client_send(sock, "exec.input", json_pack("{s:I, s:s}", "exec", exec, "data", ""));
+            client_send(sock, "exec.input",
+                        json_pack("{s:I, s:s}", "exec", exec, "data", ""));
         }
         if (got_signal) {
             /* Passed on to the command; a second one ends us regardless. */
             if (++signals_sent > 1)
                 return 128 + got_signal;
             client_send(sock, "exec.signal",
-                     json_pack("{s:I, s:i}", "exec", exec, "signal", (int)got_signal));
+                        json_pack("{s:I, s:i}", "exec", exec, "signal",
+                                  (int)got_signal));
             got_signal = 0;
         }
         if (rc < 0) {
@@ -115,11 +125,13 @@ int cmd_exec(int argc, char **argv)
             ssize_t n = read(0, buf, sizeof(buf));
             if (n > 0) {
                 char *data = base64_encode(buf, (size_t)n);
-                client_send(sock, "exec.input", json_pack("{s:I, s:s}", "exec", exec, "data",
-                                                       data ? data : ""));
+                client_send(sock, "exec.input",
+                            json_pack("{s:I, s:s}", "exec", exec, "data",
+                                      data ? data : ""));
                 free(data);
             } else if (n == 0 || errno != EINTR) {
-                client_send(sock, "exec.input", json_pack("{s:I, s:b}", "exec", exec, "eof", 1));
+                client_send(sock, "exec.input",
+                            json_pack("{s:I, s:b}", "exec", exec, "eof", 1));
                 in_open = false;
             }
         }
@@ -130,16 +142,21 @@ int cmd_exec(int argc, char **argv)
         while ((rc = proto_recv(sock, 0, &m, &perr)) > 0) {
             if (!strcmp(m.type, "exec.output")) {
                 size_t len = 0;
-                unsigned char *bytes =
-                    base64_decode(util_str_or(json_string_value(json_object_get(m.body, "data")), ""),
-                                  &len);
-                int fd = json_integer_value(json_object_get(m.body, "fd")) == 2 ? 2 : 1;
+                unsigned char *bytes = base64_decode(
+                    util_str_or(
+                        json_string_value(json_object_get(m.body, "data")), ""),
+                    &len);
+                int fd = json_integer_value(json_object_get(m.body, "fd")) == 2
+                             ? 2
+                             : 1;
                 if (bytes && len && write(fd, bytes, len) < 0 && errno == EPIPE)
                     in_open = false;
                 free(bytes);
             } else if (!strcmp(m.type, "exec.end")) {
-                int status = (int)json_integer_value(json_object_get(m.body, "status"));
-                const char *e = json_string_value(json_object_get(m.body, "error"));
+                int status =
+                    (int)json_integer_value(json_object_get(m.body, "status"));
+                const char *e =
+                    json_string_value(json_object_get(m.body, "error"));
                 if (e)
                     fprintf(stderr, "%s: %s: %s\n", client_prog, host, e);
                 proto_msg_release(&m);

@@ -17,10 +17,13 @@ int cmd_jobdef(int argc, char **argv)
         "       kiln jobdef list [--all] [--json] [NAME]\n"
         "       kiln jobdef show [--json] NAME[:REVISION]\n"
         "       kiln jobdef deregister NAME:REVISION";
-    static struct { bool json, all; } o;
+    static struct {
+        bool json, all;
+    } o;
     static const struct opt table[] = {
         { "json", 0, OPT_FLAG, offsetof(typeof(o), json), NULL, "print JSON" },
-        { "all", 0, OPT_FLAG, offsetof(typeof(o), all), NULL, "INACTIVE revisions too" },
+        { "all", 0, OPT_FLAG, offsetof(typeof(o), all), NULL,
+          "INACTIVE revisions too" },
         OPT_END,
     };
     const struct opt_cmd cmd = { usage, table, .anywhere = true };
@@ -41,20 +44,24 @@ int cmd_jobdef(int argc, char **argv)
     if (!strcmp(verb, "register")) {
         if (!arg)
             die("missing file\nUsage: %s", usage);
-        json_t *def = !strcmp(arg, "-") ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr)
-                                        : json_load_file(arg, JSON_REJECT_DUPLICATES, &jerr);
+        json_t *def = !strcmp(arg, "-")
+                          ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr)
+                          : json_load_file(arg, JSON_REJECT_DUPLICATES, &jerr);
         if (!def)
-            die("cannot read job definition '%s': %s (line %d)", arg, jerr.text, jerr.line);
+            die("cannot read job definition '%s': %s (line %d)", arg, jerr.text,
+                jerr.line);
         /* Checked here too, so that the message is local and immediate. */
         if (jobdef_check(def, &err) < 0)
             die("%s: %s", arg, err.text);
-        r = client_request("jobdef.register", json_pack("{s:o}", "definition", def));
+        r = client_request("jobdef.register",
+                           json_pack("{s:o}", "definition", def));
         if (json)
             client_print_json(r);
         else
-            printf("Registered job definition %s:%lld\n",
-                   json_string_value(json_object_get(r, "jobDefinitionName")),
-                   (long long)json_integer_value(json_object_get(r, "revision")));
+            printf(
+                "Registered job definition %s:%lld\n",
+                json_string_value(json_object_get(r, "jobDefinitionName")),
+                (long long)json_integer_value(json_object_get(r, "revision")));
     } else if (!strcmp(verb, "list")) {
         json_t *body = json_pack("{s:b}", "all", all);
         if (arg)
@@ -63,15 +70,19 @@ int cmd_jobdef(int argc, char **argv)
         if (json) {
             client_print_json(json_object_get(r, "jobdefs"));
         } else {
-            static const char *head[] = { "JOB DEFINITION", "REVISION", "TYPE", "STATUS" };
+            static const char *head[] = { "JOB DEFINITION", "REVISION", "TYPE",
+                                          "STATUS" };
             struct table *t = table_create(4, head);
-            json_array_foreach(json_object_get(r, "jobdefs"), i, v) {
+            json_array_foreach (json_object_get(r, "jobdefs"), i, v) {
                 char rev[16];
                 snprintf(rev, sizeof(rev), "%lld",
-                         (long long)json_integer_value(json_object_get(v, "revision")));
-                table_add(t, json_string_value(json_object_get(v, "jobDefinitionName")), rev,
-                          json_string_value(json_object_get(v, "type")),
-                          json_string_value(json_object_get(v, "status")));
+                         (long long)json_integer_value(
+                             json_object_get(v, "revision")));
+                table_add(
+                    t,
+                    json_string_value(json_object_get(v, "jobDefinitionName")),
+                    rev, json_string_value(json_object_get(v, "type")),
+                    json_string_value(json_object_get(v, "status")));
             }
             table_print(t, stdout);
             table_destroy(t);
@@ -84,15 +95,17 @@ int cmd_jobdef(int argc, char **argv)
         if (json) {
             client_print_json(jd);
         } else {
-            printf("%s:%lld %s\n", json_string_value(json_object_get(jd, "name")),
-                   (long long)json_integer_value(json_object_get(jd, "revision")),
-                   json_string_value(json_object_get(jd, "status")));
+            printf(
+                "%s:%lld %s\n", json_string_value(json_object_get(jd, "name")),
+                (long long)json_integer_value(json_object_get(jd, "revision")),
+                json_string_value(json_object_get(jd, "status")));
             client_print_json(json_object_get(jd, "definition"));
         }
     } else if (!strcmp(verb, "deregister")) {
         if (!arg)
             die("missing NAME:REVISION");
-        r = client_request("jobdef.deregister", json_pack("{s:s}", "name", arg));
+        r = client_request("jobdef.deregister",
+                           json_pack("{s:s}", "name", arg));
     } else {
         die("unknown verb '%s'\nUsage: %s", verb, usage);
     }

@@ -43,7 +43,8 @@ static json_t *parse_id(const char *s)
 
     if (job_id_parse(s, &id, &index) < 0)
         die("invalid job id '%s': a positive integer, or ARRAY_INDEX for a child of an "
-            "array", s);
+            "array",
+            s);
     return index < 0 ? json_integer(id) : json_string(s);
 }
 
@@ -54,7 +55,8 @@ static void display_id(const json_t *job, char *buf, size_t len)
     if (d)
         snprintf(buf, len, "%s", d);
     else
-        snprintf(buf, len, "%lld", (long long)json_integer_value(json_object_get(job, "id")));
+        snprintf(buf, len, "%lld",
+                 (long long)json_integer_value(json_object_get(job, "id")));
 }
 
 /* "n1" for one node; the cpu list per node joined for --long views. */
@@ -64,9 +66,9 @@ static void nodes_of(const json_t *job, char *buf, size_t len)
     size_t i, n = 0;
 
     buf[0] = '\0';
-    json_array_foreach(nodes, i, v)
-        n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", i ? "," : "",
-                              json_string_value(v));
+    json_array_foreach (nodes, i, v)
+        n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s",
+                              i ? "," : "", json_string_value(v));
 }
 
 static long cpus_of(const json_t *job)
@@ -76,7 +78,8 @@ static long cpus_of(const json_t *job)
 
 int cmd_queue(int argc, char **argv)
 {
-    static const char *head[] = { "JOBID", "NAME", "USER", "STATE", "TIME", "CPUS",
+    static const char *head[] = { "JOBID",           "NAME", "USER",
+                                  "STATE",           "TIME", "CPUS",
                                   "NODELIST(REASON)" };
     bool json = false;
     json_t *r, *jobs, *job;
@@ -93,23 +96,27 @@ int cmd_queue(int argc, char **argv)
     }
     struct table *t = table_create(7, head);
     double now = util_now();
-    json_array_foreach(jobs, i, job) {
+    json_array_foreach (jobs, i, job) {
         char id[48], elapsed[32], cpus[32], where[512];
         const char *state = jstr(job, "state");
         json_t *array = json_object_get(job, "array");
         display_id(job, id, sizeof(id));
         double start = jnum(job, "start_time");
-        units_format_elapsed(start > 0 ? (int64_t)(now - start) : 0, elapsed, sizeof(elapsed));
+        units_format_elapsed(start > 0 ? (int64_t)(now - start) : 0, elapsed,
+                             sizeof(elapsed));
         snprintf(cpus, sizeof(cpus), "%ld", cpus_of(job));
         if (array)
             snprintf(where, sizeof(where), "(array %lld/%lld started)",
-                     (long long)jnum(array, "created"), (long long)jnum(array, "size"));
+                     (long long)jnum(array, "created"),
+                     (long long)jnum(array, "size"));
         else if (!strcmp(state, "RUNNING") || !strcmp(state, "STARTING"))
             nodes_of(job, where, sizeof(where));
         else
-            snprintf(where, sizeof(where), "(%s)", *jstr(job, "status_reason")
-                     ? jstr(job, "status_reason") : "waiting");
-        table_add(t, id, jstr(job, "name"), jstr(job, "user"), state, elapsed, cpus, where);
+            snprintf(where, sizeof(where), "(%s)",
+                     *jstr(job, "status_reason") ? jstr(job, "status_reason")
+                                                 : "waiting");
+        table_add(t, id, jstr(job, "name"), jstr(job, "user"), state, elapsed,
+                  cpus, where);
     }
     table_print(t, stdout);
     table_destroy(t);
@@ -147,14 +154,15 @@ static void show_placement(const json_t *job, const json_t *spec)
         printf("\n");
     json_t *part;
     size_t k;
-    json_array_foreach(json_object_get(a, "nodes"), k, part) {
+    json_array_foreach (json_object_get(a, "nodes"), k, part) {
         printf("   Node=%s TaskCpus=", jstr(part, "name"));
-        json_array_foreach(json_object_get(part, "tasks"), i, v)
+        json_array_foreach (json_object_get(part, "tasks"), i, v)
             printf("%s%s", i ? ";" : "", json_string_value(v));
         if (json_array_size(json_object_get(part, "gpus"))) {
             printf(" GpuIndices=");
-            json_array_foreach(json_object_get(part, "gpus"), i, v)
-                printf("%s%lld", i ? "," : "", (long long)json_integer_value(v));
+            json_array_foreach (json_object_get(part, "gpus"), i, v)
+                printf("%s%lld", i ? "," : "",
+                       (long long)json_integer_value(v));
         }
         printf(" HeldCpus=%s FirstTask=%lld\n", jstr(part, "held"),
                (long long)jnum(part, "first_task"));
@@ -172,12 +180,13 @@ static void show_text(const json_t *job)
     units_format_time(jnum(job, "start_time"), start, sizeof(start));
     units_format_time(jnum(job, "end_time"), end, sizeof(end));
     if (jnum(job, "time_limit") > 0)
-        units_format_elapsed((int64_t)jnum(job, "time_limit"), limit, sizeof(limit));
+        units_format_elapsed((int64_t)jnum(job, "time_limit"), limit,
+                             sizeof(limit));
     else
         snprintf(limit, sizeof(limit), "UNLIMITED");
     double s = jnum(job, "start_time"), e = jnum(job, "end_time");
-    units_format_elapsed(s > 0 ? (int64_t)((e > 0 ? e : util_now()) - s) : 0, elapsed,
-                         sizeof(elapsed));
+    units_format_elapsed(s > 0 ? (int64_t)((e > 0 ? e : util_now()) - s) : 0,
+                         elapsed, sizeof(elapsed));
     nodes_of(job, nodes, sizeof(nodes));
     char id[48];
     display_id(job, id, sizeof(id));
@@ -186,26 +195,30 @@ static void show_text(const json_t *job)
     if (array) {
         json_t *counts = json_object_get(array, "counts");
         printf("   Array=%s Size=%lld Created=%lld", jstr(array, "spec"),
-               (long long)jnum(array, "size"), (long long)jnum(array, "created"));
-        json_object_foreach(counts, k, v)
+               (long long)jnum(array, "size"),
+               (long long)jnum(array, "created"));
+        json_object_foreach (counts, k, v)
             if (json_integer_value(v))
                 printf(" %s=%lld", k, (long long)json_integer_value(v));
         printf("\n");
     }
-    printf("   UserId=%s(%lld) Queue=%s\n", jstr(job, "user"), (long long)jnum(job, "uid"),
-           jstr(job, "queue"));
-    printf("   JobState=%s Reason=%s ExitCode=%lld Attempts=%lld\n", jstr(job, "state"),
+    printf("   UserId=%s(%lld) Queue=%s\n", jstr(job, "user"),
+           (long long)jnum(job, "uid"), jstr(job, "queue"));
+    printf("   JobState=%s Reason=%s ExitCode=%lld Attempts=%lld\n",
+           jstr(job, "state"),
            *jstr(job, "status_reason") ? jstr(job, "status_reason") : "None",
            (long long)jnum(job, "exit_code"), (long long)jnum(job, "attempts"));
     if (json_object_get(job, "why"))
         printf("   Why=%s\n", jstr(json_object_get(job, "why"), "text"));
     printf("   NumTasks=%lld CpusPerTask=%lld Mem=%lldM TimeLimit=%s\n",
-           (long long)jnum(job, "ntasks"), (long long)jnum(job, "cpus_per_task"),
-           (long long)jnum(job, "mem"), limit);
-    printf("   SubmitTime=%s StartTime=%s EndTime=%s Elapsed=%s\n", sub, start, end, elapsed);
+           (long long)jnum(job, "ntasks"),
+           (long long)jnum(job, "cpus_per_task"), (long long)jnum(job, "mem"),
+           limit);
+    printf("   SubmitTime=%s StartTime=%s EndTime=%s Elapsed=%s\n", sub, start,
+           end, elapsed);
     printf("   NodeList=%s", *nodes ? nodes : "(null)");
     cpus = json_object_get(job, "cpus");
-    json_object_foreach(cpus, k, v)
+    json_object_foreach (cpus, k, v)
         printf(" Cpus[%s]=%s", k, json_string_value(v));
     printf("\n");
     show_placement(job, spec);
@@ -213,7 +226,7 @@ static void show_text(const json_t *job)
         json_t *deps = json_object_get(spec, "dependencies"), *d;
         if (json_array_size(deps)) {
             printf("   Dependency=");
-            json_array_foreach(deps, i, d) {
+            json_array_foreach (deps, i, d) {
                 printf("%s%s", i ? "," : "", jstr(d, "type"));
                 if (json_object_get(d, "id"))
                     printf(":%lld", (long long)jnum(d, "id"));
@@ -226,23 +239,26 @@ static void show_text(const json_t *job)
             printf("   StdErr=%s\n", jstr(spec, "error"));
     }
     printf("   Attempts:\n");
-    json_array_foreach(json_object_get(job, "attempt_list"), i, ev) {
+    json_array_foreach (json_object_get(job, "attempt_list"), i, ev) {
         units_format_time(jnum(ev, "start_time"), start, sizeof(start));
         units_format_time(jnum(ev, "end_time"), end, sizeof(end));
         printf("     #%lld node=%s cpus=%s start=%s end=%s exit=%lld reason=%s"
                " cpu=%.2fs(user)+%.2fs(sys) maxrss=%lldK oom_kills=%lld\n",
-               (long long)jnum(ev, "attempt"), jstr(ev, "node"), jstr(ev, "cpus"), start, end,
-               (long long)jnum(ev, "exit_code"), *jstr(ev, "reason") ? jstr(ev, "reason") : "-",
-               jnum(ev, "user_cpu"), jnum(ev, "sys_cpu"), (long long)jnum(ev, "max_rss_kib"),
+               (long long)jnum(ev, "attempt"), jstr(ev, "node"),
+               jstr(ev, "cpus"), start, end, (long long)jnum(ev, "exit_code"),
+               *jstr(ev, "reason") ? jstr(ev, "reason") : "-",
+               jnum(ev, "user_cpu"), jnum(ev, "sys_cpu"),
+               (long long)jnum(ev, "max_rss_kib"),
                (long long)jnum(ev, "oom_kills"));
     }
     printf("   Events:\n");
-    json_array_foreach(json_object_get(job, "events"), i, ev) {
+    json_array_foreach (json_object_get(job, "events"), i, ev) {
         char t[32];
         units_format_time(jnum(ev, "time"), t, sizeof(t));
         printf("     %s.%03d %-9s%s%s\n", t,
-               (int)((jnum(ev, "time") - (int64_t)jnum(ev, "time")) * 1000), jstr(ev, "state"),
-               *jstr(ev, "node") ? " node=" : "", jstr(ev, "node"));
+               (int)((jnum(ev, "time") - (int64_t)jnum(ev, "time")) * 1000),
+               jstr(ev, "state"), *jstr(ev, "node") ? " node=" : "",
+               jstr(ev, "node"));
         if (*jstr(ev, "reason"))
             printf("         reason: %s\n", jstr(ev, "reason"));
     }
@@ -262,14 +278,16 @@ int cmd_show(int argc, char **argv)
         /* ID#N: node N of a job on several nodes, as AWS Batch names it. */
         const char *hash = strchr(argv[i], '#');
         long node = -1;
-        snprintf(id, sizeof(id), "%.*s", hash ? (int)(hash - argv[i]) : 63, argv[i]);
+        snprintf(id, sizeof(id), "%.*s", hash ? (int)(hash - argv[i]) : 63,
+                 argv[i]);
         if (hash) {
             char *end;
             node = strtol(hash + 1, &end, 10);
             if (!hash[1] || *end || node < 0)
                 die("invalid job id '%s': want ID#NODE", argv[i]);
         }
-        json_t *r = client_request_ex("job.show", json_pack("{s:o}", "id", parse_id(id)),
+        json_t *r = client_request_ex("job.show",
+                                      json_pack("{s:o}", "id", parse_id(id)),
                                       -1, err, sizeof(err));
         if (!r) {
             fprintf(stderr, "%s: %s\n", client_prog, err);
@@ -278,10 +296,12 @@ int cmd_show(int argc, char **argv)
         }
         json_t *job = json_object_get(r, "job");
         if (node >= 0) {
-            json_t *part = json_array_get(json_object_get(json_object_get(job, "allocation"),
-                                                          "nodes"), (size_t)node);
+            json_t *part = json_array_get(
+                json_object_get(json_object_get(job, "allocation"), "nodes"),
+                (size_t)node);
             if (!part) {
-                fprintf(stderr, "%s: job %s has no node %ld\n", client_prog, id, node);
+                fprintf(stderr, "%s: job %s has no node %ld\n", client_prog, id,
+                        node);
                 json_decref(r);
                 rc = 1;
                 continue;
@@ -291,10 +311,11 @@ int cmd_show(int argc, char **argv)
             if (json)
                 json_array_append(all, part);
             else
-                printf("JobId=%s JobState=%s Node=%s Cpus=%s FirstTask=%lld Tasks=%zu\n",
-                       argv[i], jstr(job, "state"), jstr(part, "name"), jstr(part, "cpus"),
-                       (long long)jnum(part, "first_task"),
-                       json_array_size(json_object_get(part, "tasks")));
+                printf(
+                    "JobId=%s JobState=%s Node=%s Cpus=%s FirstTask=%lld Tasks=%zu\n",
+                    argv[i], jstr(job, "state"), jstr(part, "name"),
+                    jstr(part, "cpus"), (long long)jnum(part, "first_task"),
+                    json_array_size(json_object_get(part, "tasks")));
         } else if (json)
             json_array_append(all, job);
         else
@@ -303,7 +324,8 @@ int cmd_show(int argc, char **argv)
     }
     if (json)
         client_print_json(argc - first == 1 && json_array_size(all) == 1
-                          ? json_array_get(all, 0) : all);
+                              ? json_array_get(all, 0)
+                              : all);
     json_decref(all);
     return rc;
 }
@@ -316,7 +338,8 @@ static int for_ids(int argc, char **argv, const char *type, const char *verb,
           .json = "reason" },
         OPT_END,
     };
-    const struct opt_cmd cmd = { usage, with_reason ? table : table + 1, .anywhere = true };
+    const struct opt_cmd cmd = { usage, with_reason ? table : table + 1,
+                                 .anywhere = true };
     const char *reason = NULL;
     json_t *ids = json_array(), *r, *v;
     size_t i;
@@ -329,7 +352,7 @@ static int for_ids(int argc, char **argv, const char *type, const char *verb,
     json_t *body = json_pack("{s:o}", "ids", ids);
     optparse_json(cmd.table, &reason, NULL, body);
     r = client_request(type, body);
-    json_array_foreach(json_object_get(r, "results"), i, v) {
+    json_array_foreach (json_object_get(r, "results"), i, v) {
         const char *e = json_string_value(json_object_get(v, "error"));
         if (e) {
             json_t *idv = json_object_get(v, "id");
@@ -337,8 +360,10 @@ static int for_ids(int argc, char **argv, const char *type, const char *verb,
             if (json_is_string(idv))
                 snprintf(idbuf, sizeof(idbuf), "%s", json_string_value(idv));
             else
-                snprintf(idbuf, sizeof(idbuf), "%lld", (long long)json_integer_value(idv));
-            fprintf(stderr, "%s: cannot %s job %s: %s\n", client_prog, verb, idbuf, e);
+                snprintf(idbuf, sizeof(idbuf), "%lld",
+                         (long long)json_integer_value(idv));
+            fprintf(stderr, "%s: cannot %s job %s: %s\n", client_prog, verb,
+                    idbuf, e);
             rc = 1;
         }
     }
@@ -354,7 +379,8 @@ int cmd_why(int argc, char **argv)
 
     if (first != argc - 1)
         die("give one job id");
-    json_t *r = client_request("job.show", json_pack("{s:o}", "id", parse_id(argv[first])));
+    json_t *r = client_request("job.show",
+                               json_pack("{s:o}", "id", parse_id(argv[first])));
     json_t *job = json_object_get(r, "job"), *why = json_object_get(job, "why");
     display_id(job, id, sizeof(id));
     if (json) {
@@ -363,7 +389,8 @@ int cmd_why(int argc, char **argv)
         printf("job %s is %s: %s\n", id, jstr(job, "state"), jstr(why, "text"));
     } else {
         printf("job %s is %s%s%s\n", id, jstr(job, "state"),
-               *jstr(job, "status_reason") ? ": " : "", jstr(job, "status_reason"));
+               *jstr(job, "status_reason") ? ": " : "",
+               jstr(job, "status_reason"));
     }
     json_decref(r);
     return 0;
@@ -388,11 +415,13 @@ int cmd_hold(int argc, char **argv)
 
 int cmd_release(int argc, char **argv)
 {
-    return for_ids(argc, argv, "job.release", "release", "kiln release JOBID...", false);
+    return for_ids(argc, argv, "job.release", "release",
+                   "kiln release JOBID...", false);
 }
 
 /* The columns kiln history can show (sacct --format names). */
-static void field_text(const json_t *job, const char *field, char *buf, size_t len)
+static void field_text(const json_t *job, const char *field, char *buf,
+                       size_t len)
 {
     double s = jnum(job, "start_time"), e = jnum(job, "end_time");
     bool usage = json_object_get(job, "user_cpu") != NULL;
@@ -426,7 +455,8 @@ static void field_text(const json_t *job, const char *field, char *buf, size_t l
     } else if (!strcasecmp(field, "NodeList"))
         nodes_of(job, buf, len);
     else if (!strcasecmp(field, "NCPUS") || !strcasecmp(field, "AllocCPUS"))
-        snprintf(buf, len, "%lld", (long long)(jnum(job, "ntasks") * jnum(job, "cpus_per_task")));
+        snprintf(buf, len, "%lld",
+                 (long long)(jnum(job, "ntasks") * jnum(job, "cpus_per_task")));
     else if (!strcasecmp(field, "NTasks"))
         snprintf(buf, len, "%lld", (long long)jnum(job, "ntasks"));
     else if (!strcasecmp(field, "ReqMem"))
@@ -435,12 +465,15 @@ static void field_text(const json_t *job, const char *field, char *buf, size_t l
         snprintf(buf, len, "%lld", (long long)jnum(job, "attempts"));
     else if (!strcasecmp(field, "Reason"))
         snprintf(buf, len, "%s", jstr(job, "status_reason"));
-    else if (!usage && (!strcasecmp(field, "TotalCPU") || !strcasecmp(field, "UserCPU")
-                        || !strcasecmp(field, "SystemCPU") || !strcasecmp(field, "MaxRSS")
-                        || !strcasecmp(field, "OOMKills")))
+    else if (!usage
+             && (!strcasecmp(field, "TotalCPU") || !strcasecmp(field, "UserCPU")
+                 || !strcasecmp(field, "SystemCPU")
+                 || !strcasecmp(field, "MaxRSS")
+                 || !strcasecmp(field, "OOMKills")))
         ;
     else if (!strcasecmp(field, "TotalCPU"))
-        snprintf(buf, len, "%.3f", jnum(job, "user_cpu") + jnum(job, "sys_cpu"));
+        snprintf(buf, len, "%.3f",
+                 jnum(job, "user_cpu") + jnum(job, "sys_cpu"));
     else if (!strcasecmp(field, "UserCPU"))
         snprintf(buf, len, "%.3f", jnum(job, "user_cpu"));
     else if (!strcasecmp(field, "SystemCPU"))
@@ -456,14 +489,15 @@ static void field_text(const json_t *job, const char *field, char *buf, size_t l
 }
 
 static const char *const history_fields[] = {
-    "JobID", "JobName", "User", "Partition", "State", "ExitCode", "Submit", "Start", "End",
-    "Elapsed", "Timelimit", "NodeList", "NCPUS", "NTasks", "ReqMem", "Attempts", "TotalCPU",
-    "UserCPU", "SystemCPU", "MaxRSS", "OOMKills", "Reason", NULL,
+    "JobID",     "JobName", "User",     "Partition", "State",     "ExitCode",
+    "Submit",    "Start",   "End",      "Elapsed",   "Timelimit", "NodeList",
+    "NCPUS",     "NTasks",  "ReqMem",   "Attempts",  "TotalCPU",  "UserCPU",
+    "SystemCPU", "MaxRSS",  "OOMKills", "Reason",    NULL,
 };
 
 struct history_opts {
     bool json;
-    int64_t since;     /* seconds back from now */
+    int64_t since; /* seconds back from now */
     const char *user, *format;
     long limit;
 };
@@ -476,21 +510,28 @@ int cmd_history(int argc, char **argv)
         { "since", 'S', OPT_TIME, H(since), "MINUTES-AGO|H:M:S",
           "jobs that ended since then (a duration back from now)" },
         { "user", 'u', OPT_STRING, H(user), "USER", "only that user's jobs" },
-        { "limit", 'l', OPT_COUNT, H(limit), "N", "the last N jobs", .max = 10000000 },
-        { "format", 'o', OPT_STRING, H(format), "FIELD,...", "the columns (below)" },
+        { "limit", 'l', OPT_COUNT, H(limit), "N", "the last N jobs",
+          .max = 10000000 },
+        { "format", 'o', OPT_STRING, H(format), "FIELD,...",
+          "the columns (below)" },
         OPT_END,
     };
 #undef H
     static char footer[1024];
     size_t n = (size_t)snprintf(footer, sizeof(footer), "Fields:");
     for (int k = 0; history_fields[k] && n < sizeof(footer); k++)
-        n += (size_t)snprintf(footer + n, sizeof(footer) - n, " %s", history_fields[k]);
+        n += (size_t)snprintf(footer + n, sizeof(footer) - n, " %s",
+                              history_fields[k]);
     const struct opt_cmd cmd = {
         "kiln history [--json] [--since MINUTES-AGO|H:M:S] [--user U] [--limit N] "
-        "[--format FIELD,...]", table, footer, .anywhere = true,
+        "[--format FIELD,...]",
+        table,
+        footer,
+        .anywhere = true,
     };
     struct history_opts o = {
-        .format = "JobID,JobName,User,State,ExitCode,Start,End,Elapsed,NodeList,Reason",
+        .format =
+            "JobID,JobName,User,State,ExitCode,Start,End,Elapsed,NodeList,Reason",
     };
     int first = optparse(argc, argv, &cmd, &o, NULL, "");
     bool json = o.json;
@@ -504,15 +545,18 @@ int cmd_history(int argc, char **argv)
     const char *cols[32];
     char *copy = strdup(format), *save = NULL;
     int ncols = 0;
-    for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+    for (char *f = strtok_r(copy, ",", &save); f;
+         f = strtok_r(NULL, ",", &save)) {
         int k = 0;
         while (history_fields[k] && strcasecmp(history_fields[k], f) != 0)
             k++;
-        if (!history_fields[k] && strcasecmp(f, "Queue") != 0 && strcasecmp(f, "AllocCPUS"))
+        if (!history_fields[k] && strcasecmp(f, "Queue") != 0
+            && strcasecmp(f, "AllocCPUS"))
             die("unknown field '%s' for --format; the fields are JobID, JobName, User, "
                 "Partition, State, ExitCode, Submit, Start, End, Elapsed, Timelimit, "
                 "NodeList, NCPUS, NTasks, ReqMem, Attempts, TotalCPU, UserCPU, SystemCPU, "
-                "MaxRSS, OOMKills, Reason", f);
+                "MaxRSS, OOMKills, Reason",
+                f);
         if (ncols == 32)
             die("--format: at most 32 fields");
         cols[ncols++] = history_fields[k] ? history_fields[k] : f;
@@ -522,7 +566,8 @@ int cmd_history(int argc, char **argv)
     json_t *body = json_pack("{s:f, s:i}", "since", since, "limit", (int)limit);
     if (user)
         json_object_set_new(body, "user", json_string(user));
-    json_t *r = client_request("job.history", body), *jobs = json_object_get(r, "jobs"), *job;
+    json_t *r = client_request("job.history", body),
+           *jobs = json_object_get(r, "jobs"), *job;
     size_t i;
     if (json) {
         client_print_json(jobs);
@@ -538,7 +583,7 @@ int cmd_history(int argc, char **argv)
             *p = (char)toupper((unsigned char)*p);
     }
     table_add_row(t, (const char *const *)head);
-    json_array_foreach(jobs, i, job) {
+    json_array_foreach (jobs, i, job) {
         char cells[32][512];
         const char *row[32];
         for (int k = 0; k < ncols; k++) {

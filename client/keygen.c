@@ -10,7 +10,10 @@
 
 int cmd_keygen(int argc, char **argv)
 {
-    static struct { const char *dir; bool force; } o = { KILN_DEFAULT_KEYS, false };
+    static struct {
+        const char *dir;
+        bool force;
+    } o = { KILN_DEFAULT_KEYS, false };
     static const struct opt table[] = {
         { "dir", 0, OPT_STRING, offsetof(typeof(o), dir), "DIR",
           "where the keys are (default " KILN_DEFAULT_KEYS ")" },
@@ -30,7 +33,8 @@ int cmd_keygen(int argc, char **argv)
         "  NODE       one node's own pair, in DIR/workers: the server accepts\n"
         "             workers/NODE.pub for node NODE only; copy workers/NODE.key to\n"
         "             the node's DIR/workers",
-        .anywhere = true, .local = true,
+        .anywhere = true,
+        .local = true,
     };
     static char *defaults[] = { "server", "cluster" };
     char path[4096];

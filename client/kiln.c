@@ -27,22 +27,30 @@ static const struct kiln_cmd {
     { "ce", cmd_ce, 0, "compute environments: create, update, delete, list" },
     { "container-exec", cmd_container_exec, 0,
       "run a command in a container image, in place (MPI ranks: the hybrid model)" },
-    { "exec", cmd_exec, 0, "inside a job: run a command on another of its nodes (ssh-like)" },
+    { "exec", cmd_exec, 0,
+      "inside a job: run a command on another of its nodes (ssh-like)" },
     { "history", cmd_history, 0, "finished jobs" },
-    { "hold", cmd_hold, 0, "keep waiting jobs from starting (kiln release undoes it)" },
-    { "jobdef", cmd_jobdef, 0, "job definitions: register, list, show, deregister" },
+    { "hold", cmd_hold, 0,
+      "keep waiting jobs from starting (kiln release undoes it)" },
+    { "jobdef", cmd_jobdef, 0,
+      "job definitions: register, list, show, deregister" },
     { "jobqueue", cmd_jobqueue, 0, "job queues: create, update, delete, list" },
-    { "keygen", cmd_keygen, 0, "make CURVE key pairs for the server and workers" },
-    { "node", cmd_node, 0, "show a node; drain, down, resume it; set its environment, features" },
+    { "keygen", cmd_keygen, 0,
+      "make CURVE key pairs for the server and workers" },
+    { "node", cmd_node, 0,
+      "show a node; drain, down, resume it; set its environment, features" },
     { "nodes", cmd_nodes, 0, "the cluster's nodes" },
-    { "policy", cmd_policy, 0, "fair-share scheduling policies for job queues" },
+    { "policy", cmd_policy, 0,
+      "fair-share scheduling policies for job queues" },
     { "queue", cmd_queue, 0, "jobs waiting and running" },
     { "release", cmd_release, 0, "release held jobs" },
-    { "run", cmd_run, 0, "run tasks bound to cores (srun): inside a job, or as a new job" },
+    { "run", cmd_run, 0,
+      "run tasks bound to cores (srun): inside a job, or as a new job" },
     { "server", cmd_server, 0, "run the head-node daemon" },
     { "show", cmd_show, 0, "every detail of jobs" },
     { "submit", cmd_submit, 0, "submit a batch script" },
-    { "terminate", cmd_terminate, 0, "terminate jobs (AWS Batch's word for cancel)" },
+    { "terminate", cmd_terminate, 0,
+      "terminate jobs (AWS Batch's word for cancel)" },
     { "why", cmd_why, 0, "why a job is not running yet" },
     { "worker", cmd_worker, 0, "run the compute-node daemon" },
 };
@@ -51,23 +59,22 @@ static const struct kiln_cmd {
 static const struct {
     const char *alias, *command;
 } personalities[] = {
-    { "sbatch", "submit" },
-    { "srun", "run" },
-    { "scancel", "cancel" },
-    { "squeue", "queue" },
-    { "sinfo", "nodes" },
-    { "sacct", "history" },
+    { "sbatch", "submit" }, { "srun", "run" },    { "scancel", "cancel" },
+    { "squeue", "queue" },  { "sinfo", "nodes" }, { "sacct", "history" },
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: kiln COMMAND [OPTIONS]   (kiln COMMAND --help for more)\n\n");
+    fprintf(
+        f,
+        "Usage: kiln COMMAND [OPTIONS]   (kiln COMMAND --help for more)\n\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!(commands[i].flags & CMD_HIDDEN))
             fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 }
 
-static int run(const struct kiln_cmd *cmd, const char *alias, int argc, char **argv)
+static int run(const struct kiln_cmd *cmd, const char *alias, int argc,
+               char **argv)
 {
     static char prog[64];
     int rc;
@@ -99,7 +106,8 @@ int main(int argc, char **argv)
 {
     char *base = basename(argv[0]);
 
-    for (size_t i = 0; i < sizeof(personalities) / sizeof(personalities[0]); i++)
+    for (size_t i = 0; i < sizeof(personalities) / sizeof(personalities[0]);
+         i++)
         if (strcmp(base, personalities[i].alias) == 0)
             return run(find(personalities[i].command), base, argc, argv);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -16,10 +16,12 @@ static const char *topology_line(const json_t *tp, char *buf, size_t len)
 
     if (!tp)
         return "-";
-    snprintf(buf, len, "%lld pkg, %lld numa, %lld L3, %lld cores, %lld pus%s%.0zu%s",
+    snprintf(buf, len,
+             "%lld pkg, %lld numa, %lld L3, %lld cores, %lld pus%s%.0zu%s",
              (long long)jnum(tp, "packages"), (long long)jnum(tp, "numa_nodes"),
              (long long)jnum(tp, "l3_groups"), (long long)jnum(tp, "cores"),
-             (long long)jnum(tp, "pus"), ngpu ? ", " : "", ngpu, ngpu ? " gpus" : "");
+             (long long)jnum(tp, "pus"), ngpu ? ", " : "", ngpu,
+             ngpu ? " gpus" : "");
     return buf;
 }
 
@@ -34,30 +36,37 @@ static void print_long(const json_t *n)
     printf("Node %s: %s", jstr(n, "name"), jstr(n, "state"));
     if (json_is_string(json_object_get(n, "reason")))
         printf(" (%s)", jstr(n, "reason"));
-    printf("  CE=%s  Features=%s\n", jstr(n, "ce"), *jstr(n, "features") ? jstr(n, "features")
-                                                                           : "(none)");
-    printf("  CPUs=%lld/%lld  Memory=%lld/%lld MiB  GPUs=%lld/%lld  Jobs=%lld\n",
-           (long long)jnum(n, "cpus_used"), (long long)jnum(n, "cpus_total"),
-           (long long)jnum(n, "memory_used_mib"), (long long)jnum(n, "memory_mib"),
-           (long long)jnum(n, "gpus_used"), (long long)jnum(n, "gpus_total"),
-           (long long)jnum(n, "jobs"));
+    printf("  CE=%s  Features=%s\n", jstr(n, "ce"),
+           *jstr(n, "features") ? jstr(n, "features") : "(none)");
+    printf(
+        "  CPUs=%lld/%lld  Memory=%lld/%lld MiB  GPUs=%lld/%lld  Jobs=%lld\n",
+        (long long)jnum(n, "cpus_used"), (long long)jnum(n, "cpus_total"),
+        (long long)jnum(n, "memory_used_mib"), (long long)jnum(n, "memory_mib"),
+        (long long)jnum(n, "gpus_used"), (long long)jnum(n, "gpus_total"),
+        (long long)jnum(n, "jobs"));
     printf("  Topology: %s\n", topology_line(tp, buf, sizeof(buf)));
-    printf("  Runtimes=%s  Address=%s\n", *jstr(n, "runtimes") ? jstr(n, "runtimes") : "(none)",
+    printf("  Runtimes=%s  Address=%s\n",
+           *jstr(n, "runtimes") ? jstr(n, "runtimes") : "(none)",
            *jstr(n, "address") ? jstr(n, "address") : "-");
-    json_array_foreach(json_object_get(tp, "gpus"), i, g)
-        printf("  GPU %zu: %s (device %lld) on package %lld, NUMA node %lld\n", i,
-               jstr(g, "name"), (long long)jnum(g, "index"), (long long)jnum(g, "package"),
-               (long long)jnum(g, "numa"));
+    json_array_foreach (json_object_get(tp, "gpus"), i, g)
+        printf("  GPU %zu: %s (device %lld) on package %lld, NUMA node %lld\n",
+               i, jstr(g, "name"), (long long)jnum(g, "index"),
+               (long long)jnum(g, "package"), (long long)jnum(g, "numa"));
 }
 
 int cmd_nodes(int argc, char **argv)
 {
-    static const char *head[] = { "NODE", "STATE", "CPUS(A/T)", "MEMORY(A/T MiB)", "GPUS",
-                                  "JOBS", "CE", "FEATURES", "TOPOLOGY" };
-    static struct { bool json, lng; } o;
+    static const char *head[] = {
+        "NODE", "STATE", "CPUS(A/T)", "MEMORY(A/T MiB)", "GPUS",
+        "JOBS", "CE",    "FEATURES",  "TOPOLOGY"
+    };
+    static struct {
+        bool json, lng;
+    } o;
     static const struct opt table[] = {
         { "json", 0, OPT_FLAG, offsetof(typeof(o), json), NULL, "print JSON" },
-        { "long", 'l', OPT_FLAG, offsetof(typeof(o), lng), NULL, "every detail of each node" },
+        { "long", 'l', OPT_FLAG, offsetof(typeof(o), lng), NULL,
+          "every detail of each node" },
         OPT_END,
     };
     static const struct opt_cmd cmd = { "kiln nodes [--long] [--json]", table,
@@ -77,7 +86,7 @@ int cmd_nodes(int argc, char **argv)
         return 0;
     }
     if (lng) {
-        json_array_foreach(nodes, i, n) {
+        json_array_foreach (nodes, i, n) {
             if (i)
                 printf("\n");
             print_long(n);
@@ -86,18 +95,22 @@ int cmd_nodes(int argc, char **argv)
         return 0;
     }
     struct table *t = table_create(9, head);
-    json_array_foreach(nodes, i, n) {
+    json_array_foreach (nodes, i, n) {
         char cpus[32], mem[64], gpus[32], jobs[16], topo[160];
-        snprintf(cpus, sizeof(cpus), "%lld/%lld", (long long)jnum(n, "cpus_used"),
+        snprintf(cpus, sizeof(cpus), "%lld/%lld",
+                 (long long)jnum(n, "cpus_used"),
                  (long long)jnum(n, "cpus_total"));
-        snprintf(mem, sizeof(mem), "%lld/%lld", (long long)jnum(n, "memory_used_mib"),
+        snprintf(mem, sizeof(mem), "%lld/%lld",
+                 (long long)jnum(n, "memory_used_mib"),
                  (long long)jnum(n, "memory_mib"));
-        snprintf(gpus, sizeof(gpus), "%lld/%lld", (long long)jnum(n, "gpus_used"),
+        snprintf(gpus, sizeof(gpus), "%lld/%lld",
+                 (long long)jnum(n, "gpus_used"),
                  (long long)jnum(n, "gpus_total"));
         snprintf(jobs, sizeof(jobs), "%lld", (long long)jnum(n, "jobs"));
-        table_add(t, jstr(n, "name"), jstr(n, "state"), cpus, mem, gpus, jobs, jstr(n, "ce"),
-                  *jstr(n, "features") ? jstr(n, "features") : "-",
-                  topology_line(json_object_get(n, "topology"), topo, sizeof(topo)));
+        table_add(
+            t, jstr(n, "name"), jstr(n, "state"), cpus, mem, gpus, jobs,
+            jstr(n, "ce"), *jstr(n, "features") ? jstr(n, "features") : "-",
+            topology_line(json_object_get(n, "topology"), topo, sizeof(topo)));
     }
     table_print(t, stdout);
     table_destroy(t);
@@ -116,18 +129,20 @@ static char mark(size_t h)
  * job holding it or '.' when free. */
 static void draw(const json_t *n)
 {
-    const json_t *tp = json_object_get(n, "topology"), *pus = json_object_get(tp, "pu");
+    const json_t *tp = json_object_get(n, "topology"),
+                 *pus = json_object_get(tp, "pu");
     const json_t *holders = json_object_get(n, "holders"), *h, *p;
     size_t npu = json_array_size(pus), i, k;
     char *owner = calloc(npu + 1, 1);
-    int last_pkg = -1, last_numa = -1, last_l3 = -1, last_core = -1, on_line = 0;
+    int last_pkg = -1, last_numa = -1, last_l3 = -1, last_core = -1,
+        on_line = 0;
 
     if (!owner)
         die("out of memory");
     memset(owner, '.', npu);
-    json_array_foreach(holders, i, h) {
+    json_array_foreach (holders, i, h) {
         json_t *v;
-        json_array_foreach(json_object_get(h, "pus"), k, v) {
+        json_array_foreach (json_object_get(h, "pus"), k, v) {
             json_int_t x = json_integer_value(v);
             if (x >= 0 && (size_t)x < npu)
                 owner[x] = mark(i);
@@ -135,7 +150,7 @@ static void draw(const json_t *n)
     }
     /* Each PU entry is [os, core, numa, package, l3]; they come in
      * logical order, so each domain's PUs are together. */
-    json_array_foreach(pus, i, p) {
+    json_array_foreach (pus, i, p) {
         int os = (int)json_integer_value(json_array_get(p, 0));
         int core = (int)json_integer_value(json_array_get(p, 1));
         int numa = (int)json_integer_value(json_array_get(p, 2));
@@ -177,21 +192,22 @@ static void draw(const json_t *n)
     }
     if (last_core >= 0)
         printf("]\n");
-    json_array_foreach(json_object_get(tp, "gpus"), i, p) {
+    json_array_foreach (json_object_get(tp, "gpus"), i, p) {
         char who = '.';
-        json_array_foreach(holders, k, h) {
+        json_array_foreach (holders, k, h) {
             json_t *v;
             size_t j;
-            json_array_foreach(json_object_get(h, "gpus"), j, v)
+            json_array_foreach (json_object_get(h, "gpus"), j, v)
                 if ((size_t)json_integer_value(v) == i)
                     who = mark(k);
         }
         printf("GPU %zu %s (package %lld) [%c]\n", i, jstr(p, "name"),
                (long long)jnum(p, "package"), who);
     }
-    json_array_foreach(holders, i, h)
-        printf("%c  job %lld (%s, %s) cpus %s\n", mark(i), (long long)jnum(h, "id"),
-               jstr(h, "user"), jstr(h, "name"), jstr(h, "cpus"));
+    json_array_foreach (holders, i, h)
+        printf("%c  job %lld (%s, %s) cpus %s\n", mark(i),
+               (long long)jnum(h, "id"), jstr(h, "user"), jstr(h, "name"),
+               jstr(h, "cpus"));
     if (json_array_size(holders) == 0)
         printf("(no jobs)\n");
     free(owner);
@@ -206,7 +222,8 @@ int node_show(int argc, char **argv)
 
     if (first + 2 != argc)
         die("Usage: %s", usage);
-    r = client_request("node.list", json_pack("{s:s}", "name", argv[first + 1]));
+    r = client_request("node.list",
+                       json_pack("{s:s}", "name", argv[first + 1]));
     n = json_array_get(json_object_get(r, "nodes"), 0);
     if (json) {
         client_print_json(n);

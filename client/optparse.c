@@ -41,28 +41,26 @@ static bool chosen(const char *choices, const char *arg)
     return false;
 }
 
-static void take(const struct opt *o, void *opts, const char *arg, const char *where)
+static void take(const struct opt *o, void *opts, const char *arg,
+                 const char *where)
 {
     long v;
 
     switch (o->kind) {
-    case OPT_FLAG:
-        *FIELD(opts, o, bool) = true;
-        break;
-    case OPT_STRING:
-        *FIELD(opts, o, const char *) = arg;
-        break;
+    case OPT_FLAG: *FIELD(opts, o, bool) = true; break;
+    case OPT_STRING: *FIELD(opts, o, const char *) = arg; break;
     case OPT_COUNT:
         if (units_parse_count(arg, o->max, &v) < 0)
-            die("invalid value for --%s%s: '%s' (1-%ld)", o->name, where, arg, o->max);
+            die("invalid value for --%s%s: '%s' (1-%ld)", o->name, where, arg,
+                o->max);
         *FIELD(opts, o, long) = v;
         break;
     case OPT_INT: {
         char *end;
         v = arg ? strtol(arg, &end, 10) : o->def;
         if (arg && (!*arg || *end || v < o->min || v > o->max))
-            die("invalid value for --%s%s: '%s' (%ld to %ld)", o->name, where, arg, o->min,
-                o->max);
+            die("invalid value for --%s%s: '%s' (%ld to %ld)", o->name, where,
+                arg, o->min, o->max);
         *FIELD(opts, o, long) = v;
         break;
     }
@@ -78,12 +76,11 @@ static void take(const struct opt *o, void *opts, const char *arg, const char *w
         break;
     case OPT_CHOICE:
         if (!chosen(o->choices, arg))
-            die("invalid value for --%s%s: '%s' (%s)", o->name, where, arg, o->choices);
+            die("invalid value for --%s%s: '%s' (%s)", o->name, where, arg,
+                o->choices);
         *FIELD(opts, o, const char *) = arg;
         break;
-    case OPT_FN:
-        o->fn(opts, arg, where);
-        break;
+    case OPT_FN: o->fn(opts, arg, where); break;
     }
 }
 
@@ -101,7 +98,8 @@ int optparse(int argc, char **argv, const struct opt_cmd *cmd, void *opts,
     shorts[k++] = 'h';
     for (const struct opt *o = table; o->name; o++, n++) {
         int has = o->kind == OPT_FLAG ? no_argument
-                  : o->optional ? optional_argument : required_argument;
+                  : o->optional       ? optional_argument
+                                      : required_argument;
         if (n >= OPT_MAX)
             die("internal error: too many options");
         /* The value getopt returns: the option's place in the table,
@@ -116,8 +114,10 @@ int optparse(int argc, char **argv, const struct opt_cmd *cmd, void *opts,
     shorts[k] = '\0';
     longs[n++] = (struct option){ "help", no_argument, NULL, 'h' };
     if (!cmd->local) {
-        longs[n++] = (struct option){ "server", required_argument, NULL, OPT_SERVER };
-        longs[n++] = (struct option){ "config", required_argument, NULL, OPT_CONFIG };
+        longs[n++] =
+            (struct option){ "server", required_argument, NULL, OPT_SERVER };
+        longs[n++] =
+            (struct option){ "config", required_argument, NULL, OPT_CONFIG };
     }
     longs[n] = (struct option){ 0 };
     optind = 0;
@@ -154,10 +154,12 @@ void optparse_merge(const struct opt *table, void *dst, const void *src,
 {
     for (const struct opt *o = table; o->name; o++)
         if (given->on[o - table] && field_size(o))
-            memcpy((char *)dst + o->off, (const char *)src + o->off, field_size(o));
+            memcpy((char *)dst + o->off, (const char *)src + o->off,
+                   field_size(o));
 }
 
-bool optparse_given(const struct opt *table, const struct opt_given *given, const char *name)
+bool optparse_given(const struct opt *table, const struct opt_given *given,
+                    const char *name)
 {
     for (const struct opt *o = table; o->name; o++)
         if (strcmp(o->name, name) == 0)
@@ -182,41 +184,44 @@ void optparse_usage(FILE *f, const struct opt_cmd *cmd)
             fprintf(f, "  %-28s %s\n", left, o->help);
     }
     if (!cmd->local) {
-        fprintf(f, "  %-28s %s\n", "    --server ENDPOINT", "the server to ask");
-        fprintf(f, "  %-28s %s\n", "    --config FILE", "the configuration file");
+        fprintf(f, "  %-28s %s\n", "    --server ENDPOINT",
+                "the server to ask");
+        fprintf(f, "  %-28s %s\n", "    --config FILE",
+                "the configuration file");
     }
     if (cmd->footer)
         fprintf(f, "%s\n", cmd->footer);
 }
 
-void optparse_json(const struct opt *table, const void *opts, const struct opt_given *given,
-                   json_t *job)
+void optparse_json(const struct opt *table, const void *opts,
+                   const struct opt_given *given, json_t *job)
 {
     for (const struct opt *o = table; o->name; o++) {
         json_t *v = NULL;
         if (!o->json || (given && !given->on[o - table]))
             continue;
         switch (o->kind) {
-        case OPT_FLAG:
-            v = *CFIELD(opts, o, bool) ? json_true() : NULL;
-            break;
+        case OPT_FLAG: v = *CFIELD(opts, o, bool) ? json_true() : NULL; break;
         case OPT_STRING:
         case OPT_CHOICE:
-            v = *CFIELD(opts, o, const char *) ? json_string(*CFIELD(opts, o, const char *))
-                                               : NULL;
+            v = *CFIELD(opts, o, const char *)
+                    ? json_string(*CFIELD(opts, o, const char *))
+                    : NULL;
             break;
         case OPT_COUNT:
-            v = *CFIELD(opts, o, long) ? json_integer(*CFIELD(opts, o, long)) : NULL;
+            v = *CFIELD(opts, o, long) ? json_integer(*CFIELD(opts, o, long))
+                                       : NULL;
             break;
         case OPT_INT: /* 0 is a value: only when given */
             v = given ? json_integer(*CFIELD(opts, o, long)) : NULL;
             break;
         case OPT_MEM:
         case OPT_TIME:
-            v = *CFIELD(opts, o, int64_t) ? json_integer(*CFIELD(opts, o, int64_t)) : NULL;
+            v = *CFIELD(opts, o, int64_t)
+                    ? json_integer(*CFIELD(opts, o, int64_t))
+                    : NULL;
             break;
-        case OPT_FN:
-            break;
+        case OPT_FN: break;
         }
         if (v)
             json_object_set_new(job, o->json, v);

@@ -36,7 +36,8 @@ void table_add_row(struct table *t, const char *const *cells)
             die("out of memory");
     }
     for (int i = 0; i < t->ncols; i++)
-        if (!(t->cells[t->nrows * t->ncols + i] = strdup(cells[i] ? cells[i] : "")))
+        if (!(t->cells[t->nrows * t->ncols + i] =
+                  strdup(cells[i] ? cells[i] : "")))
             die("out of memory");
     t->nrows++;
 }

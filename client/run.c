@@ -21,7 +21,8 @@ extern char **environ;
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "Usage: kiln run [OPTIONS] COMMAND [ARGS...]\n"
         "Inside a job: start its tasks (-n N, default all), task i bound to the\n"
         "cores Kiln chose for it (KILN_TASK_CPUS).  Outside: submit a job with\n"
@@ -79,7 +80,8 @@ static void quote(char **buf, size_t *len, const char *s)
 
 /* Start "kiln exec NODE kiln run --node-tasks N ... ARGV" for another node
  * of the job; returns its pid. */
-static pid_t run_remote(const char *node, int n, int bind, int total, char **argv)
+static pid_t run_remote(const char *node, int n, int bind, int total,
+                        char **argv)
 {
     char exe[4096], count[16], all[16];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -102,7 +104,9 @@ static pid_t run_remote(const char *node, int n, int bind, int total, char **arg
     a[k++] = count;
     a[k++] = "--step-tasks";
     a[k++] = all;
-    a[k++] = bind == 2 ? "--cpu-bind=verbose" : bind ? "--cpu-bind=cores" : "--cpu-bind=none";
+    a[k++] = bind == 2 ? "--cpu-bind=verbose"
+             : bind    ? "--cpu-bind=cores"
+                       : "--cpu-bind=none";
     a[k++] = "--";
     /* kiln exec joins words for sh -c, as ssh does: quote each. */
     for (int i = 0; i < argc; i++) {
@@ -130,9 +134,11 @@ static pid_t run_remote(const char *node, int n, int bind, int total, char **arg
  * (node_tasks >= 0: only this node's, numbered from KILN_FIRST_TASK).  The
  * exit status is the first non-zero one of the tasks, 128+N for a task
  * killed by signal N. */
-static int run_tasks(int ntasks, int node_tasks, int step_tasks, int bind, char **argv)
+static int run_tasks(int ntasks, int node_tasks, int step_tasks, int bind,
+                     char **argv)
 {
-    const char *node = getenv("KILN_NODENAME"), *nodes = getenv("KILN_JOB_NODES");
+    const char *node = getenv("KILN_NODENAME"),
+               *nodes = getenv("KILN_JOB_NODES");
     const char *counts = getenv("KILN_JOB_NODE_TASKS");
     int first = getenv("KILN_FIRST_TASK") ? atoi(getenv("KILN_FIRST_TASK")) : 0;
     int me = getenv("KILN_NODE_INDEX") ? atoi(getenv("KILN_NODE_INDEX")) : 0;
@@ -146,7 +152,8 @@ static int run_tasks(int ntasks, int node_tasks, int step_tasks, int bind, char 
         char *nl = strdup(nodes), *cl = strdup(counts), *s1 = NULL, *s2 = NULL;
         int want = ntasks, i = 0, before = 0;
         total = 0;
-        for (char *n = strtok_r(nl, ",", &s1), *c = strtok_r(cl, ",", &s2); n && c;
+        for (char *n = strtok_r(nl, ",", &s1), *c = strtok_r(cl, ",", &s2);
+             n && c;
              n = strtok_r(NULL, ",", &s1), c = strtok_r(NULL, ",", &s2), i++) {
             int take = atoi(c) < want ? atoi(c) : want;
             total += atoi(c);
@@ -164,7 +171,8 @@ static int run_tasks(int ntasks, int node_tasks, int step_tasks, int bind, char 
     }
     if (ntasks > total && node_tasks < 0)
         die("this job has %d tasks (KILN_TASK_CPUS); -n %d asks for more: submit it "
-            "with -n %d", total, ntasks, ntasks);
+            "with -n %d",
+            total, ntasks, ntasks);
     if (local > count_tasks())
         die("this node has %d tasks; %d asked", count_tasks(), local);
     int all = step_tasks > 0 ? step_tasks : ntasks;
@@ -184,13 +192,13 @@ static int run_tasks(int ntasks, int node_tasks, int step_tasks, int bind, char 
         CPU_ZERO(&set);
         if (bind && (!cpus || !b || hwloc_bitmap_list_sscanf(b, cpus) < 0))
             die("task %d: no valid cpu list in the job's environment", i);
-        for (int c = bind ? hwloc_bitmap_first(b) : -1; c >= 0 && c < CPU_SETSIZE;
-             c = hwloc_bitmap_next(b, c))
+        for (int c = bind ? hwloc_bitmap_first(b) : -1;
+             c >= 0 && c < CPU_SETSIZE; c = hwloc_bitmap_next(b, c))
             CPU_SET(c, &set);
         hwloc_bitmap_free(b);
         if (bind == 2)
-            fprintf(stderr, "kiln run: node %s, task %d: cpus %s\n", node ? node : "?", i,
-                    cpus);
+            fprintf(stderr, "kiln run: node %s, task %d: cpus %s\n",
+                    node ? node : "?", i, cpus);
         /* kiln run is small: fork costs little here, and lets the child
          * bind itself before exec. */
         pid_t pid = fork();
@@ -199,8 +207,9 @@ static int run_tasks(int ntasks, int node_tasks, int step_tasks, int bind, char 
         if (pid == 0) {
             char v[32];
             if (bind && sched_setaffinity(0, sizeof(set), &set) < 0) {
-                fprintf(stderr, "kiln run: task %d: cannot bind to cpus %s: %s\n", i, cpus,
-                        strerror(errno));
+                fprintf(stderr,
+                        "kiln run: task %d: cannot bind to cpus %s: %s\n", i,
+                        cpus, strerror(errno));
                 _exit(126);
             }
             snprintf(v, sizeof(v), "%d", first + i);
@@ -212,7 +221,8 @@ static int run_tasks(int ntasks, int node_tasks, int step_tasks, int bind, char 
             if (cpus)
                 setenv("KILN_TASK_BOUND_CPUS", cpus, 1);
             execvp(argv[0], argv);
-            fprintf(stderr, "kiln run: cannot run '%s': %s\n", argv[0], strerror(errno));
+            fprintf(stderr, "kiln run: cannot run '%s': %s\n", argv[0],
+                    strerror(errno));
             _exit(errno == ENOENT ? 127 : 126);
         }
         pids[i] = pid;
@@ -234,7 +244,8 @@ static int run_tasks(int ntasks, int node_tasks, int step_tasks, int bind, char 
                 if (code && !rc) {
                     rc = code;
                     if (i < ntasks)
-                        fprintf(stderr, "kiln run: task %d exited with %s %d\n", first + i,
+                        fprintf(stderr, "kiln run: task %d exited with %s %d\n",
+                                first + i,
                                 WIFEXITED(status) ? "code" : "signal",
                                 WIFEXITED(status) ? code : WTERMSIG(status));
                 }
@@ -294,7 +305,10 @@ static int run_submitted(int nopts, char **opts, int bind, char **cmd)
         quote(&q, &ql, exe);
         fputs(q, f);
         free(q);
-        fprintf(f, "run --cpu-bind=%s -- ", bind == 2 ? "verbose" : bind ? "cores" : "none");
+        fprintf(f, "run --cpu-bind=%s -- ",
+                bind == 2 ? "verbose"
+                : bind    ? "cores"
+                          : "none");
         for (char **a = cmd; *a; a++) {
             q = NULL;
             quote(&q, &ql, *a);
@@ -336,8 +350,8 @@ static int run_submitted(int nopts, char **opts, int bind, char **cmd)
     bool cancelled = false;
     for (;;) {
         char e[256];
-        json_t *r = client_request_ex("job.show", json_pack("{s:I}", "id", id), -1, e,
-                                      sizeof(e));
+        json_t *r = client_request_ex("job.show", json_pack("{s:I}", "id", id),
+                                      -1, e, sizeof(e));
         if (!r)
             die("job %lld: %s", (long long)id, e);
         json_t *job = json_object_get(r, "job");
@@ -346,29 +360,33 @@ static int run_submitted(int nopts, char **opts, int bind, char **cmd)
         follow(errpath, &err_off, stderr);
         int st = job_state_parse(state);
         if (st >= 0 && job_state_final(st)) {
-            int code = (int)json_integer_value(json_object_get(job, "exit_code"));
-            const char *why = json_string_value(json_object_get(job, "status_reason"));
+            int code =
+                (int)json_integer_value(json_object_get(job, "exit_code"));
+            const char *why =
+                json_string_value(json_object_get(job, "status_reason"));
             rc = job_exit_status(st, code);
             if (rc)
-                fprintf(stderr, "kiln run: job %lld failed: %s\n", (long long)id,
-                        why ? why : "failed");
+                fprintf(stderr, "kiln run: job %lld failed: %s\n",
+                        (long long)id, why ? why : "failed");
             json_decref(r);
             break;
         }
         if (state && !strcmp(state, "RUNNABLE") && !out_off) {
             static bool said;
-            const char *why = json_string_value(json_object_get(json_object_get(job, "why"),
-                                                                "text"));
+            const char *why = json_string_value(
+                json_object_get(json_object_get(job, "why"), "text"));
             if (!said && why)
-                fprintf(stderr, "kiln run: job %lld waits: %s\n", (long long)id, why);
+                fprintf(stderr, "kiln run: job %lld waits: %s\n", (long long)id,
+                        why);
             said = true;
         }
         json_decref(r);
         if (interrupted && !cancelled) {
-            json_t *c = client_request_ex("job.cancel",
-                                          json_pack("{s:[I], s:s}", "ids", id, "reason",
-                                                    "interrupted (kiln run)"), -1, e,
-                                          sizeof(e));
+            json_t *c =
+                client_request_ex("job.cancel",
+                                  json_pack("{s:[I], s:s}", "ids", id, "reason",
+                                            "interrupted (kiln run)"),
+                                  -1, e, sizeof(e));
             json_decref(c);
             fprintf(stderr, "kiln run: job %lld cancelled\n", (long long)id);
             cancelled = true;
@@ -389,12 +407,39 @@ static int run_submitted(int nopts, char **opts, int bind, char **cmd)
 static bool takes_value(const char *a)
 {
     static const char *const with_value[] = {
-        "--job-name", "--ntasks", "--nodes", "--cpus-per-task", "--mem", "--time", "--output",
-        "--error", "--chdir", "--export", "--queue", "--partition", "--dependency",
-        "--array", "--gpus", "--constraint", "--distribution", "--nodelist", "--exclude",
-        "--ntasks-per-node", "--threads-per-core", "--hint", "--mem-per-cpu", "--priority",
-        "--share-identifier", "--retry-attempts", "--retry-strategy", "--depends-on",
-        "--jobdef", "--parameters", "--server", "--config", NULL,
+        "--job-name",
+        "--ntasks",
+        "--nodes",
+        "--cpus-per-task",
+        "--mem",
+        "--time",
+        "--output",
+        "--error",
+        "--chdir",
+        "--export",
+        "--queue",
+        "--partition",
+        "--dependency",
+        "--array",
+        "--gpus",
+        "--constraint",
+        "--distribution",
+        "--nodelist",
+        "--exclude",
+        "--ntasks-per-node",
+        "--threads-per-core",
+        "--hint",
+        "--mem-per-cpu",
+        "--priority",
+        "--share-identifier",
+        "--retry-attempts",
+        "--retry-strategy",
+        "--depends-on",
+        "--jobdef",
+        "--parameters",
+        "--server",
+        "--config",
+        NULL,
     };
 
     if (a[1] != '-')
@@ -427,22 +472,28 @@ int cmd_run(int argc, char **argv)
         /* Between nodes of one job: run this node's first N tasks. */
         if (inside && (!strcmp(a, "--node-tasks") || !strcmp(a, "--step-tasks"))
             && i + 1 < argc) {
-            *(!strcmp(a, "--node-tasks") ? &node_tasks : &step_tasks) = atoi(argv[++i]);
+            *(!strcmp(a, "--node-tasks") ? &node_tasks : &step_tasks) =
+                atoi(argv[++i]);
             continue;
         }
         if (!strncmp(a, "--cpu-bind=", 11)) {
             const char *v = a + 11;
-            bind = !strcmp(v, "verbose") ? 2 : !strcmp(v, "none") ? 0
-                 : !strcmp(v, "cores") ? 1 : -1;
+            bind = !strcmp(v, "verbose") ? 2
+                   : !strcmp(v, "none")  ? 0
+                   : !strcmp(v, "cores") ? 1
+                                         : -1;
             if (bind < 0)
-                die("invalid value for --cpu-bind: '%s' (verbose, cores or none)", v);
+                die("invalid value for --cpu-bind: '%s' (verbose, cores or none)",
+                    v);
             continue;
         }
-        if (inside && (!strcmp(a, "-n") || !strcmp(a, "--ntasks") || !strncmp(a, "--ntasks=", 9)
-                       || !strncmp(a, "-n", 2))) {
+        if (inside
+            && (!strcmp(a, "-n") || !strcmp(a, "--ntasks")
+                || !strncmp(a, "--ntasks=", 9) || !strncmp(a, "-n", 2))) {
             const char *v = !strncmp(a, "--ntasks=", 9) ? a + 9
-                          : (!strcmp(a, "-n") || !strcmp(a, "--ntasks")) ? argv[++i]
-                          : a + 2;
+                            : (!strcmp(a, "-n") || !strcmp(a, "--ntasks"))
+                                ? argv[++i]
+                                : a + 2;
             long n;
             if (!v || units_parse_count(v, 1 << 20, &n) < 0)
                 die("invalid value for --ntasks: '%s'", v ? v : "");
@@ -450,7 +501,8 @@ int cmd_run(int argc, char **argv)
             continue;
         }
         if (inside)
-            die("inside a job, kiln run takes -n N and --cpu-bind; '%s' is for kiln submit", a);
+            die("inside a job, kiln run takes -n N and --cpu-bind; '%s' is for kiln submit",
+                a);
         /* A submit option, and its value when it takes one separately. */
         opts[nopts++] = argv[i];
         if (takes_value(a) && i + 1 < argc)
@@ -461,8 +513,10 @@ int cmd_run(int argc, char **argv)
         die("missing command");
     }
     const char *all = getenv("KILN_NTASKS");
-    int rc = inside ? run_tasks(ntasks ? ntasks : all ? atoi(all) : count_tasks(), node_tasks,
-                                step_tasks, bind, argv + i)
+    int rc = inside ? run_tasks(ntasks ? ntasks
+                                : all  ? atoi(all)
+                                       : count_tasks(),
+                                node_tasks, step_tasks, bind, argv + i)
                     : run_submitted(nopts, opts, bind, argv + i);
     free(opts);
     return rc;

@@ -16,17 +16,17 @@ struct item {
 
 /* The node's cores: PU indices sorted by core, each core a run of them. */
 struct cores {
-    int *order;    /* PU indices, grouped by core, ascending within one */
-    int *core_of;  /* PU index -> its run's number */
-    int *start;    /* run number -> its first position in order */
-    int *len;      /* run number -> PUs in it */
+    int *order;   /* PU indices, grouped by core, ascending within one */
+    int *core_of; /* PU index -> its run's number */
+    int *start;   /* run number -> its first position in order */
+    int *len;     /* run number -> PUs in it */
     int n;
 };
 
 struct ctx {
     const struct alloc_node *node;
     struct cores cores;
-    int level[4];  /* which alloc_pu field each level is, coarse to fine */
+    int level[4]; /* which alloc_pu field each level is, coarse to fine */
     int nlevels;
     struct item *items;
     int nitems;
@@ -36,7 +36,10 @@ enum { F_PKG, F_NUMA, F_L3, F_CORE };
 
 static int field(const struct alloc_pu *p, int f)
 {
-    return f == F_PKG ? p->pkg : f == F_NUMA ? p->numa : f == F_L3 ? p->l3 : p->core;
+    return f == F_PKG    ? p->pkg
+           : f == F_NUMA ? p->numa
+           : f == F_L3   ? p->l3
+                         : p->core;
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -145,8 +148,9 @@ static int choose(const struct ctx *c, const int *s, int n, int lvl, int need,
         for (int i = 0; i < n; i++)
             if (c->items[s[i]].key[lvl] == g[k].key)
                 sub[m++] = s[i];
-        if ((r = choose(c, sub, m, lvl + 1, g[k].yield >= rest ? rest : g[k].yield,
-                        out, nout)) < 0) {
+        if ((r = choose(c, sub, m, lvl + 1,
+                        g[k].yield >= rest ? rest : g[k].yield, out, nout))
+            < 0) {
             free(g);
             free(sub);
             return -1;
@@ -162,7 +166,8 @@ static int choose(const struct ctx *c, const int *s, int n, int lvl, int need,
 static void by_pu(const struct ctx *c, int *s, int n)
 {
     for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && c->items[s[j - 1]].pu > c->items[s[j]].pu; j--) {
+        for (int j = i; j > 0 && c->items[s[j - 1]].pu > c->items[s[j]].pu;
+             j--) {
             int t = s[j];
             s[j] = s[j - 1];
             s[j - 1] = t;
@@ -224,7 +229,9 @@ static int build_items(struct ctx *c, const bool *busy, int per_core)
     int *nbusy = calloc(k->n + 1, sizeof(*nbusy));
 
     c->nitems = 0;
-    if (!nbusy || !(c->items = malloc((node->npu ? node->npu : 1) * sizeof(*c->items)))) {
+    if (!nbusy
+        || !(c->items =
+                 malloc((node->npu ? node->npu : 1) * sizeof(*c->items)))) {
         free(nbusy);
         return -1;
     }
@@ -268,8 +275,8 @@ static int per_core_yield(const struct cores *k, int t)
     return t < min ? t : min;
 }
 
-static int choose_gpus(const struct alloc_node *node, const bool *gpu_busy, int want,
-                       int *out, int *pkg)
+static int choose_gpus(const struct alloc_node *node, const bool *gpu_busy,
+                       int want, int *out, int *pkg)
 {
     int n = 0, best = -1, best_free = 0;
 
@@ -292,8 +299,9 @@ static int choose_gpus(const struct alloc_node *node, const bool *gpu_busy, int 
 
 static int valid(const struct alloc_req *req)
 {
-    return req->ntasks > 0 && req->cpus_per_task > 0 && req->threads_per_core >= 0
-           && req->gpus >= 0 && (long)req->ntasks * req->cpus_per_task <= INT_MAX / 2;
+    return req->ntasks > 0 && req->cpus_per_task > 0
+           && req->threads_per_core >= 0 && req->gpus >= 0
+           && (long)req->ntasks * req->cpus_per_task <= INT_MAX / 2;
 }
 
 bool alloc_possible(const struct alloc_node *node, const struct alloc_req *req)
@@ -320,8 +328,9 @@ void alloc_result_release(struct alloc_result *res)
     memset(res, 0, sizeof(*res));
 }
 
-int alloc_place(const struct alloc_node *node, const bool *busy, const bool *gpu_busy,
-                const struct alloc_req *req, struct alloc_result *res)
+int alloc_place(const struct alloc_node *node, const bool *busy,
+                const bool *gpu_busy, const struct alloc_req *req,
+                struct alloc_result *res)
 {
     struct ctx c = { .node = node };
     int tpc = req->threads_per_core, y = 1, per_task, ntask_pus, gpu_pkg = -1;
@@ -355,11 +364,13 @@ int alloc_place(const struct alloc_node *node, const bool *busy, const bool *gpu
     res->task = malloc(ntask_pus * sizeof(*res->task));
     res->held = malloc(node->npu * sizeof(*res->held));
     res->cpus = malloc(node->npu * sizeof(*res->cpus));
-    if (!res->gpu || !s || !chosen || !taken || !res->task || !res->held || !res->cpus)
+    if (!res->gpu || !s || !chosen || !taken || !res->task || !res->held
+        || !res->cpus)
         goto out;
     err = ENOSPC;
     if (req->gpus) {
-        if ((res->ngpu = choose_gpus(node, gpu_busy, req->gpus, res->gpu, &gpu_pkg))
+        if ((res->ngpu =
+                 choose_gpus(node, gpu_busy, req->gpus, res->gpu, &gpu_pkg))
             < req->gpus)
             goto out;
     }
@@ -386,7 +397,8 @@ int alloc_place(const struct alloc_node *node, const bool *busy, const bool *gpu
             for (int tries = 0; tries <= npkg && got < per_task * y; tries++) {
                 int m = 0, p = tries < npkg ? order[(next + tries) % npkg] : -1;
                 for (int i = 0; i < c.nitems; i++)
-                    if (!taken[i] && (p < 0 || node->pu[c.items[i].pu].pkg == p))
+                    if (!taken[i]
+                        && (p < 0 || node->pu[c.items[i].pu].pkg == p))
                         s[m++] = i;
                 nchosen = before;
                 got = choose(&c, s, m, 0, per_task * y, chosen, &nchosen);

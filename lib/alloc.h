@@ -42,13 +42,13 @@ struct alloc_req {
 };
 
 struct alloc_result {
-    int *held;  /* PU indices the job holds (others may not use), ascending */
+    int *held; /* PU indices the job holds (others may not use), ascending */
     int nheld;
-    int *cpus;  /* PU indices the job may run on (its cpuset), ascending */
+    int *cpus; /* PU indices the job may run on (its cpuset), ascending */
     int ncpus;
-    int *task;  /* ntasks * cpus_per_task PU indices: task t's are
+    int *task; /* ntasks * cpus_per_task PU indices: task t's are
                  * task[t * cpus_per_task ...] */
-    int *gpu;   /* GPU indices, ascending */
+    int *gpu;  /* GPU indices, ascending */
     int ngpu;
 };
 
@@ -66,8 +66,9 @@ struct alloc_result {
  * Fills res (free with alloc_result_release) and returns 0; or returns -1
  * with errno ENOSPC when it does not fit now, EINVAL when req is malformed,
  * ENOMEM.  busy[] and gpu_busy[] are not changed. */
-int alloc_place(const struct alloc_node *node, const bool *busy, const bool *gpu_busy,
-                const struct alloc_req *req, struct alloc_result *res);
+int alloc_place(const struct alloc_node *node, const bool *busy,
+                const bool *gpu_busy, const struct alloc_req *req,
+                struct alloc_result *res);
 
 void alloc_result_release(struct alloc_result *res);
 

@@ -32,8 +32,8 @@ static size_t count(const struct arange *r)
 
 /* Parse s into its ranges as written (into r, when not NULL) and their
  * number; the indices in all, counting repeats, into *total. */
-static int scan(const char *s, struct arange *r, size_t *nr, size_t *total, long *throttle,
-                struct kiln_error *err)
+static int scan(const char *s, struct arange *r, size_t *nr, size_t *total,
+                long *throttle, struct kiln_error *err)
 {
     const char *p = s;
 
@@ -60,7 +60,8 @@ static int scan(const char *s, struct arange *r, size_t *nr, size_t *total, long
         }
         x.hi = x.lo + (x.hi - x.lo) / x.step * x.step; /* its last index */
         if ((*total += count(&x)) > ARRAYSPEC_MAX_SIZE)
-            return errprintf(err, "invalid array '%.64s': more than %d children", s,
+            return errprintf(err,
+                             "invalid array '%.64s': more than %d children", s,
                              ARRAYSPEC_MAX_SIZE);
         if (r)
             r[*nr] = x;
@@ -82,8 +83,10 @@ static int scan(const char *s, struct arange *r, size_t *nr, size_t *total, long
     return 0;
 bad:
     errno = EINVAL;
-    return errprintf(err, "invalid array '%.64s': want indices like 0-99, 1-100:3, "
-                          "1,5,9, with an optional %%N throttle", s);
+    return errprintf(err,
+                     "invalid array '%.64s': want indices like 0-99, 1-100:3, "
+                     "1,5,9, with an optional %%N throttle",
+                     s);
 }
 
 int arrayspec_check(const char *s, struct kiln_error *err)
@@ -124,7 +127,8 @@ static int normalise(struct arrayspec *a, struct kiln_error *err)
     }
     for (size_t i = 0; i < a->nr; i++)
         for (long x = a->r[i].lo; x <= a->r[i].hi; x += a->r[i].step)
-            bits[(size_t)(x - lo) / 64] |= (uint64_t)1 << ((size_t)(x - lo) % 64);
+            bits[(size_t)(x - lo) / 64] |= (uint64_t)1
+                                           << ((size_t)(x - lo) % 64);
     long prev = -1;
     for (size_t w = 0; w < words; w++) {
         for (uint64_t b = bits[w]; b; b &= b - 1) {
@@ -189,7 +193,8 @@ void arrayspec_release(struct arrayspec *a)
 
 /* The range holding position pos, or the last one starting at or below
  * index (by_index). */
-static const struct arange *locate(const struct arrayspec *a, long key, bool by_index)
+static const struct arange *locate(const struct arrayspec *a, long key,
+                                   bool by_index)
 {
     size_t lo = 0, hi = a->nr;
 

@@ -24,10 +24,10 @@ struct arange {
 };
 
 struct arrayspec {
-    struct arange *r;  /* sorted, disjoint */
+    struct arange *r; /* sorted, disjoint */
     size_t nr;
-    size_t n;          /* indices in all */
-    long throttle;     /* 0 when none */
+    size_t n;      /* indices in all */
+    long throttle; /* 0 when none */
 };
 
 /* Parse s (the indices sorted and made distinct).  Returns 0, or -1 with

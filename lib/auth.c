@@ -7,14 +7,16 @@
 
 #include "lib/auth.h"
 
-int auth_mode_parse(const char *text, enum auth_mode *mode, struct kiln_error *err)
+int auth_mode_parse(const char *text, enum auth_mode *mode,
+                    struct kiln_error *err)
 {
     if (text && strcmp(text, "munge") == 0)
         *mode = AUTH_MUNGE;
     else if (text && strcmp(text, "none") == 0)
         *mode = AUTH_NONE;
     else
-        return errprintf(err, "invalid authentication '%.32s': munge or none", text ? text : "");
+        return errprintf(err, "invalid authentication '%.32s': munge or none",
+                         text ? text : "");
     return 0;
 }
 
@@ -26,7 +28,8 @@ void auth_digest(const char *type, const void *body, size_t len,
 
     if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1
         || EVP_DigestUpdate(c, type, strlen(type) + 1) != 1
-        || EVP_DigestUpdate(c, body, len) != 1 || EVP_DigestFinal_ex(c, out, &n) != 1)
+        || EVP_DigestUpdate(c, body, len) != 1
+        || EVP_DigestFinal_ex(c, out, &n) != 1)
         memset(out, 0, AUTH_DIGEST_LEN); /* matches no credential's payload */
     EVP_MD_CTX_free(c);
 }
@@ -43,7 +46,8 @@ static munge_ctx_t context(void)
     return ctx;
 }
 
-char *auth_sign(const unsigned char digest[AUTH_DIGEST_LEN], struct kiln_error *err)
+char *auth_sign(const unsigned char digest[AUTH_DIGEST_LEN],
+                struct kiln_error *err)
 {
     munge_ctx_t ctx = context();
     char *cred = NULL;
@@ -51,11 +55,13 @@ char *auth_sign(const unsigned char digest[AUTH_DIGEST_LEN], struct kiln_error *
 
     if (e != EMUNGE_SUCCESS) {
         const char *why = ctx ? munge_ctx_strerror(ctx) : NULL;
-        errprintf(err, "cannot get a MUNGE credential%s: %s%s", e == EMUNGE_SOCKET
-                  ? " (is munged running on this machine?)" : "",
-                  why ? why : munge_strerror(e),
-                  e == EMUNGE_SOCKET ? ". Start it (systemctl start munge), or use a "
-                  "server started with --auth none" : "");
+        errprintf(
+            err, "cannot get a MUNGE credential%s: %s%s",
+            e == EMUNGE_SOCKET ? " (is munged running on this machine?)" : "",
+            why ? why : munge_strerror(e),
+            e == EMUNGE_SOCKET ? ". Start it (systemctl start munge), or use a "
+                                 "server started with --auth none"
+                               : "");
         free(cred);
         cred = NULL;
     }
@@ -74,20 +80,26 @@ int auth_verify(const char *cred, const unsigned char digest[AUTH_DIGEST_LEN],
 
     switch (e) {
     case EMUNGE_SUCCESS:
-        if (len == AUTH_DIGEST_LEN && memcmp(payload, digest, AUTH_DIGEST_LEN) == 0)
+        if (len == AUTH_DIGEST_LEN
+            && memcmp(payload, digest, AUTH_DIGEST_LEN) == 0)
             rc = 0;
         else
             errprintf(err, "the MUNGE credential was made for another request");
         break;
     case EMUNGE_CRED_REPLAYED:
-        errprintf(err, "replayed MUNGE credential: a credential is good for one request");
+        errprintf(
+            err,
+            "replayed MUNGE credential: a credential is good for one request");
         break;
     case EMUNGE_CRED_EXPIRED:
-        errprintf(err, "expired MUNGE credential: are the clocks of this host and the "
-                       "client's in step?");
+        errprintf(
+            err,
+            "expired MUNGE credential: are the clocks of this host and the "
+            "client's in step?");
         break;
     case EMUNGE_SOCKET:
-        errprintf(err, "the server cannot reach munged to check credentials: %s",
+        errprintf(err,
+                  "the server cannot reach munged to check credentials: %s",
                   ctx ? munge_ctx_strerror(ctx) : munge_strerror(e));
         break;
     default:

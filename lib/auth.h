@@ -18,7 +18,8 @@ enum { AUTH_DIGEST_LEN = 32, AUTH_MAX_CRED = 4096 };
 enum auth_mode { AUTH_MUNGE, AUTH_NONE };
 
 /* "munge" or "none".  -1 with err set for anything else. */
-int auth_mode_parse(const char *text, enum auth_mode *mode, struct kiln_error *err);
+int auth_mode_parse(const char *text, enum auth_mode *mode,
+                    struct kiln_error *err);
 
 /* The digest a credential signs: SHA-256 of type, a NUL, and body. */
 void auth_digest(const char *type, const void *body, size_t len,
@@ -26,7 +27,8 @@ void auth_digest(const char *type, const void *body, size_t len,
 
 /* A credential for digest from munged (at KILN_MUNGE_SOCKET if set), to
  * free(); NULL with err saying what is missing. */
-char *auth_sign(const unsigned char digest[AUTH_DIGEST_LEN], struct kiln_error *err);
+char *auth_sign(const unsigned char digest[AUTH_DIGEST_LEN],
+                struct kiln_error *err);
 
 /* Decode cred and check that it signs digest: 0 with *uid and *gid, or -1
  * with err naming the fault (replayed, expired, forged, not this request). */

@@ -14,7 +14,8 @@
 #include "lib/util.h"
 
 /* v1 controllers Kiln uses; each has its own directory of the group. */
-static const char *v1_ctls[] = { "cpuset", "memory", "pids", "freezer", "cpuacct" };
+static const char *v1_ctls[] = { "cpuset", "memory", "pids", "freezer",
+                                 "cpuacct" };
 enum { NCTL = sizeof(v1_ctls) / sizeof(v1_ctls[0]) };
 
 struct cgroup {
@@ -128,7 +129,8 @@ struct cgroup *cgroup_open(const char *scope, const char *name)
         if (cg->v == CGROUP_V2)
             snprintf(cg->path[i], PATH_MAX, "%s/%s/%s", root(), scope, name);
         else
-            snprintf(cg->path[i], PATH_MAX, "%s/%s/%s/%s", root(), v1_ctls[i], scope, name);
+            snprintf(cg->path[i], PATH_MAX, "%s/%s/%s/%s", root(), v1_ctls[i],
+                     scope, name);
         if (access(cg->path[i], F_OK) < 0)
             cg->path[i][0] = '\0';
     }
@@ -141,8 +143,8 @@ struct cgroup *cgroup_open(const char *scope, const char *name)
 }
 
 struct cgroup *cgroup_create(const char *scope, const char *name,
-                             const char *cpus, const char *mems, int64_t mem_mib,
-                             struct kiln_error *err)
+                             const char *cpus, const char *mems,
+                             int64_t mem_mib, struct kiln_error *err)
 {
     struct cgroup *cg = calloc(1, sizeof(*cg));
     char rel[PATH_MAX], val[64], ctlroot[PATH_MAX];
@@ -196,7 +198,8 @@ struct cgroup *cgroup_create(const char *scope, const char *name,
         goto syserr;
     if (mem_mib > 0) {
         if (!cg->path[1][0]) {
-            errprintf(err, "memory limit asked but the memory controller is absent");
+            errprintf(err,
+                      "memory limit asked but the memory controller is absent");
             goto error;
         }
         snprintf(val, sizeof(val), "%lld", (long long)mem_mib << 20);
@@ -250,7 +253,8 @@ int cgroup_signal(struct cgroup *cg, int sig)
     int n = 0, frozen = 0;
     char *procs;
 
-    if (cg->v == CGROUP_V2 && sig == SIGKILL && put(cg->path[0], "cgroup.kill", "1") == 0)
+    if (cg->v == CGROUP_V2 && sig == SIGKILL
+        && put(cg->path[0], "cgroup.kill", "1") == 0)
         return cgroup_count(cg);
     if (cg->v == CGROUP_V1 && cg->path[3][0] && sig == SIGKILL)
         frozen = put(cg->path[3], "freezer.state", "FROZEN") == 0;
@@ -270,7 +274,8 @@ int cgroup_signal(struct cgroup *cg, int sig)
 long cgroup_oom_kills(struct cgroup *cg)
 {
     const char *dir = cg->v == CGROUP_V2 ? cg->path[0] : cg->path[1];
-    const char *file = cg->v == CGROUP_V2 ? "memory.events" : "memory.oom_control";
+    const char *file =
+        cg->v == CGROUP_V2 ? "memory.events" : "memory.oom_control";
     char *text, *p;
     long n = 0;
 
@@ -287,7 +292,8 @@ static double keyed(const char *text, const char *key)
 {
     size_t n = strlen(key);
 
-    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+    for (const char *p = text; p && *p;
+         p = strchr(p, '\n'), p = p ? p + 1 : NULL)
         if (strncmp(p, key, n) == 0 && p[n] == ' ')
             return atof(p + n + 1);
     return -1;
@@ -309,7 +315,8 @@ int cgroup_usage(struct cgroup *cg, struct cgroup_usage *u)
     *u = (struct cgroup_usage){ -1, -1, -1, cgroup_oom_kills(cg) };
     if (cg->v == CGROUP_V2) {
         if ((text = get(cg->path[0], "cpu.stat"))) {
-            double us = keyed(text, "user_usec"), sy = keyed(text, "system_usec");
+            double us = keyed(text, "user_usec"),
+                   sy = keyed(text, "system_usec");
             u->user_cpu = us >= 0 ? us / 1e6 : -1;
             u->sys_cpu = sy >= 0 ? sy / 1e6 : -1;
             free(text);
@@ -320,7 +327,8 @@ int cgroup_usage(struct cgroup *cg, struct cgroup_usage *u)
         double sy = number(cg->path[4], "cpuacct.usage_sys");
         u->user_cpu = us >= 0 ? us / 1e9 : -1;
         u->sys_cpu = sy >= 0 ? sy / 1e9 : -1;
-        u->peak_bytes = (int64_t)number(cg->path[1], "memory.max_usage_in_bytes");
+        u->peak_bytes =
+            (int64_t)number(cg->path[1], "memory.max_usage_in_bytes");
     }
     return 0;
 }

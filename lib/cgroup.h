@@ -24,8 +24,8 @@ struct cgroup;
  * Returns the group, or NULL with err set when the node has no writable
  * cgroup hierarchy or a limit cannot be set. */
 struct cgroup *cgroup_create(const char *scope, const char *name,
-                             const char *cpus, const char *mems, int64_t mem_mib,
-                             struct kiln_error *err);
+                             const char *cpus, const char *mems,
+                             int64_t mem_mib, struct kiln_error *err);
 
 /* Open an existing group without changing it (after a restart). */
 struct cgroup *cgroup_open(const char *scope, const char *name);

@@ -23,7 +23,8 @@ static const struct {
     { "server", "node_timeout", offsetof(struct kiln_config, node_timeout) },
     { "server", "kill_wait", offsetof(struct kiln_config, kill_wait) },
     { "server", "start_timeout", offsetof(struct kiln_config, start_timeout) },
-    { "server", "max_jobs_per_user", offsetof(struct kiln_config, max_jobs_per_user) },
+    { "server", "max_jobs_per_user",
+      offsetof(struct kiln_config, max_jobs_per_user) },
     { "server", "auth", offsetof(struct kiln_config, auth) },
     { "server", "keys", offsetof(struct kiln_config, keys) },
     { "server", "admin_group", offsetof(struct kiln_config, admin_group) },
@@ -47,11 +48,12 @@ struct parse_state {
 
 /* "[queue NAME]" and "[ce NAME]" sections: collected as JSON for the
  * server, which checks them as it checks requests. */
-static int declared_value(struct parse_state *ps, const char *section, const char *name,
-                          const char *value)
+static int declared_value(struct parse_state *ps, const char *section,
+                          const char *name, const char *value)
 {
     const char *kind = strncmp(section, "queue ", 6) == 0 ? "queue"
-                       : strncmp(section, "ce ", 3) == 0 ? "ce" : NULL;
+                       : strncmp(section, "ce ", 3) == 0  ? "ce"
+                                                          : NULL;
     const char *obj = kind ? strchr(section, ' ') + 1 : NULL;
     json_t *k, *o, *v = NULL;
 
@@ -70,21 +72,21 @@ static int declared_value(struct parse_state *ps, const char *section, const cha
     } else if (!strcmp(kind, "queue") && !strcmp(name, "ce")) {
         char *copy = strdup(value), *save = NULL;
         v = json_array();
-        for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+        for (char *t = strtok_r(copy, ", ", &save); t;
+             t = strtok_r(NULL, ", ", &save))
             json_array_append_new(v, json_string(t));
         free(copy);
         name = "ces";
     } else if (!strcmp(name, "state")) {
         v = json_string(value);
     } else {
-        snprintf(ps->bad, sizeof(ps->bad), "unknown setting '%s' in section '[%s]'", name,
-                 section);
+        snprintf(ps->bad, sizeof(ps->bad),
+                 "unknown setting '%s' in section '[%s]'", name, section);
         return 0;
     }
     json_object_set_new(o, name, v);
     return 1;
 }
-
 
 static int on_value(void *arg, const char *section, const char *name,
                     const char *value)
@@ -104,12 +106,13 @@ static int on_value(void *arg, const char *section, const char *name,
         return 1;
     }
     if (!ps->bad[0])
-        snprintf(ps->bad, sizeof(ps->bad), "unknown setting '%s' in section '[%s]'",
-                 name, section);
+        snprintf(ps->bad, sizeof(ps->bad),
+                 "unknown setting '%s' in section '[%s]'", name, section);
     return 0;
 }
 
-int config_load(const char *path, struct kiln_config *cfg, struct kiln_error *err)
+int config_load(const char *path, struct kiln_config *cfg,
+                struct kiln_error *err)
 {
     struct parse_state ps = { .cfg = cfg };
     int line;

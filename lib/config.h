@@ -40,7 +40,8 @@ struct kiln_config {
 /* Read path, or KILN_CONFIG from the environment, or the default file if it
  * exists.  A file named explicitly must exist.  Unknown sections and keys
  * are errors that name the line.  Returns 0 or -1 with err set. */
-int config_load(const char *path, struct kiln_config *cfg, struct kiln_error *err);
+int config_load(const char *path, struct kiln_config *cfg,
+                struct kiln_error *err);
 void config_release(struct kiln_config *cfg);
 
 #endif

@@ -13,17 +13,20 @@ bool container_is_engine(const char *runtime)
 
 bool container_runs_with(const char *container, const char *runtime)
 {
-    return container[0] == '/' ? !container_is_engine(runtime) : container_is_engine(runtime);
+    return container[0] == '/' ? !container_is_engine(runtime)
+                               : container_is_engine(runtime);
 }
 
-bool container_pick(const char *container, const char *list, char *out, size_t len)
+bool container_pick(const char *container, const char *list, char *out,
+                    size_t len)
 {
     const char *p = list;
 
     while (p && *p) {
         size_t n = strcspn(p, ",");
         char name[32];
-        snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), p);
+        snprintf(name, sizeof(name), "%.*s",
+                 (int)(n < sizeof(name) ? n : sizeof(name) - 1), p);
         if (container_runs_with(container, name)) {
             snprintf(out, len, "%s", name);
             return true;
@@ -43,7 +46,8 @@ bool container_path_ok(const char *path)
         if ((unsigned char)*p < 0x20 || *p == 0x7f || strchr(":,=\"'\\", *p))
             return false;
         /* A ".." component: "/.." followed by "/" or the end. */
-        if (p[0] == '/' && p[1] == '.' && p[2] == '.' && (p[3] == '/' || p[3] == '\0'))
+        if (p[0] == '/' && p[1] == '.' && p[2] == '.'
+            && (p[3] == '/' || p[3] == '\0'))
             return false;
     }
     return true;

@@ -16,7 +16,8 @@ bool container_runs_with(const char *container, const char *runtime);
 
 /* The first of list (comma separated) that runs container, copied into
  * out; false if none does. */
-bool container_pick(const char *container, const char *list, char *out, size_t len);
+bool container_pick(const char *container, const char *list, char *out,
+                    size_t len);
 
 /* May path be given to a container runtime or engine as a mount's source
  * or destination?  Absolute, at most 4095 bytes, no ".." component, and

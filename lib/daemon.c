@@ -16,7 +16,8 @@ FILE *daemon_detach(const char *dir, const char *logname)
     pid_t pid;
 
     snprintf(logpath, sizeof(logpath), "%s/%s", dir, logname);
-    if ((logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0)
+    if ((logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644))
+        < 0)
         die("cannot open log file '%s': %s", logpath, strerror(errno));
     if (pipe(fds) < 0 || (pid = fork()) < 0)
         die("cannot detach: %s", strerror(errno));

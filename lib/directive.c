@@ -100,11 +100,13 @@ char **directive_parse(const char *script, const char *argv0, int *argc,
             size_t pl = strlen(*p);
             if (len - skip > pl && strncmp(line + skip, *p, pl) == 0
                 && isspace((unsigned char)line[skip + pl])) {
-                int rc = split(line + skip + pl, len - skip - pl, &argv, &n, &cap);
+                int rc =
+                    split(line + skip + pl, len - skip - pl, &argv, &n, &cap);
                 if (rc == -1)
                     goto nomem;
                 if (rc == -2) {
-                    errprintf(err, "line %d: unterminated quote in directive", lineno);
+                    errprintf(err, "line %d: unterminated quote in directive",
+                              lineno);
                     directive_free(argv);
                     errno = EINVAL;
                     return NULL;

@@ -56,8 +56,8 @@ static bool syntax_ok(const char *s)
         unsigned char c = (unsigned char)*s;
         if (c == '[') {
             /* One bracket a name: two would multiply (a[0-99][0-99]). */
-            if (in || bracketed || !isdigit((unsigned char)s[1]) || !strchr(s, ']')
-                || !ranges_ok(s + 1, &total))
+            if (in || bracketed || !isdigit((unsigned char)s[1])
+                || !strchr(s, ']') || !ranges_ok(s + 1, &total))
                 return false;
             in = bracketed = true;
         } else if (c == ']') {
@@ -85,8 +85,10 @@ struct hostlist *hostlist_parse(const char *s, struct kiln_error *err)
     hostlist_t hl;
 
     if (!s || strlen(s) > 4096 || !syntax_ok(s)) {
-        errprintf(err, "invalid host list '%.64s': want names like node1 or "
-                       "node[1-4,7],gpu01", s ? s : "");
+        errprintf(err,
+                  "invalid host list '%.64s': want names like node1 or "
+                  "node[1-4,7],gpu01",
+                  s ? s : "");
         errno = EINVAL;
         return NULL;
     }
@@ -94,8 +96,10 @@ struct hostlist *hostlist_parse(const char *s, struct kiln_error *err)
         || slurm_hostlist_count(hl) > HOSTLIST_MAX) {
         if (hl)
             slurm_hostlist_destroy(hl);
-        errprintf(err, "invalid host list '%.64s': a bad range, or more than %d hosts",
-                  s, HOSTLIST_MAX);
+        errprintf(
+            err,
+            "invalid host list '%.64s': a bad range, or more than %d hosts", s,
+            HOSTLIST_MAX);
         errno = EINVAL;
         return NULL;
     }

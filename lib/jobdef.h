@@ -26,7 +26,8 @@ char *jobdef_script(const json_t *def, long node, const json_t *params,
 
 /* vCPUs, memory (MiB) and GPUs from resourceRequirements (or the legacy
  * vcpus/memory fields); 0 when not given. */
-void jobdef_resources(const json_t *def, long node, long *vcpus, long *mem_mib, long *gpus);
+void jobdef_resources(const json_t *def, long node, long *vcpus, long *mem_mib,
+                      long *gpus);
 
 /* Nodes of the job (nodeProperties.numNodes; 1 for a container job), and
  * the container properties node i runs: containerProperties, or those of

@@ -46,9 +46,10 @@ static int strings_ok(const json_t *a, size_t maxn, int need_eq)
 
     if (!json_is_array(a) || json_array_size(a) > maxn)
         return 0;
-    json_array_foreach(a, i, v) {
+    json_array_foreach (a, i, v) {
         const char *s = json_string_value(v);
-        if (!s || strlen(s) > 128 * 1024 || (need_eq && (!strchr(s, '=') || s[0] == '=')))
+        if (!s || strlen(s) > 128 * 1024
+            || (need_eq && (!strchr(s, '=') || s[0] == '=')))
             return 0;
     }
     return 1;
@@ -56,31 +57,50 @@ static int strings_ok(const json_t *a, size_t maxn, int need_eq)
 
 /* The fields of a job object and their JSON types. */
 static const struct json_field fields[] = {
-    { "name", JSON_STRING, true },     { "script", JSON_STRING, true },
-    { "args", JSON_ARRAY, false },     { "ntasks", JSON_INTEGER, false },
-    { "cpus_per_task", JSON_INTEGER, false }, { "mem", JSON_INTEGER, false },
-    { "time_limit", JSON_INTEGER, false }, { "output", JSON_STRING, true },
-    { "error", JSON_STRING, false },   { "cwd", JSON_STRING, true },
-    { "submit_dir", JSON_STRING, true }, { "env", JSON_ARRAY, false },
-    { "queue", JSON_STRING, false },   { "hold", JSON_TRUE, false },
-    { "user", JSON_STRING, true },     { "uid", JSON_INTEGER, true },
-    { "gid", JSON_INTEGER, true },     { "retry_strategy", JSON_OBJECT, false },
-    { "dependencies", JSON_ARRAY, false }, { "array", JSON_STRING, false },
+    { "name", JSON_STRING, true },
+    { "script", JSON_STRING, true },
+    { "args", JSON_ARRAY, false },
+    { "ntasks", JSON_INTEGER, false },
+    { "cpus_per_task", JSON_INTEGER, false },
+    { "mem", JSON_INTEGER, false },
+    { "time_limit", JSON_INTEGER, false },
+    { "output", JSON_STRING, true },
+    { "error", JSON_STRING, false },
+    { "cwd", JSON_STRING, true },
+    { "submit_dir", JSON_STRING, true },
+    { "env", JSON_ARRAY, false },
+    { "queue", JSON_STRING, false },
+    { "hold", JSON_TRUE, false },
+    { "user", JSON_STRING, true },
+    { "uid", JSON_INTEGER, true },
+    { "gid", JSON_INTEGER, true },
+    { "retry_strategy", JSON_OBJECT, false },
+    { "dependencies", JSON_ARRAY, false },
+    { "array", JSON_STRING, false },
     { "job_definition", JSON_STRING, false },
-    { "priority", JSON_INTEGER, false }, { "nice", JSON_INTEGER, false },
+    { "priority", JSON_INTEGER, false },
+    { "nice", JSON_INTEGER, false },
     { "share_identifier", JSON_STRING, false },
     { "umask", JSON_INTEGER, false },
-    { "nodes", JSON_INTEGER, false },  { "ntasks_per_node", JSON_INTEGER, false }, { "threads_per_core", JSON_INTEGER, false },
-    { "mem_per_cpu", JSON_INTEGER, false }, { "gpus", JSON_INTEGER, false },
-    { "exclusive", JSON_TRUE, false },  { "distribution", JSON_STRING, false },
-    { "constraint", JSON_STRING, false }, { "nodelist", JSON_STRING, false },
-    { "exclude", JSON_STRING, false }, { "node_scripts", JSON_ARRAY, false },
-    { "container", JSON_STRING, false }, { "mounts", JSON_ARRAY, false },
+    { "nodes", JSON_INTEGER, false },
+    { "ntasks_per_node", JSON_INTEGER, false },
+    { "threads_per_core", JSON_INTEGER, false },
+    { "mem_per_cpu", JSON_INTEGER, false },
+    { "gpus", JSON_INTEGER, false },
+    { "exclusive", JSON_TRUE, false },
+    { "distribution", JSON_STRING, false },
+    { "constraint", JSON_STRING, false },
+    { "nodelist", JSON_STRING, false },
+    { "exclude", JSON_STRING, false },
+    { "node_scripts", JSON_ARRAY, false },
+    { "container", JSON_STRING, false },
+    { "mounts", JSON_ARRAY, false },
     { NULL, 0, false },
 };
 
-static const char *dep_types[] = { "after", "afterany", "afterok", "afternotok",
-                                   "singleton", "aftercorr", "sequential", NULL };
+static const char *dep_types[] = { "after",      "afterany",  "afterok",
+                                   "afternotok", "singleton", "aftercorr",
+                                   "sequential", NULL };
 
 /* Types whose dependency is not on a job id. */
 static bool dep_without_id(const char *type)
@@ -101,18 +121,23 @@ static int deps_check(const json_t *deps, struct kiln_error *err)
     json_t *d;
 
     if (json_array_size(deps) > JOBSPEC_MAX_DEPS)
-        return errprintf(err, "invalid dependencies: at most %d", JOBSPEC_MAX_DEPS);
-    json_array_foreach(deps, i, d) {
+        return errprintf(err, "invalid dependencies: at most %d",
+                         JOBSPEC_MAX_DEPS);
+    json_array_foreach (deps, i, d) {
         const char *type = NULL;
         json_int_t id = 0;
         json_error_t jerr;
         int k;
-        if (json_unpack_ex(d, &jerr, JSON_STRICT, "{s:s, s?I}", "type", &type, "id", &id) < 0)
-            return errprintf(err, "invalid dependencies[%zu]: %s", i, jerr.text);
+        if (json_unpack_ex(d, &jerr, JSON_STRICT, "{s:s, s?I}", "type", &type,
+                           "id", &id)
+            < 0)
+            return errprintf(err, "invalid dependencies[%zu]: %s", i,
+                             jerr.text);
         for (k = 0; dep_types[k] && strcmp(dep_types[k], type) != 0; k++)
             ;
         if (!dep_types[k])
-            return errprintf(err, "invalid dependencies[%zu].type: '%.32s'", i, type);
+            return errprintf(err, "invalid dependencies[%zu].type: '%.32s'", i,
+                             type);
         if (dep_without_id(type) ? id != 0 : id <= 0)
             return errprintf(err, "invalid dependencies[%zu].id", i);
     }
@@ -121,18 +146,24 @@ static int deps_check(const json_t *deps, struct kiln_error *err)
 
 /* The placement fields (see struct jobspec), checked; ntasks and mem may
  * be derived from them. */
-static int placement_from_json(const json_t *o, struct jobspec *js, struct kiln_error *err)
+static int placement_from_json(const json_t *o, struct jobspec *js,
+                               struct kiln_error *err)
 {
     json_int_t tpn = 0, tpc = 0, mpc = 0, gpus = 0, nodes = 1;
-    const char *dist = "block", *constraint = NULL, *nodelist = NULL, *exclude = NULL;
+    const char *dist = "block", *constraint = NULL, *nodelist = NULL,
+               *exclude = NULL;
     int exclusive = 0;
     json_error_t jerr;
 
-    if (json_unpack_ex((json_t *)o, &jerr, 0, "{s?I, s?I, s?I, s?I, s?I, s?b, s?s, s?s, s?s, "
-                       "s?s}", "nodes", &nodes, "ntasks_per_node", &tpn, "threads_per_core", &tpc, "mem_per_cpu",
-                       &mpc, "gpus", &gpus, "exclusive", &exclusive, "distribution", &dist,
-                       "constraint", &constraint, "nodelist", &nodelist, "exclude",
-                       &exclude) < 0)
+    if (json_unpack_ex((json_t *)o, &jerr, 0,
+                       "{s?I, s?I, s?I, s?I, s?I, s?b, s?s, s?s, s?s, "
+                       "s?s}",
+                       "nodes", &nodes, "ntasks_per_node", &tpn,
+                       "threads_per_core", &tpc, "mem_per_cpu", &mpc, "gpus",
+                       &gpus, "exclusive", &exclusive, "distribution", &dist,
+                       "constraint", &constraint, "nodelist", &nodelist,
+                       "exclude", &exclude)
+        < 0)
         return errprintf(err, "invalid job: %s", jerr.text);
     if (nodes < 1 || nodes > JOBSPEC_MAX_NODES)
         return errprintf(err, "invalid nodes: %lld (1-%d)", (long long)nodes,
@@ -143,16 +174,23 @@ static int placement_from_json(const json_t *o, struct jobspec *js, struct kiln_
     if (!json_object_get(o, "ntasks"))
         js->ntasks = (long)(nodes * (tpn ? tpn : 1));
     if (js->ntasks > JOBSPEC_MAX_TASKS)
-        return errprintf(err, "invalid ntasks: more than %d", JOBSPEC_MAX_TASKS);
+        return errprintf(err, "invalid ntasks: more than %d",
+                         JOBSPEC_MAX_TASKS);
     if (js->ntasks < nodes)
-        return errprintf(err, "the job asks for %ld tasks on %lld nodes: each node needs "
-                         "at least one", js->ntasks, (long long)nodes);
+        return errprintf(
+            err,
+            "the job asks for %ld tasks on %lld nodes: each node needs "
+            "at least one",
+            js->ntasks, (long long)nodes);
     if (tpn && js->ntasks > tpn * nodes)
-        return errprintf(err, "the job asks for %ld tasks but at most %lld per node on %lld "
-                         "node%s", js->ntasks, (long long)tpn, (long long)nodes,
-                         nodes > 1 ? "s" : "");
+        return errprintf(
+            err,
+            "the job asks for %ld tasks but at most %lld per node on %lld "
+            "node%s",
+            js->ntasks, (long long)tpn, (long long)nodes, nodes > 1 ? "s" : "");
     if (tpc < 0 || tpc > 64)
-        return errprintf(err, "invalid threads_per_core: %lld (1-64)", (long long)tpc);
+        return errprintf(err, "invalid threads_per_core: %lld (1-64)",
+                         (long long)tpc);
     if (mpc < 0 || mpc > ((json_int_t)1 << 30))
         return errprintf(err, "invalid mem_per_cpu: %lld", (long long)mpc);
     if (mpc && js->mem)
@@ -160,50 +198,67 @@ static int placement_from_json(const json_t *o, struct jobspec *js, struct kiln_
     if (gpus < 0 || gpus > 256)
         return errprintf(err, "invalid gpus: %lld (0-256)", (long long)gpus);
     if (strcmp(dist, "block") != 0 && strcmp(dist, "cyclic") != 0)
-        return errprintf(err, "invalid distribution: '%.32s' (block or cyclic)", dist);
+        return errprintf(err, "invalid distribution: '%.32s' (block or cyclic)",
+                         dist);
     if (constraint && !features_expr_ok(constraint))
-        return errprintf(err, "invalid constraint '%.64s': feature names (letters, digits, "
-                         "._-) joined by & or , (all) and | (any)", constraint);
-    if (nodelist && (!(js->nodelist_hl = hostlist_parse(nodelist, err))
-                     || !(js->nodelist = strdup(nodelist))))
+        return errprintf(
+            err,
+            "invalid constraint '%.64s': feature names (letters, digits, "
+            "._-) joined by & or , (all) and | (any)",
+            constraint);
+    if (nodelist
+        && (!(js->nodelist_hl = hostlist_parse(nodelist, err))
+            || !(js->nodelist = strdup(nodelist))))
         return -1;
-    if (exclude && (!(js->exclude_hl = hostlist_parse(exclude, err))
-                    || !(js->exclude = strdup(exclude))))
+    if (exclude
+        && (!(js->exclude_hl = hostlist_parse(exclude, err))
+            || !(js->exclude = strdup(exclude))))
         return -1;
     json_t *ns = json_object_get(o, "node_scripts"), *v;
     size_t i, total = 0;
     if (ns && (long)json_array_size(ns) != nodes)
-        return errprintf(err, "invalid node_scripts: one script for each of the %lld nodes",
-                         (long long)nodes);
-    json_array_foreach(ns, i, v) {
+        return errprintf(
+            err, "invalid node_scripts: one script for each of the %lld nodes",
+            (long long)nodes);
+    json_array_foreach (ns, i, v) {
         if (!json_is_string(v) || !json_string_length(v))
             return errprintf(err, "invalid node_scripts[%zu]: not a script", i);
         total += json_string_length(v);
     }
     if (total > JOBSPEC_MAX_SCRIPT)
-        return errprintf(err, "node_scripts are larger than %d bytes", JOBSPEC_MAX_SCRIPT);
+        return errprintf(err, "node_scripts are larger than %d bytes",
+                         JOBSPEC_MAX_SCRIPT);
     js->node_scripts = ns ? json_incref(ns) : NULL;
     const char *container = json_string_value(json_object_get(o, "container"));
     json_t *mounts = json_object_get(o, "mounts"), *m;
-    if (container && (container[0] == '/' ? !text_ok(container, JOBSPEC_MAX_PATH)
-                                          : !container_image_ok(container)))
-        return errprintf(err, "invalid container: an absolute path to an OCI bundle or a "
-                              "root file system, or an image name");
+    if (container
+        && (container[0] == '/' ? !text_ok(container, JOBSPEC_MAX_PATH)
+                                : !container_image_ok(container)))
+        return errprintf(
+            err, "invalid container: an absolute path to an OCI bundle or a "
+                 "root file system, or an image name");
     if (mounts && !container)
         return errprintf(err, "invalid mounts: only for a job in a container");
     if (json_array_size(mounts) > 64)
         return errprintf(err, "invalid mounts: at most 64");
-    json_array_foreach(mounts, i, m) {
+    json_array_foreach (mounts, i, m) {
         const char *src = NULL, *dst = NULL;
         int ro = 0;
-        if (json_unpack(m, "{s:s, s:s, s?b !}", "source", &src, "destination", &dst,
-                        "readonly", &ro) < 0)
-            return errprintf(err, "invalid mounts[%zu]: {source, destination} absolute "
-                                  "paths, readonly optional", i);
+        if (json_unpack(m, "{s:s, s:s, s?b !}", "source", &src, "destination",
+                        &dst, "readonly", &ro)
+            < 0)
+            return errprintf(
+                err,
+                "invalid mounts[%zu]: {source, destination} absolute "
+                "paths, readonly optional",
+                i);
         if (!container_path_ok(src) || !container_path_ok(dst))
-            return errprintf(err, "invalid mounts[%zu]: '%.100s:%.100s': source and "
-                             "destination must be absolute paths without '..' and "
-                             "without any of : , = \" ' \\", i, src, dst);
+            return errprintf(
+                err,
+                "invalid mounts[%zu]: '%.100s:%.100s': source and "
+                "destination must be absolute paths without '..' and "
+                "without any of : , = \" ' \\",
+                i, src, dst);
     }
     /* The working and submit directories are mounted into the container
      * too, so they obey the same rule. */
@@ -211,9 +266,12 @@ static int placement_from_json(const json_t *o, struct jobspec *js, struct kiln_
     for (size_t d = 0; container && d < 2; d++) {
         const char *path = json_string_value(json_object_get(o, dirs[d]));
         if (path && !container_path_ok(path))
-            return errprintf(err, "a job in a container cannot have %s '%.200s': it "
-                             "must be absolute, without '..' and without any of : , = "
-                             "\" ' \\", dirs[d], path);
+            return errprintf(
+                err,
+                "a job in a container cannot have %s '%.200s': it "
+                "must be absolute, without '..' and without any of : , = "
+                "\" ' \\",
+                dirs[d], path);
     }
     if (container && !(js->container = strdup(container)))
         return errprintf(err, "out of memory");
@@ -235,10 +293,12 @@ static int placement_from_json(const json_t *o, struct jobspec *js, struct kiln_
 int jobspec_from_json(const json_t *o, struct jobspec *js,
                       struct kiln_error *err)
 {
-    const char *name, *script, *output, *error = NULL, *cwd, *submit_dir,
-        *queue = "default", *user, *array = NULL, *jobdef = NULL, *share = NULL;
+    const char *name, *script, *output,
+        *error = NULL, *cwd, *submit_dir, *queue = "default", *user,
+        *array = NULL, *jobdef = NULL, *share = NULL;
     json_t *args = NULL, *env = NULL, *retry = NULL, *deps = NULL;
-    json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0, uid, gid, prio = 0, nice = 0;
+    json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0, uid, gid, prio = 0,
+               nice = 0;
     int hold = 0;
     json_error_t jerr;
 
@@ -253,25 +313,26 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     }
     /* Not JSON_STRICT: json_fields_check refused unknown fields, and the
      * placement fields are read below. */
-    if (json_unpack_ex((json_t *)o, &jerr, 0,
-                       "{s:s, s:s, s?o, s?I, s?I, s?I, s?I, s:s, s?s, s:s, "
-                       "s:s, s?o, s?s, s?b, s:s, s:I, s:I, s?o, s?o, s?s, s?s, s?I, s?I, "
-                       "s?s}",
-                       "name", &name, "script", &script, "args", &args,
-                       "ntasks", &ntasks, "cpus_per_task", &cpt, "mem", &mem,
-                       "time_limit", &tl, "output", &output, "error", &error,
-                       "cwd", &cwd, "submit_dir", &submit_dir, "env", &env,
-                       "queue", &queue, "hold", &hold, "user", &user, "uid",
-                       &uid, "gid", &gid, "retry_strategy", &retry, "dependencies",
-                       &deps, "array", &array, "job_definition", &jobdef, "priority",
-                       &prio, "nice", &nice, "share_identifier", &share) < 0) {
+    if (json_unpack_ex(
+            (json_t *)o, &jerr, 0,
+            "{s:s, s:s, s?o, s?I, s?I, s?I, s?I, s:s, s?s, s:s, "
+            "s:s, s?o, s?s, s?b, s:s, s:I, s:I, s?o, s?o, s?s, s?s, s?I, s?I, "
+            "s?s}",
+            "name", &name, "script", &script, "args", &args, "ntasks", &ntasks,
+            "cpus_per_task", &cpt, "mem", &mem, "time_limit", &tl, "output",
+            &output, "error", &error, "cwd", &cwd, "submit_dir", &submit_dir,
+            "env", &env, "queue", &queue, "hold", &hold, "user", &user, "uid",
+            &uid, "gid", &gid, "retry_strategy", &retry, "dependencies", &deps,
+            "array", &array, "job_definition", &jobdef, "priority", &prio,
+            "nice", &nice, "share_identifier", &share)
+        < 0) {
         errno = EINVAL;
         return errprintf(err, "invalid job: %s", jerr.text);
     }
     errno = EINVAL;
     /* A name goes into output paths (%x): it cannot lead out of them. */
-    if (!text_ok(name, JOBSPEC_MAX_NAME) || strchr(name, '/') || !strcmp(name, ".")
-        || !strcmp(name, ".."))
+    if (!text_ok(name, JOBSPEC_MAX_NAME) || strchr(name, '/')
+        || !strcmp(name, ".") || !strcmp(name, ".."))
         return errprintf(err, "invalid job name: '%.64s'", name);
     if (strlen(script) > JOBSPEC_MAX_SCRIPT)
         return errprintf(err, "script is larger than %d bytes",
@@ -312,21 +373,25 @@ int jobspec_from_json(const json_t *o, struct jobspec *js,
     if (deps && deps_check(deps, err) < 0)
         return -1;
     if (prio < 0 || prio > 1000000)
-        return errprintf(err, "invalid priority: %lld (0-1000000)", (long long)prio);
+        return errprintf(err, "invalid priority: %lld (0-1000000)",
+                         (long long)prio);
     if (nice < -10000 || nice > 10000)
-        return errprintf(err, "invalid nice: %lld (-10000 to 10000)", (long long)nice);
+        return errprintf(err, "invalid nice: %lld (-10000 to 10000)",
+                         (long long)nice);
     if (share && (!jobspec_name_ok(share, 255)))
-        return errprintf(err, "invalid share_identifier: 1-255 letters, digits and ._-+@:,");
+        return errprintf(
+            err, "invalid share_identifier: 1-255 letters, digits and ._-+@:,");
     if (jobdef && (strlen(jobdef) > 160 || !*jobdef))
         return errprintf(err, "invalid job_definition");
     if (deps && !array) {
         size_t i;
         json_t *d;
-        json_array_foreach(deps, i, d) {
+        json_array_foreach (deps, i, d) {
             const char *type = json_string_value(json_object_get(d, "type"));
             if (dep_for_arrays(type))
-                return errprintf(err, "invalid dependencies[%zu]: %s needs an array job",
-                                 i, type);
+                return errprintf(
+                    err, "invalid dependencies[%zu]: %s needs an array job", i,
+                    type);
         }
     }
     if (array) {
@@ -394,11 +459,14 @@ static int placement_to_json(const struct jobspec *js, json_t *o)
     if (js->mounts)
         rc |= json_object_set(o, "mounts", js->mounts);
     if (js->ntasks_per_node)
-        rc |= json_object_set_new(o, "ntasks_per_node", json_integer(js->ntasks_per_node));
+        rc |= json_object_set_new(o, "ntasks_per_node",
+                                  json_integer(js->ntasks_per_node));
     if (js->threads_per_core)
-        rc |= json_object_set_new(o, "threads_per_core", json_integer(js->threads_per_core));
+        rc |= json_object_set_new(o, "threads_per_core",
+                                  json_integer(js->threads_per_core));
     if (js->mem_per_cpu) {
-        rc |= json_object_set_new(o, "mem_per_cpu", json_integer(js->mem_per_cpu));
+        rc |= json_object_set_new(o, "mem_per_cpu",
+                                  json_integer(js->mem_per_cpu));
         rc |= json_object_del(o, "mem");
     }
     if (js->gpus)
@@ -418,31 +486,40 @@ static int placement_to_json(const struct jobspec *js, json_t *o)
 
 json_t *jobspec_to_json(const struct jobspec *js)
 {
-    json_t *o = json_pack("{s:s, s:s, s:O, s:I, s:I, s:I, s:I, s:s, s:s, "
-                          "s:s, s:O, s:s, s:b, s:s, s:I, s:I}",
-                          "name", js->name, "script", js->script, "args",
-                          js->args, "ntasks", (json_int_t)js->ntasks,
-                          "cpus_per_task", (json_int_t)js->cpus_per_task,
-                          "mem", (json_int_t)js->mem, "time_limit",
-                          (json_int_t)js->time_limit, "output", js->output,
-                          "cwd", js->cwd, "submit_dir", js->submit_dir, "env",
-                          js->env, "queue", js->queue, "hold", js->hold,
-                          "user", js->user, "uid", (json_int_t)js->uid, "gid",
-                          (json_int_t)js->gid);
-    if (o && ((js->error && json_object_set_new(o, "error", json_string(js->error)) < 0)
-              || (js->retry && json_object_set(o, "retry_strategy", js->retry) < 0)
-              || (js->deps && json_object_set(o, "dependencies", js->deps) < 0)
-              || (js->array && json_object_set_new(o, "array", json_string(js->array)) < 0)
-              || (js->job_definition
-                  && json_object_set_new(o, "job_definition",
-                                         json_string(js->job_definition)) < 0)
-              || (js->priority && json_object_set_new(o, "priority",
-                                                      json_integer(js->priority)) < 0)
-              || (js->nice && json_object_set_new(o, "nice", json_integer(js->nice)) < 0)
-              || (js->umask != 022 && json_object_set_new(o, "umask", json_integer(js->umask)) < 0)
-              || (js->share_id && json_object_set_new(o, "share_identifier",
-                                                      json_string(js->share_id)) < 0)
-              || placement_to_json(js, o) < 0)) {
+    json_t *o = json_pack(
+        "{s:s, s:s, s:O, s:I, s:I, s:I, s:I, s:s, s:s, "
+        "s:s, s:O, s:s, s:b, s:s, s:I, s:I}",
+        "name", js->name, "script", js->script, "args", js->args, "ntasks",
+        (json_int_t)js->ntasks, "cpus_per_task", (json_int_t)js->cpus_per_task,
+        "mem", (json_int_t)js->mem, "time_limit", (json_int_t)js->time_limit,
+        "output", js->output, "cwd", js->cwd, "submit_dir", js->submit_dir,
+        "env", js->env, "queue", js->queue, "hold", js->hold, "user", js->user,
+        "uid", (json_int_t)js->uid, "gid", (json_int_t)js->gid);
+    if (o
+        && ((js->error
+             && json_object_set_new(o, "error", json_string(js->error)) < 0)
+            || (js->retry
+                && json_object_set(o, "retry_strategy", js->retry) < 0)
+            || (js->deps && json_object_set(o, "dependencies", js->deps) < 0)
+            || (js->array
+                && json_object_set_new(o, "array", json_string(js->array)) < 0)
+            || (js->job_definition
+                && json_object_set_new(o, "job_definition",
+                                       json_string(js->job_definition))
+                       < 0)
+            || (js->priority
+                && json_object_set_new(o, "priority",
+                                       json_integer(js->priority))
+                       < 0)
+            || (js->nice
+                && json_object_set_new(o, "nice", json_integer(js->nice)) < 0)
+            || (js->umask != 022
+                && json_object_set_new(o, "umask", json_integer(js->umask)) < 0)
+            || (js->share_id
+                && json_object_set_new(o, "share_identifier",
+                                       json_string(js->share_id))
+                       < 0)
+            || placement_to_json(js, o) < 0)) {
         json_decref(o);
         return NULL;
     }
@@ -477,7 +554,8 @@ void jobspec_release(struct jobspec *js)
     memset(js, 0, sizeof(*js));
 }
 
-static int dep_id(const char *s, const char *opt, json_int_t *out, struct kiln_error *err)
+static int dep_id(const char *s, const char *opt, json_int_t *out,
+                  struct kiln_error *err)
 {
     char *end;
     long long v = strtoll(s, &end, 10);
@@ -501,34 +579,47 @@ json_t *jobspec_parse_dependencies(const char *slurm, const char *aws,
     }
     if (slurm) {
         copy = strdup(slurm);
-        for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        for (char *item = strtok_r(copy, ",", &save); item;
+             item = strtok_r(NULL, ",", &save)) {
             char *isave = NULL, *type = strtok_r(item, ":", &isave), *idtext;
             if (!type) { /* only colons: ":" */
-                errprintf(err, "invalid value for --dependency: '%s' has no type", item);
+                errprintf(err,
+                          "invalid value for --dependency: '%s' has no type",
+                          item);
                 goto error;
             }
             if (!strcmp(type, "singleton")) {
                 if (strtok_r(NULL, ":", &isave)) {
-                    errprintf(err, "invalid value for --dependency: singleton takes no job id");
+                    errprintf(
+                        err,
+                        "invalid value for --dependency: singleton takes no job id");
                     goto error;
                 }
-                json_array_append_new(deps, json_pack("{s:s}", "type", "singleton"));
+                json_array_append_new(deps,
+                                      json_pack("{s:s}", "type", "singleton"));
                 continue;
             }
-            if (strcmp(type, "after") && strcmp(type, "afterany") && strcmp(type, "afterok")
-                && strcmp(type, "afternotok") && strcmp(type, "aftercorr")) {
-                errprintf(err, "invalid value for --dependency: unknown type '%s' (after, "
-                               "afterany, afterok, afternotok, aftercorr or singleton)", type);
+            if (strcmp(type, "after") && strcmp(type, "afterany")
+                && strcmp(type, "afterok") && strcmp(type, "afternotok")
+                && strcmp(type, "aftercorr")) {
+                errprintf(
+                    err,
+                    "invalid value for --dependency: unknown type '%s' (after, "
+                    "afterany, afterok, afternotok, aftercorr or singleton)",
+                    type);
                 goto error;
             }
             if (!(idtext = strtok_r(NULL, ":", &isave))) {
-                errprintf(err, "invalid value for --dependency: '%s' needs a job id", type);
+                errprintf(err,
+                          "invalid value for --dependency: '%s' needs a job id",
+                          type);
                 goto error;
             }
             for (; idtext; idtext = strtok_r(NULL, ":", &isave)) {
                 if (dep_id(idtext, "--dependency", &id, err) < 0)
                     goto error;
-                json_array_append_new(deps, json_pack("{s:s, s:I}", "type", type, "id", id));
+                json_array_append_new(
+                    deps, json_pack("{s:s, s:I}", "type", type, "id", id));
             }
         }
         free(copy);
@@ -539,23 +630,28 @@ json_t *jobspec_parse_dependencies(const char *slurm, const char *aws,
          * its twin), SEQUENTIAL (each child after the one before). */
         copy = strdup(aws);
         save = NULL;
-        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        for (char *t = strtok_r(copy, ",", &save); t;
+             t = strtok_r(NULL, ",", &save)) {
             char *type = strchr(t, ':');
             if (!strcmp(t, "SEQUENTIAL")) {
-                json_array_append_new(deps, json_pack("{s:s}", "type", "sequential"));
+                json_array_append_new(deps,
+                                      json_pack("{s:s}", "type", "sequential"));
                 continue;
             }
             if (type)
                 *type++ = '\0';
             if (type && strcmp(type, "N_TO_N")) {
-                errprintf(err, "invalid value for --depends-on: unknown type '%s' (N_TO_N)",
-                          type);
+                errprintf(
+                    err,
+                    "invalid value for --depends-on: unknown type '%s' (N_TO_N)",
+                    type);
                 goto error;
             }
             if (dep_id(t, "--depends-on", &id, err) < 0)
                 goto error;
-            json_array_append_new(deps, json_pack("{s:s, s:I}", "type",
-                                                  type ? "aftercorr" : "afterok", "id", id));
+            json_array_append_new(
+                deps, json_pack("{s:s, s:I}", "type",
+                                type ? "aftercorr" : "afterok", "id", id));
         }
         free(copy);
     }

@@ -21,32 +21,32 @@ enum {
 
 struct jobspec {
     char *name;
-    char *script;        /* the batch script's text, run by the shell */
-    json_t *args;        /* array of strings: arguments to the script */
+    char *script; /* the batch script's text, run by the shell */
+    json_t *args; /* array of strings: arguments to the script */
     long ntasks;
     long cpus_per_task;
-    int64_t mem;         /* MiB for the whole job on its node; 0 = no limit */
-    int64_t time_limit;  /* seconds; 0 = unlimited */
-    char *output;        /* path pattern (%j %x %u %N %%), may be relative */
-    char *error;         /* NULL: stderr goes with stdout */
-    char *cwd;           /* absolute working directory */
-    char *submit_dir;    /* absolute directory the job was submitted from */
-    json_t *env;         /* array of "NAME=value" strings */
+    int64_t mem;        /* MiB for the whole job on its node; 0 = no limit */
+    int64_t time_limit; /* seconds; 0 = unlimited */
+    char *output;       /* path pattern (%j %x %u %N %%), may be relative */
+    char *error;        /* NULL: stderr goes with stdout */
+    char *cwd;          /* absolute working directory */
+    char *submit_dir;   /* absolute directory the job was submitted from */
+    json_t *env;        /* array of "NAME=value" strings */
     char *queue;
     int hold;
     char *user;
     long uid;
     long gid;
-    int umask;           /* the submitter's file mode mask (default 022) */
-    json_t *retry;       /* retryStrategy (AWS shape), NULL for none */
-    json_t *deps;        /* [{"type", "id"}...], NULL for none */
-    char *array;         /* array index spec (lib/arrayspec), NULL if none */
+    int umask;            /* the submitter's file mode mask (default 022) */
+    json_t *retry;        /* retryStrategy (AWS shape), NULL for none */
+    json_t *deps;         /* [{"type", "id"}...], NULL for none */
+    char *array;          /* array index spec (lib/arrayspec), NULL if none */
     char *job_definition; /* "NAME:REV" it was made from, NULL if none */
-    long priority;       /* within its queue, higher first (0-1000000) */
-    long nice;           /* Slurm's nice: subtracted from the priority */
-    char *share_id;      /* fair-share identifier, NULL if none */
+    long priority;        /* within its queue, higher first (0-1000000) */
+    long nice;            /* Slurm's nice: subtracted from the priority */
+    char *share_id;       /* fair-share identifier, NULL if none */
     /* placement (lib/alloc); 0 or NULL when not asked for */
-    long nodes;           /* nodes the job spans (1 unless asked) */
+    long nodes; /* nodes the job spans (1 unless asked) */
     long ntasks_per_node;
     int threads_per_core; /* use this many PUs of each core, holding it whole */
     int64_t mem_per_cpu;  /* MiB; when given, mem is this times the cpus */
@@ -93,7 +93,8 @@ static inline long jobspec_node_cpus(const struct jobspec *js, long i)
 }
 
 /* What lib/alloc is asked to place on node i of the job. */
-static inline struct alloc_req jobspec_alloc_req(const struct jobspec *js, long i)
+static inline struct alloc_req jobspec_alloc_req(const struct jobspec *js,
+                                                 long i)
 {
     return (struct alloc_req){ .ntasks = (int)jobspec_node_tasks(js, i),
                                .cpus_per_task = (int)js->cpus_per_task,

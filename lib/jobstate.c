@@ -61,8 +61,9 @@ int job_id_parse(const char *text, int64_t *id, long *index)
     long long a, i = -1;
 
     if (!text || strlen(text) > 40
-        || number(text, us ? (size_t)(us - text) : strlen(text), INT64_MAX, &a) < 0 || a <= 0
-        || (us && number(us + 1, strlen(us + 1), 2147483647, &i) < 0))
+        || number(text, us ? (size_t)(us - text) : strlen(text), INT64_MAX, &a)
+               < 0
+        || a <= 0 || (us && number(us + 1, strlen(us + 1), 2147483647, &i) < 0))
         return -1;
     *id = a;
     *index = (long)i;

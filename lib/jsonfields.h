@@ -12,7 +12,7 @@
 
 struct json_field {
     const char *name;
-    json_type type;  /* JSON_TRUE stands for any boolean, and the two
+    json_type type; /* JSON_TRUE stands for any boolean, and the two
                       * below for the other pairs a field may take */
     bool required;
 };
@@ -23,7 +23,8 @@ struct json_field {
 /* Check o against fields (ended by a NULL name).  Messages read "invalid
  * WHAT: unknown field 'PATH.NAME'" and the like; path is "" at the top.
  * Returns 0, or -1 with err set. */
-int json_fields_check(const json_t *o, const struct json_field *fields, const char *what,
-                      const char *path, struct kiln_error *err);
+int json_fields_check(const json_t *o, const struct json_field *fields,
+                      const char *what, const char *path,
+                      struct kiln_error *err);
 
 #endif

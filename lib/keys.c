@@ -20,12 +20,15 @@ static int keypath(char *out, size_t len, const char *dir, const char *name,
 {
     bool own = strcmp(name, "server") != 0 && strcmp(name, "cluster") != 0;
 
-    return snprintf(out, len, "%s%s/%s.%s", dir, own ? "/workers" : "", name, ext)
-           >= (int)len ? -1 : 0;
+    return snprintf(out, len, "%s%s/%s.%s", dir, own ? "/workers" : "", name,
+                    ext)
+                   >= (int)len
+               ? -1
+               : 0;
 }
 
-static int write_file(const char *path, mode_t mode, bool force, const char *text,
-                      struct kiln_error *err)
+static int write_file(const char *path, mode_t mode, bool force,
+                      const char *text, struct kiln_error *err)
 {
     char tmp[4200];
     int fd;
@@ -37,7 +40,8 @@ static int write_file(const char *path, mode_t mode, bool force, const char *tex
     if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode)) < 0)
         return errprintf(err, "cannot create %s: %s", tmp, strerror(errno));
     size_t n = strlen(text);
-    if (fchmod(fd, mode) < 0 || write(fd, text, n) != (ssize_t)n || fsync(fd) < 0) {
+    if (fchmod(fd, mode) < 0 || write(fd, text, n) != (ssize_t)n
+        || fsync(fd) < 0) {
         errprintf(err, "cannot write %s: %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);
@@ -60,10 +64,14 @@ int keys_generate(const char *dir, const char *name, bool force, char *out,
 
     if (!jobspec_name_ok(name, 63) || strchr(name, ':') || strchr(name, ',')
         || name[0] == '.')
-        return errprintf(err, "invalid key name '%.64s': letters, digits and ._-+@", name);
+        return errprintf(
+            err, "invalid key name '%.64s': letters, digits and ._-+@", name);
     if (zmq_curve_keypair(pub, sec) < 0)
-        return errprintf(err, "cannot make a CURVE key pair: %s (is libzmq built with "
-                              "libsodium?)", zmq_strerror(errno));
+        return errprintf(
+            err,
+            "cannot make a CURVE key pair: %s (is libzmq built with "
+            "libsodium?)",
+            zmq_strerror(errno));
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return errprintf(err, "cannot create %s: %s", dir, strerror(errno));
     snprintf(sub, sizeof(sub), "%s/workers", dir);
@@ -72,15 +80,19 @@ int keys_generate(const char *dir, const char *name, bool force, char *out,
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
     if (keypath(path, sizeof(path), dir, name, "key") < 0)
         return errprintf(err, "key folder path too long");
-    snprintf(text, sizeof(text), "# Kiln CURVE key pair '%s', made by kiln keygen at %s.\n"
+    snprintf(text, sizeof(text),
+             "# Kiln CURVE key pair '%s', made by kiln keygen at %s.\n"
              "# Secret: keep it on the machine that uses it, mode 0600.\n"
-             "public = %s\nsecret = %s\n", name, when, pub, sec);
+             "public = %s\nsecret = %s\n",
+             name, when, pub, sec);
     if (write_file(path, 0600, force, text, err) < 0)
         return -1;
     snprintf(out, len, "%s", path);
     keypath(path, sizeof(path), dir, name, "pub");
-    snprintf(text, sizeof(text), "# Kiln CURVE public key '%s', made by kiln keygen at %s.\n"
-             "public = %s\n", name, when, pub);
+    snprintf(text, sizeof(text),
+             "# Kiln CURVE public key '%s', made by kiln keygen at %s.\n"
+             "public = %s\n",
+             name, when, pub);
     return write_file(path, 0644, true, text, err);
 }
 
@@ -89,14 +101,17 @@ struct readstate {
     int bad;
 };
 
-static int on_key(void *arg, const char *section, const char *name, const char *value)
+static int on_key(void *arg, const char *section, const char *name,
+                  const char *value)
 {
     struct readstate *rs = arg;
-    char *dst = !strcmp(name, "public") ? rs->k->public
-                : !strcmp(name, "secret") ? rs->k->secret : NULL;
+    char *dst = !strcmp(name, "public")   ? rs->k->public
+                : !strcmp(name, "secret") ? rs->k->secret
+                                          : NULL;
     unsigned char bin[32];
 
-    if (section[0] || !dst || strlen(value) != 40 || !zmq_z85_decode(bin, value)) {
+    if (section[0] || !dst || strlen(value) != 40
+        || !zmq_z85_decode(bin, value)) {
         rs->bad = 1;
         return 0;
     }
@@ -113,19 +128,24 @@ int keys_read(const char *path, bool need_secret, struct curve_key *k,
 
     memset(k, 0, sizeof(*k));
     if (stat(path, &st) < 0)
-        return errprintf(err, "cannot read the CURVE key %s: %s", path, strerror(errno));
+        return errprintf(err, "cannot read the CURVE key %s: %s", path,
+                         strerror(errno));
     if (need_secret && (st.st_mode & 077))
-        return errprintf(err, "%s is readable by others (mode %03o): chmod 600 it", path,
-                         (unsigned)(st.st_mode & 0777));
+        return errprintf(err,
+                         "%s is readable by others (mode %03o): chmod 600 it",
+                         path, (unsigned)(st.st_mode & 0777));
     if ((rc = ini_parse(path, on_key, &rs)) != 0 || rs.bad)
         return errprintf(err, "%s is not a Kiln key file%s", path,
-                         rc < 0 ? ": cannot open it" : " (kiln keygen makes them)");
+                         rc < 0 ? ": cannot open it"
+                                : " (kiln keygen makes them)");
     if (!k->public[0] || (need_secret && !k->secret[0]))
-        return errprintf(err, "%s holds no %s key", path, k->public[0] ? "secret" : "public");
+        return errprintf(err, "%s holds no %s key", path,
+                         k->public[0] ? "secret" : "public");
     return 0;
 }
 
-int keys_curve_client(void *sock, const char *server_public, const struct curve_key *own)
+int keys_curve_client(void *sock, const char *server_public,
+                      const struct curve_key *own)
 {
     if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_public, 41) < 0
         || zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, own->public, 41) < 0
@@ -148,7 +168,8 @@ int keys_client_socket(void *sock, const char *dir, const struct curve_key *own,
     if (own)
         mine = *own;
     else if (zmq_curve_keypair(mine.public, mine.secret) < 0)
-        return errprintf(err, "cannot make a CURVE key pair: %s", zmq_strerror(errno));
+        return errprintf(err, "cannot make a CURVE key pair: %s",
+                         zmq_strerror(errno));
     if (keys_curve_client(sock, server.public, &mine) < 0)
         return errprintf(err, "cannot set CURVE keys: %s", zmq_strerror(errno));
     return 1;
@@ -243,7 +264,8 @@ struct keyring *keys_ring_refresh(struct keyring *r, const char *dir)
 
     snprintf(c, sizeof(c), "%s/cluster.pub", dir);
     snprintf(w, sizeof(w), "%s/workers", dir);
-    if (r && same_time(r->cluster_mtime, mtime_of(c)) && same_time(r->workers_mtime, mtime_of(w)))
+    if (r && same_time(r->cluster_mtime, mtime_of(c))
+        && same_time(r->workers_mtime, mtime_of(w)))
         return r;
     if (!(n = keys_ring_load(dir)))
         return r;

@@ -37,7 +37,8 @@ int keys_read(const char *path, bool need_secret, struct curve_key *k,
 
 /* Make sock (not yet connected) a CURVE client of the server with this
  * public key, with the pair own.  -1 with errno on failure. */
-int keys_curve_client(void *sock, const char *server_public, const struct curve_key *own);
+int keys_curve_client(void *sock, const char *server_public,
+                      const struct curve_key *own);
 
 /* Make sock (not yet connected) speak CURVE to the server whose public key
  * is dir/server.pub, as a client with a key pair of its own: own, or a new

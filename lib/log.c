@@ -14,9 +14,9 @@ static char log_role[64] = "kiln";
 static FILE *log_stream;
 
 static const char *level_names[] = {
-    [LOG_EMERG] = "emerg",   [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
-    [LOG_ERR] = "error",     [LOG_WARNING] = "warning",
-    [LOG_NOTICE] = "notice", [LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
+    [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",     [LOG_CRIT] = "crit",
+    [LOG_ERR] = "error",   [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+    [LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
 };
 
 void log_init(const char *role, int level, FILE *stream)

@@ -22,17 +22,16 @@ void log_write(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Arguments are not evaluated below the current level. */
-#define log_msg(level, ...)                                                  \
-    do {                                                                     \
-        if ((level) <= log_level_current)                                    \
-            log_write((level), __VA_ARGS__);                                 \
+#define log_msg(level, ...)                  \
+    do {                                     \
+        if ((level) <= log_level_current)    \
+            log_write((level), __VA_ARGS__); \
     } while (0)
 
 /* Like log_msg(LOG_ERR, ...) with ": strerror(errno)" appended. */
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print "kiln: message" to stderr and exit(1); for commands, not daemons. */
-void die(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

@@ -47,7 +47,9 @@ char *outpath_expand(const char *pat, const struct outpath_names *v)
             continue;
         }
         switch (*++p) {
-        case 'j': rc = path_append(out, cap, &n, "%lld", (long long)v->id); break;
+        case 'j':
+            rc = path_append(out, cap, &n, "%lld", (long long)v->id);
+            break;
         case 'x': rc = path_append(out, cap, &n, "%s", v->name); break;
         case 'u': rc = path_append(out, cap, &n, "%s", v->user); break;
         case 'N': rc = path_append(out, cap, &n, "%s", v->node); break;

@@ -10,13 +10,13 @@
 
 /* What the patterns name. */
 struct outpath_names {
-    const char *cwd;   /* relative patterns start here */
-    const char *name;  /* %x */
-    const char *user;  /* %u */
-    const char *node;  /* %N */
-    int64_t id;        /* %j */
-    int64_t array_id;  /* %A: the array's id, or 0 (then the job's id) */
-    long array_index;  /* %a */
+    const char *cwd;  /* relative patterns start here */
+    const char *name; /* %x */
+    const char *user; /* %u */
+    const char *node; /* %N */
+    int64_t id;       /* %j */
+    int64_t array_id; /* %A: the array's id, or 0 (then the job's id) */
+    long array_index; /* %a */
 };
 
 /* Expand pat.  A new string (the caller frees it), or NULL with errno:

@@ -12,12 +12,15 @@
 #include "lib/jsonfields.h"
 #include "lib/proto.h"
 
-int proto_check_version(const struct proto_msg *m, bool required, struct kiln_error *err)
+int proto_check_version(const struct proto_msg *m, bool required,
+                        struct kiln_error *err)
 {
     const json_t *v = json_object_get(m->body, "version");
 
     /* doc/protocol.md "Versions" */
-    if ((v || required) && (!json_is_integer(v) || json_integer_value(v) != KILN_PROTO_VERSION)) {
+    if ((v || required)
+        && (!json_is_integer(v)
+            || json_integer_value(v) != KILN_PROTO_VERSION)) {
         errprintf(err, "protocol version mismatch: this side speaks version %d",
                   KILN_PROTO_VERSION);
         return EPROTO;
@@ -25,7 +28,8 @@ int proto_check_version(const struct proto_msg *m, bool required, struct kiln_er
     return 0;
 }
 
-int proto_check(const struct proto_rule *r, const struct proto_msg *m, struct kiln_error *err)
+int proto_check(const struct proto_rule *r, const struct proto_msg *m,
+                struct kiln_error *err)
 {
     bool required = false;
     char what[96];
@@ -42,8 +46,8 @@ int proto_check(const struct proto_rule *r, const struct proto_msg *m, struct ki
     return 0;
 }
 
-static int send_frames(void *sock, const void *id, size_t idlen, const char *type,
-                       const char *text, const char *cred)
+static int send_frames(void *sock, const void *id, size_t idlen,
+                       const char *type, const char *text, const char *cred)
 {
     if (id && zmq_send(sock, id, idlen, ZMQ_SNDMORE) < 0)
         return -1;
@@ -134,7 +138,8 @@ int proto_recv(void *sock, int router, struct proto_msg *m,
         memcpy(m->id, zmq_msg_data(&fr[0]), len);
         m->idlen = len;
     }
-    if ((n != base + 3 && !(router && n == base + 4)) || zmq_msg_size(&fr[base]) != 0) {
+    if ((n != base + 3 && !(router && n == base + 4))
+        || zmq_msg_size(&fr[base]) != 0) {
         errprintf(err, "malformed message: expected an empty delimiter, a "
                        "type, a body and perhaps a credential");
         goto proto;
@@ -159,7 +164,8 @@ int proto_recv(void *sock, int router, struct proto_msg *m,
     len = zmq_msg_size(&fr[base + 2]);
     size_t max = router ? KILN_PROTO_MAX_BODY : KILN_PROTO_MAX_REPLY;
     if (len > max) {
-        errprintf(err, "message body of %zu bytes is above the limit of %zu", len, max);
+        errprintf(err, "message body of %zu bytes is above the limit of %zu",
+                  len, max);
         goto proto;
     }
     m->body = json_loadb(zmq_msg_data(&fr[base + 2]), len,
@@ -173,15 +179,16 @@ int proto_recv(void *sock, int router, struct proto_msg *m,
     }
     if (n == base + 4) {
         len = zmq_msg_size(&fr[base + 3]);
-        if (len == 0 || len > AUTH_MAX_CRED || memchr(zmq_msg_data(&fr[base + 3]), 0, len)
+        if (len == 0 || len > AUTH_MAX_CRED
+            || memchr(zmq_msg_data(&fr[base + 3]), 0, len)
             || !(m->cred = strndup(zmq_msg_data(&fr[base + 3]), len))) {
             errprintf(err, "malformed message: bad credential frame");
             json_decref(m->body);
             m->body = NULL;
             goto proto;
         }
-        auth_digest(m->type, zmq_msg_data(&fr[base + 2]), zmq_msg_size(&fr[base + 2]),
-                    m->digest);
+        auth_digest(m->type, zmq_msg_data(&fr[base + 2]),
+                    zmq_msg_size(&fr[base + 2]), m->digest);
     }
     rc = 1;
     goto done;
@@ -205,11 +212,14 @@ static const struct {
     int value;
     const char *name;
 } errnames[] = {
-    { EPERM, "EPERM" },   { ENOENT, "ENOENT" },       { EINVAL, "EINVAL" },
-    { EEXIST, "EEXIST" }, { EPROTO, "EPROTO" },       { ENOSPC, "ENOSPC" },
-    { EBUSY, "EBUSY" },   { EOPNOTSUPP, "EOPNOTSUPP" }, { ENOMEM, "ENOMEM" },
-    { EIO, "EIO" },       { EAGAIN, "EAGAIN" },       { EMSGSIZE, "EMSGSIZE" },
-    { EACCES, "EACCES" }, { ENODEV, "ENODEV" },       { E2BIG, "E2BIG" },
+    { EPERM, "EPERM" },   { ENOENT, "ENOENT" },
+    { EINVAL, "EINVAL" }, { EEXIST, "EEXIST" },
+    { EPROTO, "EPROTO" }, { ENOSPC, "ENOSPC" },
+    { EBUSY, "EBUSY" },   { EOPNOTSUPP, "EOPNOTSUPP" },
+    { ENOMEM, "ENOMEM" }, { EIO, "EIO" },
+    { EAGAIN, "EAGAIN" }, { EMSGSIZE, "EMSGSIZE" },
+    { EACCES, "EACCES" }, { ENODEV, "ENODEV" },
+    { E2BIG, "E2BIG" },
 };
 
 const char *proto_errno_name(int errnum)
@@ -237,16 +247,21 @@ json_t *proto_error_body(int errnum, const char *text)
 int proto_socket_setup(void *sock, enum proto_side side)
 {
     int zero = 0, ivl = 2000, ttl = 10000, timeout = 10000;
-    int sndtimeo = side == PROTO_SIDE_SERVER ? 0 : side == PROTO_SIDE_CLIENT ? 5000 : 1000;
-    int64_t max = side == PROTO_SIDE_SERVER ? 4 * (int64_t)KILN_PROTO_MAX_BODY
-                                            : (int64_t)KILN_PROTO_MAX_REPLY + 4096;
+    int sndtimeo = side == PROTO_SIDE_SERVER   ? 0
+                   : side == PROTO_SIDE_CLIENT ? 5000
+                                               : 1000;
+    int64_t max = side == PROTO_SIDE_SERVER
+                      ? 4 * (int64_t)KILN_PROTO_MAX_BODY
+                      : (int64_t)KILN_PROTO_MAX_REPLY + 4096;
 
     if (zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero)) < 0
         || zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) < 0
         || zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof(sndtimeo)) < 0
         || zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof(ivl)) < 0
         || zmq_setsockopt(sock, ZMQ_HEARTBEAT_TTL, &ttl, sizeof(ttl)) < 0
-        || zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof(timeout)) < 0)
+        || zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout,
+                          sizeof(timeout))
+               < 0)
         return -1;
     return 0;
 }

@@ -11,9 +11,9 @@
 /* doc/protocol.md "Versions": bump with any change to a message. */
 enum {
     KILN_PROTO_VERSION = 1,
-    KILN_PROTO_MAX_BODY = 1 << 20, /* bytes; larger requests are refused */
+    KILN_PROTO_MAX_BODY = 1 << 20,    /* bytes; larger requests are refused */
     KILN_PROTO_MAX_REPLY = 256 << 20, /* bytes: what the server may send */
-    KILN_PROTO_MAX_ID = 255,       /* routing identity bytes */
+    KILN_PROTO_MAX_ID = 255,          /* routing identity bytes */
 };
 
 enum proto_dir {
@@ -48,18 +48,23 @@ struct proto_rule {
 };
 
 /* The fields every versioned message has first. */
-#define PROTO_VERSION_FIELD { "version", JSON_INTEGER, true }
+#define PROTO_VERSION_FIELD           \
+    {                                 \
+        "version", JSON_INTEGER, true \
+    }
 
 struct proto_msg;
 struct kiln_error;
 /* Check m's "version": one other than ours is EPROTO, and so is none when
  * required.  Returns 0, or EPROTO with err set. */
-int proto_check_version(const struct proto_msg *m, bool required, struct kiln_error *err);
+int proto_check_version(const struct proto_msg *m, bool required,
+                        struct kiln_error *err);
 /* Check m against r: its version (required when r lists it as required),
  * then its fields: one the rule does not list, of the wrong type, or a
  * required one missing is EINVAL.  Returns 0, or the errno value with err
  * set. */
-int proto_check(const struct proto_rule *r, const struct proto_msg *m, struct kiln_error *err);
+int proto_check(const struct proto_rule *r, const struct proto_msg *m,
+                struct kiln_error *err);
 
 /* One received message.  The body is owned by the message. */
 struct proto_msg {

@@ -93,23 +93,56 @@ static const char *migrations[] = {
 };
 
 enum stmt_id {
-    S_BEGIN, S_COMMIT, S_JOB_INSERT, S_JOB_UPDATE, S_EVENT, S_ATTEMPT,
-    S_JOB_GET, S_NODE_PUT, S_JOB_STATE, S_ARRAY_CHILD, S_OBJ_PUT, S_OBJ_DEL,
-    S_NODE_CE, S_NODE_FEATURES, S_ATTEMPT_USAGE, S_JOB_SPEC, S_COUNT
+    S_BEGIN,
+    S_COMMIT,
+    S_JOB_INSERT,
+    S_JOB_UPDATE,
+    S_EVENT,
+    S_ATTEMPT,
+    S_JOB_GET,
+    S_NODE_PUT,
+    S_JOB_STATE,
+    S_ARRAY_CHILD,
+    S_OBJ_PUT,
+    S_OBJ_DEL,
+    S_NODE_CE,
+    S_NODE_FEATURES,
+    S_ATTEMPT_USAGE,
+    S_JOB_SPEC,
+    S_COUNT
 };
 
 /* The columns of a job row, in the order of enum job_col: one mapping for
  * every query that reads jobs (row_to_job). */
-#define JOB_COLUMNS                                                          \
-    "id, name, user, uid, queue, state, reason, exit_code, submit_time,"     \
-    " start_time, end_time, node, cpus, attempts, spec, array_id, array_index,"  \
+#define JOB_COLUMNS                                                             \
+    "id, name, user, uid, queue, state, reason, exit_code, submit_time,"        \
+    " start_time, end_time, node, cpus, attempts, spec, array_id, array_index," \
     " alloc, token"
 enum job_col {
-    C_ID, C_NAME, C_USER, C_UID, C_QUEUE, C_STATE, C_REASON, C_EXIT_CODE, C_SUBMIT,
-    C_START, C_END, C_NODE, C_CPUS, C_ATTEMPTS, C_SPEC, C_ARRAY_ID, C_ARRAY_INDEX,
-    C_ALLOC, C_TOKEN,
+    C_ID,
+    C_NAME,
+    C_USER,
+    C_UID,
+    C_QUEUE,
+    C_STATE,
+    C_REASON,
+    C_EXIT_CODE,
+    C_SUBMIT,
+    C_START,
+    C_END,
+    C_NODE,
+    C_CPUS,
+    C_ATTEMPTS,
+    C_SPEC,
+    C_ARRAY_ID,
+    C_ARRAY_INDEX,
+    C_ALLOC,
+    C_TOKEN,
     /* then, for finished jobs, the last attempt's usage */
-    C_USER_CPU, C_SYS_CPU, C_MAX_RSS, C_OOM_KILLS,
+    C_USER_CPU,
+    C_SYS_CPU,
+    C_MAX_RSS,
+    C_OOM_KILLS,
 };
 
 static const char *stmt_sql[S_COUNT] = {
@@ -118,18 +151,21 @@ static const char *stmt_sql[S_COUNT] = {
     [S_JOB_INSERT] = "INSERT INTO jobs (name, user, uid, queue, state, reason,"
                      " submit_time, spec, array_id, array_index)"
                      " VALUES (?,?,?,?,?,?,?,?,?,?)",
-    [S_JOB_UPDATE] = "UPDATE jobs SET state=?, reason=?, exit_code=?,"
-                     " start_time=?, end_time=?, node=?, cpus=?, attempts=?, alloc=?,"
-                     " token=? WHERE id=?",
+    [S_JOB_UPDATE] =
+        "UPDATE jobs SET state=?, reason=?, exit_code=?,"
+        " start_time=?, end_time=?, node=?, cpus=?, attempts=?, alloc=?,"
+        " token=? WHERE id=?",
     [S_JOB_SPEC] = "UPDATE jobs SET spec=? WHERE id=?",
     [S_EVENT] = "INSERT INTO events (job_id, time, state, reason, node)"
                 " VALUES (?,?,?,?,?)",
-    [S_ATTEMPT] = "INSERT OR REPLACE INTO attempts (job_id, attempt, node, cpus,"
-                  " start_time, end_time, exit_code, signal, reason)"
-                  " VALUES (?,?,?,?,?,?,?,?,?)",
-    [S_ATTEMPT_USAGE] = "UPDATE attempts SET user_cpu=?, sys_cpu=?, max_rss_kib=?,"
-                        " oom_kills=?"
-                        " WHERE job_id=? AND attempt=?",
+    [S_ATTEMPT] =
+        "INSERT OR REPLACE INTO attempts (job_id, attempt, node, cpus,"
+        " start_time, end_time, exit_code, signal, reason)"
+        " VALUES (?,?,?,?,?,?,?,?,?)",
+    [S_ATTEMPT_USAGE] =
+        "UPDATE attempts SET user_cpu=?, sys_cpu=?, max_rss_kib=?,"
+        " oom_kills=?"
+        " WHERE job_id=? AND attempt=?",
     [S_JOB_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id=?",
     [S_ARRAY_CHILD] = "SELECT id FROM jobs WHERE array_id=? AND array_index=?",
     [S_OBJ_PUT] = "INSERT OR REPLACE INTO objects VALUES (?,?,?)",
@@ -147,9 +183,9 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[S_COUNT];
     int in_txn;
-    int failed;        /* sticky: the first failure of the transaction */
-    int failed_code;   /* its sqlite result code */
-    char error[256];   /* and its message */
+    int failed;      /* sticky: the first failure of the transaction */
+    int failed_code; /* its sqlite result code */
+    char error[256]; /* and its message */
 };
 
 /* A statement failed: the first failure of a transaction is kept, with
@@ -198,7 +234,8 @@ int store_schema_version(struct store *st)
     sqlite3_stmt *s;
     int v = -1;
 
-    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL)
+            == SQLITE_OK
         && sqlite3_step(s) == SQLITE_ROW)
         v = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
@@ -207,7 +244,8 @@ int store_schema_version(struct store *st)
 
 static int migrate(struct store *st, struct kiln_error *err)
 {
-    int have = store_schema_version(st), want = sizeof(migrations) / sizeof(migrations[0]);
+    int have = store_schema_version(st),
+        want = sizeof(migrations) / sizeof(migrations[0]);
     char *msg = NULL, pragma[64];
 
     if (have < 0)
@@ -215,13 +253,16 @@ static int migrate(struct store *st, struct kiln_error *err)
                          sqlite3_errmsg(st->db));
     if (have > want) {
         errno = EPROTO;
-        return errprintf(err, "database schema version %d is newer than "
-                              "this kiln (%d)", have, want);
+        return errprintf(err,
+                         "database schema version %d is newer than "
+                         "this kiln (%d)",
+                         have, want);
     }
     for (int v = have; v < want; v++) {
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v + 1);
         if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK
-            || sqlite3_exec(st->db, migrations[v], NULL, NULL, &msg) != SQLITE_OK
+            || sqlite3_exec(st->db, migrations[v], NULL, NULL, &msg)
+                   != SQLITE_OK
             || sqlite3_exec(st->db, pragma, NULL, NULL, &msg) != SQLITE_OK
             || sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
             errprintf(err, "schema migration to version %d failed: %s", v + 1,
@@ -247,8 +288,11 @@ struct store *store_open(const char *dir, struct kiln_error *err)
         path = NULL;
         goto nomem;
     }
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                                           | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                            | SQLITE_OPEN_NOMUTEX,
+                        NULL)
+        != SQLITE_OK) {
         errprintf(err, "cannot open '%s': %s", path,
                   st->db ? sqlite3_errmsg(st->db) : "out of memory");
         goto error;
@@ -256,8 +300,11 @@ struct store *store_open(const char *dir, struct kiln_error *err)
     sqlite3_busy_timeout(st->db, 5000);
     /* WAL, and a commit is durable when it returns: a client is told its
      * job id only after the fsync. */
-    if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                             " PRAGMA foreign_keys=ON;", NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(st->db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                     " PRAGMA foreign_keys=ON;",
+                     NULL, NULL, &msg)
+        != SQLITE_OK) {
         errprintf(err, "cannot set up '%s': %s", path, msg);
         sqlite3_free(msg);
         goto error;
@@ -265,9 +312,11 @@ struct store *store_open(const char *dir, struct kiln_error *err)
     if (migrate(st, err) < 0)
         goto error;
     for (int i = 0; i < S_COUNT; i++)
-        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                               &st->stmt[i], NULL) != SQLITE_OK) {
-            errprintf(err, "cannot prepare a statement: %s", sqlite3_errmsg(st->db));
+        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+                               SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL)
+            != SQLITE_OK) {
+            errprintf(err, "cannot prepare a statement: %s",
+                      sqlite3_errmsg(st->db));
             goto error;
         }
     free(path);
@@ -418,8 +467,8 @@ int store_job_set_spec(struct store *st, int64_t id, const json_t *spec)
 }
 
 int store_attempt(struct store *st, int64_t job_id, int attempt,
-                  const char *node, const char *cpus, double start,
-                  double end, int exit_code, int signal, const char *reason)
+                  const char *node, const char *cpus, double start, double end,
+                  int exit_code, int signal, const char *reason)
 {
     sqlite3_stmt *s = st->stmt[S_ATTEMPT];
 
@@ -523,13 +572,15 @@ static void row_to_job(sqlite3_stmt *s, struct store_job *j, bool usage)
         j->usage.sys_cpu = sqlite3_column_double(s, C_SYS_CPU);
         j->usage.max_rss_kib = sqlite3_column_int64(s, C_MAX_RSS);
         j->usage.oom_kills = sqlite3_column_type(s, C_OOM_KILLS) == SQLITE_NULL
-                             ? -1 : sqlite3_column_int(s, C_OOM_KILLS);
+                                 ? -1
+                                 : sqlite3_column_int(s, C_OOM_KILLS);
     }
     j->attempts = sqlite3_column_int(s, C_ATTEMPTS);
     j->spec = spec ? json_loads(spec, 0, NULL) : NULL;
     j->array_id = sqlite3_column_int64(s, C_ARRAY_ID);
     j->array_index = sqlite3_column_type(s, C_ARRAY_INDEX) == SQLITE_NULL
-                     ? -1 : sqlite3_column_int64(s, C_ARRAY_INDEX);
+                         ? -1
+                         : sqlite3_column_int64(s, C_ARRAY_INDEX);
 }
 
 void store_job_release(struct store_job *j)
@@ -561,7 +612,8 @@ int store_job_get(struct store *st, int64_t id, struct store_job *job)
     return rc == SQLITE_ROW;
 }
 
-int store_job_state(struct store *st, int64_t id, enum job_state *state, double *start)
+int store_job_state(struct store *st, int64_t id, enum job_state *state,
+                    double *start)
 {
     sqlite3_stmt *s = st->stmt[S_JOB_STATE];
     int rc;
@@ -615,8 +667,9 @@ int store_array_progress(struct store *st, int64_t array_id, long *max_index,
                          int counts[JOB_NSTATES])
 {
     struct progress p = { max_index, counts };
-    sqlite3_stmt *s = prepare(st, "SELECT state, COUNT(*), MAX(array_index) FROM jobs"
-                                  " WHERE array_id=? GROUP BY state");
+    sqlite3_stmt *s =
+        prepare(st, "SELECT state, COUNT(*), MAX(array_index) FROM jobs"
+                    " WHERE array_id=? GROUP BY state");
 
     *max_index = -1;
     if (!s)
@@ -628,7 +681,7 @@ int store_array_progress(struct store *st, int64_t array_id, long *max_index,
 struct job_rows {
     store_job_f fn;
     void *arg;
-    bool usage;  /* the rows have the last attempt's usage after the job */
+    bool usage; /* the rows have the last attempt's usage after the job */
 };
 
 static int job_row(sqlite3_stmt *row, void *arg)
@@ -657,14 +710,16 @@ int store_foreach_finished(struct store *st, double since, const char *user,
     struct job_rows r = { fn, arg, true };
 
 #define LAST_ATTEMPT(col) \
-    " (SELECT " col " FROM attempts a WHERE a.job_id = jobs.id AND a.attempt = jobs.attempts)"
-    sqlite3_stmt *s = prepare(st, "SELECT * FROM (SELECT " JOB_COLUMNS ","
-                              LAST_ATTEMPT("user_cpu") "," LAST_ATTEMPT("sys_cpu") ","
-                              LAST_ATTEMPT("max_rss_kib") "," LAST_ATTEMPT("oom_kills")
-                              " FROM jobs WHERE end_time IS NOT NULL AND end_time >= ?"
-                              " AND (?2 IS NULL OR user = ?2)"
-                              " ORDER BY end_time DESC, id DESC LIMIT ?)"
-                              " ORDER BY end_time, id");
+    " (SELECT " col       \
+    " FROM attempts a WHERE a.job_id = jobs.id AND a.attempt = jobs.attempts)"
+    sqlite3_stmt *s = prepare(
+        st,
+        "SELECT * FROM (SELECT " JOB_COLUMNS
+        "," LAST_ATTEMPT("user_cpu") "," LAST_ATTEMPT("sys_cpu") "," LAST_ATTEMPT(
+            "max_rss_kib") "," LAST_ATTEMPT("oom_kills") " FROM jobs WHERE end_time IS NOT NULL AND end_time >= ?"
+                                                         " AND (?2 IS NULL OR user = ?2)"
+                                                         " ORDER BY end_time DESC, id DESC LIMIT ?)"
+                                                         " ORDER BY end_time, id");
     if (!s)
         return -1;
     sqlite3_bind_double(s, 1, since);
@@ -684,14 +739,9 @@ static int json_row(sqlite3_stmt *row, void *arg)
         case SQLITE_INTEGER:
             v = json_integer(sqlite3_column_int64(row, i));
             break;
-        case SQLITE_FLOAT:
-            v = json_real(sqlite3_column_double(row, i));
-            break;
-        case SQLITE_NULL:
-            v = json_null();
-            break;
-        default:
-            v = json_string((const char *)sqlite3_column_text(row, i));
+        case SQLITE_FLOAT: v = json_real(sqlite3_column_double(row, i)); break;
+        case SQLITE_NULL: v = json_null(); break;
+        default: v = json_string((const char *)sqlite3_column_text(row, i));
         }
         json_object_set_new(o, sqlite3_column_name(row, i), v);
     }
@@ -719,24 +769,32 @@ static json_t *rows_to_json(struct store *st, const char *sql, int64_t id)
 
 json_t *store_job_events(struct store *st, int64_t id)
 {
-    json_t *a = rows_to_json(st, "SELECT time, state, reason, node FROM events"
-                                 " WHERE job_id=? ORDER BY id", id), *e;
+    json_t *a = rows_to_json(st,
+                             "SELECT time, state, reason, node FROM events"
+                             " WHERE job_id=? ORDER BY id",
+                             id),
+           *e;
     size_t i;
 
     /* A state is stored as its number and shown by its name. */
-    json_array_foreach(a, i, e) {
+    json_array_foreach (a, i, e) {
         json_int_t v = json_integer_value(json_object_get(e, "state"));
-        json_object_set_new(e, "state", json_string(job_state_name(
-            v >= 0 && v < JOB_NSTATES ? (enum job_state)v : JOB_FAILED)));
+        json_object_set_new(e, "state",
+                            json_string(job_state_name(v >= 0 && v < JOB_NSTATES
+                                                           ? (enum job_state)v
+                                                           : JOB_FAILED)));
     }
     return a;
 }
 
 json_t *store_job_attempts(struct store *st, int64_t id)
 {
-    return rows_to_json(st, "SELECT attempt, node, cpus, start_time, end_time,"
-                            " exit_code, signal, reason, user_cpu, sys_cpu, max_rss_kib, oom_kills"
-                            " FROM attempts WHERE job_id=? ORDER BY attempt", id);
+    return rows_to_json(
+        st,
+        "SELECT attempt, node, cpus, start_time, end_time,"
+        " exit_code, signal, reason, user_cpu, sys_cpu, max_rss_kib, oom_kills"
+        " FROM attempts WHERE job_id=? ORDER BY attempt",
+        id);
 }
 
 int store_node_put(struct store *st, const char *name, const char *state,
@@ -777,8 +835,9 @@ static int node_row(sqlite3_stmt *row, void *arg)
 int store_foreach_node(struct store *st, store_node_f fn, void *arg)
 {
     struct node_rows r = { fn, arg };
-    sqlite3_stmt *s = prepare(st, "SELECT name, state, topology, ce, features FROM nodes"
-                                  " ORDER BY name");
+    sqlite3_stmt *s =
+        prepare(st, "SELECT name, state, topology, ce, features FROM nodes"
+                    " ORDER BY name");
 
     return s ? each(st, s, node_row, &r) : -1;
 }
@@ -792,7 +851,8 @@ int store_node_set_ce(struct store *st, const char *name, const char *ce)
     return run(st, s);
 }
 
-int store_node_set_features(struct store *st, const char *name, const char *features)
+int store_node_set_features(struct store *st, const char *name,
+                            const char *features)
 {
     sqlite3_stmt *s = st->stmt[S_NODE_FEATURES];
 
@@ -830,7 +890,8 @@ int store_object_delete(struct store *st, const char *kind, const char *name)
     return run(st, s);
 }
 
-int store_foreach_object(struct store *st, const char *kind, store_object_f fn, void *arg)
+int store_foreach_object(struct store *st, const char *kind, store_object_f fn,
+                         void *arg)
 {
     return store_foreach_object_prefix(st, kind, NULL, fn, arg);
 }
@@ -843,15 +904,19 @@ struct object_rows {
 static int object_row(sqlite3_stmt *row, void *arg)
 {
     struct object_rows *r = arg;
-    json_t *body = json_loads((const char *)sqlite3_column_text(row, 1), 0, NULL);
-    int rc = body ? r->fn((const char *)sqlite3_column_text(row, 0), body, r->arg) : 0;
+    json_t *body =
+        json_loads((const char *)sqlite3_column_text(row, 1), 0, NULL);
+    int rc =
+        body ? r->fn((const char *)sqlite3_column_text(row, 0), body, r->arg)
+             : 0;
 
     json_decref(body);
     return rc < 0 ? -1 : 0;
 }
 
-int store_foreach_object_prefix(struct store *st, const char *kind, const char *prefix,
-                                store_object_f fn, void *arg)
+int store_foreach_object_prefix(struct store *st, const char *kind,
+                                const char *prefix, store_object_f fn,
+                                void *arg)
 {
     struct object_rows r = { fn, arg };
     sqlite3_stmt *s;
@@ -867,9 +932,11 @@ int store_foreach_object_prefix(struct store *st, const char *kind, const char *
         }
         end[strlen(end) - 1]++;
     }
-    if (!(s = prepare(st, end ? "SELECT name, body FROM objects WHERE kind=?"
-                                " AND name >= ? AND name < ? ORDER BY name"
-                              : "SELECT name, body FROM objects WHERE kind=? ORDER BY name"))) {
+    if (!(s = prepare(
+              st,
+              end ? "SELECT name, body FROM objects WHERE kind=?"
+                    " AND name >= ? AND name < ? ORDER BY name"
+                  : "SELECT name, body FROM objects WHERE kind=? ORDER BY name"))) {
         free(end);
         return -1;
     }

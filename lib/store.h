@@ -51,17 +51,17 @@ struct store_job {
     int64_t id;
     char *name, *user, *queue, *reason, *node, *cpus;
     enum job_state state;
-    char *alloc;       /* JSON text: what lib/alloc chose beyond cpus, or NULL */
-    char *token;       /* the running attempt's exec token (a secret), or NULL */
-    bool has_usage;    /* store_foreach_finished: the last attempt's usage */
+    char *alloc;    /* JSON text: what lib/alloc chose beyond cpus, or NULL */
+    char *token;    /* the running attempt's exec token (a secret), or NULL */
+    bool has_usage; /* store_foreach_finished: the last attempt's usage */
     struct store_usage usage;
     long uid;
-    int exit_code;     /* -1 until known */
+    int exit_code; /* -1 until known */
     double submit_time, start_time, end_time;
     int attempts;
-    json_t *spec;      /* the validated job.submit body */
-    int64_t array_id;  /* an array child's parent, else 0 */
-    long array_index;  /* an array child's index, else -1 */
+    json_t *spec;     /* the validated job.submit body */
+    int64_t array_id; /* an array child's parent, else 0 */
+    long array_index; /* an array child's index, else -1 */
 };
 
 /* Insert a new job (id assigned by the store, never reused) and its first
@@ -77,8 +77,8 @@ int store_job_set_spec(struct store *st, int64_t id, const json_t *spec);
 
 /* Record an attempt's outcome. */
 int store_attempt(struct store *st, int64_t job_id, int attempt,
-                  const char *node, const char *cpus, double start,
-                  double end, int exit_code, int signal, const char *reason);
+                  const char *node, const char *cpus, double start, double end,
+                  int exit_code, int signal, const char *reason);
 
 int store_attempt_usage(struct store *st, int64_t job_id, int attempt,
                         const struct store_usage *u);
@@ -98,7 +98,8 @@ int store_array_progress(struct store *st, int64_t array_id, long *max_index,
 
 /* Just a job's state and start time: 1 found, 0 not found, -1 error.
  * Cheaper than store_job_get. */
-int store_job_state(struct store *st, int64_t id, enum job_state *state, double *start);
+int store_job_state(struct store *st, int64_t id, enum job_state *state,
+                    double *start);
 
 typedef int (*store_job_f)(struct store_job *job, void *arg);
 
@@ -121,23 +122,26 @@ json_t *store_job_attempts(struct store *st, int64_t id);
 int store_node_put(struct store *st, const char *name, const char *state,
                    const json_t *topology, double last_seen);
 typedef int (*store_node_f)(const char *name, const char *state,
-                            json_t *topology, const char *ce, const char *features,
-                            void *arg);
+                            json_t *topology, const char *ce,
+                            const char *features, void *arg);
 int store_foreach_node(struct store *st, store_node_f fn, void *arg);
 /* Set the compute environment a node belongs to (NULL: the default). */
 int store_node_set_ce(struct store *st, const char *name, const char *ce);
 /* Set a node's features (comma separated; NULL: none). */
-int store_node_set_features(struct store *st, const char *name, const char *features);
+int store_node_set_features(struct store *st, const char *name,
+                            const char *features);
 
 /* Named objects of a kind ("queue", "ce", ...), each a JSON object. */
 int store_object_put(struct store *st, const char *kind, const char *name,
                      const json_t *body);
 int store_object_delete(struct store *st, const char *kind, const char *name);
 typedef int (*store_object_f)(const char *name, json_t *body, void *arg);
-int store_foreach_object(struct store *st, const char *kind, store_object_f fn, void *arg);
+int store_foreach_object(struct store *st, const char *kind, store_object_f fn,
+                         void *arg);
 /* Only those whose name starts with prefix (through the key's index: the
  * cost is what is read). */
-int store_foreach_object_prefix(struct store *st, const char *kind, const char *prefix,
-                                store_object_f fn, void *arg);
+int store_foreach_object_prefix(struct store *st, const char *kind,
+                                const char *prefix, store_object_f fn,
+                                void *arg);
 
 #endif

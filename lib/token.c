@@ -30,7 +30,7 @@ int token_path(char *path, size_t len, struct kiln_error *err)
         home = pw->pw_dir;
     if (!home || !*home)
         return errprintf(err, "no home folder for the single-user token: set "
-                         "KILN_TOKEN_FILE");
+                              "KILN_TOKEN_FILE");
     if (snprintf(path, len, "%s/.kiln/token", home) >= (int)len)
         return errprintf(err, "the home folder's name is too long");
     return 0;
@@ -47,8 +47,8 @@ static bool token_ok(const char *t)
 }
 
 /* Read path into token; 1, 0 (none), -1 with err. */
-static int read_token(const char *path, char token[TOKEN_LEN + 1], bool owner_only,
-                      struct kiln_error *err)
+static int read_token(const char *path, char token[TOKEN_LEN + 1],
+                      bool owner_only, struct kiln_error *err)
 {
     struct stat st;
     char buf[TOKEN_LEN + 2];
@@ -56,20 +56,26 @@ static int read_token(const char *path, char token[TOKEN_LEN + 1], bool owner_on
     ssize_t n;
 
     if (fd < 0)
-        return errno == ENOENT || errno == EACCES ? 0
-               : errprintf(err, "cannot read %s: %s", path, strerror(errno));
-    if (fstat(fd, &st) < 0 || (owner_only && (st.st_uid != geteuid() || (st.st_mode & 077)))) {
+        return errno == ENOENT || errno == EACCES
+                   ? 0
+                   : errprintf(err, "cannot read %s: %s", path,
+                               strerror(errno));
+    if (fstat(fd, &st) < 0
+        || (owner_only && (st.st_uid != geteuid() || (st.st_mode & 077)))) {
         close(fd);
-        return errprintf(err, "%s must belong to uid %u and be readable by it alone (chmod "
-                         "600)", path, (unsigned)geteuid());
+        return errprintf(
+            err,
+            "%s must belong to uid %u and be readable by it alone (chmod "
+            "600)",
+            path, (unsigned)geteuid());
     }
     n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     buf[n > 0 ? n : 0] = '\0';
     buf[strcspn(buf, "\n")] = '\0';
     if (!token_ok(buf))
-        return errprintf(err, "%s does not hold a Kiln token (%d hex digits)", path,
-                         TOKEN_LEN);
+        return errprintf(err, "%s does not hold a Kiln token (%d hex digits)",
+                         path, TOKEN_LEN);
     memcpy(token, buf, TOKEN_LEN + 1);
     return 1;
 }
@@ -135,9 +141,11 @@ bool token_endpoint_local(const char *ep)
     host[n] = '\0';
     if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
         host[n - 1] = '\0';
-        return inet_pton(AF_INET6, host + 1, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+        return inet_pton(AF_INET6, host + 1, &a6) == 1
+               && IN6_IS_ADDR_LOOPBACK(&a6);
     }
     if (!strcmp(host, "localhost"))
         return true;
-    return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET, host, &a4) == 1
+           && (ntohl(a4.s_addr) >> 24) == 127;
 }

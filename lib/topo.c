@@ -27,7 +27,10 @@ static int numa_of(hwloc_topology_t h, hwloc_obj_t pu)
 
 static int pu_field(const struct alloc_pu *p, int which)
 {
-    return which == 0 ? p->core : which == 1 ? p->numa : which == 2 ? p->pkg : p->l3;
+    return which == 0   ? p->core
+           : which == 1 ? p->numa
+           : which == 2 ? p->pkg
+                        : p->l3;
 }
 
 static int count_distinct(const struct topo *t, int which)
@@ -60,7 +63,8 @@ static void count_objects(struct topo *t)
  * numbering is what their *_VISIBLE_DEVICES variables use. */
 static int gpu_rank(hwloc_obj_t o)
 {
-    static const char *const order[] = { "cuda", "rsmi", "nvml", "opencl", "card" };
+    static const char *const order[] = { "cuda", "rsmi", "nvml", "opencl",
+                                         "card" };
 
     for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++)
         if (o->name && strncmp(o->name, order[i], strlen(order[i])) == 0)
@@ -78,7 +82,8 @@ static bool is_gpu(hwloc_obj_t o)
 {
     return o->attr->osdev.type == HWLOC_OBJ_OSDEV_GPU
            || (o->attr->osdev.type == HWLOC_OBJ_OSDEV_COPROC && o->subtype
-               && (strcmp(o->subtype, "CUDA") == 0 || strcmp(o->subtype, "OpenCL") == 0));
+               && (strcmp(o->subtype, "CUDA") == 0
+                   || strcmp(o->subtype, "OpenCL") == 0));
 }
 
 /* One GPU per PCI device (or other parent) that has GPU OS devices,
@@ -97,7 +102,8 @@ static int find_gpus(hwloc_topology_t h, struct topo *t)
             k++;
         if (k == n) {
             struct alloc_gpu *g = realloc(t->gpu, (n + 1) * sizeof(*g));
-            struct topo_gpu *gi = g ? realloc(t->gpu_info, (n + 1) * sizeof(*gi)) : NULL;
+            struct topo_gpu *gi =
+                g ? realloc(t->gpu_info, (n + 1) * sizeof(*gi)) : NULL;
             if (g)
                 t->gpu = g;
             if (!gi)
@@ -107,9 +113,9 @@ static int find_gpus(hwloc_topology_t h, struct topo *t)
             t->gpu_info[k].name[0] = 0;
             hwloc_obj_t anc = hwloc_get_non_io_ancestor_obj(h, o);
             hwloc_obj_t pu = anc && anc->cpuset
-                             ? hwloc_get_next_obj_covering_cpuset_by_type(h, anc->cpuset,
-                                                                          HWLOC_OBJ_PU, NULL)
-                             : NULL;
+                                 ? hwloc_get_next_obj_covering_cpuset_by_type(
+                                     h, anc->cpuset, HWLOC_OBJ_PU, NULL)
+                                 : NULL;
             if (!pu)
                 pu = hwloc_get_obj_by_type(h, HWLOC_OBJ_PU, 0);
             t->gpu[k].pkg = pu ? logical_of(h, pu, HWLOC_OBJ_PACKAGE) : 0;
@@ -117,7 +123,8 @@ static int find_gpus(hwloc_topology_t h, struct topo *t)
         } else if (gpu_rank(o) >= gpu_rank_of_name(t->gpu_info[k].name)) {
             continue;
         }
-        snprintf(t->gpu_info[k].name, sizeof(t->gpu_info[k].name), "%s", o->name);
+        snprintf(t->gpu_info[k].name, sizeof(t->gpu_info[k].name), "%s",
+                 o->name);
         const char *d = o->name + strcspn(o->name, "0123456789");
         t->gpu_info[k].index = *d ? atoi(d) : k;
     }
@@ -152,7 +159,8 @@ struct topo *topo_discover(const char *spec, const char *cpus,
     /* GPUs are I/O devices.  On Linux the core component finds PCI devices
      * in sysfs; the libpciaccess one adds nothing there, and leaks. */
     hwloc_topology_set_io_types_filter(h, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
-    hwloc_topology_set_components(h, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "pci");
+    hwloc_topology_set_components(h, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST,
+                                  "pci");
     if (hwloc_topology_load(h) < 0) {
         errprintf(err, "hwloc: cannot load the topology");
         goto error;
@@ -162,14 +170,17 @@ struct topo *topo_discover(const char *spec, const char *cpus,
     if (!want || !numas)
         goto nomem;
     if (cpus) {
-        if (hwloc_bitmap_list_sscanf(want, cpus) < 0 || hwloc_bitmap_iszero(want)
-            || hwloc_bitmap_weight(want) < 0) {
+        if (hwloc_bitmap_list_sscanf(want, cpus) < 0
+            || hwloc_bitmap_iszero(want) || hwloc_bitmap_weight(want) < 0) {
             errprintf(err, "invalid cpu list '%s'", cpus);
             goto error;
         }
-        if (!hwloc_bitmap_isincluded(want, hwloc_topology_get_allowed_cpuset(h))) {
-            errprintf(err, "cpu list '%s' names cpus this machine does not "
-                           "have or does not allow", cpus);
+        if (!hwloc_bitmap_isincluded(want,
+                                     hwloc_topology_get_allowed_cpuset(h))) {
+            errprintf(err,
+                      "cpu list '%s' names cpus this machine does not "
+                      "have or does not allow",
+                      cpus);
             goto error;
         }
     } else {
@@ -177,7 +188,8 @@ struct topo *topo_discover(const char *spec, const char *cpus,
     }
     if (!(t = calloc(1, sizeof(*t))))
         goto nomem;
-    if (!(t->pu = calloc(hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PU), sizeof(*t->pu))))
+    if (!(t->pu = calloc(hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PU),
+                         sizeof(*t->pu))))
         goto nomem;
     while ((pu = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_PU, pu))) {
         if (!hwloc_bitmap_isset(want, pu->os_index))
@@ -187,7 +199,8 @@ struct topo *topo_discover(const char *spec, const char *cpus,
         t->pu[n].pkg = logical_of(h, pu, HWLOC_OBJ_PACKAGE);
         t->pu[n].numa = numa_of(h, pu);
         /* Without an L3 cache the core is its own group. */
-        hwloc_obj_t l3 = hwloc_get_ancestor_obj_by_type(h, HWLOC_OBJ_L3CACHE, pu);
+        hwloc_obj_t l3 =
+            hwloc_get_ancestor_obj_by_type(h, HWLOC_OBJ_L3CACHE, pu);
         t->pu[n].l3 = l3 ? (int)l3->logical_index : TOPO_NO_L3 + t->pu[n].core;
         hwloc_bitmap_set(numas, (unsigned)t->pu[n].numa);
         n++;
@@ -196,7 +209,8 @@ struct topo *topo_discover(const char *spec, const char *cpus,
     t->nnuma_os = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_NUMANODE);
     if (!(t->numa_os = calloc(t->nnuma_os + 1, sizeof(*t->numa_os))))
         goto nomem;
-    for (hwloc_obj_t o = NULL; (o = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_NUMANODE, o));) {
+    for (hwloc_obj_t o = NULL;
+         (o = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_NUMANODE, o));) {
         t->numa_os[o->logical_index] = (int)o->os_index;
         if (hwloc_bitmap_isset(numas, o->logical_index))
             t->mem_mib += (int64_t)(o->attr->numanode.local_memory >> 20);
@@ -237,14 +251,14 @@ json_t *topo_to_json(const struct topo *t)
     }
     json_t *gpus = json_array();
     for (int i = 0; gpus && i < t->ngpu; i++)
-        json_array_append_new(gpus, json_pack("{s:s, s:i, s:i, s:i}", "name",
-                                              t->gpu_info[i].name, "index",
-                                              t->gpu_info[i].index, "package",
-                                              t->gpu[i].pkg, "numa", t->gpu[i].numa));
-    o = json_pack("{s:i, s:i, s:i, s:i, s:i, s:I, s:o, s:o*}", "packages", t->npkg,
-                  "numa_nodes", t->nnuma, "l3_groups", t->nl3, "cores", t->ncores,
-                  "pus", t->npu, "memory_mib", (json_int_t)t->mem_mib, "pu", pus,
-                  "gpus", gpus);
+        json_array_append_new(
+            gpus, json_pack("{s:s, s:i, s:i, s:i}", "name", t->gpu_info[i].name,
+                            "index", t->gpu_info[i].index, "package",
+                            t->gpu[i].pkg, "numa", t->gpu[i].numa));
+    o = json_pack("{s:i, s:i, s:i, s:i, s:i, s:I, s:o, s:o*}", "packages",
+                  t->npkg, "numa_nodes", t->nnuma, "l3_groups", t->nl3, "cores",
+                  t->ncores, "pus", t->npu, "memory_mib",
+                  (json_int_t)t->mem_mib, "pu", pus, "gpus", gpus);
     return o;
 }
 
@@ -256,14 +270,16 @@ struct topo *topo_from_json(const json_t *o, struct kiln_error *err)
     struct topo *t;
     size_t i;
 
-    if (json_unpack_ex((json_t *)o, &jerr, 0, "{s:I, s:o, s?o}", "memory_mib", &mem,
-                       "pu", &pus, "gpus", &gpus) < 0) {
+    if (json_unpack_ex((json_t *)o, &jerr, 0, "{s:I, s:o, s?o}", "memory_mib",
+                       &mem, "pu", &pus, "gpus", &gpus)
+        < 0) {
         errprintf(err, "invalid topology: %s", jerr.text);
         errno = EINVAL;
         return NULL;
     }
     if (!json_is_array(pus) || json_array_size(pus) == 0
-        || json_array_size(pus) > 8192 || mem < 0 || mem > ((json_int_t)1 << 40)) {
+        || json_array_size(pus) > 8192 || mem < 0
+        || mem > ((json_int_t)1 << 40)) {
         errprintf(err, "invalid topology: bad pu list or memory");
         errno = EINVAL;
         return NULL;
@@ -274,7 +290,7 @@ struct topo *topo_from_json(const json_t *o, struct kiln_error *err)
         errno = ENOMEM;
         return NULL;
     }
-    json_array_foreach(pus, i, p) {
+    json_array_foreach (pus, i, p) {
         int os, core, numa, pkg, l3 = -1;
         /* Before L3 groups, entries had four numbers. */
         if ((json_unpack(p, "[iiiii!]", &os, &core, &numa, &pkg, &l3) < 0
@@ -292,7 +308,10 @@ struct topo *topo_from_json(const json_t *o, struct kiln_error *err)
                 errno = EINVAL;
                 return NULL;
             }
-        t->pu[i] = (struct alloc_pu){ .os = os, .core = core, .numa = numa, .pkg = pkg,
+        t->pu[i] = (struct alloc_pu){ .os = os,
+                                      .core = core,
+                                      .numa = numa,
+                                      .pkg = pkg,
                                       .l3 = l3 >= 0 ? l3 : TOPO_NO_L3 + core };
     }
     if (gpus && (!json_is_array(gpus) || json_array_size(gpus) > 256)) {
@@ -310,12 +329,13 @@ struct topo *topo_from_json(const json_t *o, struct kiln_error *err)
             return NULL;
         }
     }
-    json_array_foreach(gpus, i, p) {
+    json_array_foreach (gpus, i, p) {
         const char *name;
         int index, pkg, numa;
-        if (json_unpack(p, "{s:s, s:i, s:i, s:i}", "name", &name, "index", &index,
-                        "package", &pkg, "numa", &numa) < 0 || strlen(name) >= 32
-            || index < 0 || pkg < 0 || numa < 0) {
+        if (json_unpack(p, "{s:s, s:i, s:i, s:i}", "name", &name, "index",
+                        &index, "package", &pkg, "numa", &numa)
+                < 0
+            || strlen(name) >= 32 || index < 0 || pkg < 0 || numa < 0) {
             errprintf(err, "invalid topology: bad gpu entry %zu", i);
             topo_destroy(t);
             errno = EINVAL;

@@ -14,19 +14,19 @@ enum { TOPO_NO_L3 = 1000000 };
 
 /* A GPU as hwloc's OS devices show it. */
 struct topo_gpu {
-    char name[32];  /* hwloc's OS device name: cuda0, rsmi1, nvml0, ... */
-    int index;      /* the vendor's device number (CUDA_VISIBLE_DEVICES) */
+    char name[32]; /* hwloc's OS device name: cuda0, rsmi1, nvml0, ... */
+    int index;     /* the vendor's device number (CUDA_VISIBLE_DEVICES) */
 };
 
 struct topo {
     int npu;
     struct alloc_pu *pu; /* managed PUs in logical order */
     int ncores, nnuma, npkg, nl3;
-    int64_t mem_mib;     /* memory of the NUMA nodes the PUs belong to */
+    int64_t mem_mib; /* memory of the NUMA nodes the PUs belong to */
     int ngpu;
-    struct alloc_gpu *gpu;      /* where each GPU is attached */
-    struct topo_gpu *gpu_info;  /* and what it is called */
-    int *numa_os;               /* logical NUMA index -> OS index; NULL when the
+    struct alloc_gpu *gpu;     /* where each GPU is attached */
+    struct topo_gpu *gpu_info; /* and what it is called */
+    int *numa_os;              /* logical NUMA index -> OS index; NULL when the
                                  * topology came from elsewhere (JSON) */
     int nnuma_os;
 };
@@ -55,8 +55,6 @@ void topo_destroy(struct topo *t);
 /* Format the OS indices of pu[idx[0..n-1]] as a cpu list ("0-3,8") into a
  * new string (caller frees); NULL on ENOMEM. */
 char *topo_cpulist(const struct topo *t, const int *idx, int n);
-
-
 
 /* The OS indices of the NUMA nodes of pu[idx[0..n-1]] as a list ("0-1"),
  * a new string; NULL when t has no OS NUMA indices, or on ENOMEM. */

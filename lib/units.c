@@ -85,23 +85,16 @@ int units_parse_mem(const char *s, int64_t *mib)
         goto inval;
     switch (toupper((unsigned char)*p)) {
     case '\0':
-    case 'M':
-        break;
-    case 'K':
-        scale_den = 1024;
-        break;
-    case 'G':
-        scale_num = 1024;
-        break;
-    case 'T':
-        scale_num = 1024 * 1024;
-        break;
-    default:
-        goto inval;
+    case 'M': break;
+    case 'K': scale_den = 1024; break;
+    case 'G': scale_num = 1024; break;
+    case 'T': scale_num = 1024 * 1024; break;
+    default: goto inval;
     }
     if (*p) {
         p++;
-        if (toupper((unsigned char)*p) == 'B' || toupper((unsigned char)*p) == 'I')
+        if (toupper((unsigned char)*p) == 'B'
+            || toupper((unsigned char)*p) == 'I')
             p++;
         if (*p == 'B' || *p == 'b')
             p++;

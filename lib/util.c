@@ -131,16 +131,17 @@ char *util_read_file(const char *path, size_t max, size_t *lenp)
     if (lenp)
         *lenp = len;
     return buf;
-error: {
-        int saved = errno;
-        free(buf);
-        close(fd);
-        errno = saved;
-        return NULL;
-    }
+error : {
+    int saved = errno;
+    free(buf);
+    close(fd);
+    errno = saved;
+    return NULL;
+}
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
+static int rm_one(const char *path, const struct stat *sb, int flag,
+                  struct FTW *f)
 {
     return remove(path);
 }
@@ -181,12 +182,14 @@ char *util_json_join(const json_t *a, const char *key, const char *sep)
     if (!out)
         return NULL;
     out[0] = '\0';
-    json_array_foreach(a, i, v) {
+    json_array_foreach (a, i, v) {
         json_t *e = key ? json_object_get(v, key) : v;
         char num[32];
-        const char *s = json_is_integer(e) ? (snprintf(num, sizeof(num), "%lld",
-                                                       (long long)json_integer_value(e)), num)
-                                           : json_string_value(e);
+        const char *s = json_is_integer(e)
+                            ? (snprintf(num, sizeof(num), "%lld",
+                                        (long long)json_integer_value(e)),
+                               num)
+                            : json_string_value(e);
         if (!s)
             continue;
         while (n + strlen(s) + strlen(sep) + 1 > cap) {
@@ -224,7 +227,8 @@ int util_printable(const char *s)
 
 int util_become_user(const char *name, unsigned uid, unsigned gid)
 {
-    if (initgroups(name, (gid_t)gid) < 0 || setgid((gid_t)gid) < 0 || setuid((uid_t)uid) < 0)
+    if (initgroups(name, (gid_t)gid) < 0 || setgid((gid_t)gid) < 0
+        || setuid((uid_t)uid) < 0)
         return -1;
     /* No way back to root. */
     if (uid != 0 && setuid(0) == 0) {
@@ -258,7 +262,8 @@ static long utf8_seq(const unsigned char *s)
     } else
         return 0;
     for (long i = 1; i < n; i++) {
-        bool ok = i == 1 ? s[i] >= lo && s[i] <= hi : s[i] >= 0x80 && s[i] <= 0xbf;
+        bool ok =
+            i == 1 ? s[i] >= lo && s[i] <= hi : s[i] >= 0x80 && s[i] <= 0xbf;
         if (!ok)
             /* A byte that could not follow: cut short if it is no
              * continuation at all, else simply wrong. */

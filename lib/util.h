@@ -21,7 +21,8 @@ enum { UTIL_DURABLE = 1 };
  * sees the old content or the new, never part; with UTIL_DURABLE, fsync
  * first, so the content also survives a crash of the machine (0.4 ms here,
  * worth it only for records).  0 or -1/errno. */
-int util_write_atomic(const char *path, const void *data, size_t len, int flags);
+int util_write_atomic(const char *path, const void *data, size_t len,
+                      int flags);
 
 /* Read a whole file (at most max bytes) into a new NUL-terminated buffer;
  * NULL with errno (EFBIG when larger than max). */

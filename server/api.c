@@ -11,17 +11,20 @@
 #include "lib/util.h"
 #include "server/server.h"
 
-
-int api_server_info(struct server *s, struct proto_msg *m, const struct requester *who)
+int api_server_info(struct server *s, struct proto_msg *m,
+                    const struct requester *who)
 {
-    return CLIENT_REPLY(s, m, json_pack("{s:i, s:s, s:s, s:i, s:{s:I, s:f, s:f}}", "version",
-                          KILN_PROTO_VERSION, "worker_endpoint", s->worker_ep,
-                          "client_endpoint", s->client_ep, "jobs", s->njobs, "scheduler",
-                          "passes", (json_int_t)s->sched_passes, "last_ms",
-                          s->sched_last_ms, "max_ms", s->sched_max_ms));
+    return CLIENT_REPLY(
+        s, m,
+        json_pack("{s:i, s:s, s:s, s:i, s:{s:I, s:f, s:f}}", "version",
+                  KILN_PROTO_VERSION, "worker_endpoint", s->worker_ep,
+                  "client_endpoint", s->client_ep, "jobs", s->njobs,
+                  "scheduler", "passes", (json_int_t)s->sched_passes, "last_ms",
+                  s->sched_last_ms, "max_ms", s->sched_max_ms));
 }
 
-int api_job_submit(struct server *s, struct proto_msg *m, const struct requester *who)
+int api_job_submit(struct server *s, struct proto_msg *m,
+                   const struct requester *who)
 {
     struct kiln_error err;
     struct jobspec spec;
@@ -30,9 +33,11 @@ int api_job_submit(struct server *s, struct proto_msg *m, const struct requester
     json_t *o = json_object_get(m->body, "job");
 
     if (!json_is_object(o))
-        return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'job' must be an object");
+        return CLIENT_FAIL(s, m, EINVAL,
+                           "invalid request: 'job' must be an object");
     if (!who->user[0])
-        return CLIENT_FAIL(s, m, EACCES, "uid %u has no user name on the server's host",
+        return CLIENT_FAIL(s, m, EACCES,
+                           "uid %u has no user name on the server's host",
                            (unsigned)who->uid);
     /* The job is its sender's, whatever the request says. */
     json_object_set_new(o, "user", json_string(who->user));
@@ -42,32 +47,43 @@ int api_job_submit(struct server *s, struct proto_msg *m, const struct requester
         return CLIENT_FAIL(s, m, errno, "%s", err.text);
     struct queue *q = queue_find(s, spec.queue);
     if (!q || !q->enabled) {
-        CLIENT_FAIL(s, m, q ? EBUSY : ENOENT, q ? "job queue '%s' is DISABLED" : "unknown job queue '%s'",
-             spec.queue);
+        CLIENT_FAIL(s, m, q ? EBUSY : ENOENT,
+                    q ? "job queue '%s' is DISABLED" : "unknown job queue '%s'",
+                    spec.queue);
         jobspec_release(&spec);
         return -1;
     }
     if (q->policy[0] && !spec.share_id) {
-        CLIENT_FAIL(s, m, EINVAL, "job queue '%s' has fair-share policy '%s': give a share "
-             "identifier (--share-identifier)", q->name, q->policy);
+        CLIENT_FAIL(s, m, EINVAL,
+                    "job queue '%s' has fair-share policy '%s': give a share "
+                    "identifier (--share-identifier)",
+                    q->name, q->policy);
         jobspec_release(&spec);
         return -1;
     }
     if (!q->policy[0] && spec.share_id) {
-        CLIENT_FAIL(s, m, EINVAL, "job queue '%s' has no fair-share policy: a share identifier "
-             "means nothing there", q->name);
+        CLIENT_FAIL(
+            s, m, EINVAL,
+            "job queue '%s' has no fair-share policy: a share identifier "
+            "means nothing there",
+            q->name);
         jobspec_release(&spec);
         return -1;
     }
-    if ((why = deps_validate(s, &spec)) || (why = sched_infeasible(s, q, &spec))) {
-        CLIENT_FAIL(s, m, EINVAL, "%s%s", strncmp(why, "invalid", 7) ? "job can never run: " : "", why);
+    if ((why = deps_validate(s, &spec))
+        || (why = sched_infeasible(s, q, &spec))) {
+        CLIENT_FAIL(s, m, EINVAL, "%s%s",
+                    strncmp(why, "invalid", 7) ? "job can never run: " : "",
+                    why);
         jobspec_release(&spec);
         return -1;
     }
     /* What one user may keep in the queue: the server's memory and every
      * scheduling pass are shared. */
-    if (s->max_jobs_per_user && jobs_of_user(s, spec.uid) >= s->max_jobs_per_user) {
-        CLIENT_FAIL(s, m, EBUSY, "user %s has %ld jobs queued or running, the most one "
+    if (s->max_jobs_per_user
+        && jobs_of_user(s, spec.uid) >= s->max_jobs_per_user) {
+        CLIENT_FAIL(s, m, EBUSY,
+                    "user %s has %ld jobs queued or running, the most one "
                     "user may have (max_jobs_per_user); an array counts as one",
                     spec.user, jobs_of_user(s, spec.uid));
         jobspec_release(&spec);
@@ -96,19 +112,21 @@ static void list_one(struct server *s, struct job *job, void *arg)
 }
 
 /* Another user's job: refused when private_jobs hides it. */
-static bool hidden(struct server *s, struct proto_msg *m, const struct requester *who,
-                   uint32_t owner)
+static bool hidden(struct server *s, struct proto_msg *m,
+                   const struct requester *who, uint32_t owner)
 {
     if (identity_sees(s, who, owner))
         return false;
-    CLIENT_FAIL(s, m, EACCES, "permission denied: job %s belongs to another user",
+    CLIENT_FAIL(s, m, EACCES,
+                "permission denied: job %s belongs to another user",
                 id_text(m));
     return true;
 }
 
 /* What only its owner and admins see of a job: its script, arguments and
  * environment. */
-static void strip_private(const struct requester *who, json_t *o, uint32_t owner)
+static void strip_private(const struct requester *who, json_t *o,
+                          uint32_t owner)
 {
     json_t *spec = json_object_get(o, "spec");
 
@@ -121,7 +139,8 @@ static void strip_private(const struct requester *who, json_t *o, uint32_t owner
     json_object_set_new(o, "spec", spec);
 }
 
-int api_job_list(struct server *s, struct proto_msg *m, const struct requester *who)
+int api_job_list(struct server *s, struct proto_msg *m,
+                 const struct requester *who)
 {
     struct listing l = { json_array(), who };
 
@@ -174,7 +193,8 @@ static const char *id_text(const struct proto_msg *m)
     return buf;
 }
 
-int api_job_show(struct server *s, struct proto_msg *m, const struct requester *who)
+int api_job_show(struct server *s, struct proto_msg *m,
+                 const struct requester *who)
 {
     struct store_job row;
     struct job *job;
@@ -184,11 +204,14 @@ int api_job_show(struct server *s, struct proto_msg *m, const struct requester *
     long index;
     int rc;
 
-    if ((rc = resolve_id(s, json_object_get(m->body, "id"), &id, &parent, &index)) < 0)
+    if ((rc = resolve_id(s, json_object_get(m->body, "id"), &id, &parent,
+                         &index))
+        < 0)
         return CLIENT_FAIL(s, m, EINVAL, BAD_ID);
     if (rc == 0)
-        return CLIENT_FAIL(s, m, ENOENT, "array child %lld_%ld has not started yet",
-                    (long long)parent->id, index);
+        return CLIENT_FAIL(s, m, ENOENT,
+                           "array child %lld_%ld has not started yet",
+                           (long long)parent->id, index);
     if ((job = jobs_find(s, id))) {
         if (hidden(s, m, who, job->spec.uid))
             return -1;
@@ -207,9 +230,11 @@ int api_job_show(struct server *s, struct proto_msg *m, const struct requester *
         arrays_row_to_json(s, &row, o);
         store_job_release(&row);
     } else {
-        return CLIENT_FAIL(s, m, rc < 0 ? EIO : ENOENT, "unknown job id %s", id_text(m));
+        return CLIENT_FAIL(s, m, rc < 0 ? EIO : ENOENT, "unknown job id %s",
+                           id_text(m));
     }
-    strip_private(who, o, (uint32_t)json_integer_value(json_object_get(o, "uid")));
+    strip_private(who, o,
+                  (uint32_t)json_integer_value(json_object_get(o, "uid")));
     json_object_set_new(o, "events", store_job_events(s->st, id));
     json_object_set_new(o, "attempt_list", store_job_attempts(s->st, id));
     return CLIENT_REPLY(s, m, json_pack("{s:o}", "job", o));
@@ -220,17 +245,20 @@ static const char *end_job(struct server *s, struct job *job, const char *word,
 {
     char why[256];
 
-    snprintf(why, sizeof(why), "%s%s%s", word, reason ? ": " : "", reason ? reason : "");
+    snprintf(why, sizeof(why), "%s%s%s", word, reason ? ": " : "",
+             reason ? reason : "");
     return jobs_cancel(s, job, why);
 }
 
-static const char *cancel_one(struct server *s, struct job *job, const char *reason)
+static const char *cancel_one(struct server *s, struct job *job,
+                              const char *reason)
 {
     return end_job(s, job, "cancelled", reason);
 }
 
 /* AWS's TerminateJob: the same end, in AWS's words. */
-static const char *terminate_one(struct server *s, struct job *job, const char *reason)
+static const char *terminate_one(struct server *s, struct job *job,
+                                 const char *reason)
 {
     return end_job(s, job, "terminated", reason);
 }
@@ -240,24 +268,29 @@ static const char *terminate_one(struct server *s, struct job *job, const char *
 typedef const char *(*id_action_f)(struct server *s, struct job *job,
                                    const char *reason);
 
-static int for_ids(struct server *s, struct proto_msg *m, const struct requester *who,
-                   id_action_f fn)
+static int for_ids(struct server *s, struct proto_msg *m,
+                   const struct requester *who, id_action_f fn)
 {
     json_t *ids = json_object_get(m->body, "ids"), *v, *results;
     const char *reason = json_string_value(json_object_get(m->body, "reason"));
     size_t i;
 
-    if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > 100000)
-        return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'ids' must be a non-empty array");
-    if (reason && (strlen(reason) == 0 || strlen(reason) > 200 || !util_printable(reason)))
-        return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'reason' must be 1-200 "
+    if (!json_is_array(ids) || json_array_size(ids) == 0
+        || json_array_size(ids) > 100000)
+        return CLIENT_FAIL(s, m, EINVAL,
+                           "invalid request: 'ids' must be a non-empty array");
+    if (reason
+        && (strlen(reason) == 0 || strlen(reason) > 200
+            || !util_printable(reason)))
+        return CLIENT_FAIL(s, m, EINVAL,
+                           "invalid request: 'reason' must be 1-200 "
                            "printable characters");
-    json_array_foreach(ids, i, v) {
+    json_array_foreach (ids, i, v) {
         if (!json_is_string(v) && !json_is_integer(v))
             return CLIENT_FAIL(s, m, EINVAL, BAD_ID);
     }
     results = json_array();
-    json_array_foreach(ids, i, v) {
+    json_array_foreach (ids, i, v) {
         struct job *job = NULL, *parent;
         const char *err;
         struct store_job row;
@@ -266,19 +299,23 @@ static int for_ids(struct server *s, struct proto_msg *m, const struct requester
         int rc = resolve_id(s, v, &id, &parent, &index);
         if (rc > 0)
             job = jobs_find(s, id);
-        uint32_t owner = job ? job->spec.uid : parent ? parent->spec.uid : who->uid;
+        uint32_t owner = job      ? job->spec.uid
+                         : parent ? parent->spec.uid
+                                  : who->uid;
         if (rc < 0) {
             err = "not a job id";
         } else if (!identity_owns(who, owner)) {
             err = "permission denied: the job belongs to another user";
-            log_msg(LOG_WARNING, "refused %s of job %lld from user %s (uid %u): not theirs",
+            log_msg(LOG_WARNING,
+                    "refused %s of job %lld from user %s (uid %u): not theirs",
                     m->type, (long long)(job ? job->id : parent->id), who->user,
                     (unsigned)who->uid);
         } else if (rc == 0) {
             /* Not created yet: it will be recorded cancelled in its turn. */
-            err = (fn == cancel_one || fn == terminate_one) && arrays_skip(parent, index) == 0
-                  ? NULL
-                  : "array child has not started yet";
+            err = (fn == cancel_one || fn == terminate_one)
+                          && arrays_skip(parent, index) == 0
+                      ? NULL
+                      : "array child has not started yet";
         } else if (job) {
             err = fn(s, job, reason);
         } else if (store_job_get(s->st, id, &row) == 1) {
@@ -287,13 +324,15 @@ static int for_ids(struct server *s, struct proto_msg *m, const struct requester
         } else {
             err = "unknown job id";
         }
-        json_array_append_new(results, err ? json_pack("{s:O, s:s}", "id", v, "error", err)
-                                           : json_pack("{s:O}", "id", v));
+        json_array_append_new(
+            results, err ? json_pack("{s:O, s:s}", "id", v, "error", err)
+                         : json_pack("{s:O}", "id", v));
     }
     return CLIENT_REPLY(s, m, json_pack("{s:o}", "results", results));
 }
 
-static const char *release_one(struct server *s, struct job *job, const char *reason)
+static const char *release_one(struct server *s, struct job *job,
+                               const char *reason)
 {
     if (!job->spec.hold)
         return "job is not held";
@@ -308,7 +347,8 @@ static const char *release_one(struct server *s, struct job *job, const char *re
     return NULL;
 }
 
-static const char *hold_one(struct server *s, struct job *job, const char *reason)
+static const char *hold_one(struct server *s, struct job *job,
+                            const char *reason)
 {
     if (job->state != JOB_PENDING && job->state != JOB_RUNNABLE
         && !(job->array && job->array->next < job->array->n))
@@ -323,22 +363,26 @@ static const char *hold_one(struct server *s, struct job *job, const char *reaso
     return NULL;
 }
 
-int api_job_hold(struct server *s, struct proto_msg *m, const struct requester *who)
+int api_job_hold(struct server *s, struct proto_msg *m,
+                 const struct requester *who)
 {
     return for_ids(s, m, who, hold_one);
 }
 
-int api_job_cancel(struct server *s, struct proto_msg *m, const struct requester *who)
+int api_job_cancel(struct server *s, struct proto_msg *m,
+                   const struct requester *who)
 {
     return for_ids(s, m, who, cancel_one);
 }
 
-int api_job_terminate(struct server *s, struct proto_msg *m, const struct requester *who)
+int api_job_terminate(struct server *s, struct proto_msg *m,
+                      const struct requester *who)
 {
     return for_ids(s, m, who, terminate_one);
 }
 
-int api_job_release(struct server *s, struct proto_msg *m, const struct requester *who)
+int api_job_release(struct server *s, struct proto_msg *m,
+                    const struct requester *who)
 {
     return for_ids(s, m, who, release_one);
 }
@@ -348,7 +392,8 @@ static int history_one(struct store_job *row, void *arg)
     return json_array_append_new(arg, jobs_row_to_json(row));
 }
 
-int api_job_history(struct server *s, struct proto_msg *m, const struct requester *who)
+int api_job_history(struct server *s, struct proto_msg *m,
+                    const struct requester *who)
 {
     double since = 0;
     const char *user = NULL;
@@ -357,27 +402,33 @@ int api_job_history(struct server *s, struct proto_msg *m, const struct requeste
     json_error_t jerr;
 
     if (json_unpack_ex(m->body, &jerr, 0, "{s?F, s?s, s?i}", "since", &since,
-                       "user", &user, "limit", &limit) < 0)
+                       "user", &user, "limit", &limit)
+        < 0)
         return CLIENT_FAIL(s, m, EINVAL, "invalid request: %s", jerr.text);
     if (limit < 0)
-        return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'limit' must not be negative");
+        return CLIENT_FAIL(s, m, EINVAL,
+                           "invalid request: 'limit' must not be negative");
     if (user && !jobspec_name_ok(user, 64))
-        return CLIENT_FAIL(s, m, EINVAL, "invalid request: 'user' is not a user name");
+        return CLIENT_FAIL(s, m, EINVAL,
+                           "invalid request: 'user' is not a user name");
     if (s->private_jobs && !who->admin) {
         if (user && strcmp(user, who->user) != 0)
-            return CLIENT_FAIL(s, m, EACCES, "permission denied: the jobs of other users "
+            return CLIENT_FAIL(s, m, EACCES,
+                               "permission denied: the jobs of other users "
                                "are private here");
         user = who->user;
     }
     jobs = json_array();
-    if (store_foreach_finished(s->st, since, user, limit, history_one, jobs) < 0) {
+    if (store_foreach_finished(s->st, since, user, limit, history_one, jobs)
+        < 0) {
         json_decref(jobs);
         return CLIENT_FAIL(s, m, EIO, "cannot read the job history");
     }
     return CLIENT_REPLY(s, m, json_pack("{s:o}", "jobs", jobs));
 }
 
-int api_job_wait(struct server *s, struct proto_msg *m, const struct requester *who)
+int api_job_wait(struct server *s, struct proto_msg *m,
+                 const struct requester *who)
 {
     struct store_job row;
     struct job *job, *parent;
@@ -386,11 +437,14 @@ int api_job_wait(struct server *s, struct proto_msg *m, const struct requester *
     char hex[2 * KILN_PROTO_MAX_ID + 1];
     int rc;
 
-    if ((rc = resolve_id(s, json_object_get(m->body, "id"), &id, &parent, &index)) < 0)
+    if ((rc = resolve_id(s, json_object_get(m->body, "id"), &id, &parent,
+                         &index))
+        < 0)
         return CLIENT_FAIL(s, m, EINVAL, BAD_ID);
     if (rc == 0)
-        return CLIENT_FAIL(s, m, EAGAIN, "array child %lld_%ld has not started yet",
-                    (long long)parent->id, index);
+        return CLIENT_FAIL(s, m, EAGAIN,
+                           "array child %lld_%ld has not started yet",
+                           (long long)parent->id, index);
     if (!(job = jobs_find(s, id))) {
         if (store_job_get(s->st, id, &row) != 1)
             return CLIENT_FAIL(s, m, ENOENT, "unknown job id %s", id_text(m));
@@ -408,8 +462,10 @@ int api_job_wait(struct server *s, struct proto_msg *m, const struct requester *
         sprintf(hex + 2 * i, "%02x", m->id[i]);
     hex[2 * m->idlen] = '\0';
     if (jobs_add_waiter(job, hex) < 0)
-        return CLIENT_FAIL(s, m, errno, errno == EBUSY ? "too many clients wait for job %lld"
-                           : "out of memory (job %lld)", (long long)id);
+        return CLIENT_FAIL(s, m, errno,
+                           errno == EBUSY ? "too many clients wait for job %lld"
+                                          : "out of memory (job %lld)",
+                           (long long)id);
     return 0;
 }
 
@@ -429,18 +485,19 @@ static json_t *node_holders(const struct server *s, const struct requester *who,
         for (int k = 0; k < p->ngpu; k++)
             json_array_append_new(gpus, json_integer(p->gpu[k]));
         bool seen = identity_sees(s, who, j->spec.uid);
-        json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s?, s:o, s:o}", "id",
-                                           (json_int_t)(seen ? j->id : 0), "user",
-                                           seen ? j->spec.user : "(hidden)",
-                                           "name", seen ? j->spec.name : "(hidden)",
-                                           "cpus", p->cpus,
-                                           "pus", pus, "gpus", gpus));
+        json_array_append_new(
+            a, json_pack("{s:I, s:s, s:s, s:s?, s:o, s:o}", "id",
+                         (json_int_t)(seen ? j->id : 0), "user",
+                         seen ? j->spec.user : "(hidden)", "name",
+                         seen ? j->spec.name : "(hidden)", "cpus", p->cpus,
+                         "pus", pus, "gpus", gpus));
     }
     return a;
 }
 
 /* All nodes, or {"name": N} just that one with what holds its cores. */
-int api_node_list(struct server *s, struct proto_msg *m, const struct requester *who)
+int api_node_list(struct server *s, struct proto_msg *m,
+                  const struct requester *who)
 {
     const char *only = json_string_value(json_object_get(m->body, "name"));
     json_t *nodes = json_array();
@@ -448,14 +505,14 @@ int api_node_list(struct server *s, struct proto_msg *m, const struct requester 
     for (struct node *n = s->nodes; n; n = n->next) {
         if (only && strcmp(only, n->name) != 0)
             continue;
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:i, s:i, s:i}",
-                              "name", n->name, "ce", n->ce, "state", nodes_state_name(n),
-                              "features", n->features, "cpus_total",
-                              n->topo ? n->topo->npu : 0, "cpus_used", n->nbusy,
-                              "memory_mib", (json_int_t)(n->topo ? n->topo->mem_mib : 0),
-                              "memory_used_mib", (json_int_t)n->mem_used, "jobs", n->njobs,
-                              "gpus_total", n->topo ? n->topo->ngpu : 0, "gpus_used",
-                              n->ngpu_busy);
+        json_t *o = json_pack(
+            "{s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:i, s:i, s:i}", "name",
+            n->name, "ce", n->ce, "state", nodes_state_name(n), "features",
+            n->features, "cpus_total", n->topo ? n->topo->npu : 0, "cpus_used",
+            n->nbusy, "memory_mib",
+            (json_int_t)(n->topo ? n->topo->mem_mib : 0), "memory_used_mib",
+            (json_int_t)n->mem_used, "jobs", n->njobs, "gpus_total",
+            n->topo ? n->topo->ngpu : 0, "gpus_used", n->ngpu_busy);
         if (n->topo)
             json_object_set_new(o, "topology", topo_to_json(n->topo));
         json_object_set_new(o, "address", json_string(n->address));

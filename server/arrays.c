@@ -54,14 +54,16 @@ int arrays_init(struct server *s, struct job *job, bool reload)
 /* The per-child dependency of parent's next child, if any: sequential
  * (on the previous child) or aftercorr (on the same index of another
  * array).  Returns DEP-like: 1 may start, 0 wait, -1 never (why set). */
-static int child_dep(struct server *s, const struct job *parent, char *why, size_t len)
+static int child_dep(struct server *s, const struct job *parent, char *why,
+                     size_t len)
 {
     const struct array *a = parent->array;
     long index = arrayspec_at(&a->spec, a->next);
     size_t i;
     json_t *d;
 
-    json_array_foreach(json_object_get(parent->spec_json, "dependencies"), i, d) {
+    json_array_foreach (json_object_get(parent->spec_json, "dependencies"), i,
+                        d) {
         const char *type = json_string_value(json_object_get(d, "type"));
         int64_t other = json_integer_value(json_object_get(d, "id"));
         struct job *pending, *job;
@@ -73,8 +75,9 @@ static int child_dep(struct server *s, const struct job *parent, char *why, size
             if (a->active > 0)
                 return 0; /* the previous child has not ended */
             if (a->counts[JOB_FAILED] > 0) {
-                snprintf(why, len, "dependency never satisfied: sequential, and an "
-                                   "earlier child FAILED");
+                snprintf(why, len,
+                         "dependency never satisfied: sequential, and an "
+                         "earlier child FAILED");
                 return -1;
             }
         } else if (strcmp(type, "aftercorr") == 0) {
@@ -87,14 +90,17 @@ static int child_dep(struct server *s, const struct job *parent, char *why, size
                 st = (int)row.state;
                 store_job_release(&row);
             } else {
-                snprintf(why, len, "dependency never satisfied: aftercorr:%lld has no "
-                                   "child %ld", (long long)other, index);
+                snprintf(why, len,
+                         "dependency never satisfied: aftercorr:%lld has no "
+                         "child %ld",
+                         (long long)other, index);
                 return -1;
             }
             if (st == JOB_FAILED) {
-                snprintf(why, len, "dependency never satisfied: aftercorr:%lld, and job "
-                                   "%lld_%ld FAILED", (long long)other, (long long)other,
-                         index);
+                snprintf(why, len,
+                         "dependency never satisfied: aftercorr:%lld, and job "
+                         "%lld_%ld FAILED",
+                         (long long)other, (long long)other, index);
                 return -1;
             }
             if (st != JOB_SUCCEEDED)
@@ -112,10 +118,8 @@ bool arrays_may_start(struct server *s, struct job *parent)
     while (a->next < a->n && (!a->throttle || a->active < a->throttle)) {
         int64_t pid = parent->id;
         switch (child_dep(s, parent, why, sizeof(why))) {
-        case 1:
-            return true;
-        case 0:
-            return false;
+        case 1: return true;
+        case 0: return false;
         default:
             /* This child can never run: record it so, without cores. */
             arrays_fail_next(s, parent, why);
@@ -140,7 +144,8 @@ static void finish_parent(struct server *s, struct job *parent)
     } else if (a->counts[JOB_FAILED] == 0) {
         jobs_finish(s, parent, JOB_SUCCEEDED, code, NULL);
     } else {
-        snprintf(why, sizeof(why), "%d of %zu children failed", a->counts[JOB_FAILED], a->n);
+        snprintf(why, sizeof(why), "%d of %zu children failed",
+                 a->counts[JOB_FAILED], a->n);
         jobs_finish(s, parent, JOB_FAILED, code, why);
     }
 }
@@ -204,7 +209,8 @@ void arrays_fail_next(struct server *s, struct job *parent, const char *why)
 
     if (a->next >= a->n)
         jobs_dequeue(s, parent);
-    if (!(child = jobs_create_child(s, parent, arrayspec_at(&a->spec, pos), &err)))
+    if (!(child =
+              jobs_create_child(s, parent, arrayspec_at(&a->spec, pos), &err)))
         return;
     adopt(a, child);
     a->active++;
@@ -223,8 +229,8 @@ struct job *arrays_next_child(struct server *s, struct job *parent)
         jobs_dequeue(s, parent); /* nothing left to create */
     child = jobs_create_child(s, parent, arrayspec_at(&a->spec, pos), &err);
     if (!child) {
-        log_msg(LOG_ERR, "array %lld: cannot create child %ld: %s", (long long)parent->id,
-                arrayspec_at(&a->spec, pos), err.text);
+        log_msg(LOG_ERR, "array %lld: cannot create child %ld: %s",
+                (long long)parent->id, arrayspec_at(&a->spec, pos), err.text);
         return NULL;
     }
     adopt(a, child);
@@ -233,8 +239,9 @@ struct job *arrays_next_child(struct server *s, struct job *parent)
     if (parent->state == JOB_RUNNABLE)
         jobs_set_state(s, parent, JOB_RUNNING, NULL);
     if (a->skip && a->skip[pos]) {
-        jobs_set_state(s, child, JOB_FAILED, parent->cancel_reason ? parent->cancel_reason
-                                                                   : "cancelled");
+        jobs_set_state(s, child, JOB_FAILED,
+                       parent->cancel_reason ? parent->cancel_reason
+                                             : "cancelled");
         return NULL;
     }
     return child;
@@ -253,7 +260,8 @@ void arrays_cancel(struct server *s, struct job *parent, const char *why)
     /* The active children, from a snapshot: each cancel may end one (and
      * take it off the index).  Ended ones stay in memory for the turn. */
     if (n && !kids) {
-        log_err("array %lld: cannot cancel its children", (long long)parent->id);
+        log_err("array %lld: cannot cancel its children",
+                (long long)parent->id);
         return;
     }
     if (kids)
@@ -301,7 +309,8 @@ int arrays_skip(struct job *parent, long index)
     return 0;
 }
 
-void arrays_row_to_json(struct server *s, const struct store_job *row, json_t *o)
+void arrays_row_to_json(struct server *s, const struct store_job *row,
+                        json_t *o)
 {
     const char *spec = json_string_value(json_object_get(row->spec, "array"));
     int counts[JOB_NSTATES] = { 0 };
@@ -327,9 +336,11 @@ void arrays_row_to_json(struct server *s, const struct store_job *row, json_t *o
         throttle = as.throttle;
         arrayspec_release(&as);
     }
-    json_object_set_new(o, "array", json_pack("{s:s, s:I, s:I, s:I, s:o}", "spec", spec,
-                                              "size", (json_int_t)n, "created", created,
-                                              "throttle", (json_int_t)throttle, "counts", c));
+    json_object_set_new(o, "array",
+                        json_pack("{s:s, s:I, s:I, s:I, s:o}", "spec", spec,
+                                  "size", (json_int_t)n, "created", created,
+                                  "throttle", (json_int_t)throttle, "counts",
+                                  c));
 }
 
 void arrays_to_json(const struct job *job, json_t *o)
@@ -338,11 +349,14 @@ void arrays_to_json(const struct job *job, json_t *o)
         const struct array *a = job->array;
         json_t *counts = json_object();
         for (int i = 0; i < JOB_NSTATES; i++)
-            json_object_set_new(counts, job_state_name(i), json_integer(a->counts[i]));
-        json_object_set_new(counts, "NOT_CREATED", json_integer((json_int_t)(a->n - a->next)));
-        json_object_set_new(o, "array", json_pack("{s:s, s:I, s:I, s:I, s:o}", "spec",
-                            job->spec.array, "size", (json_int_t)a->n, "created",
-                            (json_int_t)a->next, "throttle", (json_int_t)a->throttle,
-                            "counts", counts));
+            json_object_set_new(counts, job_state_name(i),
+                                json_integer(a->counts[i]));
+        json_object_set_new(counts, "NOT_CREATED",
+                            json_integer((json_int_t)(a->n - a->next)));
+        json_object_set_new(
+            o, "array",
+            json_pack("{s:s, s:I, s:I, s:I, s:o}", "spec", job->spec.array,
+                      "size", (json_int_t)a->n, "created", (json_int_t)a->next,
+                      "throttle", (json_int_t)a->throttle, "counts", counts));
     }
 }

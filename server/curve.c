@@ -22,8 +22,11 @@ int curve_load_key(struct server *s, struct kiln_error *err)
 
     snprintf(path, sizeof(path), "%s/server.key", s->keys_dir);
     if (keys_read(path, true, &s->key, &why) < 0)
-        return errprintf(err, "%s: make the keys with 'kiln keygen --dir %s' (or start "
-                         "the server with --auth none)", why.text, s->keys_dir);
+        return errprintf(
+            err,
+            "%s: make the keys with 'kiln keygen --dir %s' (or start "
+            "the server with --auth none)",
+            why.text, s->keys_dir);
     s->ring = keys_ring_load(s->keys_dir);
     return 0;
 }
@@ -33,10 +36,12 @@ int curve_setup(struct server *s, struct kiln_error *err)
     int zero = 0;
 
     if (!(s->zap = zmq_socket(s->ctx, ZMQ_REP)))
-        return errprintf(err, "cannot create the ZAP socket: %s", zmq_strerror(errno));
+        return errprintf(err, "cannot create the ZAP socket: %s",
+                         zmq_strerror(errno));
     zmq_setsockopt(s->zap, ZMQ_LINGER, &zero, sizeof(zero));
     if (zmq_bind(s->zap, ZAP_ENDPOINT) < 0)
-        return errprintf(err, "cannot bind the ZAP handler: %s", zmq_strerror(errno));
+        return errprintf(err, "cannot bind the ZAP handler: %s",
+                         zmq_strerror(errno));
     return 0;
 }
 
@@ -102,9 +107,10 @@ static void zap_one(struct server *s)
     if (s->auth == AUTH_NONE) {
         name = plain && token_fits(s, &fr[7]) ? "owner" : NULL;
         if (!name)
-            log_msg(LOG_WARNING, "refused a %s from %s: it does not have the single-user "
-                    "token (--auth none lets in its owner alone)", client ? "client"
-                    : "worker", addr);
+            log_msg(LOG_WARNING,
+                    "refused a %s from %s: it does not have the single-user "
+                    "token (--auth none lets in its owner alone)",
+                    client ? "client" : "worker", addr);
     } else if (curve && client) {
         name = ""; /* any client: its requests carry credentials */
     } else if (curve && n >= 7 && zmq_msg_size(&fr[6]) == 32) {
@@ -117,8 +123,10 @@ static void zap_one(struct server *s)
         char z85[41] = "?";
         if (curve && n >= 7 && zmq_msg_size(&fr[6]) == 32)
             zmq_z85_encode(z85, zmq_msg_data(&fr[6]), 32);
-        log_msg(LOG_WARNING, "refused a worker from %s: its CURVE key %s is not in %s "
-                "(cluster.pub or workers/*.pub)", addr, z85, s->keys_dir);
+        log_msg(LOG_WARNING,
+                "refused a worker from %s: its CURVE key %s is not in %s "
+                "(cluster.pub or workers/*.pub)",
+                addr, z85, s->keys_dir);
     } else if (*name) {
         log_msg(LOG_DEBUG, "worker from %s has key '%s'", addr, name);
     }

@@ -14,11 +14,17 @@
 enum dep_result { DEP_WAIT, DEP_OK, DEP_NEVER };
 
 /* A dependency, parsed once when the job is tracked. */
-enum dep_type { DEP_AFTER, DEP_AFTERANY, DEP_AFTEROK, DEP_AFTERNOTOK, DEP_SINGLETON,
-                DEP_ARRAY /* aftercorr, sequential: arrays.c sees to them */ };
+enum dep_type {
+    DEP_AFTER,
+    DEP_AFTERANY,
+    DEP_AFTEROK,
+    DEP_AFTERNOTOK,
+    DEP_SINGLETON,
+    DEP_ARRAY /* aftercorr, sequential: arrays.c sees to them */
+};
 struct dep {
     enum dep_type type;
-    int64_t id;        /* the job it waits for; 0 for singleton */
+    int64_t id; /* the job it waits for; 0 for singleton */
 };
 struct deps {
     int n;
@@ -26,19 +32,21 @@ struct deps {
 };
 
 static const char *const type_names[] = {
-    [DEP_AFTER] = "after", [DEP_AFTERANY] = "afterany", [DEP_AFTEROK] = "afterok",
-    [DEP_AFTERNOTOK] = "afternotok", [DEP_SINGLETON] = "singleton",
+    [DEP_AFTER] = "after",         [DEP_AFTERANY] = "afterany",
+    [DEP_AFTEROK] = "afterok",     [DEP_AFTERNOTOK] = "afternotok",
+    [DEP_SINGLETON] = "singleton",
 };
 
 static struct deps *parse(const json_t *list)
 {
-    struct deps *ds = calloc(1, sizeof(*ds) + json_array_size(list) * sizeof(ds->d[0]));
+    struct deps *ds =
+        calloc(1, sizeof(*ds) + json_array_size(list) * sizeof(ds->d[0]));
     size_t i;
     json_t *v;
 
     if (!ds)
         return NULL;
-    json_array_foreach(list, i, v) {
+    json_array_foreach (list, i, v) {
         const char *type = json_string_value(json_object_get(v, "type"));
         struct dep *d = &ds->d[ds->n++];
         d->id = json_integer_value(json_object_get(v, "id"));
@@ -89,7 +97,7 @@ static void wake_dependants(struct server *s, int64_t id, bool drop)
     edge_key(id, key, sizeof(key));
     if (!(ids = json_object_get(s->dependants, key)))
         return;
-    json_array_foreach(ids, i, v)
+    json_array_foreach (ids, i, v)
         recheck(s, json_integer_value(v));
     if (drop)
         json_object_del(s->dependants, key);
@@ -104,7 +112,6 @@ void deps_started(struct server *s, const struct job *job)
 {
     wake_dependants(s, job->id, false);
 }
-
 
 /* The state of job id, active or finished; -1 if there is no such job. */
 static int state_of(struct server *s, int64_t id, double *start)
@@ -202,10 +209,12 @@ static bool singleton_blocked(struct server *s, const struct job *job)
 
     singleton_key(job, key, sizeof(key));
     json_t *ids = json_object_get(s->singletons, key);
-    return json_integer_value(json_array_get(ids, 0)) < job->id && json_array_size(ids);
+    return json_integer_value(json_array_get(ids, 0)) < job->id
+           && json_array_size(ids);
 }
 
-static enum dep_result eval(struct server *s, const struct job *job, char *why, size_t len)
+static enum dep_result eval(struct server *s, const struct job *job, char *why,
+                            size_t len)
 {
     enum dep_result res = DEP_OK;
 
@@ -222,7 +231,8 @@ static enum dep_result eval(struct server *s, const struct job *job, char *why, 
             continue;
         }
         if ((st = state_of(s, d->id, &start)) < 0) {
-            snprintf(why, len, "dependency never satisfied: job %lld is unknown",
+            snprintf(why, len,
+                     "dependency never satisfied: job %lld is unknown",
                      (long long)d->id);
             return DEP_NEVER;
         }
@@ -233,7 +243,8 @@ static enum dep_result eval(struct server *s, const struct job *job, char *why, 
             res = DEP_WAIT;
         } else if ((d->type == DEP_AFTEROK && st != JOB_SUCCEEDED)
                    || (d->type == DEP_AFTERNOTOK && st != JOB_FAILED)) {
-            snprintf(why, len, "dependency never satisfied: %s:%lld, and job %lld %s",
+            snprintf(why, len,
+                     "dependency never satisfied: %s:%lld, and job %lld %s",
                      type_names[d->type], (long long)d->id, (long long)d->id,
                      job_state_name(st));
             return DEP_NEVER;
@@ -248,12 +259,12 @@ const char *deps_validate(struct server *s, const struct jobspec *spec)
     size_t i;
     json_t *d;
 
-    json_array_foreach(spec->deps, i, d) {
+    json_array_foreach (spec->deps, i, d) {
         int64_t id = json_integer_value(json_object_get(d, "id"));
         double start;
         if (id > 0 && state_of(s, id, &start) < 0) {
-            snprintf(why, sizeof(why), "invalid dependency: unknown job id %lld",
-                     (long long)id);
+            snprintf(why, sizeof(why),
+                     "invalid dependency: unknown job id %lld", (long long)id);
             return why;
         }
     }
@@ -271,11 +282,8 @@ static void check_one(struct server *s, struct job *job)
         jobs_set_state(s, job, JOB_RUNNABLE, NULL);
         jobs_enqueue(s, job);
         break;
-    case DEP_NEVER:
-        jobs_set_state(s, job, JOB_FAILED, why);
-        break;
-    case DEP_WAIT:
-        break;
+    case DEP_NEVER: jobs_set_state(s, job, JOB_FAILED, why); break;
+    case DEP_WAIT: break;
     }
 }
 

@@ -16,7 +16,6 @@
 #include "lib/util.h"
 #include "server/server.h"
 
-
 struct policy *policy_find(struct server *s, const char *name)
 {
     for (struct policy *p = s->policies; p; p = p->next)
@@ -31,10 +30,12 @@ double fairshare_weight(const struct policy *p, const char *share)
     size_t i;
     json_t *d;
 
-    json_array_foreach(p->shares, i, d) {
-        const char *id = json_string_value(json_object_get(d, "shareIdentifier"));
+    json_array_foreach (p->shares, i, d) {
+        const char *id =
+            json_string_value(json_object_get(d, "shareIdentifier"));
         size_t n = strlen(id);
-        if (n && id[n - 1] == '*' ? strncmp(id, share, n - 1) == 0 : strcmp(id, share) == 0) {
+        if (n && id[n - 1] == '*' ? strncmp(id, share, n - 1) == 0
+                                  : strcmp(id, share) == 0) {
             /* AWS's default weight is 1: a share listed without one is not
              * free to use (a weight of 0 made its usage count for nothing). */
             json_t *w = json_object_get(d, "weightFactor");
@@ -52,27 +53,36 @@ static int policy_check(const json_t *body, struct kiln_error *err)
     json_t *v;
     size_t i;
 
-    json_object_foreach((json_t *)body, key, v)
+    json_object_foreach ((json_t *)body, key, v)
         if (strcmp(key, "name") && strcmp(key, "shareDecaySeconds")
             && strcmp(key, "shareDistribution") && strcmp(key, "version"))
-            return errprintf(err, "invalid scheduling policy: unknown field '%.32s'", key);
-    if (decay && (!json_is_integer(decay) || json_integer_value(decay) < 0
-                  || json_integer_value(decay) > 604800))
+            return errprintf(
+                err, "invalid scheduling policy: unknown field '%.32s'", key);
+    if (decay
+        && (!json_is_integer(decay) || json_integer_value(decay) < 0
+            || json_integer_value(decay) > 604800))
         return errprintf(err, "invalid shareDecaySeconds: 0-604800");
     if (!json_is_array(dist) || json_array_size(dist) > 500)
-        return errprintf(err, "invalid shareDistribution: an array of at most 500 shares");
-    json_array_foreach(dist, i, d) {
+        return errprintf(
+            err, "invalid shareDistribution: an array of at most 500 shares");
+    json_array_foreach (dist, i, d) {
         const char *id;
         double w = 1;
         json_error_t jerr;
-        if (json_unpack_ex(d, &jerr, JSON_STRICT, "{s:s, s?F}", "shareIdentifier", &id,
-                           "weightFactor", &w) < 0)
-            return errprintf(err, "invalid shareDistribution[%zu]: %s", i, jerr.text);
-        if (strlen(id) == 0 || strlen(id) > 255 || (strchr(id, '*') && id[strlen(id) - 1] != '*'))
-            return errprintf(err, "invalid shareDistribution[%zu].shareIdentifier", i);
+        if (json_unpack_ex(d, &jerr, JSON_STRICT, "{s:s, s?F}",
+                           "shareIdentifier", &id, "weightFactor", &w)
+            < 0)
+            return errprintf(err, "invalid shareDistribution[%zu]: %s", i,
+                             jerr.text);
+        if (strlen(id) == 0 || strlen(id) > 255
+            || (strchr(id, '*') && id[strlen(id) - 1] != '*'))
+            return errprintf(
+                err, "invalid shareDistribution[%zu].shareIdentifier", i);
         if (!(w >= 0.0001 && w <= 999.9999))
-            return errprintf(err, "invalid shareDistribution[%zu].weightFactor: "
-                                  "0.0001-999.9999", i);
+            return errprintf(err,
+                             "invalid shareDistribution[%zu].weightFactor: "
+                             "0.0001-999.9999",
+                             i);
     }
     return 0;
 }
@@ -83,14 +93,16 @@ static json_t *policy_json(const struct policy *p)
                      (json_int_t)p->decay, "shareDistribution", p->shares);
 }
 
-static struct policy *policy_add(struct server *s, const char *name, const json_t *body)
+static struct policy *policy_add(struct server *s, const char *name,
+                                 const json_t *body)
 {
     struct policy *p = calloc(1, sizeof(*p));
 
     if (!p)
         return NULL;
     snprintf(p->name, sizeof(p->name), "%s", name);
-    p->decay = (long)json_integer_value(json_object_get(body, "shareDecaySeconds"));
+    p->decay =
+        (long)json_integer_value(json_object_get(body, "shareDecaySeconds"));
     p->shares = json_deep_copy(json_object_get(body, "shareDistribution"));
     p->next = s->policies;
     s->policies = p;
@@ -116,7 +128,8 @@ static struct share *share_get(struct queue *q, const char *id, bool create)
 }
 
 /* Past usage decayed to now; a decay of 0 is AWS's default, 600 s. */
-static double decayed(const struct policy *p, const struct share *sh, double now)
+static double decayed(const struct policy *p, const struct share *sh,
+                      double now)
 {
     double half = p && p->decay > 0 ? (double)p->decay : 600;
     return sh->usage * pow(0.5, (now - sh->when) / half);
@@ -133,7 +146,8 @@ void fairshare_charge(struct server *s, struct job *job)
         return;
     if (!(sh = share_get(q, job->spec.share_id, true)))
         return;
-    sh->usage = decayed(p, sh, now) + jobspec_cpus(&job->spec) * (now - job->start_time);
+    sh->usage = decayed(p, sh, now)
+                + jobspec_cpus(&job->spec) * (now - job->start_time);
     sh->when = now;
     char key[200];
     snprintf(key, sizeof(key), "%s/%s", q->name, sh->id);
@@ -159,11 +173,14 @@ static void add_running(struct server *s, struct job *job, void *arg)
         long cpus = jobspec_cpus(&job->spec);
         /* What runs counts by its cores now (so that starts alternate)
          * and by what it has used so far. */
-        sh->running += cpus + (job->start_time > 0 ? cpus * (c->now - job->start_time) : 0);
+        sh->running +=
+            cpus
+            + (job->start_time > 0 ? cpus * (c->now - job->start_time) : 0);
     }
 }
 
-struct job *fairshare_next(struct server *s, struct queue *q, struct job *skip_before)
+struct job *fairshare_next(struct server *s, struct queue *q,
+                           struct job *skip_before)
 {
     struct policy *p = policy_find(s, q->policy);
     double now = util_now(), best_key = 0;
@@ -177,11 +194,13 @@ struct job *fairshare_next(struct server *s, struct queue *q, struct job *skip_b
     for (struct job *j = q->qhead; j; j = j->qnext) {
         if (j == skip_before)
             break;
-        struct share *sh = share_get(q, j->spec.share_id ? j->spec.share_id : "", true);
+        struct share *sh =
+            share_get(q, j->spec.share_id ? j->spec.share_id : "", true);
         if (!sh || sh->seen_first == 1)
             continue;
         sh->seen_first = 1;
-        double key = (decayed(p, sh, now) + sh->running) * fairshare_weight(p, sh->id);
+        double key =
+            (decayed(p, sh, now) + sh->running) * fairshare_weight(p, sh->id);
         if (!best || key < best_key) {
             best = j;
             best_key = key;
@@ -237,7 +256,8 @@ void fairshare_destroy_all(struct server *s)
 
 #define BAD_NAME "invalid name: use 1-63 letters, digits and ._-+@:,"
 
-int policy_list(struct server *s, struct proto_msg *m, const struct requester *who)
+int policy_list(struct server *s, struct proto_msg *m,
+                const struct requester *who)
 {
     json_t *a = json_array();
 
@@ -246,7 +266,8 @@ int policy_list(struct server *s, struct proto_msg *m, const struct requester *w
     return CLIENT_REPLY(s, m, json_pack("{s:o}", "policies", a));
 }
 
-int policy_create(struct server *s, struct proto_msg *m, const struct requester *who)
+int policy_create(struct server *s, struct proto_msg *m,
+                  const struct requester *who)
 {
     const char *name = json_string_value(json_object_get(m->body, "name"));
     struct kiln_error err;
@@ -265,7 +286,8 @@ int policy_create(struct server *s, struct proto_msg *m, const struct requester 
     return CLIENT_REPLY(s, m, json_pack("{s:o}", "policy", o));
 }
 
-int policy_delete(struct server *s, struct proto_msg *m, const struct requester *who)
+int policy_delete(struct server *s, struct proto_msg *m,
+                  const struct requester *who)
 {
     const char *name = json_string_value(json_object_get(m->body, "name"));
     struct policy *p;
@@ -273,11 +295,13 @@ int policy_delete(struct server *s, struct proto_msg *m, const struct requester 
     if (!jobspec_name_ok(name, 63))
         return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
     if (!(p = policy_find(s, name)))
-        return CLIENT_FAIL(s, m, ENOENT, "unknown scheduling policy '%s'", name);
+        return CLIENT_FAIL(s, m, ENOENT, "unknown scheduling policy '%s'",
+                           name);
     for (struct queue *q = s->queues; q; q = q->next)
         if (!strcmp(q->policy, name))
-            return CLIENT_FAIL(s, m, EBUSY, "scheduling policy '%s' is used by job queue '%s'",
-                               name, q->name);
+            return CLIENT_FAIL(
+                s, m, EBUSY, "scheduling policy '%s' is used by job queue '%s'",
+                name, q->name);
     store_object_delete(s->st, "policy", name);
     for (struct policy **pp = &s->policies; *pp; pp = &(*pp)->next)
         if (*pp == p) {

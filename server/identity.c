@@ -99,7 +99,8 @@ int identity_start(struct server *s)
     if (s->auth != AUTH_MUNGE)
         return 0;
     for (int i = 0; i < VERIFIERS - 1; i++)
-        if (pthread_create(&pool->th[pool->nthreads], NULL, verifier, pool) == 0)
+        if (pthread_create(&pool->th[pool->nthreads], NULL, verifier, pool)
+            == 0)
             pool->nthreads++;
     return 0;
 }
@@ -148,7 +149,6 @@ void identity_verify_batch(struct server *s, struct proto_msg *msgs, int n)
     pthread_mutex_unlock(&pool->mu);
 }
 
-
 /* Is the user (uid, gid, name) in the admin group? */
 static bool in_admin_group(const struct server *s, const struct requester *r)
 {
@@ -176,7 +176,8 @@ static void look_up(const struct server *s, struct requester *r)
     r->admin = r->uid == 0 || in_admin_group(s, r);
 }
 
-static void requester_of(const struct server *s, uid_t uid, gid_t gid, struct requester *out)
+static void requester_of(const struct server *s, uid_t uid, gid_t gid,
+                         struct requester *out)
 {
     double now = util_monotonic();
     struct cached *c = &s->identity->cache[uid % CACHE_SIZE];
@@ -191,8 +192,8 @@ static void requester_of(const struct server *s, uid_t uid, gid_t gid, struct re
     *out = c->r;
 }
 
-int identity_check(struct server *s, struct proto_msg *m, int index, bool anyone,
-                   struct requester *who)
+int identity_check(struct server *s, struct proto_msg *m, int index,
+                   bool anyone, struct requester *who)
 {
     *who = (struct requester){ .uid = (uint32_t)-1, .gid = (uint32_t)-1 };
     if (s->auth == AUTH_NONE) {
@@ -205,7 +206,8 @@ int identity_check(struct server *s, struct proto_msg *m, int index, bool anyone
     if (!m->cred && anyone)
         return 0;
     if (!m->cred) {
-        CLIENT_FAIL(s, m, EACCES, "authentication required: the request carried no "
+        CLIENT_FAIL(s, m, EACCES,
+                    "authentication required: the request carried no "
                     "MUNGE credential");
         return -1;
     }
@@ -228,7 +230,8 @@ bool identity_owns(const struct requester *who, uint32_t uid)
     return who->admin || who->uid == uid;
 }
 
-bool identity_sees(const struct server *s, const struct requester *who, uint32_t uid)
+bool identity_sees(const struct server *s, const struct requester *who,
+                   uint32_t uid)
 {
     return !s->private_jobs || identity_owns(who, uid);
 }

@@ -32,7 +32,8 @@ static void count_user(struct server *s, const struct job *job, int delta)
     if (!s->user_jobs && !(s->user_jobs = json_object()))
         return;
     snprintf(key, sizeof(key), "%ld", job->spec.uid);
-    json_int_t n = json_integer_value(json_object_get(s->user_jobs, key)) + delta;
+    json_int_t n =
+        json_integer_value(json_object_get(s->user_jobs, key)) + delta;
     if (n > 0)
         json_object_set_new(s->user_jobs, key, json_integer(n));
     else
@@ -85,13 +86,15 @@ void jobs_enqueue(struct server *s, struct job *job)
 
     if (job->qnext || q->qtail == job)
         return; /* queued already: once is enough (a second link would loop) */
-    if (q->qtail && (q->qtail->spec.priority - q->qtail->spec.nice > key
-                     || (q->qtail->spec.priority - q->qtail->spec.nice == key
-                         && q->qtail->id < job->id)))
+    if (q->qtail
+        && (q->qtail->spec.priority - q->qtail->spec.nice > key
+            || (q->qtail->spec.priority - q->qtail->spec.nice == key
+                && q->qtail->id < job->id)))
         pp = &q->qtail->qnext; /* the common case: a new job goes last */
-    while (*pp && ((*pp)->spec.priority - (*pp)->spec.nice > key
-                   || ((*pp)->spec.priority - (*pp)->spec.nice == key
-                       && (*pp)->id < job->id)))
+    while (*pp
+           && ((*pp)->spec.priority - (*pp)->spec.nice > key
+               || ((*pp)->spec.priority - (*pp)->spec.nice == key
+                   && (*pp)->id < job->id)))
         pp = &(*pp)->qnext;
     job->qnext = *pp;
     *pp = job;
@@ -136,8 +139,8 @@ static void kill_parts(struct server *s, struct job *job, const char *why)
         if (p->ended || !p->node || p->node->state != NODE_UP)
             continue;
         nodes_send(s, p->name, "job.kill",
-                   json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id, "attempt",
-                             job->attempts, "reason", why));
+                   json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id,
+                             "attempt", job->attempts, "reason", why));
     }
     job->kill_sent = true;
 }
@@ -150,7 +153,8 @@ static void attempt_over(struct server *s, struct job *job)
     const char *reason = main_reason && *main_reason ? main_reason : NULL;
     bool lost = job->part_lost;
     int exit_code = job->main_exit, sig = job->main_signal;
-    bool ok = job->main_ended && exit_code == 0 && sig == 0 && !reason && !failure;
+    bool ok =
+        job->main_ended && exit_code == 0 && sig == 0 && !reason && !failure;
 
     job->main_reason = job->part_failure = NULL;
     job->main_ended = job->part_lost = false;
@@ -162,14 +166,16 @@ static void attempt_over(struct server *s, struct job *job)
     else
         /* A lost node explains what its loss did to the rest. */
         jobs_attempt_failed(s, job, exit_code,
-                            lost && failure ? failure : reason ? reason
-                            : failure ? failure : "failed");
+                            lost && failure ? failure
+                            : reason        ? reason
+                            : failure       ? failure
+                                            : "failed");
     free(main_reason);
     free(failure);
 }
 
-void jobs_part_ended(struct server *s, struct job *job, struct jpart *p, double started,
-                     int exit_code, int sig, const char *reason)
+void jobs_part_ended(struct server *s, struct job *job, struct jpart *p,
+                     double started, int exit_code, int sig, const char *reason)
 {
     if (started > 0)
         job->start_time = started;
@@ -195,13 +201,15 @@ void jobs_part_ended(struct server *s, struct job *job, struct jpart *p, double 
     if (job->parts_running > 0) {
         /* The main node's end ends the job; so does a part that failed. */
         if (!job->kill_sent && (main || job->part_failure))
-            kill_parts(s, job, main ? "the main node ended" : job->part_failure);
+            kill_parts(s, job,
+                       main ? "the main node ended" : job->part_failure);
         return;
     }
     attempt_over(s, job);
 }
 
-void jobs_part_lost(struct server *s, struct job *job, struct jpart *p, const char *why)
+void jobs_part_lost(struct server *s, struct job *job, struct jpart *p,
+                    const char *why)
 {
     if (!job->part_lost) {
         free(job->part_failure);
@@ -237,7 +245,9 @@ static void row_of(const struct job *job, struct store_job *row)
     row->alloc = job->alloc;
     /* Kept while the attempt runs, so that kiln exec into it still works
      * after a restart; gone once it ends. */
-    row->token = job->state == JOB_STARTING || job->state == JOB_RUNNING ? job->token : NULL;
+    row->token = job->state == JOB_STARTING || job->state == JOB_RUNNING
+                     ? job->token
+                     : NULL;
     row->attempts = job->attempts;
     row->spec = job->spec_json;
     row->array_id = job->array_id;
@@ -250,18 +260,19 @@ json_t *jobs_row_to_json(const struct store_job *row)
     json_int_t ntasks = 1, cpt = 1, mem = 0, tl = 0, mpc = 0, nnodes = 1;
 
     if (row->spec)
-        json_unpack(row->spec, "{s?I, s?I, s?I, s?I, s?I, s?I}", "ntasks", &ntasks,
-                    "cpus_per_task", &cpt, "mem", &mem, "time_limit", &tl, "mem_per_cpu",
-                    &mpc, "nodes", &nnodes);
+        json_unpack(row->spec, "{s?I, s?I, s?I, s?I, s?I, s?I}", "ntasks",
+                    &ntasks, "cpus_per_task", &cpt, "mem", &mem, "time_limit",
+                    &tl, "mem_per_cpu", &mpc, "nodes", &nnodes);
     if (mpc && nnodes > 0) /* per node, as jobspec has it: the busiest node's */
         mem = mpc * ((ntasks + nnodes - 1) / nnodes) * cpt;
     json_t *alloc = row->alloc ? json_loads(row->alloc, 0, NULL) : NULL, *part;
     size_t k;
     if (json_array_size(json_object_get(alloc, "nodes"))) {
         /* Every node of the job, with its cpus. */
-        json_array_foreach(json_object_get(alloc, "nodes"), k, part) {
+        json_array_foreach (json_object_get(alloc, "nodes"), k, part) {
             json_array_append(nodes, json_object_get(part, "name"));
-            json_object_set(cpus, json_string_value(json_object_get(part, "name")),
+            json_object_set(cpus,
+                            json_string_value(json_object_get(part, "name")),
                             json_object_get(part, "cpus"));
         }
     } else if (row->node) {
@@ -271,13 +282,14 @@ json_t *jobs_row_to_json(const struct store_job *row)
     }
     o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s?, s:i, s:o, s:o, s:f, "
                   "s:f, s:f, s:i, s:I, s:I, s:I, s:I}",
-                  "id", (json_int_t)row->id, "name", row->name, "user", row->user,
-                  "uid", (json_int_t)row->uid, "queue", row->queue, "state",
-                  job_state_name(row->state), "status_reason", row->reason, "exit_code",
-                  row->exit_code, "nodes", nodes, "cpus", cpus, "submit_time",
-                  row->submit_time, "start_time", row->start_time, "end_time",
-                  row->end_time, "attempts", row->attempts, "ntasks", ntasks,
-                  "cpus_per_task", cpt, "mem", mem, "time_limit", tl);
+                  "id", (json_int_t)row->id, "name", row->name, "user",
+                  row->user, "uid", (json_int_t)row->uid, "queue", row->queue,
+                  "state", job_state_name(row->state), "status_reason",
+                  row->reason, "exit_code", row->exit_code, "nodes", nodes,
+                  "cpus", cpus, "submit_time", row->submit_time, "start_time",
+                  row->start_time, "end_time", row->end_time, "attempts",
+                  row->attempts, "ntasks", ntasks, "cpus_per_task", cpt, "mem",
+                  mem, "time_limit", tl);
     if (o && row->has_usage)
         json_object_update_new(o, json_pack("{s:f, s:f, s:I, s:i}", "user_cpu",
                                             row->usage.user_cpu, "sys_cpu",
@@ -324,7 +336,7 @@ static void answer_waiters(struct server *s, struct job *job)
 
     if (!job->waiters)
         return;
-    json_array_foreach(job->waiters, i, w) {
+    json_array_foreach (job->waiters, i, w) {
         unsigned char id[KILN_PROTO_MAX_ID];
         const char *hex = json_string_value(w);
         size_t len = strlen(hex) / 2;
@@ -428,7 +440,8 @@ int jobs_start(struct server *s, struct job *job, struct node **nodes)
     jobs_dequeue(s, job);
     jobs_set_state(s, job, JOB_STARTING, NULL);
     for (int i = 0; i < job->nparts; i++)
-        nodes_send(s, job->part[i].name, "job.start", place_start_msg(s, job, i));
+        nodes_send(s, job->part[i].name, "job.start",
+                   place_start_msg(s, job, i));
     return 0;
 }
 
@@ -439,8 +452,8 @@ void jobs_start_lost(struct server *s, struct job *job, const char *why)
     jobs_enqueue(s, job);
 }
 
-void jobs_finish(struct server *s, struct job *job, enum job_state state, int exit_code,
-                 const char *reason)
+void jobs_finish(struct server *s, struct job *job, enum job_state state,
+                 int exit_code, const char *reason)
 {
     job->exit_code = exit_code;
     jobs_set_state(s, job, state, reason);
@@ -471,10 +484,10 @@ void jobs_attempt_failed(struct server *s, struct job *job, int exit_code,
     char why[300];
 
     if (!job->cancel_reason
-        && retry_decide(job->spec.retry, job->attempts - job->lost_starts, exit_code, reason,
-                        reason)) {
-        snprintf(why, sizeof(why), "attempt %d failed (%s); retrying", job->attempts,
-                 reason);
+        && retry_decide(job->spec.retry, job->attempts - job->lost_starts,
+                        exit_code, reason, reason)) {
+        snprintf(why, sizeof(why), "attempt %d failed (%s); retrying",
+                 job->attempts, reason);
         jobs_release_cores(s, job);
         jobs_set_state(s, job, JOB_RUNNABLE, why);
         jobs_enqueue(s, job);
@@ -489,8 +502,8 @@ void jobs_requeue_unstarted(struct server *s, struct job *job, const char *why)
         struct jpart *p = &job->part[i];
         if (!p->ended)
             nodes_send(s, p->name, "job.kill",
-                       json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id, "attempt",
-                                 job->attempts, "reason", why));
+                       json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id,
+                                 "attempt", job->attempts, "reason", why));
     }
     job->lost_starts++;
     jobs_release_cores(s, job);
@@ -585,7 +598,8 @@ struct job *jobs_submit(struct server *s, json_t *spec_json,
     }
     if (!(job = job_new(s, row.id, spec_json, spec)) || add(s, job) < 0) {
         job_free(s, job);
-        store_fail(s->st, "out of memory"); /* the row would be orphaned: roll back */
+        store_fail(s->st,
+                   "out of memory"); /* the row would be orphaned: roll back */
         errprintf(err, "out of memory");
         return NULL;
     }
@@ -631,7 +645,8 @@ struct job *jobs_create_child(struct server *s, struct job *parent, long index,
         errprintf(err, "cannot store the job");
         return NULL;
     }
-    if (!(job = job_new(s, row.id, parent->spec_json, &spec)) || add(s, job) < 0) {
+    if (!(job = job_new(s, row.id, parent->spec_json, &spec))
+        || add(s, job) < 0) {
         job_free(s, job);
         jobspec_release(&spec);
         store_fail(s->st, "out of memory");
@@ -672,9 +687,7 @@ const char *jobs_cancel(struct server *s, struct job *job, const char *why)
         jobs_set_state(s, job, JOB_FAILED, why);
         return NULL;
     }
-    default:
-        jobs_set_state(s, job, JOB_FAILED, why);
-        return NULL;
+    default: jobs_set_state(s, job, JOB_FAILED, why); return NULL;
     }
 }
 
@@ -740,12 +753,8 @@ static int load_one(struct store_job *row, void *arg)
     case JOB_SUBMITTED:
         jobs_set_state(s, job, JOB_PENDING, pending_reason(job));
         /* fall through */
-    case JOB_PENDING:
-        jobs_leave_pending(s, job);
-        break;
-    case JOB_RUNNABLE:
-        jobs_enqueue(s, job);
-        break;
+    case JOB_PENDING: jobs_leave_pending(s, job); break;
+    case JOB_RUNNABLE: jobs_enqueue(s, job); break;
     default:
         /* STARTING or RUNNING: the node's hello will say what became of
          * it (nodes.c reconcile). */

@@ -21,12 +21,14 @@ struct node *nodes_find(struct server *s, const char *name)
     return NULL;
 }
 
-void nodes_send(struct server *s, const char *name, const char *type, json_t *body)
+void nodes_send(struct server *s, const char *name, const char *type,
+                json_t *body)
 {
     struct node *n = nodes_find(s, name);
 
     if (!n || !n->ridlen) {
-        log_msg(LOG_WARNING, "not sending %s to node %s: it has no connection", type, name);
+        log_msg(LOG_WARNING, "not sending %s to node %s: it has no connection",
+                type, name);
         json_decref(body);
         return;
     }
@@ -86,7 +88,8 @@ void nodes_remove_job(struct node *n, struct jpart *p)
         }
 }
 
-void nodes_set(struct server *s, struct node *n, const char *ce, const char *features)
+void nodes_set(struct server *s, struct node *n, const char *ce,
+               const char *features)
 {
     if (ce) {
         snprintf(n->ce, sizeof(n->ce), "%s", ce);
@@ -111,8 +114,8 @@ static void node_set_topo(struct node *n, struct topo *t)
     n->ngpu_busy = 0;
 }
 
-static int load_node(const char *name, const char *state, json_t *topo, const char *ce,
-                     const char *features, void *arg)
+static int load_node(const char *name, const char *state, json_t *topo,
+                     const char *ce, const char *features, void *arg)
 {
     struct server *s = arg;
     struct node *n = node_add(s, name);
@@ -137,7 +140,8 @@ static int load_admin(const char *name, json_t *body, void *arg)
 
     if (n) {
         snprintf(n->drain, sizeof(n->drain), "%s",
-                 util_str_or(json_string_value(json_object_get(body, "reason")), ""));
+                 util_str_or(json_string_value(json_object_get(body, "reason")),
+                             ""));
         n->admin_down = json_is_true(json_object_get(body, "down"));
     }
     return 0;
@@ -168,22 +172,25 @@ const char *nodes_state_name(const struct node *n)
 
 static void down_one(struct server *s, struct job *job, void *arg);
 
-int nodes_admin(struct server *s, struct node *n, const char *state, const char *reason)
+int nodes_admin(struct server *s, struct node *n, const char *state,
+                const char *reason)
 {
     if (!strcmp(state, "resume")) {
         n->drain[0] = '\0';
         n->admin_down = false;
     } else if (!strcmp(state, "drain") || !strcmp(state, "down")) {
-        snprintf(n->drain, sizeof(n->drain), "%s", reason && *reason ? reason : state);
+        snprintf(n->drain, sizeof(n->drain), "%s",
+                 reason && *reason ? reason : state);
         n->admin_down = !strcmp(state, "down");
     } else {
         return -1;
     }
-    log_msg(LOG_INFO, "node %s: %s by an admin%s%s", n->name, state, n->drain[0] ? ": " : "",
-            n->drain);
+    log_msg(LOG_INFO, "node %s: %s by an admin%s%s", n->name, state,
+            n->drain[0] ? ": " : "", n->drain);
     if (n->admin_down)
         jobs_foreach(s, down_one, n);
-    json_t *body = json_pack("{s:s, s:b}", "reason", n->drain, "down", n->admin_down);
+    json_t *body =
+        json_pack("{s:s, s:b}", "reason", n->drain, "down", n->admin_down);
     if (n->drain[0])
         store_object_put(s->st, "node_admin", n->name, body);
     else
@@ -215,7 +222,7 @@ static bool reported(json_t *list, int64_t id, int attempt)
     size_t i;
     json_t *v;
 
-    json_array_foreach(list, i, v) {
+    json_array_foreach (list, i, v) {
         json_int_t jid = 0;
         int att = 0;
         if (json_unpack(v, "{s:I, s:i}", "id", &jid, "attempt", &att) == 0
@@ -247,7 +254,8 @@ static void reconcile_one(struct server *s, struct job *job, void *arg)
             log_msg(LOG_ERR, "job %lld: cpus '%s' no longer exist on %s",
                     (long long)job->id, job->cpus, r->node->name);
             json_array_append_new(r->kill, json_pack("{s:I, s:i}", "id",
-                                  (json_int_t)job->id, "attempt", job->attempts));
+                                                     (json_int_t)job->id,
+                                                     "attempt", job->attempts));
             jobs_part_lost(s, job, p, "node failure: node changed shape");
         }
         return;
@@ -265,7 +273,7 @@ static void reconcile_one(struct server *s, struct job *job, void *arg)
         return;
     }
     store_attempt(s->st, job->id, job->attempts, job->node_name, job->cpus,
-                      job->start_time, util_now(), -1, 0, "node failure");
+                  job->start_time, util_now(), -1, 0, "node failure");
     jobs_attempt_failed(s, job, -1, "node failure: the worker lost the job");
 }
 
@@ -275,7 +283,7 @@ static void find_strays(struct server *s, struct reconcile *r)
     size_t i;
     json_t *v;
 
-    json_array_foreach(r->reported, i, v) {
+    json_array_foreach (r->reported, i, v) {
         json_int_t id = 0;
         int att = 0;
         struct job *job;
@@ -283,26 +291,32 @@ static void find_strays(struct server *s, struct reconcile *r)
         if (json_unpack(v, "{s:I, s:i}", "id", &id, "attempt", &att) < 0)
             continue;
         job = jobs_find(s, id);
-        if (finished || (job && place_part(job, r->node) && job->attempts == att))
+        if (finished
+            || (job && place_part(job, r->node) && job->attempts == att))
             continue;
-        json_array_append_new(r->kill, json_pack("{s:I, s:i}", "id", id, "attempt", att));
+        json_array_append_new(
+            r->kill, json_pack("{s:I, s:i}", "id", id, "attempt", att));
     }
 }
 
 /* A node's own key (workers/NAME.pub) speaks only for that node; the
  * cluster key for any. */
-static bool key_fits(struct server *s, const struct proto_msg *m, const char *name)
+static bool key_fits(struct server *s, const struct proto_msg *m,
+                     const char *name)
 {
-    if (s->auth == AUTH_NONE || !strcmp(m->peer, "cluster") || !strcmp(m->peer, name))
+    if (s->auth == AUTH_NONE || !strcmp(m->peer, "cluster")
+        || !strcmp(m->peer, name))
         return true;
-    log_msg(LOG_WARNING, "refused a message from worker '%s': its CURVE key is '%s'",
-            name, m->peer);
+    log_msg(LOG_WARNING,
+            "refused a message from worker '%s': its CURVE key is '%s'", name,
+            m->peer);
     return false;
 }
 
 int nodes_hello(struct server *s, struct proto_msg *m, struct node *from)
 {
-    const char *name, *ce = NULL, *features = NULL, *address = NULL, *hostname = NULL;
+    const char *name, *ce = NULL, *features = NULL, *address = NULL,
+                      *hostname = NULL;
     json_t *topo_json, *jobs = NULL, *runtimes = NULL;
     struct kiln_error err;
     struct topo *t;
@@ -310,37 +324,47 @@ int nodes_hello(struct server *s, struct proto_msg *m, struct node *from)
     struct reconcile r;
 
     /* The request table checked the version and the fields' types. */
-    json_unpack(m->body, "{s:s, s:o, s?o, s?s, s?s, s?s, s?s, s?o}", "name", &name,
-                "topology", &topo_json, "jobs", &jobs, "ce", &ce, "features", &features,
-                "address", &address, "hostname", &hostname, "runtimes", &runtimes);
+    json_unpack(m->body, "{s:s, s:o, s?o, s?s, s?s, s?s, s?s, s?o}", "name",
+                &name, "topology", &topo_json, "jobs", &jobs, "ce", &ce,
+                "features", &features, "address", &address, "hostname",
+                &hostname, "runtimes", &runtimes);
     char rname[64];
     if (!jobspec_name_ok(name, 63) || !rid_name(m, rname, sizeof(rname))
         || strcmp(name, rname) != 0)
-        return server_reply_error(s, s->workers, m, EINVAL,
-                                  "invalid node name: must match the routing id "
-                                  "and use letters, digits and ._-+@:,");
+        return server_reply_error(
+            s, s->workers, m, EINVAL,
+            "invalid node name: must match the routing id "
+            "and use letters, digits and ._-+@:,");
     if (!key_fits(s, m, name))
-        return server_reply_error(s, s->workers, m, EACCES, "the CURVE key '%s' is not "
-                                  "node %s's", m->peer, name);
+        return server_reply_error(s, s->workers, m, EACCES,
+                                  "the CURVE key '%s' is not "
+                                  "node %s's",
+                                  m->peer, name);
     if (jobs && json_array_size(jobs) > 65536)
-        return server_reply_error(s, s->workers, m, EINVAL, "invalid node.hello: jobs");
+        return server_reply_error(s, s->workers, m, EINVAL,
+                                  "invalid node.hello: jobs");
     if (ce && !ce_find(s, ce))
         return server_reply_error(s, s->workers, m, ENOENT,
                                   "unknown compute environment '%.64s'", ce);
     if (features && (!features_list_ok(features) || strlen(features) > 255))
-        return server_reply_error(s, s->workers, m, EINVAL,
-                                  "invalid features '%.64s': names of letters, digits and "
-                                  "._- separated by commas", features);
+        return server_reply_error(
+            s, s->workers, m, EINVAL,
+            "invalid features '%.64s': names of letters, digits and "
+            "._- separated by commas",
+            features);
     if ((address && strlen(address) >= sizeof(((struct node *)0)->address))
-        || (hostname && strlen(hostname) >= sizeof(((struct node *)0)->hostname)))
-        return server_reply_error(s, s->workers, m, EINVAL, "invalid address or hostname");
+        || (hostname
+            && strlen(hostname) >= sizeof(((struct node *)0)->hostname)))
+        return server_reply_error(s, s->workers, m, EINVAL,
+                                  "invalid address or hostname");
     if (!(t = topo_from_json(topo_json, &err)))
         return server_reply_error(s, s->workers, m, EINVAL, "%s", err.text);
     if (!(n = nodes_find(s, name)) && !(n = node_add(s, name))) {
         topo_destroy(t);
         return server_reply_error(s, s->workers, m, ENOMEM, "out of memory");
     }
-    r = (struct reconcile){ .node = n, .reported = jobs ? jobs : json_array(),
+    r = (struct reconcile){ .node = n,
+                            .reported = jobs ? jobs : json_array(),
                             .kill = json_array() };
     /* Execs there were the old worker's children: they are gone. */
     relay_node_down(s, n);
@@ -366,16 +390,19 @@ int nodes_hello(struct server *s, struct proto_msg *m, struct node *from)
     n->runtimes[0] = '\0';
     size_t ri, rn = 0;
     json_t *rv;
-    json_array_foreach(runtimes, ri, rv)
+    json_array_foreach (runtimes, ri, rv)
         if (json_is_string(rv) && jobspec_name_ok(json_string_value(rv), 16)
             && rn + json_string_length(rv) + 2 < sizeof(n->runtimes))
-            rn += (size_t)snprintf(n->runtimes + rn, sizeof(n->runtimes) - rn, "%s%s",
-                                   rn ? "," : "", json_string_value(rv));
+            rn +=
+                (size_t)snprintf(n->runtimes + rn, sizeof(n->runtimes) - rn,
+                                 "%s%s", rn ? "," : "", json_string_value(rv));
     log_msg(LOG_INFO, "node %s up: %d cpus, %lld MiB, %d jobs, %zu to kill",
-            n->name, t->npu, (long long)t->mem_mib, n->njobs, json_array_size(r.kill));
-    TO_WORKER(s, m, "node.welcome", json_pack("{s:i, s:f, s:i, s:o}", "version",
-              KILN_PROTO_VERSION, "heartbeat", s->heartbeat, "kill_wait",
-              s->kill_wait, "kill", r.kill));
+            n->name, t->npu, (long long)t->mem_mib, n->njobs,
+            json_array_size(r.kill));
+    TO_WORKER(s, m, "node.welcome",
+              json_pack("{s:i, s:f, s:i, s:o}", "version", KILN_PROTO_VERSION,
+                        "heartbeat", s->heartbeat, "kill_wait", s->kill_wait,
+                        "kill", r.kill));
     if (!jobs)
         json_decref(r.reported);
     s->sched_needed = true;
@@ -450,9 +477,9 @@ int nodes_job_end(struct server *s, struct proto_msg *m, struct node *n)
     json_int_t max_rss = 0, oom = -1;
 
     /* The request table checked the fields' types. */
-    json_unpack(m->body, "{s:I, s:i, s:i, s?i, s?s, s?F, s?F}", "id", &id, "attempt",
-                &attempt, "exit_code", &exit_code, "signal", &sig, "reason", &reason,
-                "start_time", &start, "end_time", &end);
+    json_unpack(m->body, "{s:I, s:i, s:i, s?i, s?s, s?F, s?F}", "id", &id,
+                "attempt", &attempt, "exit_code", &exit_code, "signal", &sig,
+                "reason", &reason, "start_time", &start, "end_time", &end);
     /* A result is always taken: a long reason (a long path in it) is cut
      * to 200 bytes, at a character's end. */
     char cut[201];
@@ -462,35 +489,39 @@ int nodes_job_end(struct server *s, struct proto_msg *m, struct node *n)
         reason = cut;
     }
     /* Acknowledge whatever we do with it: the worker may then forget it. */
-    TO_WORKER(s, m, "job.end.ack", json_pack("{s:I, s:i}", "id", id, "attempt", attempt));
+    TO_WORKER(s, m, "job.end.ack",
+              json_pack("{s:I, s:i}", "id", id, "attempt", attempt));
     if (!(job = job_of(s, n, m, &attempt, &p)))
         return 0; /* already final, or an attempt the server gave up on */
     if (p == &job->part[0]) {
         /* The main node's outcome is the job's, as in AWS Batch. */
         store_attempt(s->st, id, attempt, n->name, job->cpus, start, end,
-                          exit_code, sig, reason);
+                      exit_code, sig, reason);
         /* Usage is optional in the message (doc/protocol.md "job.end"). */
-        json_unpack(m->body, "{s?F, s?F, s?I, s?I}", "user_cpu", &u.user_cpu, "sys_cpu",
-                    &u.sys_cpu, "max_rss_kib", &max_rss, "oom_kills", &oom);
+        json_unpack(m->body, "{s?F, s?F, s?I, s?I}", "user_cpu", &u.user_cpu,
+                    "sys_cpu", &u.sys_cpu, "max_rss_kib", &max_rss, "oom_kills",
+                    &oom);
         u.max_rss_kib = max_rss;
         u.oom_kills = oom >= 0 && oom < 1 << 30 ? (int)oom : -1;
         if (u.user_cpu >= 0 && u.sys_cpu >= 0 && max_rss >= 0)
             store_attempt_usage(s->st, id, attempt, &u);
     }
-    jobs_part_ended(s, job, p, p == &job->part[0] ? start : 0, exit_code, sig, reason);
+    jobs_part_ended(s, job, p, p == &job->part[0] ? start : 0, exit_code, sig,
+                    reason);
     return 0;
 }
 
 /* Part p of job is lost with its node, for reason what ("node failure"):
  * the attempt is recorded when it was the job's only part. */
-static void lose_part(struct server *s, struct job *job, struct jpart *p, const char *what)
+static void lose_part(struct server *s, struct job *job, struct jpart *p,
+                      const char *what)
 {
     char why[160];
 
     snprintf(why, sizeof(why), "%s (%s)", what, p->name);
     if (job->nparts == 1)
         store_attempt(s->st, job->id, job->attempts, p->name, job->cpus,
-                                          job->start_time, util_now(), -1, 0, what);
+                      job->start_time, util_now(), -1, 0, what);
     jobs_part_lost(s, job, p, job->nparts == 1 ? what : why);
 }
 
@@ -500,11 +531,13 @@ static void down_one(struct server *s, struct job *job, void *arg)
     struct node *n = arg;
     struct jpart *p = place_part(job, n);
 
-    if (!p || p->ended || (job->state != JOB_STARTING && job->state != JOB_RUNNING))
+    if (!p || p->ended
+        || (job->state != JOB_STARTING && job->state != JOB_RUNNING))
         return;
     nodes_send(s, p->name, "job.kill",
-               json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id, "attempt",
-                         job->attempts, "reason", "node set down by an admin"));
+               json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id,
+                         "attempt", job->attempts, "reason",
+                         "node set down by an admin"));
     lose_part(s, job, p, "node set down by an admin");
 }
 
@@ -524,18 +557,22 @@ static bool start_overdue(struct server *s, struct job *job, double now)
         struct jpart *p = &job->part[i];
         if (p->started || p->ended || !p->node)
             continue;
-        snprintf(drain, sizeof(drain), "did not confirm the start of job %lld within %.0f s",
+        snprintf(drain, sizeof(drain),
+                 "did not confirm the start of job %lld within %.0f s",
                  (long long)job->id, s->start_timeout);
         log_msg(LOG_WARNING, "node %s %s: draining it", p->name, drain);
         if (p->node->state == NODE_UP && !p->node->drain[0])
             nodes_admin(s, p->node, "drain", drain);
         if (!any)
-            snprintf(why, sizeof(why), "start not confirmed by node %s within %.0f s; "
-                     "requeued", p->name, s->start_timeout);
+            snprintf(why, sizeof(why),
+                     "start not confirmed by node %s within %.0f s; "
+                     "requeued",
+                     p->name, s->start_timeout);
         any = true;
     }
     if (!any)
-        snprintf(why, sizeof(why), "start not confirmed within %.0f s; requeued",
+        snprintf(why, sizeof(why),
+                 "start not confirmed within %.0f s; requeued",
                  s->start_timeout);
     if (job->cancel_reason) {
         /* Cancelled while it waited: it ends, it does not go back. */
@@ -570,7 +607,8 @@ static void fail_orphan(struct server *s, struct job *job, void *arg)
 
 static int by_address(const void *a, const void *b)
 {
-    uintptr_t x = (uintptr_t)*(struct job *const *)a, y = (uintptr_t)*(struct job *const *)b;
+    uintptr_t x = (uintptr_t) * (struct job *const *)a,
+              y = (uintptr_t) * (struct job *const *)b;
     return x < y ? -1 : x > y;
 }
 

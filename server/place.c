@@ -21,8 +21,10 @@ bool place_eligible(const struct node *n, const struct jobspec *spec)
     an = topo_alloc_node(n->topo);
     struct alloc_req req = jobspec_alloc_req(spec, 0);
     return n->topo->mem_mib >= spec->mem && alloc_possible(&an, &req)
-           && (!spec->container || container_pick(spec->container, n->runtimes, rt, sizeof(rt)))
-           && (!spec->constraint || features_match(spec->constraint, n->features))
+           && (!spec->container
+               || container_pick(spec->container, n->runtimes, rt, sizeof(rt)))
+           && (!spec->constraint
+               || features_match(spec->constraint, n->features))
            && (!spec->nodelist || hostlist_has(spec->nodelist_hl, n->name))
            && (!spec->exclude || !hostlist_has(spec->exclude_hl, n->name));
 }
@@ -38,9 +40,10 @@ long place_need_cpus(const struct node *n, const struct jobspec *spec)
         return n->topo->npu;
     if (spec->threads_per_core && n->topo && n->topo->ncores) {
         long per_core = n->topo->npu / n->topo->ncores;
-        long use = spec->threads_per_core < per_core ? spec->threads_per_core : per_core;
-        return jobspec_node_tasks(spec, 0) * ((spec->cpus_per_task + use - 1) / use)
-               * per_core;
+        long use = spec->threads_per_core < per_core ? spec->threads_per_core
+                                                     : per_core;
+        return jobspec_node_tasks(spec, 0)
+               * ((spec->cpus_per_task + use - 1) / use) * per_core;
     }
     return jobspec_node_cpus(spec, 0);
 }
@@ -55,7 +58,8 @@ bool place_fits_now(const struct node *n, const struct jobspec *spec, long i)
         || n->topo->mem_mib - n->mem_used < spec->mem
         || n->topo->ngpu - n->ngpu_busy < spec->gpus)
         return false;
-    if (!spec->threads_per_core && spec->distribution == ALLOC_BLOCK && !spec->gpus)
+    if (!spec->threads_per_core && spec->distribution == ALLOC_BLOCK
+        && !spec->gpus)
         return true; /* free PUs are all that counts */
     /* Whole cores, task layout or GPUs: only the allocator knows. */
     struct alloc_node an = topo_alloc_node(n->topo);
@@ -85,7 +89,8 @@ static int hold(struct jpart *p, struct job *job)
             n->gpu_busy[p->gpu[i]] = true;
             n->ngpu_busy++;
         }
-    p->mem_held = job->spec.exclusive ? n->topo->mem_mib - n->mem_used : job->spec.mem;
+    p->mem_held =
+        job->spec.exclusive ? n->topo->mem_mib - n->mem_used : job->spec.mem;
     n->mem_used += p->mem_held;
     return 0;
 }
@@ -120,9 +125,10 @@ static char *alloc_text(const struct job *job)
 
     for (int i = 0; nodes && i < job->nparts; i++) {
         const struct jpart *p = &job->part[i];
-        json_array_append_new(nodes, json_pack("{s:s, s:s, s:s, s:O, s:O, s:i}", "name",
-                                               p->name, "cpus", p->cpus, "held", p->held,
-                                               "tasks", p->tasks, "gpus", p->gpus,
+        json_array_append_new(nodes, json_pack("{s:s, s:s, s:s, s:O, s:O, s:i}",
+                                               "name", p->name, "cpus", p->cpus,
+                                               "held", p->held, "tasks",
+                                               p->tasks, "gpus", p->gpus,
                                                "first_task", p->first_task));
     }
     o = json_pack("{s:o}", "nodes", nodes);
@@ -132,7 +138,8 @@ static char *alloc_text(const struct job *job)
 }
 
 /* Choose part i's cores on n and fill p (holding nothing yet). */
-static int choose(struct jpart *p, struct job *job, long i, struct node *n, int first_task)
+static int choose(struct jpart *p, struct job *job, long i, struct node *n,
+                  int first_task)
 {
     struct alloc_node an = topo_alloc_node(n->topo);
     struct alloc_req req = jobspec_alloc_req(&job->spec, i);
@@ -170,9 +177,10 @@ static int choose(struct jpart *p, struct job *job, long i, struct node *n, int 
         size_t len = 0;
         for (int k = 0; k < cpt; k++)
             for (int q = 0; q < r.ncpus; q++)
-                if (r.cpus[q] == r.task[(size_t)t * cpt + k] && len < sizeof(slots) - 12)
-                    len += (size_t)snprintf(slots + len, sizeof(slots) - len, "%s%d",
-                                            k ? "," : "", q);
+                if (r.cpus[q] == r.task[(size_t)t * cpt + k]
+                    && len < sizeof(slots) - 12)
+                    len += (size_t)snprintf(slots + len, sizeof(slots) - len,
+                                            "%s%d", k ? "," : "", q);
         json_array_append_new(p->slots, json_string(slots));
     }
     for (int g = 0; g < r.ngpu; g++)
@@ -195,7 +203,8 @@ int place_start(struct job *job, struct node **nodes, int n)
     /* Choose on each node, holding as we go: two parts never share a node,
      * but a failure must give back what the earlier ones took. */
     for (i = 0; i < n; i++) {
-        if (choose(&parts[i], job, i, nodes[i], first) < 0 || hold(&parts[i], job) < 0)
+        if (choose(&parts[i], job, i, nodes[i], first) < 0
+            || hold(&parts[i], job) < 0)
             break;
         first += (int)jobspec_node_tasks(&job->spec, i);
         len += strlen(nodes[i]->name) + 1;
@@ -236,7 +245,8 @@ int place_load(struct job *job)
         /* Stored before allocations were: one node, its cpu list. */
         if (!(job->part = calloc(1, sizeof(*job->part))))
             goto fail;
-        snprintf(job->part[0].name, sizeof(job->part[0].name), "%s", job->node_name);
+        snprintf(job->part[0].name, sizeof(job->part[0].name), "%s",
+                 job->node_name);
         job->part[0].cpus = job->cpus ? strdup(job->cpus) : NULL;
         job->part[0].held = job->cpus ? strdup(job->cpus) : NULL;
         job->part[0].tasks = json_array();
@@ -248,14 +258,15 @@ int place_load(struct job *job)
     if (!n || !(job->part = calloc(n, sizeof(*job->part))))
         goto fail;
     job->nparts = job->parts_running = (int)n;
-    json_array_foreach(nodes, i, v) {
+    json_array_foreach (nodes, i, v) {
         struct jpart *p = &job->part[i];
         const char *name, *cpus, *held;
         json_t *tasks, *gpus;
         int first = 0;
-        if (json_unpack(v, "{s:s, s:s, s:s, s:o, s:o, s?i}", "name", &name, "cpus", &cpus,
-                        "held", &held, "tasks", &tasks, "gpus", &gpus, "first_task",
-                        &first) < 0)
+        if (json_unpack(v, "{s:s, s:s, s:s, s:o, s:o, s?i}", "name", &name,
+                        "cpus", &cpus, "held", &held, "tasks", &tasks, "gpus",
+                        &gpus, "first_task", &first)
+            < 0)
             goto fail;
         snprintf(p->name, sizeof(p->name), "%s", name);
         p->cpus = strdup(cpus);
@@ -295,10 +306,11 @@ int place_reattach(struct node *n, struct job *job)
     p->pu = calloc(n->topo->npu + 1, sizeof(*p->pu));
     p->gpu = calloc(json_array_size(p->gpus) + 1, sizeof(*p->gpu));
     p->ngpu = 0;
-    if (!p->pu || !p->gpu || !p->held || (k = topo_indices(n->topo, p->held, p->pu)) < 0)
+    if (!p->pu || !p->gpu || !p->held
+        || (k = topo_indices(n->topo, p->held, p->pu)) < 0)
         return -1;
     p->npu = k;
-    json_array_foreach(p->gpus, i, v) {
+    json_array_foreach (p->gpus, i, v) {
         json_int_t g = json_integer_value(v);
         if (g < 0 || g >= n->topo->ngpu)
             return -1;
@@ -344,35 +356,40 @@ json_t *place_start_msg(struct server *s, const struct job *job, int i)
     const struct node *main = job->part[0].node;
     size_t k;
 
-    json_array_foreach(p->gpus, k, v) {
+    json_array_foreach (p->gpus, k, v) {
         json_int_t g = json_integer_value(v);
         if (t && g >= 0 && g < t->ngpu)
-            json_array_append_new(gpus, json_pack("{s:s, s:i}", "name", t->gpu_info[g].name,
-                                                  "index", t->gpu_info[g].index));
+            json_array_append_new(gpus, json_pack("{s:s, s:i}", "name",
+                                                  t->gpu_info[g].name, "index",
+                                                  t->gpu_info[g].index));
     }
     /* Every part's node and tasks: the main node writes the hostfile and
      * rankfile for MPI from them. */
     bool shared = false;
     for (int j = 0; j < job->nparts; j++) {
         const struct jpart *q = &job->part[j];
-        json_array_append_new(nodes, json_pack("{s:s, s:O, s:O*, s:i}", "name", q->name,
-                                               "tasks", q->tasks, "slots", q->slots,
-                                               "first_task", q->first_task));
+        json_array_append_new(nodes,
+                              json_pack("{s:s, s:O, s:O*, s:i}", "name",
+                                        q->name, "tasks", q->tasks, "slots",
+                                        q->slots, "first_task", q->first_task));
         for (int e = 0; e < j; e++)
-            shared = shared || (q->node && job->part[e].node && q->node->hostname[0]
-                                && !strcmp(q->node->hostname, job->part[e].node->hostname));
+            shared =
+                shared
+                || (q->node && job->part[e].node && q->node->hostname[0]
+                    && !strcmp(q->node->hostname, job->part[e].node->hostname));
     }
-    msg = json_pack("{s:I, s:i, s:O, s:s, s:s, s:i, s:O, s:o, s:i, s:o, s:s, s:s*}", "id",
-                    (json_int_t)job->id, "attempt", job->attempts, "spec", job->spec_json,
-                    "cpus", p->cpus, "nodelist", job->node_name, "kill_wait", s->kill_wait,
-                    "tasks", p->tasks, "gpus", gpus, "node_index", i, "nodes", nodes,
-                    "main_address", main && main->address[0] ? main->address : "",
-                    "token", job->token);
+    msg = json_pack(
+        "{s:I, s:i, s:O, s:s, s:s, s:i, s:O, s:o, s:i, s:o, s:s, s:s*}", "id",
+        (json_int_t)job->id, "attempt", job->attempts, "spec", job->spec_json,
+        "cpus", p->cpus, "nodelist", job->node_name, "kill_wait", s->kill_wait,
+        "tasks", p->tasks, "gpus", gpus, "node_index", i, "nodes", nodes,
+        "main_address", main && main->address[0] ? main->address : "", "token",
+        job->token);
     if (msg && shared)
         json_object_set_new(msg, "shared_host", json_true());
     if (msg && job->array_id)
-        json_object_update_new(msg, json_pack("{s:I, s:I}", "array_id",
-                               (json_int_t)job->array_id, "array_index",
-                               (json_int_t)job->array_index));
+        json_object_update_new(
+            msg, json_pack("{s:I, s:I}", "array_id", (json_int_t)job->array_id,
+                           "array_index", (json_int_t)job->array_index));
     return msg;
 }

@@ -16,7 +16,6 @@
 #include "lib/util.h"
 #include "server/server.h"
 
-
 struct queue *queue_find(struct server *s, const char *name)
 {
     for (struct queue *q = s->queues; q; q = q->next)
@@ -46,14 +45,15 @@ bool queue_node_in(const struct node *n, const struct ce *ce)
     return ce->enabled && strcmp(n->ce, ce->name) == 0;
 }
 
-
 /* Keep the list by priority, highest first, then by name. */
 static void queue_link(struct server *s, struct queue *q)
 {
     struct queue **pp = &s->queues;
 
-    while (*pp && ((*pp)->priority > q->priority
-                   || ((*pp)->priority == q->priority && strcmp((*pp)->name, q->name) < 0)))
+    while (*pp
+           && ((*pp)->priority > q->priority
+               || ((*pp)->priority == q->priority
+                   && strcmp((*pp)->name, q->name) < 0)))
         pp = &(*pp)->next;
     q->next = *pp;
     *pp = q;
@@ -73,8 +73,9 @@ static json_t *queue_json(const struct queue *q)
     json_t *ces = json_array();
     for (int i = 0; ces && i < q->nces; i++)
         json_array_append_new(ces, json_string(q->ces[i]->name));
-    json_t *o = json_pack("{s:s, s:i, s:s, s:o}", "name", q->name, "priority", q->priority,
-                          "state", q->enabled ? "ENABLED" : "DISABLED", "ces", ces);
+    json_t *o = json_pack("{s:s, s:i, s:s, s:o}", "name", q->name, "priority",
+                          q->priority, "state",
+                          q->enabled ? "ENABLED" : "DISABLED", "ces", ces);
     if (o && q->policy[0])
         json_object_set_new(o, "policy", json_string(q->policy));
     if (o && q->actions)
@@ -93,51 +94,65 @@ static json_t *ce_json(const struct ce *c)
 static int queue_apply(struct server *s, struct queue *q, const json_t *body,
                        struct kiln_error *err)
 {
-    json_t *ces = json_object_get(body, "ces"), *v, *prio = json_object_get(body, "priority");
+    json_t *ces = json_object_get(body, "ces"), *v,
+           *prio = json_object_get(body, "priority");
     const char *state = json_string_value(json_object_get(body, "state"));
     const char *key;
     size_t i;
 
-    json_object_foreach((json_t *)body, key, v)
+    json_object_foreach ((json_t *)body, key, v)
         if (strcmp(key, "name") && strcmp(key, "priority") && strcmp(key, "ces")
-            && strcmp(key, "state") && strcmp(key, "version") && strcmp(key, "policy")
-            && strcmp(key, "jobStateTimeLimitActions"))
-            return errprintf(err, "invalid job queue: unknown field '%.32s'", key);
+            && strcmp(key, "state") && strcmp(key, "version")
+            && strcmp(key, "policy") && strcmp(key, "jobStateTimeLimitActions"))
+            return errprintf(err, "invalid job queue: unknown field '%.32s'",
+                             key);
     json_t *pol = json_object_get(body, "policy");
-    if (pol && (!json_is_string(pol)
-                || (*json_string_value(pol) && !policy_find(s, json_string_value(pol)))))
+    if (pol
+        && (!json_is_string(pol)
+            || (*json_string_value(pol)
+                && !policy_find(s, json_string_value(pol)))))
         return errprintf(err, "unknown scheduling policy '%.64s'",
                          json_is_string(pol) ? json_string_value(pol) : "?");
-    if (prio && (!json_is_integer(prio) || json_integer_value(prio) < 0
-                 || json_integer_value(prio) > 1000000))
+    if (prio
+        && (!json_is_integer(prio) || json_integer_value(prio) < 0
+            || json_integer_value(prio) > 1000000))
         return errprintf(err, "invalid job queue priority: want 0-1000000");
-    if (json_object_get(body, "state") && (!state || (strcmp(state, "ENABLED")
-                                                      && strcmp(state, "DISABLED"))))
-        return errprintf(err, "invalid job queue state: want ENABLED or DISABLED");
+    if (json_object_get(body, "state")
+        && (!state || (strcmp(state, "ENABLED") && strcmp(state, "DISABLED"))))
+        return errprintf(err,
+                         "invalid job queue state: want ENABLED or DISABLED");
     if (ces) {
         if (!json_is_array(ces) || json_array_size(ces) == 0
             || json_array_size(ces) > sizeof(q->ces) / sizeof(q->ces[0]))
-            return errprintf(err, "invalid job queue: 'ces' must list 1-16 compute "
-                                  "environments");
-        json_array_foreach(ces, i, v)
+            return errprintf(err,
+                             "invalid job queue: 'ces' must list 1-16 compute "
+                             "environments");
+        json_array_foreach (ces, i, v)
             if (!json_is_string(v) || !ce_find(s, json_string_value(v)))
                 return errprintf(err, "unknown compute environment '%.64s'",
-                                 json_is_string(v) ? json_string_value(v) : "?");
+                                 json_is_string(v) ? json_string_value(v)
+                                                   : "?");
     }
     json_t *acts = json_object_get(body, "jobStateTimeLimitActions"), *a;
     if (acts) {
         if (!json_is_array(acts) || json_array_size(acts) > 5)
-            return errprintf(err, "invalid jobStateTimeLimitActions: an array of at most 5");
-        json_array_foreach(acts, i, a) {
+            return errprintf(
+                err, "invalid jobStateTimeLimitActions: an array of at most 5");
+        json_array_foreach (acts, i, a) {
             const char *reason, *st, *action;
             json_int_t max;
-            if (json_unpack(a, "{s:s, s:s, s:I, s:s!}", "reason", &reason, "state", &st,
-                            "maxTimeSeconds", &max, "action", &action) < 0
+            if (json_unpack(a, "{s:s, s:s, s:I, s:s!}", "reason", &reason,
+                            "state", &st, "maxTimeSeconds", &max, "action",
+                            &action)
+                    < 0
                 || strcmp(st, "RUNNABLE") || strcmp(action, "CANCEL") || max < 1
                 || max > 86400 || !*reason || strlen(reason) > 64)
-                return errprintf(err, "invalid jobStateTimeLimitActions[%zu]: want {reason, "
-                                      "state: RUNNABLE, maxTimeSeconds: 1-86400, action: "
-                                      "CANCEL}", i);
+                return errprintf(
+                    err,
+                    "invalid jobStateTimeLimitActions[%zu]: want {reason, "
+                    "state: RUNNABLE, maxTimeSeconds: 1-86400, action: "
+                    "CANCEL}",
+                    i);
         }
     }
     if (acts) {
@@ -155,7 +170,7 @@ static int queue_apply(struct server *s, struct queue *q, const json_t *body,
         snprintf(q->policy, sizeof(q->policy), "%s", json_string_value(pol));
     if (ces) {
         q->nces = 0;
-        json_array_foreach(ces, i, v)
+        json_array_foreach (ces, i, v)
             q->ces[q->nces++] = ce_find(s, json_string_value(v));
     }
     return 0;
@@ -197,16 +212,19 @@ static int ce_apply(struct ce *c, const json_t *body, struct kiln_error *err)
     const char *key;
     json_t *v;
 
-    json_object_foreach((json_t *)body, key, v)
+    json_object_foreach ((json_t *)body, key, v)
         if (strcmp(key, "name") && strcmp(key, "state") && strcmp(key, "type")
             && strcmp(key, "version"))
-            return errprintf(err, "invalid compute environment: unknown field '%.32s'", key);
-    if (json_object_get(body, "state") && (!state || (strcmp(state, "ENABLED")
-                                                      && strcmp(state, "DISABLED"))))
-        return errprintf(err, "invalid compute environment state: want ENABLED or DISABLED");
+            return errprintf(
+                err, "invalid compute environment: unknown field '%.32s'", key);
+    if (json_object_get(body, "state")
+        && (!state || (strcmp(state, "ENABLED") && strcmp(state, "DISABLED"))))
+        return errprintf(
+            err, "invalid compute environment state: want ENABLED or DISABLED");
     v = json_object_get(body, "type");
     if (v && (!json_is_string(v) || strcmp(json_string_value(v), "UNMANAGED")))
-        return errprintf(err, "invalid compute environment type: only UNMANAGED for now");
+        return errprintf(
+            err, "invalid compute environment type: only UNMANAGED for now");
     if (state)
         c->enabled = strcmp(state, "ENABLED") == 0;
     return 0;
@@ -237,7 +255,8 @@ static int load_ce(const char *name, json_t *body, void *arg)
     if (!c)
         return -1;
     if (ce_apply(c, body, &err) < 0)
-        log_msg(LOG_ERR, "compute environment '%s' in the store: %s", name, err.text);
+        log_msg(LOG_ERR, "compute environment '%s' in the store: %s", name,
+                err.text);
     return 0;
 }
 
@@ -269,7 +288,7 @@ int queue_load(struct server *s, const json_t *declared)
         return -1;
     if (!ce_find(s, "default"))
         save_ce(s, ce_new(s, "default"));
-    json_object_foreach(json_object_get(declared, "ce"), name, body) {
+    json_object_foreach (json_object_get(declared, "ce"), name, body) {
         struct ce *c = ce_find(s, name);
         if (!jobspec_name_ok(name, 63) || (!c && !(c = ce_new(s, name)))
             || ce_apply(c, body, &err) < 0) {
@@ -281,7 +300,7 @@ int queue_load(struct server *s, const json_t *declared)
     }
     if (!queue_find(s, "default"))
         save_queue(s, queue_new(s, "default"));
-    json_object_foreach(json_object_get(declared, "queue"), name, body) {
+    json_object_foreach (json_object_get(declared, "queue"), name, body) {
         struct queue *q = queue_find(s, name);
         if (!jobspec_name_ok(name, 63) || (!q && !(q = queue_new(s, name)))
             || queue_apply(s, q, body, &err) < 0) {
@@ -334,7 +353,8 @@ static void queue_free(struct server *s, struct queue *q)
     free(q);
 }
 
-int queue_list(struct server *s, struct proto_msg *m, const struct requester *who)
+int queue_list(struct server *s, struct proto_msg *m,
+               const struct requester *who)
 {
     json_t *a = json_array();
 
@@ -346,7 +366,8 @@ int queue_list(struct server *s, struct proto_msg *m, const struct requester *wh
     return CLIENT_REPLY(s, m, json_pack("{s:o}", "queues", a));
 }
 
-int queue_create(struct server *s, struct proto_msg *m, const struct requester *who)
+int queue_create(struct server *s, struct proto_msg *m,
+                 const struct requester *who)
 {
     const char *name = name_of(m);
     struct kiln_error err;
@@ -365,7 +386,8 @@ int queue_create(struct server *s, struct proto_msg *m, const struct requester *
     return queue_saved(s, m, q);
 }
 
-int queue_update(struct server *s, struct proto_msg *m, const struct requester *who)
+int queue_update(struct server *s, struct proto_msg *m,
+                 const struct requester *who)
 {
     const char *name = name_of(m);
     struct kiln_error err;
@@ -380,7 +402,8 @@ int queue_update(struct server *s, struct proto_msg *m, const struct requester *
     return queue_saved(s, m, q);
 }
 
-int queue_delete(struct server *s, struct proto_msg *m, const struct requester *who)
+int queue_delete(struct server *s, struct proto_msg *m,
+                 const struct requester *who)
 {
     const char *name = name_of(m);
     struct queue *q;
@@ -390,9 +413,11 @@ int queue_delete(struct server *s, struct proto_msg *m, const struct requester *
     if (!(q = queue_find(s, name)))
         return CLIENT_FAIL(s, m, ENOENT, "unknown job queue '%s'", name);
     if (strcmp(name, "default") == 0)
-        return CLIENT_FAIL(s, m, EBUSY, "the default job queue cannot be deleted");
+        return CLIENT_FAIL(s, m, EBUSY,
+                           "the default job queue cannot be deleted");
     if (q->njobs)
-        return CLIENT_FAIL(s, m, EBUSY, "job queue '%s' still has %ld jobs", name, q->njobs);
+        return CLIENT_FAIL(s, m, EBUSY, "job queue '%s' still has %ld jobs",
+                           name, q->njobs);
     store_object_delete(s->st, "queue", name);
     queue_free(s, q);
     return CLIENT_REPLY(s, m, json_object());
@@ -420,7 +445,8 @@ int ce_list(struct server *s, struct proto_msg *m, const struct requester *who)
     return CLIENT_REPLY(s, m, json_pack("{s:o}", "ces", a));
 }
 
-int ce_create(struct server *s, struct proto_msg *m, const struct requester *who)
+int ce_create(struct server *s, struct proto_msg *m,
+              const struct requester *who)
 {
     const char *name = name_of(m);
     struct kiln_error err;
@@ -429,7 +455,8 @@ int ce_create(struct server *s, struct proto_msg *m, const struct requester *who
     if (!name)
         return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
     if (ce_find(s, name))
-        return CLIENT_FAIL(s, m, EEXIST, "compute environment '%s' exists", name);
+        return CLIENT_FAIL(s, m, EEXIST, "compute environment '%s' exists",
+                           name);
     if (ce_apply(&probe, m->body, &err) < 0)
         return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
     if (!(c = ce_new(s, name)))
@@ -438,7 +465,8 @@ int ce_create(struct server *s, struct proto_msg *m, const struct requester *who
     return ce_saved(s, m, c);
 }
 
-int ce_update(struct server *s, struct proto_msg *m, const struct requester *who)
+int ce_update(struct server *s, struct proto_msg *m,
+              const struct requester *who)
 {
     const char *name = name_of(m);
     struct kiln_error err;
@@ -447,13 +475,15 @@ int ce_update(struct server *s, struct proto_msg *m, const struct requester *who
     if (!name)
         return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
     if (!(c = ce_find(s, name)))
-        return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'", name);
+        return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'",
+                           name);
     if (ce_apply(c, m->body, &err) < 0)
         return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
     return ce_saved(s, m, c);
 }
 
-int ce_delete(struct server *s, struct proto_msg *m, const struct requester *who)
+int ce_delete(struct server *s, struct proto_msg *m,
+              const struct requester *who)
 {
     const char *name = name_of(m);
     struct ce *c;
@@ -461,16 +491,21 @@ int ce_delete(struct server *s, struct proto_msg *m, const struct requester *who
     if (!name)
         return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
     if (!(c = ce_find(s, name)))
-        return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'", name);
+        return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'",
+                           name);
     if (strcmp(name, "default") == 0)
-        return CLIENT_FAIL(s, m, EBUSY, "the default compute environment cannot be deleted");
+        return CLIENT_FAIL(s, m, EBUSY,
+                           "the default compute environment cannot be deleted");
     for (struct queue *q = s->queues; q; q = q->next)
         if (queue_has_ce(q, c))
-            return CLIENT_FAIL(s, m, EBUSY, "compute environment '%s' is used by job "
-                               "queue '%s'", name, q->name);
+            return CLIENT_FAIL(s, m, EBUSY,
+                               "compute environment '%s' is used by job "
+                               "queue '%s'",
+                               name, q->name);
     for (struct node *n = s->nodes; n; n = n->next)
         if (strcmp(n->ce, name) == 0)
-            return CLIENT_FAIL(s, m, EBUSY, "compute environment '%s' still has node '%s'",
+            return CLIENT_FAIL(s, m, EBUSY,
+                               "compute environment '%s' still has node '%s'",
                                name, n->name);
     store_object_delete(s->st, "ce", name);
     for (struct ce **pp = &s->ces; *pp; pp = &(*pp)->next)
@@ -482,7 +517,8 @@ int ce_delete(struct server *s, struct proto_msg *m, const struct requester *who
     return CLIENT_REPLY(s, m, json_object());
 }
 
-int queue_node_update(struct server *s, struct proto_msg *m, const struct requester *who)
+int queue_node_update(struct server *s, struct proto_msg *m,
+                      const struct requester *who)
 {
     const char *name = json_string_value(json_object_get(m->body, "name"));
     const char *ce = json_string_value(json_object_get(m->body, "ce"));
@@ -493,29 +529,40 @@ int queue_node_update(struct server *s, struct proto_msg *m, const struct reques
     struct node *n;
 
     if (!name || strlen(name) > 63 || !(n = nodes_find(s, name)))
-        return CLIENT_FAIL(s, m, ENOENT, "unknown node '%.64s'", name ? name : "?");
+        return CLIENT_FAIL(s, m, ENOENT, "unknown node '%.64s'",
+                           name ? name : "?");
     if (!ce && !fv && !state)
-        return CLIENT_FAIL(s, m, EINVAL, "node.update: nothing to change (ce, features, "
+        return CLIENT_FAIL(s, m, EINVAL,
+                           "node.update: nothing to change (ce, features, "
                            "state)");
-    if (json_object_get(m->body, "state") && (!state || (strcmp(state, "drain")
-        && strcmp(state, "down") && strcmp(state, "resume"))))
-        return CLIENT_FAIL(s, m, EINVAL, "invalid state: drain, down or resume");
-    if (json_object_get(m->body, "reason") && (!reason || strlen(reason) > 120
-        || !util_printable(reason)))
-        return CLIENT_FAIL(s, m, EINVAL, "invalid reason: up to 120 printable characters");
+    if (json_object_get(m->body, "state")
+        && (!state
+            || (strcmp(state, "drain") && strcmp(state, "down")
+                && strcmp(state, "resume"))))
+        return CLIENT_FAIL(s, m, EINVAL,
+                           "invalid state: drain, down or resume");
+    if (json_object_get(m->body, "reason")
+        && (!reason || strlen(reason) > 120 || !util_printable(reason)))
+        return CLIENT_FAIL(s, m, EINVAL,
+                           "invalid reason: up to 120 printable characters");
     if ((json_object_get(m->body, "ce") && !ce) || (ce && !ce_find(s, ce)))
-        return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'", ce ? ce : "?");
+        return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'",
+                           ce ? ce : "?");
     /* "" clears the features. */
-    if (fv && (!features || (*features && !features_list_ok(features))
-               || strlen(features) >= sizeof(n->features)))
-        return CLIENT_FAIL(s, m, EINVAL, "invalid features: names of letters, digits and "
+    if (fv
+        && (!features || (*features && !features_list_ok(features))
+            || strlen(features) >= sizeof(n->features)))
+        return CLIENT_FAIL(s, m, EINVAL,
+                           "invalid features: names of letters, digits and "
                            "._- separated by commas");
     if (ce || fv)
         nodes_set(s, n, ce, features);
     if (state)
         nodes_admin(s, n, state, reason);
-    return CLIENT_REPLY(s, m, json_pack("{s:s, s:s, s:s, s:s}", "name", n->name, "ce", n->ce,
-                                 "features", n->features, "state", nodes_state_name(n)));
+    return CLIENT_REPLY(s, m,
+                        json_pack("{s:s, s:s, s:s, s:s}", "name", n->name, "ce",
+                                  n->ce, "features", n->features, "state",
+                                  nodes_state_name(n)));
 }
 
 /* Cancel the RUNNABLE jobs of q whose queue's jobStateTimeLimitActions
@@ -538,19 +585,23 @@ static void stuck_in(struct server *s, struct queue *q, double now)
         job = all[k];
         if (job->state != JOB_RUNNABLE || job->runnable_since <= 0)
             continue;
-        json_array_foreach(q->actions, i, a) {
-            double max = (double)json_integer_value(json_object_get(a, "maxTimeSeconds"));
-            const char *reason = json_string_value(json_object_get(a, "reason"));
+        json_array_foreach (q->actions, i, a) {
+            double max = (double)json_integer_value(
+                json_object_get(a, "maxTimeSeconds"));
+            const char *reason =
+                json_string_value(json_object_get(a, "reason"));
             if (now - job->runnable_since < max)
                 continue;
             json_t *why = sched_why(s, job);
             const char *code = json_string_value(json_object_get(why, "code"));
-            bool match = code && (strcmp(reason, code) == 0 || strcmp(reason, "*") == 0);
+            bool match =
+                code && (strcmp(reason, code) == 0 || strcmp(reason, "*") == 0);
             json_decref(why);
             if (match) {
                 char text[200];
-                snprintf(text, sizeof(text), "cancelled: RUNNABLE for more than %.0f s (%s)",
-                         max, reason);
+                snprintf(text, sizeof(text),
+                         "cancelled: RUNNABLE for more than %.0f s (%s)", max,
+                         reason);
                 jobs_cancel(s, job, text);
                 break;
             }

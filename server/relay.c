@@ -19,7 +19,7 @@ struct sexec {
     size_t clientlen;
     int64_t job;
     int attempt;
-    uint32_t uid;          /* who started it: only they may feed it */
+    uint32_t uid; /* who started it: only they may feed it */
     char node[64];
     struct sexec *next;
 };
@@ -49,16 +49,16 @@ static struct sexec *client_exec(struct server *s, struct proto_msg *m,
     json_int_t id = json_integer_value(json_object_get(m->body, "exec"));
     struct sexec *e;
 
-    if (!(e = find(s, id))
-        || e->clientlen != m->idlen || memcmp(e->client, m->id, m->idlen) != 0
-        || e->uid != who->uid) {
+    if (!(e = find(s, id)) || e->clientlen != m->idlen
+        || memcmp(e->client, m->id, m->idlen) != 0 || e->uid != who->uid) {
         CLIENT_FAIL(s, m, ENOENT, "no such exec");
         return NULL;
     }
     return e;
 }
 
-int relay_job_exec(struct server *s, struct proto_msg *m, const struct requester *who)
+int relay_job_exec(struct server *s, struct proto_msg *m,
+                   const struct requester *who)
 {
     json_int_t id = json_integer_value(json_object_get(m->body, "id"));
     const char *token = json_string_value(json_object_get(m->body, "token"));
@@ -69,13 +69,14 @@ int relay_job_exec(struct server *s, struct proto_msg *m, const struct requester
     struct sexec *e;
     size_t i, bytes = 0;
 
-    if (json_array_size(argv) == 0
-        || json_array_size(argv) > EXEC_MAX_ARGV)
-        return CLIENT_FAIL(s, m, EINVAL, "invalid job.exec: argv must be 1 to %d strings",
+    if (json_array_size(argv) == 0 || json_array_size(argv) > EXEC_MAX_ARGV)
+        return CLIENT_FAIL(s, m, EINVAL,
+                           "invalid job.exec: argv must be 1 to %d strings",
                            EXEC_MAX_ARGV);
-    json_array_foreach(argv, i, v) {
+    json_array_foreach (argv, i, v) {
         if (!json_is_string(v))
-            return CLIENT_FAIL(s, m, EINVAL, "invalid job.exec: argv must be strings");
+            return CLIENT_FAIL(s, m, EINVAL,
+                               "invalid job.exec: argv must be strings");
         bytes += json_string_length(v);
     }
     if (bytes > EXEC_MAX_DATA)
@@ -94,10 +95,12 @@ int relay_job_exec(struct server *s, struct proto_msg *m, const struct requester
         if (strcmp(job->part[k].name, node) == 0)
             p = &job->part[k];
     if (!p)
-        return CLIENT_FAIL(s, m, ENOENT, "job %lld does not run on node '%.64s' (it has %s)",
+        return CLIENT_FAIL(s, m, ENOENT,
+                           "job %lld does not run on node '%.64s' (it has %s)",
                            (long long)id, node, job->node_name);
     if (p->ended || !p->node || p->node->state != NODE_UP)
-        return CLIENT_FAIL(s, m, EBUSY, "job %lld: node %s is not running it now",
+        return CLIENT_FAIL(s, m, EBUSY,
+                           "job %lld: node %s is not running it now",
                            (long long)id, node);
     if (!(e = calloc(1, sizeof(*e))))
         return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
@@ -111,20 +114,23 @@ int relay_job_exec(struct server *s, struct proto_msg *m, const struct requester
     e->next = s->execs;
     s->execs = e;
     nodes_send(s, p->name, "exec.start",
-               json_pack("{s:I, s:i, s:I, s:O}", "id", (json_int_t)job->id, "attempt",
-                         job->attempts, "exec", (json_int_t)e->id, "argv", argv));
+               json_pack("{s:I, s:i, s:I, s:O}", "id", (json_int_t)job->id,
+                         "attempt", job->attempts, "exec", (json_int_t)e->id,
+                         "argv", argv));
     return CLIENT_REPLY(s, m, json_pack("{s:I}", "exec", (json_int_t)e->id));
 }
 
 /* exec.input and exec.signal go on to the node as they are. */
-int relay_to_node(struct server *s, struct proto_msg *m, const struct requester *who)
+int relay_to_node(struct server *s, struct proto_msg *m,
+                  const struct requester *who)
 {
     struct sexec *e = client_exec(s, m, who);
     json_t *data = json_object_get(m->body, "data");
 
     if (!e)
         return -1;
-    if (data && (!json_is_string(data) || json_string_length(data) > EXEC_MAX_DATA))
+    if (data
+        && (!json_is_string(data) || json_string_length(data) > EXEC_MAX_DATA))
         return CLIENT_FAIL(s, m, EINVAL, "invalid %s: data", m->type);
     json_t *body = json_deep_copy(m->body);
     json_object_del(body, "version");
@@ -159,8 +165,8 @@ void relay_node_down(struct server *s, struct node *n)
         if (strcmp(e->node, n->name) != 0)
             continue;
         server_send(s, s->clients, e->client, e->clientlen, "exec.end",
-                    json_pack("{s:I, s:i, s:s}", "exec", (json_int_t)e->id, "status", 255,
-                              "error", "the node is down"));
+                    json_pack("{s:I, s:i, s:s}", "exec", (json_int_t)e->id,
+                              "status", 255, "error", "the node is down"));
         drop(s, e);
     }
 }

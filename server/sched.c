@@ -45,7 +45,8 @@ const char *sched_infeasible(struct server *s, const struct queue *q,
             continue;
         featured++;
         char rt[32];
-        if (spec->container && !container_pick(spec->container, n->runtimes, rt, sizeof(rt)))
+        if (spec->container
+            && !container_pick(spec->container, n->runtimes, rt, sizeof(rt)))
             continue;
         runtimes++;
         if (n->topo->ngpu > gpus)
@@ -58,26 +59,39 @@ const char *sched_infeasible(struct server *s, const struct queue *q,
     if (!any)
         return NULL; /* no node of its environments yet: nothing to judge by */
     if (!chosen)
-        snprintf(why, sizeof(why), "no node of job queue '%s' is in its --nodelist "
-                 "and not in its --exclude", q->name);
+        snprintf(why, sizeof(why),
+                 "no node of job queue '%s' is in its --nodelist "
+                 "and not in its --exclude",
+                 q->name);
     else if (!featured)
-        snprintf(why, sizeof(why), "no node of job queue '%s' has the features '%s'",
-                 q->name, spec->constraint);
+        snprintf(why, sizeof(why),
+                 "no node of job queue '%s' has the features '%s'", q->name,
+                 spec->constraint);
     else if (!runtimes)
-        snprintf(why, sizeof(why), "it runs in a container and no node of job queue '%s' "
-                 "has %s that works", q->name, spec->container[0] == '/'
-                 ? "an OCI runtime (runc, crun)" : "a container engine (podman, docker) for "
-                   "images");
+        snprintf(why, sizeof(why),
+                 "it runs in a container and no node of job queue '%s' "
+                 "has %s that works",
+                 q->name,
+                 spec->container[0] == '/'
+                     ? "an OCI runtime (runc, crun)"
+                     : "a container engine (podman, docker) for "
+                       "images");
     else if (spec->gpus > gpus)
-        snprintf(why, sizeof(why), "it asks for %d GPUs and the node of job queue '%s' "
-                 "with the most has %d", spec->gpus, q->name, gpus);
+        snprintf(why, sizeof(why),
+                 "it asks for %d GPUs and the node of job queue '%s' "
+                 "with the most has %d",
+                 spec->gpus, q->name, gpus);
     else if (cpus > max_cpus || spec->threads_per_core)
-        snprintf(why, sizeof(why), "it asks for %ld cpus%s and the largest node of job "
-                 "queue '%s' has %ld", cpus, spec->threads_per_core ? " on whole cores" : "",
-                 q->name, max_cpus);
+        snprintf(why, sizeof(why),
+                 "it asks for %ld cpus%s and the largest node of job "
+                 "queue '%s' has %ld",
+                 cpus, spec->threads_per_core ? " on whole cores" : "", q->name,
+                 max_cpus);
     else
-        snprintf(why, sizeof(why), "it asks for %lld MiB and no node of job queue '%s' "
-                 "with %ld cpus has that much", (long long)spec->mem, q->name, cpus);
+        snprintf(why, sizeof(why),
+                 "it asks for %lld MiB and no node of job queue '%s' "
+                 "with %ld cpus has that much",
+                 (long long)spec->mem, q->name, cpus);
     return why;
 }
 
@@ -85,8 +99,8 @@ const char *sched_infeasible(struct server *s, const struct queue *q,
  * UP node with the fewest free cores that fits (best fit), all from the
  * first of q's compute environments that has enough.  Returns whether it
  * found them. */
-static bool pick_nodes(struct server *s, const struct queue *q, const struct jobspec *spec,
-                       struct node **out)
+static bool pick_nodes(struct server *s, const struct queue *q,
+                       const struct jobspec *spec, struct node **out)
 {
     for (int i = 0; i < q->nces; i++) {
         const struct ce *ce = q->ces[i];
@@ -97,7 +111,8 @@ static bool pick_nodes(struct server *s, const struct queue *q, const struct job
                 bool taken = false;
                 for (long j = 0; j < k && !taken; j++)
                     taken = out[j] == n;
-                if (taken || !queue_node_in(n, ce) || !place_fits_now(n, spec, k))
+                if (taken || !queue_node_in(n, ce)
+                    || !place_fits_now(n, spec, k))
                     continue;
                 if (!best || place_free_cpus(n) < place_free_cpus(best))
                     best = n;
@@ -123,8 +138,8 @@ enum { BACKFILL_DEPTH = 1000 }; /* jobs tried behind a reservation, per queue */
 
 struct reservation {
     struct node *node;
-    double when;             /* UTC seconds */
-    long cpus_left;          /* cores free on node at `when`, beyond the need */
+    double when;    /* UTC seconds */
+    long cpus_left; /* cores free on node at `when`, beyond the need */
     int64_t mem_left;
 };
 
@@ -136,12 +151,13 @@ struct ending {
 
 static int cmp_end(const void *a, const void *b)
 {
-    double x = ((const struct ending *)a)->end, y = ((const struct ending *)b)->end;
+    double x = ((const struct ending *)a)->end,
+           y = ((const struct ending *)b)->end;
     return x < y ? -1 : x > y;
 }
 
-static bool reserve(struct server *s, const struct queue *q, const struct job *head,
-                    struct reservation *r)
+static bool reserve(struct server *s, const struct queue *q,
+                    const struct job *head, struct reservation *r)
 {
     bool found = false;
     for (int i = 0; i < q->nces; i++) {
@@ -159,16 +175,19 @@ static bool reserve(struct server *s, const struct queue *q, const struct job *h
                 const struct job *j = p->job;
                 /* A job without a known end frees nothing we can count on. */
                 if (j->spec.time_limit > 0 && j->start_time > 0)
-                    e[ne++] = (struct ending){ j->start_time + (double)j->spec.time_limit,
+                    e[ne++] = (struct ending){ j->start_time
+                                                   + (double)j->spec.time_limit,
                                                (long)p->npu, p->mem_held };
             }
             qsort(e, ne, sizeof(*e), cmp_end);
             long cpus = n->topo->npu - n->nbusy;
             int64_t mem = n->topo->mem_mib - n->mem_used;
-            for (int k = 0; k < ne && (cpus < need || mem < head->spec.mem); k++) {
+            for (int k = 0; k < ne && (cpus < need || mem < head->spec.mem);
+                 k++) {
                 cpus += e[k].cpus;
                 mem += e[k].mem;
-                if (cpus >= need && mem >= head->spec.mem && (!found || e[k].end < r->when)) {
+                if (cpus >= need && mem >= head->spec.mem
+                    && (!found || e[k].end < r->when)) {
                     *r = (struct reservation){ n, e[k].end, cpus - need,
                                                mem - head->spec.mem };
                     found = true;
@@ -182,7 +201,8 @@ static bool reserve(struct server *s, const struct queue *q, const struct job *h
 
 /* A node where job fits now without delaying the reservation, or NULL. */
 static struct node *pick_backfill(struct server *s, const struct queue *q,
-                                  const struct job *job, const struct reservation *r)
+                                  const struct job *job,
+                                  const struct reservation *r)
 {
     double now = util_now();
     bool ends_in_time = job->spec.time_limit > 0
@@ -207,7 +227,8 @@ static struct node *pick_backfill(struct server *s, const struct queue *q,
  * does not hold up the jobs behind it. */
 static int sched_queue(struct server *s, struct queue *q)
 {
-    struct node *picked[JOBSPEC_MAX_NODES]; /* where the job being started goes */
+    struct node
+        *picked[JOBSPEC_MAX_NODES]; /* where the job being started goes */
     struct reservation res = { 0 };
     bool blocked = false;
     struct job *job, *next;
@@ -229,8 +250,9 @@ static int sched_queue(struct server *s, struct queue *q)
                 blocked = true;
                 q->reserved_job = job->id;
                 q->reserved_at = res.when;
-                log_msg(LOG_DEBUG, "job %lld reserved %s at +%.0f s", (long long)job->id,
-                        res.node->name, res.when - util_now());
+                log_msg(LOG_DEBUG, "job %lld reserved %s at +%.0f s",
+                        (long long)job->id, res.node->name,
+                        res.when - util_now());
                 continue;
             }
         } else {
@@ -239,7 +261,8 @@ static int sched_queue(struct server *s, struct queue *q)
              * 100,000 jobs waiting. */
             if (++backfill_tested > BACKFILL_DEPTH)
                 break;
-            if (job->array || job->spec.nodes > 1 || !(n = pick_backfill(s, q, job, &res)))
+            if (job->array || job->spec.nodes > 1
+                || !(n = pick_backfill(s, q, job, &res)))
                 continue;
             picked[0] = n;
             /* What the backfilled job takes from the reserved node, now and
@@ -258,12 +281,14 @@ static int sched_queue(struct server *s, struct queue *q)
             run = arrays_next_child(s, job);
             /* A skipped last child may have ended (and freed) the parent. */
             parent = jobs_find(s, pid);
-            next = parent && parent->array->next < parent->array->n ? parent : after;
+            next = parent && parent->array->next < parent->array->n ? parent
+                                                                    : after;
             if (!run)
                 continue; /* cancelled before creation: recorded, not run */
         }
         if (jobs_start(s, run, picked) < 0) {
-            log_err("job %lld: cannot place on %s", (long long)run->id, picked[0]->name);
+            log_err("job %lld: cannot place on %s", (long long)run->id,
+                    picked[0]->name);
             break;
         }
         started++;
@@ -275,7 +300,8 @@ static int sched_queue(struct server *s, struct queue *q)
  * the share with the lowest weighted usage (fairshare.c), while it fits. */
 static int sched_fairshare(struct server *s, struct queue *q)
 {
-    struct node *picked[JOBSPEC_MAX_NODES]; /* where the job being started goes */
+    struct node
+        *picked[JOBSPEC_MAX_NODES]; /* where the job being started goes */
     struct job *job;
     int started = 0;
 
@@ -288,7 +314,8 @@ static int sched_fairshare(struct server *s, struct queue *q)
         if (!run)
             continue;
         if (jobs_start(s, run, picked) < 0) {
-            log_err("job %lld: cannot place on %s", (long long)run->id, picked[0]->name);
+            log_err("job %lld: cannot place on %s", (long long)run->id,
+                    picked[0]->name);
             break;
         }
         started++;
@@ -312,7 +339,8 @@ void sched_run(struct server *s)
 /* The best free room for spec among q's nodes: the node with the most free
  * cores (and its free memory). */
 static struct node *best_room(struct server *s, const struct queue *q,
-                              const struct jobspec *spec, long *cpus, int64_t *mem)
+                              const struct jobspec *spec, long *cpus,
+                              int64_t *mem)
 {
     struct node *best = NULL;
     *cpus = 0;
@@ -354,40 +382,48 @@ json_t *sched_why(struct server *s, const struct job *job)
     json_t *o;
 
     if (job->state == JOB_PENDING && job->spec.hold)
-        return json_pack("{s:s, s:s}", "code", "held", "text", "held by its user: kiln release");
+        return json_pack("{s:s, s:s}", "code", "held", "text",
+                         "held by its user: kiln release");
     if (job->state == JOB_PENDING && job->spec.deps) {
         size_t i, n = 0;
         json_t *d, *waiting = json_array();
         n = (size_t)snprintf(text, sizeof(text), "waits for");
-        json_array_foreach(job->spec.deps, i, d) {
+        json_array_foreach (job->spec.deps, i, d) {
             const char *type = json_string_value(json_object_get(d, "type"));
             int64_t id = json_integer_value(json_object_get(d, "id"));
             const char *st = id ? dep_state(s, id) : "";
-            json_array_append_new(waiting, id ? json_pack("{s:s, s:I, s:s}", "type", type,
-                                                          "id", (json_int_t)id, "state", st)
-                                              : json_pack("{s:s}", "type", type));
+            json_array_append_new(
+                waiting, id ? json_pack("{s:s, s:I, s:s}", "type", type, "id",
+                                        (json_int_t)id, "state", st)
+                            : json_pack("{s:s}", "type", type));
             if (n < sizeof(text))
-                n += (size_t)snprintf(text + n, sizeof(text) - n, "%s %s", i ? "," : "",
-                                      type);
+                n += (size_t)snprintf(text + n, sizeof(text) - n, "%s %s",
+                                      i ? "," : "", type);
             if (id && n < sizeof(text))
-                n += (size_t)snprintf(text + n, sizeof(text) - n, ":%lld (job %lld is %s)",
-                                      (long long)id, (long long)id, st);
+                n += (size_t)snprintf(text + n, sizeof(text) - n,
+                                      ":%lld (job %lld is %s)", (long long)id,
+                                      (long long)id, st);
         }
-        return json_pack("{s:s, s:s, s:o}", "code", "dependency", "text", text, "waiting",
-                         waiting);
+        return json_pack("{s:s, s:s, s:o}", "code", "dependency", "text", text,
+                         "waiting", waiting);
     }
     if (!q)
-        return json_pack("{s:s, s:s}", "code", "queue", "text", "its job queue is gone");
+        return json_pack("{s:s, s:s}", "code", "queue", "text",
+                         "its job queue is gone");
     if ((never = sched_infeasible(s, q, &job->spec)))
         return json_pack("{s:s, s:s}", "code", "never", "text", never);
-    if (job->array && job->array->throttle && job->array->active >= job->array->throttle) {
-        snprintf(text, sizeof(text), "array throttle: %d of %ld children running",
+    if (job->array && job->array->throttle
+        && job->array->active >= job->array->throttle) {
+        snprintf(text, sizeof(text),
+                 "array throttle: %d of %ld children running",
                  job->array->active, job->array->throttle);
         return json_pack("{s:s, s:s}", "code", "throttle", "text", text);
     }
     if (q->policy[0]) {
-        snprintf(text, sizeof(text), "fair share in job queue '%s': share '%s' waits for its "
-                 "turn by weighted usage", q->name, job->spec.share_id ? job->spec.share_id : "");
+        snprintf(text, sizeof(text),
+                 "fair share in job queue '%s': share '%s' waits for its "
+                 "turn by weighted usage",
+                 q->name, job->spec.share_id ? job->spec.share_id : "");
         return json_pack("{s:s, s:s}", "code", "fairshare", "text", text);
     }
     int ahead = 0;
@@ -396,30 +432,38 @@ json_t *sched_why(struct server *s, const struct job *job)
     struct node *best = best_room(s, q, &job->spec, &free_cpus, &free_mem);
     char envs[256] = "";
     for (int i = 0, k = 0; i < q->nces && k < (int)sizeof(envs); i++)
-        k += snprintf(envs + k, sizeof(envs) - (size_t)k, "%s%s", i ? ", " : "", q->ces[i]->name);
-    size_t n = (size_t)snprintf(text, sizeof(text), "needs %ld cores on one node of "
-                                "environments %s; ", cpus, envs);
+        k += snprintf(envs + k, sizeof(envs) - (size_t)k, "%s%s", i ? ", " : "",
+                      q->ces[i]->name);
+    size_t n = (size_t)snprintf(text, sizeof(text),
+                                "needs %ld cores on one node of "
+                                "environments %s; ",
+                                cpus, envs);
     if (job->spec.mem && n < sizeof(text))
         n += (size_t)snprintf(text + n, sizeof(text) - n, "and %lld MiB; ",
                               (long long)job->spec.mem);
     if (n < sizeof(text))
-        n += (size_t)snprintf(text + n, sizeof(text) - n, best ? "the best node, %s, has %ld "
-                              "free cores" : "no node is up%s", best ? best->name : "",
-                              free_cpus);
+        n += (size_t)snprintf(text + n, sizeof(text) - n,
+                              best ? "the best node, %s, has %ld "
+                                     "free cores"
+                                   : "no node is up%s",
+                              best ? best->name : "", free_cpus);
     if (ahead && n < sizeof(text))
-        n += (size_t)snprintf(text + n, sizeof(text) - n, "; %d jobs ahead of it in job "
-                              "queue '%s'", ahead, q->name);
-    o = json_pack("{s:s, s:s, s:I, s:I, s:i, s:I, s:I}", "code", ahead ? "priority" : "resources",
-                  "text", text, "cpus", (json_int_t)cpus, "mem", (json_int_t)job->spec.mem,
-                  "ahead", ahead, "best_free_cpus", (json_int_t)free_cpus, "best_free_mem",
-                  (json_int_t)free_mem);
+        n += (size_t)snprintf(text + n, sizeof(text) - n,
+                              "; %d jobs ahead of it in job "
+                              "queue '%s'",
+                              ahead, q->name);
+    o = json_pack("{s:s, s:s, s:I, s:I, s:i, s:I, s:I}", "code",
+                  ahead ? "priority" : "resources", "text", text, "cpus",
+                  (json_int_t)cpus, "mem", (json_int_t)job->spec.mem, "ahead",
+                  ahead, "best_free_cpus", (json_int_t)free_cpus,
+                  "best_free_mem", (json_int_t)free_mem);
     if (q->reserved_job == job->id) {
         char when[32];
         units_format_time(q->reserved_at, when, sizeof(when));
         json_object_set_new(o, "expected_start", json_real(q->reserved_at));
         if (n < sizeof(text)) {
-            snprintf(text + n, sizeof(text) - n, "; cores reserved, expected to start at %s",
-                     when);
+            snprintf(text + n, sizeof(text) - n,
+                     "; cores reserved, expected to start at %s", when);
             json_object_set_new(o, "text", json_string(text));
         }
     }

@@ -37,7 +37,8 @@ int server_send(struct server *s, void *sock, const void *id, size_t idlen,
          * (no memory, text that is not UTF-8) becomes an error. */
         log_err("cannot build a '%s' message; sending an error instead", type);
         type = "error";
-        if (!(body = proto_error_body(EIO, "the server could not build its answer")))
+        if (!(body = proto_error_body(EIO,
+                                      "the server could not build its answer")))
             return 0;
     }
     if (s->nout == s->outcap) {
@@ -73,8 +74,10 @@ int server_reply_error(struct server *s, void *sock, const struct proto_msg *m,
     /* Every refusal is logged once, here, with whom it went to; those of
      * who may do what (EACCES, EPERM) as warnings. */
     int level = errnum == EACCES || errnum == EPERM ? LOG_WARNING : LOG_INFO;
-    log_msg(level, "refused %s from %s: %s", m->type, m->from[0] ? m->from : "a peer", text);
-    server_send(s, sock, m->id, m->idlen, "error", proto_error_body(errnum, text));
+    log_msg(level, "refused %s from %s: %s", m->type,
+            m->from[0] ? m->from : "a peer", text);
+    server_send(s, sock, m->id, m->idlen, "error",
+                proto_error_body(errnum, text));
     return -1;
 }
 
@@ -103,11 +106,14 @@ static void turn_failed(struct server *s)
     const char *why = store_error(s->st, &errnum);
     char text[400];
 
-    snprintf(text, sizeof(text), "the server could not save this request, so nothing of "
-             "it was done (%s); the server stops, and started again has its last saved state",
-             why ? why : strerror(errno));
+    snprintf(
+        text, sizeof(text),
+        "the server could not save this request, so nothing of "
+        "it was done (%s); the server stops, and started again has its last saved state",
+        why ? why : strerror(errno));
     util_utf8_fix(text, 0);
-    log_msg(LOG_CRIT, "cannot commit to the store: %s; stopping", why ? why : strerror(errno));
+    log_msg(LOG_CRIT, "cannot commit to the store: %s; stopping",
+            why ? why : strerror(errno));
     for (int i = 0; i < s->nout; i++) {
         struct outmsg *o = &s->out[i];
         json_decref(o->body);
@@ -166,8 +172,8 @@ static int drain(struct server *s, void *sock, int max)
     return n;
 }
 
-static void *bind_router(struct server *s, const char *ep, char *got, size_t len,
-                         bool workers)
+static void *bind_router(struct server *s, const char *ep, char *got,
+                         size_t len, bool workers)
 {
     void *sock = zmq_socket(s->ctx, ZMQ_ROUTER);
     int backlog = 4096;
@@ -200,14 +206,16 @@ static void derive_worker_ep(const char *client, char *out, size_t len)
     long port = colon ? strtol(colon + 1, &end, 10) : -1;
 
     if (!colon || *end || port <= 0 || port >= 65535)
-        snprintf(out, len, "%.*s:*", colon ? (int)(colon - client) : (int)strlen(client), client);
+        snprintf(out, len, "%.*s:*",
+                 colon ? (int)(colon - client) : (int)strlen(client), client);
     else
         snprintf(out, len, "%.*s:%ld", (int)(colon - client), client, port + 1);
 }
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "Usage: kiln server [OPTIONS]\n"
         "  --listen ENDPOINT         client endpoint (default %s)\n"
         "  --worker-listen ENDPOINT  worker endpoint (default: client port + 1)\n"
@@ -223,7 +231,8 @@ static void usage(FILE *f)
         "                            one trusted user, for a laptop\n"
         "  --keys DIR                CURVE keys of kiln keygen (default %s)\n"
         "  --allow-root              with --auth none: run every job as root\n",
-        KILN_DEFAULT_SERVER, KILN_DEFAULT_STATE, KILN_DEFAULT_CONFIG, KILN_DEFAULT_KEYS);
+        KILN_DEFAULT_SERVER, KILN_DEFAULT_STATE, KILN_DEFAULT_CONFIG,
+        KILN_DEFAULT_KEYS);
 }
 
 static int server_loop(struct server *s)
@@ -239,7 +248,8 @@ static int server_loop(struct server *s)
         long timeout = (long)((next_check - util_monotonic()) * 1000);
         if (timeout < 0)
             timeout = 0;
-        if (zmq_poll(items, s->zap ? 3 : 2, s->sched_needed ? 0 : timeout) < 0) {
+        if (zmq_poll(items, s->zap ? 3 : 2, s->sched_needed ? 0 : timeout)
+            < 0) {
             if (errno == EINTR)
                 continue;
             log_err("zmq_poll");
@@ -280,8 +290,8 @@ static int server_loop(struct server *s)
 /* Files an older server made with the default mode become 0600. */
 static void secure_state_files(const char *state)
 {
-    static const char *const names[] = { "kiln.db", "kiln.db-wal", "kiln.db-shm",
-                                         "server.log" };
+    static const char *const names[] = { "kiln.db", "kiln.db-wal",
+                                         "kiln.db-shm", "server.log" };
     char path[PATH_MAX];
 
     for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
@@ -309,15 +319,17 @@ int cmd_server(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
-    struct server srv = { .node_timeout = 30, .heartbeat = 1, .kill_wait = 10,
-                          .start_timeout = 60, .max_jobs_per_user = 100000 };
+    struct server srv = { .node_timeout = 30,
+                          .heartbeat = 1,
+                          .kill_wait = 10,
+                          .start_timeout = 60,
+                          .max_jobs_per_user = 100000 };
     struct server *s = &srv;
     struct kiln_config cfg;
     struct kiln_error err;
     const char *listen = NULL, *wlisten = NULL, *state = NULL, *cfgfile = NULL,
                *level = NULL, *ntimeout = NULL, *killwait = NULL, *auth = NULL,
-               *stimeout = NULL,
-               *keys = NULL;
+               *stimeout = NULL, *keys = NULL;
     char wep[256];
     bool fg = false, allow_root = false;
     int c, rc = 1;
@@ -351,13 +363,20 @@ int cmd_server(int argc, char **argv)
     ntimeout = ntimeout ? ntimeout : cfg.node_timeout;
     killwait = killwait ? killwait : cfg.kill_wait;
     stimeout = stimeout ? stimeout : cfg.start_timeout;
-    if (auth_mode_parse(auth ? auth : cfg.auth ? cfg.auth : "munge", &s->auth, &err) < 0)
+    if (auth_mode_parse(auth       ? auth
+                        : cfg.auth ? cfg.auth
+                                   : "munge",
+                        &s->auth, &err)
+        < 0)
         die("%s", err.text);
     snprintf(s->keys_dir, sizeof(s->keys_dir), "%s",
-             keys ? keys : cfg.keys ? cfg.keys : KILN_DEFAULT_KEYS);
+             keys       ? keys
+             : cfg.keys ? cfg.keys
+                        : KILN_DEFAULT_KEYS);
     snprintf(s->admin_group, sizeof(s->admin_group), "%s",
              cfg.admin_group ? cfg.admin_group : "");
-    if (cfg.private_jobs && strcmp(cfg.private_jobs, "yes") && strcmp(cfg.private_jobs, "no"))
+    if (cfg.private_jobs && strcmp(cfg.private_jobs, "yes")
+        && strcmp(cfg.private_jobs, "no"))
         die("invalid private_jobs '%s': yes or no", cfg.private_jobs);
     s->private_jobs = cfg.private_jobs && !strcmp(cfg.private_jobs, "yes");
     int lvl = log_level_parse(level);
@@ -379,7 +398,8 @@ int cmd_server(int argc, char **argv)
     }
     if (stimeout) {
         if (units_parse_count(stimeout, 86400, &v) < 0 || v < 1)
-            die("invalid start timeout '%s': want whole seconds, 1 or more", stimeout);
+            die("invalid start timeout '%s': want whole seconds, 1 or more",
+                stimeout);
         s->start_timeout = v;
     }
     if (killwait) {
@@ -424,14 +444,19 @@ int cmd_server(int argc, char **argv)
     if (s->auth == AUTH_NONE) {
         char tpath[PATH_MAX] = "?";
         token_path(tpath, sizeof(tpath), NULL);
-        log_msg(LOG_WARNING, "authentication: none (single-user mode): every request is "
-                "taken as user %s's (uid %u); only clients and workers with the token in "
-                "%s get in", util_user_name(getuid()), (unsigned)getuid(), tpath);
-    }
-    else
-        log_msg(LOG_INFO, "authentication: munge for clients, CURVE for workers (%d worker "
-                "keys in %s); all traffic encrypted%s%s", keys_ring_count(s->ring),
-                s->keys_dir, s->admin_group[0] ? "; admin group " : "", s->admin_group);
+        log_msg(
+            LOG_WARNING,
+            "authentication: none (single-user mode): every request is "
+            "taken as user %s's (uid %u); only clients and workers with the token in "
+            "%s get in",
+            util_user_name(getuid()), (unsigned)getuid(), tpath);
+    } else
+        log_msg(
+            LOG_INFO,
+            "authentication: munge for clients, CURVE for workers (%d worker "
+            "keys in %s); all traffic encrypted%s%s",
+            keys_ring_count(s->ring), s->keys_dir,
+            s->admin_group[0] ? "; admin group " : "", s->admin_group);
     if (!(s->ctx = zmq_ctx_new()))
         die("cannot create a ZeroMQ context");
     if (curve_setup(s, &err) < 0) {
@@ -440,28 +465,33 @@ int cmd_server(int argc, char **argv)
     }
     if (identity_start(s) < 0)
         die("out of memory");
-    if (!(s->clients = bind_router(s, listen, s->client_ep, sizeof(s->client_ep), false)))
+    if (!(s->clients = bind_router(s, listen, s->client_ep,
+                                   sizeof(s->client_ep), false)))
         die("cannot listen on '%s': %s", listen, zmq_strerror(errno));
-    if (!(s->workers = bind_router(s, wlisten, s->worker_ep, sizeof(s->worker_ep), true)))
+    if (!(s->workers = bind_router(s, wlisten, s->worker_ep,
+                                   sizeof(s->worker_ep), true)))
         die("cannot listen on '%s': %s", wlisten, zmq_strerror(errno));
     int one = 1;
     zmq_setsockopt(s->workers, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
     if (!(s->st = store_open(state, &err)))
         die("%s", err.text);
 
-    fprintf(ready, "kiln server: clients %s workers %s\n", s->client_ep, s->worker_ep);
+    fprintf(ready, "kiln server: clients %s workers %s\n", s->client_ep,
+            s->worker_ep);
     fflush(ready);
     if (ready != stdout)
         fclose(ready);
     log_msg(LOG_INFO, "listening for clients on %s, workers on %s; state in %s",
             s->client_ep, s->worker_ep, state);
     signal(SIGPIPE, SIG_IGN);
-    signal(SIGXFSZ, SIG_IGN); /* a file size limit is a failed write, not death */
+    signal(SIGXFSZ,
+           SIG_IGN); /* a file size limit is a failed write, not death */
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     s->started = util_monotonic();
     if (nodes_load(s) < 0 || fairshare_load_policies(s) < 0
-        || queue_load(s, cfg.declared) < 0 || fairshare_load(s) < 0 || jobs_load(s) < 0) {
+        || queue_load(s, cfg.declared) < 0 || fairshare_load(s) < 0
+        || jobs_load(s) < 0) {
         log_msg(LOG_CRIT, "cannot load the saved state from the store");
         goto done;
     }

@@ -25,25 +25,25 @@ enum node_state { NODE_UNKNOWN, NODE_UP, NODE_DOWN };
 /* A compute environment: a named set of nodes (unmanaged, for now). */
 struct ce {
     char name[64];
-    bool enabled;          /* a disabled one gets no new jobs */
+    bool enabled; /* a disabled one gets no new jobs */
     struct ce *next;
 };
 
 /* A fair-share scheduling policy (fairshare.c). */
 struct policy {
     char name[64];
-    long decay;            /* shareDecaySeconds: usage half-life */
-    json_t *shares;        /* shareDistribution: [{shareIdentifier, weightFactor}] */
+    long decay;     /* shareDecaySeconds: usage half-life */
+    json_t *shares; /* shareDistribution: [{shareIdentifier, weightFactor}] */
     struct policy *next;
 };
 
 /* One share identifier's use of a fair-share queue. */
 struct share {
     char id[256];
-    double usage;          /* cpu-seconds, as of `when` */
+    double usage; /* cpu-seconds, as of `when` */
     double when;
-    double running;        /* scratch: what it runs now */
-    int seen_first;        /* scratch */
+    double running; /* scratch: what it runs now */
+    int seen_first; /* scratch */
 };
 
 /* A job queue: a priority, the compute environments it tries in order, and
@@ -52,17 +52,17 @@ struct share {
 struct queue {
     /* queue.c: what an admin set */
     char name[64];
-    int priority;          /* higher is scheduled first */
-    bool enabled;          /* a disabled one takes no new jobs, runs the rest */
-    struct ce *ces[16];    /* its compute environments, in order (a ce in use
+    int priority;       /* higher is scheduled first */
+    bool enabled;       /* a disabled one takes no new jobs, runs the rest */
+    struct ce *ces[16]; /* its compute environments, in order (a ce in use
                             * by a queue cannot be deleted) */
     int nces;
-    char policy[64];       /* fair-share policy name, "" for priority+FIFO */
-    json_t *actions;       /* jobStateTimeLimitActions, or NULL */
-    struct queue *next;    /* the server's list, by priority */
+    char policy[64];    /* fair-share policy name, "" for priority+FIFO */
+    json_t *actions;    /* jobStateTimeLimitActions, or NULL */
+    struct queue *next; /* the server's list, by priority */
     /* sched.c: the backfill reservation of the last pass */
-    int64_t reserved_job;  /* the job holding this queue's reservation, or 0 */
-    double reserved_at;    /* and when it is expected to start (UTC) */
+    int64_t reserved_job; /* the job holding this queue's reservation, or 0 */
+    double reserved_at;   /* and when it is expected to start (UTC) */
     /* fairshare.c: usage per share identifier, with a policy */
     struct share *shares;
     int nshares;
@@ -75,22 +75,22 @@ struct queue {
 struct node {
     char name[64];
     enum node_state state;
-    struct topo *topo;   /* NULL until the worker has said hello once */
-    bool *busy;          /* per PU of topo */
+    struct topo *topo; /* NULL until the worker has said hello once */
+    bool *busy;        /* per PU of topo */
     int nbusy;
-    int64_t mem_used;    /* MiB promised to running jobs */
-    double last_heard;   /* monotonic seconds */
+    int64_t mem_used;  /* MiB promised to running jobs */
+    double last_heard; /* monotonic seconds */
     int njobs;
     struct jpart **running; /* the job parts holding cores here (njobs) */
     int running_cap;
-    char address[64];    /* its IPv4 address, as the worker said, or "" */
-    char hostname[64];   /* the machine's host name, as the worker said */
-    char runtimes[128];  /* OCI runtimes that work there, comma separated */
-    char ce[64];         /* the compute environment it belongs to */
-    char features[256];  /* comma separated, for --constraint */
-    char drain[128];     /* why an admin drained it; "" when not drained */
-    bool admin_down;     /* an admin set it down (drained, its jobs stopped) */
-    bool *gpu_busy;      /* per GPU of topo */
+    char address[64];   /* its IPv4 address, as the worker said, or "" */
+    char hostname[64];  /* the machine's host name, as the worker said */
+    char runtimes[128]; /* OCI runtimes that work there, comma separated */
+    char ce[64];        /* the compute environment it belongs to */
+    char features[256]; /* comma separated, for --constraint */
+    char drain[128];    /* why an admin drained it; "" when not drained */
+    bool admin_down;    /* an admin set it down (drained, its jobs stopped) */
+    bool *gpu_busy;     /* per GPU of topo */
     int ngpu_busy;
     /* The connection its hello came on (routing id NAME/RANDOM, fresh for
      * each connection of the worker): the only one whose messages are
@@ -103,20 +103,20 @@ struct node {
 /* One node's share of a job that runs (server/place.c). */
 struct jpart {
     struct job *job;
-    char name[64];         /* the node */
-    struct node *node;     /* set while it holds cores there */
-    int *pu;               /* indices into node->topo->pu it holds */
+    char name[64];     /* the node */
+    struct node *node; /* set while it holds cores there */
+    int *pu;           /* indices into node->topo->pu it holds */
     int npu;
-    int *gpu;              /* indices into node->topo->gpu it holds */
+    int *gpu; /* indices into node->topo->gpu it holds */
     int ngpu;
-    int64_t mem_held;      /* MiB it holds there */
-    char *cpus;            /* OS cpu list: its cpuset there */
-    char *held;            /* OS cpu list it holds (whole cores, exclusive) */
-    json_t *tasks;         /* each of its tasks' cpu list */
-    json_t *slots;         /* the same as positions among its cpus, in the
+    int64_t mem_held; /* MiB it holds there */
+    char *cpus;       /* OS cpu list: its cpuset there */
+    char *held;       /* OS cpu list it holds (whole cores, exclusive) */
+    json_t *tasks;    /* each of its tasks' cpu list */
+    json_t *slots;    /* the same as positions among its cpus, in the
                             * node's logical order (an MPI rankfile's slots) */
-    json_t *gpus;          /* GPU indices */
-    int first_task;        /* the job-wide rank of its first task */
+    json_t *gpus;     /* GPU indices */
+    int first_task;   /* the job-wide rank of its first task */
     bool started, ended;
 };
 
@@ -127,17 +127,17 @@ struct jpart {
 struct job {
     int64_t id;
     struct jobspec spec;
-    json_t *spec_json;     /* as submitted, validated */
+    json_t *spec_json; /* as submitted, validated */
     enum job_state state;
-    char *reason;          /* status reason, NULL if none */
-    int exit_code;         /* -1 until known */
+    char *reason;  /* status reason, NULL if none */
+    int exit_code; /* -1 until known */
     double submit_time, start_time, end_time;
-    char *node_name;       /* where it runs or ran last ("n1,n2" for several) */
-    char *cpus;            /* OS cpu list on its (main) node */
-    char *alloc;           /* its placement on every node, JSON (server/place.c) */
-    struct jpart *part;    /* its nodes while it runs: part[0] runs the script */
+    char *node_name;    /* where it runs or ran last ("n1,n2" for several) */
+    char *cpus;         /* OS cpu list on its (main) node */
+    char *alloc;        /* its placement on every node, JSON (server/place.c) */
+    struct jpart *part; /* its nodes while it runs: part[0] runs the script */
     int nparts;
-    int parts_running;     /* parts not yet ended */
+    int parts_running; /* parts not yet ended */
     /* the attempt's outcome, gathered as its parts end */
     bool main_ended;
     int main_exit, main_signal;
@@ -159,21 +159,21 @@ struct job {
     int64_t array_id;      /* an array child: its parent's id, else 0 */
     long array_index;      /* an array child: its index */
     struct job *finished_next; /* s->finished: ended this turn */
-    struct deps *deps;     /* deps.c: its dependencies, parsed once */
+    struct deps *deps;         /* deps.c: its dependencies, parsed once */
 };
 
 /* An array parent creates its children one by one as cores free up, so a
  * 100,000-element array costs one row at submit. */
 struct array {
-    struct arrayspec spec; /* its indices (compact: ranges) */
-    size_t n;              /* how many */
-    size_t next;           /* position of the next child to create */
-    long throttle;         /* at most this many children at once; 0 = any */
-    int active;            /* children created and not yet final */
+    struct arrayspec spec;   /* its indices (compact: ranges) */
+    size_t n;                /* how many */
+    size_t next;             /* position of the next child to create */
+    long throttle;           /* at most this many children at once; 0 = any */
+    int active;              /* children created and not yet final */
     int counts[JOB_NSTATES]; /* children created, by state */
-    unsigned char *skip;   /* per position: cancelled before creation (made
+    unsigned char *skip;     /* per position: cancelled before creation (made
                             * at the first such cancel) */
-    struct job **kids;     /* the children created and not final (active) */
+    struct job **kids;       /* the children created and not final (active) */
     int nkids, capkids;
 };
 
@@ -184,8 +184,8 @@ enum { SERVER_BATCH = 64 };
 /* Who sent the request being handled (identity.c). */
 struct requester {
     uint32_t uid, gid;
-    char user[64];         /* "" when this host does not know the uid */
-    bool admin;            /* root or the admin group: may manage anything */
+    char user[64]; /* "" when this host does not know the uid */
+    bool admin;    /* root or the admin group: may manage anything */
 };
 
 /* A message queued for after the commit (server_send). */
@@ -201,23 +201,24 @@ struct server {
     void *ctx, *clients, *workers;
     char client_ep[256], worker_ep[256];
     struct store *st;
-    void *jobs;            /* tsearch tree of struct job, by id */
-    struct job *finished;  /* jobs that reached a final state this turn:
+    void *jobs;           /* tsearch tree of struct job, by id */
+    struct job *finished; /* jobs that reached a final state this turn:
                             * out of every index, freed by jobs_reap once
                             * the turn's messages are sent */
     int njobs;
-    struct queue *queues;  /* by priority, highest first */
+    struct queue *queues; /* by priority, highest first */
     struct ce *ces;
     struct policy *policies;
     struct node *nodes;
     bool sched_needed;
     /* deps.c */
-    json_t *singletons;    /* "UID/NAME": active job ids, ascending */
-    json_t *dependants;    /* "ID": the ids of the jobs waiting for job ID */
-    int64_t *check;        /* jobs whose dependencies to check this turn */
+    json_t *singletons; /* "UID/NAME": active job ids, ascending */
+    json_t *dependants; /* "ID": the ids of the jobs waiting for job ID */
+    int64_t *check;     /* jobs whose dependencies to check this turn */
     size_t ncheck, capcheck;
-    json_t *user_jobs;     /* "UID": how many active jobs (jobs.c) */
-    long max_jobs_per_user; /* active jobs one user may have (an array is one) */
+    json_t *user_jobs; /* "UID": how many active jobs (jobs.c) */
+    long
+        max_jobs_per_user; /* active jobs one user may have (an array is one) */
     struct sexec *execs;   /* kiln exec commands relayed (relay.c) */
     int64_t last_exec;     /* the number of the last one */
     /* replies and messages to send once this turn's commit is done */
@@ -226,20 +227,20 @@ struct server {
     /* security (identity.c, curve.c) */
     enum auth_mode auth;
     char keys_dir[512];
-    struct curve_key key;  /* the server's pair, with munge */
+    struct curve_key key;      /* the server's pair, with munge */
     char token[TOKEN_LEN + 1]; /* with --auth none: what its owner presents */
-    struct keyring *ring;  /* the worker keys it accepts */
-    void *zap;             /* the ZAP handler's socket */
+    struct keyring *ring;      /* the worker keys it accepts */
+    void *zap;                 /* the ZAP handler's socket */
     struct identity *identity; /* credential checks and the users' cache */
-    char admin_group[64];  /* its members manage anything, as root does */
-    bool private_jobs;     /* non-admins see only their own jobs */
+    char admin_group[64];      /* its members manage anything, as root does */
+    bool private_jobs;         /* non-admins see only their own jobs */
     /* settings */
-    double node_timeout;   /* seconds without a heartbeat before DOWN */
-    double start_timeout;  /* seconds a node has to confirm a job.start */
-    double heartbeat;      /* seconds between worker heartbeats */
-    int kill_wait;         /* seconds between SIGTERM and SIGKILL */
-    double started;        /* monotonic time the server started */
-    bool orphans_checked;  /* nodes.c: the grace after the start is over,
+    double node_timeout;  /* seconds without a heartbeat before DOWN */
+    double start_timeout; /* seconds a node has to confirm a job.start */
+    double heartbeat;     /* seconds between worker heartbeats */
+    int kill_wait;        /* seconds between SIGTERM and SIGKILL */
+    double started;       /* monotonic time the server started */
+    bool orphans_checked; /* nodes.c: the grace after the start is over,
                             * every reloaded job's node checked */
     /* scheduler pass statistics, for server.info and make bench */
     long sched_passes;
@@ -260,7 +261,8 @@ int server_reply_error(struct server *s, void *sock, const struct proto_msg *m,
  * error with errno e and a message.  Handlers return what these do. */
 #define CLIENT_REPLY(s, m, body) \
     server_send(s, (s)->clients, (m)->id, (m)->idlen, "ok", body)
-#define CLIENT_FAIL(s, m, e, ...) server_reply_error(s, (s)->clients, m, e, __VA_ARGS__)
+#define CLIENT_FAIL(s, m, e, ...) \
+    server_reply_error(s, (s)->clients, m, e, __VA_ARGS__)
 
 /* jobs.c */
 struct job *jobs_find(struct server *s, int64_t id);
@@ -296,8 +298,9 @@ void jobs_enqueue(struct server *s, struct job *job);
  * the main part began, as its node saw it; 0 unknown), or was lost
  * with its node.  The first part to fail, or the main node's end, stops
  * the others; the attempt ends when every part has. */
-void jobs_part_ended(struct server *s, struct job *job, struct jpart *p, double started,
-                     int exit_code, int sig, const char *reason);
+void jobs_part_ended(struct server *s, struct job *job, struct jpart *p,
+                     double started, int exit_code, int sig,
+                     const char *reason);
 /* Start an attempt of job on nodes[0..spec.nodes-1] (the scheduler's
  * choice): a new exec token, its cores held (place.c), STARTING, and a
  * job.start for each node.  -1 when it does not fit after all. */
@@ -305,14 +308,15 @@ int jobs_start(struct server *s, struct job *job, struct node **nodes);
 /* The start never reached its node: back to the queue, not counted. */
 void jobs_start_lost(struct server *s, struct job *job, const char *why);
 /* End job (an array parent) in a final state with its exit code. */
-void jobs_finish(struct server *s, struct job *job, enum job_state state, int exit_code,
-                 const char *reason);
+void jobs_finish(struct server *s, struct job *job, enum job_state state,
+                 int exit_code, const char *reason);
 /* Remember that a cancel was asked for (the first reason stays). */
 void jobs_mark_cancelled(struct job *job, const char *why);
 /* A client (hex routing id) waits for the job's end: -1 with errno
  * ENOMEM, or EBUSY past 1,024 waiters. */
 int jobs_add_waiter(struct job *job, const char *client);
-void jobs_part_lost(struct server *s, struct job *job, struct jpart *p, const char *why);
+void jobs_part_lost(struct server *s, struct job *job, struct jpart *p,
+                    const char *why);
 /* Create the child of array parent with this index: stored, RUNNABLE,
  * not queued.  NULL with err set on failure. */
 struct job *jobs_create_child(struct server *s, struct job *parent, long index,
@@ -368,12 +372,13 @@ void identity_verify_batch(struct server *s, struct proto_msg *msgs, int n);
 /* Who sent m, the index-th of its batch (-1: checked now), into *who:
  * 0, or -1 after refusing m.  With anyone, a request without a
  * credential passes, from nobody (uid -1). */
-int identity_check(struct server *s, struct proto_msg *m, int index, bool anyone,
-                   struct requester *who);
+int identity_check(struct server *s, struct proto_msg *m, int index,
+                   bool anyone, struct requester *who);
 /* May who manage what uid owns (their own, or an admin)? */
 bool identity_owns(const struct requester *who, uint32_t uid);
 /* May who see uid's jobs (not hidden by private_jobs)? */
-bool identity_sees(const struct server *s, const struct requester *who, uint32_t uid);
+bool identity_sees(const struct server *s, const struct requester *who,
+                   uint32_t uid);
 
 /* curve.c: CURVE on the workers' socket */
 /* The server's key pair and the accepted worker keys (before detaching),
@@ -388,7 +393,8 @@ void curve_close(struct server *s);
 /* request.c: the table of every message the server takes */
 typedef int (*client_handler_f)(struct server *s, struct proto_msg *m,
                                 const struct requester *who);
-typedef int (*node_handler_f)(struct server *s, struct proto_msg *m, struct node *n);
+typedef int (*node_handler_f)(struct server *s, struct proto_msg *m,
+                              struct node *n);
 struct request {
     struct proto_rule rule;
     client_handler_f client; /* for a client's request */
@@ -399,29 +405,43 @@ extern const struct request requests[];
 extern const size_t nrequests;
 /* Check m (the index-th of its batch) and hand it to its handler, or
  * answer it with the error. */
-void request_from_client(struct server *s, struct proto_msg *m, int batch_index);
+void request_from_client(struct server *s, struct proto_msg *m,
+                         int batch_index);
 void request_from_worker(struct server *s, struct proto_msg *m);
 /* The fields a client request of type may have (also what the
  * configuration file's queues and environments are checked with). */
 const struct json_field *request_fields(const char *type);
 
 /* api.c: the requests about jobs and nodes */
-int api_server_info(struct server *s, struct proto_msg *m, const struct requester *who);
-int api_job_submit(struct server *s, struct proto_msg *m, const struct requester *who);
-int api_job_list(struct server *s, struct proto_msg *m, const struct requester *who);
-int api_job_show(struct server *s, struct proto_msg *m, const struct requester *who);
-int api_job_cancel(struct server *s, struct proto_msg *m, const struct requester *who);
-int api_job_terminate(struct server *s, struct proto_msg *m, const struct requester *who);
-int api_job_hold(struct server *s, struct proto_msg *m, const struct requester *who);
-int api_job_release(struct server *s, struct proto_msg *m, const struct requester *who);
-int api_job_history(struct server *s, struct proto_msg *m, const struct requester *who);
-int api_job_wait(struct server *s, struct proto_msg *m, const struct requester *who);
-int api_node_list(struct server *s, struct proto_msg *m, const struct requester *who);
+int api_server_info(struct server *s, struct proto_msg *m,
+                    const struct requester *who);
+int api_job_submit(struct server *s, struct proto_msg *m,
+                   const struct requester *who);
+int api_job_list(struct server *s, struct proto_msg *m,
+                 const struct requester *who);
+int api_job_show(struct server *s, struct proto_msg *m,
+                 const struct requester *who);
+int api_job_cancel(struct server *s, struct proto_msg *m,
+                   const struct requester *who);
+int api_job_terminate(struct server *s, struct proto_msg *m,
+                      const struct requester *who);
+int api_job_hold(struct server *s, struct proto_msg *m,
+                 const struct requester *who);
+int api_job_release(struct server *s, struct proto_msg *m,
+                    const struct requester *who);
+int api_job_history(struct server *s, struct proto_msg *m,
+                    const struct requester *who);
+int api_job_wait(struct server *s, struct proto_msg *m,
+                 const struct requester *who);
+int api_node_list(struct server *s, struct proto_msg *m,
+                  const struct requester *who);
 
 /* relay.c: kiln exec, relayed between a client and a node */
-int relay_job_exec(struct server *s, struct proto_msg *m, const struct requester *who);
+int relay_job_exec(struct server *s, struct proto_msg *m,
+                   const struct requester *who);
 /* exec.input and exec.signal, on to the node */
-int relay_to_node(struct server *s, struct proto_msg *m, const struct requester *who);
+int relay_to_node(struct server *s, struct proto_msg *m,
+                  const struct requester *who);
 /* exec.output and exec.end, on to the client */
 int relay_from_node(struct server *s, struct proto_msg *m, struct node *n);
 void relay_node_down(struct server *s, struct node *n);
@@ -440,10 +460,12 @@ int nodes_load(struct server *s);
 struct node *nodes_find(struct server *s, const char *name);
 /* Send to node name on the connection its hello came on; a node with no
  * such connection gets nothing (said in the log).  Takes body. */
-void nodes_send(struct server *s, const char *name, const char *type, json_t *body);
+void nodes_send(struct server *s, const char *name, const char *type,
+                json_t *body);
 /* Set and store n's compute environment and features (NULL: unchanged;
  * features "": none). */
-void nodes_set(struct server *s, struct node *n, const char *ce, const char *features);
+void nodes_set(struct server *s, struct node *n, const char *ce,
+               const char *features);
 /* Call fn for each job holding cores on a node (STARTING or RUNNING, its
  * node known), once, from a snapshot: fn may end jobs. */
 void nodes_foreach_running(struct server *s, jobs_f fn, void *arg);
@@ -453,7 +475,8 @@ bool nodes_usable(const struct node *n);
 const char *nodes_state_name(const struct node *n);
 /* An admin's "drain", "down" or "resume", with a reason; -1 if state is
  * none of them. */
-int nodes_admin(struct server *s, struct node *n, const char *state, const char *reason);
+int nodes_admin(struct server *s, struct node *n, const char *state,
+                const char *reason);
 void nodes_destroy_all(struct server *s);
 
 /* arrays.c */
@@ -473,7 +496,8 @@ void arrays_fail_next(struct server *s, struct job *parent, const char *why);
 /* A child reloaded from the store joins its parent's active children. */
 void arrays_adopt(struct server *s, struct job *child);
 /* A child moved from state old to its current state. */
-void arrays_child_moved(struct server *s, struct job *child, enum job_state old);
+void arrays_child_moved(struct server *s, struct job *child,
+                        enum job_state old);
 /* Cancel every child of parent (created or not). */
 void arrays_cancel(struct server *s, struct job *parent, const char *why);
 /* Find the child PARENT_INDEX, active or finished: its id, or 0.  For one
@@ -485,7 +509,8 @@ int arrays_skip(struct job *parent, long index);
 /* Add the array fields to a job's JSON. */
 void arrays_to_json(const struct job *job, json_t *o);
 /* The same for a finished parent, from its children's rows. */
-void arrays_row_to_json(struct server *s, const struct store_job *row, json_t *o);
+void arrays_row_to_json(struct server *s, const struct store_job *row,
+                        json_t *o);
 
 /* queue.c: job queues and compute environments */
 int queue_load(struct server *s, const json_t *declared);
@@ -495,25 +520,37 @@ struct ce *ce_find(struct server *s, const char *name);
 bool queue_node_in(const struct node *n, const struct ce *ce);
 /* Does a queue list ce? */
 bool queue_has_ce(const struct queue *q, const struct ce *ce);
-int queue_create(struct server *s, struct proto_msg *m, const struct requester *who);
-int queue_update(struct server *s, struct proto_msg *m, const struct requester *who);
-int queue_delete(struct server *s, struct proto_msg *m, const struct requester *who);
-int queue_list(struct server *s, struct proto_msg *m, const struct requester *who);
-int ce_create(struct server *s, struct proto_msg *m, const struct requester *who);
-int ce_update(struct server *s, struct proto_msg *m, const struct requester *who);
-int ce_delete(struct server *s, struct proto_msg *m, const struct requester *who);
+int queue_create(struct server *s, struct proto_msg *m,
+                 const struct requester *who);
+int queue_update(struct server *s, struct proto_msg *m,
+                 const struct requester *who);
+int queue_delete(struct server *s, struct proto_msg *m,
+                 const struct requester *who);
+int queue_list(struct server *s, struct proto_msg *m,
+               const struct requester *who);
+int ce_create(struct server *s, struct proto_msg *m,
+              const struct requester *who);
+int ce_update(struct server *s, struct proto_msg *m,
+              const struct requester *who);
+int ce_delete(struct server *s, struct proto_msg *m,
+              const struct requester *who);
 int ce_list(struct server *s, struct proto_msg *m, const struct requester *who);
-int queue_node_update(struct server *s, struct proto_msg *m, const struct requester *who);
+int queue_node_update(struct server *s, struct proto_msg *m,
+                      const struct requester *who);
 /* Cancel RUNNABLE jobs stuck longer than their queue's
  * jobStateTimeLimitActions allow (called every second). */
 void queue_stuck_jobs(struct server *s);
 void queue_destroy_all(struct server *s);
 
 /* jobdefs.c: the job definitions registered (jobdef.*) */
-int jobdefs_register(struct server *s, struct proto_msg *m, const struct requester *who);
-int jobdefs_list(struct server *s, struct proto_msg *m, const struct requester *who);
-int jobdefs_show(struct server *s, struct proto_msg *m, const struct requester *who);
-int jobdefs_deregister(struct server *s, struct proto_msg *m, const struct requester *who);
+int jobdefs_register(struct server *s, struct proto_msg *m,
+                     const struct requester *who);
+int jobdefs_list(struct server *s, struct proto_msg *m,
+                 const struct requester *who);
+int jobdefs_show(struct server *s, struct proto_msg *m,
+                 const struct requester *who);
+int jobdefs_deregister(struct server *s, struct proto_msg *m,
+                       const struct requester *who);
 
 /* fairshare.c */
 struct policy *policy_find(struct server *s, const char *name);
@@ -527,9 +564,12 @@ struct job *fairshare_next(struct server *s, struct queue *q, struct job *stop);
 int fairshare_load_policies(struct server *s);
 int fairshare_load(struct server *s);
 void fairshare_destroy_all(struct server *s);
-int policy_create(struct server *s, struct proto_msg *m, const struct requester *who);
-int policy_list(struct server *s, struct proto_msg *m, const struct requester *who);
-int policy_delete(struct server *s, struct proto_msg *m, const struct requester *who);
+int policy_create(struct server *s, struct proto_msg *m,
+                  const struct requester *who);
+int policy_list(struct server *s, struct proto_msg *m,
+                const struct requester *who);
+int policy_delete(struct server *s, struct proto_msg *m,
+                  const struct requester *who);
 
 /* deps.c: dependencies, by reverse edges: a job's start or end wakes the
  * jobs waiting for it, and only those are checked (no walk of all jobs).

@@ -29,43 +29,49 @@
 enum { MAX_FDS = ENGINE_MAX_MOUNTS + 1, MAX_CONFIG = 1 << 20 };
 
 struct gather {
-    json_t *mounts;    /* [{dst, ro, file}] in the order of fds[1..] */
-    int fds[MAX_FDS];  /* fds[0]: the root file system */
+    json_t *mounts;   /* [{dst, ro, file}] in the order of fds[1..] */
+    int fds[MAX_FDS]; /* fds[0]: the root file system */
     int nfds;
     char why[600];
 };
 
 /* As the user: open a bind mount's source. */
-static int gather_bind(struct gather *g, const char *src, const char *dst, bool ro)
+static int gather_bind(struct gather *g, const char *src, const char *dst,
+                       bool ro)
 {
     struct stat st;
     size_t i;
     json_t *m;
     int fd;
 
-    json_array_foreach(g->mounts, i, m)
+    json_array_foreach (g->mounts, i, m)
         if (!strcmp(json_string_value(json_object_get(m, "dst")), dst))
             return 0; /* the first mount of a destination wins */
     if (g->nfds >= MAX_FDS) {
-        snprintf(g->why, sizeof(g->why), "too many mounts (at most %d)", MAX_FDS - 1);
+        snprintf(g->why, sizeof(g->why), "too many mounts (at most %d)",
+                 MAX_FDS - 1);
         return -1;
     }
     if (dst[0] != '/' || strstr(dst, "/../") || strlen(dst) >= PATH_MAX - 1) {
-        snprintf(g->why, sizeof(g->why), "invalid mount destination '%.200s'", dst);
+        snprintf(g->why, sizeof(g->why), "invalid mount destination '%.200s'",
+                 dst);
         return -1;
     }
     if ((fd = open(src, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0
-        || fstat(fd, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
-        snprintf(g->why, sizeof(g->why), "cannot mount '%.200s' into the container: %s",
-                 src, fd < 0 ? strerror(errno) : "neither a directory nor a file");
+        || fstat(fd, &st) < 0
+        || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
+        snprintf(g->why, sizeof(g->why),
+                 "cannot mount '%.200s' into the container: %s", src,
+                 fd < 0 ? strerror(errno) : "neither a directory nor a file");
         if (fd >= 0)
             close(fd);
         return -1;
     }
     bool file = S_ISREG(st.st_mode);
     g->fds[g->nfds++] = fd;
-    json_array_append_new(g->mounts, json_pack("{s:s, s:s, s:b, s:b}", "src", src, "dst", dst,
-                                               "ro", ro, "file", file));
+    json_array_append_new(g->mounts,
+                          json_pack("{s:s, s:s, s:b, s:b}", "src", src, "dst",
+                                    dst, "ro", ro, "file", file));
     return 0;
 }
 
@@ -78,7 +84,7 @@ static bool oci_bind(json_t *m, bool *ro)
     json_t *o;
 
     *ro = false;
-    json_array_foreach(json_object_get(m, "options"), i, o) {
+    json_array_foreach (json_object_get(m, "options"), i, o) {
         const char *s = json_string_value(o);
         bind = bind || (s && (!strcmp(s, "bind") || !strcmp(s, "rbind")));
         *ro = *ro || (s && !strcmp(s, "ro"));
@@ -100,9 +106,12 @@ static int gather(const struct engine_job *c, struct gather *g)
         g->fds[g->nfds++] = open("/", O_PATH | O_CLOEXEC);
         goto binds;
     }
-    if (!realpath(c->source, real) || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(g->why, sizeof(g->why), "container '%.200s' not found: no such directory "
-                 "(an OCI bundle or a root file system) that you can reach", c->source);
+    if (!realpath(c->source, real) || stat(real, &st) < 0
+        || !S_ISDIR(st.st_mode)) {
+        snprintf(g->why, sizeof(g->why),
+                 "container '%.200s' not found: no such directory "
+                 "(an OCI bundle or a root file system) that you can reach",
+                 c->source);
         return -1;
     }
     snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", real);
@@ -114,9 +123,13 @@ static int gather(const struct engine_job *c, struct gather *g)
         char *text = util_read_file(cfgpath, MAX_CONFIG, &len);
         if (!text || !(given = json_loadb(text, len, 0, &jerr))
             || json_unpack(given, "{s:{s:s}}", "root", "path", &root) < 0) {
-            snprintf(g->why, sizeof(g->why), "container bundle '%.200s': its config.json "
-                     "%s", real, !text ? strerror(errno) : !given ? "is not valid JSON"
-                                                              : "has no root.path");
+            snprintf(g->why, sizeof(g->why),
+                     "container bundle '%.200s': its config.json "
+                     "%s",
+                     real,
+                     !text    ? strerror(errno)
+                     : !given ? "is not valid JSON"
+                              : "has no root.path");
             free(text);
             json_decref(given);
             return -1;
@@ -127,11 +140,15 @@ static int gather(const struct engine_job *c, struct gather *g)
         else
             snprintf(rootfs, sizeof(rootfs), "%s/%s", real, root);
     }
-    if ((rfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(rfd, &st) < 0
-        || stat("/", &top) < 0 || (st.st_dev == top.st_dev && st.st_ino == top.st_ino)) {
-        snprintf(g->why, sizeof(g->why), "%s: %.300s", rfd < 0
-                 ? "the container's root file system is not a directory you can read"
-                 : "the container's root file system is the host's own root", rootfs);
+    if ((rfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0
+        || fstat(rfd, &st) < 0 || stat("/", &top) < 0
+        || (st.st_dev == top.st_dev && st.st_ino == top.st_ino)) {
+        snprintf(
+            g->why, sizeof(g->why), "%s: %.300s",
+            rfd < 0
+                ? "the container's root file system is not a directory you can read"
+                : "the container's root file system is the host's own root",
+            rootfs);
         if (rfd >= 0)
             close(rfd);
         json_decref(given);
@@ -142,18 +159,20 @@ binds:;
     int rc = gather_bind(g, c->submit_dir, c->submit_dir, false);
     if (rc == 0 && strcmp(c->cwd, c->submit_dir) != 0)
         rc = gather_bind(g, c->cwd, c->cwd, false);
-    json_array_foreach(c->mounts, i, m)
+    json_array_foreach (c->mounts, i, m)
         if (rc == 0)
-            rc = gather_bind(g, json_string_value(json_object_get(m, "source")),
-                             json_string_value(json_object_get(m, "destination")),
-                             json_is_true(json_object_get(m, "readonly")));
+            rc = gather_bind(
+                g, json_string_value(json_object_get(m, "source")),
+                json_string_value(json_object_get(m, "destination")),
+                json_is_true(json_object_get(m, "readonly")));
     /* The bundle's own bind mounts, as the user reaches them; its other
      * mounts (its own /proc, /dev ...) are Kiln's to make. */
-    json_array_foreach(json_object_get(given, "mounts"), i, m) {
+    json_array_foreach (json_object_get(given, "mounts"), i, m) {
         const char *src = json_string_value(json_object_get(m, "source"));
         const char *dst = json_string_value(json_object_get(m, "destination"));
         bool ro;
-        if (rc == 0 && src && dst && oci_bind(m, &ro) && strcmp(dst, "/.kiln") != 0)
+        if (rc == 0 && src && dst && oci_bind(m, &ro)
+            && strcmp(dst, "/.kiln") != 0)
             rc = gather_bind(g, src, dst, ro);
     }
     json_decref(given);
@@ -164,8 +183,8 @@ binds:;
 static int send_gather(int sock, struct gather *g, int ok)
 {
     util_utf8_fix(g->why, 0); /* a user's path in it: JSON wants UTF-8 */
-    json_t *o = ok ? json_pack("{s:O}", "mounts", g->mounts) : json_pack("{s:s}", "error",
-                                                                        g->why);
+    json_t *o = ok ? json_pack("{s:O}", "mounts", g->mounts)
+                   : json_pack("{s:s}", "error", g->why);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     size_t len = text ? strlen(text) : 0;
     uint32_t n = (uint32_t)len;
@@ -209,7 +228,9 @@ static json_t *recv_gather(int sock, int *fds, int *nfds)
         struct cmsghdr align;
     } u;
     struct iovec iov = { &n, sizeof(n) };
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+    struct msghdr mh = { .msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = u.buf,
                          .msg_controllen = sizeof(u.buf) };
     json_t *o = NULL;
 
@@ -241,7 +262,8 @@ static void gather_child(const struct engine_job *c, int sock)
 {
     struct gather g = { .mounts = json_array() };
 
-    if (c->as_user && util_become_user(c->user, (unsigned)c->uid, (unsigned)c->gid) < 0) {
+    if (c->as_user
+        && util_become_user(c->user, (unsigned)c->uid, (unsigned)c->gid) < 0) {
         snprintf(g.why, sizeof(g.why), "cannot become user '%s': %s", c->user,
                  strerror(errno));
         _exit(send_gather(sock, &g, 0) < 0 ? 2 : 1);
@@ -273,7 +295,8 @@ static int bind_fd(int fd, const char *path, bool file)
  * BUNDLE/rootfs.  What the runtime makes (mount points) and what the job
  * writes there go to the tmpfs and go with the job; the user's tree is
  * never written by root.  0, or -1 with err. */
-static int overlay_root(int fd, const char *bundle, int64_t mem_mib, struct kiln_error *err)
+static int overlay_root(int fd, const char *bundle, int64_t mem_mib,
+                        struct kiln_error *err)
 {
     char opts[64];
     int here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC), rc = -1;
@@ -284,26 +307,31 @@ static int overlay_root(int fd, const char *bundle, int64_t mem_mib, struct kiln
         goto out;
     snprintf(opts, sizeof(opts), "mode=0700,size=%lldm",
              (long long)(mem_mib > 0 ? mem_mib : 1024));
-    if (bind_fd(fd, "lower", false) < 0 || (mkdir("rw", 0700) < 0 && errno != EEXIST)
+    if (bind_fd(fd, "lower", false) < 0
+        || (mkdir("rw", 0700) < 0 && errno != EEXIST)
         || mount("tmpfs", "rw", "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0
         || mkdir("rw/upper", 0755) < 0 || mkdir("rw/work", 0700) < 0
         || (mkdir("rootfs", 0755) < 0 && errno != EEXIST)
         || mount("overlay", "rootfs", "overlay", 0,
-                 "lowerdir=lower,upperdir=rw/upper,workdir=rw/work") < 0)
+                 "lowerdir=lower,upperdir=rw/upper,workdir=rw/work")
+               < 0)
         goto out;
     rc = 0;
 out:
     if (rc < 0)
-        errprintf(err, "cannot mount the container's root file system: %s", strerror(errno));
+        errprintf(err, "cannot mount the container's root file system: %s",
+                  strerror(errno));
     if (here >= 0) {
         if (fchdir(here) < 0)
-            rc = errprintf(err, "cannot return to the job's directory: %s", strerror(errno));
+            rc = errprintf(err, "cannot return to the job's directory: %s",
+                           strerror(errno));
         close(here);
     }
     return rc;
 }
 
-json_t *bundle_stage(const struct engine_job *c, const char *bundle, struct kiln_error *err)
+json_t *bundle_stage(const struct engine_job *c, const char *bundle,
+                     struct kiln_error *err)
 {
     int sv[2], fds[MAX_FDS], nfds = 0, st = 0;
     json_t *got, *mounts = NULL, *m;
@@ -314,11 +342,15 @@ json_t *bundle_stage(const struct engine_job *c, const char *bundle, struct kiln
      * seen by the runtime it starts and by nothing else.  Made first: a
      * descriptor opened in another namespace cannot be bound here. */
     if (!container_is_engine(c->runtime)
-        && (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0))
-        return errprintf(err, "cannot make a mount namespace for the container: %s",
-                         strerror(errno)), NULL;
+        && (unshare(CLONE_NEWNS) < 0
+            || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0))
+        return errprintf(err,
+                         "cannot make a mount namespace for the container: %s",
+                         strerror(errno)),
+               NULL;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-        return errprintf(err, "cannot make a socket pair: %s", strerror(errno)), NULL;
+        return errprintf(err, "cannot make a socket pair: %s", strerror(errno)),
+               NULL;
     if ((pid = fork()) < 0) {
         close(sv[0]);
         close(sv[1]);
@@ -335,8 +367,10 @@ json_t *bundle_stage(const struct engine_job *c, const char *bundle, struct kiln
         ;
     const char *why = json_string_value(json_object_get(got, "error"));
     json_t *list = json_object_get(got, "mounts");
-    if (!got || why || !json_is_array(list) || (size_t)nfds != json_array_size(list) + 1) {
-        errprintf(err, "%s", why ? why : "cannot look at the container as its user");
+    if (!got || why || !json_is_array(list)
+        || (size_t)nfds != json_array_size(list) + 1) {
+        errprintf(err, "%s",
+                  why ? why : "cannot look at the container as its user");
         goto done;
     }
     char path[PATH_MAX];
@@ -344,11 +378,12 @@ json_t *bundle_stage(const struct engine_job *c, const char *bundle, struct kiln
         /* The engine is given the paths the user reached (checked by
          * container_path_ok, so they stay one option each). */
         mounts = json_array();
-        json_array_foreach(list, i, m)
-            json_array_append_new(mounts, json_pack("{s:O, s:O, s:O}", "source",
-                                                    json_object_get(m, "src"), "destination",
-                                                    json_object_get(m, "dst"), "ro",
-                                                    json_object_get(m, "ro")));
+        json_array_foreach (list, i, m)
+            json_array_append_new(
+                mounts, json_pack("{s:O, s:O, s:O}", "source",
+                                  json_object_get(m, "src"), "destination",
+                                  json_object_get(m, "dst"), "ro",
+                                  json_object_get(m, "ro")));
         goto done;
     }
     if (overlay_root(fds[0], bundle, c->mem_mib, err) < 0)
@@ -359,18 +394,21 @@ json_t *bundle_stage(const struct engine_job *c, const char *bundle, struct kiln
         goto done;
     }
     mounts = json_array();
-    json_array_foreach(list, i, m) {
+    json_array_foreach (list, i, m) {
         const char *dst = json_string_value(json_object_get(m, "dst"));
         snprintf(path, sizeof(path), "%s/m/%zu", bundle, i);
-        if (!dst || bind_fd(fds[i + 1], path, json_is_true(json_object_get(m, "file"))) < 0) {
-            errprintf(err, "cannot bind the source of %.200s: %s", dst ? dst : "a mount",
-                      strerror(errno));
+        if (!dst
+            || bind_fd(fds[i + 1], path,
+                       json_is_true(json_object_get(m, "file")))
+                   < 0) {
+            errprintf(err, "cannot bind the source of %.200s: %s",
+                      dst ? dst : "a mount", strerror(errno));
             json_decref(mounts);
             mounts = NULL;
             goto done;
         }
-        json_array_append_new(mounts, json_pack("{s:s, s:s, s:O}", "source", path,
-                                                "destination", dst, "ro",
+        json_array_append_new(mounts, json_pack("{s:s, s:s, s:O}", "source",
+                                                path, "destination", dst, "ro",
                                                 json_object_get(m, "ro")));
     }
 done:

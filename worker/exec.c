@@ -23,10 +23,11 @@
 #include "lib/util.h"
 #include "worker/worker.h"
 
-static void send_end(struct worker *w, int64_t exec, int status, const char *error)
+static void send_end(struct worker *w, int64_t exec, int status,
+                     const char *error)
 {
-    json_t *b = json_pack("{s:i, s:I, s:i}", "version", KILN_PROTO_VERSION, "exec",
-                          (json_int_t)exec, "status", status);
+    json_t *b = json_pack("{s:i, s:I, s:i}", "version", KILN_PROTO_VERSION,
+                          "exec", (json_int_t)exec, "status", status);
     if (b && error)
         json_object_set_new(b, "error", json_string(error));
     worker_send(w, "exec.end", b);
@@ -57,9 +58,10 @@ static char **job_env(const char *dir)
 
 /* In the child: become part of the job and run "sh -c ARGV..." as ssh
  * would.  Never returns. */
-static void run_child(struct worker *w, struct wjob *j, const struct jobspec *spec,
-                      const char *cpus, const char *cgname, char **env, json_t *argv,
-                      int in, int out, int err)
+static void run_child(struct worker *w, struct wjob *j,
+                      const struct jobspec *spec, const char *cpus,
+                      const char *cgname, char **env, json_t *argv, int in,
+                      int out, int err)
 {
     char *cmd;
     size_t i, len = 0;
@@ -78,14 +80,17 @@ static void run_child(struct worker *w, struct wjob *j, const struct jobspec *sp
     if (!w->simulate) {
         /* A job with a cgroup: in it, or not at all (cancel and the
          * limits reach only what is in it). */
-        struct cgroup *cg = *cgname ? cgroup_open(w->cgroup_scope, cgname) : NULL;
+        struct cgroup *cg =
+            *cgname ? cgroup_open(w->cgroup_scope, cgname) : NULL;
         hwloc_bitmap_t b = hwloc_bitmap_alloc();
         cpu_set_t set;
         CPU_ZERO(&set);
         if (*cgname && (!cg || cgroup_attach(cg, getpid()) < 0)) {
-            dprintf(2, "kiln exec: cannot join the job's cgroup %s (%s): not starting "
-                    "a process of the job outside it\n", cgname,
-                    cg ? strerror(errno) : "it cannot be opened");
+            dprintf(
+                2,
+                "kiln exec: cannot join the job's cgroup %s (%s): not starting "
+                "a process of the job outside it\n",
+                cgname, cg ? strerror(errno) : "it cannot be opened");
             _exit(255);
         }
         if (b && hwloc_bitmap_list_sscanf(b, cpus) == 0)
@@ -93,13 +98,16 @@ static void run_child(struct worker *w, struct wjob *j, const struct jobspec *sp
                  c = hwloc_bitmap_next(b, c))
                 CPU_SET(c, &set);
         if (sched_setaffinity(0, sizeof(set), &set) < 0) {
-            dprintf(2, "kiln exec: cannot bind to cpus %s: %s\n", cpus, strerror(errno));
+            dprintf(2, "kiln exec: cannot bind to cpus %s: %s\n", cpus,
+                    strerror(errno));
             _exit(255);
         }
     }
     umask((mode_t)spec->umask);
     if (w->auth == AUTH_MUNGE && geteuid() == 0 && (uid_t)spec->uid != 0) {
-        if (util_become_user(spec->user, (unsigned)spec->uid, (unsigned)spec->gid) < 0) {
+        if (util_become_user(spec->user, (unsigned)spec->uid,
+                             (unsigned)spec->gid)
+            < 0) {
             dprintf(2, "kiln exec: cannot become user '%s': %s\n", spec->user,
                     strerror(errno));
             _exit(255);
@@ -107,11 +115,11 @@ static void run_child(struct worker *w, struct wjob *j, const struct jobspec *sp
     }
     if (chdir(spec->cwd) < 0 && chdir("/") < 0)
         _exit(255);
-    json_array_foreach(argv, i, v)
+    json_array_foreach (argv, i, v)
         len += json_string_length(v) + 1;
     if (!(cmd = calloc(len + 1, 1)))
         _exit(255);
-    json_array_foreach(argv, i, v) {
+    json_array_foreach (argv, i, v) {
         if (i)
             strcat(cmd, " ");
         strcat(cmd, json_string_value(v));
@@ -135,8 +143,10 @@ void exec_start(struct worker *w, json_t *msg)
     int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
     struct wexec *e = NULL;
 
-    if (json_unpack(msg, "{s:I, s:i, s:I, s:o}", "id", &id, "attempt", &attempt, "exec",
-                    &exec, "argv", &argv) < 0 || !json_is_array(argv)) {
+    if (json_unpack(msg, "{s:I, s:i, s:I, s:o}", "id", &id, "attempt", &attempt,
+                    "exec", &exec, "argv", &argv)
+            < 0
+        || !json_is_array(argv)) {
         log_msg(LOG_WARNING, "ignoring a malformed exec.start");
         return;
     }
@@ -167,8 +177,8 @@ void exec_start(struct worker *w, json_t *msg)
     }
     snprintf(cgname, sizeof(cgname), "%s", cgtext);
     free(cgtext);
-    if (!(e = calloc(1, sizeof(*e))) || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0
-        || pipe2(errp, O_CLOEXEC) < 0)
+    if (!(e = calloc(1, sizeof(*e))) || pipe2(in, O_CLOEXEC) < 0
+        || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
         goto fail;
     pid_t pid = fork();
     if (pid < 0)
@@ -179,11 +189,17 @@ void exec_start(struct worker *w, json_t *msg)
     close(out[1]);
     close(errp[1]);
     fcntl(in[1], F_SETFL, O_NONBLOCK);
-    *e = (struct wexec){ .exec = exec, .job = id, .attempt = attempt, .pid = pid,
-                         .in = in[1], .out = out[0], .err = errp[0], .next = w->execs };
+    *e = (struct wexec){ .exec = exec,
+                         .job = id,
+                         .attempt = attempt,
+                         .pid = pid,
+                         .in = in[1],
+                         .out = out[0],
+                         .err = errp[0],
+                         .next = w->execs };
     w->execs = e;
-    log_msg(LOG_DEBUG, "job %lld: exec %lld started, pid %d", (long long)id, (long long)exec,
-            (int)pid);
+    log_msg(LOG_DEBUG, "job %lld: exec %lld started, pid %d", (long long)id,
+            (long long)exec, (int)pid);
     goto out;
 fail:
     log_err("job %lld: cannot start exec %lld", (long long)id, (long long)exec);
@@ -253,12 +269,14 @@ void exec_signal(struct worker *w, json_t *msg)
     struct wexec *e = find(w, msg);
     int sig = (int)json_integer_value(json_object_get(msg, "signal"));
 
-    if (e && !e->reaped && (sig == SIGTERM || sig == SIGINT || sig == SIGHUP
-                            || sig == SIGKILL || sig == SIGQUIT))
+    if (e && !e->reaped
+        && (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGKILL
+            || sig == SIGQUIT))
         kill(-e->pid, sig);
 }
 
-int exec_poll_items(struct worker *w, zmq_pollitem_t *items, struct wexec **owners, int max)
+int exec_poll_items(struct worker *w, zmq_pollitem_t *items,
+                    struct wexec **owners, int max)
 {
     int n = 0;
 
@@ -288,7 +306,8 @@ static void maybe_done(struct worker *w, struct wexec *e)
 {
     if (!e->reaped || e->out >= 0 || e->err >= 0 || e->done)
         return;
-    int status = WIFEXITED(e->status) ? WEXITSTATUS(e->status) : 128 + WTERMSIG(e->status);
+    int status = WIFEXITED(e->status) ? WEXITSTATUS(e->status)
+                                      : 128 + WTERMSIG(e->status);
     send_end(w, e->exec, status, NULL);
     e->done = true;
 }
@@ -317,9 +336,10 @@ void exec_readable(struct worker *w, struct wexec *e, int fd)
         char *data = base64_encode(buf, (size_t)n);
         if (data)
             worker_send(w, "exec.output",
-                        json_pack("{s:i, s:I, s:i, s:s}", "version", KILN_PROTO_VERSION,
-                                  "exec", (json_int_t)e->exec, "fd", fd == e->out ? 1 : 2,
-                                  "data", data));
+                        json_pack("{s:i, s:I, s:i, s:s}", "version",
+                                  KILN_PROTO_VERSION, "exec",
+                                  (json_int_t)e->exec, "fd",
+                                  fd == e->out ? 1 : 2, "data", data));
         free(data);
         return;
     }

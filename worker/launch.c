@@ -42,7 +42,8 @@ static struct wjob *wjob_add(struct worker *w, int64_t id, int attempt)
     j->id = id;
     j->attempt = attempt;
     j->pidfd = -1;
-    snprintf(j->dir, sizeof(j->dir), "%s/jobs/%lld.%d", w->spool, (long long)id, attempt);
+    snprintf(j->dir, sizeof(j->dir), "%s/jobs/%lld.%d", w->spool, (long long)id,
+             attempt);
     j->next = w->jobs;
     w->jobs = j;
     return j;
@@ -128,7 +129,8 @@ static void finish(struct worker *w, struct wjob *j)
         j->pidfd = -1;
     }
     exec_job_ended(w, j->id, j->attempt);
-    log_msg(LOG_DEBUG, "job %lld.%d ended: exit %lld", (long long)j->id, j->attempt,
+    log_msg(LOG_DEBUG, "job %lld.%d ended: exit %lld", (long long)j->id,
+            j->attempt,
             (long long)json_integer_value(json_object_get(r, "exit_code")));
 }
 
@@ -159,7 +161,8 @@ static pid_t live_shell(const char *dir)
 static void watch(struct wjob *j)
 {
     if ((j->pidfd = pidfd_open(j->shell)) < 0)
-        log_err("job %lld: cannot watch shell %d", (long long)j->id, (int)j->shell);
+        log_err("job %lld: cannot watch shell %d", (long long)j->id,
+                (int)j->shell);
 }
 
 int launch_recover(struct worker *w)
@@ -199,9 +202,10 @@ int launch_recover(struct worker *w)
 /* The attempt ends before it starts, for this reason (job.end). */
 static void refuse(struct wjob *j, const char *why)
 {
-    j->result = json_pack("{s:i, s:I, s:i, s:i, s:i, s:s}", "version", KILN_PROTO_VERSION,
-                          "id", (json_int_t)j->id, "attempt", j->attempt, "exit_code", -1,
-                          "signal", 0, "reason", why);
+    j->result =
+        json_pack("{s:i, s:I, s:i, s:i, s:i, s:s}", "version",
+                  KILN_PROTO_VERSION, "id", (json_int_t)j->id, "attempt",
+                  j->attempt, "exit_code", -1, "signal", 0, "reason", why);
     j->next_send = 0;
 }
 
@@ -230,7 +234,8 @@ static pid_t spawn_shell(struct worker *w, const char *dir)
     sigaddset(&stops, SIGCHLD);
     posix_spawn_file_actions_init(&fa);
     posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY,
+                                     0);
     posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log,
                                      O_WRONLY | O_CREAT | O_APPEND, 0600);
     posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
@@ -238,7 +243,7 @@ static pid_t spawn_shell(struct worker *w, const char *dir)
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setsigmask(&attr, &stops);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF
-                                    | POSIX_SPAWN_SETSIGMASK);
+                                        | POSIX_SPAWN_SETSIGMASK);
     rc = posix_spawn(&pid, w->shell_path, &fa, &attr, argv, environ);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
@@ -259,7 +264,8 @@ void launch_start(struct worker *w, json_t *msg)
     pid_t pid;
 
     if (json_unpack(msg, "{s:I, s:i, s:o, s:s}", "id", &id, "attempt", &attempt,
-                    "spec", &(json_t *){ NULL }, "cpus", &cpus) < 0
+                    "spec", &(json_t *){ NULL }, "cpus", &cpus)
+            < 0
         || id <= 0) {
         log_msg(LOG_WARNING, "ignoring a malformed job.start");
         return;
@@ -273,25 +279,32 @@ void launch_start(struct worker *w, json_t *msg)
     }
     if (other) {
         char why[200];
-        log_msg(LOG_ERR, "job %lld: cpus %s overlap those of job %lld, still running here",
-                (long long)id, cpus, (long long)other->id);
-        snprintf(why, sizeof(why), "launch failed: cpus %.64s are held by job %lld",
-                 cpus, (long long)other->id);
+        log_msg(
+            LOG_ERR,
+            "job %lld: cpus %s overlap those of job %lld, still running here",
+            (long long)id, cpus, (long long)other->id);
+        snprintf(why, sizeof(why),
+                 "launch failed: cpus %.64s are held by job %lld", cpus,
+                 (long long)other->id);
         refuse(j, why);
         return;
     }
-    long uid = (long)json_integer_value(json_object_get(json_object_get(msg, "spec"), "uid"));
+    long uid = (long)json_integer_value(
+        json_object_get(json_object_get(msg, "spec"), "uid"));
     if (w->auth == AUTH_MUNGE && geteuid() != 0 && uid != (long)geteuid()) {
         char why[200];
-        snprintf(why, sizeof(why), "launch failed: this worker runs as uid %u, not root, "
-                 "and cannot run the jobs of uid %ld", (unsigned)geteuid(), uid);
+        snprintf(why, sizeof(why),
+                 "launch failed: this worker runs as uid %u, not root, "
+                 "and cannot run the jobs of uid %ld",
+                 (unsigned)geteuid(), uid);
         log_msg(LOG_ERR, "job %lld: %s", (long long)id, why + 15);
         refuse(j, why);
         return;
     }
     json_object_set_new(msg, "node", json_string(w->name));
     json_object_set_new(msg, "server", json_string(w->server));
-    json_object_set_new(msg, "kiln", json_string(w->kiln_path)); /* for kiln exec */
+    json_object_set_new(msg, "kiln",
+                        json_string(w->kiln_path)); /* for kiln exec */
     json_object_set_new(msg, "as_owner", json_boolean(w->auth == AUTH_MUNGE));
     if (w->auth == AUTH_MUNGE)
         json_object_set_new(msg, "keys", json_string(w->keys_dir));
@@ -300,7 +313,8 @@ void launch_start(struct worker *w, json_t *msg)
     /* The job's memory comes from the NUMA nodes of its cores. */
     int *idx = w->topo ? calloc(w->topo->npu, sizeof(*idx)) : NULL, k;
     char *mems = idx && (k = topo_indices(w->topo, cpus, idx)) > 0
-                 ? topo_memlist(w->topo, idx, k) : NULL;
+                     ? topo_memlist(w->topo, idx, k)
+                     : NULL;
     if (mems && !w->simulate)
         json_object_set_new(msg, "mems", json_string(mems));
     free(mems);
@@ -312,7 +326,8 @@ void launch_start(struct worker *w, json_t *msg)
         goto fail;
     snprintf(path, sizeof(path), "%s/job.json", j->dir);
     /* 0711: the job's user may run its script here, not list or write. */
-    if (mkdir(j->dir, 0711) < 0 || util_write_atomic(path, text, strlen(text), 0) < 0) {
+    if (mkdir(j->dir, 0711) < 0
+        || util_write_atomic(path, text, strlen(text), 0) < 0) {
         free(text);
         goto fail;
     }
@@ -321,9 +336,11 @@ void launch_start(struct worker *w, json_t *msg)
         goto fail;
     j->shell = pid;
     watch(j);
-    worker_send(w, "job.started", json_pack("{s:i, s:I, s:i}", "version",
-                KILN_PROTO_VERSION, "id", id, "attempt", attempt));
-    log_msg(LOG_DEBUG, "job %lld.%d started, shell %d", (long long)id, attempt, (int)pid);
+    worker_send(w, "job.started",
+                json_pack("{s:i, s:I, s:i}", "version", KILN_PROTO_VERSION,
+                          "id", id, "attempt", attempt));
+    log_msg(LOG_DEBUG, "job %lld.%d started, shell %d", (long long)id, attempt,
+            (int)pid);
     return;
 fail:
     log_err("job %lld: cannot start", (long long)id);
@@ -345,12 +362,14 @@ void launch_kill(struct worker *w, int64_t id, int attempt, const char *reason)
         /* A kill for a job this node never got (its start was lost): say
          * so at once, so that the server need not wait for the start
          * timeout to end it. */
-        log_msg(LOG_WARNING, "job %lld.%d: told to kill it, but this node never got it",
+        log_msg(LOG_WARNING,
+                "job %lld.%d: told to kill it, but this node never got it",
                 (long long)id, attempt);
-        worker_send(w, "job.end", json_pack("{s:i, s:I, s:i, s:i, s:s}", "version",
-                                            KILN_PROTO_VERSION, "id", (json_int_t)id,
-                                            "attempt", attempt, "exit_code", -1, "reason",
-                                            "launch failed: the node never got the job"));
+        worker_send(w, "job.end",
+                    json_pack("{s:i, s:I, s:i, s:i, s:s}", "version",
+                              KILN_PROTO_VERSION, "id", (json_int_t)id,
+                              "attempt", attempt, "exit_code", -1, "reason",
+                              "launch failed: the node never got the job"));
         return;
     }
     if (!j->shell)
@@ -360,7 +379,8 @@ void launch_kill(struct worker *w, int64_t id, int attempt, const char *reason)
     if (util_write_atomic(path, reason, strlen(reason), 0) < 0)
         log_err("job %lld: cannot write %s", (long long)id, path);
     if (kill(j->shell, SIGTERM) < 0 && errno != ESRCH)
-        log_err("job %lld: cannot signal shell %d", (long long)id, (int)j->shell);
+        log_err("job %lld: cannot signal shell %d", (long long)id,
+                (int)j->shell);
 }
 
 void launch_ack(struct worker *w, int64_t id, int attempt)
@@ -379,8 +399,8 @@ json_t *launch_job_list(struct worker *w)
     json_t *a = json_array();
 
     for (struct wjob *j = w->jobs; j; j = j->next)
-        json_array_append_new(a, json_pack("{s:I, s:i, s:b}", "id", (json_int_t)j->id,
-                                           "attempt", j->attempt, "finished",
-                                           j->result != NULL));
+        json_array_append_new(
+            a, json_pack("{s:I, s:i, s:b}", "id", (json_int_t)j->id, "attempt",
+                         j->attempt, "finished", j->result != NULL));
     return a;
 }

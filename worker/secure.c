@@ -15,15 +15,18 @@
 
 #define MONITOR "inproc://kiln-worker-monitor"
 
-int secure_load(struct worker *w, const char *dir, const char *key, struct kiln_error *err)
+int secure_load(struct worker *w, const char *dir, const char *key,
+                struct kiln_error *err)
 {
     char path[PATH_MAX], own[PATH_MAX];
     struct curve_key server;
 
     snprintf(path, sizeof(path), "%s/server.pub", dir);
     if (keys_read(path, false, &server, err) < 0)
-        return errprintf(err, "%s: copy the server's server.pub here (or start with "
-                         "--auth none, as the server must be)", err->text);
+        return errprintf(err,
+                         "%s: copy the server's server.pub here (or start with "
+                         "--auth none, as the server must be)",
+                         err->text);
     snprintf(w->server_key, sizeof(w->server_key), "%s", server.public);
     if (!realpath(dir, w->keys_dir))
         snprintf(w->keys_dir, sizeof(w->keys_dir), "%s", dir);
@@ -34,8 +37,11 @@ int secure_load(struct worker *w, const char *dir, const char *key, struct kiln_
         key = own;
     }
     if (keys_read(key, true, &w->key, err) < 0)
-        return errprintf(err, "%s: this worker has no CURVE key; make one with kiln keygen "
-                         "(cluster, or this node's name) on the server", err->text);
+        return errprintf(
+            err,
+            "%s: this worker has no CURVE key; make one with kiln keygen "
+            "(cluster, or this node's name) on the server",
+            err->text);
     snprintf(w->key_path, sizeof(w->key_path), "%s", key);
     return 0;
 }
@@ -43,10 +49,12 @@ int secure_load(struct worker *w, const char *dir, const char *key, struct kiln_
 void secure_socket(struct worker *w)
 {
     keys_curve_client(w->sock, w->server_key, &w->key);
-    if (zmq_socket_monitor(w->sock, MONITOR, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                           | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
-                           | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0
+    if (zmq_socket_monitor(w->sock, MONITOR,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                               | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                               | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                               | ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            == 0
         && (w->monitor = zmq_socket(w->ctx, ZMQ_PAIR))) {
         int zero = 0;
         zmq_setsockopt(w->monitor, ZMQ_LINGER, &zero, sizeof(zero));
@@ -86,14 +94,21 @@ void secure_check(struct worker *w)
             continue;
         w->refused = event;
         if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-            log_msg(LOG_ERR, "the server refused this worker's CURVE key %s (%s, status "
+            log_msg(LOG_ERR,
+                    "the server refused this worker's CURVE key %s (%s, status "
                     "%u): its public key must be the server's cluster.pub or "
-                    "workers/%s.pub", w->key.public, w->key_path, (unsigned)value, w->name);
+                    "workers/%s.pub",
+                    w->key.public, w->key_path, (unsigned)value, w->name);
         else
-            log_msg(LOG_ERR, "CURVE handshake with the server at %s failed (%s %u): is "
-                    "server.pub the server's, and does the server use --auth munge?",
-                    w->endpoint, event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol "
-                    "error" : "error", (unsigned)value);
+            log_msg(
+                LOG_ERR,
+                "CURVE handshake with the server at %s failed (%s %u): is "
+                "server.pub the server's, and does the server use --auth munge?",
+                w->endpoint,
+                event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol "
+                                                               "error"
+                                                             : "error",
+                (unsigned)value);
     }
 }
 

@@ -36,32 +36,35 @@ struct shell {
     int attempt;
     struct jobspec spec;
     const char *cpus, *mems, *node, *cgroup_scope;
-    const char *kiln;     /* the kiln program, for kiln exec (the worker says which) */
-    json_t *tasks;        /* each task's cpu list, or NULL */
-    json_t *gpus;         /* [{name, index}] the job holds, or NULL */
-    int node_index;       /* 0: the main node, which runs the script */
-    json_t *nodes;        /* every node of the job: [{name, tasks, first_task}] */
+    const char
+        *kiln;     /* the kiln program, for kiln exec (the worker says which) */
+    json_t *tasks; /* each task's cpu list, or NULL */
+    json_t *gpus;  /* [{name, index}] the job holds, or NULL */
+    int node_index; /* 0: the main node, which runs the script */
+    json_t *nodes;  /* every node of the job: [{name, tasks, first_task}] */
     const char *main_address, *token, *server;
-    const char *keys;     /* where the server's public key is, or NULL */
-    int as_owner;         /* the worker runs jobs as their owners (--auth munge) */
-    char *nodelist;       /* compressed: node[1-4] */
+    const char *keys; /* where the server's public key is, or NULL */
+    int as_owner;     /* the worker runs jobs as their owners (--auth munge) */
+    char *nodelist;   /* compressed: node[1-4] */
     char hostfile[PATH_MAX], rankfile[PATH_MAX];
-    int shared_host;      /* two nodes of the job are one machine */
-    const char *runtime;  /* the runtime for its container, from those the node has */
+    int shared_host; /* two nodes of the job are one machine */
+    const char
+        *runtime; /* the runtime for its container, from those the node has */
     json_t *runtimes;
-    char *container[ENGINE_MAX_ARGV]; /* the runtime's command line, when in one */
+    char *container
+        [ENGINE_MAX_ARGV]; /* the runtime's command line, when in one */
     char runtime_buf[32];
     char container_name[96];
     int kill_wait;
-    int simulate;         /* cores are made up: do not pin, no cgroup */
-    int64_t array_id;     /* an array child's parent, else 0 */
+    int simulate;     /* cores are made up: do not pin, no cgroup */
+    int64_t array_id; /* an array child's parent, else 0 */
     long array_index;
     struct cgroup *cg;
     pid_t child;
     /* made by the steps of shell_run */
-    sigset_t waitset;     /* the signals the shell waits for */
-    sigset_t jobmask;     /* the job's signal mask: none blocked */
-    cpu_set_t cpuset;     /* its cpus */
+    sigset_t waitset; /* the signals the shell waits for */
+    sigset_t jobmask; /* the job's signal mask: none blocked */
+    cpu_set_t cpuset; /* its cpus */
     char *outpath, *errpath;
     char script[PATH_MAX];
     char **env;
@@ -87,14 +90,15 @@ static int write_mpi_files(struct shell *sh)
             return -1;
         }
     }
-    json_array_foreach(sh->nodes, i, n) {
+    json_array_foreach (sh->nodes, i, n) {
         const char *name = json_string_value(json_object_get(n, "name"));
-        json_t *tasks = json_object_get(n, "tasks"), *slots = json_object_get(n, "slots");
+        json_t *tasks = json_object_get(n, "tasks"),
+               *slots = json_object_get(n, "slots");
         long first = (long)json_integer_value(json_object_get(n, "first_task"));
         fprintf(h, "%s slots=%zu\n", name, json_array_size(tasks));
         /* Logical slots: each node's ranks are placed within the cores it
          * sees, its own cgroup's, where Kiln put the task. */
-        json_array_foreach(slots, k, t)
+        json_array_foreach (slots, k, t)
             if (r)
                 fprintf(r, "rank %ld=%s slot=%s\n", first + (long)k, name,
                         json_string_value(t));
@@ -139,7 +143,8 @@ static bool container_oom(const struct shell *sh)
 
     if (!sh->container[0] || !sh->cg)
         return false;
-    snprintf(name, sizeof(name), "job_%lld.%d/container", (long long)sh->id, sh->attempt);
+    snprintf(name, sizeof(name), "job_%lld.%d/container", (long long)sh->id,
+             sh->attempt);
     if (!(cg = cgroup_open(sh->cgroup_scope, name)))
         return false;
     n = cgroup_oom_kills(cg);
@@ -149,19 +154,23 @@ static bool container_oom(const struct shell *sh)
 
 /* The bundle and the runtime's command line for a job in a container; or
  * -1 with why saying what is wrong with it. */
-static int prepare_container(struct shell *sh, char **env, const char *script, char *why,
-                             size_t len)
+static int prepare_container(struct shell *sh, char **env, const char *script,
+                             char *why, size_t len)
 {
     struct kiln_error err;
     char cgpath[PATH_MAX];
 
     char *list = sh->runtimes ? util_json_join(sh->runtimes, NULL, ",") : NULL;
-    bool found = list && container_pick(sh->spec.container, list, sh->runtime_buf,
-                                        sizeof(sh->runtime_buf));
+    bool found = list
+                 && container_pick(sh->spec.container, list, sh->runtime_buf,
+                                   sizeof(sh->runtime_buf));
     free(list);
     if (!found) {
-        snprintf(why, len, "no %s works on node %s", sh->spec.container[0] == '/'
-                 ? "OCI runtime (runc, crun)" : "container engine (podman, docker)", sh->node);
+        snprintf(why, len, "no %s works on node %s",
+                 sh->spec.container[0] == '/'
+                     ? "OCI runtime (runc, crun)"
+                     : "container engine (podman, docker)",
+                 sh->node);
         return -1;
     }
     sh->runtime = sh->runtime_buf;
@@ -169,17 +178,30 @@ static int prepare_container(struct shell *sh, char **env, const char *script, c
      * spool, as for the cgroups. */
     const char *scope = strrchr(sh->cgroup_scope, '/');
     snprintf(sh->container_name, sizeof(sh->container_name), "kiln-%lld.%d-%s",
-             (long long)sh->id, sh->attempt, scope ? scope + 1 : sh->cgroup_scope);
+             (long long)sh->id, sh->attempt,
+             scope ? scope + 1 : sh->cgroup_scope);
     /* Inside the job's cgroup, which keeps the limits and the counts. */
-    snprintf(cgpath, sizeof(cgpath), "/%s/job_%lld.%d/container", sh->cgroup_scope,
-             (long long)sh->id, sh->attempt);
+    snprintf(cgpath, sizeof(cgpath), "/%s/job_%lld.%d/container",
+             sh->cgroup_scope, (long long)sh->id, sh->attempt);
     struct engine_job c = {
-        .dir = sh->dir, .name = sh->container_name, .runtime = sh->runtime,
-        .source = sh->spec.container, .shebang = strncmp(script, "#!", 2) == 0,
-        .args = sh->spec.args, .mounts = sh->spec.mounts, .env = env, .cwd = sh->spec.cwd,
-        .submit_dir = sh->spec.submit_dir, .script_dir = sh->dir, .uid = sh->spec.uid,
-        .gid = sh->spec.gid, .cpus = sh->cpus, .mems = sh->mems, .mem_mib = sh->spec.mem,
-        .cgroup_path = sh->cg ? cgpath : NULL, .simulate = sh->simulate,
+        .dir = sh->dir,
+        .name = sh->container_name,
+        .runtime = sh->runtime,
+        .source = sh->spec.container,
+        .shebang = strncmp(script, "#!", 2) == 0,
+        .args = sh->spec.args,
+        .mounts = sh->spec.mounts,
+        .env = env,
+        .cwd = sh->spec.cwd,
+        .submit_dir = sh->spec.submit_dir,
+        .script_dir = sh->dir,
+        .uid = sh->spec.uid,
+        .gid = sh->spec.gid,
+        .cpus = sh->cpus,
+        .mems = sh->mems,
+        .mem_mib = sh->spec.mem,
+        .cgroup_path = sh->cg ? cgpath : NULL,
+        .simulate = sh->simulate,
         .user = sh->spec.user,
         .as_user = sh->as_owner && geteuid() == 0 && (uid_t)sh->spec.uid != 0,
     };
@@ -197,8 +219,12 @@ static int prepare_container(struct shell *sh, char **env, const char *script, c
 static char *node_path(const struct shell *sh, const char *pat)
 {
     struct outpath_names v = {
-        .cwd = sh->spec.cwd, .name = sh->spec.name, .user = sh->spec.user,
-        .node = sh->node, .id = sh->id, .array_id = sh->array_id,
+        .cwd = sh->spec.cwd,
+        .name = sh->spec.name,
+        .user = sh->spec.user,
+        .node = sh->node,
+        .id = sh->id,
+        .array_id = sh->array_id,
         .array_index = sh->array_index,
     };
     char *path = outpath_expand(pat, &v), *p = NULL;
@@ -234,7 +260,11 @@ static char **build_env(const struct shell *sh)
 
     if (!env)
         return NULL;
-#define SETENV(...) do { if (asprintf(&env[k], __VA_ARGS__) >= 0) k++; } while (0)
+#define SETENV(...)                              \
+    do {                                         \
+        if (asprintf(&env[k], __VA_ARGS__) >= 0) \
+            k++;                                 \
+    } while (0)
     SETENV("KILN_JOB_ID=%lld", (long long)sh->id);
     SETENV("KILN_JOB_NAME=%s", sh->spec.name);
     SETENV("KILN_JOB_ATTEMPT=%d", sh->attempt);
@@ -251,7 +281,7 @@ static char **build_env(const struct shell *sh)
         json_t *nv;
         FILE *f = open_memstream(&counts, &len);
         /* (ni, not k: k is where the next variable goes) */
-        json_array_foreach(sh->nodes, ni, nv)
+        json_array_foreach (sh->nodes, ni, nv)
             if (f)
                 fprintf(f, "%s%zu", ni ? "," : "",
                         json_array_size(json_object_get(nv, "tasks")));
@@ -261,19 +291,23 @@ static char **build_env(const struct shell *sh)
             SETENV("KILN_JOB_NODES=%s", names);
         if (counts)
             SETENV("KILN_JOB_NODE_TASKS=%s", counts);
-        SETENV("KILN_FIRST_TASK=%lld", (long long)json_integer_value(json_object_get(
-               json_array_get(sh->nodes, (size_t)sh->node_index), "first_task")));
+        SETENV("KILN_FIRST_TASK=%lld",
+               (long long)json_integer_value(json_object_get(
+                   json_array_get(sh->nodes, (size_t)sh->node_index),
+                   "first_task")));
         free(names);
         free(counts);
     }
-    SETENV("KILN_MAIN_NODE=%s", json_array_size(sh->nodes)
-           ? json_string_value(json_object_get(json_array_get(sh->nodes, 0), "name"))
-           : sh->node);
+    SETENV("KILN_MAIN_NODE=%s",
+           json_array_size(sh->nodes) ? json_string_value(
+               json_object_get(json_array_get(sh->nodes, 0), "name"))
+                                      : sh->node);
     SETENV("AWS_BATCH_JOB_NUM_NODES=%zu", nnodes);
     SETENV("AWS_BATCH_JOB_NODE_INDEX=%d", sh->node_index);
     SETENV("AWS_BATCH_JOB_MAIN_NODE_INDEX=0");
     if (sh->main_address && *sh->main_address)
-        SETENV("AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS=%s", sh->main_address);
+        SETENV("AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS=%s",
+               sh->main_address);
     if (sh->token)
         SETENV("KILN_JOB_TOKEN=%s", sh->token);
     /* The server as this node reaches it (for kiln exec, kiln run). */
@@ -319,7 +353,8 @@ static char **build_env(const struct shell *sh)
         free(list);
     }
     if (json_array_size(sh->gpus)) {
-        char *idx = util_json_join(sh->gpus, "index", ","), *names = util_json_join(sh->gpus, "name", ",");
+        char *idx = util_json_join(sh->gpus, "index", ","),
+             *names = util_json_join(sh->gpus, "name", ",");
         if (idx)
             SETENV("CUDA_VISIBLE_DEVICES=%s", idx);
         if (idx && names && strncmp(names, "rsmi", 4) == 0)
@@ -333,7 +368,8 @@ static char **build_env(const struct shell *sh)
         SETENV("KILN_ARRAY_JOB_ID=%lld", (long long)sh->array_id);
         SETENV("KILN_ARRAY_INDEX=%ld", sh->array_index);
         SETENV("AWS_BATCH_JOB_ARRAY_INDEX=%ld", sh->array_index);
-        SETENV("AWS_BATCH_JOB_ID=%lld:%ld", (long long)sh->array_id, sh->array_index);
+        SETENV("AWS_BATCH_JOB_ID=%lld:%ld", (long long)sh->array_id,
+               sh->array_index);
     } else {
         SETENV("AWS_BATCH_JOB_ID=%lld", (long long)sh->id);
     }
@@ -341,7 +377,7 @@ static char **build_env(const struct shell *sh)
     SETENV("AWS_BATCH_JQ_NAME=%s", sh->spec.queue);
 #undef SETENV
     ours = k;
-    json_array_foreach(sh->spec.env, i, v) {
+    json_array_foreach (sh->spec.env, i, v) {
         const char *s = json_string_value(v);
         if (!s || !strchr(s, '=') || strncmp(s, "KILN_", 5) == 0
             || strncmp(s, "AWS_BATCH_", 10) == 0 || env_has(env, ours, s))
@@ -349,7 +385,8 @@ static char **build_env(const struct shell *sh)
         if ((env[k] = strdup(s)))
             k++;
     }
-    if (!env_has(env, k, "PATH=") && (env[k] = strdup("PATH=/usr/local/bin:/usr/bin:/bin")))
+    if (!env_has(env, k, "PATH=")
+        && (env[k] = strdup("PATH=/usr/local/bin:/usr/bin:/bin")))
         k++;
     env[k] = NULL;
     return env;
@@ -365,18 +402,21 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     snprintf(path, sizeof(path), "%s/job.json", sh->dir);
     if (!(msg = json_load_file(path, 0, &jerr)))
         return errprintf(err, "cannot read %s: %s", path, jerr.text);
-    if (json_unpack_ex(msg, &jerr, 0, "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I, "
-                       "s?b, s?o, s?o, s?s, s?i, s?o, s?s, s?s, s?s, s?b, s?o, s?b, s?s, s?s}",
-                       "id", &id, "attempt", &sh->attempt, "spec", &spec, "cpus",
-                       &sh->cpus, "node", &sh->node, "nodelist", &(const char *){ NULL },
-                       "cgroup_scope", &sh->cgroup_scope, "kill_wait", &sh->kill_wait,
-                       "array_id", &array_id, "array_index", &array_index, "simulate",
-                       &sh->simulate, "tasks", &sh->tasks, "gpus", &sh->gpus, "mems",
-                       &sh->mems, "node_index", &sh->node_index, "nodes", &sh->nodes,
-                       "main_address", &sh->main_address, "token", &sh->token, "server",
-                       &sh->server, "shared_host", &sh->shared_host, "runtimes",
-                       &sh->runtimes, "as_owner", &sh->as_owner, "keys", &sh->keys, "kiln",
-                       &sh->kiln) < 0)
+    if (json_unpack_ex(
+            msg, &jerr, 0,
+            "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I, "
+            "s?b, s?o, s?o, s?s, s?i, s?o, s?s, s?s, s?s, s?b, s?o, s?b, s?s, s?s}",
+            "id", &id, "attempt", &sh->attempt, "spec", &spec, "cpus",
+            &sh->cpus, "node", &sh->node, "nodelist", &(const char *){ NULL },
+            "cgroup_scope", &sh->cgroup_scope, "kill_wait", &sh->kill_wait,
+            "array_id", &array_id, "array_index", &array_index, "simulate",
+            &sh->simulate, "tasks", &sh->tasks, "gpus", &sh->gpus, "mems",
+            &sh->mems, "node_index", &sh->node_index, "nodes", &sh->nodes,
+            "main_address", &sh->main_address, "token", &sh->token, "server",
+            &sh->server, "shared_host", &sh->shared_host, "runtimes",
+            &sh->runtimes, "as_owner", &sh->as_owner, "keys", &sh->keys, "kiln",
+            &sh->kiln)
+        < 0)
         return errprintf(err, "invalid %s: %s", path, jerr.text);
     sh->id = id;
     sh->array_id = array_id;
@@ -387,7 +427,7 @@ static int read_job(struct shell *sh, struct kiln_error *err)
         const char *names[JOBSPEC_MAX_NODES];
         size_t i, n = 0;
         json_t *v;
-        json_array_foreach(sh->nodes, i, v)
+        json_array_foreach (sh->nodes, i, v)
             if (n < JOBSPEC_MAX_NODES)
                 names[n++] = json_string_value(json_object_get(v, "name"));
         sh->nodelist = hostlist_compress(names, (int)n);
@@ -416,7 +456,8 @@ static int open_output(const char *path)
 
 /* Open the job's output files and make them its stdout and stderr, with
  * /dev/null as stdin. */
-static void stdio_to_files(int errpipe, const char *outpath, const char *errpath)
+static void stdio_to_files(int errpipe, const char *outpath,
+                           const char *errpath)
 {
     int out, errfd, null;
 
@@ -436,8 +477,8 @@ static void stdio_to_files(int errpipe, const char *outpath, const char *errpath
  * so the library calls here are safe.  Every failure is reported on
  * errpipe (closed on exec), never in the job's name. */
 static void child(struct shell *sh, int errpipe, char **env, const char *script,
-                  const char *outpath, const char *errpath, const cpu_set_t *mask,
-                  const sigset_t *oldmask)
+                  const char *outpath, const char *errpath,
+                  const cpu_set_t *mask, const sigset_t *oldmask)
 {
     char *argv[4096 + 2];
     size_t i, n = json_array_size(sh->spec.args);
@@ -454,32 +495,39 @@ static void child(struct shell *sh, int errpipe, char **env, const char *script,
     if (sh->container[0]) {
         /* The runtime runs as root and the container as the job's user;
          * the output files are the user's, opened as the user. */
-        if (as_user && (initgroups(sh->spec.user, (gid_t)sh->spec.gid) < 0
-                        || setegid((gid_t)sh->spec.gid) < 0
-                        || seteuid((uid_t)sh->spec.uid) < 0))
+        if (as_user
+            && (initgroups(sh->spec.user, (gid_t)sh->spec.gid) < 0
+                || setegid((gid_t)sh->spec.gid) < 0
+                || seteuid((uid_t)sh->spec.uid) < 0))
             child_fail(errpipe, "cannot become user '%s': %s", sh->spec.user);
         stdio_to_files(errpipe, outpath, errpath);
-        if (as_user && (seteuid(0) < 0 || setegid(0) < 0 || setgroups(0, NULL) < 0))
-            child_fail(errpipe, "cannot run the container runtime as root%s: %s", "");
+        if (as_user
+            && (seteuid(0) < 0 || setegid(0) < 0 || setgroups(0, NULL) < 0))
+            child_fail(errpipe,
+                       "cannot run the container runtime as root%s: %s", "");
         sigprocmask(SIG_SETMASK, oldmask, NULL);
         execvp(sh->container[0], sh->container);
-        dprintf(2, "kiln: cannot run the container runtime %s: %s\n", sh->container[0],
-                strerror(errno));
-        child_fail(errpipe, "cannot run the container runtime %s: %s", sh->container[0]);
+        dprintf(2, "kiln: cannot run the container runtime %s: %s\n",
+                sh->container[0], strerror(errno));
+        child_fail(errpipe, "cannot run the container runtime %s: %s",
+                   sh->container[0]);
     }
     /* A daemon running as root runs jobs as their owner, with their
      * groups: the files the job makes, its output first, are theirs. */
-    if (as_user && util_become_user(sh->spec.user, (unsigned)sh->spec.uid,
-                                    (unsigned)sh->spec.gid) < 0)
+    if (as_user
+        && util_become_user(sh->spec.user, (unsigned)sh->spec.uid,
+                            (unsigned)sh->spec.gid)
+               < 0)
         child_fail(errpipe, "cannot become user '%s': %s", sh->spec.user);
     stdio_to_files(errpipe, outpath, errpath);
     if (chdir(sh->spec.cwd) < 0) {
-        dprintf(2, "kiln: cannot enter working directory '%s': %s\n", sh->spec.cwd,
-                strerror(errno));
-        child_fail(errpipe, "cannot enter working directory '%s': %s", sh->spec.cwd);
+        dprintf(2, "kiln: cannot enter working directory '%s': %s\n",
+                sh->spec.cwd, strerror(errno));
+        child_fail(errpipe, "cannot enter working directory '%s': %s",
+                   sh->spec.cwd);
     }
     argv[0] = (char *)script;
-    json_array_foreach(sh->spec.args, i, v)
+    json_array_foreach (sh->spec.args, i, v)
         argv[i + 1] = (char *)json_string_value(v);
     argv[n + 1] = NULL;
     sigprocmask(SIG_SETMASK, oldmask, NULL);
@@ -547,10 +595,10 @@ static int write_result(const struct shell *sh, json_t *r)
 
 /* How the attempt ended, as result.json says it. */
 struct outcome {
-    int exit_code, sig;    /* -1 and 0 until the job ends */
+    int exit_code, sig; /* -1 and 0 until the job ends */
     double start, end;
-    struct rusage ru;      /* of the children the shell reaped */
-    char why[300];         /* the status reason; "" on success */
+    struct rusage ru; /* of the children the shell reaped */
+    char why[300];    /* the status reason; "" on success */
 };
 
 /* Step 1: who the shell is for a restarted worker, the job it runs, its
@@ -599,12 +647,13 @@ static int contain(struct shell *sh, struct outcome *o)
     char name[64] = "", path[PATH_MAX];
 
     if (!sh->simulate && cgroup_detect() != CGROUP_NONE) {
-        snprintf(name, sizeof(name), "job_%lld.%d", (long long)sh->id, sh->attempt);
-        if (!(sh->cg = cgroup_create(sh->cgroup_scope, name, sh->cpus, sh->mems, sh->spec.mem,
-                                     &err))) {
+        snprintf(name, sizeof(name), "job_%lld.%d", (long long)sh->id,
+                 sh->attempt);
+        if (!(sh->cg = cgroup_create(sh->cgroup_scope, name, sh->cpus, sh->mems,
+                                     sh->spec.mem, &err))) {
             if (sh->spec.mem > 0) {
-                snprintf(o->why, sizeof(o->why), "cannot enforce the memory limit: %s",
-                         err.text);
+                snprintf(o->why, sizeof(o->why),
+                         "cannot enforce the memory limit: %s", err.text);
                 return -1;
             }
             log_msg(LOG_WARNING, "job %lld: %s; running with cpu binding only",
@@ -614,7 +663,8 @@ static int contain(struct shell *sh, struct outcome *o)
     }
     snprintf(path, sizeof(path), "%s/cgroup", sh->dir);
     if (util_write_atomic(path, name, strlen(name), 0) < 0) {
-        snprintf(o->why, sizeof(o->why), "cannot write %s: %s", path, strerror(errno));
+        snprintf(o->why, sizeof(o->why), "cannot write %s: %s", path,
+                 strerror(errno));
         return -1;
     }
     return 0;
@@ -628,10 +678,11 @@ static int stage(struct shell *sh, struct outcome *o)
      * the main node starts through kiln exec, and write no output.  A
      * multinode job definition gives each node its own command, whose
      * output goes to the job's output file with ".NODE_INDEX" added. */
-    const char *own = json_string_value(json_array_get(sh->spec.node_scripts,
-                                                       (size_t)sh->node_index));
+    const char *own = json_string_value(
+        json_array_get(sh->spec.node_scripts, (size_t)sh->node_index));
     const char *text = sh->node_index == 0 ? sh->spec.script
-                       : own ? own : "#!/bin/sh\nexec sleep infinity\n";
+                       : own               ? own
+                                           : "#!/bin/sh\nexec sleep infinity\n";
 
     if (sh->node_index == 0 || own) {
         sh->outpath = node_path(sh, sh->spec.output);
@@ -639,14 +690,18 @@ static int stage(struct shell *sh, struct outcome *o)
     } else {
         sh->outpath = strdup("/dev/null");
     }
-    if (!sh->outpath || (sh->spec.error && (sh->node_index == 0 || own) && !sh->errpath)) {
-        snprintf(o->why, sizeof(o->why), "cannot use the output file pattern: %s",
+    if (!sh->outpath
+        || (sh->spec.error && (sh->node_index == 0 || own) && !sh->errpath)) {
+        snprintf(o->why, sizeof(o->why),
+                 "cannot use the output file pattern: %s",
                  errno == ENAMETOOLONG ? "its expansion is longer than PATH_MAX"
-                 : strerror(errno));
+                                       : strerror(errno));
         return -1;
     }
-    if (json_array_size(sh->nodes) > 1 && sh->node_index == 0 && write_mpi_files(sh) < 0) {
-        snprintf(o->why, sizeof(o->why), "cannot write the MPI host and rank files: %s",
+    if (json_array_size(sh->nodes) > 1 && sh->node_index == 0
+        && write_mpi_files(sh) < 0) {
+        snprintf(o->why, sizeof(o->why),
+                 "cannot write the MPI host and rank files: %s",
                  strerror(errno));
         return -1;
     }
@@ -656,13 +711,15 @@ static int stage(struct shell *sh, struct outcome *o)
     if (util_write_atomic(sh->script, text, strlen(text), 0) < 0
         || chmod(sh->script, 0500) < 0
         || (sh->as_owner && geteuid() == 0
-            && chown(sh->script, (uid_t)sh->spec.uid, (gid_t)sh->spec.gid) < 0)) {
-        snprintf(o->why, sizeof(o->why), "cannot write the job script: %s", strerror(errno));
+            && chown(sh->script, (uid_t)sh->spec.uid, (gid_t)sh->spec.gid)
+                   < 0)) {
+        snprintf(o->why, sizeof(o->why), "cannot write the job script: %s",
+                 strerror(errno));
         return -1;
     }
     if (!(sh->env = build_env(sh)) || write_env(sh, sh->env) < 0) {
-        snprintf(o->why, sizeof(o->why), "cannot write the job's environment: %s",
-                 strerror(errno));
+        snprintf(o->why, sizeof(o->why),
+                 "cannot write the job's environment: %s", strerror(errno));
         return -1;
     }
     if (sh->spec.container
@@ -679,7 +736,8 @@ static int launch(struct shell *sh, struct outcome *o)
     ssize_t got;
 
     if (pipe2(errpipe, O_CLOEXEC) < 0) {
-        snprintf(o->why, sizeof(o->why), "cannot make a pipe: %s", strerror(errno));
+        snprintf(o->why, sizeof(o->why), "cannot make a pipe: %s",
+                 strerror(errno));
         return -1;
     }
     o->start = util_now();
@@ -691,12 +749,13 @@ static int launch(struct shell *sh, struct outcome *o)
     }
     if (sh->child == 0) {
         close(errpipe[0]);
-        child(sh, errpipe[1], sh->env, sh->script, sh->outpath, sh->errpath, &sh->cpuset,
-              &sh->jobmask);
+        child(sh, errpipe[1], sh->env, sh->script, sh->outpath, sh->errpath,
+              &sh->cpuset, &sh->jobmask);
     }
     setpgid(sh->child, sh->child); /* also done in the child: no race */
     close(errpipe[1]);
-    while ((got = read(errpipe[0], o->why, sizeof(o->why) - 1)) < 0 && errno == EINTR)
+    while ((got = read(errpipe[0], o->why, sizeof(o->why) - 1)) < 0
+           && errno == EINTR)
         ;
     close(errpipe[0]);
     if (got > 0) {
@@ -714,7 +773,8 @@ static int launch(struct shell *sh, struct outcome *o)
  * grace period.  Then why it ended. */
 static void wait_job(struct shell *sh, struct outcome *o)
 {
-    double deadline = sh->spec.time_limit > 0 ? util_monotonic() + sh->spec.time_limit : 0;
+    double deadline =
+        sh->spec.time_limit > 0 ? util_monotonic() + sh->spec.time_limit : 0;
     double kill_at = 0;
     char *reason = NULL;
     bool timed_out = false;
@@ -728,7 +788,8 @@ static void wait_job(struct shell *sh, struct outcome *o)
             wake = kill_at - now;
         if (wake < 0)
             wake = 0;
-        struct timespec ts = { (time_t)wake, (long)((wake - (time_t)wake) * 1e9) };
+        struct timespec ts = { (time_t)wake,
+                               (long)((wake - (time_t)wake) * 1e9) };
         int s = sigtimedwait(&sh->waitset, NULL, &ts);
         if (reap(sh, &status, &o->ru))
             break;
@@ -798,18 +859,20 @@ static int report(struct shell *sh, struct outcome *o)
     const struct rusage *ru = &o->ru;
     if (sh->cg)
         cgroup_usage(sh->cg, &cu);
-    double user = cu.user_cpu >= 0 ? cu.user_cpu
-                                   : ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6;
-    double sys = cu.sys_cpu >= 0 ? cu.sys_cpu
-                                 : ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
+    double user = cu.user_cpu >= 0
+                      ? cu.user_cpu
+                      : ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6;
+    double sys = cu.sys_cpu >= 0
+                     ? cu.sys_cpu
+                     : ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
     json_int_t peak = cu.peak_bytes >= 0 ? (json_int_t)(cu.peak_bytes >> 10)
                                          : (json_int_t)ru->ru_maxrss;
-    json_t *r = json_pack("{s:I, s:i, s:i, s:i, s:s, s:f, s:f, s:f, s:f, s:I, s:I}",
-                          "id", (json_int_t)sh->id, "attempt", sh->attempt,
-                          "exit_code", o->exit_code, "signal", o->sig, "reason", o->why,
-                          "start_time", o->start, "end_time", o->end, "user_cpu", user,
-                          "sys_cpu", sys, "max_rss_kib", peak, "oom_kills",
-                          (json_int_t)cu.oom_kills);
+    json_t *r = json_pack(
+        "{s:I, s:i, s:i, s:i, s:s, s:f, s:f, s:f, s:f, s:I, s:I}", "id",
+        (json_int_t)sh->id, "attempt", sh->attempt, "exit_code", o->exit_code,
+        "signal", o->sig, "reason", o->why, "start_time", o->start, "end_time",
+        o->end, "user_cpu", user, "sys_cpu", sys, "max_rss_kib", peak,
+        "oom_kills", (json_int_t)cu.oom_kills);
     int rc = write_result(sh, r) < 0 ? 1 : 0;
     if (rc)
         log_err("cannot write the result of job %lld", (long long)sh->id);

@@ -10,7 +10,8 @@
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: kiln-shell DIR (the worker starts it, one per job)\n");
+        fprintf(stderr,
+                "usage: kiln-shell DIR (the worker starts it, one per job)\n");
         return 2;
     }
     return shell_run(argv[1]);

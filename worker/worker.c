@@ -71,12 +71,14 @@ static int resolve_endpoint(struct worker *w)
         json_decref(req);
         zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
         if (zmq_poll(&it, 1, 2000) == 1 && proto_recv(s, 0, &m, &err) == 1) {
-            const char *ep = json_string_value(json_object_get(m.body, "worker_endpoint"));
+            const char *ep =
+                json_string_value(json_object_get(m.body, "worker_endpoint"));
             if (strcmp(m.type, "ok") == 0 && ep) {
                 /* A wildcard bind address means "the host you reached me on". */
                 const char *host_end = strrchr(w->server, ':');
                 const char *port = strrchr(ep, ':');
-                if (host_end && port && (strstr(ep, "://0.0.0.0:") || strstr(ep, "://*:")))
+                if (host_end && port
+                    && (strstr(ep, "://0.0.0.0:") || strstr(ep, "://*:")))
                     snprintf(w->endpoint, sizeof(w->endpoint), "%.*s%s",
                              (int)(host_end - w->server), w->server, port);
                 else
@@ -101,10 +103,10 @@ static int resolve_endpoint(struct worker *w)
 
 static void send_hello(struct worker *w)
 {
-    json_t *hello = json_pack("{s:i, s:s, s:O, s:o, s:s}", "version", KILN_PROTO_VERSION,
-                              "name", w->name, "topology", w->topo_json, "jobs",
-                              launch_job_list(w), "cgroup",
-                              cgroup_version_name(cgroup_detect()));
+    json_t *hello = json_pack("{s:i, s:s, s:O, s:o, s:s}", "version",
+                              KILN_PROTO_VERSION, "name", w->name, "topology",
+                              w->topo_json, "jobs", launch_job_list(w),
+                              "cgroup", cgroup_version_name(cgroup_detect()));
     if (hello && w->ce[0])
         json_object_set_new(hello, "ce", json_string(w->ce));
     if (hello && w->address[0])
@@ -127,11 +129,12 @@ static void kill_list(struct worker *w, json_t *list)
     size_t i;
     json_t *v;
 
-    json_array_foreach(list, i, v) {
+    json_array_foreach (list, i, v) {
         json_int_t id;
         int att;
         if (json_unpack(v, "{s:I, s:i}", "id", &id, "attempt", &att) == 0)
-            launch_kill(w, id, att, "cancelled: the server no longer runs this job");
+            launch_kill(w, id, att,
+                        "cancelled: the server no longer runs this job");
     }
 }
 
@@ -141,7 +144,8 @@ static void on_welcome(struct worker *w, json_t *body)
     json_t *kill = json_object_get(body, "kill");
 
     if (json_object_get(body, "kill_wait"))
-        w->kill_wait = (int)json_integer_value(json_object_get(body, "kill_wait"));
+        w->kill_wait =
+            (int)json_integer_value(json_object_get(body, "kill_wait"));
     w->heartbeat = hb > 0.05 && hb < 60 ? hb : 1;
     w->welcomed = true;
     log_msg(LOG_INFO, "registered with %s", w->endpoint);
@@ -188,15 +192,21 @@ static void on_job_end_ack(struct worker *w, json_t *body)
 
 static void on_error(struct worker *w, json_t *body)
 {
-    log_msg(LOG_ERR, "server: %s", json_string_value(json_object_get(body, "text")));
+    log_msg(LOG_ERR, "server: %s",
+            json_string_value(json_object_get(body, "text")));
 }
 
 #define V PROTO_VERSION_FIELD
 #define FIELDS(...) ((const struct json_field[]){ __VA_ARGS__, { NULL } })
-#define FROM_SERVER(type, fields, fn) { { type, PROTO_SERVER_MSG, PROTO_SERVER, fields }, fn }
+#define FROM_SERVER(type, fields, fn)                        \
+    {                                                        \
+        { type, PROTO_SERVER_MSG, PROTO_SERVER, fields }, fn \
+    }
 static const struct json_field none[] = { { NULL } };
 static const struct json_field job_attempt[] = {
-    { "id", JSON_INTEGER, true }, { "attempt", JSON_INTEGER, true }, { NULL },
+    { "id", JSON_INTEGER, true },
+    { "attempt", JSON_INTEGER, true },
+    { NULL },
 };
 
 /* Every message a worker takes from the server (doc/protocol.md): the
@@ -204,38 +214,49 @@ static const struct json_field job_attempt[] = {
 const struct worker_msg worker_msgs[] = {
     FROM_SERVER("node.welcome",
                 FIELDS(V, { "heartbeat", JSON_FIELD_NUMBER, true },
-                       { "kill_wait", JSON_INTEGER, false }, { "kill", JSON_ARRAY, false }),
+                       { "kill_wait", JSON_INTEGER, false },
+                       { "kill", JSON_ARRAY, false }),
                 on_welcome),
     FROM_SERVER("node.rehello", none, on_rehello),
     FROM_SERVER("node.heartbeat.ack", none, on_heartbeat_ack),
-    FROM_SERVER("job.start",
-                FIELDS({ "id", JSON_INTEGER, true }, { "attempt", JSON_INTEGER, true },
-                       { "spec", JSON_OBJECT, true }, { "cpus", JSON_STRING, true },
-                       { "nodelist", JSON_STRING, true }, { "kill_wait", JSON_INTEGER, false },
-                       { "tasks", JSON_ARRAY, true }, { "gpus", JSON_ARRAY, false },
-                       { "node_index", JSON_INTEGER, true }, { "nodes", JSON_ARRAY, true },
-                       { "main_address", JSON_STRING, false }, { "token", JSON_STRING, false },
-                       { "shared_host", JSON_TRUE, false }, { "array_id", JSON_INTEGER, false },
-                       { "array_index", JSON_INTEGER, false }),
-                on_job_start),
-    FROM_SERVER("job.kill", FIELDS({ "id", JSON_INTEGER, true },
-                                   { "attempt", JSON_INTEGER, true },
-                                   { "reason", JSON_STRING, false }),
+    FROM_SERVER(
+        "job.start",
+        FIELDS({ "id", JSON_INTEGER, true }, { "attempt", JSON_INTEGER, true },
+               { "spec", JSON_OBJECT, true }, { "cpus", JSON_STRING, true },
+               { "nodelist", JSON_STRING, true },
+               { "kill_wait", JSON_INTEGER, false },
+               { "tasks", JSON_ARRAY, true }, { "gpus", JSON_ARRAY, false },
+               { "node_index", JSON_INTEGER, true },
+               { "nodes", JSON_ARRAY, true },
+               { "main_address", JSON_STRING, false },
+               { "token", JSON_STRING, false },
+               { "shared_host", JSON_TRUE, false },
+               { "array_id", JSON_INTEGER, false },
+               { "array_index", JSON_INTEGER, false }),
+        on_job_start),
+    FROM_SERVER("job.kill",
+                FIELDS({ "id", JSON_INTEGER, true },
+                       { "attempt", JSON_INTEGER, true },
+                       { "reason", JSON_STRING, false }),
                 on_job_kill),
     FROM_SERVER("job.end.ack", job_attempt, on_job_end_ack),
-    FROM_SERVER("exec.start", FIELDS({ "id", JSON_INTEGER, true },
-                                     { "attempt", JSON_INTEGER, true },
-                                     { "exec", JSON_INTEGER, true },
-                                     { "argv", JSON_ARRAY, true }),
-                exec_start),
-    FROM_SERVER("exec.input", FIELDS({ "exec", JSON_INTEGER, true },
-                                     { "data", JSON_STRING, false }, { "eof", JSON_TRUE, false }),
+    FROM_SERVER(
+        "exec.start",
+        FIELDS({ "id", JSON_INTEGER, true }, { "attempt", JSON_INTEGER, true },
+               { "exec", JSON_INTEGER, true }, { "argv", JSON_ARRAY, true }),
+        exec_start),
+    FROM_SERVER("exec.input",
+                FIELDS({ "exec", JSON_INTEGER, true },
+                       { "data", JSON_STRING, false },
+                       { "eof", JSON_TRUE, false }),
                 exec_input),
-    FROM_SERVER("exec.signal", FIELDS({ "exec", JSON_INTEGER, true },
-                                      { "signal", JSON_INTEGER, true }),
+    FROM_SERVER("exec.signal",
+                FIELDS({ "exec", JSON_INTEGER, true },
+                       { "signal", JSON_INTEGER, true }),
                 exec_signal),
     { { "error", PROTO_REPLY, PROTO_SERVER,
-        FIELDS({ "error", JSON_STRING, true }, { "text", JSON_STRING, true }) }, on_error },
+        FIELDS({ "error", JSON_STRING, true }, { "text", JSON_STRING, true }) },
+      on_error },
 };
 const size_t nworker_msgs = sizeof(worker_msgs) / sizeof(worker_msgs[0]);
 
@@ -247,7 +268,8 @@ static void handle(struct worker *w, struct proto_msg *m)
         if (strcmp(worker_msgs[i].rule.type, m->type) != 0)
             continue;
         if (proto_check(&worker_msgs[i].rule, m, &err) != 0)
-            log_msg(LOG_WARNING, "ignoring a message from the server: %s", err.text);
+            log_msg(LOG_WARNING, "ignoring a message from the server: %s",
+                    err.text);
         else
             worker_msgs[i].fn(w, m->body);
         return;
@@ -261,7 +283,8 @@ static void handle(struct worker *w, struct proto_msg *m)
 static void find_address(struct worker *w)
 {
     char host[256] = "";
-    struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM }, *ai = NULL;
+    struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM },
+                    *ai = NULL;
     struct sockaddr_in me;
     socklen_t len = sizeof(me);
     int fd = -1;
@@ -293,7 +316,8 @@ static int connect_server(struct worker *w)
     unsigned long long r[2] = { 0, 0 };
     char rid[128];
     if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-        r[0] = (unsigned long long)getpid() ^ (unsigned long long)(util_now() * 1e9);
+        r[0] = (unsigned long long)getpid()
+               ^ (unsigned long long)(util_now() * 1e9);
         r[1] = (unsigned long long)clock();
     }
     snprintf(rid, sizeof(rid), "%s/%016llx%016llx", w->name, r[0], r[1]);
@@ -407,7 +431,8 @@ static int worker_loop(struct worker *w)
         if (w->welcomed && now - w->last_heard > server_silence(w)) {
             /* The server answers every heartbeat: a connection that
              * carries nothing back is dead, whatever TCP says. */
-            log_msg(LOG_WARNING, "the server has said nothing for %.0f s: connecting again",
+            log_msg(LOG_WARNING,
+                    "the server has said nothing for %.0f s: connecting again",
                     now - w->last_heard);
             if (reconnect(w) < 0) {
                 log_msg(LOG_CRIT, "cannot connect to %s again: %s", w->endpoint,
@@ -417,7 +442,8 @@ static int worker_loop(struct worker *w)
             continue;
         }
         if (w->welcomed && now >= w->next_heartbeat) {
-            worker_send(w, "node.heartbeat", json_pack("{s:i}", "version", KILN_PROTO_VERSION));
+            worker_send(w, "node.heartbeat",
+                        json_pack("{s:i}", "version", KILN_PROTO_VERSION));
             w->next_heartbeat = now + w->heartbeat;
         }
         if (w->welcomed)
@@ -444,18 +470,20 @@ static int find_shell(struct worker *w)
     if (n > 0)
         snprintf(w->kiln_path, sizeof(w->kiln_path), "%.*s", (int)n, self);
     if (n > 0 && (self[n] = '\0', slash = strrchr(self, '/'))) {
-        snprintf(w->shell_path, sizeof(w->shell_path), "%.*s/kiln-shell", (int)(slash - self),
-                 self);
+        snprintf(w->shell_path, sizeof(w->shell_path), "%.*s/kiln-shell",
+                 (int)(slash - self), self);
         if (access(w->shell_path, X_OK) == 0)
             return 0;
     }
-    snprintf(w->shell_path, sizeof(w->shell_path), "%s/kiln-shell", KILN_LIBEXECDIR);
+    snprintf(w->shell_path, sizeof(w->shell_path), "%s/kiln-shell",
+             KILN_LIBEXECDIR);
     return access(w->shell_path, X_OK);
 }
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "Usage: kiln worker [OPTIONS]\n"
         "  --server ENDPOINT   the server's client address (default %s)\n"
         "  --name NAME         node name (default: the host name)\n"
@@ -475,7 +503,8 @@ static void usage(FILE *f)
         "                      workers/NAME.key or cluster.key\n"
         "  --key FILE          this worker's key pair, if elsewhere\n"
         "  --allow-root        with --auth none: run every job as root\n",
-        KILN_DEFAULT_SERVER, KILN_DEFAULT_SPOOL, KILN_DEFAULT_CONFIG, KILN_DEFAULT_KEYS);
+        KILN_DEFAULT_SERVER, KILN_DEFAULT_SPOOL, KILN_DEFAULT_CONFIG,
+        KILN_DEFAULT_KEYS);
 }
 
 int cmd_worker(int argc, char **argv)
@@ -540,19 +569,25 @@ int cmd_worker(int argc, char **argv)
         die("unexpected argument '%s'", argv[optind]);
     if (config_load(cfgfile, &cfg, &err) < 0)
         die("%s", err.text);
-    server = server ? server : getenv("KILN_SERVER") ? getenv("KILN_SERVER")
-           : cfg.server ? cfg.server : KILN_DEFAULT_SERVER;
+    server = server                  ? server
+             : getenv("KILN_SERVER") ? getenv("KILN_SERVER")
+             : cfg.server            ? cfg.server
+                                     : KILN_DEFAULT_SERVER;
     name = name ? name : cfg.worker_name;
     cpus = cpus ? cpus : cfg.worker_cpus;
     spool = spool ? spool : cfg.spool ? cfg.spool : KILN_DEFAULT_SPOOL;
-    level = level ? level : cfg.worker_log_level ? cfg.worker_log_level : "info";
+    level = level                  ? level
+            : cfg.worker_log_level ? cfg.worker_log_level
+                                   : "info";
     ce = ce ? ce : cfg.worker_ce;
     if (ce && !jobspec_name_ok(ce, 63))
         die("invalid compute environment name '%s'", ce);
     if (ce)
         snprintf(w->ce, sizeof(w->ce), "%s", ce);
     features = features ? features : cfg.worker_features;
-    if (features && (!features_list_ok(features) || strlen(features) >= sizeof(w->features)))
+    if (features
+        && (!features_list_ok(features)
+            || strlen(features) >= sizeof(w->features)))
         die("invalid features '%s': names of letters, digits and ._- separated by commas",
             features);
     if (features)
@@ -567,14 +602,18 @@ int cmd_worker(int argc, char **argv)
         name = host;
     }
     if (!jobspec_name_ok(name, 63))
-        die("invalid node name '%s': use 1-63 letters, digits and ._-+@:,", name);
+        die("invalid node name '%s': use 1-63 letters, digits and ._-+@:,",
+            name);
     int lvl = log_level_parse(level);
     if (lvl < 0)
         die("invalid log level '%s'", level);
     snprintf(w->name, sizeof(w->name), "%s", name);
     snprintf(w->server, sizeof(w->server), "%s", server);
-    if (auth_mode_parse(auth ? auth : cfg.worker_auth ? cfg.worker_auth : "munge", &w->auth,
-                        &err) < 0)
+    if (auth_mode_parse(auth              ? auth
+                        : cfg.worker_auth ? cfg.worker_auth
+                                          : "munge",
+                        &w->auth, &err)
+        < 0)
         die("%s", err.text);
 
     snprintf(w->spool, sizeof(w->spool), "%s", spool);
@@ -599,16 +638,19 @@ int cmd_worker(int argc, char **argv)
                 "here: give --allow-root if that is what you want (or use --auth munge)");
         if (!token_endpoint_local(w->server))
             die("--auth none reaches a server on this machine only (loopback or ipc://), "
-                "not '%s'", w->server);
+                "not '%s'",
+                w->server);
         int got = token_read(w->token, &err);
         if (got < 0)
             die("%s", err.text);
         if (got == 0)
             die("no single-user token in %s: start the server (--auth none) first, as this "
-                "worker's user", tpath);
+                "worker's user",
+                tpath);
     }
     keys = keys ? keys : cfg.worker_keys ? cfg.worker_keys : KILN_DEFAULT_KEYS;
-    if (w->auth == AUTH_MUNGE && secure_load(w, keys, key ? key : cfg.worker_key, &err) < 0)
+    if (w->auth == AUTH_MUNGE
+        && secure_load(w, keys, key ? key : cfg.worker_key, &err) < 0)
         die("%s", err.text);
     char jobsdir[PATH_MAX + 8];
     snprintf(jobsdir, sizeof(jobsdir), "%s/jobs", spool);
@@ -624,7 +666,8 @@ int cmd_worker(int argc, char **argv)
         die("cannot resolve spool directory '%s': %s", spool, strerror(errno));
     for (const char *p = spool_abs; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
-    snprintf(w->cgroup_scope, sizeof(w->cgroup_scope), "kiln/%s-%08x", w->name, h);
+    snprintf(w->cgroup_scope, sizeof(w->cgroup_scope), "kiln/%s-%08x", w->name,
+             h);
 
     FILE *ready = stdout;
     if (!fg)
@@ -636,23 +679,29 @@ int cmd_worker(int argc, char **argv)
     signal(SIGINT, on_signal);
 
     if (w->auth == AUTH_NONE)
-        log_msg(LOG_WARNING, "authentication: none (single-user mode): no CURVE keys, and "
+        log_msg(LOG_WARNING,
+                "authentication: none (single-user mode): no CURVE keys, and "
                 "every job runs as this worker's user, %s (uid %u)",
                 util_user_name(geteuid()), (unsigned)geteuid());
     else
-        log_msg(LOG_INFO, "authentication: CURVE with key %s; jobs run as their owners%s",
-                w->key_path, geteuid() == 0 ? "" : ": only this worker's user's, as it "
-                "is not root");
+        log_msg(LOG_INFO,
+                "authentication: CURVE with key %s; jobs run as their owners%s",
+                w->key_path,
+                geteuid() == 0 ? ""
+                               : ": only this worker's user's, as it "
+                                 "is not root");
     if (!(w->ctx = zmq_ctx_new()))
         die("cannot create a ZeroMQ context");
     log_msg(LOG_INFO, "%d cpus (%s), %lld MiB, %s (jobs under %s); spool %s",
             w->topo->npu, cpus ? cpus : "all", (long long)w->topo->mem_mib,
             cgroup_version_name(cgroup_detect()), w->cgroup_scope, spool);
     if (cgroup_detect() == CGROUP_NONE && !w->simulate)
-        log_msg(LOG_WARNING, "no usable cgroups on this node (is /sys/fs/cgroup mounted and "
-                "writable?): jobs are bound to their cores but not contained, memory "
-                "limits are refused, and each job's processes are tracked by their process "
-                "groups (the script's, each kiln exec's) and killed when it ends");
+        log_msg(
+            LOG_WARNING,
+            "no usable cgroups on this node (is /sys/fs/cgroup mounted and "
+            "writable?): jobs are bound to their cores but not contained, memory "
+            "limits are refused, and each job's processes are tracked by their process "
+            "groups (the script's, each kiln exec's) and killed when it ends");
     /* OCI runtimes: found once, in the site's order of preference. */
     w->runtimes = engine_runtimes(cfg.worker_runtimes);
     char *rts = util_json_join(w->runtimes, NULL, ",");

@@ -20,22 +20,22 @@
 struct wjob {
     int64_t id;
     int attempt;
-    char dir[PATH_MAX];  /* SPOOL/jobs/ID.ATTEMPT */
-    pid_t shell;         /* the job's supervisor, 0 once it has exited */
-    int pidfd;           /* -1 when not watched */
-    char *cpus;          /* the cpus it was given (OS list), or NULL */
-    json_t *result;      /* job.end body once finished, until acknowledged */
-    double next_send;    /* monotonic time to (re)send the result */
+    char dir[PATH_MAX]; /* SPOOL/jobs/ID.ATTEMPT */
+    pid_t shell;        /* the job's supervisor, 0 once it has exited */
+    int pidfd;          /* -1 when not watched */
+    char *cpus;         /* the cpus it was given (OS list), or NULL */
+    json_t *result;     /* job.end body once finished, until acknowledged */
+    double next_send;   /* monotonic time to (re)send the result */
     struct wjob *next;
 };
 
 /* A command started through kiln exec for a job here (exec.c). */
 struct wexec {
-    int64_t exec;        /* the server's number for it */
+    int64_t exec; /* the server's number for it */
     int64_t job;
     int attempt;
     pid_t pid;
-    int in, out, err;    /* pipes to and from it; -1 once closed */
+    int in, out, err; /* pipes to and from it; -1 once closed */
     bool reaped, done;
     int status;
     struct wexec *next;
@@ -44,22 +44,22 @@ struct wexec {
 struct worker {
     void *ctx, *sock;
     char name[64];
-    char server[256];    /* client endpoint, as given */
-    char endpoint[256];  /* worker endpoint, learnt from server.info */
+    char server[256];   /* client endpoint, as given */
+    char endpoint[256]; /* worker endpoint, learnt from server.info */
     char spool[PATH_MAX];
     char shell_path[PATH_MAX]; /* kiln-shell, exec'd for each job */
     char kiln_path[PATH_MAX];  /* this program, the jobs' kiln exec */
     char cgroup_scope[128]; /* kiln/NAME-HASH: the parent of the job cgroups */
-    char ce[64];         /* --ce: the compute environment to join, or "" */
-    char features[256];  /* --features: for --constraint, or "" */
-    json_t *runtimes;    /* the OCI runtimes that work here, preferred first */
-    bool simulate;       /* --simulate: placement as usual, jobs unpinned */
+    char ce[64];            /* --ce: the compute environment to join, or "" */
+    char features[256];     /* --features: for --constraint, or "" */
+    json_t *runtimes; /* the OCI runtimes that work here, preferred first */
+    bool simulate;    /* --simulate: placement as usual, jobs unpinned */
     struct topo *topo;
     json_t *topo_json;
     bool welcomed;
-    double heartbeat;    /* seconds */
+    double heartbeat; /* seconds */
     double next_heartbeat, next_hello;
-    double last_heard;   /* when the server last sent anything (monotonic) */
+    double last_heard; /* when the server last sent anything (monotonic) */
     int kill_wait;
     struct wjob *jobs;
     struct wexec *execs;
@@ -67,15 +67,16 @@ struct worker {
     enum auth_mode auth; /* munge: CURVE to the server, jobs as their owners */
     char server_key[41]; /* the server's public key (Z85) */
     char token[TOKEN_LEN + 1]; /* --auth none: the owner's token */
-    char keys_dir[PATH_MAX]; /* where it is, for the jobs' kiln commands */
-    struct curve_key key; /* this node's pair */
+    char keys_dir[PATH_MAX];   /* where it is, for the jobs' kiln commands */
+    struct curve_key key;      /* this node's pair */
     char key_path[PATH_MAX];
-    void *monitor;       /* the socket monitor's events */
-    int refused;         /* the handshake failure last logged, or 0 */
+    void *monitor; /* the socket monitor's events */
+    int refused;   /* the handshake failure last logged, or 0 */
 };
 
 /* secure.c: CURVE keys and the handshake's fate */
-int secure_load(struct worker *w, const char *dir, const char *key, struct kiln_error *err);
+int secure_load(struct worker *w, const char *dir, const char *key,
+                struct kiln_error *err);
 void secure_socket(struct worker *w);
 void secure_check(struct worker *w);
 void secure_close(struct worker *w);
@@ -105,7 +106,8 @@ void exec_signal(struct worker *w, json_t *msg);
 /* The job's attempt ended here: kill what its execs left running. */
 void exec_job_ended(struct worker *w, int64_t id, int attempt);
 int exec_count_fds(struct worker *w);
-int exec_poll_items(struct worker *w, zmq_pollitem_t *items, struct wexec **owners, int max);
+int exec_poll_items(struct worker *w, zmq_pollitem_t *items,
+                    struct wexec **owners, int max);
 void exec_readable(struct worker *w, struct wexec *e, int fd);
 /* A child ended: if it was an exec's, note it and return true. */
 bool exec_reaped(struct worker *w, pid_t pid, int status);
@@ -115,12 +117,13 @@ void exec_sweep(struct worker *w);
 /* container.c: jobs in OCI containers */
 struct kiln_error;
 struct engine_job {
-    const char *dir;        /* the job's spool directory, mounted at /.kiln */
-    const char *name;       /* the container's id */
-    const char *runtime;    /* runc, crun */
-    const char *source;     /* an OCI bundle or a root file system */
-    bool shebang;           /* the script has a #! line */
-    json_t *args, *mounts;  /* script arguments; [{source, destination, readonly}] */
+    const char *dir;     /* the job's spool directory, mounted at /.kiln */
+    const char *name;    /* the container's id */
+    const char *runtime; /* runc, crun */
+    const char *source;  /* an OCI bundle or a root file system */
+    bool shebang;        /* the script has a #! line */
+    json_t *args,
+        *mounts; /* script arguments; [{source, destination, readonly}] */
     char **env;
     const char *cwd, *submit_dir, *script_dir;
     long uid, gid;
@@ -128,8 +131,8 @@ struct engine_job {
     int64_t mem_mib;
     const char *cgroup_path; /* where the runtime puts it: under the job's */
     bool simulate;
-    const char *user;       /* the job's user, who opens what it mounts */
-    bool as_user;           /* the shell is root and the job another user's */
+    const char *user; /* the job's user, who opens what it mounts */
+    bool as_user;     /* the shell is root and the job another user's */
 };
 /* The OCI runtimes that work here, in the order given ("crun,runc"; NULL:
  * that one). */
@@ -142,7 +145,7 @@ enum { ENGINE_MAX_ARGV = 4096 + 200 };
  * --mount each. */
 enum { ENGINE_MAX_MOUNTS = 199 };
 int engine_prepare(const struct engine_job *c, char *argv[ENGINE_MAX_ARGV],
-                      struct kiln_error *err);
+                   struct kiln_error *err);
 /* bundle.c: as the job's user, open the container's root file system and
  * the sources of its binds (the job's, and a bundle's own); then, as root,
  * in a mount namespace of the calling process's own, stage them under

@@ -16,8 +16,8 @@ int main(int argc, char **argv)
     MPI_Allreduce(&mine, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
     long want = (long)size * (size + 1) / 2;
     if (rank == 0)
-        printf("allreduce: %d ranks, sum %ld, expected %ld: %s\n", size, sum, want,
-               sum == want ? "ok" : "WRONG");
+        printf("allreduce: %d ranks, sum %ld, expected %ld: %s\n", size, sum,
+               want, sum == want ? "ok" : "WRONG");
     MPI_Finalize();
     return sum == want ? 0 : 1;
 }

@@ -25,11 +25,12 @@ int main(int argc, char **argv)
     mine.value = 1000 + rank * 7;
     gethostname(mine.host, sizeof(mine.host) - 1);
     int next = (rank + 1) % size, prev = (rank + size - 1) % size;
-    MPI_Sendrecv(&mine, sizeof(mine), MPI_BYTE, next, 0, &got, sizeof(got), MPI_BYTE, prev, 0,
-                 MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    MPI_Sendrecv(&mine, sizeof(mine), MPI_BYTE, next, 0, &got, sizeof(got),
+                 MPI_BYTE, prev, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     ok = got.from == prev && got.value == 1000 + prev * 7;
-    printf("ring: rank %d of %d on %s got token %d from rank %d on %s: %s\n", rank, size,
-           mine.host, got.value, got.from, got.host, ok ? "ok" : "WRONG");
+    printf("ring: rank %d of %d on %s got token %d from rank %d on %s: %s\n",
+           rank, size, mine.host, got.value, got.from, got.host,
+           ok ? "ok" : "WRONG");
     int all_ok;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
     MPI_Finalize();

@@ -41,8 +41,9 @@ static void run(const char *spec, struct alloc_req req, const char *what)
         }
     }
     double us = (now() - t0) / n * 1e6;
-    printf("placement on %4d PUs (%s): %7.1f us per job, %s (%d of %d placed)\n", t->npu,
-           spec, us, what, placed, n);
+    printf(
+        "placement on %4d PUs (%s): %7.1f us per job, %s (%d of %d placed)\n",
+        t->npu, spec, us, what, placed, n);
     free(busy);
     topo_destroy(t);
 }
@@ -50,8 +51,12 @@ static void run(const char *spec, struct alloc_req req, const char *what)
 int main(void)
 {
     struct alloc_req small = { .ntasks = 1, .cpus_per_task = 4 };
-    struct alloc_req wide = { .ntasks = 16, .cpus_per_task = 2, .dist = ALLOC_CYCLIC };
-    struct alloc_req cores = { .ntasks = 8, .cpus_per_task = 1, .threads_per_core = 1 };
+    struct alloc_req wide = { .ntasks = 16,
+                              .cpus_per_task = 2,
+                              .dist = ALLOC_CYCLIC };
+    struct alloc_req cores = { .ntasks = 8,
+                               .cpus_per_task = 1,
+                               .threads_per_core = 1 };
 
     run("pack:2 numa:2 l3:2 core:4 pu:2", small, "4 cpus");
     run("pack:2 numa:2 l3:4 core:8 pu:2", small, "4 cpus");

@@ -72,7 +72,8 @@ static json_t *recv_reply(void)
     }
     if (proto_recv(sock, 0, &m, &err) != 1 || strcmp(m.type, "ok") != 0) {
         fprintf(stderr, "bench: bad answer: %s\n",
-                m.body ? json_string_value(json_object_get(m.body, "text")) : err.text);
+                m.body ? json_string_value(json_object_get(m.body, "text"))
+                       : err.text);
         exit(1);
     }
     return m.body;
@@ -81,10 +82,11 @@ static json_t *recv_reply(void)
 static json_t *job(void)
 {
     struct passwd *pw = getpwuid(getuid());
-    return json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}}", "job", "name", "bench",
-                     "script", "#!/bin/sh\ntrue\n", "output", "/dev/null", "cwd", "/tmp",
-                     "submit_dir", "/tmp", "user", pw ? pw->pw_name : "root", "uid",
-                     (json_int_t)getuid(), "gid", (json_int_t)getgid());
+    return json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}}", "job",
+                     "name", "bench", "script", "#!/bin/sh\ntrue\n", "output",
+                     "/dev/null", "cwd", "/tmp", "submit_dir", "/tmp", "user",
+                     pw ? pw->pw_name : "root", "uid", (json_int_t)getuid(),
+                     "gid", (json_int_t)getgid());
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -124,7 +126,8 @@ static void cancel_ids(json_int_t *ids, int n)
 static double sched_last_ms(void)
 {
     json_t *r = call("server.info", json_object());
-    double v = json_number_value(json_object_get(json_object_get(r, "scheduler"), "last_ms"));
+    double v = json_number_value(
+        json_object_get(json_object_get(r, "scheduler"), "last_ms"));
     json_decref(r);
     return v;
 }
@@ -132,10 +135,12 @@ static double sched_last_ms(void)
 static void bench_array(void)
 {
     double t = util_monotonic();
-    json_int_t id = submit_one(json_pack("{s:s, s:b}", "array", "0-99999", "hold", 1));
+    json_int_t id =
+        submit_one(json_pack("{s:s, s:b}", "array", "0-99999", "hold", 1));
     double ms = (util_monotonic() - t) * 1000;
-    printf("100,000-element array submit:  %.1f ms (one row; children made as cores free)\n",
-           ms);
+    printf(
+        "100,000-element array submit:  %.1f ms (one row; children made as cores free)\n",
+        ms);
     cancel_ids(&id, 1);
 }
 
@@ -193,8 +198,10 @@ static void bench_clients(const char *ep, int k, int n)
     close(fds[0]);
     while (wait(NULL) > 0)
         ;
-    printf("submissions per second:        %.0f  (%d clients at once, %d held jobs each; "
-           "%.2f s)\n", k * n / (last - first), k, n, last - first);
+    printf(
+        "submissions per second:        %.0f  (%d clients at once, %d held jobs each; "
+        "%.2f s)\n",
+        k * n / (last - first), k, n, last - first);
 }
 
 static void bench_sched(int n)
@@ -204,13 +211,15 @@ static void bench_sched(int n)
     double samples[21];
 
     for (int q = 0; q < 3; q++)
-        json_decref(call("queue.create", json_pack("{s:s, s:i}", "name", queues[q],
-                                                    "priority", q + 1)));
+        json_decref(
+            call("queue.create", json_pack("{s:s, s:i}", "name", queues[q],
+                                           "priority", q + 1)));
     /* Busy cores with time limits, so that every pass also computes a
      * backfill reservation and tries the jobs behind it. */
     for (int i = 0; i < 2; i++)
-        blockers[i] = submit_one(json_pack("{s:s, s:i}", "script", "#!/bin/sh\nsleep 600\n",
-                                           "time_limit", 3600));
+        blockers[i] =
+            submit_one(json_pack("{s:s, s:i}", "script",
+                                 "#!/bin/sh\nsleep 600\n", "time_limit", 3600));
     usleep(500000);
     double t0 = util_monotonic();
     int sent = 0, got = 0;
@@ -218,8 +227,8 @@ static void bench_sched(int n)
         while (sent < n && sent - got < 256) {
             json_t *b = job();
             json_object_update(json_object_get(b, "job"),
-                               json_pack("{s:s, s:i}", "queue", queues[sent % 3],
-                                         "time_limit", 600));
+                               json_pack("{s:s, s:i}", "queue",
+                                         queues[sent % 3], "time_limit", 600));
             send_req("job.submit", b);
             sent++;
         }
@@ -229,20 +238,20 @@ static void bench_sched(int n)
     }
     double t1 = util_monotonic();
     for (int i = 0; i < 21; i++) {
-        json_int_t id = submit_one(json_pack("{s:s, s:i}", "queue", queues[i % 3],
-                                             "time_limit", 600));
+        json_int_t id = submit_one(
+            json_pack("{s:s, s:i}", "queue", queues[i % 3], "time_limit", 600));
         cancel_ids(&id, 1);
         samples[i] = sched_last_ms();
     }
     qsort(samples, 21, sizeof(samples[0]), cmp_double);
-    printf("100,000 runnable jobs, 3 queues: submitted at %.0f/s; scheduler pass median "
-           "%.2f ms, max %.2f ms (21 passes, cores busy, backfill on)\n",
-           n / (t1 - t0), samples[10], samples[20]);
+    printf(
+        "100,000 runnable jobs, 3 queues: submitted at %.0f/s; scheduler pass median "
+        "%.2f ms, max %.2f ms (21 passes, cores busy, backfill on)\n",
+        n / (t1 - t0), samples[10], samples[20]);
     cancel_ids(ids, n);
     cancel_ids(blockers, 2);
     free(ids);
 }
-
 
 int main(int argc, char **argv)
 {
@@ -293,13 +302,19 @@ int main(int argc, char **argv)
     }
     qsort(lat, 21, sizeof(lat[0]), cmp_double);
 
-    printf("jobs:                          %d trivial jobs (true), output to /dev/null\n", n);
-    printf("submissions per second:        %.0f  (one client, up to %d in flight; %.2f s)\n",
-           n / (t_sub - t0), window, t_sub - t0);
-    printf("end-to-end jobs per second:    %.0f  (first submit to last finished; %.2f s)\n",
-           n / (t_done - t0), t_done - t0);
-    printf("submit-to-finished latency:    median %.1f ms, min %.1f ms, max %.1f ms "
-           "(21 single jobs, idle cluster)\n", lat[10], lat[0], lat[20]);
+    printf(
+        "jobs:                          %d trivial jobs (true), output to /dev/null\n",
+        n);
+    printf(
+        "submissions per second:        %.0f  (one client, up to %d in flight; %.2f s)\n",
+        n / (t_sub - t0), window, t_sub - t0);
+    printf(
+        "end-to-end jobs per second:    %.0f  (first submit to last finished; %.2f s)\n",
+        n / (t_done - t0), t_done - t0);
+    printf(
+        "submit-to-finished latency:    median %.1f ms, min %.1f ms, max %.1f ms "
+        "(21 single jobs, idle cluster)\n",
+        lat[10], lat[0], lat[20]);
     fflush(stdout);
     bench_clients(argv[1], 4, n);
     bench_array();

@@ -22,7 +22,8 @@ static void setup(void)
     zmq_connect(dealer, "inproc://fuzz");
 }
 
-static void decode(void *from, void *to, int router_side, const uint8_t *data, size_t size)
+static void decode(void *from, void *to, int router_side, const uint8_t *data,
+                   size_t size)
 {
     size_t nframes = size ? data[0] % 7 + 1 : 1, off = 1;
     struct proto_msg m;
@@ -31,7 +32,8 @@ static void decode(void *from, void *to, int router_side, const uint8_t *data, s
     if (!router_side)
         zmq_send(from, "peer", 4, ZMQ_SNDMORE);
     for (size_t i = 0; i < nframes; i++) {
-        size_t len = off + 2 <= size ? (size_t)(data[off] | data[off + 1] << 8) : 0;
+        size_t len =
+            off + 2 <= size ? (size_t)(data[off] | data[off + 1] << 8) : 0;
         off += 2;
         if (off > size)
             off = size;

@@ -57,8 +57,10 @@ int main(int argc, char **argv)
     int ttl = 0, delay = 0;
 
     if (argc < 3) {
-        fprintf(stderr, "usage: rawsend ENDPOINT [--size N] [--sign] [--ttl N] [--delay S] "
-                        "[--twice] FRAME...\n");
+        fprintf(
+            stderr,
+            "usage: rawsend ENDPOINT [--size N] [--sign] [--ttl N] [--delay S] "
+            "[--twice] FRAME...\n");
         return 2;
     }
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
@@ -80,7 +82,9 @@ int main(int argc, char **argv)
         return 2;
     }
     if (getenv("KILN_KEYS")
-        && keys_client_socket(s, getenv("KILN_KEYS"), own_key ? &own : NULL, &kerr) < 0) {
+        && keys_client_socket(s, getenv("KILN_KEYS"), own_key ? &own : NULL,
+                              &kerr)
+               < 0) {
         fprintf(stderr, "rawsend: %s\n", kerr.text);
         return 2;
     }
@@ -103,7 +107,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--twice")) {
             twice = true;
         } else if ((!strcmp(argv[i], "--id") || !strcmp(argv[i], "--key")
-                    || !strcmp(argv[i], "--listen")) && i + 1 < argc) {
+                    || !strcmp(argv[i], "--listen"))
+                   && i + 1 < argc) {
             i++; /* taken above */
         } else {
             frames[nframes] = argv[i];
@@ -117,7 +122,8 @@ int main(int argc, char **argv)
         if (ttl > 0) {
             munge_ctx_t c = munge_ctx_create();
             munge_ctx_set(c, MUNGE_OPT_TTL, ttl);
-            if (munge_encode(&cred, c, digest, AUTH_DIGEST_LEN) != EMUNGE_SUCCESS)
+            if (munge_encode(&cred, c, digest, AUTH_DIGEST_LEN)
+                != EMUNGE_SUCCESS)
                 cred = NULL;
             munge_ctx_destroy(c);
             snprintf(err.text, sizeof(err.text), "munge_encode failed");
@@ -148,7 +154,8 @@ int main(int argc, char **argv)
         while (zmq_msg_recv(&m, s, ZMQ_DONTWAIT) >= 0) {
             int more = zmq_msg_more(&m);
             if (zmq_msg_size(&m))
-                printf("got %.*s\n", (int)(zmq_msg_size(&m) < 64 ? zmq_msg_size(&m) : 64),
+                printf("got %.*s\n",
+                       (int)(zmq_msg_size(&m) < 64 ? zmq_msg_size(&m) : 64),
                        (char *)zmq_msg_data(&m));
             if (!more)
                 printf("--\n");

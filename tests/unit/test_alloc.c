@@ -25,8 +25,8 @@ static struct topo *synthetic(const char *spec)
 /* Place req, check it against busy, mark what it holds busy, and return
  * its cpuset as an OS cpu list; tasks (if not NULL) gets each task's list
  * joined by ' '. */
-static char *place(struct topo *t, bool *busy, bool *gpu_busy, struct alloc_req req,
-                   char *tasks, int *gpus)
+static char *place(struct topo *t, bool *busy, bool *gpu_busy,
+                   struct alloc_req req, char *tasks, int *gpus)
 {
     struct alloc_node an = topo_alloc_node(t);
     struct alloc_result r;
@@ -47,7 +47,8 @@ static char *place(struct topo *t, bool *busy, bool *gpu_busy, struct alloc_req 
         size_t n = 0;
         tasks[0] = 0;
         for (int k = 0; k < req.ntasks; k++) {
-            char *c = topo_cpulist(t, r.task + k * req.cpus_per_task, req.cpus_per_task);
+            char *c = topo_cpulist(t, r.task + k * req.cpus_per_task,
+                                   req.cpus_per_task);
             n += (size_t)sprintf(tasks + n, "%s%s", k ? " " : "", c);
             free(c);
         }
@@ -60,12 +61,17 @@ static char *place(struct topo *t, bool *busy, bool *gpu_busy, struct alloc_req 
 /* Allocate need PUs as one task and mark them busy; return the list. */
 static char *take(struct topo *t, bool *busy, int need)
 {
-    return place(t, busy, NULL, (struct alloc_req){ .ntasks = 1, .cpus_per_task = need },
-                 NULL, NULL);
+    return place(t, busy, NULL,
+                 (struct alloc_req){ .ntasks = 1, .cpus_per_task = need }, NULL,
+                 NULL);
 }
 
-#define CHECK_CPUS(got, want) do { char *g_ = (got); assert_string_equal(g_, want); \
-                                   free(g_); } while (0)
+#define CHECK_CPUS(got, want)          \
+    do {                               \
+        char *g_ = (got);              \
+        assert_string_equal(g_, want); \
+        free(g_);                      \
+    } while (0)
 
 static void whole_cores_first(void **state)
 {
@@ -99,7 +105,8 @@ static void compact_within_package(void **state)
     assert_string_equal(a, "0-3");
     b = take(t, busy, 6); /* does not fit a NUMA node; fits package 1 whole */
     assert_string_equal(b, "8-13");
-    c = take(t, busy, 3); /* best-fit NUMA node: the one with 2 left is too small,
+    c = take(t, busy,
+             3); /* best-fit NUMA node: the one with 2 left is too small,
                              NUMA 1 (4 free) fits */
     assert_string_equal(c, "4-6");
     free(a), free(b), free(c);
@@ -137,8 +144,11 @@ static void smt_nomultithread(void **state)
     char tasks[256];
 
     /* One PU per core: the job runs on 0,2,4,6 and holds cores 0-3 whole. */
-    CHECK_CPUS(place(t, busy, NULL, (struct alloc_req){ .ntasks = 2, .cpus_per_task = 2,
-                                                      .threads_per_core = 1 }, tasks, NULL),
+    CHECK_CPUS(place(t, busy, NULL,
+                     (struct alloc_req){ .ntasks = 2,
+                                         .cpus_per_task = 2,
+                                         .threads_per_core = 1 },
+                     tasks, NULL),
                "0,2,4,6");
     assert_string_equal(tasks, "0,2 4,6");
     for (int i = 0; i < 8; i++)
@@ -171,10 +181,11 @@ static void two_sockets_two_numa(void **state)
     struct topo *t = synthetic("pack:2 numa:2 core:8 pu:1");
     bool *busy = calloc(t->npu, sizeof(*busy));
 
-    CHECK_CPUS(take(t, busy, 6), "0-5");    /* one NUMA node */
-    CHECK_CPUS(take(t, busy, 8), "8-15");   /* a whole NUMA node, not 6-7 + 6 */
-    CHECK_CPUS(take(t, busy, 2), "6-7");    /* best fit: the hole left */
-    CHECK_CPUS(take(t, busy, 12), "16-27"); /* package 1: NUMA 2 whole + 4 of NUMA 3 */
+    CHECK_CPUS(take(t, busy, 6), "0-5");  /* one NUMA node */
+    CHECK_CPUS(take(t, busy, 8), "8-15"); /* a whole NUMA node, not 6-7 + 6 */
+    CHECK_CPUS(take(t, busy, 2), "6-7");  /* best fit: the hole left */
+    CHECK_CPUS(take(t, busy, 12),
+               "16-27"); /* package 1: NUMA 2 whole + 4 of NUMA 3 */
     free(busy);
     topo_destroy(t);
 }
@@ -201,13 +212,18 @@ static void cyclic_alternates_packages(void **state)
     bool *busy = calloc(t->npu, sizeof(*busy));
     char tasks[256];
 
-    CHECK_CPUS(place(t, busy, NULL, (struct alloc_req){ .ntasks = 4, .cpus_per_task = 1,
-                                                      .dist = ALLOC_CYCLIC }, tasks, NULL),
+    CHECK_CPUS(place(t, busy, NULL,
+                     (struct alloc_req){ .ntasks = 4,
+                                         .cpus_per_task = 1,
+                                         .dist = ALLOC_CYCLIC },
+                     tasks, NULL),
                "0-1,4-5");
     assert_string_equal(tasks, "0 4 1 5");
     /* Block keeps a task's neighbours together. */
-    CHECK_CPUS(place(t, busy, NULL, (struct alloc_req){ .ntasks = 2, .cpus_per_task = 2 },
-                     tasks, NULL), "2-3,6-7");
+    CHECK_CPUS(place(t, busy, NULL,
+                     (struct alloc_req){ .ntasks = 2, .cpus_per_task = 2 },
+                     tasks, NULL),
+               "2-3,6-7");
     assert_string_equal(tasks, "2-3 6-7");
     free(busy);
     topo_destroy(t);
@@ -224,13 +240,19 @@ static void gpus_near_their_package(void **state)
     t->gpu = g;
     t->ngpu = 3;
     /* Two GPUs: only package 1 has two, and the cores come from there. */
-    CHECK_CPUS(place(t, busy, gbusy, (struct alloc_req){ .ntasks = 1, .cpus_per_task = 2,
-                                                       .gpus = 2 }, NULL, gpus), "4-5");
+    CHECK_CPUS(
+        place(t, busy, gbusy,
+              (struct alloc_req){ .ntasks = 1, .cpus_per_task = 2, .gpus = 2 },
+              NULL, gpus),
+        "4-5");
     assert_int_equal(gpus[0], 1);
     assert_int_equal(gpus[1], 2);
     /* One GPU: GPU 0, with package 0's cores, though package 1 has room. */
-    CHECK_CPUS(place(t, busy, gbusy, (struct alloc_req){ .ntasks = 1, .cpus_per_task = 2,
-                                                       .gpus = 1 }, NULL, gpus), "0-1");
+    CHECK_CPUS(
+        place(t, busy, gbusy,
+              (struct alloc_req){ .ntasks = 1, .cpus_per_task = 2, .gpus = 1 },
+              NULL, gpus),
+        "0-1");
     assert_int_equal(gpus[0], 0);
     /* None left. */
     struct alloc_node an = topo_alloc_node(t);
@@ -250,15 +272,19 @@ static void exclusive_takes_the_node(void **state)
     bool *busy = calloc(t->npu, sizeof(*busy));
     char tasks[64];
 
-    CHECK_CPUS(place(t, busy, NULL, (struct alloc_req){ .ntasks = 1, .cpus_per_task = 2,
-                                                      .exclusive = true }, tasks, NULL),
+    CHECK_CPUS(place(t, busy, NULL,
+                     (struct alloc_req){
+                         .ntasks = 1, .cpus_per_task = 2, .exclusive = true },
+                     tasks, NULL),
                "0-7");
     assert_string_equal(tasks, "0-1");
     for (int i = 0; i < 8; i++)
         busy[i] = i == 5;
     struct alloc_node an = topo_alloc_node(t);
     struct alloc_result r;
-    struct alloc_req req = { .ntasks = 1, .cpus_per_task = 1, .exclusive = true };
+    struct alloc_req req = { .ntasks = 1,
+                             .cpus_per_task = 1,
+                             .exclusive = true };
     assert_int_equal(alloc_place(&an, busy, NULL, &req, &r), -1);
     assert_int_equal(errno, ENOSPC);
     free(busy);
@@ -278,13 +304,17 @@ static void never_twice(void **state)
     memset(owner, -1, sizeof(owner));
     srand(42);
     for (int round = 0; round < 5000; round++) {
-        struct alloc_req req = { .ntasks = 1 + rand() % 3, .cpus_per_task = 1 + rand() % 4,
+        struct alloc_req req = { .ntasks = 1 + rand() % 3,
+                                 .cpus_per_task = 1 + rand() % 4,
                                  .threads_per_core = rand() % 3 == 0,
-                                 .dist = rand() % 2 ? ALLOC_CYCLIC : ALLOC_BLOCK,
+                                 .dist =
+                                     rand() % 2 ? ALLOC_CYCLIC : ALLOC_BLOCK,
                                  .exclusive = rand() % 50 == 0 };
         struct alloc_result r;
         if (alloc_place(&an, busy, NULL, &req, &r) == 0) {
-            assert_int_equal(r.ncpus, req.exclusive ? t->npu : req.ntasks * req.cpus_per_task);
+            assert_int_equal(r.ncpus, req.exclusive
+                                          ? t->npu
+                                          : req.ntasks * req.cpus_per_task);
             for (int i = 0; i < r.nheld; i++) {
                 assert_false(busy[r.held[i]]);
                 busy[r.held[i]] = true;

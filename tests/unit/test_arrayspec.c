@@ -13,7 +13,8 @@
 #include "lib/arrayspec.h"
 
 /* Every index in order through arrayspec_at, and back through find. */
-static void expect(const char *spec, const long *want, size_t nwant, long throttle)
+static void expect(const char *spec, const long *want, size_t nwant,
+                   long throttle)
 {
     struct arrayspec a;
     struct kiln_error err;
@@ -49,9 +50,11 @@ static void forms(void **state)
 
 static void refused(void **state)
 {
-    static const char *bad[] = { "", "x", "5-1", "1-", "-1", "1,,2", "1-4:0", "1%0", "1%",
-                                 "1-2-3", "0-2000000", "99999999", "1 2", "1,%3",
-                                 "0-999999,0-999999" };
+    static const char *bad[] = { "",      "x",         "5-1",
+                                 "1-",    "-1",        "1,,2",
+                                 "1-4:0", "1%0",       "1%",
+                                 "1-2-3", "0-2000000", "99999999",
+                                 "1 2",   "1,%3",      "0-999999,0-999999" };
     struct arrayspec a;
     struct kiln_error err;
 

@@ -54,7 +54,8 @@ static char *fake_sign(const unsigned char *digest, void *arg)
 
 static void credential_frame_round_trip(void **state)
 {
-    void *ctx = zmq_ctx_new(), *r = zmq_socket(ctx, ZMQ_ROUTER), *d = zmq_socket(ctx, ZMQ_DEALER);
+    void *ctx = zmq_ctx_new(), *r = zmq_socket(ctx, ZMQ_ROUTER),
+         *d = zmq_socket(ctx, ZMQ_DEALER);
     json_t *body = json_pack("{s:i, s:[i]}", "version", 1, "ids", 7);
     struct proto_msg m;
     struct kiln_error err;
@@ -63,7 +64,8 @@ static void credential_frame_round_trip(void **state)
 
     assert_int_equal(zmq_bind(r, "inproc://auth"), 0);
     assert_int_equal(zmq_connect(d, "inproc://auth"), 0);
-    assert_int_equal(proto_send_signed(d, "job.cancel", body, fake_sign, "MUNGE:abc:"), 0);
+    assert_int_equal(
+        proto_send_signed(d, "job.cancel", body, fake_sign, "MUNGE:abc:"), 0);
     zmq_pollitem_t it = { r, 0, ZMQ_POLLIN, 0 };
     assert_int_equal(zmq_poll(&it, 1, 2000), 1);
     assert_int_equal(proto_recv(r, 1, &m, &err), 1);

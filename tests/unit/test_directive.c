@@ -62,7 +62,8 @@ static void unterminated_quote(void **state)
     int argc;
     struct kiln_error err;
 
-    assert_null(directive_parse("#!/bin/sh\n#KILN -J 'oops\n", "p", &argc, &err));
+    assert_null(
+        directive_parse("#!/bin/sh\n#KILN -J 'oops\n", "p", &argc, &err));
     assert_string_equal(err.text, "line 2: unterminated quote in directive");
 }
 

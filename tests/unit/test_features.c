@@ -33,7 +33,7 @@ static void matching(void **state)
     assert_true(features_match("gpu|ib", node));
     assert_true(features_match("gpu&x|avx512&rack3", node));
     assert_false(features_match("gpu&x|avx512&rack4", node));
-    assert_false(features_match("av", node));      /* whole names only */
+    assert_false(features_match("av", node)); /* whole names only */
     assert_false(features_match("ib", NULL));
     assert_false(features_match("ib", ""));
 }

@@ -19,20 +19,29 @@ static json_t *parse(const char *s)
 
 static void checks(void **state)
 {
-    static const struct { const char *s, *why; } bad[] = {
+    static const struct {
+        const char *s, *why;
+    } bad[] = {
         { "[]", "not a JSON object" },
         { "{\"type\":\"container\"}", "'jobDefinitionName' is missing" },
-        { "{\"jobDefinitionName\":\"a b\",\"type\":\"container\"}", "jobDefinitionName" },
-        { "{\"jobDefinitionName\":\"a\",\"type\":\"container\"}", "'containerProperties' is missing" },
-        { "{\"jobDefinitionName\":\"a\",\"type\":\"container\",\"x\":1}", "unknown field 'x'" },
+        { "{\"jobDefinitionName\":\"a b\",\"type\":\"container\"}",
+          "jobDefinitionName" },
+        { "{\"jobDefinitionName\":\"a\",\"type\":\"container\"}",
+          "'containerProperties' is missing" },
+        { "{\"jobDefinitionName\":\"a\",\"type\":\"container\",\"x\":1}",
+          "unknown field 'x'" },
         { "{\"jobDefinitionName\":\"a\",\"type\":\"container\",\"parameters\":{\"p\":1},"
-          "\"containerProperties\":{}}", "'parameters.p' must be a string" },
+          "\"containerProperties\":{}}",
+          "'parameters.p' must be a string" },
         { "{\"jobDefinitionName\":\"a\",\"type\":\"container\",\"timeout\":{\"x\":1},"
-          "\"containerProperties\":{}}", "'timeout'" },
+          "\"containerProperties\":{}}",
+          "'timeout'" },
         { "{\"jobDefinitionName\":\"a\",\"type\":\"container\",\"containerProperties\":"
-          "{\"environment\":[{\"name\":\"A\"}]}}", "environment[0]" },
+          "{\"environment\":[{\"name\":\"A\"}]}}",
+          "environment[0]" },
         { "{\"jobDefinitionName\":\"a\",\"type\":\"container\",\"retryStrategy\":{\"attempts\":0},"
-          "\"containerProperties\":{}}", "attempts" },
+          "\"containerProperties\":{}}",
+          "attempts" },
         { "{\"jobDefinitionName\":\"a\",\"type\":\"multinode\",\"nodeProperties\":{}}",
           "'nodeProperties.numNodes' is missing" },
         { "{\"jobDefinitionName\":\"a\",\"type\":\"multinode\",\"nodeProperties\":{\"numNodes\":2,"
@@ -40,7 +49,8 @@ static void checks(void **state)
           "node 1 is in no node range" },
         { "{\"jobDefinitionName\":\"a\",\"type\":\"multinode\",\"nodeProperties\":{\"numNodes\":2,"
           "\"mainNode\":0,\"nodeRangeProperties\":[{\"targetNodes\":\"0:1\",\"container\":{}},"
-          "{\"targetNodes\":\"1\",\"container\":{}}]}}", "node 1 is in two node ranges" },
+          "{\"targetNodes\":\"1\",\"container\":{}}]}}",
+          "node 1 is in two node ranges" },
         { "{\"jobDefinitionName\":\"a\",\"type\":\"multinode\",\"nodeProperties\":{\"numNodes\":2,"
           "\"mainNode\":0,\"nodeRangeProperties\":[{\"targetNodes\":\"0:5\",\"container\":{}}]}}",
           "targetNodes" },
@@ -49,10 +59,11 @@ static void checks(void **state)
           "mainNode" },
     };
     struct kiln_error err;
-    json_t *ok = parse("{\"jobDefinitionName\":\"a\",\"type\":\"multinode\",\"nodeProperties\":"
-                       "{\"numNodes\":3,\"mainNode\":0,\"nodeRangeProperties\":["
-                       "{\"targetNodes\":\"0\",\"container\":{\"command\":[\"a\"]}},"
-                       "{\"targetNodes\":\"1:\",\"container\":{\"command\":[\"b\"]}}]}}");
+    json_t *ok = parse(
+        "{\"jobDefinitionName\":\"a\",\"type\":\"multinode\",\"nodeProperties\":"
+        "{\"numNodes\":3,\"mainNode\":0,\"nodeRangeProperties\":["
+        "{\"targetNodes\":\"0\",\"container\":{\"command\":[\"a\"]}},"
+        "{\"targetNodes\":\"1:\",\"container\":{\"command\":[\"b\"]}}]}}");
 
     if (jobdef_check(ok, &err) < 0)
         fail_msg("%s", err.text);
@@ -68,11 +79,12 @@ static void checks(void **state)
 
 static void script_and_resources(void **state)
 {
-    json_t *def = parse("{\"jobDefinitionName\":\"a\",\"type\":\"container\","
-                        "\"parameters\":{\"p\":\"dflt\"},\"containerProperties\":{"
-                        "\"command\":[\"echo\",\"it's\",\"Ref::p\",\"Ref::q\"],"
-                        "\"resourceRequirements\":[{\"type\":\"VCPU\",\"value\":\"0.5\"},"
-                        "{\"type\":\"MEMORY\",\"value\":\"2048\"},{\"type\":\"GPU\",\"value\":\"1\"}]}}");
+    json_t *def = parse(
+        "{\"jobDefinitionName\":\"a\",\"type\":\"container\","
+        "\"parameters\":{\"p\":\"dflt\"},\"containerProperties\":{"
+        "\"command\":[\"echo\",\"it's\",\"Ref::p\",\"Ref::q\"],"
+        "\"resourceRequirements\":[{\"type\":\"VCPU\",\"value\":\"0.5\"},"
+        "{\"type\":\"MEMORY\",\"value\":\"2048\"},{\"type\":\"GPU\",\"value\":\"1\"}]}}");
     json_t *params = parse("{\"q\":\"x y\"}");
     struct kiln_error err;
     long v, m, g;

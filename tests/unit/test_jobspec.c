@@ -12,13 +12,13 @@
 
 static json_t *good(void)
 {
-    return json_pack("{s:s, s:s, s:[s], s:i, s:i, s:i, s:i, s:s, s:s, s:s, s:[s], "
-                     "s:s, s:b, s:s, s:i, s:i}",
-                     "name", "j", "script", "#!/bin/sh\ntrue\n", "args", "a",
-                     "ntasks", 2, "cpus_per_task", 3, "mem", 100, "time_limit", 60,
-                     "output", "/tmp/o-%j", "cwd", "/tmp", "submit_dir", "/tmp",
-                     "env", "A=b", "queue", "default", "hold", 0, "user", "alice",
-                     "uid", 1000, "gid", 1000);
+    return json_pack(
+        "{s:s, s:s, s:[s], s:i, s:i, s:i, s:i, s:s, s:s, s:s, s:[s], "
+        "s:s, s:b, s:s, s:i, s:i}",
+        "name", "j", "script", "#!/bin/sh\ntrue\n", "args", "a", "ntasks", 2,
+        "cpus_per_task", 3, "mem", 100, "time_limit", 60, "output", "/tmp/o-%j",
+        "cwd", "/tmp", "submit_dir", "/tmp", "env", "A=b", "queue", "default",
+        "hold", 0, "user", "alice", "uid", 1000, "gid", 1000);
 }
 
 static void accepts_and_roundtrips(void **state)
@@ -80,10 +80,13 @@ static void refuses_bad_fields(void **state)
     refused("uid", json_integer(-1), "invalid uid");
     refused("surprise", json_true(), "surprise");
     refused("name", NULL, "name");
-    refused("dependencies", json_pack("[{s:s, s:i}]", "type", "afterwards", "id", 1),
+    refused("dependencies",
+            json_pack("[{s:s, s:i}]", "type", "afterwards", "id", 1),
             "dependencies[0].type");
-    refused("dependencies", json_pack("[{s:s}]", "type", "afterok"), "dependencies[0].id");
-    refused("dependencies", json_pack("[{s:s}]", "type", "sequential"), "needs an array job");
+    refused("dependencies", json_pack("[{s:s}]", "type", "afterok"),
+            "dependencies[0].id");
+    refused("dependencies", json_pack("[{s:s}]", "type", "sequential"),
+            "needs an array job");
     refused("array", json_string("5-1"), "invalid array");
     refused("priority", json_integer(-1), "invalid priority");
 }
@@ -126,13 +129,17 @@ static void names(void **state)
 static void dependency_strings(void **state)
 {
     struct kiln_error err;
-    json_t *d = jobspec_parse_dependencies("afterok:1:2,singleton,aftercorr:9", "3,4:N_TO_N,SEQUENTIAL",
-                                           &err);
-    json_t *want = json_loads("[{\"type\":\"afterok\",\"id\":1},{\"type\":\"afterok\",\"id\":2},"
-                              "{\"type\":\"singleton\"},{\"type\":\"aftercorr\",\"id\":9},"
-                              "{\"type\":\"afterok\",\"id\":3},{\"type\":\"aftercorr\",\"id\":4},"
-                              "{\"type\":\"sequential\"}]", 0, NULL);
-    static const struct { const char *slurm, *aws, *why; } bad[] = {
+    json_t *d = jobspec_parse_dependencies("afterok:1:2,singleton,aftercorr:9",
+                                           "3,4:N_TO_N,SEQUENTIAL", &err);
+    json_t *want = json_loads(
+        "[{\"type\":\"afterok\",\"id\":1},{\"type\":\"afterok\",\"id\":2},"
+        "{\"type\":\"singleton\"},{\"type\":\"aftercorr\",\"id\":9},"
+        "{\"type\":\"afterok\",\"id\":3},{\"type\":\"aftercorr\",\"id\":4},"
+        "{\"type\":\"sequential\"}]",
+        0, NULL);
+    static const struct {
+        const char *slurm, *aws, *why;
+    } bad[] = {
         { "soon:1", NULL, "unknown type 'soon'" },
         { "afterok", NULL, "needs a job id" },
         { "afterok:x", NULL, "invalid job id 'x' in --dependency" },
@@ -150,8 +157,8 @@ static void dependency_strings(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_null(jobspec_parse_dependencies(bad[i].slurm, bad[i].aws, &err));
         if (!strstr(err.text, bad[i].why))
-            fail_msg("'%s'/'%s': '%s' lacks '%s'", bad[i].slurm, bad[i].aws, err.text,
-                     bad[i].why);
+            fail_msg("'%s'/'%s': '%s' lacks '%s'", bad[i].slurm, bad[i].aws,
+                     err.text, bad[i].why);
     }
 }
 

@@ -27,8 +27,8 @@ static void exit_status(void **state)
     assert_int_equal(job_exit_status(JOB_SUCCEEDED, 0), 0);
     assert_int_equal(job_exit_status(JOB_FAILED, 3), 3);
     assert_int_equal(job_exit_status(JOB_FAILED, 255), 255);
-    assert_int_equal(job_exit_status(JOB_FAILED, 0), 1);   /* cancelled */
-    assert_int_equal(job_exit_status(JOB_FAILED, -1), 1);  /* never ran */
+    assert_int_equal(job_exit_status(JOB_FAILED, 0), 1);  /* cancelled */
+    assert_int_equal(job_exit_status(JOB_FAILED, -1), 1); /* never ran */
     assert_int_equal(job_exit_status(JOB_FAILED, 256), 1);
 }
 
@@ -45,8 +45,22 @@ static void ids(void **state)
     assert_int_equal(index, 0);
     assert_int_equal(job_id_parse("9223372036854775807", &id, &index), 0);
     assert_int_equal(id, INT64_MAX);
-    const char *bad[] = { "", "0", "-1", "+1", " 1", "1 ", "1_", "_1", "1_-1", "1_x", "x",
-                          "9223372036854775808", "1_2147483648", "1_2_3", "0x10", NULL };
+    const char *bad[] = { "",
+                          "0",
+                          "-1",
+                          "+1",
+                          " 1",
+                          "1 ",
+                          "1_",
+                          "_1",
+                          "1_-1",
+                          "1_x",
+                          "x",
+                          "9223372036854775808",
+                          "1_2147483648",
+                          "1_2_3",
+                          "0x10",
+                          NULL };
     for (int i = 0; bad[i]; i++)
         assert_int_equal(job_id_parse(bad[i], &id, &index), -1);
     assert_int_equal(job_id_parse(NULL, &id, &index), -1);

@@ -43,7 +43,8 @@ static void generate_and_read(void **state)
     struct curve_key k, p;
     struct stat st;
 
-    assert_int_equal(keys_generate(dir, "server", false, path, sizeof(path), &err), 0);
+    assert_int_equal(
+        keys_generate(dir, "server", false, path, sizeof(path), &err), 0);
     assert_non_null(strstr(path, "/server.key"));
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
@@ -60,16 +61,21 @@ static void generate_and_read(void **state)
     assert_int_equal(keys_read(path, true, &k, &err), -1);
     assert_non_null(strstr(err.text, "readable by others"));
     /* Kept unless forced. */
-    assert_int_equal(keys_generate(dir, "server", false, path, sizeof(path), &err), -1);
+    assert_int_equal(
+        keys_generate(dir, "server", false, path, sizeof(path), &err), -1);
     assert_non_null(strstr(err.text, "--force"));
-    assert_int_equal(keys_generate(dir, "server", true, path, sizeof(path), &err), 0);
+    assert_int_equal(
+        keys_generate(dir, "server", true, path, sizeof(path), &err), 0);
     assert_int_equal(keys_read(path, true, &p, &err), 0);
     assert_string_not_equal(p.public, k.public);
     /* Node pairs go in workers/; names are checked. */
-    assert_int_equal(keys_generate(dir, "node7", false, path, sizeof(path), &err), 0);
+    assert_int_equal(
+        keys_generate(dir, "node7", false, path, sizeof(path), &err), 0);
     assert_non_null(strstr(path, "/workers/node7.key"));
-    assert_int_equal(keys_generate(dir, "../evil", false, path, sizeof(path), &err), -1);
-    assert_int_equal(keys_generate(dir, ".hidden", false, path, sizeof(path), &err), -1);
+    assert_int_equal(
+        keys_generate(dir, "../evil", false, path, sizeof(path), &err), -1);
+    assert_int_equal(
+        keys_generate(dir, ".hidden", false, path, sizeof(path), &err), -1);
 }
 
 static void refuses_other_files(void **state)
@@ -98,7 +104,8 @@ static void ring_names_and_refreshes(void **state)
     struct kiln_error err;
     struct keyring *r;
 
-    assert_int_equal(keys_generate(dir, "cluster", false, path, sizeof(path), &err), 0);
+    assert_int_equal(
+        keys_generate(dir, "cluster", false, path, sizeof(path), &err), 0);
     snprintf(path, sizeof(path), "%s/cluster.pub", dir);
     key_of(path, cluster);
     r = keys_ring_load(dir);
@@ -106,7 +113,8 @@ static void ring_names_and_refreshes(void **state)
     assert_string_equal(keys_ring_find(r, cluster), "cluster");
     /* A node key added later is found without a restart. */
     sleep(1); /* a new mtime for workers/, on coarse clocks too */
-    assert_int_equal(keys_generate(dir, "n1", false, path, sizeof(path), &err), 0);
+    assert_int_equal(keys_generate(dir, "n1", false, path, sizeof(path), &err),
+                     0);
     snprintf(path, sizeof(path), "%s/workers/n1.pub", dir);
     key_of(path, node);
     r = keys_ring_refresh(r, dir);
@@ -122,7 +130,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(generate_and_read, setup, teardown),
         cmocka_unit_test_setup_teardown(refuses_other_files, setup, teardown),
-        cmocka_unit_test_setup_teardown(ring_names_and_refreshes, setup, teardown),
+        cmocka_unit_test_setup_teardown(ring_names_and_refreshes, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

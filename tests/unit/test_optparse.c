@@ -28,9 +28,10 @@ struct o {
 #define OFF(f) offsetof(struct o, f)
 static const struct opt table[] = {
     { "name", 'J', OPT_STRING, OFF(name), "NAME", "a name", .json = "name" },
-    { "count", 'n', OPT_COUNT, OFF(count), "N", "a count", .max = 10, .json = "count" },
-    { "level", 0, OPT_INT, OFF(level), "N", "a level", .min = -5, .max = 5, .def = 3,
-      .optional = true },
+    { "count", 'n', OPT_COUNT, OFF(count), "N", "a count", .max = 10,
+      .json = "count" },
+    { "level", 0, OPT_INT, OFF(level), "N", "a level", .min = -5, .max = 5,
+      .def = 3, .optional = true },
     { "mem", 0, OPT_MEM, OFF(mem), "SIZE", "memory", .json = "mem" },
     { "time", 't', OPT_TIME, OFF(time), "T", "time" },
     { "flag", 'F', OPT_FLAG, OFF(flag), NULL, "a flag", .json = "flag" },
@@ -42,12 +43,14 @@ static const struct opt_cmd cmd = { "x [OPTIONS]", table, "the end" };
 
 static void parse_and_merge(void **state)
 {
-    char *dir[] = { "x", "-J", "fromdir", "--count=4", "--level=-2", "-t", "1:00", NULL };
-    char *cli[] = { "x", "-n", "7", "--level", "--mem", "2G", "-F", "-m", "bb", "script",
-                    "arg", NULL };
+    char *dir[] = { "x",          "-J", "fromdir", "--count=4",
+                    "--level=-2", "-t", "1:00",    NULL };
+    char *cli[] = { "x",  "-n", "7",  "--level", "--mem", "2G",
+                    "-F", "-m", "bb", "script",  "arg",   NULL };
     struct o d = { 0 }, c = { 0 };
 
-    assert_int_equal(optparse(7, dir, &cmd, &d, &d.given, " in a directive"), 7);
+    assert_int_equal(optparse(7, dir, &cmd, &d, &d.given, " in a directive"),
+                     7);
     assert_string_equal(d.name, "fromdir");
     assert_int_equal(d.count, 4);
     assert_int_equal(d.level, -2);
@@ -69,7 +72,8 @@ static void parse_and_merge(void **state)
     assert_int_equal(d.mem, 2048);
     json_t *job = json_object();
     optparse_json(table, &d, NULL, job);
-    assert_string_equal(json_string_value(json_object_get(job, "name")), "fromdir");
+    assert_string_equal(json_string_value(json_object_get(job, "name")),
+                        "fromdir");
     assert_int_equal(json_integer_value(json_object_get(job, "count")), 7);
     assert_int_equal(json_integer_value(json_object_get(job, "mem")), 2048);
     assert_true(json_is_true(json_object_get(job, "flag")));

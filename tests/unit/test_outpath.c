@@ -14,11 +14,17 @@
 #include "lib/outpath.h"
 
 static const struct outpath_names names = {
-    .cwd = "/home/ada", .name = "fit", .user = "ada", .node = "n1",
-    .id = 42, .array_id = 0, .array_index = 0,
+    .cwd = "/home/ada",
+    .name = "fit",
+    .user = "ada",
+    .node = "n1",
+    .id = 42,
+    .array_id = 0,
+    .array_index = 0,
 };
 
-static void expand(const char *pat, const struct outpath_names *v, const char *want)
+static void expand(const char *pat, const struct outpath_names *v,
+                   const char *want)
 {
     char *got = outpath_expand(pat, v);
 

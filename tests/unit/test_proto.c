@@ -53,7 +53,8 @@ static int teardown(void **state)
 }
 
 /* Receive on sock, waiting up to 2 s for something to arrive. */
-static int recv_wait(void *sock, int router, struct proto_msg *m, struct kiln_error *err)
+static int recv_wait(void *sock, int router, struct proto_msg *m,
+                     struct kiln_error *err)
 {
     zmq_pollitem_t it = { sock, 0, ZMQ_POLLIN, 0 };
     if (zmq_poll(&it, 1, 2000) != 1)
@@ -85,7 +86,8 @@ static void roundtrip(void **state)
     assert_int_equal(proto_recv(p->router, 1, &m, &err), 0);
 }
 
-static void send_frames(void *sock, int n, const char *const *frames, const size_t *lens)
+static void send_frames(void *sock, int n, const char *const *frames,
+                        const size_t *lens)
 {
     for (int i = 0; i < n; i++)
         zmq_send(sock, frames[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0);
@@ -106,7 +108,9 @@ static void malformed(void **state)
         { 3, { "", "", "{}" }, "bad type frame" },
         { 3, { "", "job.list", "{" }, "malformed message body" },
         { 3, { "", "job.list", "[]" }, "not a JSON object" },
-        { 3, { "", "job.list", "{\"a\":1,\"a\":2}" }, "malformed message body" },
+        { 3,
+          { "", "job.list", "{\"a\":1,\"a\":2}" },
+          "malformed message body" },
         { 5, { "", "a", "b", "c", "d" }, "malformed message" },
         { 1, { "" }, "malformed message" },
     };
@@ -152,23 +156,29 @@ static void errnos(void **state)
     assert_int_equal(proto_errno_value("ENOTHING"), 0);
     assert_string_equal(proto_errno_name(12345), "EIO");
     json_t *e = proto_error_body(EINVAL, "bad thing");
-    assert_string_equal(json_string_value(json_object_get(e, "error")), "EINVAL");
-    assert_string_equal(json_string_value(json_object_get(e, "text")), "bad thing");
+    assert_string_equal(json_string_value(json_object_get(e, "error")),
+                        "EINVAL");
+    assert_string_equal(json_string_value(json_object_get(e, "text")),
+                        "bad thing");
     json_decref(e);
 }
 
 static void checks(void **state)
 {
     static const struct json_field fields[] = {
-        PROTO_VERSION_FIELD, { "id", JSON_INTEGER, true }, { NULL },
+        PROTO_VERSION_FIELD,
+        { "id", JSON_INTEGER, true },
+        { NULL },
     };
-    const struct proto_rule r = { "job.x", PROTO_CLIENT_REQ, PROTO_USER, fields };
+    const struct proto_rule r = { "job.x", PROTO_CLIENT_REQ, PROTO_USER,
+                                  fields };
     struct proto_msg m = { .type = "job.x" };
     struct kiln_error err;
 
     m.body = json_pack("{s:i, s:i}", "version", KILN_PROTO_VERSION, "id", 3);
     assert_int_equal(proto_check(&r, &m, &err), 0);
-    json_object_set_new(m.body, "version", json_integer(KILN_PROTO_VERSION + 1));
+    json_object_set_new(m.body, "version",
+                        json_integer(KILN_PROTO_VERSION + 1));
     assert_int_equal(proto_check(&r, &m, &err), EPROTO);
     json_object_del(m.body, "version");
     assert_int_equal(proto_check(&r, &m, &err), EPROTO);

@@ -48,15 +48,20 @@ static void check_rule(const struct proto_rule *r)
         snprintf(row, sizeof(row), "| %s |", f->name);
         /* Client requests carry their version as the Versions section
          * says, without repeating it in each. */
-        if (strcmp(f->name, "version") != 0 && !strstr(text, field) && !strstr(text, row))
-            DISAGREE("doc/protocol.md '%s' does not name its field %s", r->type, field);
+        if (strcmp(f->name, "version") != 0 && !strstr(text, field)
+            && !strstr(text, row))
+            DISAGREE("doc/protocol.md '%s' does not name its field %s", r->type,
+                     field);
     }
     if (r->dir == PROTO_WORKER_MSG && !strstr(text, "worker → server"))
-        DISAGREE("doc/protocol.md '%s': not said to go worker → server", r->type);
+        DISAGREE("doc/protocol.md '%s': not said to go worker → server",
+                 r->type);
     if (r->dir == PROTO_SERVER_MSG && !strstr(text, "server → worker"))
-        DISAGREE("doc/protocol.md '%s': not said to go server → worker", r->type);
+        DISAGREE("doc/protocol.md '%s': not said to go server → worker",
+                 r->type);
     if (r->dir == PROTO_RELAYED && !strstr(text, "worker → server → client"))
-        DISAGREE("doc/protocol.md '%s': not said to be relayed to a client", r->type);
+        DISAGREE("doc/protocol.md '%s': not said to be relayed to a client",
+                 r->type);
     free(text);
 }
 
@@ -82,7 +87,8 @@ static void tables_match_doc(void **state)
     for (char *p = strstr(doc, "\n### `"); p; p = strstr(p + 1, "\n### `")) {
         char name[64];
         if (sscanf(p, "\n### `%63[^`]`", name) == 1 && !taken(name))
-            DISAGREE("doc/protocol.md documents '%s', which no daemon takes", name);
+            DISAGREE("doc/protocol.md documents '%s', which no daemon takes",
+                     name);
     }
     assert_int_equal(failures, 0);
 }
@@ -105,7 +111,9 @@ static void handlers_and_roles(void **state)
             DISAGREE("'%s': handler of the wrong kind", t);
         if (client && admin != (r->rule.role == PROTO_ADMIN))
             DISAGREE("'%s': role %d, admin is %d", t, r->rule.role, admin);
-        if (!client && r->rule.role != (strcmp(t, "node.hello") ? PROTO_NODE : PROTO_PEER))
+        if (!client
+            && r->rule.role
+                   != (strcmp(t, "node.hello") ? PROTO_NODE : PROTO_PEER))
             DISAGREE("'%s': a worker's message from an unwelcomed peer", t);
         for (size_t k = 0; k < i; k++)
             if (!strcmp(requests[k].rule.type, t))

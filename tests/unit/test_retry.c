@@ -25,16 +25,23 @@ static void checks(void **state)
         "{\"attempts\":3,\"evaluateOnExit\":[{\"onExitCode\":\"1*\",\"action\":\"retry\"},"
         "{\"onStatusReason\":\"timed out\",\"action\":\"EXIT\"}]}",
     };
-    static const struct { const char *s, *why; } bad[] = {
+    static const struct {
+        const char *s, *why;
+    } bad[] = {
         { "{}", "attempts" },
         { "{\"attempts\":0}", "attempts: 0" },
         { "{\"attempts\":11}", "attempts: 11" },
         { "{\"attempts\":2,\"bogus\":1}", "invalid retryStrategy" },
-        { "{\"attempts\":2,\"evaluateOnExit\":[{\"action\":\"RETRY\"}]}", "needs onExitCode" },
-        { "{\"attempts\":2,\"evaluateOnExit\":[{\"onExitCode\":\"1\",\"action\":\"MAYBE\"}]}", "action" },
-        { "{\"attempts\":2,\"evaluateOnExit\":[{\"onExitCode\":\"x\",\"action\":\"EXIT\"}]}", "bad pattern" },
-        { "{\"attempts\":2,\"evaluateOnExit\":[{\"onExitCode\":\"1*2\",\"action\":\"EXIT\"}]}", "bad pattern" },
-        { "{\"attempts\":2,\"evaluateOnExit\":[{\"onReason\":\"a;b\",\"action\":\"EXIT\"}]}", "bad pattern" },
+        { "{\"attempts\":2,\"evaluateOnExit\":[{\"action\":\"RETRY\"}]}",
+          "needs onExitCode" },
+        { "{\"attempts\":2,\"evaluateOnExit\":[{\"onExitCode\":\"1\",\"action\":\"MAYBE\"}]}",
+          "action" },
+        { "{\"attempts\":2,\"evaluateOnExit\":[{\"onExitCode\":\"x\",\"action\":\"EXIT\"}]}",
+          "bad pattern" },
+        { "{\"attempts\":2,\"evaluateOnExit\":[{\"onExitCode\":\"1*2\",\"action\":\"EXIT\"}]}",
+          "bad pattern" },
+        { "{\"attempts\":2,\"evaluateOnExit\":[{\"onReason\":\"a;b\",\"action\":\"EXIT\"}]}",
+          "bad pattern" },
         { "{\"attempts\":2,\"evaluateOnExit\":[1,2,3,4,5,6]}", "at most 5" },
     };
     struct kiln_error err;
@@ -57,11 +64,12 @@ static void checks(void **state)
 static void decisions(void **state)
 {
     json_t *none = NULL, *three = parse("{\"attempts\":3}");
-    json_t *rules = parse("{\"attempts\":5,\"evaluateOnExit\":["
-                          "{\"onExitCode\":\"2\",\"action\":\"EXIT\"},"
-                          "{\"onStatusReason\":\"node failure*\",\"action\":\"RETRY\"},"
-                          "{\"onReason\":\"out of*\",\"onExitCode\":\"137\",\"action\":\"EXIT\"},"
-                          "{\"onExitCode\":\"*\",\"action\":\"RETRY\"}]}");
+    json_t *rules = parse(
+        "{\"attempts\":5,\"evaluateOnExit\":["
+        "{\"onExitCode\":\"2\",\"action\":\"EXIT\"},"
+        "{\"onStatusReason\":\"node failure*\",\"action\":\"RETRY\"},"
+        "{\"onReason\":\"out of*\",\"onExitCode\":\"137\",\"action\":\"EXIT\"},"
+        "{\"onExitCode\":\"*\",\"action\":\"RETRY\"}]}");
 
     assert_false(retry_decide(none, 1, 1, "exit code 1", "exit code 1"));
     assert_int_equal(retry_attempts(none), 1);
@@ -70,9 +78,11 @@ static void decisions(void **state)
     assert_false(retry_decide(three, 3, 1, "exit code 1", "exit code 1"));
     /* first match wins */
     assert_false(retry_decide(rules, 1, 2, "exit code 2", "exit code 2"));
-    assert_true(retry_decide(rules, 1, -1, "node failure", "node failure: lost"));
+    assert_true(
+        retry_decide(rules, 1, -1, "node failure", "node failure: lost"));
     assert_false(retry_decide(rules, 1, 137, "out of memory", "out of memory"));
-    assert_true(retry_decide(rules, 1, 137, "killed by signal 9", "killed by signal 9"));
+    assert_true(retry_decide(rules, 1, 137, "killed by signal 9",
+                             "killed by signal 9"));
     assert_true(retry_decide(rules, 4, 3, "exit code 3", "exit code 3"));
     assert_false(retry_decide(rules, 5, 3, "exit code 3", "exit code 3"));
     assert_true(retry_match("abc*", "abcdef"));

@@ -130,8 +130,9 @@ static void hello(const char *node, const char *synthetic)
 
     assert_non_null(t);
     turn();
-    from_worker(node, "node.hello", json_pack("{s:s, s:o, s:[]}", "name", node,
-                                              "topology", topo_to_json(t), "jobs"));
+    from_worker(node, "node.hello",
+                json_pack("{s:s, s:o, s:[]}", "name", node, "topology",
+                          topo_to_json(t), "jobs"));
     topo_destroy(t);
     end_turn();
     assert_non_null(sent("node.welcome"));
@@ -139,9 +140,9 @@ static void hello(const char *node, const char *synthetic)
 
 static json_t *job_body(const char *name, int cpus)
 {
-    return json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:i}}", "job", "name", name, "script",
-                     "#!/bin/sh\ntrue\n", "output", "/tmp/x", "cwd", "/tmp", "submit_dir",
-                     "/tmp", "cpus_per_task", cpus);
+    return json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:i}}", "job", "name", name,
+                     "script", "#!/bin/sh\ntrue\n", "output", "/tmp/x", "cwd",
+                     "/tmp", "submit_dir", "/tmp", "cpus_per_task", cpus);
 }
 
 /* Submit in a turn of its own: the id the client is told. */
@@ -153,15 +154,17 @@ static int64_t submit(json_t *body)
     json_t *ok = sent("ok");
     if (!ok) {
         json_t *e = sent("error");
-        fail_msg("job.submit refused: %s", json_string_value(json_object_get(e, "text")));
+        fail_msg("job.submit refused: %s",
+                 json_string_value(json_object_get(e, "text")));
     }
     return json_integer_value(json_object_get(ok, "id"));
 }
 
-static void worker_says(const char *node, const char *type, int64_t id, int attempt,
-                        json_t *more)
+static void worker_says(const char *node, const char *type, int64_t id,
+                        int attempt, json_t *more)
 {
-    json_t *b = json_pack("{s:I, s:i}", "id", (json_int_t)id, "attempt", attempt);
+    json_t *b =
+        json_pack("{s:I, s:i}", "id", (json_int_t)id, "attempt", attempt);
 
     if (more)
         json_object_update_new(b, more);
@@ -195,7 +198,8 @@ static void job_runs_through(void **state)
     json_t *start = sent("job.start");
     assert_non_null(start);
     assert_int_equal(json_integer_value(json_object_get(start, "id")), id);
-    assert_string_equal(json_string_value(json_object_get(start, "cpus")), "0-1");
+    assert_string_equal(json_string_value(json_object_get(start, "cpus")),
+                        "0-1");
     worker_says("n1", "job.started", id, 1, NULL);
     assert_int_equal(state_of(id), JOB_RUNNING);
     worker_says("n1", "job.end", id, 1, json_pack("{s:i}", "exit_code", 0));
@@ -212,15 +216,18 @@ static void table_checks(void **state)
     from_client("job.show", json_pack("{s:s}", "id", "x_1"));
     json_t *e = sent("error");
     assert_non_null(e);
-    assert_string_equal(json_string_value(json_object_get(e, "error")), "EINVAL");
+    assert_string_equal(json_string_value(json_object_get(e, "error")),
+                        "EINVAL");
     turn();
     from_client("job.show", json_pack("{s:i, s:b}", "id", 1, "extra", 1));
-    assert_non_null(strstr(json_string_value(json_object_get(sent("error"), "text")),
-                           "unknown field 'extra'"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(sent("error"), "text")),
+               "unknown field 'extra'"));
     turn();
     from_client("no.such", json_object());
-    assert_string_equal(json_string_value(json_object_get(sent("error"), "error")),
-                        "EOPNOTSUPP");
+    assert_string_equal(
+        json_string_value(json_object_get(sent("error"), "error")),
+        "EOPNOTSUPP");
     turn();
     from_worker("stranger", "node.heartbeat", json_object());
     assert_non_null(sent("node.rehello"));
@@ -233,15 +240,16 @@ static void table_checks(void **state)
 static void finished_job_outlives_the_turn(void **state)
 {
     struct job *j;
-    int64_t id = submit(json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}}", "job", "name", "h",
-                                  "script", "#!/bin/sh\n", "output", "/tmp/x", "cwd", "/tmp",
-                                  "submit_dir", "/tmp", "hold", 1));
+    int64_t id =
+        submit(json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}}", "job", "name",
+                         "h", "script", "#!/bin/sh\n", "output", "/tmp/x",
+                         "cwd", "/tmp", "submit_dir", "/tmp", "hold", 1));
 
     assert_non_null(j = jobs_find(srv, id));
     turn();
     assert_null(jobs_cancel(srv, j, "cancelled"));
     assert_null(jobs_find(srv, id));
-    assert_int_equal(j->id, id);                 /* still readable */
+    assert_int_equal(j->id, id); /* still readable */
     assert_int_equal(j->state, JOB_FAILED);
     assert_ptr_equal(srv->finished, j);
     end_turn();
@@ -258,8 +266,9 @@ static void dependency_released(void **state)
     hello("n2", "pack:1 core:2 pu:1");
     int64_t a = submit(job_body("dep-a", 1));
     json_t *b = job_body("dep-b", 1);
-    json_object_set_new(json_object_get(b, "job"), "dependencies",
-                        json_pack("[{s:s, s:I}]", "type", "afterok", "id", (json_int_t)a));
+    json_object_set_new(
+        json_object_get(b, "job"), "dependencies",
+        json_pack("[{s:s, s:I}]", "type", "afterok", "id", (json_int_t)a));
     int64_t bid = submit(b);
     assert_int_equal(state_of(bid), JOB_PENDING);
     struct job *ja = jobs_find(srv, a);
@@ -276,8 +285,9 @@ static void dependency_released(void **state)
 static json_t *after(const char *name, const char *type, int64_t id)
 {
     json_t *b = job_body(name, 1);
-    json_object_set_new(json_object_get(b, "job"), "dependencies",
-                        json_pack("[{s:s, s:I}]", "type", type, "id", (json_int_t)id));
+    json_object_set_new(
+        json_object_get(b, "job"), "dependencies",
+        json_pack("[{s:s, s:I}]", "type", type, "id", (json_int_t)id));
     return b;
 }
 
@@ -286,9 +296,10 @@ static json_t *after(const char *name, const char *type, int64_t id)
  * reverse edges, nothing else is looked at. */
 static void dependency_never_cascades(void **state)
 {
-    int64_t a = submit(json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}}", "job", "name", "ha",
-                                 "script", "#!/bin/sh\n", "output", "/tmp/x", "cwd", "/tmp",
-                                 "submit_dir", "/tmp", "hold", 1));
+    int64_t a =
+        submit(json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}}", "job", "name",
+                         "ha", "script", "#!/bin/sh\n", "output", "/tmp/x",
+                         "cwd", "/tmp", "submit_dir", "/tmp", "hold", 1));
     int64_t b = submit(after("nb", "afternotok", a));
     int64_t c = submit(after("nc", "afterok", b));
     int64_t d = submit(after("nd", "afterany", c));
@@ -315,7 +326,8 @@ static void dependency_never_cascades(void **state)
 static void array_throttled(void **state)
 {
     json_t *b = job_body("arr", 1);
-    json_object_set_new(json_object_get(b, "job"), "array", json_string("0-9%2"));
+    json_object_set_new(json_object_get(b, "job"), "array",
+                        json_string("0-9%2"));
     int64_t id = submit(b);
     struct job *p = jobs_find(srv, id);
     assert_non_null(p);
@@ -345,8 +357,9 @@ static void array_throttled(void **state)
         snprintf(where[i], sizeof(where[i]), "%s", kids[i]->part[0].name);
     }
     for (int i = 0; i < n; i++)
-        worker_says(where[i], "job.end", kid_ids[i], 1,
-                    json_pack("{s:i, s:s}", "exit_code", 143, "reason", "cancelled"));
+        worker_says(
+            where[i], "job.end", kid_ids[i], 1,
+            json_pack("{s:i, s:s}", "exit_code", 143, "reason", "cancelled"));
     for (int i = 0; i < n; i++)
         assert_int_equal(state_of(kid_ids[i]), JOB_FAILED);
     assert_int_equal(state_of(id), JOB_FAILED);
@@ -358,15 +371,17 @@ static void queue_counts(void **state)
 {
     struct queue *q = queue_find(srv, "default");
     long before = q->njobs;
-    int64_t id = submit(json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}}", "job", "name", "qc",
-                                  "script", "#!/bin/sh\n", "output", "/tmp/x", "cwd", "/tmp",
-                                  "submit_dir", "/tmp", "hold", 1));
+    int64_t id =
+        submit(json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}}", "job", "name",
+                         "qc", "script", "#!/bin/sh\n", "output", "/tmp/x",
+                         "cwd", "/tmp", "submit_dir", "/tmp", "hold", 1));
     assert_int_equal(q->njobs, before + 1);
     turn();
     from_client("queue.list", json_object());
     json_t *qs = json_object_get(sent("ok"), "queues");
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(qs, 0), "jobs")),
-                     before + 1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(qs, 0), "jobs")),
+        before + 1);
     assert_null(jobs_cancel(srv, jobs_find(srv, id), "cancelled"));
     end_turn();
     assert_int_equal(q->njobs, before);
@@ -384,16 +399,18 @@ static void fair_share_alternates(void **state)
 
     turn();
     from_client("ce.create", json_pack("{s:s}", "name", "fce"));
-    from_client("policy.create", json_pack("{s:s, s:[{s:s}, {s:s}]}", "name", "fs",
-                "shareDistribution", "shareIdentifier", "a", "shareIdentifier", "b"));
-    from_client("queue.create", json_pack("{s:s, s:s, s:[s]}", "name", "fq", "policy", "fs",
-                                          "ces", "fce"));
+    from_client("policy.create",
+                json_pack("{s:s, s:[{s:s}, {s:s}]}", "name", "fs",
+                          "shareDistribution", "shareIdentifier", "a",
+                          "shareIdentifier", "b"));
+    from_client("queue.create", json_pack("{s:s, s:s, s:[s]}", "name", "fq",
+                                          "policy", "fs", "ces", "fce"));
     end_turn();
     assert_int_equal(count_sent("ok"), 3);
     turn();
-    from_worker("n5", "node.hello", json_pack("{s:s, s:o, s:[], s:s}", "name", "n5",
-                                              "topology", topo_to_json(t), "jobs", "ce",
-                                              "fce"));
+    from_worker("n5", "node.hello",
+                json_pack("{s:s, s:o, s:[], s:s}", "name", "n5", "topology",
+                          topo_to_json(t), "jobs", "ce", "fce"));
     topo_destroy(t);
     end_turn();
     assert_non_null(sent("node.welcome"));
@@ -401,10 +418,11 @@ static void fair_share_alternates(void **state)
     int64_t ids[4];
     json_t *all = json_array();
     for (int i = 0; i < 4; i++) {
-        ids[i] = submit(json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}}", "job",
-                                  "name", "f", "script", "#!/bin/sh\n", "output", "/tmp/x",
-                                  "cwd", "/tmp", "submit_dir", "/tmp", "queue", "fq",
-                                  "share_identifier", share[i], "hold", 1));
+        ids[i] = submit(
+            json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}}", "job",
+                      "name", "f", "script", "#!/bin/sh\n", "output", "/tmp/x",
+                      "cwd", "/tmp", "submit_dir", "/tmp", "queue", "fq",
+                      "share_identifier", share[i], "hold", 1));
         json_array_append_new(all, json_integer(ids[i]));
     }
     turn();
@@ -427,7 +445,8 @@ static void placed_on_two_nodes(void **state)
     hello("n4", "pack:1 core:2 pu:1");
     json_t *b = job_body("two", 1);
     json_object_set_new(json_object_get(b, "job"), "nodes", json_integer(2));
-    json_object_set_new(json_object_get(b, "job"), "nodelist", json_string("n[3-4]"));
+    json_object_set_new(json_object_get(b, "job"), "nodelist",
+                        json_string("n[3-4]"));
     json_object_del(json_object_get(b, "job"), "cpus_per_task");
     int64_t id = submit(b);
     struct job *j = jobs_find(srv, id);
@@ -438,7 +457,8 @@ static void placed_on_two_nodes(void **state)
     assert_int_equal(count_sent("job.start"), 2);
     json_t *start = sent("job.start");
     assert_int_equal(json_array_size(json_object_get(start, "nodes")), 2);
-    assert_string_equal(json_string_value(json_object_get(start, "nodelist")), j->node_name);
+    assert_string_equal(json_string_value(json_object_get(start, "nodelist")),
+                        j->node_name);
 }
 
 int main(void)

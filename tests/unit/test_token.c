@@ -17,12 +17,15 @@
 static void local_endpoints(void **state)
 {
     static const char *local[] = { "tcp://127.0.0.1:7810", "tcp://127.8.9.10:*",
-                                   "tcp://[::1]:7810", "tcp://localhost:1", "ipc:///run/k",
-                                   "inproc://x" };
-    static const char *remote[] = { "tcp://0.0.0.0:7810", "tcp://*:7810",
-                                    "tcp://10.0.0.1:7810", "tcp://127.0.0.1.evil.com:1",
-                                    "tcp://[::]:1", "tcp://eth0:1", "udp://127.0.0.1:1",
-                                    "tcp://127.0.0.1:1;10.0.0.1:2", "tcp://noport" };
+                                   "tcp://[::1]:7810",     "tcp://localhost:1",
+                                   "ipc:///run/k",         "inproc://x" };
+    static const char *remote[] = {
+        "tcp://0.0.0.0:7810",  "tcp://*:7810",
+        "tcp://10.0.0.1:7810", "tcp://127.0.0.1.evil.com:1",
+        "tcp://[::]:1",        "tcp://eth0:1",
+        "udp://127.0.0.1:1",   "tcp://127.0.0.1:1;10.0.0.1:2",
+        "tcp://noport"
+    };
     (void)state;
     for (size_t i = 0; i < sizeof(local) / sizeof(*local); i++)
         assert_true(token_endpoint_local(local[i]));
@@ -32,7 +35,8 @@ static void local_endpoints(void **state)
 
 static void made_once_private(void **state)
 {
-    char dir[] = "/tmp/kiln-token-XXXXXX", path[256], a[TOKEN_LEN + 1], b[TOKEN_LEN + 1];
+    char dir[] = "/tmp/kiln-token-XXXXXX", path[256], a[TOKEN_LEN + 1],
+         b[TOKEN_LEN + 1];
     struct kiln_error err;
     struct stat st;
 

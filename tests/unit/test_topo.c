@@ -33,7 +33,8 @@ static void this_machine(void **state)
 static void json_roundtrip(void **state)
 {
     struct kiln_error err;
-    struct topo *t = topo_discover("pack:2 numa:1 core:2 pu:2", "2-5", &err), *u;
+    struct topo *t = topo_discover("pack:2 numa:1 core:2 pu:2", "2-5", &err),
+                *u;
     json_t *o;
     int idx[8];
 
@@ -60,9 +61,12 @@ static void json_roundtrip(void **state)
 static void bad_json(void **state)
 {
     static const char *bad[] = {
-        "{}", "{\"memory_mib\":1,\"pu\":[]}", "{\"memory_mib\":1,\"pu\":[[0,0,0]]}",
+        "{}",
+        "{\"memory_mib\":1,\"pu\":[]}",
+        "{\"memory_mib\":1,\"pu\":[[0,0,0]]}",
         "{\"memory_mib\":1,\"pu\":[[0,0,0,0],[0,1,0,0]]}",
-        "{\"memory_mib\":-1,\"pu\":[[0,0,0,0]]}", "{\"memory_mib\":1,\"pu\":[[-1,0,0,0]]}",
+        "{\"memory_mib\":-1,\"pu\":[[0,0,0,0]]}",
+        "{\"memory_mib\":1,\"pu\":[[-1,0,0,0]]}",
         "{\"memory_mib\":1,\"pu\":\"x\"}",
     };
     struct kiln_error err;

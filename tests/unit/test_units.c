@@ -11,14 +11,30 @@
 
 static void time_forms(void **state)
 {
-    static const struct { const char *in; int64_t secs; } ok[] = {
-        { "10", 600 }, { "0", 0 }, { "1:30", 90 }, { "2:00:05", 7205 },
-        { "1-0", 86400 }, { "1-2", 93600 }, { "1-2:3", 93780 },
-        { "1-2:3:4", 93784 }, { "unlimited", 0 }, { "INFINITE", 0 },
+    static const struct {
+        const char *in;
+        int64_t secs;
+    } ok[] = {
+        { "10", 600 },       { "0", 0 },           { "1:30", 90 },
+        { "2:00:05", 7205 }, { "1-0", 86400 },     { "1-2", 93600 },
+        { "1-2:3", 93780 },  { "1-2:3:4", 93784 }, { "unlimited", 0 },
+        { "INFINITE", 0 },
     };
-    static const char *bad[] = { "", "xyz", "1:", ":1", "1:2:3:4", "-1", "1-",
-                                 "1-2-3", "5m", "1.5", " 1", "99999999999999999999",
-                                 "55-8555555555555555", "1:9999999999999999", "153722867280912931" };
+    static const char *bad[] = { "",
+                                 "xyz",
+                                 "1:",
+                                 ":1",
+                                 "1:2:3:4",
+                                 "-1",
+                                 "1-",
+                                 "1-2-3",
+                                 "5m",
+                                 "1.5",
+                                 " 1",
+                                 "99999999999999999999",
+                                 "55-8555555555555555",
+                                 "1:9999999999999999",
+                                 "153722867280912931" };
     int64_t v;
 
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -35,12 +51,17 @@ static void time_forms(void **state)
 
 static void mem_forms(void **state)
 {
-    static const struct { const char *in; int64_t mib; } ok[] = {
-        { "512", 512 }, { "512M", 512 }, { "4G", 4096 }, { "4g", 4096 },
-        { "1T", 1048576 }, { "1024K", 1 }, { "1K", 1 }, { "2GB", 2048 },
-        { "2GiB", 2048 }, { "100MB", 100 },
+    static const struct {
+        const char *in;
+        int64_t mib;
+    } ok[] = {
+        { "512", 512 },    { "512M", 512 },  { "4G", 4096 }, { "4g", 4096 },
+        { "1T", 1048576 }, { "1024K", 1 },   { "1K", 1 },    { "2GB", 2048 },
+        { "2GiB", 2048 },  { "100MB", 100 },
     };
-    static const char *bad[] = { "", "-1", "0", "abc", "4X", "4GG", "1.5G", "G" };
+    static const char *bad[] = {
+        "", "-1", "0", "abc", "4X", "4GG", "1.5G", "G"
+    };
     int64_t v;
 
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {

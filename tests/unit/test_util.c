@@ -25,12 +25,12 @@ static void utf8(void **state)
     (void)state;
     fix("plain", 0, "plain");
     fix("caf\xc3\xa9", 0, "caf\xc3\xa9");
-    fix("caf\xc3", 0, "caf");                     /* cut in two at the end */
+    fix("caf\xc3", 0, "caf");                       /* cut in two at the end */
     fix("\xe2\x82\xac\xe2\x82", 0, "\xe2\x82\xac"); /* euro, then half of one */
-    fix("a\xffz", 0, "a?z");                      /* not UTF-8 at all */
-    fix("a\xc0\xafz", 0, "a??z");                 /* overlong */
-    fix("\xed\xa0\x80", 0, "???");                /* a surrogate */
-    fix("caf\xc3\xa9", 4, "caf");                 /* a limit inside a character */
+    fix("a\xffz", 0, "a?z");                        /* not UTF-8 at all */
+    fix("a\xc0\xafz", 0, "a??z");                   /* overlong */
+    fix("\xed\xa0\x80", 0, "???");                  /* a surrogate */
+    fix("caf\xc3\xa9", 4, "caf"); /* a limit inside a character */
     fix("caf\xc3\xa9", 5, "caf\xc3\xa9");
 }
 
@@ -53,12 +53,13 @@ static void cpulist(void **state)
 
     assert_int_equal(util_cpulist_parse("0-3,8,10-11", &set), 0);
     assert_int_equal(CPU_COUNT(&set), 7);
-    assert_true(CPU_ISSET(3, &set) && CPU_ISSET(8, &set) && CPU_ISSET(11, &set));
+    assert_true(CPU_ISSET(3, &set) && CPU_ISSET(8, &set)
+                && CPU_ISSET(11, &set));
     assert_false(CPU_ISSET(9, &set));
     assert_int_equal(util_cpulist_parse("5", &set), 0);
     assert_int_equal(CPU_COUNT(&set), 1);
-    const char *bad[] = { "", "-1", "3-1", "1,", ",1", "1-", "a", "1 2", "0-99999", "1,,2",
-                          NULL };
+    const char *bad[] = { "",  "-1",  "3-1",     "1,",   ",1", "1-",
+                          "a", "1 2", "0-99999", "1,,2", NULL };
     for (int i = 0; bad[i]; i++)
         assert_int_equal(util_cpulist_parse(bad[i], &set), -1);
     assert_int_equal(util_cpulist_parse(NULL, &set), -1);
