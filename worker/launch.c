@@ -63,6 +63,12 @@ static void wjob_remove(struct worker *w, struct wjob *j)
     free(j);
 }
 
+void launch_forget_all(struct worker *w)
+{
+    while (w->jobs)
+        wjob_remove(w, w->jobs);
+}
+
 /* A job still running here whose cpus overlap cpus, or NULL.  The server
  * never gives a core to two jobs at once; this is the node's own check. */
 static struct wjob *cpus_in_use(struct worker *w, const char *cpus)

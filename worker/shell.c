@@ -61,6 +61,7 @@ struct shell {
     long array_index;
     struct cgroup *cg;
     pid_t child;
+    json_t *msg; /* job.json, which the strings above point into */
     /* made by the steps of shell_run */
     sigset_t waitset; /* the signals the shell waits for */
     sigset_t jobmask; /* the job's signal mask: none blocked */
@@ -402,6 +403,9 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     snprintf(path, sizeof(path), "%s/job.json", sh->dir);
     if (!(msg = json_load_file(path, 0, &jerr)))
         return errprintf(err, "cannot read %s: %s", path, jerr.text);
+    /* Kept until the shell ends (shell_release): cpus, node and the rest
+     * point into it. */
+    sh->msg = msg;
     if (json_unpack_ex(
             msg, &jerr, 0,
             "{s:I, s:i, s:o, s:s, s:s, s:s, s:s, s?i, s?I, s?I, "
@@ -432,8 +436,6 @@ static int read_job(struct shell *sh, struct kiln_error *err)
                 names[n++] = json_string_value(json_object_get(v, "name"));
         sh->nodelist = hostlist_compress(names, (int)n);
     }
-    /* msg stays referenced for the life of the process: cpus and node
-     * point into it. */
     return 0;
 }
 
@@ -893,6 +895,7 @@ static void shell_release(struct shell *sh)
             free(*e);
     free(sh->env);
     jobspec_release(&sh->spec);
+    json_decref(sh->msg);
 }
 
 int shell_run(const char *dir)

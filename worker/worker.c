@@ -720,14 +720,7 @@ int cmd_worker(int argc, char **argv)
         fclose(ready);
     rc = worker_loop(w) < 0 ? 1 : 0;
 done:
-    while (w->jobs) {
-        struct wjob *j = w->jobs;
-        w->jobs = j->next;
-        if (j->pidfd >= 0)
-            close(j->pidfd);
-        json_decref(j->result);
-        free(j);
-    }
+    launch_forget_all(w);
     secure_close(w);
     zmq_close(w->sock);
     zmq_ctx_term(w->ctx);

@@ -97,6 +97,8 @@ void launch_reaped(struct worker *w, struct wjob *j);
 void launch_ack(struct worker *w, int64_t id, int attempt);
 struct wjob *launch_find(struct worker *w, int64_t id, int attempt);
 json_t *launch_job_list(struct worker *w);
+/* The worker stops: forget its jobs (their shells go on without it). */
+void launch_forget_all(struct worker *w);
 
 /* exec.c */
 #include <zmq.h>
