@@ -193,25 +193,35 @@ static const char *id_text(const struct proto_msg *m)
     return buf;
 }
 
+/* The job a request's "id" names, into *id; -1 after answering m
+ * (EINVAL, or not_yet for an array child not created yet). */
+static int request_id(struct server *s, struct proto_msg *m, int not_yet,
+                      int64_t *id)
+{
+    struct job *parent;
+    long index;
+    int rc = resolve_id(s, json_object_get(m->body, "id"), id, &parent, &index);
+
+    if (rc < 0)
+        return CLIENT_FAIL(s, m, EINVAL, BAD_ID);
+    if (rc == 0)
+        return CLIENT_FAIL(s, m, not_yet,
+                           "array child %lld_%ld has not started yet",
+                           (long long)parent->id, index);
+    return 0;
+}
+
 int api_job_show(struct server *s, struct proto_msg *m,
                  const struct requester *who)
 {
     struct store_job row;
     struct job *job;
     json_t *o;
-    struct job *parent;
     int64_t id;
-    long index;
     int rc;
 
-    if ((rc = resolve_id(s, json_object_get(m->body, "id"), &id, &parent,
-                         &index))
-        < 0)
-        return CLIENT_FAIL(s, m, EINVAL, BAD_ID);
-    if (rc == 0)
-        return CLIENT_FAIL(s, m, ENOENT,
-                           "array child %lld_%ld has not started yet",
-                           (long long)parent->id, index);
+    if (request_id(s, m, ENOENT, &id) < 0)
+        return -1;
     if ((job = jobs_find(s, id))) {
         if (hidden(s, m, who, job->spec.uid))
             return -1;
@@ -431,20 +441,12 @@ int api_job_wait(struct server *s, struct proto_msg *m,
                  const struct requester *who)
 {
     struct store_job row;
-    struct job *job, *parent;
+    struct job *job;
     int64_t id;
-    long index;
     char hex[2 * KILN_PROTO_MAX_ID + 1];
-    int rc;
 
-    if ((rc = resolve_id(s, json_object_get(m->body, "id"), &id, &parent,
-                         &index))
-        < 0)
-        return CLIENT_FAIL(s, m, EINVAL, BAD_ID);
-    if (rc == 0)
-        return CLIENT_FAIL(s, m, EAGAIN,
-                           "array child %lld_%ld has not started yet",
-                           (long long)parent->id, index);
+    if (request_id(s, m, EAGAIN, &id) < 0)
+        return -1;
     if (!(job = jobs_find(s, id))) {
         if (store_job_get(s->st, id, &row) != 1)
             return CLIENT_FAIL(s, m, ENOENT, "unknown job id %s", id_text(m));

@@ -221,6 +221,17 @@ static struct node *pick_backfill(struct server *s, const struct queue *q,
     return NULL;
 }
 
+/* Start run where pick_nodes chose; false (said in the log) when it does
+ * not fit after all. */
+static bool start(struct server *s, struct job *run, struct node **picked)
+{
+    if (jobs_start(s, run, picked) == 0)
+        return true;
+    log_err("job %lld: cannot place on %s", (long long)run->id,
+            picked[0]->name);
+    return false;
+}
+
 /* One queue: by priority, then submit order.  The first job that does not
  * fit gets a reservation, and only backfill that keeps it follows.  An
  * array waiting for its throttle or for a twin child needs no cores yet and
@@ -286,11 +297,8 @@ static int sched_queue(struct server *s, struct queue *q)
             if (!run)
                 continue; /* cancelled before creation: recorded, not run */
         }
-        if (jobs_start(s, run, picked) < 0) {
-            log_err("job %lld: cannot place on %s", (long long)run->id,
-                    picked[0]->name);
+        if (!start(s, run, picked))
             break;
-        }
         started++;
     }
     return started;
@@ -313,11 +321,8 @@ static int sched_fairshare(struct server *s, struct queue *q)
         struct job *run = job->array ? arrays_next_child(s, job) : job;
         if (!run)
             continue;
-        if (jobs_start(s, run, picked) < 0) {
-            log_err("job %lld: cannot place on %s", (long long)run->id,
-                    picked[0]->name);
+        if (!start(s, run, picked))
             break;
-        }
         started++;
     }
     return started;
