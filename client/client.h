@@ -55,6 +55,10 @@ void table_destroy(struct table *t);
 
 /* A field of o: the string ("" if absent), the number (0 if absent). */
 const char *jstr(const json_t *o, const char *key);
+/* A job as job.show or job.wait answers it: -1 while it is not final;
+ * else the exit status of a command that waited for it (lib/jobstate),
+ * after saying on stderr why it failed.  id names it there. */
+int client_job_status(const json_t *job, long long id);
 double jnum(const json_t *o, const char *key);
 
 /* Parse options that are only the common ones plus --json (json may be

@@ -533,9 +533,14 @@ int cmd_history(int argc, char **argv)
         .format =
             "JobID,JobName,User,State,ExitCode,Start,End,Elapsed,NodeList,Reason",
     };
-    int first = optparse(argc, argv, &cmd, &o, NULL, "");
+    struct opt_given given = { 0 };
+    int first = optparse(argc, argv, &cmd, &o, &given, "");
     bool json = o.json;
-    double since = o.since ? util_now() - (double)o.since : 0;
+    /* --since 0 is "from now", as it was: given, not a zero value, says it
+     * came. */
+    double since = optparse_given(table, &given, "since")
+                       ? util_now() - (double)o.since
+                       : 0;
     long limit = o.limit;
     const char *user = o.user, *format = o.format;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "client/client.h"
+#include "lib/jobstate.h"
 #include "lib/log.h"
 
 struct table {
@@ -97,4 +98,20 @@ const char *jstr(const json_t *o, const char *key)
 double jnum(const json_t *o, const char *key)
 {
     return json_number_value(json_object_get(o, key));
+}
+
+int client_job_status(const json_t *job, long long id)
+{
+    int st = job_state_parse(jstr(job, "state"));
+    int rc;
+
+    if (st < 0 || !job_state_final((enum job_state)st))
+        return -1;
+    rc = job_exit_status((enum job_state)st, (int)jnum(job, "exit_code"));
+    if (st != JOB_SUCCEEDED) {
+        const char *why = jstr(job, "status_reason");
+        fprintf(stderr, "%s: job %lld failed: %s\n", client_prog, id,
+                *why ? why : "failed");
+    }
+    return rc;
 }

@@ -13,7 +13,6 @@
 #include <hwloc.h>
 
 #include "client/client.h"
-#include "lib/jobstate.h"
 #include "lib/log.h"
 #include "lib/units.h"
 
@@ -358,16 +357,7 @@ static int run_submitted(int nopts, char **opts, int bind, char **cmd)
         const char *state = json_string_value(json_object_get(job, "state"));
         follow(outpath, &out_off, stdout);
         follow(errpath, &err_off, stderr);
-        int st = job_state_parse(state);
-        if (st >= 0 && job_state_final(st)) {
-            int code =
-                (int)json_integer_value(json_object_get(job, "exit_code"));
-            const char *why =
-                json_string_value(json_object_get(job, "status_reason"));
-            rc = job_exit_status(st, code);
-            if (rc)
-                fprintf(stderr, "kiln run: job %lld failed: %s\n",
-                        (long long)id, why ? why : "failed");
+        if ((rc = client_job_status(job, id)) >= 0) {
             json_decref(r);
             break;
         }

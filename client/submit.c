@@ -17,7 +17,6 @@
 #include "lib/container.h"
 #include "lib/directive.h"
 #include "lib/jobdef.h"
-#include "lib/jobstate.h"
 #include "lib/jobspec.h"
 #include "lib/log.h"
 #include "lib/units.h"
@@ -500,22 +499,10 @@ static int wait_for(json_int_t id)
                                       60000, err, sizeof(err));
         if (!r)
             die("%s", err);
-        json_t *job = json_object_get(r, "job");
-        const char *state = json_string_value(json_object_get(job, "state"));
-        int st = job_state_parse(state);
-        if (st >= 0 && job_state_final(st)) {
-            int code =
-                (int)json_integer_value(json_object_get(job, "exit_code"));
-            const char *reason =
-                json_string_value(json_object_get(job, "status_reason"));
-            int rc = job_exit_status(st, code);
-            if (st != JOB_SUCCEEDED)
-                fprintf(stderr, "%s: job %lld failed: %s\n", client_prog,
-                        (long long)id, reason ? reason : "failed");
-            json_decref(r);
-            return rc;
-        }
+        int rc = client_job_status(json_object_get(r, "job"), id);
         json_decref(r);
+        if (rc >= 0)
+            return rc;
     }
 }
 
