@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -63,9 +64,12 @@ struct shell {
     pid_t child;
     json_t *msg; /* job.json, which the strings above point into */
     /* made by the steps of shell_run */
-    sigset_t waitset; /* the signals the shell waits for */
-    sigset_t jobmask; /* the job's signal mask: none blocked */
-    cpu_set_t cpuset; /* its cpus */
+    double deadline;    /* monotonic end of its time limit, or 0 */
+    char *early_reason; /* it was cancelled before its exec: why */
+    bool early_timeout; /* its time ran out before its exec */
+    sigset_t waitset;   /* the signals the shell waits for */
+    sigset_t jobmask;   /* the job's signal mask: none blocked */
+    cpu_set_t cpuset;   /* its cpus */
     char *outpath, *errpath;
     char script[PATH_MAX];
     char **env;
@@ -732,6 +736,39 @@ static int stage(struct shell *sh, struct outcome *o)
 
 /* Step 4: the job's process.  It says on a pipe why it could not start;
  * the pipe closes on exec. */
+/* The child says on fd why it could not start; fd closes on exec.  Until
+ * then the child may block (an output file that is a FIFO, a working
+ * directory on a hung mount): a cancel or the time limit kills it there
+ * too, so that no job waits without end before it even runs. */
+static ssize_t wait_exec(struct shell *sh, int fd, char *buf, size_t len)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    bool killed = false;
+    ssize_t got;
+
+    for (;;) {
+        int r = poll(&p, 1, 100);
+        if (r > 0 || (r < 0 && errno != EINTR))
+            break;
+        sigset_t pending;
+        sigpending(&pending);
+        bool stop = sigismember(&pending, SIGTERM)
+                    || sigismember(&pending, SIGINT)
+                    || sigismember(&pending, SIGHUP);
+        bool late = sh->deadline && util_monotonic() >= sh->deadline;
+        if (!killed && (stop || late)) {
+            if (stop)
+                sh->early_reason = read_kill_reason(sh);
+            sh->early_timeout = !stop;
+            kill(sh->child, SIGKILL);
+            killed = true;
+        }
+    }
+    while ((got = read(fd, buf, len)) < 0 && errno == EINTR)
+        ;
+    return got;
+}
+
 static int launch(struct shell *sh, struct outcome *o)
 {
     int errpipe[2];
@@ -743,6 +780,9 @@ static int launch(struct shell *sh, struct outcome *o)
         return -1;
     }
     o->start = util_now();
+    /* The time limit counts from here, the exec included. */
+    if (sh->spec.time_limit > 0)
+        sh->deadline = util_monotonic() + (double)sh->spec.time_limit;
     if ((sh->child = fork()) < 0) {
         snprintf(o->why, sizeof(o->why), "cannot fork: %s", strerror(errno));
         close(errpipe[0]);
@@ -756,9 +796,7 @@ static int launch(struct shell *sh, struct outcome *o)
     }
     setpgid(sh->child, sh->child); /* also done in the child: no race */
     close(errpipe[1]);
-    while ((got = read(errpipe[0], o->why, sizeof(o->why) - 1)) < 0
-           && errno == EINTR)
-        ;
+    got = wait_exec(sh, errpipe[0], o->why, sizeof(o->why) - 1);
     close(errpipe[0]);
     if (got > 0) {
         o->why[got] = '\0';
@@ -775,12 +813,12 @@ static int launch(struct shell *sh, struct outcome *o)
  * grace period.  Then why it ended. */
 static void wait_job(struct shell *sh, struct outcome *o)
 {
-    double deadline =
-        sh->spec.time_limit > 0 ? util_monotonic() + sh->spec.time_limit : 0;
-    double kill_at = 0;
-    char *reason = NULL;
-    bool timed_out = false;
+    double deadline = sh->deadline, kill_at = 0;
+    char *reason = sh->early_reason; /* killed before its exec */
+    bool timed_out = sh->early_timeout;
     int status = 0;
+
+    sh->early_reason = NULL;
 
     for (;;) {
         double now = util_monotonic(), wake = 3600;
@@ -895,6 +933,7 @@ static void shell_release(struct shell *sh)
             free(*e);
     free(sh->env);
     jobspec_release(&sh->spec);
+    free(sh->early_reason);
     json_decref(sh->msg);
 }
 

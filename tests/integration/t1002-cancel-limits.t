@@ -60,6 +60,27 @@ test_expect_success 'a time limit kills a sleeping job: FAILED, timed out' '
 	awk "BEGIN { exit !($elapsed >= 1) }"
 '
 
+# A job whose output file is a FIFO blocks in its open, before its exec:
+# neither a cancel nor its time limit may wait for a reader that never
+# comes, and its cpu is free again.
+test_expect_success 'a job stuck before its exec (output to a FIFO): cancel ends it' '
+	mkfifo stuck.fifo &&
+	id=$("$KILN" submit --parsable -o "$PWD/stuck.fifo" --wrap true) &&
+	wait_state $id RUNNING &&
+	sleep 0.5 &&
+	"$KILN" cancel --reason stuck $id &&
+	test "$(wait_job $id 10)" = FAILED &&
+	test "$(job_field $id status_reason)" = "cancelled: stuck" &&
+	"$KILN" nodes | grep "^n1 *UP *0/1"
+'
+
+test_expect_success 'a job stuck before its exec: its time limit ends it' '
+	id=$("$KILN" submit --parsable -t 0:01 -o "$PWD/stuck.fifo" --wrap true) &&
+	test "$(wait_job $id 15)" = FAILED &&
+	test "$(job_field $id status_reason)" = "timed out" &&
+	"$KILN" nodes | grep "^n1 *UP *0/1"
+'
+
 test_expect_success 'a job that ignores SIGTERM is killed after the grace period' '
 	id=$("$KILN" submit --parsable -t 0:01 --wrap "trap \"\" TERM; sleep 300") &&
 	test "$(wait_job $id 15)" = FAILED &&
