@@ -244,40 +244,6 @@ int cmd_jobqueue(int argc, char **argv)
     return run_kind(&k, argc, argv);
 }
 
-static void ce_check(const char *verb, json_t *body)
-{
-    if (json_object_get(body, "priority") || json_object_get(body, "ces")
-        || json_object_get(body, "policy")
-        || json_object_get(body, "shareDistribution"))
-        die("--priority, --ce, --policy and --share are not for compute environments");
-}
-
-static void ce_row(struct table *t, const json_t *c)
-{
-    table_add(t, str_of(c, "name"), str_of(c, "type"), str_of(c, "state"),
-              ce_list_text(json_object_get(c, "nodes")));
-}
-
-int cmd_ce(int argc, char **argv)
-{
-    static const char *head[] = { "COMPUTE ENVIRONMENT", "TYPE", "STATE",
-                                  "NODES" };
-    static const struct object_kind k = {
-        "ce",
-        "ces",
-        crud_verbs,
-        "kiln ce create NAME [--state ENABLED|DISABLED]\n"
-        "       kiln ce update NAME --state ENABLED|DISABLED\n"
-        "       kiln ce delete NAME\n"
-        "       kiln ce list [--json]",
-        ce_check,
-        head,
-        4,
-        ce_row,
-    };
-    return run_kind(&k, argc, argv);
-}
-
 static void policy_check(const char *verb, json_t *body)
 {
     if (!strcmp(verb, "create") && !json_object_get(body, "shareDistribution"))

@@ -56,10 +56,11 @@ static void print_long(const json_t *n)
 
 int cmd_nodes(int argc, char **argv)
 {
-    static const char *head[] = {
-        "NODE", "STATE", "CPUS(A/T)", "MEMORY(A/T MiB)", "GPUS",
-        "JOBS", "CE",    "FEATURES",  "TOPOLOGY"
-    };
+    static const char *head[] = { "NODE",      "STATE",
+                                  "CPUS(A/T)", "MEMORY(A/T MiB)",
+                                  "GPUS",      "JOBS",
+                                  "CE",        "FEATURES",
+                                  "TOPOLOGY",  "INSTANCE (TYPE MARKET STATE)" };
     static struct {
         bool json, lng;
     } o;
@@ -94,8 +95,15 @@ int cmd_nodes(int argc, char **argv)
         json_decref(r);
         return 0;
     }
-    struct table *t = table_create(9, head);
+    /* Instances of managed environments: their type, market and state
+     * in a column of their own. */
+    bool elastic = false;
+    json_array_foreach (nodes, i, n)
+        elastic = elastic || json_object_get(n, "instance");
+    struct table *t = table_create(elastic ? 10 : 9, head);
     json_array_foreach (nodes, i, n) {
+        const json_t *in = json_object_get(n, "instance");
+        char inst[128] = "-";
         char cpus[32], mem[64], gpus[32], jobs[16], topo[160];
         snprintf(cpus, sizeof(cpus), "%lld/%lld",
                  (long long)jnum(n, "cpus_used"),
@@ -107,10 +115,22 @@ int cmd_nodes(int argc, char **argv)
                  (long long)jnum(n, "gpus_used"),
                  (long long)jnum(n, "gpus_total"));
         snprintf(jobs, sizeof(jobs), "%lld", (long long)jnum(n, "jobs"));
-        table_add(
-            t, jstr(n, "name"), jstr(n, "state"), cpus, mem, gpus, jobs,
-            jstr(n, "ce"), *jstr(n, "features") ? jstr(n, "features") : "-",
-            topology_line(json_object_get(n, "topology"), topo, sizeof(topo)));
+        if (in)
+            snprintf(inst, sizeof(inst), "%s %s %s", jstr(in, "type"),
+                     jstr(in, "market"), jstr(in, "state"));
+        const char *cells[] = {
+            jstr(n, "name"),
+            jstr(n, "state"),
+            cpus,
+            mem,
+            gpus,
+            jobs,
+            jstr(n, "ce"),
+            *jstr(n, "features") ? jstr(n, "features") : "-",
+            topology_line(json_object_get(n, "topology"), topo, sizeof(topo)),
+            inst,
+        };
+        table_add_row(t, cells);
     }
     table_print(t, stdout);
     table_destroy(t);

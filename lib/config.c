@@ -77,7 +77,9 @@ static int declared_value(struct parse_state *ps, const char *section,
             json_array_append_new(v, json_string(t));
         free(copy);
         name = "ces";
-    } else if (!strcmp(name, "state")) {
+    } else if (!strcmp(kind, "ce") || !strcmp(name, "state")) {
+        /* The server reads a [ce NAME]'s settings as kiln ce create's
+         * options (lib/cespec.h). */
         v = json_string(value);
     } else {
         snprintf(ps->bad, sizeof(ps->bad),

@@ -9,7 +9,8 @@
  *   [worker]  spool, name, cpus, log_level, ce, features, runtimes, auth,
  *             keys, key
  *   [queue NAME]  priority, ce (comma list, in order), state
- *   [ce NAME]     state
+ *   [ce NAME]     state, type, provider, min-vcpus, ... (kiln ce create's
+ *                 options, lib/cespec.h)
  */
 #ifndef KILN_CONFIG_H
 #define KILN_CONFIG_H

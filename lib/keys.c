@@ -279,3 +279,36 @@ void keys_ring_free(struct keyring *r)
         free(r->keys);
     free(r);
 }
+
+int keys_put_public(const char *dir, const char *name, const char *public,
+                    struct kiln_error *err)
+{
+    char path[4096], text[256], sub[4096];
+    unsigned char bin[32];
+
+    if (!jobspec_name_ok(name, 63) || strchr(name, ':') || strchr(name, ',')
+        || name[0] == '.' || !strcmp(name, "server")
+        || !strcmp(name, "cluster"))
+        return errprintf(err, "invalid key name '%.64s'", name);
+    if (strlen(public) != 40 || !zmq_z85_decode(bin, public))
+        return errprintf(err, "invalid public key: want 40 characters of Z85");
+    snprintf(sub, sizeof(sub), "%s/workers", dir);
+    if (mkdir(sub, 0755) < 0 && errno != EEXIST)
+        return errprintf(err, "cannot create %s: %s", sub, strerror(errno));
+    if (keypath(path, sizeof(path), dir, name, "pub") < 0)
+        return errprintf(err, "key folder path too long");
+    snprintf(text, sizeof(text),
+             "# Kiln CURVE public key '%s', taken when it joined.\n"
+             "public = %s\n",
+             name, public);
+    return write_file(path, 0644, true, text, err);
+}
+
+void keys_remove_public(const char *dir, const char *name)
+{
+    char path[4096];
+
+    if (jobspec_name_ok(name, 63) && name[0] != '.'
+        && keypath(path, sizeof(path), dir, name, "pub") == 0)
+        unlink(path);
+}

@@ -48,6 +48,13 @@ int keys_curve_client(void *sock, const char *server_public,
 int keys_client_socket(void *sock, const char *dir, const struct curve_key *own,
                        struct kiln_error *err);
 
+/* Accept a worker's public key (Z85) as node name's: dir/workers/NAME.pub
+ * (kept across restarts).  0, or -1 with err set. */
+int keys_put_public(const char *dir, const char *name, const char *public,
+                    struct kiln_error *err);
+/* And no longer (its instance is gone). */
+void keys_remove_public(const char *dir, const char *name);
+
 /* The public keys the server accepts, from dir; reloaded when
  * keys_changed says the files moved. */
 struct keyring;

@@ -90,6 +90,10 @@ static const char *migrations[] = {
     "DROP TABLE events;"
     "ALTER TABLE events7 RENAME TO events;"
     "CREATE INDEX events_job ON events(job_id);",
+    /* 8: what the elastic manager did, per compute environment */
+    "CREATE TABLE ce_events (id INTEGER PRIMARY KEY, ce TEXT NOT NULL,"
+    " time REAL NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL);"
+    "CREATE INDEX ce_events_ce ON ce_events(ce, id);",
 };
 
 enum stmt_id {
@@ -109,6 +113,8 @@ enum stmt_id {
     S_NODE_FEATURES,
     S_ATTEMPT_USAGE,
     S_JOB_SPEC,
+    S_CE_EVENT,
+    S_NODE_DEL,
     S_COUNT
 };
 
@@ -170,6 +176,9 @@ static const char *stmt_sql[S_COUNT] = {
     [S_ARRAY_CHILD] = "SELECT id FROM jobs WHERE array_id=? AND array_index=?",
     [S_OBJ_PUT] = "INSERT OR REPLACE INTO objects VALUES (?,?,?)",
     [S_OBJ_DEL] = "DELETE FROM objects WHERE kind=? AND name=?",
+    [S_CE_EVENT] = "INSERT INTO ce_events (ce, time, kind, text)"
+                   " VALUES (?,?,?,?)",
+    [S_NODE_DEL] = "DELETE FROM nodes WHERE name=?",
     [S_NODE_CE] = "UPDATE nodes SET ce=? WHERE name=?",
     [S_NODE_FEATURES] = "UPDATE nodes SET features=? WHERE name=?",
     [S_JOB_STATE] = "SELECT state, start_time FROM jobs WHERE id=?",
@@ -840,6 +849,51 @@ int store_foreach_node(struct store *st, store_node_f fn, void *arg)
                     " ORDER BY name");
 
     return s ? each(st, s, node_row, &r) : -1;
+}
+
+int store_node_delete(struct store *st, const char *name)
+{
+    sqlite3_stmt *s = st->stmt[S_NODE_DEL];
+
+    bind_text(s, 1, name);
+    return run(st, s);
+}
+
+int store_ce_event(struct store *st, const char *ce, double when,
+                   const char *kind, const char *text)
+{
+    sqlite3_stmt *s = st->stmt[S_CE_EVENT];
+
+    bind_text(s, 1, ce);
+    bind_time(s, 2, when);
+    bind_text(s, 3, kind);
+    bind_text(s, 4, text);
+    return run(st, s);
+}
+
+static int ce_event_row(sqlite3_stmt *row, void *arg)
+{
+    json_t *o =
+        json_pack("{s:f, s:s, s:s}", "time", sqlite3_column_double(row, 0),
+                  "kind", (const char *)sqlite3_column_text(row, 1), "text",
+                  (const char *)sqlite3_column_text(row, 2));
+
+    /* newest first from the query: oldest first in the answer */
+    return o ? json_array_insert_new(arg, 0, o) : -1;
+}
+
+json_t *store_ce_events(struct store *st, const char *ce, int limit)
+{
+    json_t *a = json_array();
+    sqlite3_stmt *s = prepare(st, "SELECT time, kind, text FROM ce_events"
+                                  " WHERE ce=? ORDER BY id DESC LIMIT ?");
+
+    if (!s)
+        return a;
+    bind_text(s, 1, ce);
+    sqlite3_bind_int(s, 2, limit);
+    each(st, s, ce_event_row, a);
+    return a;
 }
 
 int store_node_set_ce(struct store *st, const char *name, const char *ce)

@@ -132,6 +132,13 @@ int store_node_set_features(struct store *st, const char *name,
                             const char *features);
 
 /* Named objects of a kind ("queue", "ce", ...), each a JSON object. */
+/* Forget a node (an instance that was terminated). */
+int store_node_delete(struct store *st, const char *name);
+/* What the elastic manager did in compute environment ce, and the last
+ * limit of it, oldest first: [{"time", "kind", "text"}]. */
+int store_ce_event(struct store *st, const char *ce, double when,
+                   const char *kind, const char *text);
+json_t *store_ce_events(struct store *st, const char *ce, int limit);
 int store_object_put(struct store *st, const char *kind, const char *name,
                      const json_t *body);
 int store_object_delete(struct store *st, const char *kind, const char *name);

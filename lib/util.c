@@ -160,13 +160,13 @@ unsigned long long util_proc_starttime(int pid)
     if (!(text = util_read_file(path, 4096, NULL)))
         return 0;
     /* Field 2 is "(comm)" and may hold spaces: count from the last ')'.
-     * Field 22 is the start time, the 20th after it. */
+     * Field 22 is the start time: p stops on its first character. */
     if ((p = strrchr(text, ')'))) {
         int field = 2;
-        for (p++; *p && field < 21; p++)
+        for (p++; *p && field < 22; p++)
             if (*p == ' ')
                 field++;
-        if (field == 21)
+        if (field == 22)
             t = strtoull(p, NULL, 10);
     }
     free(text);

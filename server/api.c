@@ -524,8 +524,10 @@ int api_node_list(struct server *s, struct proto_msg *m,
             json_object_set_new(o, "reason", json_string(n->drain));
         if (only)
             json_object_set_new(o, "holders", node_holders(s, who, n));
+        elastic_node_json(s, n, o);
         json_array_append_new(nodes, o);
     }
+    elastic_launching_nodes(s, nodes, only);
     if (only && json_array_size(nodes) == 0) {
         json_decref(nodes);
         return CLIENT_FAIL(s, m, ENOENT, "unknown node '%.64s'", only);

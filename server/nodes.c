@@ -405,6 +405,7 @@ int nodes_hello(struct server *s, struct proto_msg *m, struct node *from)
                         "kill", r.kill));
     if (!jobs)
         json_decref(r.reported);
+    elastic_node_up(s, n);
     s->sched_needed = true;
     return 0;
 }
@@ -539,6 +540,50 @@ static void down_one(struct server *s, struct job *job, void *arg)
                          "attempt", job->attempts, "reason",
                          "node set down by an admin"));
     lose_part(s, job, p, "node set down by an admin");
+}
+
+static void forget_one(struct server *s, struct job *job, void *arg)
+{
+    struct node *n = arg;
+    struct jpart *p = place_part(job, n);
+
+    if (p && !p->ended
+        && (job->state == JOB_STARTING || job->state == JOB_RUNNING))
+        lose_part(s, job, p, "node failure: its instance is gone");
+}
+
+bool nodes_forget(struct server *s, const char *name)
+{
+    struct node *n = nodes_find(s, name);
+
+    if (!n)
+        return true;
+    n->state = NODE_DOWN;
+    relay_node_down(s, n);
+    /* Before the grace after a start is over, a reloaded job may hold
+     * the node by name only. */
+    if (!s->orphans_checked)
+        jobs_foreach(s, forget_one, n);
+    else if (n->njobs)
+        nodes_foreach_running(s, forget_one, n);
+    if (n->njobs) {
+        log_msg(LOG_WARNING, "node %s: gone, but %d jobs still hold it", name,
+                n->njobs);
+        return false;
+    }
+    for (struct node **pp = &s->nodes; *pp; pp = &(*pp)->next)
+        if (*pp == n) {
+            *pp = n->next;
+            break;
+        }
+    store_node_delete(s->st, n->name);
+    store_object_delete(s->st, "node_admin", n->name);
+    log_msg(LOG_INFO, "node %s forgotten: its instance is gone", n->name);
+    node_set_topo(n, NULL);
+    free(n->running);
+    free(n);
+    s->sched_needed = true;
+    return true;
 }
 
 /* A job STARTING longer than the start timeout: a node that has not

@@ -24,14 +24,6 @@ struct queue *queue_find(struct server *s, const char *name)
     return NULL;
 }
 
-struct ce *ce_find(struct server *s, const char *name)
-{
-    for (struct ce *c = s->ces; c; c = c->next)
-        if (strcmp(c->name, name) == 0)
-            return c;
-    return NULL;
-}
-
 bool queue_has_ce(const struct queue *q, const struct ce *ce)
 {
     for (int i = 0; i < q->nces; i++)
@@ -81,12 +73,6 @@ static json_t *queue_json(const struct queue *q)
     if (o && q->actions)
         json_object_set(o, "jobStateTimeLimitActions", q->actions);
     return o;
-}
-
-static json_t *ce_json(const struct ce *c)
-{
-    return json_pack("{s:s, s:s, s:s}", "name", c->name, "state",
-                     c->enabled ? "ENABLED" : "DISABLED", "type", "UNMANAGED");
 }
 
 /* Check and apply fields of a queue body to q (new or existing).  With
@@ -191,73 +177,12 @@ static struct queue *queue_new(struct server *s, const char *name)
     return q;
 }
 
-static struct ce *ce_new(struct server *s, const char *name)
-{
-    struct ce *c = calloc(1, sizeof(*c)), **pp = &s->ces;
-
-    if (!c)
-        return NULL;
-    snprintf(c->name, sizeof(c->name), "%s", name);
-    c->enabled = true;
-    while (*pp && strcmp((*pp)->name, name) < 0)
-        pp = &(*pp)->next;
-    c->next = *pp;
-    *pp = c;
-    return c;
-}
-
-static int ce_apply(struct ce *c, const json_t *body, struct kiln_error *err)
-{
-    const char *state = json_string_value(json_object_get(body, "state"));
-    const char *key;
-    json_t *v;
-
-    json_object_foreach ((json_t *)body, key, v)
-        if (strcmp(key, "name") && strcmp(key, "state") && strcmp(key, "type")
-            && strcmp(key, "version"))
-            return errprintf(
-                err, "invalid compute environment: unknown field '%.32s'", key);
-    if (json_object_get(body, "state")
-        && (!state || (strcmp(state, "ENABLED") && strcmp(state, "DISABLED"))))
-        return errprintf(
-            err, "invalid compute environment state: want ENABLED or DISABLED");
-    v = json_object_get(body, "type");
-    if (v && (!json_is_string(v) || strcmp(json_string_value(v), "UNMANAGED")))
-        return errprintf(
-            err, "invalid compute environment type: only UNMANAGED for now");
-    if (state)
-        c->enabled = strcmp(state, "ENABLED") == 0;
-    return 0;
-}
-
 static int save_queue(struct server *s, const struct queue *q)
 {
     json_t *o = queue_json(q);
     int rc = store_object_put(s->st, "queue", q->name, o);
     json_decref(o);
     return rc;
-}
-
-static int save_ce(struct server *s, const struct ce *c)
-{
-    json_t *o = ce_json(c);
-    int rc = store_object_put(s->st, "ce", c->name, o);
-    json_decref(o);
-    return rc;
-}
-
-static int load_ce(const char *name, json_t *body, void *arg)
-{
-    struct server *s = arg;
-    struct kiln_error err;
-    struct ce *c = ce_new(s, name);
-
-    if (!c)
-        return -1;
-    if (ce_apply(c, body, &err) < 0)
-        log_msg(LOG_ERR, "compute environment '%s' in the store: %s", name,
-                err.text);
-    return 0;
 }
 
 static int load_queue(const char *name, json_t *body, void *arg)
@@ -273,31 +198,19 @@ static int load_queue(const char *name, json_t *body, void *arg)
     return 0;
 }
 
-/* declared: {"ce": {NAME: {...}}, "queue": {NAME: {...}}} from the
- * configuration file; those settings win over the store's. */
+/* declared: {"queue": {NAME: {...}}} from the configuration file; those
+ * settings win over the store's.  The compute environments are loaded
+ * first (ce_load). */
 int queue_load(struct server *s, const json_t *declared)
 {
     struct kiln_error err;
     const char *name;
     json_t *body;
 
-    if (store_foreach_object(s->st, "ce", load_ce, s) < 0
-        || store_foreach_object(s->st, "queue", load_queue, s) < 0)
+    if (store_foreach_object(s->st, "queue", load_queue, s) < 0)
         return -1;
     if (store_begin(s->st) < 0)
         return -1;
-    if (!ce_find(s, "default"))
-        save_ce(s, ce_new(s, "default"));
-    json_object_foreach (json_object_get(declared, "ce"), name, body) {
-        struct ce *c = ce_find(s, name);
-        if (!jobspec_name_ok(name, 63) || (!c && !(c = ce_new(s, name)))
-            || ce_apply(c, body, &err) < 0) {
-            log_msg(LOG_ERR, "config: compute environment '%s': %s", name,
-                    jobspec_name_ok(name, 63) ? err.text : "invalid name");
-            return -1;
-        }
-        save_ce(s, c);
-    }
     if (!queue_find(s, "default"))
         save_queue(s, queue_new(s, "default"));
     json_object_foreach (json_object_get(declared, "queue"), name, body) {
@@ -321,11 +234,6 @@ void queue_destroy_all(struct server *s)
         json_decref(q->actions);
         free(q->shares);
         free(q);
-    }
-    while (s->ces) {
-        struct ce *c = s->ces;
-        s->ces = c->next;
-        free(c);
     }
 }
 
@@ -420,100 +328,6 @@ int queue_delete(struct server *s, struct proto_msg *m,
                            name, q->njobs);
     store_object_delete(s->st, "queue", name);
     queue_free(s, q);
-    return CLIENT_REPLY(s, m, json_object());
-}
-
-static int ce_saved(struct server *s, struct proto_msg *m, struct ce *c)
-{
-    save_ce(s, c);
-    s->sched_needed = true;
-    return CLIENT_REPLY(s, m, json_pack("{s:o}", "ce", ce_json(c)));
-}
-
-int ce_list(struct server *s, struct proto_msg *m, const struct requester *who)
-{
-    json_t *a = json_array();
-
-    for (struct ce *c = s->ces; c; c = c->next) {
-        json_t *o = ce_json(c), *nodes = json_array();
-        for (struct node *n = s->nodes; n; n = n->next)
-            if (strcmp(n->ce, c->name) == 0)
-                json_array_append_new(nodes, json_string(n->name));
-        json_object_set_new(o, "nodes", nodes);
-        json_array_append_new(a, o);
-    }
-    return CLIENT_REPLY(s, m, json_pack("{s:o}", "ces", a));
-}
-
-int ce_create(struct server *s, struct proto_msg *m,
-              const struct requester *who)
-{
-    const char *name = name_of(m);
-    struct kiln_error err;
-    struct ce *c, probe = { .enabled = true };
-
-    if (!name)
-        return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
-    if (ce_find(s, name))
-        return CLIENT_FAIL(s, m, EEXIST, "compute environment '%s' exists",
-                           name);
-    if (ce_apply(&probe, m->body, &err) < 0)
-        return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
-    if (!(c = ce_new(s, name)))
-        return CLIENT_FAIL(s, m, ENOMEM, "out of memory");
-    c->enabled = probe.enabled;
-    return ce_saved(s, m, c);
-}
-
-int ce_update(struct server *s, struct proto_msg *m,
-              const struct requester *who)
-{
-    const char *name = name_of(m);
-    struct kiln_error err;
-    struct ce *c;
-
-    if (!name)
-        return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
-    if (!(c = ce_find(s, name)))
-        return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'",
-                           name);
-    if (ce_apply(c, m->body, &err) < 0)
-        return CLIENT_FAIL(s, m, EINVAL, "%s", err.text);
-    return ce_saved(s, m, c);
-}
-
-int ce_delete(struct server *s, struct proto_msg *m,
-              const struct requester *who)
-{
-    const char *name = name_of(m);
-    struct ce *c;
-
-    if (!name)
-        return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
-    if (!(c = ce_find(s, name)))
-        return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'",
-                           name);
-    if (strcmp(name, "default") == 0)
-        return CLIENT_FAIL(s, m, EBUSY,
-                           "the default compute environment cannot be deleted");
-    for (struct queue *q = s->queues; q; q = q->next)
-        if (queue_has_ce(q, c))
-            return CLIENT_FAIL(s, m, EBUSY,
-                               "compute environment '%s' is used by job "
-                               "queue '%s'",
-                               name, q->name);
-    for (struct node *n = s->nodes; n; n = n->next)
-        if (strcmp(n->ce, name) == 0)
-            return CLIENT_FAIL(s, m, EBUSY,
-                               "compute environment '%s' still has node '%s'",
-                               name, n->name);
-    store_object_delete(s->st, "ce", name);
-    for (struct ce **pp = &s->ces; *pp; pp = &(*pp)->next)
-        if (*pp == c) {
-            *pp = c->next;
-            break;
-        }
-    free(c);
     return CLIENT_REPLY(s, m, json_object());
 }
 

@@ -50,11 +50,17 @@ static const struct json_field queue_fields[] = {
     { "jobStateTimeLimitActions", JSON_ARRAY, false },
     { NULL },
 };
+/* What lib/cespec checks, field by field, inside. */
 static const struct json_field ce_fields[] = {
     V,
-    { "name", JSON_STRING, true },
+    { "name", JSON_STRING, false },
+    { "computeEnvironmentName", JSON_STRING, false },
     { "state", JSON_STRING, false },
     { "type", JSON_STRING, false },
+    { "computeResources", JSON_OBJECT, false },
+    { "serviceRole", JSON_STRING, false },
+    { "tags", JSON_OBJECT, false },
+    { "kiln", JSON_OBJECT, false },
     { NULL },
 };
 static const struct json_field exec_end_fields[] = {
@@ -112,6 +118,11 @@ const struct request requests[] = {
     CLIENT("ce.update", PROTO_ADMIN, ce_fields, ce_update),
     CLIENT("ce.delete", PROTO_ADMIN, name_fields, ce_delete),
     CLIENT("ce.list", PROTO_USER, no_fields, ce_list),
+    CLIENT("ce.show", PROTO_USER, name_fields, ce_show),
+    CLIENT("node.join", PROTO_ANYONE,
+           FIELDS({ "name", JSON_STRING, true }, { "token", JSON_STRING, true },
+                  { "key", JSON_STRING, false }),
+           elastic_join),
     CLIENT("policy.create", PROTO_ADMIN,
            FIELDS({ "name", JSON_STRING, true },
                   { "shareDistribution", JSON_ARRAY, true },

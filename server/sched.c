@@ -56,8 +56,9 @@ const char *sched_infeasible(struct server *s, const struct queue *q,
         if (n->topo->mem_mib > max_mem)
             max_mem = n->topo->mem_mib;
     }
-    if (!any)
-        return NULL; /* no node of its environments yet: nothing to judge by */
+    if (!any || elastic_could_fit(s, q, spec))
+        return NULL; /* no node of its environments yet: nothing to judge
+                      * by; or one its environments may launch takes it */
     if (!chosen)
         snprintf(why, sizeof(why),
                  "no node of job queue '%s' is in its --nodelist "
@@ -431,6 +432,8 @@ json_t *sched_why(struct server *s, const struct job *job)
                  q->name, job->spec.share_id ? job->spec.share_id : "");
         return json_pack("{s:s, s:s}", "code", "fairshare", "text", text);
     }
+    if (elastic_why(s, job, text, sizeof(text)))
+        return json_pack("{s:s, s:s}", "code", "capacity", "text", text);
     int ahead = 0;
     for (const struct job *j = q->qhead; j && j != job; j = j->qnext)
         ahead++;

@@ -243,12 +243,13 @@ static int server_loop(struct server *s)
         zmq_pollitem_t items[] = {
             { s->clients, 0, ZMQ_POLLIN, 0 },
             { s->workers, 0, ZMQ_POLLIN, 0 },
+            { NULL, elastic_fd(s), ZMQ_POLLIN, 0 },
             { s->zap, 0, ZMQ_POLLIN, 0 },
         };
         long timeout = (long)((next_check - util_monotonic()) * 1000);
         if (timeout < 0)
             timeout = 0;
-        if (zmq_poll(items, s->zap ? 3 : 2, s->sched_needed ? 0 : timeout)
+        if (zmq_poll(items, s->zap ? 4 : 3, s->sched_needed ? 0 : timeout)
             < 0) {
             if (errno == EINTR)
                 continue;
@@ -268,6 +269,7 @@ static int server_loop(struct server *s)
             next_check = util_monotonic() + 1;
         }
         deps_run(s);
+        bool sched_ran = s->sched_needed;
         if (s->sched_needed) {
             double t0 = util_monotonic();
             sched_run(s);
@@ -276,11 +278,13 @@ static int server_loop(struct server *s)
                 s->sched_max_ms = s->sched_last_ms;
             s->sched_passes++;
         }
+        elastic_turn(s, sched_ran);
         if (store_commit(s->st) < 0) {
             turn_failed(s);
             return -1;
         }
         flush_outbox(s);
+        elastic_flush(s);
         jobs_reap(s);
     }
     log_msg(LOG_INFO, "stopping on signal");
@@ -490,19 +494,25 @@ int cmd_server(int argc, char **argv)
     signal(SIGINT, on_signal);
     s->started = util_monotonic();
     if (nodes_load(s) < 0 || fairshare_load_policies(s) < 0
-        || queue_load(s, cfg.declared) < 0 || fairshare_load(s) < 0
-        || jobs_load(s) < 0) {
+        || ce_load(s, cfg.declared) < 0 || queue_load(s, cfg.declared) < 0
+        || fairshare_load(s) < 0 || jobs_load(s) < 0) {
         log_msg(LOG_CRIT, "cannot load the saved state from the store");
+        goto done;
+    }
+    if (elastic_start(s, state, &err) < 0) {
+        log_msg(LOG_CRIT, "%s", err.text);
         goto done;
     }
     s->sched_needed = true;
     rc = server_loop(s) < 0 ? 1 : 0;
 done:
     flush_outbox(s);
+    elastic_stop(s);
     free(s->out);
     jobs_destroy_all(s);
     deps_destroy(s);
     queue_destroy_all(s);
+    ce_destroy_all(s);
     fairshare_destroy_all(s);
     nodes_destroy_all(s);
     relay_destroy_all(s);

@@ -11,6 +11,7 @@
 
 #include "lib/arrayspec.h"
 #include "lib/auth.h"
+#include "lib/cespec.h"
 #include "lib/jobspec.h"
 #include "lib/jobstate.h"
 #include "lib/jsonfields.h"
@@ -22,10 +23,24 @@
 
 enum node_state { NODE_UNKNOWN, NODE_UP, NODE_DOWN };
 
-/* A compute environment: a named set of nodes (unmanaged, for now). */
+/* A compute environment: a named set of nodes, which a managed one grows
+ * and shrinks by launching and retiring instances (elastic.c). */
 struct ce {
+    /* ce.c: what an admin set */
     char name[64];
-    bool enabled; /* a disabled one gets no new jobs */
+    bool enabled;       /* a disabled one gets no new jobs, launches nothing */
+    struct cespec spec; /* the body, checked */
+    json_t *body;       /* as AWS's CreateComputeEnvironment has it */
+    /* elastic.c: what the manager does with it */
+    char status[16];         /* CREATING, VALID or INVALID */
+    char status_reason[256]; /* why INVALID, or what it waits for */
+    long desired;            /* vCPUs it should have now */
+    long launch_floor;       /* an admin's desiredvCpus, until reached */
+    double backoff_until;    /* monotonic: no launch before (provider said
+                              * slow down, or capacity was short) */
+    int backoff_step;
+    bool reconciled; /* its provider's instances were compared
+                              * with the store since the start */
     struct ce *next;
 };
 
@@ -210,6 +225,7 @@ struct server {
     struct ce *ces;
     struct policy *policies;
     struct node *nodes;
+    struct elastic *elastic; /* elastic.c: instances, launches, providers */
     bool sched_needed;
     /* deps.c */
     json_t *singletons; /* "UID/NAME": active job ids, ascending */
@@ -477,6 +493,9 @@ const char *nodes_state_name(const struct node *n);
  * none of them. */
 int nodes_admin(struct server *s, struct node *n, const char *state,
                 const char *reason);
+/* The node's machine is gone: its jobs are lost there, and it is
+ * forgotten (false while jobs still hold it; it is then DOWN). */
+bool nodes_forget(struct server *s, const char *name);
 void nodes_destroy_all(struct server *s);
 
 /* arrays.c */
@@ -512,10 +531,58 @@ void arrays_to_json(const struct job *job, json_t *o);
 void arrays_row_to_json(struct server *s, const struct store_job *row,
                         json_t *o);
 
-/* queue.c: job queues and compute environments */
+/* ce.c: compute environments */
+/* The store's, then those of the configuration file ({"ce": {NAME:
+ * {OPTION: TEXT}}}), which win. */
+int ce_load(struct server *s, const json_t *declared);
+struct ce *ce_find(struct server *s, const char *name);
+int ce_create(struct server *s, struct proto_msg *m,
+              const struct requester *who);
+int ce_update(struct server *s, struct proto_msg *m,
+              const struct requester *who);
+int ce_delete(struct server *s, struct proto_msg *m,
+              const struct requester *who);
+int ce_list(struct server *s, struct proto_msg *m, const struct requester *who);
+int ce_show(struct server *s, struct proto_msg *m, const struct requester *who);
+void ce_destroy_all(struct server *s);
+
+/* elastic.c: managed compute environments grow and shrink */
+int elastic_start(struct server *s, const char *state, struct kiln_error *err);
+void elastic_stop(struct server *s);
+/* In each turn, after the scheduler: take the providers' answers, and
+ * (when the scheduler ran, or once a second) plan and check instances. */
+void elastic_turn(struct server *s, bool sched_ran);
+/* After the turn's commit: hand its provider calls over. */
+void elastic_flush(struct server *s);
+/* Readable when providers have answered (-1 before elastic_start). */
+int elastic_fd(const struct server *s);
+/* ce.c changed c's settings. */
+void elastic_ce_changed(struct server *s, struct ce *c);
+/* May c not be deleted yet (instances)?  why says so. */
+bool elastic_ce_busy(struct server *s, const struct ce *c, char *why,
+                     size_t len);
+void elastic_ce_deleted(struct server *s, const struct ce *c);
+/* {"instances": [...], "events": [...]} of c, for kiln ce show. */
+json_t *elastic_describe(struct server *s, const struct ce *c);
+/* Node n's instance fields, for node.list; the instances that have no
+ * node yet, as rows of it. */
+void elastic_node_json(struct server *s, const struct node *n, json_t *o);
+void elastic_launching_nodes(struct server *s, json_t *nodes, const char *only);
+/* Does job wait for capacity being launched, or for a max reached?  Then
+ * text says so. */
+bool elastic_why(struct server *s, const struct job *job, char *text,
+                 size_t len);
+/* Could an instance that q's environments may launch take spec? */
+bool elastic_could_fit(struct server *s, const struct queue *q,
+                       const struct jobspec *spec);
+/* A node said hello: its instance, if it is one, is up. */
+void elastic_node_up(struct server *s, struct node *n);
+int elastic_join(struct server *s, struct proto_msg *m,
+                 const struct requester *who);
+
+/* queue.c: job queues */
 int queue_load(struct server *s, const json_t *declared);
 struct queue *queue_find(struct server *s, const char *name);
-struct ce *ce_find(struct server *s, const char *name);
 /* Is node n in the compute environment ce, and is ce enabled? */
 bool queue_node_in(const struct node *n, const struct ce *ce);
 /* Does a queue list ce? */
@@ -528,13 +595,6 @@ int queue_delete(struct server *s, struct proto_msg *m,
                  const struct requester *who);
 int queue_list(struct server *s, struct proto_msg *m,
                const struct requester *who);
-int ce_create(struct server *s, struct proto_msg *m,
-              const struct requester *who);
-int ce_update(struct server *s, struct proto_msg *m,
-              const struct requester *who);
-int ce_delete(struct server *s, struct proto_msg *m,
-              const struct requester *who);
-int ce_list(struct server *s, struct proto_msg *m, const struct requester *who);
 int queue_node_update(struct server *s, struct proto_msg *m,
                       const struct requester *who);
 /* Cancel RUNNABLE jobs stuck longer than their queue's

@@ -157,8 +157,11 @@ static pid_t live_shell(const char *dir)
     snprintf(path, sizeof(path), "%s/shell.pid", dir);
     if (!(text = util_read_file(path, 64, NULL)))
         return 0;
+    /* A start time of 0 is a record of a Kiln whose util_proc_starttime
+     * read the wrong field: its pid alone must do. */
     if (sscanf(text, "%d %llu", &pid, &start) != 2 || pid <= 1
-        || util_proc_starttime(pid) != start)
+        || (start && util_proc_starttime(pid) != start)
+        || (!start && kill(pid, 0) < 0))
         pid = 0;
     free(text);
     return pid;

@@ -45,15 +45,18 @@ void worker_send(struct worker *w, const char *type, json_t *body)
     json_decref(body);
 }
 
-/* Ask the server's client endpoint where workers connect.  Retries with
- * backoff until it answers or the worker is stopped. */
-static int resolve_endpoint(struct worker *w)
+/* Ask the server's client endpoint type with body (consumed) on a
+ * socket of its own; retries with backoff until it answers or the worker
+ * is stopped.  1 with *reply "ok" (release it), 0 when the server
+ * refused (said in the log), -1 when stopped or the address is wrong. */
+static int ask_server(struct worker *w, const char *type, json_t *body,
+                      struct proto_msg *reply)
 {
     double backoff = 0.2;
+    int rc = -1;
 
     while (!stopping) {
         void *s = zmq_socket(w->ctx, ZMQ_DEALER);
-        struct proto_msg m;
         struct kiln_error err;
         proto_socket_setup(s, PROTO_SIDE_WORKER);
         if (w->auth == AUTH_MUNGE) /* the client socket is encrypted too */
@@ -64,41 +67,94 @@ static int resolve_endpoint(struct worker *w)
             log_msg(LOG_ERR, "invalid server address '%s': %s", w->server,
                     zmq_strerror(errno));
             zmq_close(s);
-            return -1;
+            break;
         }
-        json_t *req = json_pack("{s:i}", "version", KILN_PROTO_VERSION);
-        proto_send(s, NULL, 0, "server.info", req);
-        json_decref(req);
+        proto_send(s, NULL, 0, type, body);
         zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll(&it, 1, 2000) == 1 && proto_recv(s, 0, &m, &err) == 1) {
-            const char *ep =
-                json_string_value(json_object_get(m.body, "worker_endpoint"));
-            if (strcmp(m.type, "ok") == 0 && ep) {
-                /* A wildcard bind address means "the host you reached me on". */
-                const char *host_end = strrchr(w->server, ':');
-                const char *port = strrchr(ep, ':');
-                if (host_end && port
-                    && (strstr(ep, "://0.0.0.0:") || strstr(ep, "://*:")))
-                    snprintf(w->endpoint, sizeof(w->endpoint), "%.*s%s",
-                             (int)(host_end - w->server), w->server, port);
-                else
-                    snprintf(w->endpoint, sizeof(w->endpoint), "%s", ep);
-                proto_msg_release(&m);
-                zmq_close(s);
-                return 0;
+        if (zmq_poll(&it, 1, 2000) == 1 && proto_recv(s, 0, reply, &err) == 1) {
+            zmq_close(s);
+            if (strcmp(reply->type, "ok") == 0) {
+                rc = 1;
+                break;
             }
-            log_msg(LOG_ERR, "server %s refused server.info: %s", w->server,
-                    json_string_value(json_object_get(m.body, "text")));
-            proto_msg_release(&m);
-        } else {
-            log_msg(LOG_WARNING, "no answer from server %s; retrying in %.1f s",
-                    w->server, backoff);
+            log_msg(LOG_ERR, "server %s refused %s: %s", w->server, type,
+                    util_str_or(
+                        json_string_value(json_object_get(reply->body, "text")),
+                        "?"));
+            proto_msg_release(reply);
+            rc = 0;
+            break;
         }
+        log_msg(LOG_WARNING, "no answer from server %s; retrying in %.1f s",
+                w->server, backoff);
         zmq_close(s);
         usleep((useconds_t)(backoff * 1e6));
         backoff = backoff * 2 > 10 ? 10 : backoff * 2;
     }
+    json_decref(body);
+    return rc;
+}
+
+/* Ask the server's client endpoint where workers connect. */
+static int resolve_endpoint(struct worker *w)
+{
+    struct proto_msg m;
+
+    while (!stopping) {
+        int rc =
+            ask_server(w, "server.info",
+                       json_pack("{s:i}", "version", KILN_PROTO_VERSION), &m);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            sleep(1);
+            continue;
+        }
+        const char *ep =
+            json_string_value(json_object_get(m.body, "worker_endpoint"));
+        if (ep) {
+            /* A wildcard bind address means "the host you reached me on". */
+            const char *host_end = strrchr(w->server, ':');
+            const char *port = strrchr(ep, ':');
+            if (host_end && port
+                && (strstr(ep, "://0.0.0.0:") || strstr(ep, "://*:")))
+                snprintf(w->endpoint, sizeof(w->endpoint), "%.*s%s",
+                         (int)(host_end - w->server), w->server, port);
+            else
+                snprintf(w->endpoint, sizeof(w->endpoint), "%s", ep);
+            proto_msg_release(&m);
+            return 0;
+        }
+        proto_msg_release(&m);
+        sleep(1);
+    }
     return -1;
+}
+
+/* An instance of a managed compute environment: present the launch's
+ * one-time token with this worker's public key, once (a marker in the
+ * spool remembers it across restarts). */
+static int join_server(struct worker *w, const char *token)
+{
+    char marker[PATH_MAX + 16];
+    struct proto_msg m;
+    json_t *req;
+
+    snprintf(marker, sizeof(marker), "%s/joined", w->spool);
+    if (access(marker, F_OK) == 0)
+        return 0;
+    req = json_pack("{s:i, s:s, s:s}", "version", KILN_PROTO_VERSION, "name",
+                    w->name, "token", token);
+    if (req && w->auth == AUTH_MUNGE)
+        json_object_set_new(req, "key", json_string(w->key.public));
+    int rc = ask_server(w, "node.join", req, &m);
+    if (rc <= 0)
+        return -1;
+    proto_msg_release(&m);
+    if (util_write_atomic(marker, "", 0, UTIL_DURABLE) < 0)
+        log_err("cannot write %s", marker);
+    log_msg(LOG_INFO, "joined the server with the launch's token");
+    return 0;
 }
 
 static void send_hello(struct worker *w)
@@ -649,6 +705,25 @@ int cmd_worker(int argc, char **argv)
                 tpath);
     }
     keys = keys ? keys : cfg.worker_keys ? cfg.worker_keys : KILN_DEFAULT_KEYS;
+    /* An instance launched by a managed environment comes with a join
+     * token and no key: it makes its own pair, and the server takes the
+     * public key when the token is presented. */
+    char join_token[256];
+    const char *join = getenv("KILN_JOIN_TOKEN");
+    if (join && (!*join || strlen(join) >= sizeof(join_token)))
+        die("invalid KILN_JOIN_TOKEN");
+    if (join) {
+        /* Not for the jobs' eyes: out of the environment they inherit. */
+        snprintf(join_token, sizeof(join_token), "%s", join);
+        join = join_token;
+        unsetenv("KILN_JOIN_TOKEN");
+    }
+    char own_key[PATH_MAX + 80];
+    snprintf(own_key, sizeof(own_key), "%s/workers/%s.key", keys, name);
+    if (join && w->auth == AUTH_MUNGE && !key && !cfg.worker_key
+        && access(own_key, F_OK) < 0
+        && keys_generate(keys, name, false, own_key, sizeof(own_key), &err) < 0)
+        die("%s", err.text);
     if (w->auth == AUTH_MUNGE
         && secure_load(w, keys, key ? key : cfg.worker_key, &err) < 0)
         die("%s", err.text);
@@ -709,7 +784,7 @@ int cmd_worker(int argc, char **argv)
     free(rts);
     if (launch_recover(w) < 0)
         die("cannot read the spool '%s': %s", spool, strerror(errno));
-    if (resolve_endpoint(w) < 0)
+    if ((join && join_server(w, join) < 0) || resolve_endpoint(w) < 0)
         goto done;
     find_address(w);
     if (connect_server(w) < 0)

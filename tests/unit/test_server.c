@@ -37,6 +37,7 @@ static int setup(void **state)
     assert_int_equal(identity_start(srv), 0);
     assert_non_null(srv->st = store_open(NULL, &err));
     assert_int_equal(fairshare_load_policies(srv), 0);
+    assert_int_equal(ce_load(srv, NULL), 0);
     assert_int_equal(queue_load(srv, NULL), 0);
     assert_int_equal(fairshare_load(srv), 0);
     assert_int_equal(jobs_load(srv), 0);
@@ -57,6 +58,7 @@ static int teardown(void **state)
     jobs_destroy_all(srv);
     deps_destroy(srv);
     queue_destroy_all(srv);
+    ce_destroy_all(srv);
     fairshare_destroy_all(srv);
     nodes_destroy_all(srv);
     relay_destroy_all(srv);

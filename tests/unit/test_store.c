@@ -60,7 +60,36 @@ static int64_t insert(struct store *st, const char *name, double t)
 static void schema(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(store_schema_version(f->st), 7);
+    assert_int_equal(store_schema_version(f->st), 8);
+}
+
+/* A compute environment's events: the last ones asked for, oldest first,
+ * and only its own. */
+static void ce_events(void **state)
+{
+    struct fixture *f = *state;
+    char text[32];
+
+    assert_int_equal(store_begin(f->st), 0);
+    for (int i = 0; i < 5; i++) {
+        snprintf(text, sizeof(text), "launch %d", i);
+        assert_int_equal(store_ce_event(f->st, "a", 100 + i, "launch", text),
+                         0);
+    }
+    assert_int_equal(store_ce_event(f->st, "b", 200, "idle", "other"), 0);
+    assert_int_equal(store_commit(f->st), 0);
+    json_t *ev = store_ce_events(f->st, "a", 3);
+    assert_int_equal(json_array_size(ev), 3);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(ev, 0), "text")),
+        "launch 2");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(ev, 2), "text")),
+        "launch 4");
+    json_decref(ev);
+    ev = store_ce_events(f->st, "b", 50);
+    assert_int_equal(json_array_size(ev), 1);
+    json_decref(ev);
 }
 
 static void jobs_and_events(void **state)
@@ -230,7 +259,7 @@ static void states_become_numbers(void **state)
         SQLITE_OK);
     sqlite3_close(db);
     assert_non_null(f->st = store_open(f->dir, &err));
-    assert_int_equal(store_schema_version(f->st), 7);
+    assert_int_equal(store_schema_version(f->st), 8);
     struct store_job j;
     assert_int_equal(store_job_get(f->st, 7, &j), 1);
     assert_int_equal(j.state, JOB_SUCCEEDED);
@@ -267,6 +296,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(ce_events, setup, teardown),
         cmocka_unit_test_setup_teardown(jobs_and_events, setup, teardown),
         cmocka_unit_test_setup_teardown(reopen_keeps_everything, setup,
                                         teardown),

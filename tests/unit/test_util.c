@@ -4,7 +4,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
 
@@ -65,10 +68,31 @@ static void cpulist(void **state)
     assert_int_equal(util_cpulist_parse(NULL, &set), -1);
 }
 
+/* The start time is field 22 of /proc/PID/stat (it once read field 21,
+ * always 0, and so told no process from another with its pid). */
+static void starttime(void **state)
+{
+    char *text = util_read_file("/proc/self/stat", 4096, NULL);
+    unsigned long long want = 0;
+    char *p = strrchr(text, ')');
+
+    assert_non_null(p);
+    assert_int_equal(sscanf(p + 2,
+                            "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+                            "%*s %*s %*s %*s %*s %*s %*s %llu",
+                            &want),
+                     1);
+    free(text);
+    assert_true(want > 0);
+    assert_int_equal(util_proc_starttime(getpid()), want);
+    assert_int_equal(util_proc_starttime(-1), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utf8),
+        cmocka_unit_test(starttime),
         cmocka_unit_test(cpulist),
         cmocka_unit_test(errprintf_cut),
     };
