@@ -327,3 +327,17 @@ int util_cpulist_parse(const char *list, cpu_set_t *set)
     }
     return 0;
 }
+
+int util_helper_path(const char *name, char *out, size_t len)
+{
+    char self[PATH_MAX], *slash;
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+    if (n > 0 && (self[n] = '\0', slash = strrchr(self, '/'))) {
+        snprintf(out, len, "%.*s/%s", (int)(slash - self), self, name);
+        if (access(out, X_OK) == 0)
+            return 0;
+    }
+    snprintf(out, len, "%s/%s", KILN_LIBEXECDIR, name);
+    return access(out, X_OK);
+}

@@ -33,6 +33,12 @@ char *util_read_file(const char *path, size_t max, size_t *len);
  * names one process for good, even after the pid is reused. */
 unsigned long long util_proc_starttime(int pid);
 
+/* Where Kiln's helper program name (kiln-shell, kiln-ec2) is: beside
+ * this program (a build tree, or a copy of both), else where it is
+ * installed.  0, or -1 when neither is there (out holds the installed
+ * path). */
+int util_helper_path(const char *name, char *out, size_t len);
+
 /* Remove a directory tree. 0 or -1 with errno. */
 int util_rm_rf(const char *path);
 

@@ -32,6 +32,7 @@
 #include "lib/keys.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "server/instance_types.h"
 #include "server/provider.h"
 #include "server/server.h"
 
@@ -95,6 +96,7 @@ struct elastic {
     struct op *outbox;   /* for the providers, after this turn's commit */
     char dir[PATH_MAX];  /* the local provider's instances */
     char kiln[PATH_MAX]; /* this program, for the local provider */
+    char server_id[128]; /* tags this server's instances: HOST-HASH */
     double next_tick;
     struct bin *bins;
     size_t nbins, capbins;
@@ -254,7 +256,8 @@ static struct op *op_new(struct server *s, const struct ce *c,
     snprintf(op->ce, sizeof(op->ce), "%s", c->name);
     op->spec = c->spec;
     op->conf = json_deep_copy(c->body);
-    op->args = json_pack("{s:s}", "dir", s->elastic->dir);
+    op->args = json_pack("{s:s, s:s}", "dir", s->elastic->dir, "server_id",
+                         s->elastic->server_id);
     return op;
 }
 
@@ -338,6 +341,32 @@ static void random_hex(char *out, size_t bytes)
         sprintf(out + 2 * i, "%02x", r[i]);
 }
 
+static int types_of(const struct ce *c, struct itype *out, int max);
+static const struct instance_type *table_type(const char *name);
+
+/* The types the provider may launch instead of type (its spot price
+ * strategy picks among them): c's that have as much, of the same size. */
+static json_t *candidates(const struct ce *c, const struct itype *type)
+{
+    struct itype types[64];
+    int n = types_of(c, types, 64);
+    json_t *a = json_array();
+
+    for (int i = 0; i < n && json_array_size(a) < 8; i++) {
+        const struct instance_type *t = table_type(types[i].name);
+        if (types[i].vcpus == type->vcpus && types[i].mem_mib >= type->mem_mib
+            && types[i].gpus >= type->gpus)
+            json_array_append_new(
+                a, json_pack("{s:s, s:i, s:f}", "name", types[i].name, "vcpus",
+                             (int)types[i].vcpus, "price", t ? t->price : 0.0));
+    }
+    if (!json_array_size(a)) /* local and exec have no table */
+        json_array_append_new(a, json_pack("{s:s, s:i, s:f}", "name",
+                                           type->name, "vcpus",
+                                           (int)type->vcpus, "price", 0.0));
+    return a;
+}
+
 /* Store a launch of count instances of type in c, and queue the call. */
 static int launch(struct server *s, struct ce *c, const struct itype *type,
                   long count, const char *why)
@@ -374,15 +403,81 @@ static int launch(struct server *s, struct ce *c, const struct itype *type,
     json_object_set_new(op->args, "spot", json_boolean(l->spot));
     json_object_set_new(op->args, "vcpus", json_integer(type->vcpus));
     json_object_set_new(op->args, "worker", worker_args(s, c, l));
+    json_object_set_new(op->args, "server_id", json_string(e->server_id));
+    json_object_set_new(op->args, "bid", json_integer(c->spec.bid_percentage));
+    json_object_set_new(op->args, "candidates", candidates(c, type));
     op_queue(s, op);
     return 0;
 }
 
 /* ---- planning ---- */
 
-/* The instance types c may launch, in its order of preference. */
+static const struct instance_type *table_type(const char *name)
+{
+    for (size_t i = 0; i < ninstance_types; i++)
+        if (!strcmp(instance_types[i].name, name))
+            return &instance_types[i];
+    return NULL;
+}
+
+static void itype_of(const struct instance_type *t, struct itype *out)
+{
+    snprintf(out->name, sizeof(out->name), "%s", t->name);
+    out->vcpus = t->vcpus;
+    /* what the OS leaves of what is sold: what jobs may ask for */
+    out->mem_mib = t->mem_mib * 9 / 10;
+    out->gpus = t->gpus;
+}
+
+static bool is_short(const struct ce *c, const char *type)
+{
+    for (int i = 0; i < CE_SHORT_TYPES; i++)
+        if (c->short_until[i] > util_monotonic()
+            && !strcmp(c->short_type[i], type))
+            return true;
+    return false;
+}
+
+static void mark_short(struct ce *c, const char *type)
+{
+    int oldest = 0;
+
+    for (int i = 1; i < CE_SHORT_TYPES; i++)
+        if (c->short_until[i] < c->short_until[oldest])
+            oldest = i;
+    snprintf(c->short_type[oldest], sizeof(c->short_type[oldest]), "%s", type);
+    c->short_until[oldest] = util_monotonic() + 300;
+}
+
+static int by_price(const void *a, const void *b)
+{
+    const struct instance_type *x = *(const struct instance_type *const *)a,
+                               *y = *(const struct instance_type *const *)b;
+    return x->price < y->price ? -1 : x->price > y->price;
+}
+
+/* Does the instanceTypes entry want (a name, a family like m5, or
+ * optimal: the c5, m5 and r5 families) take type t? */
+static bool type_wanted(const char *want, const char *t)
+{
+    size_t n = strlen(want);
+
+    if (!strcmp(want, "optimal"))
+        return !strncmp(t, "c5.", 3) || !strncmp(t, "m5.", 3)
+               || !strncmp(t, "r5.", 3);
+    return !strcmp(want, t)
+           || (!strchr(want, '.') && !strncmp(t, want, n) && t[n] == '.');
+}
+
+/* The instance types c may launch, in its order of preference: the
+ * cheapest first (BEST_FIT), none that is short of capacity now. */
 static int types_of(const struct ce *c, struct itype *out, int max)
 {
+    const struct instance_type *pick[128];
+    const json_t *want = json_object_get(
+        json_object_get(c->body, "computeResources"), "instanceTypes");
+    int n = 0;
+
     if (max < 1)
         return 0;
     switch (c->spec.provider) {
@@ -394,6 +489,23 @@ static int types_of(const struct ce *c, struct itype *out, int max)
         out[0].mem_mib = 0;
         out[0].gpus = 0;
         return 1;
+    case CE_EC2:
+        for (size_t i = 0; i < ninstance_types && n < 128; i++) {
+            const char *t = instance_types[i].name;
+            bool ok = !want;
+            size_t k;
+            json_t *w;
+            json_array_foreach (want, k, w)
+                ok = ok || type_wanted(json_string_value(w), t);
+            if (!want)
+                ok = type_wanted("optimal", t);
+            if (ok && !is_short(c, t))
+                pick[n++] = &instance_types[i];
+        }
+        qsort(pick, (size_t)n, sizeof(pick[0]), by_price);
+        for (int i = 0; i < n && i < max; i++)
+            itype_of(pick[i], &out[i]);
+        return n < max ? n : max;
     default: return 0;
     }
 }
@@ -597,7 +709,7 @@ static long entries_of(const struct job *job)
 static void plan(struct server *s)
 {
     struct elastic *e = s->elastic;
-    struct itype types[16];
+    struct itype types[64];
     long add[64] = { 0 };
     struct ce *ces[64];
     int nces = 0;
@@ -634,7 +746,7 @@ static void plan(struct server *s)
                         continue;
                     while (ces[ci] != c)
                         ci++;
-                    int nt = types_of(c, types, 16);
+                    int nt = types_of(c, types, 64);
                     placed = place_in(e, c, &n, &add[ci], types, nt);
                 }
                 if (!placed)
@@ -645,7 +757,7 @@ static void plan(struct server *s)
     for (int i = 0; i < nces; i++) {
         struct ce *c = ces[i];
         long have = have_vcpus(e, c);
-        int nt = types_of(c, types, 16);
+        int nt = types_of(c, types, 64);
         long want = have + add[i];
         /* minvCpus, and an admin's desiredvCpus until reached */
         long floor = c->spec.min_vcpus > c->launch_floor ? c->spec.min_vcpus
@@ -795,6 +907,15 @@ static void provider_failed(struct server *s, struct ce *c, struct op *op,
     backoff(c, !strcmp(op->code, "RequestLimitExceeded") ? 2 : 5);
 }
 
+static bool capacity_code(const char *code)
+{
+    return !strcmp(code, "InsufficientInstanceCapacity")
+           || !strcmp(code, "InsufficientCapacity")
+           || !strcmp(code, "Unsupported")
+           || !strcmp(code, "InsufficientFreeAddressesInSubnet")
+           || !strcmp(code, "SpotMaxPriceTooLow");
+}
+
 static void on_launch(struct server *s, struct ce *c, struct op *op)
 {
     struct elastic *e = s->elastic;
@@ -812,16 +933,26 @@ static void on_launch(struct server *s, struct ce *c, struct op *op)
         struct itype t = l->type;
         if (!id || !jobspec_name_ok(id, 63) || inst_find(e, id))
             continue;
-        if (tname)
+        if (tname && table_type(tname))
+            itype_of(table_type(tname), &t);
+        else if (tname)
             snprintf(t.name, sizeof(t.name), "%s", tname);
         inst_add(s, c, id, l->id, &t, json_is_true(json_object_get(v, "spot")));
         event(s, c, "launched", "%s (%s%s) launched", id, t.name,
               json_is_true(json_object_get(v, "spot")) ? ", spot" : "");
     }
-    if (op->status < 0)
+    if (op->status < 0 && capacity_code(op->code)) {
+        /* Another type, at once: this one is short for a while. */
+        event(s, c, "provider-error",
+              "launch of %s failed: %s: %s; trying "
+              "other types",
+              l->type.name, op->code, op->message);
+        mark_short(c, l->type.name);
+    } else if (op->status < 0) {
         provider_failed(s, c, op, "launch");
-    else
+    } else {
         c->backoff_step = 0;
+    }
     launch_gc(s, l->id);
 }
 
@@ -993,7 +1124,7 @@ void elastic_ce_changed(struct server *s, struct ce *c)
     c->backoff_step = 0;
     c->status_reason[0] = '\0';
     snprintf(c->status, sizeof(c->status), "VALID");
-    if (c->spec.managed && c->spec.provider != CE_LOCAL) {
+    if (c->spec.managed && c->spec.provider == CE_EXEC) {
         snprintf(c->status, sizeof(c->status), "INVALID");
         snprintf(c->status_reason, sizeof(c->status_reason),
                  "the %s provider is not available in this build",
@@ -1139,12 +1270,12 @@ bool elastic_why(struct server *s, const struct job *job, char *text,
 bool elastic_could_fit(struct server *s, const struct queue *q,
                        const struct jobspec *spec)
 {
-    struct itype types[16];
+    struct itype types[64];
     struct need n = need_of(spec);
 
     (void)s;
     for (int i = 0; i < q->nces; i++) {
-        int nt = types_of(q->ces[i], types, 16);
+        int nt = types_of(q->ces[i], types, 64);
         for (int t = 0; t < nt; t++)
             if (type_fits(&types[t], &n)
                 && n.nodes * types[t].vcpus <= q->ces[i]->spec.max_vcpus)
@@ -1285,6 +1416,17 @@ int elastic_start(struct server *s, const char *state, struct kiln_error *err)
     if ((n = readlink("/proc/self/exe", e->kiln, sizeof(e->kiln) - 1)) < 0)
         return errprintf(err, "cannot find this program: %s", strerror(errno));
     e->kiln[n] = '\0';
+    /* The tag kiln:server of this server's instances: its host and its
+     * state folder, stable across restarts. */
+    char host[64] = "kiln", real[PATH_MAX];
+    uint32_t h = 2166136261u;
+    gethostname(host, sizeof(host) - 1);
+    host[strcspn(host, ".")] = '\0';
+    if (!realpath(state, real))
+        snprintf(real, sizeof(real), "%s", state);
+    for (const char *p = real; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    snprintf(e->server_id, sizeof(e->server_id), "%s-%08x", host, h);
     if (store_foreach_object(s->st, "launch", load_launch, s) < 0
         || store_foreach_object(s->st, "instance", load_instance, s) < 0)
         return errprintf(err, "cannot read the instances from the store");

@@ -23,6 +23,8 @@
 
 enum node_state { NODE_UNKNOWN, NODE_UP, NODE_DOWN };
 
+enum { CE_SHORT_TYPES = 8 };
+
 /* A compute environment: a named set of nodes, which a managed one grows
  * and shrinks by launching and retiring instances (elastic.c). */
 struct ce {
@@ -39,8 +41,10 @@ struct ce {
     double backoff_until;    /* monotonic: no launch before (provider said
                               * slow down, or capacity was short) */
     int backoff_step;
-    bool reconciled; /* its provider's instances were compared
-                              * with the store since the start */
+    bool reconciled; /* its provider's instances were compared with the
+                      * store since the start */
+    char short_type[CE_SHORT_TYPES][32]; /* types short of capacity */
+    double short_until[CE_SHORT_TYPES];  /* monotonic: until then */
     struct ce *next;
 };
 

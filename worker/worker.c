@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* kiln worker: registration, heartbeats and the event loop of a node. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -516,24 +519,55 @@ static int worker_loop(struct worker *w)
     return 0;
 }
 
-/* kiln-shell, the program each job's shell runs: beside this binary (a
- * build tree, or a copy of both), else where it is installed. */
+/* GET path from the metadata service, through the kiln-ec2 helper (the
+ * worker links no HTTP library): the value (first line) in out, or NULL
+ * when it is not there or there is no service. */
+static const char *metadata_get(struct worker *w, const char *path, char *out,
+                                size_t len)
+{
+    char helper[PATH_MAX], env[300];
+    int fds[2];
+    pid_t pid;
+    posix_spawn_file_actions_t fa;
+    ssize_t n = 0, r;
+
+    if (util_helper_path("kiln-ec2", helper, sizeof(helper)) < 0
+        || pipe2(fds, O_CLOEXEC) < 0)
+        return NULL;
+    snprintf(env, sizeof(env), "KILN_METADATA_URL=%s", w->metadata);
+    char *const argv[] = { helper, "metadata", (char *)path, NULL };
+    char *const envp[] = { env, NULL };
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    int rc = posix_spawn(&pid, helper, &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        return NULL;
+    }
+    while ((size_t)n < len - 1
+           && (r = read(fds[0], out + n, len - 1 - (size_t)n)) > 0)
+        n += r;
+    close(fds[0]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    out[n] = '\0';
+    out[strcspn(out, "\r\n")] = '\0';
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 && n > 0 ? out : NULL;
+}
+
+/* kiln-shell, the program each job's shell runs, and this program, the
+ * jobs' kiln exec. */
 static int find_shell(struct worker *w)
 {
-    char self[PATH_MAX], *slash;
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    ssize_t n =
+        readlink("/proc/self/exe", w->kiln_path, sizeof(w->kiln_path) - 1);
 
     if (n > 0)
-        snprintf(w->kiln_path, sizeof(w->kiln_path), "%.*s", (int)n, self);
-    if (n > 0 && (self[n] = '\0', slash = strrchr(self, '/'))) {
-        snprintf(w->shell_path, sizeof(w->shell_path), "%.*s/kiln-shell",
-                 (int)(slash - self), self);
-        if (access(w->shell_path, X_OK) == 0)
-            return 0;
-    }
-    snprintf(w->shell_path, sizeof(w->shell_path), "%s/kiln-shell",
-             KILN_LIBEXECDIR);
-    return access(w->shell_path, X_OK);
+        w->kiln_path[n] = '\0';
+    return util_helper_path("kiln-shell", w->shell_path, sizeof(w->shell_path));
 }
 
 static void usage(FILE *f)
@@ -558,7 +592,10 @@ static void usage(FILE *f)
         "  --keys DIR          CURVE keys (default %s): server.pub, and\n"
         "                      workers/NAME.key or cluster.key\n"
         "  --key FILE          this worker's key pair, if elsewhere\n"
-        "  --allow-root        with --auth none: run every job as root\n",
+        "  --allow-root        with --auth none: run every job as root\n"
+        "  --metadata URL      a cloud instance's metadata service (IMDSv2): its id\n"
+        "                      is the node name, and a spot interruption notice\n"
+        "                      there is told to the server\n",
         KILN_DEFAULT_SERVER, KILN_DEFAULT_SPOOL, KILN_DEFAULT_CONFIG,
         KILN_DEFAULT_KEYS);
 }
@@ -582,6 +619,7 @@ int cmd_worker(int argc, char **argv)
         { "keys", required_argument, NULL, 'k' },
         { "key", required_argument, NULL, 'K' },
         { "allow-root", no_argument, NULL, 'R' },
+        { "metadata", required_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
@@ -590,7 +628,8 @@ int cmd_worker(int argc, char **argv)
     struct kiln_error err;
     const char *server = NULL, *name = NULL, *cpus = NULL, *spool = NULL,
                *cfgfile = NULL, *level = NULL, *ce = NULL, *topology = NULL,
-               *features = NULL, *auth = NULL, *keys = NULL, *key = NULL;
+               *features = NULL, *auth = NULL, *keys = NULL, *key = NULL,
+               *metadata = NULL;
     char xmlspec[PATH_MAX + 8];
     char host[256], role[80];
     bool fg = false, allow_root = false;
@@ -617,6 +656,7 @@ int cmd_worker(int argc, char **argv)
         case 'k': keys = optarg; break;
         case 'K': key = optarg; break;
         case 'R': allow_root = true; break;
+        case 'D': metadata = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
         }
@@ -648,6 +688,17 @@ int cmd_worker(int argc, char **argv)
             features);
     if (features)
         snprintf(w->features, sizeof(w->features), "%s", features);
+    if (metadata && (strncmp(metadata, "http://", 7) || strlen(metadata) > 200))
+        die("invalid --metadata '%s': want an http:// URL", metadata);
+    if (metadata)
+        snprintf(w->metadata, sizeof(w->metadata), "%s", metadata);
+    /* A cloud instance is named by its id, which the metadata service
+     * says. */
+    if (!name && metadata
+        && !(name = metadata_get(w, "latest/meta-data/instance-id", host,
+                                 sizeof(host))))
+        die("cannot read this instance's id from the metadata service at %s",
+            metadata);
     if (!name) {
         if (gethostname(host, sizeof(host)) < 0)
             die("cannot read the host name: %s", strerror(errno));

@@ -52,6 +52,7 @@ struct worker {
     char cgroup_scope[128]; /* kiln/NAME-HASH: the parent of the job cgroups */
     char ce[64];            /* --ce: the compute environment to join, or "" */
     char features[256];     /* --features: for --constraint, or "" */
+    char metadata[256];     /* --metadata: a cloud instance's IMDS, or "" */
     json_t *runtimes; /* the OCI runtimes that work here, preferred first */
     bool simulate;    /* --simulate: placement as usual, jobs unpinned */
     struct topo *topo;
