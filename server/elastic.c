@@ -224,7 +224,7 @@ static void launch_gc(struct server *s, const char *id)
 }
 
 /* The instance is gone: out of memory, store, keys and nodes. */
-static void inst_forget(struct server *s, struct instance *in)
+static void inst_forget(struct server *s, struct instance *in, const char *why)
 {
     struct elastic *e = s->elastic;
     char launch[40];
@@ -237,7 +237,7 @@ static void inst_forget(struct server *s, struct instance *in)
     store_object_delete(s->st, "instance", in->id);
     if (s->auth == AUTH_MUNGE)
         keys_remove_public(s->keys_dir, in->id);
-    nodes_forget(s, in->id);
+    nodes_forget(s, in->id, why);
     snprintf(launch, sizeof(launch), "%s", in->launch);
     free(in);
     launch_gc(s, launch);
@@ -343,6 +343,7 @@ static void random_hex(char *out, size_t bytes)
 
 static int types_of(const struct ce *c, struct itype *out, int max);
 static const struct instance_type *table_type(const char *name);
+static bool is_short(const struct ce *c, const char *type);
 
 /* The types the provider may launch instead of type (its spot price
  * strategy picks among them): c's that have as much, of the same size. */
@@ -352,10 +353,20 @@ static json_t *candidates(const struct ce *c, const struct itype *type)
     int n = types_of(c, types, 64);
     json_t *a = json_array();
 
+    /* types_of puts those short of capacity last: they are candidates
+     * only when no other is. */
+    bool others = false;
+    for (int i = 0; i < n; i++)
+        others =
+            others
+            || (types[i].vcpus == type->vcpus && !is_short(c, types[i].name)
+                && types[i].mem_mib >= type->mem_mib
+                && types[i].gpus >= type->gpus);
     for (int i = 0; i < n && json_array_size(a) < 8; i++) {
         const struct instance_type *t = table_type(types[i].name);
         if (types[i].vcpus == type->vcpus && types[i].mem_mib >= type->mem_mib
-            && types[i].gpus >= type->gpus)
+            && types[i].gpus >= type->gpus
+            && !(others && is_short(c, types[i].name)))
             json_array_append_new(
                 a, json_pack("{s:s, s:i, s:f}", "name", types[i].name, "vcpus",
                              (int)types[i].vcpus, "price", t ? t->price : 0.0));
@@ -470,7 +481,7 @@ static bool type_wanted(const char *want, const char *t)
 }
 
 /* The instance types c may launch, in its order of preference: the
- * cheapest first (BEST_FIT), none that is short of capacity now. */
+ * cheapest first (BEST_FIT), those short of capacity now last. */
 static int types_of(const struct ce *c, struct itype *out, int max)
 {
     const struct instance_type *pick[128];
@@ -499,10 +510,21 @@ static int types_of(const struct ce *c, struct itype *out, int max)
                 ok = ok || type_wanted(json_string_value(w), t);
             if (!want)
                 ok = type_wanted("optimal", t);
-            if (ok && !is_short(c, t))
+            if (ok)
                 pick[n++] = &instance_types[i];
         }
         qsort(pick, (size_t)n, sizeof(pick[0]), by_price);
+        /* Those short of capacity go last: tried again only when no other
+         * type fits. */
+        for (int i = 0, k = 0; i < n && k < n; k++)
+            if (is_short(c, pick[i]->name)) {
+                const struct instance_type *t = pick[i];
+                memmove(&pick[i], &pick[i + 1],
+                        (size_t)(n - i - 1) * sizeof(pick[0]));
+                pick[n - 1] = t;
+            } else {
+                i++;
+            }
         for (int i = 0; i < n && i < max; i++)
             itype_of(pick[i], &out[i]);
         return n < max ? n : max;
@@ -867,6 +889,26 @@ void elastic_node_up(struct server *s, struct node *n)
     set_state(s, in, n->njobs ? INST_UP : INST_IDLE);
 }
 
+bool elastic_is_spot(struct server *s, const struct node *n)
+{
+    struct instance *in = s->elastic ? inst_find(s->elastic, n->name) : NULL;
+    return in && in->spot;
+}
+
+void elastic_interrupted(struct server *s, struct node *n)
+{
+    struct instance *in = s->elastic ? inst_find(s->elastic, n->name) : NULL;
+
+    if (!in || in->state == INST_TERMINATING)
+        return;
+    /* Its type is short where it runs: replacements try others first. */
+    mark_short(in->ce, in->type.name);
+    terminate(s, in, "spot-interruption",
+              "the provider reclaims it (spot interruption notice); its jobs "
+              "are requeued");
+    send_terminations(s);
+}
+
 /* ---- what the providers answer ---- */
 
 static void backoff(struct ce *c, double base)
@@ -948,6 +990,7 @@ static void on_launch(struct server *s, struct ce *c, struct op *op)
               "other types",
               l->type.name, op->code, op->message);
         mark_short(c, l->type.name);
+        backoff(c, 1);
     } else if (op->status < 0) {
         provider_failed(s, c, op, "launch");
     } else {
@@ -971,7 +1014,7 @@ static void on_terminate(struct server *s, struct ce *c, struct op *op)
         if (!in)
             continue;
         event(s, c, "terminated", "%s (%s) terminated", in->id, in->type.name);
-        inst_forget(s, in);
+        inst_forget(s, in, "node failure: its instance was terminated");
     }
 }
 
@@ -1030,10 +1073,14 @@ static void on_describe(struct server *s, struct ce *c, struct op *op)
             event(s, c, "terminated", "%s (%s) is gone", in->id, in->type.name);
         else
             event(s, c, "vanished",
-                  "%s (%s) is no longer running (the provider lists it no "
+                  "%s (%s%s) is no longer running (the provider lists it no "
                   "more)",
-                  in->id, in->type.name);
-        inst_forget(s, in);
+                  in->id, in->type.name, in->spot ? ", spot" : "");
+        if (in->spot && in->state != INST_TERMINATING)
+            mark_short(c, in->type.name);
+        inst_forget(s, in,
+                    in->spot ? "spot interruption"
+                             : "node failure: its instance is gone");
     }
     /* Launches that never answered and made nothing that runs: gone. */
     for (struct launch *l = e->launches, *ln; l; l = ln) {

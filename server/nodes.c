@@ -526,35 +526,64 @@ static void lose_part(struct server *s, struct job *job, struct jpart *p,
     jobs_part_lost(s, job, p, job->nparts == 1 ? what : why);
 }
 
-/* Stop the jobs on a node an admin set down; their parts there are lost. */
-static void down_one(struct server *s, struct job *job, void *arg)
+/* Why the jobs of a node are stopped, for stop_one. */
+struct stopping {
+    struct node *node;
+    const char *why;
+};
+
+/* Stop a job's part on a node (set down by an admin, or reclaimed): it
+ * is lost there, and the job goes on as its retry strategy says. */
+static void stop_one(struct server *s, struct job *job, void *arg)
 {
-    struct node *n = arg;
-    struct jpart *p = place_part(job, n);
+    struct stopping *st = arg;
+    struct jpart *p = place_part(job, st->node);
 
     if (!p || p->ended
         || (job->state != JOB_STARTING && job->state != JOB_RUNNING))
         return;
     nodes_send(s, p->name, "job.kill",
                json_pack("{s:I, s:i, s:s}", "id", (json_int_t)job->id,
-                         "attempt", job->attempts, "reason",
-                         "node set down by an admin"));
-    lose_part(s, job, p, "node set down by an admin");
+                         "attempt", job->attempts, "reason", st->why));
+    lose_part(s, job, p, st->why);
+}
+
+static void down_one(struct server *s, struct job *job, void *arg)
+{
+    struct stopping st = { arg, "node set down by an admin" };
+    stop_one(s, job, &st);
+}
+
+int nodes_interrupted(struct server *s, struct proto_msg *m, struct node *n)
+{
+    const char *when = json_string_value(json_object_get(m->body, "time"));
+    struct stopping st = { n, "spot interruption" };
+
+    log_msg(LOG_WARNING,
+            "node %s: spot interruption notice (reclaimed at %.40s): its "
+            "jobs are requeued",
+            n->name, when && *when ? when : "?");
+    snprintf(n->drain, sizeof(n->drain), "spot interruption");
+    nodes_foreach_running(s, stop_one, &st);
+    elastic_interrupted(s, n);
+    s->sched_needed = true;
+    return 0;
 }
 
 static void forget_one(struct server *s, struct job *job, void *arg)
 {
-    struct node *n = arg;
-    struct jpart *p = place_part(job, n);
+    struct stopping *st = arg;
+    struct jpart *p = place_part(job, st->node);
 
     if (p && !p->ended
         && (job->state == JOB_STARTING || job->state == JOB_RUNNING))
-        lose_part(s, job, p, "node failure: its instance is gone");
+        lose_part(s, job, p, st->why);
 }
 
-bool nodes_forget(struct server *s, const char *name)
+bool nodes_forget(struct server *s, const char *name, const char *why)
 {
     struct node *n = nodes_find(s, name);
+    struct stopping st = { n, why };
 
     if (!n)
         return true;
@@ -563,9 +592,9 @@ bool nodes_forget(struct server *s, const char *name)
     /* Before the grace after a start is over, a reloaded job may hold
      * the node by name only. */
     if (!s->orphans_checked)
-        jobs_foreach(s, forget_one, n);
+        jobs_foreach(s, forget_one, &st);
     else if (n->njobs)
-        nodes_foreach_running(s, forget_one, n);
+        nodes_foreach_running(s, forget_one, &st);
     if (n->njobs) {
         log_msg(LOG_WARNING, "node %s: gone, but %d jobs still hold it", name,
                 n->njobs);
@@ -645,7 +674,10 @@ static void fail_orphan(struct server *s, struct job *job, void *arg)
             continue;
         if (!p->node && !grace_over)
             continue; /* reloaded job: its node may still come back */
-        lose_part(s, job, p, "node failure");
+        /* A spot instance that falls silent was most likely reclaimed. */
+        lose_part(s, job, p,
+                  p->node && elastic_is_spot(s, p->node) ? "spot interruption"
+                                                         : "node failure");
         return; /* job may be gone */
     }
 }

@@ -157,6 +157,8 @@ const struct request requests[] = {
                   { "runtimes", JSON_ARRAY, false },
                   { "cgroup", JSON_STRING, false }),
            nodes_hello),
+    WORKER("node.interrupted", PROTO_WORKER_MSG, PROTO_NODE,
+           FIELDS({ "time", JSON_STRING, false }), nodes_interrupted),
     WORKER("node.heartbeat", PROTO_WORKER_MSG, PROTO_NODE, no_fields,
            nodes_heartbeat),
     WORKER("job.started", PROTO_WORKER_MSG, PROTO_NODE, job_attempt_fields,

@@ -497,9 +497,12 @@ const char *nodes_state_name(const struct node *n);
  * none of them. */
 int nodes_admin(struct server *s, struct node *n, const char *state,
                 const char *reason);
+/* node.interrupted: a spot instance's notice; its jobs are stopped and
+ * requeued as their retry strategy allows ("spot interruption"). */
+int nodes_interrupted(struct server *s, struct proto_msg *m, struct node *n);
 /* The node's machine is gone: its jobs are lost there, and it is
  * forgotten (false while jobs still hold it; it is then DOWN). */
-bool nodes_forget(struct server *s, const char *name);
+bool nodes_forget(struct server *s, const char *name, const char *why);
 void nodes_destroy_all(struct server *s);
 
 /* arrays.c */
@@ -579,6 +582,11 @@ bool elastic_why(struct server *s, const struct job *job, char *text,
 /* Could an instance that q's environments may launch take spec? */
 bool elastic_could_fit(struct server *s, const struct queue *q,
                        const struct jobspec *spec);
+/* The node's spot instance is being reclaimed: replace it, with
+ * another type for a while. */
+void elastic_interrupted(struct server *s, struct node *n);
+/* Is node n a spot instance? */
+bool elastic_is_spot(struct server *s, const struct node *n);
 /* A node said hello: its instance, if it is one, is up. */
 void elastic_node_up(struct server *s, struct node *n);
 int elastic_join(struct server *s, struct proto_msg *m,

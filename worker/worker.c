@@ -418,9 +418,10 @@ static int worker_loop(struct worker *w)
     struct wexec **eowners = NULL;
     int cap = 0;
 
+    spot_init(w);
     send_hello(w);
     while (!stopping) {
-        int n = 1 + exec_count_fds(w);
+        int n = 2 + exec_count_fds(w);
         for (struct wjob *j = w->jobs; j; j = j->next)
             n += j->pidfd >= 0;
         if (n > cap) {
@@ -442,8 +443,10 @@ static int worker_loop(struct worker *w)
             }
         int first_exec = n;
         n += exec_poll_items(w, items + n, eowners + n, cap - n);
+        int spot_item = spot_poll_item(w, &items[n]) ? n++ : -1;
         double now = util_monotonic();
         double next = w->welcomed ? w->next_heartbeat : w->next_hello;
+        next = spot_next(w, next);
         for (struct wjob *j = w->jobs; j; j = j->next)
             if (j->result && w->welcomed && j->next_send < next)
                 next = j->next_send;
@@ -474,8 +477,12 @@ static int worker_loop(struct worker *w)
             if (items[i].revents & ZMQ_POLLIN)
                 launch_reaped(w, owners[i]);
         for (int i = first_exec; i < n; i++)
-            if (items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+            if (i != spot_item
+                && (items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)))
                 exec_readable(w, eowners[i], items[i].fd);
+        if (spot_item >= 0
+            && (items[spot_item].revents & (ZMQ_POLLIN | ZMQ_POLLERR)))
+            spot_readable(w);
         /* Reap shells that were our children (adopted ones are init's), and
          * the commands of kiln exec, whose status goes back. */
         pid_t pid;
@@ -500,6 +507,7 @@ static int worker_loop(struct worker *w)
             }
             continue;
         }
+        spot_tick(w, now);
         if (w->welcomed && now >= w->next_heartbeat) {
             worker_send(w, "node.heartbeat",
                         json_pack("{s:i}", "version", KILN_PROTO_VERSION));

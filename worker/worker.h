@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <jansson.h>
+#include <zmq.h>
 
 #include "lib/auth.h"
 #include "lib/error.h"
@@ -41,6 +42,16 @@ struct wexec {
     struct wexec *next;
 };
 
+/* spot.c: the look for a spot interruption notice. */
+struct spot {
+    pid_t pid; /* the helper looking now, or 0 */
+    int fd;    /* its output, or -1 */
+    char buf[512];
+    size_t n;
+    double next;  /* monotonic: the next look */
+    bool noticed; /* told the server: no more looks */
+};
+
 struct worker {
     void *ctx, *sock;
     char name[64];
@@ -53,6 +64,7 @@ struct worker {
     char ce[64];            /* --ce: the compute environment to join, or "" */
     char features[256];     /* --features: for --constraint, or "" */
     char metadata[256];     /* --metadata: a cloud instance's IMDS, or "" */
+    struct spot spot;       /* spot.c: looking for an interruption notice */
     json_t *runtimes; /* the OCI runtimes that work here, preferred first */
     bool simulate;    /* --simulate: placement as usual, jobs unpinned */
     struct topo *topo;
@@ -114,6 +126,14 @@ int exec_poll_items(struct worker *w, zmq_pollitem_t *items,
 void exec_readable(struct worker *w, struct wexec *e, int fd);
 /* A child ended: if it was an exec's, note it and return true. */
 bool exec_reaped(struct worker *w, pid_t pid, int status);
+
+/* spot.c: with --metadata, a spot interruption notice is told to the
+ * server (node.interrupted) once. */
+void spot_init(struct worker *w);
+int spot_poll_item(struct worker *w, zmq_pollitem_t *item);
+double spot_next(const struct worker *w, double next);
+void spot_tick(struct worker *w, double now);
+void spot_readable(struct worker *w);
 /* Forget the execs that have ended (after each poll round). */
 void exec_sweep(struct worker *w);
 

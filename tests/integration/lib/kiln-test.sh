@@ -83,6 +83,7 @@ kiln_stop_all() {
 	# Instances of managed environments (the local provider's workers and
 	# their jobs), when a test ended before they were terminated.
 	pkill -KILL -f "$SHARNESS_TRASH_DIRECTORY/state/instances/" 2>/dev/null
+	pkill -KILL -f "$SHARNESS_TRASH_DIRECTORY/fake/" 2>/dev/null
 	# Test hosts go with everything that still runs in them.
 	if test -n "$KILN_TESTHOSTS"; then
 		"$KILN_SRCDIR/scripts/testhosts" down
