@@ -138,3 +138,40 @@ bool hostlist_has(const struct hostlist *hl, const char *name)
 {
     return slurm_hostlist_find((hostlist_t)hl, name) >= 0;
 }
+
+char **hostlist_expand(const char *s, int max, int *n, struct kiln_error *err)
+{
+    struct hostlist *parsed = hostlist_parse(s, err);
+    char **names;
+    hostlist_t hl;
+    char *h;
+
+    if (!parsed)
+        return NULL;
+    *n = hostlist_count(parsed);
+    hostlist_free(parsed);
+    if (*n > max) {
+        errprintf(err, "host list '%.64s' has %d hosts: at most %d", s, *n,
+                  max);
+        return NULL;
+    }
+    if (!(names = calloc((size_t)*n + 1, sizeof(*names)))
+        || !(hl = slurm_hostlist_create(s))) {
+        free(names);
+        errprintf(err, "out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < *n && (h = slurm_hostlist_shift(hl)); i++) {
+        names[i] = strdup(h);
+        free(h);
+    }
+    slurm_hostlist_destroy(hl);
+    return names;
+}
+
+void hostlist_names_free(char **names)
+{
+    for (char **p = names; p && *p; p++)
+        free(*p);
+    free(names);
+}

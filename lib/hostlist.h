@@ -24,6 +24,11 @@ int hostlist_count(const struct hostlist *hl);
  * repeats, as Slurm prints host lists: a new string, NULL on ENOMEM. */
 char *hostlist_compress(const char *const *names, int n);
 
+/* Every name of s, in its order (a NULL-terminated array of new strings,
+ * *n of them), or NULL with err set: a bad list, or more than max. */
+char **hostlist_expand(const char *s, int max, int *n, struct kiln_error *err);
+void hostlist_names_free(char **names);
+
 /* Is name in hl? */
 bool hostlist_has(const struct hostlist *hl, const char *name);
 

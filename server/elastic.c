@@ -417,6 +417,11 @@ static int launch(struct server *s, struct ce *c, const struct itype *type,
     json_object_set_new(op->args, "server_id", json_string(e->server_id));
     json_object_set_new(op->args, "bid", json_integer(c->spec.bid_percentage));
     json_object_set_new(op->args, "candidates", candidates(c, type));
+    json_t *in_use = json_array();
+    for (struct instance *in = e->instances; in; in = in->next)
+        if (in->ce == c)
+            json_array_append_new(in_use, json_string(in->id));
+    json_object_set_new(op->args, "in_use", in_use);
     op_queue(s, op);
     return 0;
 }
@@ -949,6 +954,24 @@ static void provider_failed(struct server *s, struct ce *c, struct op *op,
     backoff(c, !strcmp(op->code, "RequestLimitExceeded") ? 2 : 5);
 }
 
+static int count_of(struct elastic *e, const struct ce *c)
+{
+    int n = 0;
+
+    for (struct instance *in = e->instances; in; in = in->next)
+        n += in->ce == c;
+    return n;
+}
+
+/* A site program's words, as an event. */
+static void program_output(struct server *s, struct ce *c, struct op *op)
+{
+    const char *out = json_string_value(json_object_get(op->result, "output"));
+
+    if (out && *out)
+        event(s, c, "program-output", "%s", out);
+}
+
 static bool capacity_code(const char *code)
 {
     return !strcmp(code, "InsufficientInstanceCapacity")
@@ -983,6 +1006,7 @@ static void on_launch(struct server *s, struct ce *c, struct op *op)
         event(s, c, "launched", "%s (%s%s) launched", id, t.name,
               json_is_true(json_object_get(v, "spot")) ? ", spot" : "");
     }
+    program_output(s, c, op);
     if (op->status < 0 && capacity_code(op->code)) {
         /* Another type, at once: this one is short for a while. */
         event(s, c, "provider-error",
@@ -1009,6 +1033,7 @@ static void on_terminate(struct server *s, struct ce *c, struct op *op)
         provider_failed(s, c, op, "terminate");
         return;
     }
+    program_output(s, c, op);
     json_array_foreach (json_object_get(op->args, "ids"), i, v) {
         struct instance *in = inst_find(e, json_string_value(v));
         if (!in)
@@ -1041,6 +1066,16 @@ static void on_describe(struct server *s, struct ce *c, struct op *op)
 
     if (op->status < 0) {
         provider_failed(s, c, op, "listing instances");
+        return;
+    }
+    if (json_is_null(live)) {
+        /* The provider cannot list (exec): what is stored stands. */
+        if (!c->reconciled)
+            event(s, c, "reconciled",
+                  "the %s provider cannot list its instances: the %d stored "
+                  "stand",
+                  cespec_provider_name(c->spec.provider), count_of(e, c));
+        c->reconciled = true;
         return;
     }
     json_array_foreach (live, i, v) {
@@ -1171,12 +1206,6 @@ void elastic_ce_changed(struct server *s, struct ce *c)
     c->backoff_step = 0;
     c->status_reason[0] = '\0';
     snprintf(c->status, sizeof(c->status), "VALID");
-    if (c->spec.managed && c->spec.provider == CE_EXEC) {
-        snprintf(c->status, sizeof(c->status), "INVALID");
-        snprintf(c->status_reason, sizeof(c->status_reason),
-                 "the %s provider is not available in this build",
-                 cespec_provider_name(c->spec.provider));
-    }
     /* Made while the server runs: it has no instances to look for. */
     if (s->elastic)
         c->reconciled = true;

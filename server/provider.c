@@ -47,6 +47,7 @@ static const struct provider *provider_for(enum ce_provider p)
     switch (p) {
     case CE_LOCAL: return &provider_local;
     case CE_EC2: return &provider_ec2;
+    case CE_EXEC: return &provider_exec;
     default: return NULL;
     }
 }

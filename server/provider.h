@@ -45,7 +45,7 @@ struct provider {
     void (*run)(struct op *op);
 };
 
-extern const struct provider provider_local, provider_ec2;
+extern const struct provider provider_local, provider_ec2, provider_exec;
 
 /* The thread that runs operations.  provider_pool_fd() becomes readable
  * when results wait; provider_pool_take() returns them (oldest first). */

@@ -135,8 +135,9 @@ static int resolve_endpoint(struct worker *w)
 }
 
 /* An instance of a managed compute environment: present the launch's
- * one-time token with this worker's public key, once (a marker in the
- * spool remembers it across restarts). */
+ * one-time token with this worker's public key, once per launch (a
+ * marker in the spool keeps the token it joined with across restarts; a
+ * host resumed by a new launch joins again). */
 static int join_server(struct worker *w, const char *token)
 {
     char marker[PATH_MAX + 16];
@@ -144,7 +145,10 @@ static int join_server(struct worker *w, const char *token)
     json_t *req;
 
     snprintf(marker, sizeof(marker), "%s/joined", w->spool);
-    if (access(marker, F_OK) == 0)
+    char *used = util_read_file(marker, 4096, NULL);
+    bool same = used && !strcmp(used, token);
+    free(used);
+    if (same)
         return 0;
     req = json_pack("{s:i, s:s, s:s}", "version", KILN_PROTO_VERSION, "name",
                     w->name, "token", token);
@@ -154,7 +158,7 @@ static int join_server(struct worker *w, const char *token)
     if (rc <= 0)
         return -1;
     proto_msg_release(&m);
-    if (util_write_atomic(marker, "", 0, UTIL_DURABLE) < 0)
+    if (util_write_atomic(marker, token, strlen(token), UTIL_DURABLE) < 0)
         log_err("cannot write %s", marker);
     log_msg(LOG_INFO, "joined the server with the launch's token");
     return 0;

@@ -23,6 +23,13 @@ capacity() {
 	"$KILN" why "$1" | grep "launching in ce el\|maximum of 4 vCPUs"
 }
 # wait_for SECONDS COMMAND...: until the command succeeds
+# the same, for wait_for (a command, evaluated at each try)
+workers_at_least() {
+	test "$(workers)" -ge "$1"
+}
+instances_are() {
+	test "$(instances "$1")" = "$2"
+}
 wait_for() {
 	limit=$(( $1 * 10 )); shift
 	i=0
@@ -130,7 +137,7 @@ test_expect_success 'a join token is good once, for its own instances only' '
 
 test_expect_success 'a worker killed as it boots is replaced, and its job retried' '
 	"$KILN" submit -p elq --retry-attempts 3 --wrap "sleep 1" | awk "{print \$3}" >id &&
-	wait_for 30 test "$(workers)" -ge 1 &&
+	wait_for 30 workers_at_least 1 &&
 	pkill -KILL -f "$PWD/state/instances/" &&
 	test "$(wait_job "$(cat id)" 90)" = SUCCEEDED &&
 	test "$(events el launch)" -ge 3 &&
@@ -144,7 +151,7 @@ test_expect_success 'a server killed in the middle forgets no instance' '
 	for i in 1 2 3 4 5 6; do
 		"$KILN" submit -p elq --wrap "sleep 2" | awk "{print \$3}" >>ids || return 1
 	done &&
-	wait_for 20 test "$(workers)" -ge 4 &&
+	wait_for 20 workers_at_least 4 &&
 	kill_pid $SERVER_PID KILL &&
 	test "$(workers)" -ge 4 &&
 	start_server &&
@@ -184,7 +191,7 @@ test_expect_success 'disabled, it launches nothing; min-vcpus keeps nodes' '
 	test "$(instances el)" = 0 &&
 	"$KILN" cancel "$(cat id)" &&
 	"$KILN" ce update el --state ENABLED --min-vcpus 2 &&
-	wait_for 30 test "$(instances el)" = 2 &&
+	wait_for 30 instances_are el 2 &&
 	sleep 4 &&
 	test "$(instances el)" = 2 &&
 	test_must_fail "$KILN" ce delete el 2>err &&

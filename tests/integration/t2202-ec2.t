@@ -35,6 +35,13 @@ events() {
 instances() {
 	"$KILN" ce show "$1" --json | jq ".computeEnvironments[0].kiln.instances | length"
 }
+# for wait_for (a command, evaluated at each try)
+status_is() {
+	test "$("$KILN" ce show "$1" --json | jq -r ".computeEnvironments[0].status")" = "$2"
+}
+live_at_least() {
+	test "$(live)" -ge "$1"
+}
 wait_for() {
 	limit=$(( $1 * 10 )); shift
 	i=0
@@ -132,7 +139,7 @@ test_expect_success 'AuthFailure: INVALID with the message, nothing retried in a
 	before=$(calls RunInstances) &&
 	control "{\"fail\": {\"action\": \"RunInstances\", \"code\": \"AuthFailure\", \"message\": \"key revoked\", \"times\": 1, \"status\": 401}}" &&
 	id=$(submit_id -p cq --wrap true) &&
-	wait_for 20 test "$("$KILN" ce show cloud --json | jq -r ".computeEnvironments[0].status")" = INVALID &&
+	wait_for 20 status_is cloud INVALID &&
 	"$KILN" ce show cloud --json | jq -r ".computeEnvironments[0].statusReason" | grep "AuthFailure: key revoked" &&
 	"$KILN" why "$id" | grep "is INVALID" &&
 	sleep 3 &&
@@ -147,7 +154,7 @@ test_expect_success 'a server killed with instances up forgets none, and ends on
 	test -n "$server_id" &&
 	: >ids &&
 	for i in 1 2; do submit_id -p cq --wrap "sleep 3" >>ids || return 1; done &&
-	wait_for 30 test "$(live)" -ge 1 &&
+	wait_for 30 live_at_least 1 &&
 	kill_pid $SERVER_PID KILL &&
 	/usr/bin/aws --endpoint-url "$EC2" ec2 run-instances --image-id ami-stray \
 		--instance-type c5.large --count 1 \

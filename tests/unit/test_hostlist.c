@@ -39,6 +39,25 @@ static void compresses(void **state)
     free(c);
 }
 
+/* Every name, in order, bounded. */
+static void expands(void **state)
+{
+    struct kiln_error err;
+    int n = 0;
+    char **names = hostlist_expand("node[08-10],gpu1", 100, &n, &err);
+
+    assert_non_null(names);
+    assert_int_equal(n, 4);
+    assert_string_equal(names[0], "node08");
+    assert_string_equal(names[2], "node10");
+    assert_string_equal(names[3], "gpu1");
+    assert_null(names[4]);
+    hostlist_names_free(names);
+    assert_null(hostlist_expand("n[1-200]", 100, &n, &err));
+    assert_non_null(strstr(err.text, "at most 100"));
+    assert_null(hostlist_expand("n[1-", 100, &n, &err));
+}
+
 static void refuses_malformed(void **state)
 {
     static const char *bad[] = {
@@ -80,6 +99,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses),
         cmocka_unit_test(compresses),
+        cmocka_unit_test(expands),
         cmocka_unit_test(refuses_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
