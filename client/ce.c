@@ -15,7 +15,7 @@
 
 static const char usage[] =
     "kiln ce create NAME [--type MANAGED --provider ec2|exec|local] [OPTIONS]\n"
-    "       kiln ce create NAME --json FILE   (a CreateComputeEnvironment body)\n"
+    "       kiln ce create [NAME] --json FILE (a CreateComputeEnvironment body)\n"
     "       kiln ce update NAME [--state ENABLED|DISABLED] [--min-vcpus N]\n"
     "                           [--desired-vcpus N] [--max-vcpus N] [OPTIONS]\n"
     "       kiln ce delete NAME\n"
@@ -95,11 +95,10 @@ static json_t *body_from(const struct ce_opts *o, const char *name)
             die("%s", err.text);
     const char *aws =
         json_string_value(json_object_get(body, "computeEnvironmentName"));
-    if (aws && strcmp(aws, name))
+    if (aws && name && strcmp(aws, name))
         die("the name '%s' differs from the body's computeEnvironmentName "
             "'%s'",
             name, aws);
-    json_object_set_new(body, "name", json_string(name));
     return body;
 }
 
@@ -225,6 +224,11 @@ int cmd_ce(int argc, char **argv)
     const char *name = first < argc ? argv[first++] : NULL;
     if (first < argc)
         die("unexpected argument '%s'", argv[first]);
+    json_t *body = set ? body_from(&o, name) : NULL;
+    /* An AWS body names itself. */
+    if (!name && body)
+        name =
+            json_string_value(json_object_get(body, "computeEnvironmentName"));
     if (!name && strcmp(verb, "list"))
         die("missing name\nUsage: %s", usage);
     if (!strcmp(verb, "list")) {
@@ -243,8 +247,8 @@ int cmd_ce(int argc, char **argv)
     } else if (!strcmp(verb, "delete")) {
         r = client_request("ce.delete", json_pack("{s:s}", "name", name));
     } else {
-        json_t *body = body_from(&o, name);
         char type[16];
+        json_object_set_new(body, "name", json_string(name));
         snprintf(type, sizeof(type), "ce.%s", verb);
         r = client_request(type, body);
         const json_t *c = json_object_get(r, "ce");

@@ -23,6 +23,7 @@ static const struct {
     { "server", "node_timeout", offsetof(struct kiln_config, node_timeout) },
     { "server", "kill_wait", offsetof(struct kiln_config, kill_wait) },
     { "server", "start_timeout", offsetof(struct kiln_config, start_timeout) },
+    { "server", "advertise", offsetof(struct kiln_config, advertise) },
     { "server", "max_jobs_per_user",
       offsetof(struct kiln_config, max_jobs_per_user) },
     { "server", "auth", offsetof(struct kiln_config, auth) },

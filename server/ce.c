@@ -241,6 +241,31 @@ static const char *name_of(const struct proto_msg *m)
     return jobspec_name_ok(name, 63) ? name : NULL;
 }
 
+/* The existing environment a request names, or NULL once the client was
+ * told what is wrong. */
+static struct ce *named(struct server *s, struct proto_msg *m)
+{
+    const char *name = name_of(m);
+    struct ce *c = name ? ce_find(s, name) : NULL;
+
+    if (!name)
+        CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
+    else if (!c)
+        CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'", name);
+    return c;
+}
+
+/* The names of c's nodes. */
+static json_t *nodes_of(struct server *s, const struct ce *c)
+{
+    json_t *nodes = json_array();
+
+    for (struct node *n = s->nodes; n; n = n->next)
+        if (strcmp(n->ce, c->name) == 0)
+            json_array_append_new(nodes, json_string(n->name));
+    return nodes;
+}
+
 static int ce_saved(struct server *s, struct proto_msg *m, struct ce *c)
 {
     save_ce(s, c);
@@ -253,11 +278,8 @@ int ce_list(struct server *s, struct proto_msg *m, const struct requester *who)
     json_t *a = json_array();
 
     for (struct ce *c = s->ces; c; c = c->next) {
-        json_t *o = ce_json(c), *nodes = json_array();
-        for (struct node *n = s->nodes; n; n = n->next)
-            if (strcmp(n->ce, c->name) == 0)
-                json_array_append_new(nodes, json_string(n->name));
-        json_object_set_new(o, "nodes", nodes);
+        json_t *o = ce_json(c);
+        json_object_set_new(o, "nodes", nodes_of(s, c));
         json_array_append_new(a, o);
     }
     return CLIENT_REPLY(s, m, json_pack("{s:o}", "ces", a));
@@ -265,19 +287,12 @@ int ce_list(struct server *s, struct proto_msg *m, const struct requester *who)
 
 int ce_show(struct server *s, struct proto_msg *m, const struct requester *who)
 {
-    const char *name = name_of(m);
-    struct ce *c;
+    struct ce *c = named(s, m);
 
-    if (!name)
-        return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
-    if (!(c = ce_find(s, name)))
-        return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'",
-                           name);
-    json_t *item = ce_describe(s, c), *nodes = json_array();
-    for (struct node *n = s->nodes; n; n = n->next)
-        if (strcmp(n->ce, c->name) == 0)
-            json_array_append_new(nodes, json_string(n->name));
-    json_object_set_new(item, "nodes", nodes);
+    if (!c)
+        return -1; /* named() answered */
+    json_t *item = ce_describe(s, c);
+    json_object_set_new(item, "nodes", nodes_of(s, c));
     return CLIENT_REPLY(s, m,
                         json_pack("{s:[o]}", "computeEnvironments", item));
 }
@@ -306,15 +321,11 @@ int ce_create(struct server *s, struct proto_msg *m,
 int ce_update(struct server *s, struct proto_msg *m,
               const struct requester *who)
 {
-    const char *name = name_of(m);
     struct kiln_error err;
-    struct ce *c;
+    struct ce *c = named(s, m);
 
-    if (!name)
-        return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
-    if (!(c = ce_find(s, name)))
-        return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'",
-                           name);
+    if (!c)
+        return -1; /* named() answered */
     json_t *merged = cespec_merge(c->body, m->body);
     json_object_del(merged, "name");
     int rc = merged ? ce_apply(s, c, merged, true, &err)
@@ -328,15 +339,12 @@ int ce_update(struct server *s, struct proto_msg *m,
 int ce_delete(struct server *s, struct proto_msg *m,
               const struct requester *who)
 {
-    const char *name = name_of(m);
+    struct ce *c = named(s, m);
     char why[200];
-    struct ce *c;
 
-    if (!name)
-        return CLIENT_FAIL(s, m, EINVAL, BAD_NAME);
-    if (!(c = ce_find(s, name)))
-        return CLIENT_FAIL(s, m, ENOENT, "unknown compute environment '%s'",
-                           name);
+    if (!c)
+        return -1; /* named() answered */
+    const char *name = c->name;
     if (strcmp(name, "default") == 0)
         return CLIENT_FAIL(s, m, EBUSY,
                            "the default compute environment cannot be deleted");

@@ -316,10 +316,11 @@ static json_t *worker_args(struct server *s, const struct ce *c,
     char join[120];
 
     snprintf(join, sizeof(join), "%s.%s", l->id, l->secret);
-    json_t *w = json_pack("{s:s, s:s, s:s, s:s, s:s}", "server", s->client_ep,
-                          "ce", c->name, "join", join, "auth",
-                          s->auth == AUTH_NONE ? "none" : "munge", "kiln",
-                          s->elastic->kiln);
+    json_t *w =
+        json_pack("{s:s, s:s, s:s, s:s, s:s}", "server",
+                  s->advertise[0] ? s->advertise : s->client_ep, "ce", c->name,
+                  "join", join, "auth", s->auth == AUTH_NONE ? "none" : "munge",
+                  "kiln", s->elastic->kiln);
     if (w && s->auth == AUTH_MUNGE)
         json_object_set_new(w, "server_key", json_string(s->key.public));
     if (w && log_level_current >= LOG_DEBUG)
@@ -1056,6 +1057,13 @@ static bool listed(const json_t *list, const char *id)
     return false;
 }
 
+static void reconciled(struct ce *c)
+{
+    c->reconciled = true;
+    if (!strcmp(c->status, "CREATING"))
+        snprintf(c->status, sizeof(c->status), "VALID");
+}
+
 /* What the provider says runs, against what the store says. */
 static void on_describe(struct server *s, struct ce *c, struct op *op)
 {
@@ -1075,7 +1083,7 @@ static void on_describe(struct server *s, struct ce *c, struct op *op)
                   "the %s provider cannot list its instances: the %d stored "
                   "stand",
                   cespec_provider_name(c->spec.provider), count_of(e, c));
-        c->reconciled = true;
+        reconciled(c);
         return;
     }
     json_array_foreach (live, i, v) {
@@ -1128,7 +1136,7 @@ static void on_describe(struct server *s, struct ce *c, struct op *op)
     if (!c->reconciled)
         event(s, c, "reconciled", "the provider lists %zu instances",
               json_array_size(live));
-    c->reconciled = true;
+    reconciled(c);
 }
 
 static void take_results(struct server *s)
@@ -1327,8 +1335,9 @@ bool elastic_why(struct server *s, const struct job *job, char *text,
             return true;
         }
         if (strcmp(c->status, "VALID")) {
-            snprintf(text, len, "compute environment %s is %s: %s", c->name,
-                     c->status, c->status_reason);
+            snprintf(text, len, "compute environment %s is %s%s%s", c->name,
+                     c->status, c->status_reason[0] ? ": " : "",
+                     c->status_reason);
             return true;
         }
         if (!c->enabled)
@@ -1509,11 +1518,15 @@ int elastic_start(struct server *s, const char *state, struct kiln_error *err)
     if (!(e->pool = provider_pool_start()))
         return errprintf(err, "cannot start the providers' thread: %s",
                          strerror(errno));
-    /* What runs, before anything is launched. */
+    /* What runs, before anything is launched: until its provider has
+     * said, a managed environment is CREATING (as AWS Batch says of one
+     * not ready yet). */
     for (struct ce *c = s->ces; c; c = c->next) {
         c->reconciled = !c->spec.managed;
-        if (c->spec.managed && strcmp(c->status, "INVALID"))
+        if (c->spec.managed && strcmp(c->status, "INVALID")) {
+            snprintf(c->status, sizeof(c->status), "CREATING");
             op_queue(s, op_new(s, c, OP_DESCRIBE));
+        }
     }
     elastic_flush(s);
     e->next_tick = util_monotonic() + 1;

@@ -225,6 +225,8 @@ static void usage(FILE *f)
         "  --log-level LEVEL         error, warning, info or debug (default info)\n"
         "  --node-timeout SECONDS    silence before a worker is down (default 30)\n"
         "  --kill-wait SECONDS       SIGTERM to SIGKILL grace (default 10)\n"
+        "  --advertise ENDPOINT      the address instances of managed compute environments\n"
+        "                            reach the server at (default: the client endpoint)\n"
         "  --start-timeout SECONDS   time a node has to confirm a job's start; then the\n"
         "                            job is requeued and the node drained (default 60)\n"
         "  --auth munge|none         MUNGE credentials and CURVE workers (default), or\n"
@@ -317,6 +319,7 @@ int cmd_server(int argc, char **argv)
         { "node-timeout", required_argument, NULL, 'T' },
         { "kill-wait", required_argument, NULL, 'K' },
         { "start-timeout", required_argument, NULL, 'S' },
+        { "advertise", required_argument, NULL, 'V' },
         { "auth", required_argument, NULL, 'A' },
         { "keys", required_argument, NULL, 'k' },
         { "allow-root", no_argument, NULL, 'R' },
@@ -333,7 +336,7 @@ int cmd_server(int argc, char **argv)
     struct kiln_error err;
     const char *listen = NULL, *wlisten = NULL, *state = NULL, *cfgfile = NULL,
                *level = NULL, *ntimeout = NULL, *killwait = NULL, *auth = NULL,
-               *stimeout = NULL, *keys = NULL;
+               *stimeout = NULL, *keys = NULL, *advertise = NULL;
     char wep[256];
     bool fg = false, allow_root = false;
     int c, rc = 1;
@@ -349,6 +352,7 @@ int cmd_server(int argc, char **argv)
         case 'T': ntimeout = optarg; break;
         case 'K': killwait = optarg; break;
         case 'S': stimeout = optarg; break;
+        case 'V': advertise = optarg; break;
         case 'A': auth = optarg; break;
         case 'k': keys = optarg; break;
         case 'R': allow_root = true; break;
@@ -367,6 +371,11 @@ int cmd_server(int argc, char **argv)
     ntimeout = ntimeout ? ntimeout : cfg.node_timeout;
     killwait = killwait ? killwait : cfg.kill_wait;
     stimeout = stimeout ? stimeout : cfg.start_timeout;
+    advertise = advertise ? advertise : cfg.advertise;
+    if (advertise
+        && (strncmp(advertise, "tcp://", 6) || strlen(advertise) > 200
+            || strpbrk(advertise, " '\"\\;$`*")))
+        die("invalid advertise address '%s': want tcp://HOST:PORT", advertise);
     if (auth_mode_parse(auth       ? auth
                         : cfg.auth ? cfg.auth
                                    : "munge",
@@ -480,6 +489,21 @@ int cmd_server(int argc, char **argv)
     if (!(s->st = store_open(state, &err)))
         die("%s", err.text);
 
+    /* What instances of managed environments are told to reach: the
+     * client endpoint, its wildcard made this host's name. */
+    if (advertise) {
+        snprintf(s->advertise, sizeof(s->advertise), "%s", advertise);
+    } else {
+        char host[128] = "localhost";
+        const char *port = strrchr(s->client_ep, ':');
+        gethostname(host, sizeof(host) - 1);
+        if (strstr(s->client_ep, "://0.0.0.0:")
+            || strstr(s->client_ep, "://*:"))
+            snprintf(s->advertise, sizeof(s->advertise), "tcp://%s%s", host,
+                     port);
+        else
+            snprintf(s->advertise, sizeof(s->advertise), "%s", s->client_ep);
+    }
     fprintf(ready, "kiln server: clients %s workers %s\n", s->client_ep,
             s->worker_ep);
     fflush(ready);

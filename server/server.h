@@ -219,6 +219,7 @@ struct outmsg {
 struct server {
     void *ctx, *clients, *workers;
     char client_ep[256], worker_ep[256];
+    char advertise[256]; /* the client endpoint as instances reach it */
     struct store *st;
     void *jobs;           /* tsearch tree of struct job, by id */
     struct job *finished; /* jobs that reached a final state this turn:

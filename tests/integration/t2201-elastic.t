@@ -2,18 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 test_description='managed compute environments grow and shrink (local provider)'
 . "$KILN_SRCDIR/tests/integration/lib/kiln-test.sh"
+. "$KILN_SRCDIR/tests/integration/lib/elastic.sh"
 RAWSEND="$KILN_BUILDDIR/tests/tools/rawsend"
 
-# instances CE: how many instances kiln ce show lists now
-instances() {
-	"$KILN" ce show "$1" --json |
-	jq ".computeEnvironments[0].kiln.instances | length"
-}
-# events CE KIND: how many events of that kind
-events() {
-	"$KILN" ce show "$1" --json |
-	jq "[.computeEnvironments[0].kiln.events[] | select(.kind == \"$2\")] | length"
-}
 # workers: the instance workers running on this machine
 workers() {
 	pgrep -f "worker --foreground.*$PWD/state/instances/" | wc -l
@@ -22,21 +13,8 @@ workers() {
 capacity() {
 	"$KILN" why "$1" | grep "launching in ce el\|maximum of 4 vCPUs"
 }
-# wait_for SECONDS COMMAND...: until the command succeeds
-# the same, for wait_for (a command, evaluated at each try)
 workers_at_least() {
 	test "$(workers)" -ge "$1"
-}
-instances_are() {
-	test "$(instances "$1")" = "$2"
-}
-wait_for() {
-	limit=$(( $1 * 10 )); shift
-	i=0
-	until "$@"; do
-		i=$((i + 1)); test $i -gt $limit && return 1
-		sleep 0.1
-	done
 }
 # watch_max CE FILE: record the most instances seen until killed
 watch_max() {
@@ -51,8 +29,27 @@ none_left() {
 	test "$(instances el)" = 0 && test "$(workers)" = 0
 }
 
-test_expect_success 'start a server' '
-	start_server
+cat >kiln.conf <<\EOT
+[ce fromfile]
+provider = local
+max-vcpus = 2
+idle-timeout = 30
+EOT
+
+test_expect_success 'start a server, with a managed environment in its configuration' '
+	start_server --config kiln.conf &&
+	"$KILN" ce list | grep "^fromfile *MANAGED *ENABLED *local *VALID *0/0/2$"
+'
+
+test_expect_success 'the example bodies are taken as they are' '
+	for f in "$KILN_SRCDIR"/examples/ces/*.json; do
+		"$KILN" ce create --json "$f" >out || return 1
+		name=$(jq -r .computeEnvironmentName "$f") &&
+		grep "compute environment $name: MANAGED" out &&
+		"$KILN" ce show "$name" --json |
+			jq -e ".computeEnvironments[0].computeEnvironmentName == \"$name\"" &&
+		"$KILN" ce delete "$name" || return 1
+	done
 '
 
 test_expect_success 'bad compute environments are refused, naming the field' '

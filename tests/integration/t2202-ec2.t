@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 test_description='managed compute environments on EC2 (a stand-in that checks requests as EC2 does)'
 . "$KILN_SRCDIR/tests/integration/lib/kiln-test.sh"
+. "$KILN_SRCDIR/tests/integration/lib/elastic.sh"
 
 # The stand-in's credentials, for Kiln and for the AWS CLI; never the
 # machine's own (HOME is the test's folder; no metadata service).
@@ -28,27 +29,11 @@ live() {
 calls() {
 	grep -c "^$1 " fake/requests.log
 }
-events() {
-	"$KILN" ce show "$1" --json |
-	jq "[.computeEnvironments[0].kiln.events[] | select(.kind == \"$2\")] | length"
-}
-instances() {
-	"$KILN" ce show "$1" --json | jq ".computeEnvironments[0].kiln.instances | length"
-}
-# for wait_for (a command, evaluated at each try)
 status_is() {
 	test "$("$KILN" ce show "$1" --json | jq -r ".computeEnvironments[0].status")" = "$2"
 }
 live_at_least() {
 	test "$(live)" -ge "$1"
-}
-wait_for() {
-	limit=$(( $1 * 10 )); shift
-	i=0
-	until "$@"; do
-		i=$((i + 1)); test $i -gt $limit && return 1
-		sleep 0.1
-	done
 }
 all_gone() {
 	test "$(live)" = 0 && test "$(instances "$1")" = 0
@@ -66,6 +51,35 @@ type_of() {
 test_expect_success 'start the stand-in for EC2 and a server' '
 	start_fake &&
 	start_server
+'
+
+# describe_with ENV...: kiln-ec2's DescribeInstances with only this
+# environment (and HOME here), as the server would run it
+describe_with() {
+	echo "{\"kind\": \"describe\", \"ce\": \"nothing\", \"server_id\": \"x\",
+	       \"conf\": {\"kiln\": {\"endpoint\": \"$EC2/\"}}, \"args\": {}}" |
+	env -i PATH="$PATH" HOME="$PWD/home" "$@" "$KILN_BUILDDIR/kiln-ec2" call
+}
+
+test_expect_success 'credentials: the environment, a profile, the instance role, or a clear no' '
+	mkdir -p home/.aws &&
+	describe_with AWS_ACCESS_KEY_ID=AKIDKILNTEST AWS_SECRET_ACCESS_KEY=kiln-test-secret |
+		jq -e ".result.instances == []" &&
+	printf "[default]\naws_access_key_id = AKIDKILNTEST\naws_secret_access_key = kiln-test-secret\n" \
+		>home/.aws/credentials &&
+	describe_with AWS_EC2_METADATA_DISABLED=true | jq -e ".result.instances == []" &&
+	printf "[profile other]\naws_access_key_id = AKIDKILNTEST\naws_secret_access_key = kiln-test-secret\nregion = us-east-1\n" \
+		>home/.aws/config &&
+	rm home/.aws/credentials &&
+	describe_with AWS_PROFILE=other AWS_EC2_METADATA_DISABLED=true |
+		jq -e ".result.instances == []" &&
+	describe_with AWS_EC2_METADATA_SERVICE_ENDPOINT="$EC2/_host" |
+		jq -e ".result.instances == []" &&
+	describe_with AWS_EC2_METADATA_DISABLED=true >out &&
+	jq -e ".error.code == \"NoCredentials\"" out &&
+	describe_with AWS_ACCESS_KEY_ID=AKIDKILNTEST AWS_SECRET_ACCESS_KEY=wrong >out &&
+	jq -e ".error.code == \"SignatureDoesNotMatch\"" out &&
+	! grep -r "kiln-test-secret\|wrong" out server.log
 '
 
 test_expect_success 'an ec2 environment: AWS-shaped in, DescribeComputeEnvironments out' '
@@ -205,6 +219,19 @@ test_expect_success 'a spot instance that vanishes without notice: the same' '
 	test "$(wait_job "$id" 120)" = SUCCEEDED &&
 	test "$(node_of "$id")" != "$first" &&
 	"$KILN" show --json "$id" | jq -r ".attempt_list[0].reason" | grep "spot interruption"
+'
+
+test_expect_success 'a multi-node job on spot instances is requeued whole' '
+	"$KILN" ce update spot --max-vcpus 4 &&
+	id=$(submit_id -p sq --retry-attempts 3 --nodes 2 --ntasks-per-node 1 \
+		--wrap "sleep 10") &&
+	wait_state "$id" RUNNING 90 &&
+	job_field "$id" "nodes | length" | grep -x 2 &&
+	first=$(job_field "$id" "nodes[1]") &&
+	control "{\"interrupt\": \"$first\", \"after\": 6}" &&
+	test "$(wait_job "$id" 150)" = SUCCEEDED &&
+	"$KILN" show --json "$id" | jq -r ".attempt_list[0].reason" | grep "spot interruption" &&
+	! job_field "$id" "nodes[]" | grep -x "$first"
 '
 
 test_expect_success 'at the end nothing runs' '

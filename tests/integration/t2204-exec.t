@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 test_description='managed compute environments with a site'"'"'s own resume and suspend programs'
 . "$KILN_SRCDIR/tests/integration/lib/kiln-test.sh"
+. "$KILN_SRCDIR/tests/integration/lib/elastic.sh"
 
 # The site's programs: each host is a kiln worker on this machine.
 cat >resume.sh <<EOT
@@ -33,27 +34,8 @@ exit 0
 EOT
 chmod +x resume.sh suspend.sh
 
-events() {
-	"$KILN" ce show "$1" --json |
-	jq "[.computeEnvironments[0].kiln.events[] | select(.kind == \"$2\")] | length"
-}
-instances() {
-	"$KILN" ce show "$1" --json | jq ".computeEnvironments[0].kiln.instances | length"
-}
 site_workers() {
 	pgrep -f "worker --foreground .*$PWD/site/" | wc -l
-}
-# for wait_for (a command, evaluated at each try)
-events_at_least() {
-	test "$(events "$1" "$2")" -ge "$3"
-}
-wait_for() {
-	limit=$(( $1 * 10 )); shift
-	i=0
-	until "$@"; do
-		i=$((i + 1)); test $i -gt $limit && return 1
-		sleep 0.1
-	done
 }
 none_left() {
 	test "$(instances ex)" = 0 && test "$(site_workers)" = 0
