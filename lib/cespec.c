@@ -80,7 +80,8 @@ const char cespec_usage[] =
     "       --tags K=V,... --region REGION --endpoint URL\n"
     "  exec: --hosts HOSTLIST --resume-program PATH --suspend-program PATH\n"
     "        --program-timeout SECONDS --node-vcpus N\n"
-    "  local: --node-vcpus N (cpus of this machine per node, default 1)\n";
+    "  local: --node-vcpus N (cpus of this machine per node, default 1)\n"
+    "         --hosts NETNS-LIST (one instance in each network namespace)\n";
 
 const char *cespec_provider_name(enum ce_provider p)
 {
@@ -357,10 +358,13 @@ static int check_kiln(const json_t *k, struct cespec *spec,
         return errprintf(err, "an exec compute environment needs kiln.hosts, "
                               "kiln.resumeProgram and kiln.suspendProgram");
     if (spec->provider != CE_EXEC
-        && (hosts || json_object_get(k, "resumeProgram")
+        && (json_object_get(k, "resumeProgram")
             || json_object_get(k, "suspendProgram")))
-        return errprintf(err, "kiln.hosts, kiln.resumeProgram and "
-                              "kiln.suspendProgram are for the exec provider");
+        return errprintf(err, "kiln.resumeProgram and kiln.suspendProgram "
+                              "are for the exec provider");
+    if (spec->provider == CE_EC2 && hosts)
+        return errprintf(err, "kiln.hosts is for the exec and local "
+                              "providers");
     return 0;
 }
 

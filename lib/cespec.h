@@ -10,7 +10,8 @@
  *    "serviceRole", "tags",
  *    "kiln": {"provider": ec2|exec|local, "idleTimeoutSeconds",
  *        "bootTimeoutSeconds", "region", "endpoint", "resumeProgram",
- *        "suspendProgram", "programTimeoutSeconds", "hosts", "nodeVcpus"}}
+ *        "suspendProgram", "programTimeoutSeconds", "hosts" (exec: the
+ *        site's hosts; local: network namespaces), "nodeVcpus"}}
  *
  * Checking a body field by field (every refusal names the field), the
  * command-line options and configuration keys that build one, and the

@@ -2,7 +2,9 @@
 /* The local provider: an instance is a `kiln worker` process on this
  * machine, started in a session of its own with the server's address,
  * its environment's name and its join token, as an EC2 instance's user
- * data would start it.  Each lives in DIR/ID (DIR is the server's
+ * data would start it; with kiln.hosts, one in each of these network
+ * namespaces (the test hosts of scripts/testhosts), as on machines of
+ * their own.  Each lives in DIR/ID (DIR is the server's
  * state/instances): its spool, its keys, its log, and a file "instance"
  * with its pid, the pid's start time and its launch, which is what
  * DescribeInstances is here.  Terminating stops the worker and kills
@@ -22,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/hostlist.h"
 #include "lib/util.h"
 #include "server/provider.h"
 
@@ -66,8 +69,10 @@ static int write_text(const char *path, const char *text, int mode)
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-/* Start one instance's worker; 0, or -1 with op failed. */
-static int start_one(struct op *op, const char *dir, const char *id, long k)
+/* Start one instance's worker (in network namespace netns, when not
+ * NULL); 0, or -1 with op failed. */
+static int start_one(struct op *op, const char *dir, const char *id, long k,
+                     const char *netns)
 {
     const json_t *w = json_object_get(op->args, "worker");
     const char *kiln = arg(op, "worker", "kiln"),
@@ -104,8 +109,16 @@ static int start_one(struct op *op, const char *dir, const char *id, long k)
     }
     pick_cpus(k, vcpus, cpus, sizeof(cpus));
     snprintf(topo, sizeof(topo), "pack:1 core:%ld pu:1", vcpus);
-    const char *argv[32];
+    const char *argv[36];
+    char netarg[4200];
     int n = 0;
+    if (netns) {
+        /* As scripts/testhosts does: the namespace's network only (ip
+         * netns exec would remount /sys and hide the cgroups). */
+        snprintf(netarg, sizeof(netarg), "--net=/run/netns/%s", netns);
+        argv[n++] = "nsenter";
+        argv[n++] = netarg;
+    }
     argv[n++] = kiln;
     argv[n++] = "worker";
     argv[n++] = "--foreground";
@@ -168,7 +181,10 @@ static int start_one(struct op *op, const char *dir, const char *id, long k)
     sigset_t all;
     sigfillset(&all);
     posix_spawnattr_setsigdefault(&at, &all);
-    int rc = posix_spawn(&pid, kiln, &fa, &at, (char *const *)argv, env);
+    int rc =
+        netns
+            ? posix_spawnp(&pid, "nsenter", &fa, &at, (char *const *)argv, env)
+            : posix_spawn(&pid, kiln, &fa, &at, (char *const *)argv, env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     free(env);
@@ -191,13 +207,57 @@ static int start_one(struct op *op, const char *dir, const char *id, long k)
     return 0;
 }
 
+/* With kiln.hosts: one instance in each of these network namespaces
+ * (scripts/testhosts makes kiln-th1...), its id the namespace's name. */
+static void launch_in_namespaces(struct op *op, const char *hosts)
+{
+    const char *dir = arg(op, NULL, "dir");
+    long count = (long)json_integer_value(json_object_get(op->args, "count"));
+    json_t *list = json_array(), *in_use = json_object_get(op->args, "in_use");
+    struct kiln_error err;
+    int n = 0;
+    char **names = hostlist_expand(hosts, 4096, &n, &err);
+    static long started;
+
+    if (!names)
+        op_fail(op, "InvalidHosts", "%s", err.text);
+    for (int i = 0; names && i < n && (long)json_array_size(list) < count;
+         i++) {
+        char path[4200];
+        bool used = false;
+        size_t k;
+        json_t *v;
+        json_array_foreach (in_use, k, v)
+            used = used || !strcmp(json_string_value(v), names[i]);
+        snprintf(path, sizeof(path), "/run/netns/%s", names[i]);
+        if (used || strchr(names[i], '/') || access(path, F_OK) < 0)
+            continue;
+        if (start_one(op, dir, names[i], started++, names[i]) < 0)
+            break;
+        json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "id", names[i],
+                                              "type", "local", "spot", 0));
+    }
+    if (names && !json_array_size(list) && op->status == 0)
+        op_fail(op, "InsufficientCapacity",
+                "no network namespace of %s is free (or there)", hosts);
+    hostlist_names_free(names);
+    op->result = json_pack("{s:o}", "instances", list);
+}
+
 static void launch(struct op *op)
 {
     const char *dir = arg(op, NULL, "dir");
     long count = (long)json_integer_value(json_object_get(op->args, "count"));
     json_t *list = json_array();
     static long started; /* spreads the instances over the cpus */
+    const char *hosts = json_string_value(
+        json_object_get(json_object_get(op->conf, "kiln"), "hosts"));
 
+    if (hosts) {
+        json_decref(list);
+        launch_in_namespaces(op, hosts);
+        return;
+    }
     for (long i = 0; i < count; i++) {
         unsigned char r[4] = { 0 };
         char id[80];
@@ -205,7 +265,7 @@ static void launch(struct op *op)
             r[0] = (unsigned char)i;
         snprintf(id, sizeof(id), "%.40s-%02x%02x%02x%02x", op->ce, r[0], r[1],
                  r[2], r[3]);
-        if (start_one(op, dir, id, started++) < 0)
+        if (start_one(op, dir, id, started++, NULL) < 0)
             break; /* those started are in the result */
         json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "id", id,
                                               "type", "local", "spot", 0));

@@ -73,6 +73,12 @@ static void refusals(void **state)
         { "{" LOCAL "\"computeResources\":{\"maxvCpus\":4,"
           "\"instanceTypes\":[\"m5\"]}}",
           "for the ec2 provider" },
+        { "{" LOCAL "\"computeResources\":{\"maxvCpus\":4},\"kiln\":{"
+          "\"provider\":\"local\",\"resumeProgram\":\"/r\"}}",
+          "for the exec provider" },
+        { "{\"type\":\"MANAGED\",\"computeResources\":{\"maxvCpus\":4,"
+          "\"imageId\":\"ami-1\"},\"kiln\":{\"hosts\":\"n1\"}}",
+          "for the exec and local providers" },
     };
     struct cespec spec;
     struct kiln_error err;
