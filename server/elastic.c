@@ -1400,15 +1400,13 @@ int elastic_join(struct server *s, struct proto_msg *m,
     if (!name || !jobspec_name_ok(name, 63) || diff)
         return CLIENT_FAIL(s, m, EACCES, "unknown or invalid join token");
     in = inst_find(e, name);
-    if (!in && l->pending) {
-        /* It booted before its launch's answer came back. */
-        long have = 0;
-        for (struct instance *i = e->instances; i; i = i->next)
-            have += !strcmp(i->launch, l->id);
-        if (have < l->count
-            && (in = inst_add(s, l->ce, name, l->id, &l->type, l->spot)))
-            event(s, l->ce, "launched", "%s (%s) launched", name, l->type.name);
-    }
+    /* It booted before its launch's answer came back: until the provider
+     * has said which instances the launch made, no name is taken (a
+     * token shared by a launch's instances must not let one of them, or
+     * a job on it, pick another's or a site node's name). */
+    if (!in && l->pending)
+        return CLIENT_FAIL(s, m, EAGAIN,
+                           "launch %s is not answered yet: try again", l->id);
     if (!in || strcmp(in->launch, l->id) || in->joined
         || in->state != INST_LAUNCHING)
         return CLIENT_FAIL(s, m, EACCES,

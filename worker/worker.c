@@ -80,7 +80,11 @@ static int ask_server(struct worker *w, const char *type, json_t *body,
                 rc = 1;
                 break;
             }
-            log_msg(LOG_ERR, "server %s refused %s: %s", w->server, type,
+            const char *e =
+                json_string_value(json_object_get(reply->body, "error"));
+            w->last_refusal = e && !strcmp(e, "EAGAIN") ? EAGAIN : EPERM;
+            log_msg(w->last_refusal == EAGAIN ? LOG_INFO : LOG_ERR,
+                    "server %s refused %s: %s", w->server, type,
                     util_str_or(
                         json_string_value(json_object_get(reply->body, "text")),
                         "?"));
@@ -154,7 +158,14 @@ static int join_server(struct worker *w, const char *token)
                     w->name, "token", token);
     if (req && w->auth == AUTH_MUNGE)
         json_object_set_new(req, "key", json_string(w->key.public));
-    int rc = ask_server(w, "node.join", req, &m);
+    int rc;
+    /* EAGAIN: the server has not heard from the provider yet. */
+    for (int tries = 0;
+         (rc = ask_server(w, "node.join", json_incref(req), &m)) == 0
+         && w->last_refusal == EAGAIN && tries < 600 && !stopping;
+         tries++)
+        usleep(200000);
+    json_decref(req);
     if (rc <= 0)
         return -1;
     proto_msg_release(&m);

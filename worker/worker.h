@@ -65,6 +65,7 @@ struct worker {
     char features[256];     /* --features: for --constraint, or "" */
     char metadata[256];     /* --metadata: a cloud instance's IMDS, or "" */
     struct spot spot;       /* spot.c: looking for an interruption notice */
+    int last_refusal;       /* EAGAIN, or EPERM: the server's last "no" */
     json_t *runtimes; /* the OCI runtimes that work here, preferred first */
     bool simulate;    /* --simulate: placement as usual, jobs unpinned */
     struct topo *topo;
