@@ -156,6 +156,9 @@ int proto_recv(void *sock, int router, struct proto_msg *m,
          * frames the peer sent carry it, not the routing id). */
         const char *peer = zmq_msg_gets(&fr[base + 1], "User-Id");
         snprintf(m->peer, sizeof(m->peer), "%s", peer ? peer : "");
+        const char *addr = zmq_msg_gets(&fr[base + 1], "Peer-Address");
+        snprintf(m->peer_address, sizeof(m->peer_address), "%s",
+                 addr ? addr : "");
     }
     if (strlen(m->type) != len) {
         errprintf(err, "malformed message: bad type frame");

@@ -74,8 +74,9 @@ struct proto_msg {
     json_t *body; /* always a JSON object */
     char *cred;   /* a client's credential frame, or NULL (lib/auth.h) */
     unsigned char digest[32]; /* what a credential must sign (with cred) */
-    char peer[64]; /* the name of the CURVE key it came with, or "" */
-    char from[96]; /* who sent it, for the log: set by the receiver */
+    char peer[64];         /* the name of the CURVE key it came with, or "" */
+    char peer_address[64]; /* the IP address it came from, or "" */
+    char from[96];         /* who sent it, for the log: set by the receiver */
 };
 
 /* Send "" type body cred from a client: sign, given the digest of type

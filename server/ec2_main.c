@@ -248,15 +248,18 @@ static json_t *launch(const struct aws *a, const json_t *req)
         for (xmlNodePtr it = set ? set->children : NULL; it; it = it->next) {
             char *id = xml_text(it, "instanceId"),
                  *t = xml_text(it, "instanceType"),
-                 *life = xml_text(it, "instanceLifecycle");
+                 *life = xml_text(it, "instanceLifecycle"),
+                 *ip = xml_text(it, "privateIpAddress");
             if (id)
                 json_array_append_new(
-                    list, json_pack("{s:s, s:s, s:b}", "id", id, "type",
+                    list, json_pack("{s:s, s:s, s:b, s:s}", "id", id, "type",
                                     t ? t : str(type, "name"), "spot",
-                                    life && !strcmp(life, "spot")));
+                                    life && !strcmp(life, "spot"), "address",
+                                    ip ? ip : ""));
             xmlFree(id);
             xmlFree(t);
             xmlFree(life);
+            xmlFree(ip);
         }
         xmlFreeDoc(doc);
     }

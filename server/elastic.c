@@ -55,12 +55,14 @@ struct instance {
     struct itype type;
     bool spot;
     enum inst_state state;
-    double launched; /* UTC */
-    double since;    /* monotonic: in its state since then */
-    double retry_at; /* monotonic: a failed terminate is tried again */
-    bool joined;     /* its join token was used */
-    bool term_due;   /* to be asked of the provider: terminate it */
-    bool planned;    /* scratch: jobs of this pass go there */
+    double launched;  /* UTC */
+    double since;     /* monotonic: in its state since then */
+    double retry_at;  /* monotonic: a failed terminate is tried again */
+    bool joined;      /* its join token was used */
+    bool term_due;    /* to be asked of the provider: terminate it */
+    char address[64]; /* its private address, as the provider says, or "":
+                       * its join must come from there */
+    bool planned;     /* scratch: jobs of this pass go there */
     struct instance *next;
 };
 
@@ -155,10 +157,11 @@ static void type_from_json(const json_t *o, struct itype *t)
 
 static void inst_save(struct server *s, const struct instance *in)
 {
-    json_t *o = json_pack(
-        "{s:s, s:s, s:o, s:b, s:s, s:f, s:b}", "ce", in->ce->name, "launch",
-        in->launch, "type", type_json(&in->type), "spot", in->spot, "state",
-        inst_names[in->state], "launched", in->launched, "joined", in->joined);
+    json_t *o = json_pack("{s:s, s:s, s:o, s:b, s:s, s:f, s:b, s:s}", "ce",
+                          in->ce->name, "launch", in->launch, "type",
+                          type_json(&in->type), "spot", in->spot, "state",
+                          inst_names[in->state], "launched", in->launched,
+                          "joined", in->joined, "address", in->address);
     store_object_put(s->st, "instance", in->id, o);
     json_decref(o);
 }
@@ -1003,7 +1006,13 @@ static void on_launch(struct server *s, struct ce *c, struct op *op)
             itype_of(table_type(tname), &t);
         else if (tname)
             snprintf(t.name, sizeof(t.name), "%s", tname);
-        inst_add(s, c, id, l->id, &t, json_is_true(json_object_get(v, "spot")));
+        struct instance *in = inst_add(
+            s, c, id, l->id, &t, json_is_true(json_object_get(v, "spot")));
+        const char *ip = json_string_value(json_object_get(v, "address"));
+        if (in && ip && strlen(ip) < sizeof(in->address)) {
+            snprintf(in->address, sizeof(in->address), "%s", ip);
+            inst_save(s, in);
+        }
         event(s, c, "launched", "%s (%s%s) launched", id, t.name,
               json_is_true(json_object_get(v, "spot")) ? ", spot" : "");
     }
@@ -1411,6 +1420,14 @@ int elastic_join(struct server *s, struct proto_msg *m,
         || in->state != INST_LAUNCHING)
         return CLIENT_FAIL(s, m, EACCES,
                            "join token already used, or not for '%.64s'", name);
+    /* The token is shared by the launch's instances: where the provider
+     * says an instance is, from there alone may it join. */
+    if (in->address[0] && strcmp(in->address, m->peer_address))
+        return CLIENT_FAIL(s, m, EACCES,
+                           "join of %s from %.40s: the instance's address is "
+                           "%s",
+                           name, m->peer_address[0] ? m->peer_address : "?",
+                           in->address);
     if (s->auth == AUTH_MUNGE) {
         if (!key || keys_put_public(s->keys_dir, name, key, &err) < 0)
             return CLIENT_FAIL(s, m, EINVAL, "cannot take the key of %s: %s",
@@ -1472,6 +1489,8 @@ static int load_instance(const char *id, json_t *o, void *arg)
     in->spot = json_is_true(json_object_get(o, "spot"));
     in->launched = json_number_value(json_object_get(o, "launched"));
     in->joined = json_is_true(json_object_get(o, "joined"));
+    snprintf(in->address, sizeof(in->address), "%s",
+             util_str_or(json_string_value(json_object_get(o, "address")), ""));
     in->state = INST_LAUNCHING;
     for (int i = 0; i < 4; i++)
         if (st && !strcmp(st, inst_names[i]))

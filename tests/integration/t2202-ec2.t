@@ -128,6 +128,18 @@ test_expect_success 'idle, they are terminated, in one call' '
 	grep "^TerminateInstances .*InstanceId.2" fake/requests.log
 '
 
+test_expect_success 'a join from an address other than the instance'"'"'s is refused' '
+	"$KILN" ce update cloud --boot-timeout 5 &&
+	before=$(events cloud boot-timeout) &&
+	control "{\"private_ip\": \"10.9.9.9\"}" &&
+	id=$(submit_id -p cq --wrap true) &&
+	test "$(wait_job "$id" 60)" = SUCCEEDED &&
+	grep "refused node.join.*the instance.s address is 10.9.9.9" server.log &&
+	test "$(events cloud boot-timeout)" -gt "$before" &&
+	"$KILN" ce update cloud --boot-timeout 600 &&
+	wait_for 30 all_gone cloud
+'
+
 test_expect_success 'a type short of capacity: another type is launched' '
 	control "{\"fail\": {\"action\": \"RunInstances\", \"code\": \"InsufficientInstanceCapacity\", \"times\": 1}}" &&
 	id=$(submit_id -p cq --wrap true) &&
