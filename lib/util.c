@@ -328,6 +328,10 @@ int util_cpulist_parse(const char *list, cpu_set_t *set)
     return 0;
 }
 
+#ifndef KILN_LIBEXECDIR /* a build outside make's (the fuzz targets) */
+#define KILN_LIBEXECDIR "/usr/local/libexec/kiln"
+#endif
+
 int util_helper_path(const char *name, char *out, size_t len)
 {
     char self[PATH_MAX], *slash;
