@@ -737,22 +737,38 @@ static long entries_of(const struct job *job)
     return left;
 }
 
+/* What one pass knows of a managed environment: its types (sorted once
+ * per pass, not per job) and the vCPUs it adds. */
+struct pass_ce {
+    struct ce *c;
+    long add;
+    struct itype types[64];
+    int nt;
+};
+
 static void plan(struct server *s)
 {
     struct elastic *e = s->elastic;
     struct itype types[64];
-    long add[64] = { 0 };
-    struct ce *ces[64];
+    struct pass_ce *pc;
     int nces = 0;
 
     e->nbins = 0;
-    for (struct ce *c = s->ces; c && nces < 64; c = c->next)
-        if (c->spec.managed) {
-            ces[nces++] = c;
-            room_of(s, c);
-        }
-    if (!nces)
+    for (struct ce *c = s->ces; c; c = c->next)
+        nces += c->spec.managed;
+    if (!nces || !(pc = calloc((size_t)nces, sizeof(*pc))))
         return;
+    nces = 0;
+    for (struct ce *c = s->ces; c; c = c->next) {
+        c->plan_index = -1;
+        if (!c->spec.managed)
+            continue;
+        c->plan_index = nces;
+        pc[nces].c = c;
+        pc[nces].nt = types_of(c, pc[nces].types, 64);
+        nces++;
+        room_of(s, c);
+    }
     for (struct queue *q = s->queues; q; q = q->next) {
         bool managed = false;
         for (int i = 0; i < q->nces; i++)
@@ -772,13 +788,10 @@ static void plan(struct server *s)
                 bool placed = false;
                 for (int i = 0; i < q->nces && !placed; i++) {
                     struct ce *c = q->ces[i];
-                    int ci = 0;
-                    if (!c->spec.managed)
+                    if (!c->spec.managed || c->plan_index < 0)
                         continue;
-                    while (ces[ci] != c)
-                        ci++;
-                    int nt = types_of(c, types, 64);
-                    placed = place_in(e, c, &n, &add[ci], types, nt);
+                    struct pass_ce *p = &pc[c->plan_index];
+                    placed = place_in(e, c, &n, &p->add, p->types, p->nt);
                 }
                 if (!placed)
                     break; /* the rest of this array is the same */
@@ -786,10 +799,11 @@ static void plan(struct server *s)
         }
     }
     for (int i = 0; i < nces; i++) {
-        struct ce *c = ces[i];
+        struct ce *c = pc[i].c;
         long have = have_vcpus(e, c);
-        int nt = types_of(c, types, 64);
-        long want = have + add[i];
+        int nt = pc[i].nt;
+        long want = have + pc[i].add;
+        memcpy(types, pc[i].types, sizeof(types));
         /* minvCpus, and an admin's desiredvCpus until reached */
         long floor = c->spec.min_vcpus > c->launch_floor ? c->spec.min_vcpus
                                                          : c->launch_floor;
@@ -800,13 +814,11 @@ static void plan(struct server *s)
                 extra--;
             if (extra > 0
                 && launch(s, c, &types[0], extra,
-                          "to reach the "
-                          "environment's "
-                          "floor")
+                          "to reach the environment's floor")
                        == 0)
                 want += extra * types[0].vcpus;
         }
-        if (have + add[i] >= c->launch_floor)
+        if (have + pc[i].add >= c->launch_floor)
             c->launch_floor = 0;
         /* The new bins of c, in one launch per type. */
         for (size_t b = 0; b < e->nbins; b++) {
@@ -824,13 +836,14 @@ static void plan(struct server *s)
             char why[200];
             snprintf(why, sizeof(why),
                      "for waiting jobs (%ld of at most %ld vCPUs wanted)",
-                     have + add[i], c->spec.max_vcpus);
+                     have + pc[i].add, c->spec.max_vcpus);
             launch(s, c, &first->type, count, why);
         }
         c->desired = want > c->spec.max_vcpus ? c->spec.max_vcpus : want;
         if (c->desired < c->spec.min_vcpus)
             c->desired = c->spec.min_vcpus;
     }
+    free(pc);
 }
 
 /* ---- keeping instances honest: registration, idling, boot, down ---- */

@@ -43,6 +43,7 @@ struct ce {
     int backoff_step;
     bool reconciled; /* its provider's instances were compared with the
                       * store since the start */
+    int plan_index;  /* scratch of a pass: its place, or -1 */
     char short_type[CE_SHORT_TYPES][32]; /* types short of capacity */
     double short_until[CE_SHORT_TYPES];  /* monotonic: until then */
     struct ce *next;

@@ -180,6 +180,19 @@ test_expect_success 'burst: own nodes first, instances only for the overflow' '
 	test "$(events el launched)" = $((before + 2))
 '
 
+test_expect_success 'seventy managed environments: the last one of a queue still launches' '
+	wait_for 30 none_left &&
+	for i in $(seq 1 70); do
+		"$KILN" ce create "many$i" --provider local --max-vcpus 1 \
+			--idle-timeout 2 >/dev/null || return 1
+	done &&
+	"$KILN" jobqueue create many --ce many70 &&
+	"$KILN" submit -p many --wrap true | awk "{print \$3}" >id &&
+	test "$(wait_job "$(cat id)" 60)" = SUCCEEDED &&
+	test "$(events many70 launched)" = 1 &&
+	wait_for 30 instances_are many70 0
+'
+
 test_expect_success 'disabled, it launches nothing; min-vcpus keeps nodes' '
 	wait_for 30 none_left &&
 	"$KILN" ce update el --state DISABLED &&
