@@ -95,11 +95,12 @@ struct elastic {
     struct provider_pool *pool;
     struct instance *instances;
     struct launch *launches;
-    struct op *outbox;   /* for the providers, after this turn's commit */
-    char dir[PATH_MAX];  /* the local provider's instances */
-    char kiln[PATH_MAX]; /* this program, for the local provider */
-    char server_id[128]; /* tags this server's instances: HOST-HASH */
-    double next_tick;
+    struct op *outbox;    /* for the providers, after this turn's commit */
+    char dir[PATH_MAX];   /* the local provider's instances */
+    char kiln[PATH_MAX];  /* this program, for the local provider */
+    char server_id[128];  /* tags this server's instances: HOST-HASH */
+    double next_tick;     /* monotonic: the next once-a-second check */
+    double next_describe; /* monotonic: the next look at the providers */
     struct bin *bins;
     size_t nbins, capbins;
 };
@@ -629,12 +630,25 @@ static long have_vcpus(struct elastic *e, const struct ce *c)
     return v;
 }
 
-/* Put the job with need n (nodes of it) in bins of c: existing room
- * first, else new instances while c stays under its max.  add: the vCPUs
- * c gains this pass.  Whether it found room. */
-static bool place_in(struct elastic *e, struct ce *c, const struct need *n,
-                     long *add, struct itype *types, int ntypes)
+/* What one pass knows of a managed environment: the vCPUs it has and
+ * its types (both worked out once per pass, not per waiting job), and
+ * the vCPUs the pass adds. */
+struct pass_ce {
+    struct ce *c;
+    long have, add;
+    struct itype types[64];
+    int nt;
+};
+
+/* Put the job with need n (nodes of it) in bins of p's environment:
+ * existing room first, else new instances while it stays under its max
+ * (p->add: the vCPUs it gains this pass).  Whether it found room. */
+static bool place_in(struct elastic *e, struct pass_ce *p, const struct need *n)
 {
+    struct ce *c = p->c;
+    struct itype *types = p->types;
+    int ntypes = p->nt;
+    long *add = &p->add;
     size_t found = 0, picked[64];
 
     if (n->nodes > 64)
@@ -655,7 +669,7 @@ static bool place_in(struct elastic *e, struct ce *c, const struct need *n,
         if (type_fits(&types[i], n))
             t = &types[i];
     if (!t || !may_launch(c)
-        || have_vcpus(e, c) + *add + more * t->vcpus > c->spec.max_vcpus)
+        || p->have + *add + more * t->vcpus > c->spec.max_vcpus)
         return false;
     for (size_t i = 0; i < found; i++)
         bin_take(&e->bins[picked[i]], n);
@@ -737,15 +751,6 @@ static long entries_of(const struct job *job)
     return left;
 }
 
-/* What one pass knows of a managed environment: its types (sorted once
- * per pass, not per job) and the vCPUs it adds. */
-struct pass_ce {
-    struct ce *c;
-    long add;
-    struct itype types[64];
-    int nt;
-};
-
 static void plan(struct server *s)
 {
     struct elastic *e = s->elastic;
@@ -766,6 +771,7 @@ static void plan(struct server *s)
         c->plan_index = nces;
         pc[nces].c = c;
         pc[nces].nt = types_of(c, pc[nces].types, 64);
+        pc[nces].have = have_vcpus(e, c);
         nces++;
         room_of(s, c);
     }
@@ -791,7 +797,7 @@ static void plan(struct server *s)
                     if (!c->spec.managed || c->plan_index < 0)
                         continue;
                     struct pass_ce *p = &pc[c->plan_index];
-                    placed = place_in(e, c, &n, &p->add, p->types, p->nt);
+                    placed = place_in(e, p, &n);
                 }
                 if (!placed)
                     break; /* the rest of this array is the same */
@@ -800,7 +806,7 @@ static void plan(struct server *s)
     }
     for (int i = 0; i < nces; i++) {
         struct ce *c = pc[i].c;
-        long have = have_vcpus(e, c);
+        long have = pc[i].have;
         int nt = pc[i].nt;
         long want = have + pc[i].add;
         memcpy(types, pc[i].types, sizeof(types));
@@ -1203,12 +1209,13 @@ void elastic_turn(struct server *s, bool sched_ran)
         maintain(s);
     }
     if (tick) {
-        static int ticks;
         /* The providers are asked what runs every 15 s: a machine that
          * vanished (a spot reclaim, a crash) is noticed without its
          * node's heartbeat timeout. */
-        if (++ticks % 15 == 0)
+        if (now >= e->next_describe) {
             describe_all(s);
+            e->next_describe = now + 15;
+        }
         e->next_tick = now + 1;
     }
 }
@@ -1560,6 +1567,7 @@ int elastic_start(struct server *s, const char *state, struct kiln_error *err)
     }
     elastic_flush(s);
     e->next_tick = util_monotonic() + 1;
+    e->next_describe = util_monotonic() + 15;
     return 0;
 }
 
