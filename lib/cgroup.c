@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,7 +22,20 @@ enum { NCTL = sizeof(v1_ctls) / sizeof(v1_ctls[0]) };
 struct cgroup {
     enum cgroup_version v;
     char path[NCTL][PATH_MAX]; /* v2 uses path[0] only; "" = absent */
+    struct cgroup_usage base;  /* the counts when this job began */
+    int peak_fd;               /* v2: memory.peak, reset for this job */
+    int peak_reset;            /* the peak is this job's alone */
+    int reused;                /* the group was there before */
 };
+
+static struct cgroup *cgroup_new(void)
+{
+    struct cgroup *cg = calloc(1, sizeof(*cg));
+
+    if (cg)
+        cg->peak_fd = -1;
+    return cg;
+}
 
 static const char *root(void)
 {
@@ -73,6 +87,19 @@ static char *get(const char *dir, const char *file)
     return util_read_file(p, 1 << 20, NULL);
 }
 
+/* Write val unless the file says it already: a reused group keeps its
+ * cpus, and a cpuset write costs the kernel a rebuild of its scheduling
+ * domains on v1. */
+static int put_changed(const char *dir, const char *file, const char *val)
+{
+    char *cur = get(dir, file);
+    size_t n = cur ? strcspn(cur, "\n") : 0;
+    int same = cur && n == strlen(val) && strncmp(cur, val, n) == 0;
+
+    free(cur);
+    return same ? 0 : put(dir, file, val);
+}
+
 /* cpuset v1 children start with empty cpus and mems: copy the parent's. */
 static int v1_cpuset_inherit(const char *dir)
 {
@@ -118,7 +145,7 @@ static int make_path(const char *ctlroot, const char *rel, int is_cpuset,
 
 struct cgroup *cgroup_open(const char *scope, const char *name)
 {
-    struct cgroup *cg = calloc(1, sizeof(*cg));
+    struct cgroup *cg = cgroup_new();
 
     if (!cg)
         return NULL;
@@ -146,7 +173,7 @@ struct cgroup *cgroup_create(const char *scope, const char *name,
                              const char *cpus, const char *mems,
                              int64_t mem_mib, struct kiln_error *err)
 {
-    struct cgroup *cg = calloc(1, sizeof(*cg));
+    struct cgroup *cg = cgroup_new();
     char rel[PATH_MAX], val[64], ctlroot[PATH_MAX];
 
     if (!cg) {
@@ -158,6 +185,12 @@ struct cgroup *cgroup_create(const char *scope, const char *name,
     if (cg->v == CGROUP_NONE) {
         errprintf(err, "no writable cgroup hierarchy under %s", root());
         goto error;
+    }
+    {
+        char leaf[PATH_MAX];
+        snprintf(leaf, sizeof(leaf), "%s/%s%s", root(),
+                 cg->v == CGROUP_V2 ? "" : "cpuset/", rel);
+        cg->reused = access(leaf, F_OK) == 0;
     }
     if (cg->v == CGROUP_V2) {
         char dir[PATH_MAX], buf[PATH_MAX];
@@ -175,15 +208,15 @@ struct cgroup *cgroup_create(const char *scope, const char *name,
         snprintf(cg->path[0], PATH_MAX, "%s/%s", dir, name);
         if (mkdir(cg->path[0], 0755) < 0 && errno != EEXIST)
             goto syserr;
-        if (put(cg->path[0], "cpuset.cpus", cpus) < 0
-            || (mems && put(cg->path[0], "cpuset.mems", mems) < 0))
+        if (put_changed(cg->path[0], "cpuset.cpus", cpus) < 0
+            || (mems && put_changed(cg->path[0], "cpuset.mems", mems) < 0))
             goto syserr;
-        if (mem_mib > 0) {
-            snprintf(val, sizeof(val), "%lld", (long long)mem_mib << 20);
-            if (put(cg->path[0], "memory.max", val) < 0)
-                goto syserr;
-            put(cg->path[0], "memory.swap.max", "0");
-        }
+        /* A reused group drops the limit of the job before. */
+        snprintf(val, sizeof(val), "%lld", (long long)mem_mib << 20);
+        if (put_changed(cg->path[0], "memory.max", mem_mib > 0 ? val : "max")
+            < 0)
+            goto syserr;
+        put_changed(cg->path[0], "memory.swap.max", mem_mib > 0 ? "0" : "max");
         return cg;
     }
     for (int i = 0; i < NCTL; i++) {
@@ -193,20 +226,37 @@ struct cgroup *cgroup_create(const char *scope, const char *name,
         if (make_path(ctlroot, rel, i == 0, cg->path[i], PATH_MAX) < 0)
             goto syserr;
     }
-    if (!cg->path[0][0] || put(cg->path[0], "cpuset.cpus", cpus) < 0
-        || (mems && put(cg->path[0], "cpuset.mems", mems) < 0))
+    if (!cg->path[0][0] || put_changed(cg->path[0], "cpuset.cpus", cpus) < 0
+        || (mems && put_changed(cg->path[0], "cpuset.mems", mems) < 0))
         goto syserr;
-    if (mem_mib > 0) {
-        if (!cg->path[1][0]) {
-            errprintf(err,
-                      "memory limit asked but the memory controller is absent");
-            goto error;
-        }
+    if (mem_mib > 0 && !cg->path[1][0]) {
+        errprintf(err,
+                  "memory limit asked but the memory controller is absent");
+        goto error;
+    }
+    if (cg->path[1][0]) {
+        /* The memory+swap limit may never be below the memory limit: it
+         * goes first to no limit, and last to the job's.  A reused group
+         * drops the limit of the job before. */
+        const char *unlimited = "-1";
         snprintf(val, sizeof(val), "%lld", (long long)mem_mib << 20);
-        if (put(cg->path[1], "memory.limit_in_bytes", val) < 0)
+        put(cg->path[1], "memory.memsw.limit_in_bytes", unlimited);
+        if (put(cg->path[1], "memory.limit_in_bytes",
+                mem_mib > 0 ? val : unlimited)
+                < 0
+            && mem_mib > 0)
             goto syserr;
-        put(cg->path[1], "memory.memsw.limit_in_bytes", val);
-        put(cg->path[1], "memory.swappiness", "0");
+        if (mem_mib > 0)
+            put(cg->path[1], "memory.memsw.limit_in_bytes", val);
+        char parent[PATH_MAX], *inherited = NULL;
+        snprintf(parent, sizeof(parent), "%s", cg->path[1]);
+        *strrchr(parent, '/') = '\0';
+        if (mem_mib <= 0)
+            inherited = get(parent, "memory.swappiness");
+        if (mem_mib > 0 || inherited)
+            put_changed(cg->path[1], "memory.swappiness",
+                        mem_mib > 0 ? "0" : inherited);
+        free(inherited);
     }
     return cg;
 syserr:
@@ -253,6 +303,8 @@ int cgroup_signal(struct cgroup *cg, int sig)
     int n = 0, frozen = 0;
     char *procs;
 
+    if (cgroup_count(cg) == 0)
+        return 0; /* nothing to freeze or kill: the common end of a job */
     if (cg->v == CGROUP_V2 && sig == SIGKILL
         && put(cg->path[0], "cgroup.kill", "1") == 0)
         return cgroup_count(cg);
@@ -271,7 +323,7 @@ int cgroup_signal(struct cgroup *cg, int sig)
     return n;
 }
 
-long cgroup_oom_kills(struct cgroup *cg)
+static long oom_kills(struct cgroup *cg)
 {
     const char *dir = cg->v == CGROUP_V2 ? cg->path[0] : cg->path[1];
     const char *file =
@@ -285,6 +337,11 @@ long cgroup_oom_kills(struct cgroup *cg)
         n = atol(p + strlen("oom_kill "));
     free(text);
     return n;
+}
+
+long cgroup_oom_kills(struct cgroup *cg)
+{
+    return oom_kills(cg) - cg->base.oom_kills;
 }
 
 /* The number after "key " in text (a flat keyed file), or -1. */
@@ -308,11 +365,12 @@ static double number(const char *dir, const char *file)
     return v;
 }
 
-int cgroup_usage(struct cgroup *cg, struct cgroup_usage *u)
+/* The group's counts since it was made. */
+static void usage(struct cgroup *cg, struct cgroup_usage *u)
 {
     char *text;
 
-    *u = (struct cgroup_usage){ -1, -1, -1, cgroup_oom_kills(cg) };
+    *u = (struct cgroup_usage){ -1, -1, -1, oom_kills(cg) };
     if (cg->v == CGROUP_V2) {
         if ((text = get(cg->path[0], "cpu.stat"))) {
             double us = keyed(text, "user_usec"),
@@ -321,7 +379,14 @@ int cgroup_usage(struct cgroup *cg, struct cgroup_usage *u)
             u->sys_cpu = sy >= 0 ? sy / 1e6 : -1;
             free(text);
         }
-        u->peak_bytes = (int64_t)number(cg->path[0], "memory.peak");
+        if (cg->peak_fd >= 0) {
+            char buf[32];
+            ssize_t n = pread(cg->peak_fd, buf, sizeof(buf) - 1, 0);
+            buf[n > 0 ? n : 0] = '\0';
+            u->peak_bytes = n > 0 ? atoll(buf) : -1;
+        } else {
+            u->peak_bytes = (int64_t)number(cg->path[0], "memory.peak");
+        }
     } else {
         double us = number(cg->path[4], "cpuacct.usage_user");
         double sy = number(cg->path[4], "cpuacct.usage_sys");
@@ -330,11 +395,45 @@ int cgroup_usage(struct cgroup *cg, struct cgroup_usage *u)
         u->peak_bytes =
             (int64_t)number(cg->path[1], "memory.max_usage_in_bytes");
     }
+}
+
+void cgroup_begin(struct cgroup *cg)
+{
+    /* The peak: v1 resets it by a write; v2 (Linux 6.12 on) for one open
+     * file, which then reads this job's peak alone. */
+    if (cg->v == CGROUP_V1) {
+        cg->peak_reset =
+            cg->path[1][0]
+            && put(cg->path[1], "memory.max_usage_in_bytes", "0") == 0;
+    } else {
+        char p[PATH_MAX];
+        snprintf(p, sizeof(p), "%s/memory.peak", cg->path[0]);
+        if (cg->peak_fd < 0)
+            cg->peak_fd = open(p, O_RDWR | O_CLOEXEC);
+        cg->peak_reset =
+            cg->peak_fd >= 0 && write(cg->peak_fd, "reset\n", 6) == 6;
+    }
+    usage(cg, &cg->base);
+}
+
+int cgroup_usage(struct cgroup *cg, struct cgroup_usage *u)
+{
+    usage(cg, u);
+    if (u->user_cpu >= 0 && cg->base.user_cpu >= 0)
+        u->user_cpu -= cg->base.user_cpu;
+    if (u->sys_cpu >= 0 && cg->base.sys_cpu >= 0)
+        u->sys_cpu -= cg->base.sys_cpu;
+    u->oom_kills -= cg->base.oom_kills;
+    /* A peak from before this job is no measure of it. */
+    if (!cg->peak_reset && cg->reused)
+        u->peak_bytes = -1;
     return 0;
 }
 
 void cgroup_close(struct cgroup *cg)
 {
+    if (cg && cg->peak_fd >= 0)
+        close(cg->peak_fd);
     free(cg);
 }
 
@@ -345,7 +444,34 @@ void cgroup_destroy(struct cgroup *cg)
         for (int i = 0; i < NCTL; i++)
             if (cg->path[i][0])
                 rmdir(cg->path[i]);
-        free(cg);
+        cgroup_close(cg);
         errno = saved;
+    }
+}
+
+void cgroup_prune(const char *scope, bool (*keep)(const char *name, void *arg),
+                  void *arg)
+{
+    enum cgroup_version v = cgroup_detect();
+    char dir[PATH_MAX], sub[PATH_MAX + 256];
+    struct dirent *de;
+
+    for (int i = 0; i < NCTL && v != CGROUP_NONE; i++) {
+        if (v == CGROUP_V2 && i > 0)
+            break;
+        snprintf(dir, sizeof(dir), "%s/%s%s%s", root(),
+                 v == CGROUP_V2 ? "" : v1_ctls[i], v == CGROUP_V2 ? "" : "/",
+                 scope);
+        DIR *d = opendir(dir);
+        if (!d)
+            continue;
+        while ((de = readdir(d)))
+            if (de->d_type == DT_DIR && de->d_name[0] != '.'
+                && !(keep && keep(de->d_name, arg))) {
+                snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
+                rmdir(sub); /* refused while a process is in it */
+            }
+        closedir(d);
+        rmdir(dir); /* and the scope, once nothing is left in it */
     }
 }

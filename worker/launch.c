@@ -208,6 +208,35 @@ int launch_recover(struct worker *w)
     return 0;
 }
 
+void launch_sync_result(struct wjob *j)
+{
+    char path[PATH_MAX + 16];
+    int fd;
+
+    if (j->synced)
+        return;
+    snprintf(path, sizeof(path), "%s/result.json", j->dir);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+        if (fsync(fd) < 0)
+            log_err("job %lld: cannot sync %s", (long long)j->id, path);
+        close(fd);
+    }
+    j->synced = true;
+}
+
+bool launch_holds_group(const char *name, void *arg)
+{
+    struct worker *w = arg;
+
+    for (struct wjob *j = w->jobs; j; j = j->next)
+        if (j->shell
+            && (!strncmp(name, "job_", 4)
+                || (!strncmp(name, "cpus_", 5) && j->cpus
+                    && !strcmp(name + 5, j->cpus))))
+            return true;
+    return false;
+}
+
 /* The attempt ends before it starts, for this reason (job.end). */
 static void refuse(struct wjob *j, const char *why)
 {

@@ -61,6 +61,7 @@ struct shell {
     int64_t array_id; /* an array child's parent, else 0 */
     long array_index;
     struct cgroup *cg;
+    bool shared_cg; /* cg is the cores', kept for the next job */
     pid_t child;
     json_t *msg; /* job.json, which the strings above point into */
     /* made by the steps of shell_run */
@@ -593,8 +594,9 @@ static int write_result(const struct shell *sh, json_t *r)
     snprintf(path, sizeof(path), "%s/result.json", sh->dir);
     if (!text)
         return -1;
-    /* The result is the job's record on this node: make it durable. */
-    rc = util_write_atomic(path, text, strlen(text), UTIL_DURABLE);
+    /* The result is the job's record on this node.  The worker makes it
+     * durable if the server does not take it at once (launch_sync_result). */
+    rc = util_write_atomic(path, text, strlen(text), 0);
     free(text);
     return rc;
 }
@@ -650,11 +652,20 @@ static int prepare(struct shell *sh, struct outcome *o)
 static int contain(struct shell *sh, struct outcome *o)
 {
     struct kiln_error err;
-    char name[64] = "", path[PATH_MAX];
+    char name[256] = "", path[PATH_MAX];
 
     if (!sh->simulate && cgroup_detect() != CGROUP_NONE) {
-        snprintf(name, sizeof(name), "job_%lld.%d", (long long)sh->id,
-                 sh->attempt);
+        /* A job outside a container takes the group of its cores, kept
+         * from one job to the next (no two running jobs of a node share
+         * a core); a container's runtime makes groups of its own inside,
+         * so that job has one of its own. */
+        sh->shared_cg = !sh->spec.container
+                        && strlen(sh->cpus) < sizeof(name) - sizeof("cpus_");
+        if (sh->shared_cg)
+            snprintf(name, sizeof(name), "cpus_%s", sh->cpus);
+        else
+            snprintf(name, sizeof(name), "job_%lld.%d", (long long)sh->id,
+                     sh->attempt);
         if (!(sh->cg = cgroup_create(sh->cgroup_scope, name, sh->cpus, sh->mems,
                                      sh->spec.mem, &err))) {
             if (sh->spec.mem > 0) {
@@ -666,6 +677,12 @@ static int contain(struct shell *sh, struct outcome *o)
                     (long long)sh->id, err.text);
             name[0] = '\0';
         }
+    }
+    if (sh->cg) {
+        /* What a job before left running on these cores (its shell was
+         * killed) goes now; the counts start here. */
+        cgroup_signal(sh->cg, SIGKILL);
+        cgroup_begin(sh->cg);
     }
     snprintf(path, sizeof(path), "%s/cgroup", sh->dir);
     if (util_write_atomic(path, name, strlen(name), 0) < 0) {
@@ -924,7 +941,10 @@ static void shell_release(struct shell *sh)
 {
     if (sh->container[0])
         engine_remove(sh->runtime, sh->container_name);
-    cgroup_destroy(sh->cg);
+    if (sh->shared_cg)
+        cgroup_close(sh->cg);
+    else
+        cgroup_destroy(sh->cg);
     free(sh->nodelist);
     free(sh->outpath);
     free(sh->errpath);

@@ -528,9 +528,16 @@ static int worker_loop(struct worker *w)
                         json_pack("{s:i}", "version", KILN_PROTO_VERSION));
             w->next_heartbeat = now + w->heartbeat;
         }
+        /* With no server to take them, results are made durable now. */
+        if (!w->welcomed)
+            for (struct wjob *j = w->jobs; j; j = j->next)
+                if (j->result)
+                    launch_sync_result(j);
         if (w->welcomed)
             for (struct wjob *j = w->jobs; j; j = j->next)
                 if (j->result && now >= j->next_send) {
+                    if (j->next_send > 0)
+                        launch_sync_result(j); /* not acknowledged at once */
                     worker_send(w, "job.end", json_incref(j->result));
                     j->next_send = now + 1;
                 }
@@ -538,6 +545,9 @@ static int worker_loop(struct worker *w)
     free(items);
     free(owners);
     free(eowners);
+    for (struct wjob *j = w->jobs; j; j = j->next)
+        if (j->result)
+            launch_sync_result(j);
     log_msg(LOG_INFO, "stopping on signal; running jobs go on");
     return 0;
 }
@@ -858,6 +868,7 @@ int cmd_worker(int argc, char **argv)
     free(rts);
     if (launch_recover(w) < 0)
         die("cannot read the spool '%s': %s", spool, strerror(errno));
+    cgroup_prune(w->cgroup_scope, launch_holds_group, w);
     if ((join && join_server(w, join) < 0) || resolve_endpoint(w) < 0)
         goto done;
     find_address(w);
@@ -869,6 +880,7 @@ int cmd_worker(int argc, char **argv)
         fclose(ready);
     rc = worker_loop(w) < 0 ? 1 : 0;
 done:
+    cgroup_prune(w->cgroup_scope, launch_holds_group, w);
     launch_forget_all(w);
     secure_close(w);
     zmq_close(w->sock);

@@ -27,6 +27,7 @@ struct wjob {
     char *cpus;         /* the cpus it was given (OS list), or NULL */
     json_t *result;     /* job.end body once finished, until acknowledged */
     double next_send;   /* monotonic time to (re)send the result */
+    bool synced;        /* result.json is on disk, not just in the cache */
     struct wjob *next;
 };
 
@@ -105,6 +106,16 @@ extern const size_t nworker_msgs;
 
 /* launch.c */
 int launch_recover(struct worker *w);
+/* For cgroup_prune: is the group NAME (of cores, or of a job) one that a
+ * running job's shell may be using? */
+bool launch_holds_group(const char *name, void *arg);
+/* The shell writes result.json without waiting for the disk: the server
+ * usually acknowledges it within milliseconds, and the page cache outlives
+ * a crash of the worker (a crash of the machine loses the node, and the
+ * server fails its jobs).  A result the server has not acknowledged within
+ * a second, or one still unacknowledged as the worker stops, is made
+ * durable here. */
+void launch_sync_result(struct wjob *j);
 void launch_start(struct worker *w, json_t *msg);
 void launch_kill(struct worker *w, int64_t id, int attempt, const char *reason);
 void launch_reaped(struct worker *w, struct wjob *j);

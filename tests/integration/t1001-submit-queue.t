@@ -28,12 +28,12 @@ test_expect_success 'a job runs on exactly the cores kiln show reports' '
 	test "$(cut -f2 kiln-$id.out)" = "$cpus"
 '
 
-test_expect_success 'the job is in its own cpuset cgroup where the node has one' '
+test_expect_success 'the job is in the cgroup of its cores where the node has one' '
 	test -w /sys/fs/cgroup/cpuset/cgroup.procs -o -w /sys/fs/cgroup/cgroup.subtree_control || {
 		echo "# no writable cgroup: skipped"; return 0; } &&
 	id=$("$KILN" submit --parsable --wrap "cat /proc/self/cgroup") &&
 	test "$(wait_job $id)" = SUCCEEDED &&
-	grep "kiln/n[12]-[0-9a-f]\{8\}/job_$id.1" kiln-$id.out
+	grep "kiln/n[12]-[0-9a-f]\{8\}/cpus_[0-9]" kiln-$id.out
 '
 
 test_expect_success 'directives set name, output pattern, error file and time' '

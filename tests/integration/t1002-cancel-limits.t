@@ -44,11 +44,16 @@ test_expect_success 'cancel of a running job kills it and its children' '
 	"$KILN" nodes | grep "^n1 *UP *0/1"
 '
 
-test_expect_success 'the job cgroup is removed after the job' '
+test_expect_success 'the cores keep their cgroup, empty, after the job' '
 	scope=$(sed -n "s/.*(jobs under \(kiln[^)]*\)).*/\1/p" worker-n1.log | head -1) &&
 	test -n "$scope" &&
-	! test -d /sys/fs/cgroup/cpuset/$scope/job_$run.1 &&
-	! test -d /sys/fs/cgroup/$scope/job_$run.1
+	for g in /sys/fs/cgroup/cpuset/$scope /sys/fs/cgroup/$scope; do
+		test -d $g || continue
+		! test -d $g/job_$run.1 &&
+		for c in $g/cpus_*; do
+			test -d $c && test -z "$(cat $c/cgroup.procs)" || return 1
+		done
+	done
 '
 
 test_expect_success 'a time limit kills a sleeping job: FAILED, timed out' '
@@ -111,6 +116,16 @@ test_expect_success 'a 1-second busy loop records about 1 CPU second' '
 	awk "BEGIN { exit !($cpu >= 0.5 && $cpu <= 1.5) }" &&
 	"$KILN" show --json $id | jq -e ".attempt_list[0].max_rss_kib > 0" &&
 	"$KILN" show $id | grep "#1 node=n1 .*cpu=[0-9.]*s(user)"
+'
+
+test_expect_success MEMCG 'the next job on the same cores counts its own use alone' '
+	big=$("$KILN" submit --parsable -o /dev/null --wrap "head -c 150M /dev/zero | tail >/dev/null") &&
+	test "$(wait_job $big 30)" = SUCCEEDED &&
+	"$KILN" show --json $big | jq -e ".attempt_list[0].max_rss_kib > 100000" &&
+	small=$("$KILN" submit --parsable -o /dev/null --wrap true) &&
+	test "$(wait_job $small)" = SUCCEEDED &&
+	"$KILN" show --json $small | jq -e ".attempt_list[0].max_rss_kib < 50000" &&
+	"$KILN" show --json $small | jq -e ".attempt_list[0].user_cpu + .attempt_list[0].sys_cpu < 0.5"
 '
 
 test_expect_success 'jobs start in submit order (FIFO)' '
