@@ -27,16 +27,23 @@ json_t *client_request(const char *type, json_t *body);
 json_t *client_request_ex(const char *type, json_t *body, int timeout_ms,
                           char *err_text, size_t len);
 
-/* Send a request on s (client_socket) with a MUNGE credential when one
+/* Send a request on z (client_socket) with a MUNGE credential when one
  * can be made; body is consumed, "version" added.  Dies if it cannot. */
-void client_send(void *s, const char *type, json_t *body);
+struct zmtp;
+void client_send(struct zmtp *z, const char *type, json_t *body);
+
+/* The next message from the server, waiting at most timeout_ms (-1: for
+ * ever): 1 with *m filled (proto_msg_release it), 0 when none came.  Dies
+ * when the connection is lost or the message is malformed. */
+struct proto_msg;
+int client_recv(struct proto_msg *m, int timeout_ms);
 
 /* Die saying why no credential went with the request, when the server
  * refused it for want of one (an error body). */
 void client_check_refusal(const json_t *body);
 
-/* The connected socket, for commands that stream (kiln exec). */
-void *client_socket(void);
+/* The connection, for commands that stream (kiln exec). */
+struct zmtp *client_socket(void);
 
 /* The address the commands use, once resolved. */
 const char *client_server(void);

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
+#include <unistd.h>
 
 #include "client/client.h"
 #include "lib/auth.h"
@@ -13,13 +13,15 @@
 #include "lib/error.h"
 #include "lib/keys.h"
 #include "lib/token.h"
+#include "lib/z85.h"
+#include "lib/zmtp.h"
 #include "lib/log.h"
 #include "lib/proto.h"
 
 static const char *opt_server, *opt_config;
 static char server_addr[256], keys_dir[4096];
-static void *ctx, *sock, *monitor;
-static int curve; /* 1 when the socket speaks CURVE */
+static struct zmtp *conn;
+static int curve; /* 1 when the connection speaks CURVE */
 /* Why the last request went without a credential, or "". */
 static char sign_error[sizeof(((struct kiln_error *)0)->text)];
 
@@ -65,80 +67,88 @@ const char *client_server(void)
 
 static void client_close(void)
 {
-    if (monitor) {
-        zmq_socket_monitor(sock, NULL, 0);
-        zmq_close(monitor);
+    zmtp_close(conn);
+}
+
+/* How long a request waits for its answer: KILN_TIMEOUT seconds, else 5. */
+static int client_timeout_ms(void)
+{
+    const char *t = getenv("KILN_TIMEOUT");
+
+    return (t && atoi(t) > 0 && atoi(t) < 86400 ? atoi(t) : 5) * 1000;
+}
+
+/* Encrypted, to the server whose key this host has (its answers are then
+ * its own); else, with the single-user token, to a server that lets in
+ * its owner alone; else plain. */
+static void security(struct zmtp_security *sec, char *token)
+{
+    struct kiln_error err;
+    struct curve_key server, mine;
+    char path[sizeof(keys_dir) + 16];
+
+    memset(sec, 0, sizeof(*sec));
+    snprintf(path, sizeof(path), "%s/server.pub", keys_dir);
+    if (access(path, F_OK) == 0) {
+        if (keys_read(path, false, &server, &err) < 0)
+            die("%s", err.text);
+        if (keys_pair(&mine) < 0)
+            die("cannot make a CURVE key pair");
+        sec->mechanism = ZMTP_CURVE;
+        z85_decode_key(sec->server_key, server.public);
+        z85_decode_key(sec->public_key, mine.public);
+        z85_decode_key(sec->secret_key, mine.secret);
+        curve = 1;
+        return;
     }
-    if (sock)
-        zmq_close(sock);
-    if (ctx)
-        zmq_ctx_term(ctx);
+    int got = token_read(token, &err);
+    if (got < 0)
+        die("%s", err.text);
+    if (got > 0) {
+        sec->mechanism = ZMTP_PLAIN;
+        sec->user = "kiln";
+        sec->password = token;
+    }
 }
 
 static void connect_once(void)
 {
-    if (sock)
-        return;
-    if (!(ctx = zmq_ctx_new()) || !(sock = zmq_socket(ctx, ZMQ_DEALER))
-        || proto_socket_setup(sock, PROTO_SIDE_CLIENT) < 0)
-        die("cannot create a ZeroMQ socket: %s", zmq_strerror(errno));
-    settings();
-    /* Encrypted, to the server whose key this host has (its answers are
-     * then its own); a handshake that fails is said at once. */
+    static struct zmtp_security sec;
+    static char token[TOKEN_LEN + 1];
     struct kiln_error err;
-    if ((curve = keys_client_socket(sock, keys_dir, NULL, &err)) < 0)
-        die("%s", err.text);
-    /* No server key here: a single-user server (--auth none) lets in its
-     * owner, who has its token. */
-    char token[TOKEN_LEN + 1];
-    int got = curve ? 0 : token_read(token, &err);
-    if (got < 0)
-        die("%s", err.text);
-    if (got > 0 && token_client_socket(sock, token) < 0)
-        die("cannot set the single-user token: %s", zmq_strerror(errno));
-    if (zmq_socket_monitor(sock, "inproc://kiln-client-monitor",
-                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                               | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                               | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-            == 0
-        && (monitor = zmq_socket(ctx, ZMQ_PAIR)))
-        zmq_connect(monitor, "inproc://kiln-client-monitor");
-    if (zmq_connect(sock, client_server()) < 0)
-        die("invalid server address '%s': %s", client_server(),
-            zmq_strerror(errno));
-    atexit(client_close);
-}
+    int timeout = client_timeout_ms();
 
-void client_check_handshake(void)
-{
-    zmq_msg_t ev;
-
-    if (!monitor)
+    if (conn)
         return;
-    zmq_msg_init(&ev);
-    if (zmq_msg_recv(&ev, monitor, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&ev);
+    settings();
+    security(&sec, token);
+    if ((conn = zmtp_connect(client_server(), &sec, timeout, &err))) {
+        atexit(client_close);
         return;
     }
-    zmq_msg_close(&ev);
+    if (errno == EHOSTUNREACH)
+        die("cannot reach the server at %s: no connection within %d s (%s)",
+            client_server(), timeout / 1000, err.text);
     if (curve)
-        die("cannot talk to the server at %s: the encrypted (CURVE) handshake failed. Is "
-            "%s/server.pub the server's, and does the server run --auth munge? (KILN_KEYS "
-            "or [client] keys say where the key is)",
-            client_server(), keys_dir);
+        die("cannot talk to the server at %s: the encrypted (CURVE) handshake "
+            "failed (%s). Is %s/server.pub the server's, and does the server "
+            "run --auth munge? (KILN_KEYS or [client] keys say where the key "
+            "is)",
+            client_server(), err.text, keys_dir);
     char tpath[PATH_MAX] = "?";
     token_path(tpath, sizeof(tpath), NULL);
-    die("cannot talk to the server at %s: the handshake failed. A cluster's server "
-        "encrypts its traffic (CURVE), and this host has no %s/server.pub: copy the "
-        "server's there, or set KILN_KEYS to its folder. A single-user server (--auth "
-        "none) lets in its owner alone, with the token in %s",
-        client_server(), keys_dir, tpath);
+    die("cannot talk to the server at %s: the handshake failed (%s). A "
+        "cluster's server encrypts its traffic (CURVE), and this host has no "
+        "%s/server.pub: copy the server's there, or set KILN_KEYS to its "
+        "folder. A single-user server (--auth none) lets in its owner alone, "
+        "with the token in %s",
+        client_server(), err.text, keys_dir, tpath);
 }
 
-void *client_socket(void)
+struct zmtp *client_socket(void)
 {
     connect_once();
-    return sock;
+    return conn;
 }
 
 static char *sign(const unsigned char *digest, void *arg)
@@ -152,34 +162,38 @@ static char *sign(const unsigned char *digest, void *arg)
     return cred;
 }
 
-/* How long a request waits for its answer: KILN_TIMEOUT seconds, else 5. */
-static int client_timeout_ms(void)
+void client_send(struct zmtp *z, const char *type, json_t *body)
 {
-    const char *t = getenv("KILN_TIMEOUT");
+    struct proto_request r;
+    struct kiln_error err;
 
-    return (t && atoi(t) > 0 && atoi(t) < 86400 ? atoi(t) : 5) * 1000;
-}
-
-void client_send(void *s, const char *type, json_t *body)
-{
     if (!body
         || json_object_set_new(body, "version",
                                json_integer(KILN_PROTO_VERSION))
-               < 0)
+               < 0
+        || proto_request_frames(type, body, sign, NULL, &r) < 0)
         die("out of memory");
-    if (proto_send_signed(s, type, body, sign, NULL) < 0) {
-        /* Nothing was queued: no connection came up within the send
-         * timeout.  A refused handshake says so; else the server is
-         * down or unreachable. */
-        if (errno == EAGAIN) {
-            client_check_handshake();
-            die("cannot reach the server at %s: no connection within %d s",
-                client_server(), client_timeout_ms() / 1000);
-        }
-        die("cannot send to the server at %s: %s", client_server(),
-            zmq_strerror(errno));
-    }
+    if (zmtp_send(z, r.fr, r.n, client_timeout_ms(), &err) < 0)
+        die("cannot send to the server at %s: %s", client_server(), err.text);
+    proto_request_release(&r);
     json_decref(body);
+}
+
+int client_recv(struct proto_msg *m, int timeout_ms)
+{
+    struct proto_frame fr[5];
+    struct kiln_error err;
+    int n, rc;
+
+    connect_once();
+    rc = zmtp_recv(conn, fr, 5, &n, KILN_PROTO_MAX_REPLY, timeout_ms, &err);
+    if (rc < 0)
+        die("lost the server at %s: %s", client_server(), err.text);
+    if (rc == 0)
+        return 0;
+    if (proto_parse(fr, n, 0, m, &err) < 0)
+        die("bad answer from the server at %s: %s", client_server(), err.text);
+    return 1;
 }
 
 void client_check_refusal(const json_t *body)
@@ -194,32 +208,13 @@ json_t *client_request_ex(const char *type, json_t *body, int timeout_ms,
                           char *err_text, size_t len)
 {
     struct proto_msg m;
-    struct kiln_error err;
-    int rc;
 
     if (timeout_ms < 0)
         timeout_ms = client_timeout_ms();
-    connect_once();
-    zmq_setsockopt(sock, ZMQ_SNDTIMEO, &timeout_ms, sizeof(timeout_ms));
-    client_send(sock, type, body);
-    zmq_pollitem_t it[2] = { { sock, 0, ZMQ_POLLIN, 0 },
-                             { monitor, 0, ZMQ_POLLIN, 0 } };
-    for (;;) {
-        rc = zmq_poll(it, monitor ? 2 : 1, timeout_ms);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        break;
-    }
-    if (rc > 0 && !(it[0].revents & ZMQ_POLLIN)) {
-        client_check_handshake();
-        rc = 0;
-    }
-    if (rc <= 0)
+    client_send(client_socket(), type, body);
+    if (client_recv(&m, timeout_ms) == 0)
         die("cannot reach the server at %s: no answer within %d s",
             client_server(), timeout_ms / 1000);
-    if ((rc = proto_recv(sock, 0, &m, &err)) <= 0)
-        die("bad answer from the server at %s: %s", client_server(),
-            rc < 0 ? err.text : "empty");
     if (strcmp(m.type, "ok") != 0) {
         const char *text = json_string_value(json_object_get(m.body, "text"));
         client_check_refusal(m.body);

@@ -5,12 +5,12 @@
  * launch agent.  It exits with the command's status, 255 when it could not
  * be run. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "client/client.h"
 #include "lib/base64.h"
@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/proto.h"
+#include "lib/zmtp.h"
 
 static volatile sig_atomic_t got_signal;
 
@@ -87,7 +88,7 @@ int cmd_exec(int argc, char **argv)
     json_int_t exec = json_integer_value(json_object_get(r, "exec"));
     json_decref(r);
 
-    void *sock = client_socket();
+    struct zmtp *sock = client_socket();
     struct sigaction sa = { .sa_handler = on_signal };
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -96,9 +97,12 @@ int cmd_exec(int argc, char **argv)
     bool in_open = true;
     int signals_sent = 0, idle = 0;
     for (;;) {
-        zmq_pollitem_t it[2] = { { sock, 0, ZMQ_POLLIN, 0 },
-                                 { NULL, 0, ZMQ_POLLIN, 0 } };
-        int rc = zmq_poll(it, in_open ? 2 : 1, 1000);
+        struct pollfd it[2] = { { zmtp_fd(sock), POLLIN, 0 },
+                                { 0, POLLIN, 0 } };
+        /* What is already read in needs no wait. */
+        int rc = zmtp_buffered(sock) ? 1 : poll(it, in_open ? 2 : 1, 1000);
+        if (zmtp_buffered(sock))
+            it[0].revents = POLLIN;
         /* Quiet for 30 s: ask whether the server still knows the exec (it
          * answers "no such exec" after a restart). */
         if (rc == 0 && ++idle >= 30) {
@@ -118,9 +122,9 @@ int cmd_exec(int argc, char **argv)
         if (rc < 0) {
             if (errno == EINTR)
                 continue;
-            die("zmq_poll: %s", zmq_strerror(errno));
+            die("poll: %s", strerror(errno));
         }
-        if (in_open && (it[1].revents & (ZMQ_POLLIN | ZMQ_POLLERR))) {
+        if (in_open && (it[1].revents & (POLLIN | POLLHUP | POLLERR))) {
             char buf[32768];
             ssize_t n = read(0, buf, sizeof(buf));
             if (n > 0) {
@@ -135,11 +139,10 @@ int cmd_exec(int argc, char **argv)
                 in_open = false;
             }
         }
-        if (!(it[0].revents & ZMQ_POLLIN))
+        if (!(it[0].revents & (POLLIN | POLLHUP | POLLERR)))
             continue;
         struct proto_msg m;
-        struct kiln_error perr;
-        while ((rc = proto_recv(sock, 0, &m, &perr)) > 0) {
+        while ((rc = client_recv(&m, 0)) > 0) {
             if (!strcmp(m.type, "exec.output")) {
                 size_t len = 0;
                 unsigned char *bytes = base64_decode(

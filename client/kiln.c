@@ -2,16 +2,15 @@
 /* main(): the one kiln binary, its command table and Slurm personalities. */
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/client.h"
 #include "lib/log.h"
-#include "worker/worker.h"
-
-int cmd_server(int argc, char **argv);
-int cmd_worker(int argc, char **argv);
+#include "lib/util.h"
 
 const char *client_prog = "kiln";
 
@@ -22,6 +21,7 @@ static const struct kiln_cmd {
     int (*fn)(int argc, char **argv);
     int flags;
     const char *help;
+    const char *program; /* a daemon: the program of its own it execs */
 } commands[] = {
     { "cancel", cmd_cancel, 0, "cancel jobs (pending or running)" },
     { "ce", cmd_ce, 0, "compute environments: create, update, delete, list" },
@@ -46,13 +46,13 @@ static const struct kiln_cmd {
     { "release", cmd_release, 0, "release held jobs" },
     { "run", cmd_run, 0,
       "run tasks bound to cores (srun): inside a job, or as a new job" },
-    { "server", cmd_server, 0, "run the head-node daemon" },
+    { "server", NULL, 0, "run the head-node daemon", "kiln-server" },
     { "show", cmd_show, 0, "every detail of jobs" },
     { "submit", cmd_submit, 0, "submit a batch script" },
     { "terminate", cmd_terminate, 0,
       "terminate jobs (AWS Batch's word for cancel)" },
     { "why", cmd_why, 0, "why a job is not running yet" },
-    { "worker", cmd_worker, 0, "run the compute-node daemon" },
+    { "worker", NULL, 0, "run the compute-node daemon", "kiln-worker" },
 };
 
 /* Invoked through a link with one of these names, kiln is that command. */
@@ -71,6 +71,32 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!(commands[i].flags & CMD_HIDDEN))
             fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+/* kiln server and kiln worker are programs of their own: kiln execs them
+ * with its own command line (ps shows "kiln server ..."). */
+static int exec_daemon(const struct kiln_cmd *cmd, const char *argv0, int argc,
+                       char **argv)
+{
+    char path[PATH_MAX];
+    char **args = calloc((size_t)argc + 2, sizeof(*args));
+
+    if (util_helper_path(cmd->program, path, sizeof(path)) < 0) {
+        fprintf(stderr, "kiln %s: cannot find %s: %s\n", cmd->name, path,
+                strerror(errno));
+        return 1;
+    }
+    if (!args) {
+        fprintf(stderr, "kiln %s: out of memory\n", cmd->name);
+        return 1;
+    }
+    args[0] = (char *)argv0;
+    memcpy(args + 1, argv, (size_t)argc * sizeof(*args));
+    execv(path, args);
+    fprintf(stderr, "kiln %s: cannot run %s: %s\n", cmd->name, path,
+            strerror(errno));
+    free(args);
+    return 1;
 }
 
 static int run(const struct kiln_cmd *cmd, const char *alias, int argc,
@@ -124,5 +150,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
+    if (cmd->program)
+        return exec_daemon(cmd, argv[0], argc - 1, argv + 1);
     return run(cmd, NULL, argc - 1, argv + 1);
 }

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <hwloc.h>
 
 #include "client/client.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "lib/units.h"
 
 extern char **environ;
@@ -187,14 +187,9 @@ static int run_tasks(int ntasks, int node_tasks, int step_tasks, int bind,
     for (int i = 0; i < ntasks; i++) {
         char *cpus = task_cpus(i);
         cpu_set_t set;
-        hwloc_bitmap_t b = hwloc_bitmap_alloc();
         CPU_ZERO(&set);
-        if (bind && (!cpus || !b || hwloc_bitmap_list_sscanf(b, cpus) < 0))
+        if (bind && (!cpus || util_cpulist_parse(cpus, &set) < 0))
             die("task %d: no valid cpu list in the job's environment", i);
-        for (int c = bind ? hwloc_bitmap_first(b) : -1;
-             c >= 0 && c < CPU_SETSIZE; c = hwloc_bitmap_next(b, c))
-            CPU_SET(c, &set);
-        hwloc_bitmap_free(b);
         if (bind == 2)
             fprintf(stderr, "kiln run: node %s, task %d: cpus %s\n",
                     node ? node : "?", i, cpus);

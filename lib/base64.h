@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Base64 for bytes carried in JSON strings (kiln exec's streams), by
- * OpenSSL's EVP_EncodeBlock and EVP_DecodeBlock.  Tested in test_base64. */
+ * libsodium.  Tested in test_base64. */
 #ifndef KILN_BASE64_H
 #define KILN_BASE64_H
 

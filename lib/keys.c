@@ -10,10 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <ini.h>
-#include <zmq.h>
+#include <sodium.h>
 
 #include "lib/jobspec.h"
 #include "lib/keys.h"
+#include "lib/z85.h"
 
 static int keypath(char *out, size_t len, const char *dir, const char *name,
                    const char *ext)
@@ -56,6 +57,18 @@ static int write_file(const char *path, mode_t mode, bool force,
     return 0;
 }
 
+int keys_pair(struct curve_key *k)
+{
+    unsigned char pub[32], sec[32];
+
+    if (sodium_init() < 0 || crypto_box_keypair(pub, sec) != 0)
+        return -1;
+    z85_encode_key(k->public, pub);
+    z85_encode_key(k->secret, sec);
+    sodium_memzero(sec, sizeof(sec));
+    return 0;
+}
+
 int keys_generate(const char *dir, const char *name, bool force, char *out,
                   size_t len, struct kiln_error *err)
 {
@@ -66,12 +79,12 @@ int keys_generate(const char *dir, const char *name, bool force, char *out,
         || name[0] == '.')
         return errprintf(
             err, "invalid key name '%.64s': letters, digits and ._-+@", name);
-    if (zmq_curve_keypair(pub, sec) < 0)
-        return errprintf(
-            err,
-            "cannot make a CURVE key pair: %s (is libzmq built with "
-            "libsodium?)",
-            zmq_strerror(errno));
+    struct curve_key k;
+    if (keys_pair(&k) < 0)
+        return errprintf(err, "cannot make a CURVE key pair (libsodium)");
+    memcpy(pub, k.public, sizeof(pub));
+    memcpy(sec, k.secret, sizeof(sec));
+    sodium_memzero(&k, sizeof(k));
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return errprintf(err, "cannot create %s: %s", dir, strerror(errno));
     snprintf(sub, sizeof(sub), "%s/workers", dir);
@@ -110,8 +123,7 @@ static int on_key(void *arg, const char *section, const char *name,
                                           : NULL;
     unsigned char bin[32];
 
-    if (section[0] || !dst || strlen(value) != 40
-        || !zmq_z85_decode(bin, value)) {
+    if (section[0] || !dst || !z85_decode_key(bin, value)) {
         rs->bad = 1;
         return 0;
     }
@@ -144,37 +156,6 @@ int keys_read(const char *path, bool need_secret, struct curve_key *k,
     return 0;
 }
 
-int keys_curve_client(void *sock, const char *server_public,
-                      const struct curve_key *own)
-{
-    if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_public, 41) < 0
-        || zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, own->public, 41) < 0
-        || zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, own->secret, 41) < 0)
-        return -1;
-    return 0;
-}
-
-int keys_client_socket(void *sock, const char *dir, const struct curve_key *own,
-                       struct kiln_error *err)
-{
-    struct curve_key server, mine;
-    char path[4096];
-
-    snprintf(path, sizeof(path), "%s/server.pub", dir);
-    if (access(path, F_OK) < 0)
-        return 0;
-    if (keys_read(path, false, &server, err) < 0)
-        return -1;
-    if (own)
-        mine = *own;
-    else if (zmq_curve_keypair(mine.public, mine.secret) < 0)
-        return errprintf(err, "cannot make a CURVE key pair: %s",
-                         zmq_strerror(errno));
-    if (keys_curve_client(sock, server.public, &mine) < 0)
-        return errprintf(err, "cannot set CURVE keys: %s", zmq_strerror(errno));
-    return 1;
-}
-
 struct ringkey {
     char name[64];
     unsigned char key[32];
@@ -196,7 +177,7 @@ static void add_key(struct keyring *r, const char *path, const char *name)
         return;
     r->keys = n;
     snprintf(n[r->n].name, sizeof(n[r->n].name), "%s", name);
-    zmq_z85_decode(n[r->n].key, k.public);
+    z85_decode_key(n[r->n].key, k.public);
     r->n++;
 }
 
@@ -290,7 +271,7 @@ int keys_put_public(const char *dir, const char *name, const char *public,
         || name[0] == '.' || !strcmp(name, "server")
         || !strcmp(name, "cluster"))
         return errprintf(err, "invalid key name '%.64s'", name);
-    if (strlen(public) != 40 || !zmq_z85_decode(bin, public))
+    if (!z85_decode_key(bin, public))
         return errprintf(err, "invalid public key: want 40 characters of Z85");
     snprintf(sub, sizeof(sub), "%s/workers", dir);
     if (mkdir(sub, 0755) < 0 && errno != EEXIST)

@@ -35,18 +35,8 @@ int keys_generate(const char *dir, const char *name, bool force, char *keypath,
 int keys_read(const char *path, bool need_secret, struct curve_key *k,
               struct kiln_error *err);
 
-/* Make sock (not yet connected) a CURVE client of the server with this
- * public key, with the pair own.  -1 with errno on failure. */
-int keys_curve_client(void *sock, const char *server_public,
-                      const struct curve_key *own);
-
-/* Make sock (not yet connected) speak CURVE to the server whose public key
- * is dir/server.pub, as a client with a key pair of its own: own, or a new
- * one when NULL (clients prove who they are with MUNGE, not with keys).
- * 1 when set, 0 when dir has no server.pub (the server then runs --auth
- * none, and sock stays plain), -1 with err set when it cannot be read. */
-int keys_client_socket(void *sock, const char *dir, const struct curve_key *own,
-                       struct kiln_error *err);
+/* A new pair, as made for each client connection.  0, or -1. */
+int keys_pair(struct curve_key *k);
 
 /* Accept a worker's public key (Z85) as node name's: dir/workers/NAME.pub
  * (kept across restarts).  0, or -1 with err set. */

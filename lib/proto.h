@@ -79,12 +79,37 @@ struct proto_msg {
     char from[96];         /* who sent it, for the log: set by the receiver */
 };
 
+/* A frame of a message as it travels. */
+struct proto_frame {
+    const void *data;
+    size_t len;
+};
+
+/* Decode the frames of one message, as proto_recv says (n may be more than
+ * the 5 a message can have).  1 with *m filled, or -1 with errno EPROTO and
+ * err set. */
+struct kiln_error;
+int proto_parse(const struct proto_frame *fr, int n, int router,
+                struct proto_msg *m, struct kiln_error *err);
+
 /* Send "" type body cred from a client: sign, given the digest of type
  * and body (lib/auth.h), returns the credential frame (freed here) or
  * NULL to send none.  -1 with errno on failure. */
 typedef char *(*proto_sign_f)(const unsigned char *digest, void *arg);
 int proto_send_signed(void *sock, const char *type, const json_t *body,
                       proto_sign_f sign, void *arg);
+
+/* The frames of a client's request, "" type body [cred], signed as
+ * proto_send_signed signs (sign may be NULL: no credential).  Release with
+ * proto_request_release.  0, or -1 with errno. */
+struct proto_request {
+    struct proto_frame fr[4];
+    int n;
+    char *text, *cred;
+};
+int proto_request_frames(const char *type, const json_t *body,
+                         proto_sign_f sign, void *arg, struct proto_request *r);
+void proto_request_release(struct proto_request *r);
 
 /* Send [identity] "" type body on sock.  identity is NULL for a DEALER.
  * body is not consumed.  Returns 0, or -1 with errno (EHOSTUNREACH when a
@@ -99,7 +124,6 @@ int proto_send(void *sock, const void *id, size_t idlen, const char *type,
  * proto_msg_release), 0 when nothing is waiting, or -1 with errno EPROTO and
  * err set when the message was malformed (it has been consumed; m->id is
  * still filled so the peer can be answered when idlen > 0). */
-struct kiln_error;
 int proto_recv(void *sock, int router, struct proto_msg *m,
                struct kiln_error *err);
 

@@ -11,7 +11,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "lib/token.h"
 #include "lib/util.h"
@@ -113,14 +112,6 @@ int token_read(char token[TOKEN_LEN + 1], struct kiln_error *err)
     if (token_path(path, sizeof(path), err) < 0)
         return -1;
     return read_token(path, token, false, err);
-}
-
-int token_client_socket(void *sock, const char *token)
-{
-    if (zmq_setsockopt(sock, ZMQ_PLAIN_USERNAME, "kiln", 4) < 0
-        || zmq_setsockopt(sock, ZMQ_PLAIN_PASSWORD, token, strlen(token)) < 0)
-        return -1;
-    return 0;
 }
 
 bool token_endpoint_local(const char *ep)

@@ -29,9 +29,6 @@ int token_load_or_create(char token[TOKEN_LEN + 1], struct kiln_error *err);
  * malformed. */
 int token_read(char token[TOKEN_LEN + 1], struct kiln_error *err);
 
-/* Present the token on a socket before it connects (PLAIN). */
-int token_client_socket(void *sock, const char *token);
-
 /* Is endpoint one that only this machine can reach: ipc://, inproc://,
  * or tcp:// on a loopback address (127.0.0.0/8, [::1], localhost)? */
 bool token_endpoint_local(const char *endpoint);

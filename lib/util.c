@@ -345,3 +345,13 @@ int util_helper_path(const char *name, char *out, size_t len)
     snprintf(out, len, "%s/%s", KILN_LIBEXECDIR, name);
     return access(out, X_OK);
 }
+
+int util_kiln_path(char *out, size_t len)
+{
+    /* The daemons are programs of their own (kiln-server, kiln-worker): the
+     * kiln beside them in a build tree, else the installed one. */
+    if (util_helper_path("kiln", out, len) == 0)
+        return 0;
+    snprintf(out, len, "%s/kiln", KILN_BINDIR);
+    return access(out, X_OK);
+}

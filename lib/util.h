@@ -33,6 +33,11 @@ char *util_read_file(const char *path, size_t max, size_t *len);
  * names one process for good, even after the pid is reused. */
 unsigned long long util_proc_starttime(int pid);
 
+/* The kiln program, for what a daemon starts that is a command (kiln
+ * worker for a local instance, kiln exec in a job): beside this program,
+ * else in the bindir.  0, or -1 when it is not there. */
+int util_kiln_path(char *out, size_t len);
+
 /* Where Kiln's helper program name (kiln-shell, kiln-ec2) is: beside
  * this program (a build tree, or a copy of both), else where it is
  * installed.  0, or -1 when neither is there (out holds the installed

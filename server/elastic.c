@@ -1527,7 +1527,6 @@ static int load_instance(const char *id, json_t *o, void *arg)
 int elastic_start(struct server *s, const char *state, struct kiln_error *err)
 {
     struct elastic *e = calloc(1, sizeof(*e));
-    ssize_t n;
 
     if (!e)
         return errprintf(err, "out of memory");
@@ -1535,9 +1534,9 @@ int elastic_start(struct server *s, const char *state, struct kiln_error *err)
     snprintf(e->dir, sizeof(e->dir), "%s/instances", state);
     if (util_mkdir_p(e->dir, 0700) < 0)
         return errprintf(err, "cannot create %s: %s", e->dir, strerror(errno));
-    if ((n = readlink("/proc/self/exe", e->kiln, sizeof(e->kiln) - 1)) < 0)
-        return errprintf(err, "cannot find this program: %s", strerror(errno));
-    e->kiln[n] = '\0';
+    if (util_kiln_path(e->kiln, sizeof(e->kiln)) < 0)
+        return errprintf(err, "cannot find the kiln program at %s: %s", e->kiln,
+                         strerror(errno));
     /* The tag kiln:server of this server's instances: its host and its
      * state folder, stable across restarts. */
     char host[64] = "kiln", real[PATH_MAX];

@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "lib/log.h"
+#include "lib/zsock.h"
 #include "worker/worker.h"
 
 #define MONITOR "inproc://kiln-worker-monitor"
@@ -48,7 +49,7 @@ int secure_load(struct worker *w, const char *dir, const char *key,
 
 void secure_socket(struct worker *w)
 {
-    keys_curve_client(w->sock, w->server_key, &w->key);
+    zsock_curve(w->sock, w->server_key, &w->key);
     if (zmq_socket_monitor(w->sock, MONITOR,
                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                                | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL

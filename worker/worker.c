@@ -30,6 +30,7 @@
 #include "lib/log.h"
 #include "lib/proto.h"
 #include "lib/util.h"
+#include "lib/zsock.h"
 #include "worker/worker.h"
 
 static volatile sig_atomic_t stopping;
@@ -63,9 +64,9 @@ static int ask_server(struct worker *w, const char *type, json_t *body,
         struct kiln_error err;
         proto_socket_setup(s, PROTO_SIDE_WORKER);
         if (w->auth == AUTH_MUNGE) /* the client socket is encrypted too */
-            keys_curve_client(s, w->server_key, &w->key);
+            zsock_curve(s, w->server_key, &w->key);
         else
-            token_client_socket(s, w->token);
+            zsock_token(s, w->token);
         if (zmq_connect(s, w->server) < 0) {
             log_msg(LOG_ERR, "invalid server address '%s': %s", w->server,
                     zmq_strerror(errno));
@@ -401,7 +402,7 @@ static int connect_server(struct worker *w)
     if (w->auth == AUTH_MUNGE)
         secure_socket(w);
     else
-        token_client_socket(w->sock, w->token);
+        zsock_token(w->sock, w->token);
     return zmq_connect(w->sock, w->endpoint);
 }
 
@@ -591,15 +592,11 @@ static const char *metadata_get(struct worker *w, const char *path, char *out,
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 && n > 0 ? out : NULL;
 }
 
-/* kiln-shell, the program each job's shell runs, and this program, the
- * jobs' kiln exec. */
+/* kiln-shell, the program each job's shell runs, and kiln, the jobs'
+ * kiln exec. */
 static int find_shell(struct worker *w)
 {
-    ssize_t n =
-        readlink("/proc/self/exe", w->kiln_path, sizeof(w->kiln_path) - 1);
-
-    if (n > 0)
-        w->kiln_path[n] = '\0';
+    util_kiln_path(w->kiln_path, sizeof(w->kiln_path));
     return util_helper_path("kiln-shell", w->shell_path, sizeof(w->shell_path));
 }
 

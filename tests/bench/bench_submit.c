@@ -18,6 +18,7 @@
 #include "lib/token.h"
 #include "lib/error.h"
 #include "lib/keys.h"
+#include "lib/zsock.h"
 #include "lib/proto.h"
 #include "lib/util.h"
 
@@ -33,12 +34,12 @@ static void *connect_to(void *ctx, const char *ep)
     int zero = 0;
 
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
-    if (keys && keys_client_socket(s, keys, NULL, NULL) < 0)
+    if (keys && zsock_client_keys(s, keys, NULL, NULL) < 0)
         exit(2);
     /* A single-user server lets in its owner, with the token. */
     char token[TOKEN_LEN + 1];
     if (!keys && token_read(token, NULL) > 0)
-        token_client_socket(s, token);
+        zsock_token(s, token);
     zmq_connect(s, ep);
     return s;
 }

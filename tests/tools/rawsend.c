@@ -27,6 +27,7 @@
 
 #include "lib/auth.h"
 #include "lib/keys.h"
+#include "lib/zsock.h"
 
 static int answer(void *s)
 {
@@ -82,8 +83,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (getenv("KILN_KEYS")
-        && keys_client_socket(s, getenv("KILN_KEYS"), own_key ? &own : NULL,
-                              &kerr)
+        && zsock_client_keys(s, getenv("KILN_KEYS"), own_key ? &own : NULL,
+                             &kerr)
                < 0) {
         fprintf(stderr, "rawsend: %s\n", kerr.text);
         return 2;
