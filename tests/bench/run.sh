@@ -30,7 +30,10 @@ else
 	export KILN_BENCH_AUTH
 	echo "authentication: none (single-user mode: nothing signed or checked)"
 fi
-"$kiln" server $auth --listen 'tcp://127.0.0.1:*' --state "$dir/state" --foreground \
+# The bench's own limit on queued jobs: its phases queue 100,000 and more.
+printf '[server]\nmax_jobs_per_user = 10000000\n' >"$dir/kiln.conf"
+"$kiln" server $auth --config "$dir/kiln.conf" --listen 'tcp://127.0.0.1:*' \
+	--state "$dir/state" --foreground \
 	--log-level warning >"$dir/server.out" 2>"$dir/server.log" &
 pids="$pids $!"
 wait_line "$dir/server.out"
@@ -43,11 +46,19 @@ for c in $(seq 0 $((n > 2 ? 1 : n - 1))); do
 	wait_line "$dir/w$c.out"
 done
 sleep 0.5
+n_jobs=${KILN_BENCH_JOBS:-5000}
 echo "Kiln benchmark on $(nproc) cpus, $(uname -r); workers: $(seq -s ' ' 0 $((n > 2 ? 1 : n - 1)))"
-"$build/tests/bench/bench_submit" "$ep" "${KILN_BENCH_JOBS:-2000}"
+echo "(tests/bench/README says what each figure is and how to read it)"
+echo
+# The machine's limit first, in this run: trivial processes per second.
+limit=$("$build/tests/bench/bench_spawn" "$n_jobs")
+echo "| figure | value | how |"
+echo "| --- | --- | --- |"
+echo "| this machine's limit: /bin/true by posix_spawn | $limit/s | $n_jobs processes, $(nproc) in flight, from a small program |"
+"$build/tests/bench/bench_submit" "$ep" "$n_jobs" "$limit" "$kiln"
 
 # The command line: one kiln submit process per job, one after the other.
-m=200
+m=300
 start=$(date +%s.%N)
 i=0
 while [ $i -lt $m ]; do
@@ -55,7 +66,23 @@ while [ $i -lt $m ]; do
 	i=$((i + 1))
 done
 end=$(date +%s.%N)
-awk "BEGIN { printf \"kiln submit (CLI) per second:  %d  (%d sequential processes)\\n\", $m / ($end - $start), $m }"
+awk "BEGIN { printf \"| kiln submit, one process per job | %d/s (%.2f ms each) | %d in a row from sh, process start included |\\n\", $m / ($end - $start), ($end - $start) * 1000 / $m, $m }"
+start=$(date +%s.%N)
+i=0
+while [ $i -lt $m ]; do
+	"$kiln" --version >/dev/null
+	i=$((i + 1))
+done
+end=$(date +%s.%N)
+awk "BEGIN { printf \"| kiln --version, process start alone | %.2f ms | %d in a row from sh |\\n\", ($end - $start) * 1000 / $m, $m }"
+# The server at rest: CPU seconds over 5 s with nothing to do.
+spid=$(echo $pids | cut -d' ' -f1)
+before=$(awk '{print $14 + $15}' /proc/$spid/stat)
+sleep 5
+after=$(awk '{print $14 + $15}' /proc/$spid/stat)
+rss=$(awk '/VmRSS/ {print $2}' /proc/$spid/status)
+echo "| server CPU at rest | $(( (after - before) * 1000 / $(getconf CLK_TCK) )) ms in 5 s | after the phases above; resident $((rss / 1024)) MiB |"
+echo
 
 # The allocator alone, on made-up machines much larger than this one.
 "$build/tests/bench/bench_alloc"
