@@ -35,7 +35,9 @@ struct zmtp {
     size_t have, start, cap;
     unsigned char *msg; /* the frames of the message zmtp_recv returned, */
     size_t msg_len, msg_cap;
-    bool partial; /* or of one still coming in (a deadline cut it) */
+    bool partial;       /* or of one still coming in (a deadline cut it) */
+    unsigned char *out; /* frames not yet sent: one write a message */
+    size_t out_len, out_cap;
     /* CURVE */
     unsigned char cn_public[32], cn_secret[32], cn_server[32], cn_cookie[96];
     unsigned char precom[crypto_box_BEFORENMBYTES];
@@ -197,26 +199,45 @@ static int read_frame(struct zmtp *z, int *flags, const unsigned char **body,
     return 1;
 }
 
+/* Append a frame of a then b to what goes out with the next flush. */
 static int send_frame(struct zmtp *z, int flags, const void *a, size_t alen,
-                      const void *b, size_t blen, double deadline,
-                      struct kiln_error *err)
+                      const void *b, size_t blen, struct kiln_error *err)
 {
-    unsigned char head[9];
-    size_t len = alen + blen, hl = 2;
+    size_t len = alen + blen, need = z->out_len + 9 + len;
+    unsigned char *p;
 
-    head[0] = (unsigned char)flags;
-    if (len > 255) {
-        head[0] |= F_LONG;
-        put64(head + 1, len);
-        hl = 9;
-    } else {
-        head[1] = (unsigned char)len;
+    if (need > z->out_cap) {
+        size_t cap = need * 2;
+        unsigned char *grown = realloc(z->out, cap);
+        if (!grown)
+            return errprintf(err, "out of memory");
+        z->out = grown;
+        z->out_cap = cap;
     }
-    if (write_all(z, head, hl, deadline, err) < 0
-        || (alen && write_all(z, a, alen, deadline, err) < 0)
-        || (blen && write_all(z, b, blen, deadline, err) < 0))
-        return -1;
+    p = z->out + z->out_len;
+    *p = (unsigned char)flags;
+    if (len > 255) {
+        *p++ |= F_LONG;
+        put64(p, len);
+        p += 8;
+    } else {
+        p[1] = (unsigned char)len;
+        p += 2;
+    }
+    memcpy(p, a, alen);
+    if (blen)
+        memcpy(p + alen, b, blen);
+    z->out_len = (size_t)(p - z->out) + len;
     return 0;
+}
+
+/* Send what send_frame gathered, in one write. */
+static int flush(struct zmtp *z, double deadline, struct kiln_error *err)
+{
+    int rc = write_all(z, z->out, z->out_len, deadline, err);
+
+    z->out_len = 0;
+    return rc;
 }
 
 /* Socket-Type DEALER, as ZMTP metadata: a name of 1-255 bytes after its
@@ -277,7 +298,9 @@ static int send_command(struct zmtp *z, const char *name, const void *data,
 
     head[0] = (unsigned char)nl;
     memcpy(head + 1, name, nl);
-    return send_frame(z, F_COMMAND, head, nl + 1, data, len, deadline, err);
+    return send_frame(z, F_COMMAND, head, nl + 1, data, len, err) < 0
+               ? -1
+               : flush(z, deadline, err);
 }
 
 static const char *mechanism_name(enum zmtp_mechanism m)
@@ -546,7 +569,7 @@ static int send_data(struct zmtp *z, int more, int command, const void *data,
 {
     if (z->sec->mechanism != ZMTP_CURVE)
         return send_frame(z, (more ? F_MORE : 0) | (command ? F_COMMAND : 0),
-                          data, len, NULL, 0, deadline, err);
+                          data, len, NULL, 0, err);
     unsigned char *box = malloc(16 + 8 + 16 + 1 + len),
                   *plain = malloc(1 + len);
     unsigned char n[24];
@@ -563,7 +586,7 @@ static int send_data(struct zmtp *z, int more, int command, const void *data,
     nonce(n, "CurveZMQMESSAGEC", box + 8, 8);
     crypto_box_easy_afternm(box + 16, plain, 1 + len, n, z->precom);
     z->cn_nonce++;
-    rc = send_frame(z, 0, box, 16 + 16 + 1 + len, NULL, 0, deadline, err);
+    rc = send_frame(z, 0, box, 16 + 16 + 1 + len, NULL, 0, err);
 out:
     free(box);
     free(plain);
@@ -579,7 +602,7 @@ int zmtp_send(struct zmtp *z, const struct proto_frame *fr, int n,
         if (send_data(z, i + 1 < n, 0, fr[i].data, fr[i].len, deadline, err)
             < 0)
             return -1;
-    return 0;
+    return flush(z, deadline, err);
 }
 
 /* The peer's PING (ZMTP 3.1): PONG with its context. */
@@ -590,7 +613,9 @@ static int on_command(struct zmtp *z, const unsigned char *c, size_t len,
         unsigned char pong[5 + 16] = "\x04PONG";
         size_t ctx = len - 7 > 16 ? 16 : len - 7;
         memcpy(pong + 5, c + 7, ctx);
-        return send_data(z, 0, 1, pong, 5 + ctx, deadline, err);
+        return send_data(z, 0, 1, pong, 5 + ctx, deadline, err) < 0
+                   ? -1
+                   : flush(z, deadline, err);
     }
     return 0; /* PONG and the rest need nothing */
 }
@@ -712,5 +737,6 @@ void zmtp_close(struct zmtp *z)
     sodium_memzero(z->precom, sizeof(z->precom));
     free(z->in);
     free(z->msg);
+    free(z->out);
     free(z);
 }
