@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Command options from one table (see optparse.h). */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -130,7 +131,9 @@ int optparse(int argc, char **argv, const struct opt_cmd *cmd, void *opts,
             optparse_usage(stdout, cmd);
             exit(0);
         } else if (c == '?') {
-            if (optopt)
+            /* A long option's missing value leaves optopt its key (no
+             * character to print): name it as it was written. */
+            if (optopt > 0 && optopt < 128 && isprint(optopt))
                 die("unknown or incomplete option '-%c'%s", optopt, where);
             die("unknown or incomplete option '%s'%s", argv[optind - 1], where);
         } else if (client_common_opt(c, optarg)) {

@@ -13,6 +13,11 @@ test_expect_success 'an unknown command is named' '
 	grep "unknown command .frobnicate." err
 '
 
+test_expect_success 'an option without its value is named as written' '
+	test_must_fail "$KILN" queue --server 2>err &&
+	grep "incomplete option .--server." err
+'
+
 test_expect_success 'an unreachable server is reported with its address, quickly' '
 	test_must_fail env KILN_TIMEOUT=1 "$KILN" queue --server tcp://127.0.0.1:9 2>err &&
 	grep "cannot reach the server at tcp://127.0.0.1:9" err
