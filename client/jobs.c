@@ -87,7 +87,9 @@ int cmd_queue(int argc, char **argv)
 
     if (parse_simple(argc, argv, &json, "kiln queue [--json]") < argc)
         die("unexpected argument '%s'", argv[optind]);
-    r = client_request("job.list", json_object());
+    /* The table needs a few fields of each job: the short form. */
+    r = client_request("job.list",
+                       json ? json_object() : json_pack("{s:b}", "brief", 1));
     jobs = json_object_get(r, "jobs");
     if (json) {
         client_print_json(jobs);

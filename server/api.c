@@ -101,6 +101,7 @@ static const char *id_text(const struct proto_msg *m);
 struct listing {
     json_t *jobs;
     const struct requester *who;
+    bool brief; /* what kiln queue's table shows, no more */
 };
 
 static void list_one(struct server *s, struct job *job, void *arg)
@@ -108,7 +109,8 @@ static void list_one(struct server *s, struct job *job, void *arg)
     struct listing *l = arg;
 
     if (identity_sees(s, l->who, job->spec.uid))
-        json_array_append_new(l->jobs, jobs_to_json(s, job));
+        json_array_append_new(l->jobs, l->brief ? jobs_to_json_brief(job)
+                                                : jobs_to_json(s, job));
 }
 
 /* Another user's job: refused when private_jobs hides it. */
@@ -142,7 +144,8 @@ static void strip_private(const struct requester *who, json_t *o,
 int api_job_list(struct server *s, struct proto_msg *m,
                  const struct requester *who)
 {
-    struct listing l = { json_array(), who };
+    struct listing l = { json_array(), who,
+                         json_is_true(json_object_get(m->body, "brief")) };
 
     jobs_foreach(s, list_one, &l);
     return CLIENT_REPLY(s, m, json_pack("{s:o}", "jobs", l.jobs));

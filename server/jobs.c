@@ -255,6 +255,24 @@ static void row_of(const struct job *job, struct store_job *row)
     row->array_index = job->array_id ? job->array_index : -1;
 }
 
+/* ARRAY_INDEX, the id Slurm shows for a child of an array. */
+static void set_display_id(json_t *o, long long array_id, long index)
+{
+    char display[48];
+
+    snprintf(display, sizeof(display), "%lld_%ld", array_id, index);
+    json_object_set_new(o, "display_id", json_string(display));
+}
+
+/* Why a runnable job waits, in Slurm's words: the head of the queue
+ * waits for cores, the others for their turn. */
+static const char *reason_of(const struct job *job)
+{
+    if (job->state == JOB_RUNNABLE && !job->reason)
+        return job == job->queue->qhead ? "Resources" : "Priority";
+    return job->reason;
+}
+
 json_t *jobs_row_to_json(const struct store_job *row)
 {
     json_t *o, *nodes = json_array(), *cpus = json_object();
@@ -302,12 +320,9 @@ json_t *jobs_row_to_json(const struct store_job *row)
     else
         json_decref(alloc);
     if (o && row->array_id > 0) {
-        char display[48];
-        snprintf(display, sizeof(display), "%lld_%ld", (long long)row->array_id,
-                 row->array_index);
         json_object_set_new(o, "array_job_id", json_integer(row->array_id));
         json_object_set_new(o, "array_index", json_integer(row->array_index));
-        json_object_set_new(o, "display_id", json_string(display));
+        set_display_id(o, row->array_id, row->array_index);
     }
     return o;
 }
@@ -318,15 +333,37 @@ json_t *jobs_to_json(struct server *s, const struct job *job)
     json_t *o;
 
     row_of(job, &row);
-    /* Why a runnable job waits, in Slurm's words: the head of the queue
-     * waits for cores, the others for their turn. */
-    if (job->state == JOB_RUNNABLE && !job->reason)
-        row.reason = job == job->queue->qhead ? "Resources" : "Priority";
+    row.reason = (char *)reason_of(job);
     o = jobs_row_to_json(&row);
     if (o && job->state == JOB_PENDING && job->spec.hold)
         json_object_set_new(o, "held", json_true());
     if (o)
         arrays_to_json(job, o);
+    return o;
+}
+
+json_t *jobs_to_json_brief(const struct job *job)
+{
+    json_t *nodes = json_array();
+
+    for (const char *p = job->node_name; p && *p;) {
+        size_t n = strcspn(p, ",");
+        json_array_append_new(nodes, json_stringn(p, n));
+        p += n + (p[n] == ',');
+    }
+    json_t *o = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s?, s:f, s:I, s:I, s:o}", "id",
+        (json_int_t)job->id, "name", job->spec.name, "user", job->spec.user,
+        "state", job_state_name(job->state), "status_reason", reason_of(job),
+        "start_time", job->start_time, "ntasks", (json_int_t)job->spec.ntasks,
+        "cpus_per_task", (json_int_t)job->spec.cpus_per_task, "nodes", nodes);
+    if (o && job->array_id > 0)
+        set_display_id(o, job->array_id, job->array_index);
+    if (o && job->array)
+        json_object_set_new(o, "array",
+                            json_pack("{s:I, s:I}", "size",
+                                      (json_int_t)job->array->n, "created",
+                                      (json_int_t)job->array->next));
     return o;
 }
 

@@ -34,6 +34,11 @@ static const struct json_field ids_only_fields[] = {
 static const struct json_field name_fields[] = { V,
                                                  { "name", JSON_STRING, true },
                                                  { NULL } };
+static const struct json_field job_list_fields[] = {
+    V,
+    { "brief", JSON_TRUE, false },
+    { NULL },
+};
 static const struct json_field list_fields[] = {
     V,
     { "name", JSON_STRING, false },
@@ -90,7 +95,7 @@ const struct request requests[] = {
     CLIENT("server.info", PROTO_ANYONE, no_fields, api_server_info),
     CLIENT("job.submit", PROTO_USER, FIELDS({ "job", JSON_OBJECT, true }),
            api_job_submit),
-    CLIENT("job.list", PROTO_USER, no_fields, api_job_list),
+    CLIENT("job.list", PROTO_USER, job_list_fields, api_job_list),
     CLIENT("job.show", PROTO_USER, id_fields, api_job_show),
     CLIENT("job.cancel", PROTO_USER, ids_fields, api_job_cancel),
     CLIENT("job.terminate", PROTO_USER, ids_fields, api_job_terminate),

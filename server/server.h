@@ -351,6 +351,10 @@ void jobs_leave_pending(struct server *s, struct job *job);
 void jobs_dequeue(struct server *s, struct job *job);
 void jobs_release_cores(struct server *s, struct job *job);
 json_t *jobs_to_json(struct server *s, const struct job *job);
+/* The short form job.list gives with "brief": id, name, user, state,
+ * status_reason, start_time, ntasks, cpus_per_task, nodes, and display_id
+ * and array (size, created) where they apply. */
+json_t *jobs_to_json_brief(const struct job *job);
 json_t *jobs_row_to_json(const struct store_job *row);
 typedef void (*jobs_f)(struct server *s, struct job *job, void *arg);
 void jobs_foreach(struct server *s, jobs_f fn, void *arg);

@@ -463,6 +463,47 @@ static void placed_on_two_nodes(void **state)
                         j->node_name);
 }
 
+/* job.list's brief form is the full one cut down: the same values for the
+ * fields kiln queue shows (a job on two nodes among them), nothing else. */
+static void brief_listing_is_the_full_one_cut(void **state)
+{
+    const char *fields[] = { "id",         "name",          "user",
+                             "state",      "status_reason", "start_time",
+                             "ntasks",     "cpus_per_task", "nodes",
+                             "display_id", "array" };
+    size_t i, k, two_nodes = 0;
+    json_t *brief, *full, *b, *v;
+    const char *key;
+
+    submit(json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}}", "job", "name",
+                     "held", "script", "#!/bin/sh\n", "output", "/tmp/x", "cwd",
+                     "/tmp", "submit_dir", "/tmp", "hold", 1));
+    turn();
+    from_client("job.list", json_pack("{s:b}", "brief", 1));
+    brief = json_incref(json_object_get(sent("ok"), "jobs"));
+    from_client("job.list", json_object());
+    full = json_object_get(srv->out[srv->nout - 1].body, "jobs");
+    end_turn();
+    assert_true(json_array_size(brief) >= 2);
+    assert_int_equal(json_array_size(brief), json_array_size(full));
+    json_array_foreach (brief, i, b) {
+        json_t *f = json_array_get(full, i);
+        json_object_foreach (b, key, v) {
+            bool known = false;
+            for (k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
+                known |= strcmp(key, fields[k]) == 0;
+            assert_true(known);
+            if (strcmp(key, "array") == 0)
+                continue; /* the full form says more of it */
+            if (!json_equal(v, json_object_get(f, key)))
+                fail_msg("job %s: brief %s differs", json_dumps(f, 0), key);
+        }
+        two_nodes += json_array_size(json_object_get(b, "nodes")) == 2;
+    }
+    assert_int_equal(two_nodes, 1);
+    json_decref(brief);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +516,7 @@ int main(void)
         cmocka_unit_test(queue_counts),
         cmocka_unit_test(fair_share_alternates),
         cmocka_unit_test(placed_on_two_nodes),
+        cmocka_unit_test(brief_listing_is_the_full_one_cut),
     };
     log_init("test_server", LOG_ERR, NULL);
     return cmocka_run_group_tests(tests, setup, teardown);
