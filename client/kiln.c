@@ -132,6 +132,7 @@ int main(int argc, char **argv)
 {
     char *base = basename(argv[0]);
 
+    util_malloc_tune();
     for (size_t i = 0; i < sizeof(personalities) / sizeof(personalities[0]);
          i++)
         if (strcmp(base, personalities[i].alias) == 0)

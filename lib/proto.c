@@ -26,19 +26,44 @@ static int send_frames(void *sock, const void *id, size_t idlen,
     return 0;
 }
 
+static void free_text(void *data, void *hint)
+{
+    (void)hint;
+    free(data);
+}
+
 int proto_send(void *sock, const void *id, size_t idlen, const char *type,
                const json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT);
-    int rc;
+    size_t len;
+    zmq_msg_t msg;
 
     if (!text) {
         errno = ENOMEM;
         return -1;
     }
-    rc = send_frames(sock, id, idlen, type, text, NULL);
-    free(text);
-    return rc;
+    len = strlen(text);
+    if (len < 65536) {
+        int rc = send_frames(sock, id, idlen, type, text, NULL);
+        free(text);
+        return rc;
+    }
+    /* A long answer (a listing) is handed over, not copied once more. */
+    if (zmq_msg_init_data(&msg, text, len, free_text, NULL) < 0) {
+        free(text);
+        return -1;
+    }
+    if ((id && zmq_send(sock, id, idlen, ZMQ_SNDMORE) < 0)
+        || zmq_send(sock, "", 0, ZMQ_SNDMORE) < 0
+        || zmq_send(sock, type, strlen(type), ZMQ_SNDMORE) < 0
+        || zmq_msg_send(&msg, sock, 0) < 0) {
+        int saved = errno;
+        zmq_msg_close(&msg);
+        errno = saved;
+        return -1;
+    }
+    return 0;
 }
 
 int proto_send_signed(void *sock, const char *type, const json_t *body,

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <ftw.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,4 +355,11 @@ int util_kiln_path(char *out, size_t len)
         return 0;
     snprintf(out, len, "%s/kiln", KILN_BINDIR);
     return access(out, X_OK);
+}
+
+void util_malloc_tune(void)
+{
+#ifdef M_MXFAST
+    mallopt(M_MXFAST, 0);
+#endif
 }
