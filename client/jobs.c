@@ -570,40 +570,57 @@ int cmd_history(int argc, char **argv)
     }
     if (!ncols)
         die("--format needs at least one field");
-    json_t *body = json_pack("{s:f, s:i}", "since", since, "limit", (int)limit);
-    if (user)
-        json_object_set_new(body, "user", json_string(user));
-    json_t *r = client_request("job.history", body),
-           *jobs = json_object_get(r, "jobs"), *job;
-    size_t i;
-    if (json) {
-        client_print_json(jobs);
-        json_decref(r);
-        free(copy);
-        return 0;
-    }
-    struct table *t = table_create(ncols, NULL);
+    struct table *t = NULL;
     char *head[32];
-    for (int k = 0; k < ncols; k++) {
-        head[k] = strdup(cols[k]);
-        for (char *p = head[k]; *p; p++)
-            *p = (char)toupper((unsigned char)*p);
-    }
-    table_add_row(t, (const char *const *)head);
-    json_array_foreach (jobs, i, job) {
-        char cells[32][512];
-        const char *row[32];
+    json_t *all = json ? json_array() : NULL, *r = NULL;
+    if (!json) {
+        t = table_create(ncols, NULL);
         for (int k = 0; k < ncols; k++) {
-            field_text(job, cols[k], cells[k], sizeof(cells[k]));
-            row[k] = cells[k];
+            head[k] = strdup(cols[k]);
+            for (char *p = head[k]; *p; p++)
+                *p = (char)toupper((unsigned char)*p);
         }
-        table_add_row(t, row);
+        table_add_row(t, (const char *const *)head);
+    }
+    /* Page after page, as the server hands them (next_token). */
+    const char *next = NULL;
+    do {
+        json_t *body = json_pack("{s:f, s:I}", "since", since, "limit",
+                                 (json_int_t)limit),
+               *job;
+        size_t i;
+        if (user)
+            json_object_set_new(body, "user", json_string(user));
+        if (next)
+            json_object_set_new(body, "next_token", json_string(next));
+        json_decref(r);
+        r = client_request("job.history", body);
+        next = json_string_value(json_object_get(r, "next_token"));
+        json_t *jobs = json_object_get(r, "jobs");
+        if (json) {
+            json_array_extend(all, jobs);
+            continue;
+        }
+        json_array_foreach (jobs, i, job) {
+            char cells[32][512];
+            const char *row[32];
+            for (int k = 0; k < ncols; k++) {
+                field_text(job, cols[k], cells[k], sizeof(cells[k]));
+                row[k] = cells[k];
+            }
+            table_add_row(t, row);
+        }
+    } while (next);
+    json_decref(r);
+    free(copy);
+    if (json) {
+        client_print_json(all);
+        json_decref(all);
+        return 0;
     }
     table_print(t, stdout);
     table_destroy(t);
     for (int k = 0; k < ncols; k++)
         free(head[k]);
-    free(copy);
-    json_decref(r);
     return 0;
 }

@@ -120,10 +120,18 @@ enum stmt_id {
 
 /* The columns of a job row, in the order of enum job_col: one mapping for
  * every query that reads jobs (row_to_job). */
-#define JOB_COLUMNS                                                             \
-    "id, name, user, uid, queue, state, reason, exit_code, submit_time,"        \
-    " start_time, end_time, node, cpus, attempts, spec, array_id, array_index," \
-    " alloc, token"
+#define JOB_COLUMNS_WITH(spec)                                           \
+    "id, name, user, uid, queue, state, reason, exit_code, submit_time," \
+    " start_time, end_time, node, cpus, attempts, " spec ", array_id,"   \
+    " array_index, alloc, token"
+#define JOB_COLUMNS JOB_COLUMNS_WITH("spec")
+/* Of the spec, what a listing of finished jobs shows (the size asked for),
+ * cut out by sqlite: parsing whole specs, environments and all, in jansson
+ * took most of the time of job.history. */
+#define SPEC_SIZE                                                          \
+    "(SELECT json_group_object(key, value) FROM json_each(spec) WHERE key" \
+    " IN ('ntasks', 'cpus_per_task', 'mem', 'time_limit', 'mem_per_cpu',"  \
+    " 'nodes'))"
 enum job_col {
     C_ID,
     C_NAME,
@@ -713,28 +721,64 @@ int store_foreach_active(struct store *st, store_job_f fn, void *arg)
     return s ? each(st, s, job_row, &r) : -1;
 }
 
-int store_foreach_finished(struct store *st, double since, const char *user,
-                           int limit, store_job_f fn, void *arg)
+int store_foreach_finished(struct store *st, const struct store_cursor *after,
+                           const char *user, int max, store_job_f fn, void *arg)
 {
     struct job_rows r = { fn, arg, true };
 
 #define LAST_ATTEMPT(col) \
-    " (SELECT " col       \
+    ", (SELECT " col      \
     " FROM attempts a WHERE a.job_id = jobs.id AND a.attempt = jobs.attempts)"
+    /* jobs_end indexes (end_time, rowid): the order asked for. */
     sqlite3_stmt *s = prepare(
         st,
-        "SELECT * FROM (SELECT " JOB_COLUMNS
-        "," LAST_ATTEMPT("user_cpu") "," LAST_ATTEMPT("sys_cpu") "," LAST_ATTEMPT(
-            "max_rss_kib") "," LAST_ATTEMPT("oom_kills") " FROM jobs WHERE end_time IS NOT NULL AND end_time >= ?"
-                                                         " AND (?2 IS NULL OR user = ?2)"
-                                                         " ORDER BY end_time DESC, id DESC LIMIT ?)"
-                                                         " ORDER BY end_time, id");
+        "SELECT " JOB_COLUMNS_WITH(SPEC_SIZE) LAST_ATTEMPT("user_cpu")
+            LAST_ATTEMPT("sys_cpu") LAST_ATTEMPT("max_rss_kib") LAST_ATTEMPT(
+                "oom_kills") " FROM jobs WHERE end_time IS NOT NULL"
+                             " AND (end_time, id) > (?1, ?2) AND (?3 IS NULL OR user = ?3)"
+                             " ORDER BY end_time, id LIMIT ?4");
+#undef LAST_ATTEMPT
     if (!s)
         return -1;
-    sqlite3_bind_double(s, 1, since);
-    bind_text(s, 2, user);
-    sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
+    sqlite3_bind_double(s, 1, after->end_time);
+    sqlite3_bind_int64(s, 2, after->id);
+    bind_text(s, 3, user);
+    sqlite3_bind_int(s, 4, max);
     return each(st, s, job_row, &r);
+}
+
+static int cursor_row(sqlite3_stmt *row, void *arg)
+{
+    struct store_cursor *c = arg;
+
+    c->end_time = sqlite3_column_double(row, 0);
+    c->id = sqlite3_column_int64(row, 1);
+    return 0;
+}
+
+int store_finished_before_last(struct store *st,
+                               const struct store_cursor *after,
+                               const char *user, long n,
+                               struct store_cursor *at)
+{
+    sqlite3_stmt *s = prepare(
+        st, "SELECT end_time, id FROM jobs WHERE end_time IS NOT NULL"
+            " AND (end_time, id) > (?1, ?2) AND (?3 IS NULL OR user = ?3)"
+            " ORDER BY end_time DESC, id DESC LIMIT 1 OFFSET ?4");
+    struct store_cursor c = { 0, 0 };
+
+    if (!s)
+        return -1;
+    sqlite3_bind_double(s, 1, after->end_time);
+    sqlite3_bind_int64(s, 2, after->id);
+    bind_text(s, 3, user);
+    sqlite3_bind_int64(s, 4, n);
+    if (each(st, s, cursor_row, &c) < 0)
+        return -1;
+    if (!c.id)
+        return 0;
+    *at = c;
+    return 1;
 }
 
 /* Each row as an object of its columns, by name. */

@@ -107,10 +107,27 @@ typedef int (*store_job_f)(struct store_job *job, void *arg);
  * the strings it is handed by stealing them (set the field to NULL). */
 int store_foreach_active(struct store *st, store_job_f fn, void *arg);
 
-/* Call fn for finished jobs ending at or after since, most recent last,
- * at most limit of them (0: no limit). */
-int store_foreach_finished(struct store *st, double since, const char *user,
-                           int limit, store_job_f fn, void *arg);
+/* A place among the finished jobs, which are in (end_time, id) order. */
+struct store_cursor {
+    double end_time;
+    int64_t id;
+};
+
+/* Call fn for the first max finished jobs after *after, in order, only
+ * user's when user is not NULL.  Each comes with its last attempt's usage,
+ * and of its spec only the size it asked for (ntasks, cpus_per_task, mem,
+ * mem_per_cpu, nodes, time_limit). */
+int store_foreach_finished(struct store *st, const struct store_cursor *after,
+                           const char *user, int max, store_job_f fn,
+                           void *arg);
+
+/* The place just before the n most recent finished jobs after *after
+ * (user's): *at, that of the (n + 1)th most recent.  1 found, 0 when
+ * there are no more than n, -1 error. */
+int store_finished_before_last(struct store *st,
+                               const struct store_cursor *after,
+                               const char *user, long n,
+                               struct store_cursor *at);
 
 /* The job's events and attempts as JSON arrays (new references). */
 json_t *store_job_events(struct store *st, int64_t id);

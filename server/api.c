@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Client requests: decode, check, act, reply (after the commit). */
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,25 +403,61 @@ int api_job_release(struct server *s, struct proto_msg *m,
     return for_ids(s, m, who, release_one);
 }
 
+/* At most this many finished jobs an answer: a page of job.history costs
+ * the loop some tens of ms, and other requests go between pages. */
+enum { HISTORY_PAGE = 5000 };
+
+struct history_page {
+    json_t *jobs;
+    struct store_cursor last; /* the place of the last job handed */
+    int n;
+};
+
 static int history_one(struct store_job *row, void *arg)
 {
-    return json_array_append_new(arg, jobs_row_to_json(row));
+    struct history_page *p = arg;
+
+    p->n++;
+    if (p->n > HISTORY_PAGE) /* the one that says more remain */
+        return 0;
+    p->last = (struct store_cursor){ row->end_time, row->id };
+    return json_array_append_new(p->jobs, jobs_row_to_json(row));
+}
+
+/* next_token: where the next page starts and how many are left of the
+ * limit (0: no limit), "END_TIME:ID:LEFT". */
+static bool token_parse(const char *t, struct store_cursor *at, long *left)
+{
+    char *end;
+
+    at->end_time = strtod(t, &end);
+    if (end == t || *end != ':')
+        return false;
+    t = end + 1;
+    at->id = strtoll(t, &end, 10);
+    if (end == t || *end != ':' || at->id < 0)
+        return false;
+    t = end + 1;
+    *left = strtol(t, &end, 10);
+    return end != t && !*end && *left >= 0 && isfinite(at->end_time);
 }
 
 int api_job_history(struct server *s, struct proto_msg *m,
                     const struct requester *who)
 {
     double since = 0;
-    const char *user = NULL;
-    int limit = 0;
-    json_t *jobs;
+    const char *user = NULL, *token = NULL;
+    json_int_t limit = 0;
+    long left;
     json_error_t jerr;
+    struct store_cursor after;
 
-    if (json_unpack_ex(m->body, &jerr, 0, "{s?F, s?s, s?i}", "since", &since,
-                       "user", &user, "limit", &limit)
+    if (json_unpack_ex(m->body, &jerr, 0, "{s?F, s?s, s?I, s?s}", "since",
+                       &since, "user", &user, "limit", &limit, "next_token",
+                       &token)
         < 0)
         return CLIENT_FAIL(s, m, EINVAL, "invalid request: %s", jerr.text);
-    if (limit < 0)
+    if (limit < 0 || limit > LONG_MAX / 2)
         return CLIENT_FAIL(s, m, EINVAL,
                            "invalid request: 'limit' must not be negative");
     if (user && !jobspec_name_ok(user, 64))
@@ -431,13 +470,38 @@ int api_job_history(struct server *s, struct proto_msg *m,
                                "are private here");
         user = who->user;
     }
-    jobs = json_array();
-    if (store_foreach_finished(s->st, since, user, limit, history_one, jobs)
-        < 0) {
-        json_decref(jobs);
+    if (token) {
+        if (!token_parse(token, &after, &left))
+            return CLIENT_FAIL(s, m, EINVAL,
+                               "invalid request: 'next_token' is not one this "
+                               "server gave");
+    } else {
+        /* Ending at or after since: past every id of an earlier time. */
+        after = (struct store_cursor){ isfinite(since) ? since : 0, INT64_MIN };
+        left = (long)limit;
+        struct store_cursor bound;
+        int found =
+            left ? store_finished_before_last(s->st, &after, user, left, &bound)
+                 : 0;
+        if (found < 0)
+            return CLIENT_FAIL(s, m, EIO, "cannot read the job history");
+        if (found)
+            after = bound;
+    }
+    struct history_page p = { json_array(), after, 0 };
+    int max = left && left <= HISTORY_PAGE ? (int)left : HISTORY_PAGE + 1;
+    if (store_foreach_finished(s->st, &after, user, max, history_one, &p) < 0) {
+        json_decref(p.jobs);
         return CLIENT_FAIL(s, m, EIO, "cannot read the job history");
     }
-    return CLIENT_REPLY(s, m, json_pack("{s:o}", "jobs", jobs));
+    json_t *answer = json_pack("{s:o}", "jobs", p.jobs);
+    if (answer && p.n > HISTORY_PAGE) {
+        char next[96];
+        snprintf(next, sizeof(next), "%.17g:%lld:%ld", p.last.end_time,
+                 (long long)p.last.id, left ? left - HISTORY_PAGE : 0);
+        json_object_set_new(answer, "next_token", json_string(next));
+    }
+    return CLIENT_REPLY(s, m, answer);
 }
 
 int api_job_wait(struct server *s, struct proto_msg *m,

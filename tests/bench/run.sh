@@ -82,6 +82,34 @@ sleep 5
 after=$(awk '{print $14 + $15}' /proc/$spid/stat)
 rss=$(awk '/VmRSS/ {print $2}' /proc/$spid/status)
 echo "| server CPU at rest | $(( (after - before) * 1000 / $(getconf CLK_TCK) )) ms in 5 s | after the phases above; resident $((rss / 1024)) MiB |"
+
+# A large store: a second server on a database of a million finished jobs.
+big=${KILN_BENCH_STORE_JOBS:-1000000}
+rate=$("$build/tests/bench/bench_store" "$dir/big" "$big")
+start=$(date +%s%N)
+"$kiln" server $auth --listen 'tcp://127.0.0.1:*' --state "$dir/big" --foreground \
+	--log-level warning >"$dir/big.out" 2>"$dir/big.log" &
+bpid=$!
+pids="$pids $bpid"
+i=0
+while [ ! -s "$dir/big.out" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done
+up=$(( ($(date +%s%N) - start) / 1000000 ))
+bep=$(awk '{print $4}' "$dir/big.out")
+: >"$dir/show.ms"
+for i in $(seq 21); do
+	t=$(date +%s%N)
+	"$kiln" show --server "$bep" $(( (i * 47353) % big + 1 )) >/dev/null
+	echo $(( ($(date +%s%N) - t) / 1000 )) >>"$dir/show.ms"
+done
+show=$(sort -n "$dir/show.ms" | sed -n 11p)
+t=$(date +%s%N)
+"$kiln" history --server "$bep" --limit 100000 >/dev/null
+hist=$(( ($(date +%s%N) - t) / 1000000 ))
+rss=$(awk '/VmHWM/ {print $2}' /proc/$bpid/status)
+echo "| server start on $big stored jobs | $up ms | finished jobs stay on disk; the store written at $rate jobs/s by bench_store |"
+awk "BEGIN { printf \"| kiln show ID, $big jobs stored | %.2f ms | median of 21, ids across the store |\\n\", $show / 1000 }"
+echo "| kiln history --limit 100000, $big jobs stored | $hist ms | pages of 5,000 (job.history next_token) |"
+echo "| server peak resident, $big jobs stored | $((rss / 1024)) MiB | after the figures above |"
 echo
 
 # The allocator alone, on made-up machines much larger than this one.

@@ -504,6 +504,90 @@ static void brief_listing_is_the_full_one_cut(void **state)
     json_decref(brief);
 }
 
+/* The finished jobs from t on, asked with limit, page after page: how many
+ * came, checking they came in order, each once.  The last answer is left
+ * in the outbox. */
+static long history_pages(double t, long limit, int *pages, int64_t *first)
+{
+    const char *next = NULL;
+    long n = 0;
+    double last = 0;
+
+    *pages = 0;
+    do {
+        json_t *b = json_pack("{s:f, s:I}", "since", t, "limit",
+                              (json_int_t)limit),
+               *job;
+        size_t i;
+        if (next)
+            json_object_set_new(b, "next_token", json_string(next));
+        turn();
+        from_client("job.history", b);
+        end_turn();
+        json_t *ok = sent("ok");
+        assert_non_null(ok);
+        json_array_foreach (json_object_get(ok, "jobs"), i, job) {
+            double e = json_number_value(json_object_get(job, "end_time"));
+            assert_true(e > last);
+            if (!n)
+                *first = json_integer_value(json_object_get(job, "id"));
+            last = e;
+            n++;
+        }
+        (*pages)++;
+        next = json_string_value(json_object_get(ok, "next_token"));
+    } while (next);
+    return n;
+}
+
+/* job.history hands a long history in pages (next_token): all of it, or
+ * the most recent limit, each job once; a made-up token is refused. */
+static void history_in_pages(void **state)
+{
+    const double t = 4e9; /* after every other test's jobs */
+    const long n = 12001;
+    int64_t ids[12001], first = 0;
+    int pages;
+
+    turn();
+    for (long i = 0; i < n; i++) {
+        struct store_job row = {
+            .name = "old",
+            .user = "root",
+            .queue = "default",
+            .state = JOB_RUNNABLE,
+            .exit_code = -1,
+            .submit_time = t + i,
+            .spec = json_pack("{s:i}", "ntasks", 2),
+            .array_index = -1,
+        };
+        assert_int_equal(store_job_insert(srv->st, &row), 0);
+        json_decref(row.spec);
+        row.state = JOB_SUCCEEDED;
+        row.exit_code = 0;
+        row.end_time = t + i;
+        assert_int_equal(store_job_update(srv->st, &row, t + i), 0);
+        ids[i] = row.id;
+    }
+    end_turn();
+    assert_int_equal(history_pages(t, 0, &pages, &first), n);
+    assert_int_equal(pages, 3);
+    assert_int_equal(first, ids[0]);
+    assert_int_equal(history_pages(t, 7000, &pages, &first), 7000);
+    assert_int_equal(pages, 2);
+    assert_int_equal(first, ids[n - 7000]);
+    assert_int_equal(history_pages(t, 5000, &pages, &first), 5000);
+    assert_int_equal(pages, 1);
+    assert_int_equal(history_pages(t + n - 10, 0, &pages, &first), 10);
+    assert_int_equal(first, ids[n - 10]);
+
+    turn();
+    from_client("job.history", json_pack("{s:s}", "next_token", "1:x:0"));
+    end_turn();
+    assert_non_null(sent("error"));
+    assert_null(sent("ok"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -517,6 +601,7 @@ int main(void)
         cmocka_unit_test(fair_share_alternates),
         cmocka_unit_test(placed_on_two_nodes),
         cmocka_unit_test(brief_listing_is_the_full_one_cut),
+        cmocka_unit_test(history_in_pages),
     };
     log_init("test_server", LOG_ERR, NULL);
     return cmocka_run_group_tests(tests, setup, teardown);

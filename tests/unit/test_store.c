@@ -174,12 +174,15 @@ static void reopen_keeps_everything(void **state)
     assert_non_null(f->st);
     assert_int_equal(store_foreach_active(f->st, count_cb, &active), 0);
     assert_int_equal(active, 1);
+    struct store_cursor start = { 0, INT64_MIN };
     assert_int_equal(
-        store_foreach_finished(f->st, 0, NULL, 0, count_cb, &finished), 0);
+        store_foreach_finished(f->st, &start, NULL, 10, count_cb, &finished),
+        0);
     assert_int_equal(finished, 1);
     finished = 0;
-    assert_int_equal(
-        store_foreach_finished(f->st, 0, "nobody", 0, count_cb, &finished), 0);
+    assert_int_equal(store_foreach_finished(f->st, &start, "nobody", 10,
+                                            count_cb, &finished),
+                     0);
     assert_int_equal(finished, 0);
 }
 
