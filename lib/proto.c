@@ -134,19 +134,31 @@ int proto_recv(void *sock, int router, struct proto_msg *m,
 
 int proto_socket_setup(void *sock, enum proto_side side)
 {
-    int zero = 0, ivl = 2000, ttl = 10000, timeout = 10000;
-    int sndtimeo = side == PROTO_SIDE_SERVER   ? 0
-                   : side == PROTO_SIDE_CLIENT ? 5000
-                                               : 1000;
-    int64_t max = side == PROTO_SIDE_SERVER
-                      ? 4 * (int64_t)KILN_PROTO_MAX_BODY
-                      : (int64_t)KILN_PROTO_MAX_REPLY + 4096;
+    bool server = side == PROTO_SIDE_SERVER || side == PROTO_SIDE_NODES;
+    int zero = 0, one = 1, ivl = 2000, timeout = 10000;
+    int idle = 10, probe_ivl = 2, probes = 5;
+    int sndtimeo = server ? 0 : side == PROTO_SIDE_CLIENT ? 5000 : 1000;
+    int64_t max = server ? 4 * (int64_t)KILN_PROTO_MAX_BODY
+                         : (int64_t)KILN_PROTO_MAX_REPLY + 4096;
 
     if (zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero)) < 0
         || zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) < 0
-        || zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof(sndtimeo)) < 0
-        || zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof(ivl)) < 0
-        || zmq_setsockopt(sock, ZMQ_HEARTBEAT_TTL, &ttl, sizeof(ttl)) < 0
+        || zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof(sndtimeo)) < 0)
+        return -1;
+    if (side == PROTO_SIDE_NODES)
+        return zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE, &one, sizeof(one)) < 0
+                       || zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE_IDLE, &idle,
+                                         sizeof(idle))
+                              < 0
+                       || zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE_INTVL,
+                                         &probe_ivl, sizeof(probe_ivl))
+                              < 0
+                       || zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE_CNT, &probes,
+                                         sizeof(probes))
+                              < 0
+                   ? -1
+                   : 0;
+    if (zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof(ivl)) < 0
         || zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout,
                           sizeof(timeout))
                < 0)

@@ -142,13 +142,20 @@ enum proto_side {
     PROTO_SIDE_SERVER, /* a ROUTER of the server: never blocks, frames of at
                         * most 4 x KILN_PROTO_MAX_BODY (a larger one drops
                         * the connection before it is read into memory) */
+    PROTO_SIDE_NODES,  /* the server's ROUTER for workers: as SERVER, but
+                        * TCP keepalives instead of ZeroMQ heartbeats */
     PROTO_SIDE_CLIENT, /* a client's DEALER: sends give up after 5 s */
     PROTO_SIDE_WORKER, /* a worker's DEALER: sends give up after 1 s */
 };
 
 /* Limits every Kiln socket has: no linger, ZMQ_MAXMSGSIZE, a send timeout,
  * and ZeroMQ heartbeats that close a connection whose peer went silent
- * (2 s apart, 10 s without an answer).  0 or -1 with errno. */
+ * (2 s apart, 10 s without an answer), asking no time-to-live of the
+ * peer.  The server's worker socket has none of its own, but TCP
+ * keepalives (a peer gone for 20 s is dropped): libzmq cancels a timer by
+ * a walk over all of its I/O thread's timers, and each message from a
+ * worker cancelled one, a quarter of the server's CPU with 5,000 nodes.
+ * Nodes are watched by their node.heartbeat anyway.  0 or -1 with errno. */
 int proto_socket_setup(void *sock, enum proto_side side);
 
 #endif

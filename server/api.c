@@ -19,11 +19,13 @@ int api_server_info(struct server *s, struct proto_msg *m,
 {
     return CLIENT_REPLY(
         s, m,
-        json_pack("{s:i, s:s, s:s, s:i, s:{s:I, s:f, s:f}}", "version",
-                  KILN_PROTO_VERSION, "worker_endpoint", s->worker_ep,
-                  "client_endpoint", s->client_ep, "jobs", s->njobs,
-                  "scheduler", "passes", (json_int_t)s->sched_passes, "last_ms",
-                  s->sched_last_ms, "max_ms", s->sched_max_ms));
+        json_pack("{s:i, s:s, s:s, s:i, s:{s:I, s:f, s:f, s:f, s:I}}",
+                  "version", KILN_PROTO_VERSION, "worker_endpoint",
+                  s->worker_ep, "client_endpoint", s->client_ep, "jobs",
+                  s->njobs, "scheduler", "passes", (json_int_t)s->sched_passes,
+                  "last_ms", s->sched_last_ms, "max_ms", s->sched_max_ms,
+                  "total_ms", s->sched_total_ms, "starts",
+                  (json_int_t)s->sched_starts));
 }
 
 int api_job_submit(struct server *s, struct proto_msg *m,

@@ -31,7 +31,7 @@ bool place_eligible(const struct node *n, const struct jobspec *spec)
 
 long place_free_cpus(const struct node *n)
 {
-    return n->topo ? n->topo->npu - n->nbusy : 0;
+    return n->npu - n->nbusy;
 }
 
 long place_need_cpus(const struct node *n, const struct jobspec *spec)
@@ -50,14 +50,18 @@ long place_need_cpus(const struct node *n, const struct jobspec *spec)
 
 bool place_fits_now(const struct node *n, const struct jobspec *spec, long i)
 {
-    if (!nodes_usable(n) || !place_eligible(n, spec))
+    /* What is free first: it is cheaper to tell than what the node is. */
+    if (!nodes_usable(n) || !n->topo)
+        return false;
+    if (spec->exclusive ? n->njobs || n->nbusy || n->mem_used
+                        : place_free_cpus(n) < jobspec_node_cpus(spec, i)
+                              || n->topo->mem_mib - n->mem_used < spec->mem
+                              || n->topo->ngpu - n->ngpu_busy < spec->gpus)
+        return false;
+    if (!place_eligible(n, spec))
         return false;
     if (spec->exclusive)
-        return n->njobs == 0 && n->nbusy == 0 && n->mem_used == 0;
-    if (place_free_cpus(n) < jobspec_node_cpus(spec, i)
-        || n->topo->mem_mib - n->mem_used < spec->mem
-        || n->topo->ngpu - n->ngpu_busy < spec->gpus)
-        return false;
+        return true;
     if (!spec->threads_per_core && spec->distribution == ALLOC_BLOCK
         && !spec->gpus)
         return true; /* free PUs are all that counts */

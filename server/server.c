@@ -181,11 +181,12 @@ static void *bind_router(struct server *s, const char *ep, char *got,
 
     if (!sock)
         return NULL;
-    proto_socket_setup(sock, PROTO_SIDE_SERVER);
+    proto_socket_setup(sock, workers ? PROTO_SIDE_NODES : PROTO_SIDE_SERVER);
     zmq_setsockopt(sock, ZMQ_BACKLOG, &backlog, sizeof(backlog));
     /* No ROUTER_HANDOVER: a routing id is its first connection's until
      * that connection is gone (closed, or silent past the heartbeat
-     * timeout), so no peer can take over another's messages. */
+     * timeout or the keepalives), so no peer can take over another's
+     * messages. */
     curve_server_socket(s, sock, workers);
     if (zmq_bind(sock, ep) < 0
         || zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, got, &glen) < 0) {
@@ -278,6 +279,7 @@ static int server_loop(struct server *s)
             s->sched_last_ms = (util_monotonic() - t0) * 1000;
             if (s->sched_last_ms > s->sched_max_ms)
                 s->sched_max_ms = s->sched_last_ms;
+            s->sched_total_ms += s->sched_last_ms;
             s->sched_passes++;
         }
         elastic_turn(s, sched_ran);

@@ -93,11 +93,14 @@ struct queue {
 };
 
 struct node {
-    char name[64];
+    char name[64]; /* first: the tree of nodes by name takes it as a key */
+    /* What a scheduling pass reads of every node, in one cache line. */
+    struct node *next;
+    int npu;   /* the PUs of topo, 0 without one */
+    int nbusy; /* those held by jobs */
     enum node_state state;
     struct topo *topo; /* NULL until the worker has said hello once */
     bool *busy;        /* per PU of topo */
-    int nbusy;
     int64_t mem_used;  /* MiB promised to running jobs */
     double last_heard; /* monotonic seconds */
     int njobs;
@@ -117,7 +120,6 @@ struct node {
      * taken as the node's, and the only one the node's messages go to. */
     unsigned char rid[KILN_PROTO_MAX_ID];
     size_t ridlen;
-    struct node *next;
 };
 
 /* One node's share of a job that runs (server/place.c). */
@@ -230,7 +232,8 @@ struct server {
     struct queue *queues; /* by priority, highest first */
     struct ce *ces;
     struct policy *policies;
-    struct node *nodes;
+    struct node *nodes;      /* sorted by name */
+    void *node_names;        /* nodes.c: the same, a tsearch tree by name */
     struct elastic *elastic; /* elastic.c: instances, launches, providers */
     bool sched_needed;
     /* deps.c */
@@ -265,8 +268,8 @@ struct server {
     bool orphans_checked; /* nodes.c: the grace after the start is over,
                             * every reloaded job's node checked */
     /* scheduler pass statistics, for server.info and make bench */
-    long sched_passes;
-    double sched_last_ms, sched_max_ms;
+    long sched_passes, sched_starts;
+    double sched_last_ms, sched_max_ms, sched_total_ms;
 };
 
 /* Queue a message for after the commit.  sock is s->clients or

@@ -4,7 +4,6 @@
  * what each is).  LIMIT is the machine's trivial processes per second,
  * measured first; end-to-end rates are given as a ratio of it.  KILN is
  * the kiln program, timed as a user runs it.  Not a pass/fail test. */
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,25 +11,14 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "lib/auth.h"
-#include "lib/token.h"
 #include "lib/error.h"
-#include "lib/keys.h"
-#include "lib/zsock.h"
 #include "lib/proto.h"
 #include "lib/util.h"
+#include "tests/bench/benchlib.h"
 
 static int cmp_double_fwd(const void *a, const void *b);
-static void *sock;
 static double limit; /* bench_spawn's processes per second */
 static const char *kiln, *endpoint;
-
-/* One row of the table: the figure, its value, and how it was had. */
-static void row(const char *figure, const char *value, const char *how)
-{
-    printf("| %s | %s | %s |\n", figure, value, how);
-    fflush(stdout);
-}
 
 /* A rate, and its ratio to the machine's limit. */
 static void rate_row(const char *figure, int n, double seconds, const char *how)
@@ -39,7 +27,7 @@ static void rate_row(const char *figure, int n, double seconds, const char *how)
     snprintf(v, sizeof(v), "%.0f/s (%.2f x limit)", n / seconds,
              n / seconds / limit);
     snprintf(h, sizeof(h), "%s; %d jobs in %.2f s", how, n, seconds);
-    row(figure, v, h);
+    bench_row(figure, v, h);
 }
 
 /* How long kiln ARGS... takes, as a user runs it (output discarded): the
@@ -64,72 +52,6 @@ static double time_kiln(int k, const char *cmd, const char *arg)
     return t[k / 2];
 }
 
-/* Each request signed as kiln signs it, unless the cluster runs without
- * (KILN_BENCH_AUTH=none, as tests/bench/run.sh sets it). */
-/* A socket to the server at ep, encrypted when KILN_KEYS has its key. */
-static void *connect_to(void *ctx, const char *ep)
-{
-    void *s = zmq_socket(ctx, ZMQ_DEALER);
-    const char *keys = getenv("KILN_KEYS");
-    int zero = 0;
-
-    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
-    if (keys && zsock_client_keys(s, keys, NULL, NULL) < 0)
-        exit(2);
-    /* A single-user server lets in its owner, with the token. */
-    char token[TOKEN_LEN + 1];
-    if (!keys && token_read(token, NULL) > 0)
-        zsock_token(s, token);
-    zmq_connect(s, ep);
-    return s;
-}
-
-static char *sign(const unsigned char *digest, void *arg)
-{
-    const char *mode = getenv("KILN_BENCH_AUTH");
-
-    return mode && !strcmp(mode, "none") ? NULL : auth_sign(digest, NULL);
-}
-
-static void send_req(const char *type, json_t *body)
-{
-    json_object_set_new(body, "version", json_integer(KILN_PROTO_VERSION));
-    if (proto_send_signed(sock, type, body, sign, NULL) < 0) {
-        perror("send");
-        exit(1);
-    }
-    json_decref(body);
-}
-
-static json_t *recv_reply(void)
-{
-    struct proto_msg m;
-    struct kiln_error err;
-    zmq_pollitem_t it = { sock, 0, ZMQ_POLLIN, 0 };
-
-    if (zmq_poll(&it, 1, 60000) != 1) {
-        fprintf(stderr, "bench: no answer within 60 s\n");
-        exit(1);
-    }
-    if (proto_recv(sock, 0, &m, &err) != 1 || strcmp(m.type, "ok") != 0) {
-        fprintf(stderr, "bench: bad answer: %s\n",
-                m.body ? json_string_value(json_object_get(m.body, "text"))
-                       : err.text);
-        exit(1);
-    }
-    return m.body;
-}
-
-static json_t *job(void)
-{
-    struct passwd *pw = getpwuid(getuid());
-    return json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}}", "job",
-                     "name", "bench", "script", "#!/bin/sh\ntrue\n", "output",
-                     "/dev/null", "cwd", "/tmp", "submit_dir", "/tmp", "user",
-                     pw ? pw->pw_name : "root", "uid", (json_int_t)getuid(),
-                     "gid", (json_int_t)getgid());
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -141,37 +63,20 @@ static int cmp_double_fwd(const void *a, const void *b)
     return cmp_double(a, b);
 }
 
-/* One request, one answer. */
-static json_t *call(const char *type, json_t *body)
-{
-    send_req(type, body);
-    return recv_reply();
-}
-
 static json_int_t submit_one(json_t *extra)
 {
-    json_t *b = job();
+    json_t *b = bench_job();
     json_object_update(json_object_get(b, "job"), extra);
     json_decref(extra);
-    json_t *r = call("job.submit", b);
+    json_t *r = bench_call("job.submit", b);
     json_int_t id = json_integer_value(json_object_get(r, "id"));
     json_decref(r);
     return id;
 }
 
-static void cancel_ids(json_int_t *ids, int n)
-{
-    for (int i = 0; i < n; i += 20000) {
-        json_t *a = json_array();
-        for (int k = i; k < n && k < i + 20000; k++)
-            json_array_append_new(a, json_integer(ids[k]));
-        json_decref(call("job.cancel", json_pack("{s:o}", "ids", a)));
-    }
-}
-
 static double sched_last_ms(void)
 {
-    json_t *r = call("server.info", json_object());
+    json_t *r = bench_call("server.info", json_object());
     double v = json_number_value(
         json_object_get(json_object_get(r, "scheduler"), "last_ms"));
     json_decref(r);
@@ -186,9 +91,9 @@ static void bench_array(void)
     double ms = (util_monotonic() - t) * 1000;
     char v[32];
     snprintf(v, sizeof(v), "%.1f ms", ms);
-    row("submit of a 100,000-element array", v,
-        "held; one row, children made as cores free");
-    cancel_ids(&id, 1);
+    bench_row("submit of a 100,000-element array", v,
+              "held; one row, children made as cores free");
+    bench_cancel(&id, 1);
 }
 
 /* One of bench_clients' processes: submit n held jobs, up to 256 in
@@ -200,24 +105,24 @@ static void client_process(const char *ep, int n, int fd)
     int sent = 0, got = 0;
     double t[2];
 
-    sock = connect_to(ctx, ep);
+    bench_sock = bench_connect(ctx, ep);
     t[0] = util_monotonic();
     while (got < n) {
         while (sent < n && sent - got < 256) {
-            json_t *b = job();
+            json_t *b = bench_job();
             json_object_set_new(json_object_get(b, "job"), "hold", json_true());
-            send_req("job.submit", b);
+            bench_send("job.submit", b);
             sent++;
         }
-        json_t *r = recv_reply();
+        json_t *r = bench_recv();
         ids[got++] = json_integer_value(json_object_get(r, "id"));
         json_decref(r);
     }
     t[1] = util_monotonic();
     if (write(fd, t, sizeof(t)) != sizeof(t))
         exit(1);
-    cancel_ids(ids, n);
-    zmq_close(sock);
+    bench_cancel(ids, n);
+    zmq_close(bench_sock);
     zmq_ctx_term(ctx);
     exit(0);
 }
@@ -249,7 +154,7 @@ static void bench_clients(const char *ep, int k, int n)
     snprintf(v, sizeof(v), "%.0f/s", k * n / (last - first));
     snprintf(h, sizeof(h), "%d clients at once, %d held jobs each, %.2f s", k,
              n, last - first);
-    row("submissions over the API, several clients", v, h);
+    bench_row("submissions over the API, several clients", v, h);
 }
 
 static void bench_sched(int n)
@@ -259,9 +164,9 @@ static void bench_sched(int n)
     double samples[21];
 
     for (int q = 0; q < 3; q++)
-        json_decref(
-            call("queue.create", json_pack("{s:s, s:i}", "name", queues[q],
-                                           "priority", q + 1)));
+        json_decref(bench_call(
+            "queue.create",
+            json_pack("{s:s, s:i}", "name", queues[q], "priority", q + 1)));
     /* Busy cores with time limits, so that every pass also computes a
      * backfill reservation and tries the jobs behind it. */
     for (int i = 0; i < 2; i++)
@@ -273,14 +178,14 @@ static void bench_sched(int n)
     int sent = 0, got = 0;
     while (got < n) {
         while (sent < n && sent - got < 256) {
-            json_t *b = job();
+            json_t *b = bench_job();
             json_object_update(json_object_get(b, "job"),
                                json_pack("{s:s, s:i}", "queue",
                                          queues[sent % 3], "time_limit", 600));
-            send_req("job.submit", b);
+            bench_send("job.submit", b);
             sent++;
         }
-        json_t *r = recv_reply();
+        json_t *r = bench_recv();
         ids[got++] = json_integer_value(json_object_get(r, "id"));
         json_decref(r);
     }
@@ -288,7 +193,7 @@ static void bench_sched(int n)
     for (int i = 0; i < 21; i++) {
         json_int_t id = submit_one(
             json_pack("{s:s, s:i}", "queue", queues[i % 3], "time_limit", 600));
-        cancel_ids(&id, 1);
+        bench_cancel(&id, 1);
         samples[i] = sched_last_ms();
     }
     qsort(samples, 21, sizeof(samples[0]), cmp_double);
@@ -299,16 +204,16 @@ static void bench_sched(int n)
              "%d runnable jobs in 3 queues (submitted at %.0f/s), cores busy, "
              "backfill on; 21 passes",
              n, n / (t1 - t0));
-    row("scheduler pass", v, h);
+    bench_row("scheduler pass", v, h);
     /* What a user waits for to see them all. */
     snprintf(v, sizeof(v), "%.0f ms", time_kiln(3, "queue", NULL));
-    row("kiln queue, 100,000 jobs queued", v, "median of 3 runs");
+    bench_row("kiln queue, 100,000 jobs queued", v, "median of 3 runs");
     snprintf(v, sizeof(v), "%.0f ms", time_kiln(3, "queue", "--json"));
-    row("kiln queue --json, 100,000 jobs queued", v, "median of 3 runs");
+    bench_row("kiln queue --json, 100,000 jobs queued", v, "median of 3 runs");
     snprintf(v, sizeof(v), "%.2f ms", time_kiln(21, "show", "1"));
-    row("kiln show ID", v, "median of 21 runs, 100,000 jobs queued");
-    cancel_ids(ids, n);
-    cancel_ids(blockers, 2);
+    bench_row("kiln show ID", v, "median of 21 runs, 100,000 jobs queued");
+    bench_cancel(ids, n);
+    bench_cancel(blockers, 2);
     free(ids);
 }
 
@@ -316,9 +221,9 @@ static void bench_sched(int n)
 static void wait_all(const json_int_t *ids, int n)
 {
     for (int i = 0; i < n; i++)
-        send_req("job.wait", json_pack("{s:I}", "id", ids[i]));
+        bench_send("job.wait", json_pack("{s:I}", "id", ids[i]));
     for (int i = 0; i < n; i++)
-        json_decref(recv_reply());
+        json_decref(bench_recv());
 }
 
 int main(int argc, char **argv)
@@ -335,7 +240,7 @@ int main(int argc, char **argv)
     }
     endpoint = argv[1];
     kiln = argv[4];
-    sock = connect_to(ctx, argv[1]);
+    bench_sock = bench_connect(ctx, argv[1]);
     ids = calloc(n, sizeof(*ids));
 
     /* n single submissions, pipelined from one client, then until every
@@ -344,10 +249,10 @@ int main(int argc, char **argv)
     int sent = 0, got = 0;
     while (got < n) {
         while (sent < n && sent - got < window) {
-            send_req("job.submit", job());
+            bench_send("job.submit", bench_job());
             sent++;
         }
-        json_t *r = recv_reply();
+        json_t *r = bench_recv();
         ids[got++] = json_integer_value(json_object_get(r, "id"));
         json_decref(r);
     }
@@ -355,7 +260,7 @@ int main(int argc, char **argv)
     snprintf(v, sizeof(v), "%.0f/s", n / (t_sub - t0));
     snprintf(h, sizeof(h), "one client, up to %d in flight, %d jobs", window,
              n);
-    row("submissions over the API, one client", v, h);
+    bench_row("submissions over the API, one client", v, h);
     wait_all(ids, n);
     rate_row("end to end, single submissions", n, util_monotonic() - t0,
              "one client over the API, first submit to last finished");
@@ -381,13 +286,13 @@ int main(int argc, char **argv)
     snprintf(v, sizeof(v), "median %.1f ms", lat[10]);
     snprintf(h, sizeof(h), "min %.1f, max %.1f; 21 jobs one at a time", lat[0],
              lat[20]);
-    row("submit to finished, one trivial job, idle", v, h);
+    bench_row("submit to finished, one trivial job, idle", v, h);
 
     bench_clients(argv[1], 4, 2000);
     bench_array();
     bench_sched(100000);
     free(ids);
-    zmq_close(sock);
+    zmq_close(bench_sock);
     zmq_ctx_term(ctx);
     return 0;
 }

@@ -110,6 +110,19 @@ echo "| server start on $big stored jobs | $up ms | finished jobs stay on disk; 
 awk "BEGIN { printf \"| kiln show ID, $big jobs stored | %.2f ms | median of 21, ids across the store |\\n\", $show / 1000 }"
 echo "| kiln history --limit 100000, $big jobs stored | $hist ms | pages of 5,000 (job.history next_token) |"
 echo "| server peak resident, $big jobs stored | $((rss / 1024)) MiB | after the figures above |"
+
+# Scale: thousands of simulated nodes on a third server, which has no
+# other worker.
+"$kiln" server $auth --config "$dir/kiln.conf" --listen 'tcp://127.0.0.1:*' \
+	--state "$dir/scale" --foreground --log-level warning \
+	>"$dir/scale.out" 2>"$dir/scale.log" &
+npid=$!
+pids="$pids $npid"
+wait_line "$dir/scale.out"
+"$build/tests/bench/bench_nodes" "$(awk '{print $4}' "$dir/scale.out")" "$npid" \
+	"${KILN_BENCH_NODES:-5000}" "${KILN_BENCH_NODE_JOBS:-100000}"
+rss=$(awk '/VmHWM/ {print $2}' /proc/$npid/status)
+echo "| server peak resident, the scale phase | $((rss / 1024)) MiB | every job running at once, the nodes' topologies |"
 echo
 
 # The allocator alone, on made-up machines much larger than this one.

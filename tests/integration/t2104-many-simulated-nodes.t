@@ -68,4 +68,13 @@ test_expect_success 'the workers saw no double booking, the exclusive jobs had w
 	test "$(cat idle)" = $NODES
 '
 
+# A node is a connection, a file: 1,024 open files would not do.
+test_expect_success 'the server raises its soft limit of open files to the hard one' '
+	kill_pid $SERVER_PID &&
+	KILN_WRAP="prlimit --nofile=1024:8192" start_server &&
+	grep "^Max open files" /proc/$SERVER_PID/limits >limits &&
+	test "$(awk "{print \$4, \$5}" limits)" = "8192 8192" &&
+	wait_nodes_up $NODES
+'
+
 test_done
