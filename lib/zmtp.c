@@ -107,7 +107,8 @@ static int read_more(struct zmtp *z, double deadline, struct kiln_error *err)
         z->start = z->have = 0;
     if (z->have == z->cap) {
         if (z->start > 0) {
-            memmove(z->in, z->in + z->start, z->have - z->start);
+            if (z->have > z->start) /* (no buffer yet at the first) */
+                memmove(z->in, z->in + z->start, z->have - z->start);
             z->have -= z->start;
             z->start = 0;
         } else {
@@ -146,7 +147,8 @@ static int need(struct zmtp *z, size_t len, double deadline,
     while (z->have - z->start < len) {
         /* Room for a whole frame: grow once rather than read in pieces. */
         if (z->cap - z->start < len) {
-            memmove(z->in, z->in + z->start, z->have - z->start);
+            if (z->have > z->start) /* (no buffer yet at the first) */
+                memmove(z->in, z->in + z->start, z->have - z->start);
             z->have -= z->start;
             z->start = 0;
             if (z->cap < len) {
