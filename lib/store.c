@@ -721,6 +721,15 @@ int store_foreach_active(struct store *st, store_job_f fn, void *arg)
     return s ? each(st, s, job_row, &r) : -1;
 }
 
+/* ?1, ?2 and ?3 of the finished-job queries: after where, whose. */
+static void bind_after(sqlite3_stmt *s, const struct store_cursor *after,
+                       const char *user)
+{
+    sqlite3_bind_double(s, 1, after->end_time);
+    sqlite3_bind_int64(s, 2, after->id);
+    bind_text(s, 3, user);
+}
+
 int store_foreach_finished(struct store *st, const struct store_cursor *after,
                            const char *user, int max, store_job_f fn, void *arg)
 {
@@ -740,9 +749,7 @@ int store_foreach_finished(struct store *st, const struct store_cursor *after,
 #undef LAST_ATTEMPT
     if (!s)
         return -1;
-    sqlite3_bind_double(s, 1, after->end_time);
-    sqlite3_bind_int64(s, 2, after->id);
-    bind_text(s, 3, user);
+    bind_after(s, after, user);
     sqlite3_bind_int(s, 4, max);
     return each(st, s, job_row, &r);
 }
@@ -769,9 +776,7 @@ int store_finished_before_last(struct store *st,
 
     if (!s)
         return -1;
-    sqlite3_bind_double(s, 1, after->end_time);
-    sqlite3_bind_int64(s, 2, after->id);
-    bind_text(s, 3, user);
+    bind_after(s, after, user);
     sqlite3_bind_int64(s, 4, n);
     if (each(st, s, cursor_row, &c) < 0)
         return -1;
