@@ -24,6 +24,7 @@ static const struct {
     { "server", "kill_wait", offsetof(struct kiln_config, kill_wait) },
     { "server", "start_timeout", offsetof(struct kiln_config, start_timeout) },
     { "server", "advertise", offsetof(struct kiln_config, advertise) },
+    { "server", "heartbeat", offsetof(struct kiln_config, heartbeat) },
     { "server", "max_jobs_per_user",
       offsetof(struct kiln_config, max_jobs_per_user) },
     { "server", "auth", offsetof(struct kiln_config, auth) },

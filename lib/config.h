@@ -4,7 +4,7 @@
  *
  *   [client]  server = tcp://head:7810, keys (where server.pub is)
  *   [server]  listen, worker_listen, state, log_level, node_timeout, kill_wait,
- *             start_timeout, max_jobs_per_user, advertise,
+ *             start_timeout, max_jobs_per_user, advertise, heartbeat,
  *             auth, keys, admin_group, private_jobs
  *   [worker]  spool, name, cpus, log_level, ce, features, runtimes, auth,
  *             keys, key
@@ -28,7 +28,7 @@
 struct kiln_config {
     char *server, *client_keys;
     char *listen, *worker_listen, *state, *log_level, *node_timeout, *kill_wait;
-    char *start_timeout, *max_jobs_per_user, *advertise;
+    char *start_timeout, *max_jobs_per_user, *advertise, *heartbeat;
     char *spool, *worker_name, *worker_cpus, *worker_log_level, *worker_ce;
     char *worker_features, *worker_runtimes;
     char *auth, *keys, *admin_group, *private_jobs;

@@ -403,6 +403,18 @@ int cmd_server(int argc, char **argv)
             die("invalid node timeout '%s': want whole seconds", ntimeout);
         s->node_timeout = v;
     }
+    /* A large cluster may want fewer heartbeats (each costs the server some
+     * tens of microseconds); a node is down only after three missed. */
+    if (cfg.heartbeat) {
+        if (units_parse_count(cfg.heartbeat, 59, &v) < 0 || v < 1)
+            die("invalid heartbeat '%s': whole seconds from 1 to 59",
+                cfg.heartbeat);
+        s->heartbeat = (double)v;
+    }
+    if (s->node_timeout < 3 * s->heartbeat)
+        die("node timeout %g s is less than three heartbeats (%g s apart): "
+            "raise node_timeout or lower heartbeat",
+            s->node_timeout, s->heartbeat);
     if (cfg.max_jobs_per_user) {
         if (strcmp(cfg.max_jobs_per_user, "0") == 0)
             v = 0;

@@ -223,7 +223,8 @@ static void on_welcome(struct worker *w, json_t *body)
             (int)json_integer_value(json_object_get(body, "kill_wait"));
     w->heartbeat = hb > 0.05 && hb < 60 ? hb : 1;
     w->welcomed = true;
-    log_msg(LOG_INFO, "registered with %s", w->endpoint);
+    log_msg(LOG_INFO, "registered with %s (a heartbeat every %g s)",
+            w->endpoint, w->heartbeat);
     if (kill)
         kill_list(w, kill);
     /* Results still unacknowledged go out now. */
