@@ -574,6 +574,14 @@ static struct job *job_new(struct server *s, int64_t id, json_t *spec_json,
     job->id = id;
     job->spec = *spec;
     memset(spec, 0, sizeof(*spec));
+    /* What only the worker reads, the script, its arguments and the
+     * environment, goes to it from spec_json: the parsed copies were half
+     * of what a queued job held (14 KB with a login shell's environment). */
+    free(job->spec.script);
+    json_decref(job->spec.args);
+    json_decref(job->spec.env);
+    job->spec.script = NULL;
+    job->spec.args = job->spec.env = NULL;
     job->spec_json = json_incref(spec_json);
     job->exit_code = -1;
     job->queue = queue_find(s, job->spec.queue);

@@ -148,8 +148,8 @@ struct jpart {
  * array (arrays.c, its children's progress). */
 struct job {
     int64_t id;
-    struct jobspec spec;
-    json_t *spec_json; /* as submitted, validated */
+    struct jobspec spec; /* parsed, but for script, args and env (NULL) */
+    json_t *spec_json;   /* as submitted, validated: all of it */
     enum job_state state;
     char *reason;  /* status reason, NULL if none */
     int exit_code; /* -1 until known */
