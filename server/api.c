@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Client requests: decode, check, act, reply (after the commit). */
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -459,9 +458,10 @@ int api_job_history(struct server *s, struct proto_msg *m,
                        &token)
         < 0)
         return CLIENT_FAIL(s, m, EINVAL, "invalid request: %s", jerr.text);
-    if (limit < 0 || limit > LONG_MAX / 2)
-        return CLIENT_FAIL(s, m, EINVAL,
-                           "invalid request: 'limit' must not be negative");
+    if (limit < 0 || limit > 1000000000)
+        return CLIENT_FAIL(
+            s, m, EINVAL,
+            "invalid request: 'limit' must be from 0 (all) to 1000000000");
     if (user && !jobspec_name_ok(user, 64))
         return CLIENT_FAIL(s, m, EINVAL,
                            "invalid request: 'user' is not a user name");
