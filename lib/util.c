@@ -332,6 +332,9 @@ int util_cpulist_parse(const char *list, cpu_set_t *set)
 #ifndef KILN_LIBEXECDIR /* a build outside make's (the fuzz targets) */
 #define KILN_LIBEXECDIR "/usr/local/libexec/kiln"
 #endif
+#ifndef KILN_BINDIR
+#define KILN_BINDIR "/usr/local/bin"
+#endif
 
 int util_helper_path(const char *name, char *out, size_t len)
 {

@@ -16,8 +16,8 @@ secs=${2:-30}
 cc=${FUZZ_CC:-clang}
 command -v "$cc" >/dev/null || { echo "fuzz: $cc is not installed (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -I$top -I$out $san $(pkg-config --cflags jansson libzmq hwloc sqlite3 2>/dev/null)"
-libs="$(pkg-config --libs jansson libzmq hwloc sqlite3 inih 2>/dev/null) -lcrypto -lmunge -lm -lpthread"
+flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -I$top -I$out $san $(pkg-config --cflags jansson libzmq hwloc sqlite3 libsodium 2>/dev/null)"
+libs="$(pkg-config --libs jansson libzmq hwloc sqlite3 inih libsodium 2>/dev/null) -lcrypto -lmunge -lm -lpthread"
 
 # config.h as configure makes it, for the few defines lib/ wants.
 [ -f "$out/config.h" ] || cat >"$out/config.h" <<-EOT
