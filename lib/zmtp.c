@@ -226,7 +226,8 @@ static int send_frame(struct zmtp *z, int flags, const void *a, size_t alen,
         p[1] = (unsigned char)len;
         p += 2;
     }
-    memcpy(p, a, alen);
+    if (alen) /* an empty frame may come without a buffer */
+        memcpy(p, a, alen);
     if (blen)
         memcpy(p + alen, b, blen);
     z->out_len = (size_t)(p - z->out) + len;
@@ -582,7 +583,8 @@ static int send_data(struct zmtp *z, int more, int command, const void *data,
         goto out;
     }
     plain[0] = (unsigned char)((more ? 1 : 0) | (command ? 2 : 0));
-    memcpy(plain + 1, data, len);
+    if (len)
+        memcpy(plain + 1, data, len);
     memcpy(box, "\x07MESSAGE", 8);
     put64(box + 8, z->cn_nonce);
     nonce(n, "CurveZMQMESSAGEC", box + 8, 8);
