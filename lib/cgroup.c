@@ -50,14 +50,21 @@ static int exists(const char *fmt, const char *a, const char *b)
     return access(p, W_OK) == 0;
 }
 
+/* Found once per process: a node's hierarchy does not change under it. */
 enum cgroup_version cgroup_detect(void)
 {
-    if (exists("%s/cgroup.controllers%s", root(), "")
-        && exists("%s/cgroup.subtree_control%s", root(), ""))
-        return CGROUP_V2;
-    if (exists("%s/%s/cgroup.procs", root(), "cpuset"))
-        return CGROUP_V1;
-    return CGROUP_NONE;
+    static int found = -1;
+
+    if (found < 0) {
+        if (exists("%s/cgroup.controllers%s", root(), "")
+            && exists("%s/cgroup.subtree_control%s", root(), ""))
+            found = CGROUP_V2;
+        else if (exists("%s/%s/cgroup.procs", root(), "cpuset"))
+            found = CGROUP_V1;
+        else
+            found = CGROUP_NONE;
+    }
+    return (enum cgroup_version)found;
 }
 
 const char *cgroup_version_name(enum cgroup_version v)
@@ -221,6 +228,12 @@ struct cgroup *cgroup_create(const char *scope, const char *name,
     }
     for (int i = 0; i < NCTL; i++) {
         snprintf(ctlroot, sizeof(ctlroot), "%s/%s", root(), v1_ctls[i]);
+        /* The group of a job before: its ancestors are there, and so are
+         * their cpus and mems. */
+        snprintf(cg->path[i], PATH_MAX, "%s/%s", ctlroot, rel);
+        if (cg->reused && access(cg->path[i], W_OK) == 0)
+            continue;
+        cg->path[i][0] = '\0';
         if (access(ctlroot, W_OK) < 0)
             continue; /* controller not mounted: do without it */
         if (make_path(ctlroot, rel, i == 0, cg->path[i], PATH_MAX) < 0)

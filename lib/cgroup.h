@@ -12,8 +12,10 @@
 
 enum cgroup_version { CGROUP_NONE = 0, CGROUP_V1 = 1, CGROUP_V2 = 2 };
 
-/* Which cgroup hierarchy this node has that Kiln can write to.  The root
- * is /sys/fs/cgroup unless KILN_CGROUP_ROOT names another (for tests). */
+/* Which cgroup hierarchy this node has that Kiln can write to, found at
+ * the first call of the process (and of the processes it forks after).
+ * The root is /sys/fs/cgroup unless KILN_CGROUP_ROOT names another (for
+ * tests). */
 enum cgroup_version cgroup_detect(void);
 const char *cgroup_version_name(enum cgroup_version v);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -365,4 +366,9 @@ void util_malloc_tune(void)
 #ifdef M_MXFAST
     mallopt(M_MXFAST, 0);
 #endif
+}
+
+int util_pidfd_open(int pid)
+{
+    return (int)syscall(SYS_pidfd_open, pid, 0);
 }

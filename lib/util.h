@@ -28,6 +28,10 @@ int util_write_atomic(const char *path, const void *data, size_t len,
  * NULL with errno (EFBIG when larger than max). */
 char *util_read_file(const char *path, size_t max, size_t *len);
 
+/* A descriptor of process pid that polls readable once it has ended
+ * (pidfd_open, Linux 5.3), or -1 with errno. */
+int util_pidfd_open(int pid);
+
 /* The start time of process pid (clock ticks since boot, from
  * /proc/PID/stat), or 0 if there is no such process.  With the pid it
  * names one process for good, even after the pid is reused. */

@@ -33,27 +33,34 @@ static void send_end(struct worker *w, int64_t exec, int status,
     worker_send(w, "exec.end", b);
 }
 
-/* The environment the job's shell built on this node (its spool's env
- * file: NAME=value strings, each ended by a NUL). */
-static char **job_env(const char *dir)
+/* DIR/exec, which the job's shell writes once the job is contained: the
+ * job's cgroup name ("" for none), then its environment, NAME=value, each
+ * ended by a NUL.  The text, which *cgname and the strings of *env point
+ * into; or NULL with errno (ENOENT: the shell has not got that far). */
+static char *read_exec_file(const char *dir, const char **cgname, char ***env)
 {
     char path[PATH_MAX + 8], *text;
     size_t len = 0, n = 0;
-    char **env;
 
-    snprintf(path, sizeof(path), "%s/env", dir);
+    snprintf(path, sizeof(path), "%s/exec", dir);
     if (!(text = util_read_file(path, 4 << 20, &len)))
         return NULL;
     for (size_t i = 0; i < len; i++)
         n += text[i] == '\0';
-    if (!(env = calloc(n + 1, sizeof(*env)))) {
+    if (n == 0 || text[len - 1] != '\0') {
+        free(text);
+        errno = EINVAL;
+        return NULL;
+    }
+    if (!(*env = calloc(n, sizeof(**env)))) {
         free(text);
         return NULL;
     }
+    *cgname = text;
     n = 0;
-    for (size_t i = 0; i < len; i += strlen(text + i) + 1)
-        env[n++] = text + i; /* they all point into text, which env[0] is */
-    return env;
+    for (size_t i = strlen(text) + 1; i < len; i += strlen(text + i) + 1)
+        (*env)[n++] = text + i;
+    return text;
 }
 
 /* In the child: become part of the job and run "sh -c ARGV..." as ssh
@@ -138,8 +145,8 @@ void exec_start(struct worker *w, json_t *msg)
     struct wjob *j;
     struct jobspec spec = { 0 };
     struct kiln_error err;
-    char path[PATH_MAX + 16], **env = NULL;
-    const char *cpus = NULL;
+    char path[PATH_MAX + 16], **env = NULL, *exec_text = NULL;
+    const char *cpus = NULL, *cgname = "";
     int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
     struct wexec *e = NULL;
 
@@ -154,29 +161,26 @@ void exec_start(struct worker *w, json_t *msg)
         send_end(w, exec, 255, "the job does not run on this node");
         return;
     }
+    /* The shell writes the exec file once the job is contained: no word
+     * from it yet, no start. */
+    if (!(exec_text = read_exec_file(j->dir, &cgname, &env))) {
+        send_end(w, exec, 255,
+                 errno == ENOENT
+                     ? "the job has not started on this node yet"
+                     : "the job's record on this node is unreadable");
+        return;
+    }
     snprintf(path, sizeof(path), "%s/job.json", j->dir);
     if (!(jobmsg = json_load_file(path, 0, NULL))
         || json_unpack(jobmsg, "{s:s}", "cpus", &cpus) < 0
-        || jobspec_from_json(json_object_get(jobmsg, "spec"), &spec, &err) < 0
-        || !(env = job_env(j->dir))) {
+        || jobspec_from_json(json_object_get(jobmsg, "spec"), &spec, &err)
+               < 0) {
         json_decref(jobmsg);
+        free(exec_text);
+        free(env);
         send_end(w, exec, 255, "the job's record on this node is unreadable");
         return;
     }
-    /* The shell wrote whether the job has a cgroup: no word from it yet,
-     * no start. */
-    char cgname[64] = "", *cgtext;
-    snprintf(path, sizeof(path), "%s/cgroup", j->dir);
-    if (!(cgtext = util_read_file(path, sizeof(cgname) - 1, NULL))) {
-        jobspec_release(&spec);
-        json_decref(jobmsg);
-        free(env[0]);
-        free(env);
-        send_end(w, exec, 255, "the job has not started on this node yet");
-        return;
-    }
-    snprintf(cgname, sizeof(cgname), "%s", cgtext);
-    free(cgtext);
     if (!(e = calloc(1, sizeof(*e))) || pipe2(in, O_CLOEXEC) < 0
         || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
         goto fail;
@@ -214,8 +218,7 @@ fail:
     free(e);
     send_end(w, exec, 255, strerror(errno));
 out:
-    if (env)
-        free(env[0]);
+    free(exec_text);
     free(env);
     jobspec_release(&spec);
     json_decref(jobmsg);

@@ -5,13 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <hwloc.h>
 
@@ -19,11 +16,6 @@
 #include "lib/proto.h"
 #include "lib/util.h"
 #include "worker/worker.h"
-
-static int pidfd_open(pid_t pid)
-{
-    return (int)syscall(SYS_pidfd_open, pid, 0);
-}
 
 struct wjob *launch_find(struct worker *w, int64_t id, int attempt)
 {
@@ -78,7 +70,7 @@ static struct wjob *cpus_in_use(struct worker *w, const char *cpus)
 
     if (want && have && hwloc_bitmap_list_sscanf(want, cpus) == 0)
         for (struct wjob *j = w->jobs; j && !found; j = j->next)
-            if (j->shell && !j->result && j->cpus
+            if ((j->shell || j->launching) && !j->result && j->cpus
                 && hwloc_bitmap_list_sscanf(have, j->cpus) == 0
                 && hwloc_bitmap_intersects(want, have))
                 found = j;
@@ -142,8 +134,7 @@ static void finish(struct worker *w, struct wjob *j)
 
 void launch_reaped(struct worker *w, struct wjob *j)
 {
-    waitpid(j->shell, NULL, WNOHANG); /* ours to reap if we started it */
-    finish(w, j);
+    finish(w, j); /* the launcher reaps its shells, init adopted ones */
 }
 
 /* Is the shell named by DIR/shell.pid ("PID STARTTIME") still running?
@@ -169,7 +160,7 @@ static pid_t live_shell(const char *dir)
 
 static void watch(struct wjob *j)
 {
-    if ((j->pidfd = pidfd_open(j->shell)) < 0)
+    if ((j->pidfd = util_pidfd_open(j->shell)) < 0)
         log_err("job %lld: cannot watch shell %d", (long long)j->id,
                 (int)j->shell);
 }
@@ -229,7 +220,7 @@ bool launch_holds_group(const char *name, void *arg)
     struct worker *w = arg;
 
     for (struct wjob *j = w->jobs; j; j = j->next)
-        if (j->shell
+        if ((j->shell || j->launching)
             && (!strncmp(name, "job_", 4)
                 || (!strncmp(name, "cpus_", 5) && j->cpus
                     && !strcmp(name + 5, j->cpus))))
@@ -240,56 +231,12 @@ bool launch_holds_group(const char *name, void *arg)
 /* The attempt ends before it starts, for this reason (job.end). */
 static void refuse(struct wjob *j, const char *why)
 {
+    json_decref(j->result);
     j->result =
         json_pack("{s:i, s:I, s:i, s:i, s:i, s:s}", "version",
                   KILN_PROTO_VERSION, "id", (json_int_t)j->id, "attempt",
                   j->attempt, "exit_code", -1, "signal", 0, "reason", why);
     j->next_send = 0;
-}
-
-/* Start the job's shell: kiln-shell DIR, exec'd (posix_spawn, no fork of
- * this multi-threaded daemon), in a session of its own, its input from
- * /dev/null and its output to DIR/shell.log, no descriptor of ours, every
- * signal at its default, and its own stop signals blocked: a kill sent at
- * once (a cancel in the batch of the start) waits, pending, for the
- * shell's sigtimedwait.  The pid, or -1 with errno. */
-static pid_t spawn_shell(struct worker *w, const char *dir)
-{
-    char log[PATH_MAX + 16];
-    char *const argv[] = { "kiln-shell", (char *)dir, NULL };
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    sigset_t all, stops;
-    pid_t pid = -1;
-    int rc;
-
-    snprintf(log, sizeof(log), "%s/shell.log", dir);
-    sigfillset(&all);
-    sigemptyset(&stops);
-    sigaddset(&stops, SIGTERM);
-    sigaddset(&stops, SIGINT);
-    sigaddset(&stops, SIGHUP);
-    sigaddset(&stops, SIGCHLD);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY,
-                                     0);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log,
-                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-    posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setsigmask(&attr, &stops);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF
-                                        | POSIX_SPAWN_SETSIGMASK);
-    rc = posix_spawn(&pid, w->shell_path, &fa, &attr, argv, environ);
-    posix_spawnattr_destroy(&attr);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        errno = rc;
-        return -1;
-    }
-    return pid;
 }
 
 void launch_start(struct worker *w, json_t *msg)
@@ -299,7 +246,6 @@ void launch_start(struct worker *w, json_t *msg)
     char path[PATH_MAX + 16], *text;
     const char *cpus;
     struct wjob *j, *other;
-    pid_t pid;
 
     if (json_unpack(msg, "{s:I, s:i, s:o, s:s}", "id", &id, "attempt", &attempt,
                     "spec", &(json_t *){ NULL }, "cpus", &cpus)
@@ -370,25 +316,46 @@ void launch_start(struct worker *w, json_t *msg)
         goto fail;
     }
     free(text);
-    if ((pid = spawn_shell(w, j->dir)) < 0)
+    if (launcher_request(w, id, attempt, j->dir) < 0)
         goto fail;
-    j->shell = pid;
-    watch(j);
-    worker_send(w, "job.started",
-                json_pack("{s:i, s:I, s:i}", "version", KILN_PROTO_VERSION,
-                          "id", id, "attempt", attempt));
-    log_msg(LOG_DEBUG, "job %lld.%d started, shell %d", (long long)id, attempt,
-            (int)pid);
+    j->launching = true;
     return;
 fail:
     log_err("job %lld: cannot start", (long long)id);
     char why[200];
     snprintf(why, sizeof(why), "launch failed: %s", strerror(errno));
-    json_decref(j->result);
-    j->result = json_pack("{s:i, s:I, s:i, s:i, s:i, s:s}", "version",
-                          KILN_PROTO_VERSION, "id", id, "attempt", attempt,
-                          "exit_code", -1, "signal", 0, "reason", why);
-    j->next_send = 0;
+    refuse(j, why);
+}
+
+void launch_started(struct worker *w, int64_t id, int attempt, pid_t pid,
+                    int pidfd, int err)
+{
+    struct wjob *j = launch_find(w, id, attempt);
+
+    if (!j || !j->launching) {
+        if (pidfd >= 0)
+            close(pidfd);
+        return;
+    }
+    j->launching = false;
+    if (err) {
+        char why[200];
+        snprintf(why, sizeof(why), "launch failed: %s",
+                 err == EPIPE ? "the launcher of job shells failed"
+                              : strerror(err));
+        log_msg(LOG_ERR, "job %lld: %s", (long long)id, why);
+        refuse(j, why);
+        return;
+    }
+    j->shell = pid;
+    j->pidfd = pidfd;
+    if (j->kill_pending && kill(pid, SIGTERM) < 0)
+        log_err("job %lld: cannot signal shell %d", (long long)id, (int)pid);
+    worker_send(w, "job.started",
+                json_pack("{s:i, s:I, s:i}", "version", KILN_PROTO_VERSION,
+                          "id", (json_int_t)id, "attempt", attempt));
+    log_msg(LOG_DEBUG, "job %lld.%d started, shell %d", (long long)id, attempt,
+            (int)pid);
 }
 
 void launch_kill(struct worker *w, int64_t id, int attempt, const char *reason)
@@ -410,12 +377,16 @@ void launch_kill(struct worker *w, int64_t id, int attempt, const char *reason)
                               "launch failed: the node never got the job"));
         return;
     }
-    if (!j->shell)
+    if (!j->shell && !j->launching)
         return;
     /* The shell reads why it was told to stop from the kill file. */
     snprintf(path, sizeof(path), "%s/kill", j->dir);
     if (util_write_atomic(path, reason, strlen(reason), 0) < 0)
         log_err("job %lld: cannot write %s", (long long)id, path);
+    if (j->launching) {
+        j->kill_pending = true; /* signalled once its pid is known */
+        return;
+    }
     if (kill(j->shell, SIGTERM) < 0 && errno != ESRCH)
         log_err("job %lld: cannot signal shell %d", (long long)id,
                 (int)j->shell);

@@ -61,7 +61,8 @@ struct shell {
     int64_t array_id; /* an array child's parent, else 0 */
     long array_index;
     struct cgroup *cg;
-    bool shared_cg; /* cg is the cores', kept for the next job */
+    char cgname[256]; /* its name under the scope, or "" when it has none */
+    bool shared_cg;   /* cg is the cores', kept for the next job */
     pid_t child;
     json_t *msg; /* job.json, which the strings above point into */
     /* made by the steps of shell_run */
@@ -116,24 +117,28 @@ static int write_mpi_files(struct shell *sh)
     return rc ? -1 : 0;
 }
 
-/* The environment, for what kiln exec starts on this node later: NAME=value
- * strings each ended by a NUL, readable by root alone (it has the token). */
-static int write_env(const struct shell *sh, char **env)
+/* What kiln exec needs to start a process of the job on this node later,
+ * in DIR/exec (readable by root alone: the environment has the token):
+ * the job's cgroup name ("" for none), then its environment, NAME=value,
+ * each string ended by a NUL.  Its presence says the job is contained. */
+static int write_exec_file(const struct shell *sh, char **env)
 {
     char path[PATH_MAX];
-    size_t len = 0, n = 0;
+    size_t len = strlen(sh->cgname) + 1, n;
     char *buf;
     int rc;
 
     for (char **e = env; *e; e++)
         len += strlen(*e) + 1;
-    if (!(buf = malloc(len + 1)))
+    if (!(buf = malloc(len)))
         return -1;
+    n = strlen(sh->cgname) + 1;
+    memcpy(buf, sh->cgname, n);
     for (char **e = env; *e; e++) {
         memcpy(buf + n, *e, strlen(*e) + 1);
         n += strlen(*e) + 1;
     }
-    snprintf(path, sizeof(path), "%s/env", sh->dir);
+    snprintf(path, sizeof(path), "%s/exec", sh->dir);
     rc = util_write_atomic(path, buf, len, 0);
     free(buf);
     return rc;
@@ -646,26 +651,25 @@ static int prepare(struct shell *sh, struct outcome *o)
     return 0;
 }
 
-/* Step 2: the job's cgroup (cpus, memory), and DIR/cgroup saying whether
- * it has one: a process of a job with one starts in it (kiln exec) or not
- * at all. */
+/* Step 2: the job's cgroup (cpus, memory), whose name DIR/exec gives (step
+ * 3): a process of a job with one starts in it (kiln exec) or not at all. */
 static int contain(struct shell *sh, struct outcome *o)
 {
     struct kiln_error err;
-    char name[256] = "", path[PATH_MAX];
+    char *name = sh->cgname;
+    size_t len = sizeof(sh->cgname);
 
     if (!sh->simulate && cgroup_detect() != CGROUP_NONE) {
         /* A job outside a container takes the group of its cores, kept
          * from one job to the next (no two running jobs of a node share
          * a core); a container's runtime makes groups of its own inside,
          * so that job has one of its own. */
-        sh->shared_cg = !sh->spec.container
-                        && strlen(sh->cpus) < sizeof(name) - sizeof("cpus_");
+        sh->shared_cg =
+            !sh->spec.container && strlen(sh->cpus) < len - sizeof("cpus_");
         if (sh->shared_cg)
-            snprintf(name, sizeof(name), "cpus_%s", sh->cpus);
+            snprintf(name, len, "cpus_%s", sh->cpus);
         else
-            snprintf(name, sizeof(name), "job_%lld.%d", (long long)sh->id,
-                     sh->attempt);
+            snprintf(name, len, "job_%lld.%d", (long long)sh->id, sh->attempt);
         if (!(sh->cg = cgroup_create(sh->cgroup_scope, name, sh->cpus, sh->mems,
                                      sh->spec.mem, &err))) {
             if (sh->spec.mem > 0) {
@@ -683,12 +687,6 @@ static int contain(struct shell *sh, struct outcome *o)
          * killed) goes now; the counts start here. */
         cgroup_signal(sh->cg, SIGKILL);
         cgroup_begin(sh->cg);
-    }
-    snprintf(path, sizeof(path), "%s/cgroup", sh->dir);
-    if (util_write_atomic(path, name, strlen(name), 0) < 0) {
-        snprintf(o->why, sizeof(o->why), "cannot write %s: %s", path,
-                 strerror(errno));
-        return -1;
     }
     return 0;
 }
@@ -740,7 +738,7 @@ static int stage(struct shell *sh, struct outcome *o)
                  strerror(errno));
         return -1;
     }
-    if (!(sh->env = build_env(sh)) || write_env(sh, sh->env) < 0) {
+    if (!(sh->env = build_env(sh)) || write_exec_file(sh, sh->env) < 0) {
         snprintf(o->why, sizeof(o->why),
                  "cannot write the job's environment: %s", strerror(errno));
         return -1;

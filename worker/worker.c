@@ -438,7 +438,7 @@ static int worker_loop(struct worker *w)
     spot_init(w);
     send_hello(w);
     while (!stopping) {
-        int n = 2 + exec_count_fds(w);
+        int n = 3 + exec_count_fds(w);
         for (struct wjob *j = w->jobs; j; j = j->next)
             n += j->pidfd >= 0;
         if (n > cap) {
@@ -461,9 +461,16 @@ static int worker_loop(struct worker *w)
         int first_exec = n;
         n += exec_poll_items(w, items + n, eowners + n, cap - n);
         int spot_item = spot_poll_item(w, &items[n]) ? n++ : -1;
+        int launcher_item = -1;
+        if (launcher_poll_fd(w) >= 0) {
+            items[n] =
+                (zmq_pollitem_t){ NULL, launcher_poll_fd(w), ZMQ_POLLIN, 0 };
+            launcher_item = n++;
+        }
         double now = util_monotonic();
         double next = w->welcomed ? w->next_heartbeat : w->next_hello;
         next = spot_next(w, next);
+        next = launcher_next(w, next);
         for (struct wjob *j = w->jobs; j; j = j->next)
             if (j->result && w->welcomed && j->next_send < next)
                 next = j->next_send;
@@ -493,15 +500,18 @@ static int worker_loop(struct worker *w)
         for (int i = 1; i < first_exec; i++)
             if (items[i].revents & ZMQ_POLLIN)
                 launch_reaped(w, owners[i]);
+        if (launcher_item >= 0
+            && (items[launcher_item].revents & (ZMQ_POLLIN | ZMQ_POLLERR)))
+            launcher_readable(w);
         for (int i = first_exec; i < n; i++)
-            if (i != spot_item
+            if (i != spot_item && i != launcher_item
                 && (items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)))
                 exec_readable(w, eowners[i], items[i].fd);
         if (spot_item >= 0
             && (items[spot_item].revents & (ZMQ_POLLIN | ZMQ_POLLERR)))
             spot_readable(w);
-        /* Reap shells that were our children (adopted ones are init's), and
-         * the commands of kiln exec, whose status goes back. */
+        /* Reap the commands of kiln exec, whose status goes back (and a
+         * launcher that died: the next launch starts another). */
         pid_t pid;
         int status;
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
@@ -525,6 +535,7 @@ static int worker_loop(struct worker *w)
             continue;
         }
         spot_tick(w, now);
+        launcher_tick(w, now);
         if (w->welcomed && now >= w->next_heartbeat) {
             worker_send(w, "node.heartbeat",
                         json_pack("{s:i}", "version", KILN_PROTO_VERSION));
@@ -593,8 +604,8 @@ static const char *metadata_get(struct worker *w, const char *path, char *out,
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 && n > 0 ? out : NULL;
 }
 
-/* kiln-shell, the program each job's shell runs, and kiln, the jobs'
- * kiln exec. */
+/* kiln-shell, the launcher of the jobs' shells, and kiln, the jobs' kiln
+ * exec. */
 static int find_shell(struct worker *w)
 {
     util_kiln_path(w->kiln_path, sizeof(w->kiln_path));
@@ -654,7 +665,11 @@ int cmd_worker(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
-    struct worker wk = { .heartbeat = 1, .kill_wait = 10 }, *w = &wk;
+    struct worker wk = { .heartbeat = 1,
+                         .kill_wait = 10,
+                         .launcher_fd = -1,
+                         .launcher_pidfd = -1 },
+                  *w = &wk;
     struct kiln_config cfg;
     struct kiln_error err;
     const char *server = NULL, *name = NULL, *cpus = NULL, *spool = NULL,
@@ -878,6 +893,8 @@ int cmd_worker(int argc, char **argv)
         fclose(ready);
     rc = worker_loop(w) < 0 ? 1 : 0;
 done:
+    launcher_stop(w);
+    free(w->pending);
     cgroup_prune(w->cgroup_scope, launch_holds_group, w);
     launch_forget_all(w);
     secure_close(w);

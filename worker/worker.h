@@ -23,12 +23,21 @@ struct wjob {
     int attempt;
     char dir[PATH_MAX]; /* SPOOL/jobs/ID.ATTEMPT */
     pid_t shell;        /* the job's supervisor, 0 once it has exited */
+    bool launching;     /* asked of the launcher, not answered yet */
+    bool kill_pending;  /* told to stop while launching */
     int pidfd;          /* -1 when not watched */
     char *cpus;         /* the cpus it was given (OS list), or NULL */
     json_t *result;     /* job.end body once finished, until acknowledged */
     double next_send;   /* monotonic time to (re)send the result */
     bool synced;        /* result.json is on disk, not just in the cache */
     struct wjob *next;
+};
+
+/* A launch asked of the launcher, in the order of the asking. */
+struct launch_wait {
+    int64_t id;
+    int attempt;
+    double since; /* monotonic */
 };
 
 /* A command started through kiln exec for a job here (exec.c). */
@@ -59,8 +68,12 @@ struct worker {
     char server[256];   /* client endpoint, as given */
     char endpoint[256]; /* worker endpoint, learnt from server.info */
     char spool[PATH_MAX];
-    char shell_path[PATH_MAX]; /* kiln-shell, exec'd for each job */
-    char kiln_path[PATH_MAX];  /* this program, the jobs' kiln exec */
+    char shell_path[PATH_MAX]; /* kiln-shell, the launcher and the shells */
+    pid_t launcher;            /* launcher.c: its pid, or 0 when none runs */
+    int launcher_fd, launcher_pidfd;
+    struct launch_wait *pending; /* the launches it has not answered yet */
+    size_t npending, cap_pending;
+    char kiln_path[PATH_MAX]; /* this program, the jobs' kiln exec */
     char cgroup_scope[128]; /* kiln/NAME-HASH: the parent of the job cgroups */
     char ce[64];            /* --ce: the compute environment to join, or "" */
     char features[256];     /* --features: for --constraint, or "" */
@@ -104,6 +117,29 @@ struct worker_msg {
 extern const struct worker_msg worker_msgs[];
 extern const size_t nworker_msgs;
 
+/* launcher.c: the resident launcher of the shells, and its socket */
+enum { LAUNCHER_FD = 3 }; /* the socket, in kiln-shell --launcher */
+/* Its answer to a job directory, with a pidfd of the shell (SCM_RIGHTS)
+ * when there is one. */
+struct launcher_reply {
+    int32_t pid; /* the shell's, or 0 */
+    int32_t err; /* why there is none, or 0 */
+};
+/* Ask for the shell of the job in dir (starting the launcher if none
+ * runs); its answer comes to launch_started.  0, or -1 with errno. */
+int launcher_request(struct worker *w, int64_t id, int attempt,
+                     const char *dir);
+/* The socket to poll for answers, or -1 when none is awaited. */
+int launcher_poll_fd(const struct worker *w);
+void launcher_readable(struct worker *w);
+/* next, or the time by which the oldest launch must be answered; at that
+ * time, the launcher is stopped and its launches fail. */
+double launcher_next(const struct worker *w, double next);
+void launcher_tick(struct worker *w, double now);
+/* Stop the launcher (its shells go on; the launches it had not answered
+ * fail). */
+void launcher_stop(struct worker *w);
+
 /* launch.c */
 int launch_recover(struct worker *w);
 /* For cgroup_prune: is the group NAME (of cores, or of a job) one that a
@@ -117,6 +153,9 @@ bool launch_holds_group(const char *name, void *arg);
  * durable here. */
 void launch_sync_result(struct wjob *j);
 void launch_start(struct worker *w, json_t *msg);
+/* The launcher's answer: the job's shell and a pidfd of it, or err. */
+void launch_started(struct worker *w, int64_t id, int attempt, pid_t pid,
+                    int pidfd, int err);
 void launch_kill(struct worker *w, int64_t id, int attempt, const char *reason);
 void launch_reaped(struct worker *w, struct wjob *j);
 void launch_ack(struct worker *w, int64_t id, int attempt);
