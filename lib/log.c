@@ -36,22 +36,39 @@ int log_level_parse(const char *name)
     return -1;
 }
 
+/* One line, in one write: the worker's log is also its shells' (each a
+ * process of its own, appending to the same file), and lines must not
+ * interleave.  Control characters in it (a newline in a user's path)
+ * show as '?', so that no one can write a line of their own. */
 static void vlog(int level, const char *fmt, va_list ap, int errnum)
 {
     FILE *f = log_stream ? log_stream : stderr;
     struct timeval tv;
     struct tm tm;
-    char stamp[32];
+    char line[4096];
+    int n;
 
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(f, "%s.%03ldZ %s %s: ", stamp, (long)tv.tv_usec / 1000, log_role,
-            level_names[level & 7]);
-    vfprintf(f, fmt, ap);
-    if (errnum)
-        fprintf(f, ": %s", strerror(errnum));
-    fputc('\n', f);
+    n = (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+    n += snprintf(line + n, sizeof(line) - (size_t)n,
+                  ".%03ldZ %s %s: ", (long)tv.tv_usec / 1000, log_role,
+                  level_names[level & 7]);
+    int head = n < (int)sizeof(line) ? n : (int)sizeof(line) - 1;
+    n = head + vsnprintf(line + head, sizeof(line) - (size_t)head, fmt, ap);
+    if (errnum && n < (int)sizeof(line))
+        n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s",
+                      strerror(errnum));
+    if (n < head)
+        n = head;
+    if (n > (int)sizeof(line) - 2)
+        n = (int)sizeof(line) - 2; /* cut, with room for the newline */
+    for (int i = head; i < n; i++)
+        if (((unsigned char)line[i] < 0x20 && line[i] != '\t')
+            || line[i] == 0x7f)
+            line[i] = '?';
+    line[n++] = '\n';
+    fwrite(line, 1, (size_t)n, f);
     fflush(f);
 }
 

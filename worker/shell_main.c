@@ -94,7 +94,10 @@ static int launcher_run(int fd, char **argv)
     /* Shells are reaped as they end: the worker watches them through
      * their pidfds, which tell their end whoever reaps them. */
     signal(SIGCHLD, SIG_IGN);
-    cgroup_detect(); /* once, for every shell */
+    /* Once, for every shell: the hierarchy, and the seed of jansson's
+     * hash tables (else each shell reads /dev/urandom for it). */
+    cgroup_detect();
+    json_object_seed(0);
     while ((n = recv(fd, dir, sizeof(dir) - 1, MSG_TRUNC)) != 0) {
         if (n < 0) {
             if (errno == EINTR)

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "lib/error.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 static void fix(const char *in, size_t max, const char *want)
@@ -88,13 +89,47 @@ static void starttime(void **state)
     assert_int_equal(util_proc_starttime(-1), 0);
 }
 
+/* A message is one line, whatever it holds: a newline in a user's string
+ * cannot start a line of its own in a daemon's log. */
+static void log_one_line(void **state)
+{
+    FILE *f = tmpfile();
+    char buf[8192], *nl;
+    size_t n;
+    char big[6000];
+
+    (void)state;
+    assert_non_null(f);
+    log_init("test", LOG_INFO, f);
+    log_msg(LOG_WARNING, "path %s",
+            "/a\n2026-01-01T00:00:00.000Z server crit: x\r\x7f");
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    log_msg(LOG_INFO, "%s", big);
+    rewind(f);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    nl = strchr(buf, '\n');
+    assert_non_null(nl);
+    *nl = '\0';
+    assert_non_null(strstr(
+        buf,
+        " test warning: path /a?2026-01-01T00:00:00.000Z server crit: x??"));
+    /* The long one: cut, and ended by its newline. */
+    assert_non_null(strstr(nl + 1, " test info: xxx"));
+    assert_int_equal(buf[n - 1], '\n');
+    assert_int_equal(strchr(nl + 1, '\n'), buf + n - 1);
+    assert_true(n - (size_t)(nl + 1 - buf) <= 4096);
+    log_init("test", LOG_INFO, NULL);
+    fclose(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(utf8),
-        cmocka_unit_test(starttime),
-        cmocka_unit_test(cpulist),
-        cmocka_unit_test(errprintf_cut),
+        cmocka_unit_test(utf8),         cmocka_unit_test(starttime),
+        cmocka_unit_test(cpulist),      cmocka_unit_test(errprintf_cut),
+        cmocka_unit_test(log_one_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
