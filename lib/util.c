@@ -66,7 +66,11 @@ int util_write_atomic(const char *path, const void *data, size_t len, int flags)
     const char *p = data;
     int fd, saved;
 
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+    int tlen =
+        flags & UTIL_EXCLUSIVE
+            ? snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid())
+            : snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    if (tlen >= (int)sizeof(tmp)) {
         errno = ENAMETOOLONG;
         return -1;
     }
@@ -86,7 +90,12 @@ int util_write_atomic(const char *path, const void *data, size_t len, int flags)
         fd = -1;
         goto error;
     }
-    return rename(tmp, path);
+    if (!(flags & UTIL_EXCLUSIVE))
+        return rename(tmp, path);
+    if (link(tmp, path) < 0)
+        goto error;
+    unlink(tmp);
+    return 0;
 error:
     saved = errno;
     if (fd >= 0)

@@ -15,12 +15,15 @@ double util_monotonic(void);
 /* Create path and its missing parents with mode. 0 or -1 with errno. */
 int util_mkdir_p(const char *path, int mode);
 
-enum { UTIL_DURABLE = 1 };
+enum { UTIL_DURABLE = 1, UTIL_EXCLUSIVE = 2 };
 
 /* Write len bytes to path through a temporary file and rename, so a reader
  * sees the old content or the new, never part; with UTIL_DURABLE, fsync
  * first, so the content also survives a crash of the machine (0.4 ms here,
- * worth it only for records).  0 or -1/errno. */
+ * worth it only for records).  With UTIL_EXCLUSIVE, through a temporary
+ * file of this process's own and link(2): path is made only if it is not
+ * there (EEXIST), and of several processes at once one makes it.  0 or
+ * -1/errno. */
 int util_write_atomic(const char *path, const void *data, size_t len,
                       int flags);
 

@@ -132,11 +132,6 @@ static void finish(struct worker *w, struct wjob *j)
             (long long)json_integer_value(json_object_get(r, "exit_code")));
 }
 
-void launch_reaped(struct worker *w, struct wjob *j)
-{
-    finish(w, j); /* the launcher reaps its shells, init adopted ones */
-}
-
 /* Is the shell named by DIR/shell.pid ("PID STARTTIME") still running?
  * Returns its pid, or 0.  The start time guards against a reused pid. */
 static pid_t live_shell(const char *dir)
@@ -165,6 +160,31 @@ static void watch(struct wjob *j)
                 (int)j->shell);
 }
 
+static bool has_file(const struct wjob *j, const char *name)
+{
+    char path[PATH_MAX + 16];
+
+    snprintf(path, sizeof(path), "%s/%s", j->dir, name);
+    return access(path, F_OK) == 0;
+}
+
+void launch_reaped(struct worker *w, struct wjob *j)
+{
+    pid_t other;
+
+    /* A shell that found another holding its job (shell.c, claim) leaves
+     * no result: that other is the one to watch. */
+    if (!has_file(j, "result.json") && (other = live_shell(j->dir))
+        && other != j->shell) {
+        close(j->pidfd);
+        j->shell = other;
+        watch(j);
+        if (j->pidfd >= 0)
+            return;
+    }
+    finish(w, j); /* the launcher reaps its shells, init adopted ones */
+}
+
 int launch_recover(struct worker *w)
 {
     char dirpath[PATH_MAX + 8];
@@ -184,14 +204,36 @@ int launch_recover(struct worker *w)
         struct wjob *j = wjob_add(w, id, attempt);
         if (!j)
             break;
-        if ((j->shell = live_shell(j->dir)))
+        n++;
+        if (!(j->cpus = spooled_cpus(j)) && !has_file(j, "job.json")) {
+            /* Stopped as it wrote the start: no shell could have begun.
+             * The server, not told of it, puts the job back in its queue. */
+            log_msg(LOG_INFO,
+                    "job %lld.%d: its start was not written; "
+                    "leaving it to the server",
+                    id, attempt);
+            if (util_rm_rf(j->dir) < 0 && errno != ENOENT)
+                log_err("cannot remove %s", j->dir);
+            wjob_remove(w, j);
+            continue;
+        }
+        if ((j->shell = live_shell(j->dir))) {
             watch(j);
-        j->cpus = spooled_cpus(j);
+        } else if (!has_file(j, "shell.pid") && !has_file(j, "result.json")) {
+            /* Stopped before its shell began, or as it began (the launcher
+             * before this worker may still start it): a shell now, and of
+             * the two, the first to claim the job runs it. */
+            log_msg(LOG_INFO, "job %lld.%d: no shell yet; starting one", id,
+                    attempt);
+            if (launcher_request(w, id, attempt, j->dir) == 0) {
+                j->launching = true;
+                continue;
+            }
+        }
         /* The shell may have ended between the checks: the pidfd of a
          * dead process is readable at once, so finishing later is safe. */
         if (j->pidfd < 0)
             finish(w, j);
-        n++;
     }
     closedir(d);
     if (n)

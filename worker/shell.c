@@ -614,18 +614,33 @@ struct outcome {
     char why[300];    /* the status reason; "" on success */
 };
 
+/* Step 0: DIR/shell.pid, "PID STARTTIME", names this process for a
+ * restarted worker.  It is made by link(2), which fails when there is one
+ * already: the first shell of an attempt has it, and a second (which a
+ * restarted worker starts for an attempt whose shell it could not see, as
+ * the launcher of the worker before may still start the first) leaves
+ * without a trace, as does one whose job is over and gone.  -1 for them. */
+static int claim(const struct shell *sh)
+{
+    char path[PATH_MAX], text[64];
+
+    snprintf(path, sizeof(path), "%s/shell.pid", sh->dir);
+    snprintf(text, sizeof(text), "%d %llu\n", (int)getpid(),
+             util_proc_starttime(getpid()));
+    if (util_write_atomic(path, text, strlen(text), UTIL_EXCLUSIVE) == 0)
+        return 0;
+    if (errno == EEXIST || errno == ENOENT) /* held, or over and removed */
+        return -1;
+    log_err("cannot write %s", path); /* the job runs all the same */
+    return 0;
+}
+
 /* Step 1: who the shell is for a restarted worker, the job it runs, its
  * signals and its cpus. */
 static int prepare(struct shell *sh, struct outcome *o)
 {
     struct kiln_error err;
-    char pidpath[PATH_MAX], pidtext[64];
 
-    /* pid and start time name this process for a restarted worker. */
-    snprintf(pidpath, sizeof(pidpath), "%s/shell.pid", sh->dir);
-    snprintf(pidtext, sizeof(pidtext), "%d %llu\n", (int)getpid(),
-             util_proc_starttime(getpid()));
-    util_write_atomic(pidpath, pidtext, strlen(pidtext), 0);
     /* Orphans of the job become our children, not init's: we reap them,
      * and none outlives the job unnoticed. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -962,6 +977,12 @@ int shell_run(const char *dir)
     int rc;
 
     log_init("shell", LOG_INFO, NULL);
+    if (claim(&sh) < 0) {
+        log_msg(LOG_INFO,
+                "%s: another shell has this job, or it is over: leaving it",
+                dir);
+        return 0;
+    }
     o.start = util_now();
     if (prepare(&sh, &o) == 0 && contain(&sh, &o) == 0 && stage(&sh, &o) == 0
         && launch(&sh, &o) == 0) {

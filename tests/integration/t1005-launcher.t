@@ -50,6 +50,26 @@ test_expect_success 'a launcher that does not answer fails that launch only, in 
 	test "$(wait_job $id 20)" = SUCCEEDED
 '
 
+# A worker killed after it asked for a shell, before the launcher (stopped
+# here) started it: the restarted worker starts one, and when the old
+# launcher goes on, its shell finds the job taken and leaves.
+test_expect_success 'a start a worker died in runs once, whichever shell comes first' '
+	l=$(launcher_of) &&
+	kill -STOP $l &&
+	id=$("$KILN" submit --parsable -o /dev/null --wrap "echo \$KILN_JOB_ID >>\"$PWD/once\"") &&
+	kiln_wait_line "$PWD/spool-n1/jobs/$id.1/job.json" id &&
+	kill_worker n1 KILL &&
+	restart_worker n1 &&
+	test "$(wait_job $id 20)" = SUCCEEDED &&
+	grep "job $id.1: no shell yet; starting one" worker-n1.log &&
+	kill -CONT $l &&
+	i=0; while kill -0 $l 2>/dev/null && test $i -lt 100; do sleep 0.1; i=$((i+1)); done &&
+	! kill -0 $l 2>/dev/null &&
+	grep "another shell has this job, or it is over: leaving it" worker-n1.log &&
+	test "$(cat once)" = "$id" &&
+	test "$(job_field $id attempts)" = 1
+'
+
 test_expect_success 'the launcher stops with its worker; the shells go on' '
 	id=$("$KILN" submit --parsable -o out2.txt --wrap "sleep 2; echo done") &&
 	wait_state $id RUNNING &&
