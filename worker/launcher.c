@@ -13,6 +13,7 @@
  * launcher stops when the worker closes its end. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -129,14 +130,19 @@ static void fail_pending(struct worker *w, int err)
     }
 }
 
-void launcher_stop(struct worker *w)
+/* Stop the launcher: closed out, it leaves by itself (and a sanitizer
+ * build checks it for leaks as it does); one that is stuck, or still
+ * there after grace_ms, is killed.  Through its pidfd: the pid may be
+ * another's once the launcher is reaped. */
+static void stop(struct worker *w, int grace_ms)
 {
     if (!w->launcher)
         return;
     close(w->launcher_fd);
-    /* Through its pidfd: the pid may be another's once it is reaped. */
     if (w->launcher_pidfd >= 0) {
-        syscall(SYS_pidfd_send_signal, w->launcher_pidfd, SIGKILL, NULL, 0);
+        struct pollfd p = { w->launcher_pidfd, POLLIN, 0 };
+        if (grace_ms <= 0 || poll(&p, 1, grace_ms) <= 0)
+            syscall(SYS_pidfd_send_signal, w->launcher_pidfd, SIGKILL, NULL, 0);
         close(w->launcher_pidfd);
     }
     waitpid(w->launcher, NULL, 0);
@@ -145,6 +151,11 @@ void launcher_stop(struct worker *w)
     /* It may have started their shells or not: they fail to launch rather
      * than run twice (the next job on their cores kills what is left). */
     fail_pending(w, EPIPE);
+}
+
+void launcher_stop(struct worker *w)
+{
+    stop(w, 2000);
 }
 
 int launcher_request(struct worker *w, int64_t id, int attempt, const char *dir)
@@ -168,9 +179,10 @@ int launcher_request(struct worker *w, int64_t id, int attempt, const char *dir)
                && errno == EINTR)
             ;
         if (n < 0) {
+            int grace = errno == EPIPE ? 2000 : 0; /* gone, or stuck */
             log_err("the launcher (pid %d) is gone: starting another",
                     (int)w->launcher);
-            launcher_stop(w);
+            stop(w, grace);
         }
     }
     if (n != (ssize_t)len)
@@ -194,8 +206,9 @@ void launcher_readable(struct worker *w)
         if (recv_reply(w->launcher_fd, &r, &pidfd, MSG_DONTWAIT) < 0) {
             if (errno == EAGAIN)
                 return;
+            int grace = errno == EPIPE ? 2000 : 0; /* gone, or confused */
             log_err("the launcher (pid %d) failed", (int)w->launcher);
-            launcher_stop(w);
+            stop(w, grace);
             return;
         }
         struct launch_wait p = w->pending[0];
@@ -218,6 +231,6 @@ void launcher_tick(struct worker *w, double now)
                 "the launcher (pid %d) did not answer in %d s: starting "
                 "another",
                 (int)w->launcher, LAUNCHER_TIMEOUT_S);
-        launcher_stop(w);
+        stop(w, 0);
     }
 }

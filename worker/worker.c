@@ -840,6 +840,9 @@ int cmd_worker(int argc, char **argv)
         h = (h ^ (unsigned char)*p) * 16777619u;
     snprintf(w->cgroup_scope, sizeof(w->cgroup_scope), "kiln/%s-%08x", w->name,
              h);
+    /* Job directories are named by absolute paths (the launcher takes no
+     * other), whatever the worker's working directory becomes. */
+    snprintf(w->spool, sizeof(w->spool), "%s", spool_abs);
 
     FILE *ready = stdout;
     if (!fg)

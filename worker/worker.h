@@ -136,8 +136,8 @@ void launcher_readable(struct worker *w);
  * time, the launcher is stopped and its launches fail. */
 double launcher_next(const struct worker *w, double next);
 void launcher_tick(struct worker *w, double now);
-/* Stop the launcher (its shells go on; the launches it had not answered
- * fail). */
+/* Stop the launcher, as the worker stops (its shells go on; the launches
+ * it had not answered fail). */
 void launcher_stop(struct worker *w);
 
 /* launch.c */

@@ -70,6 +70,18 @@ test_expect_success 'a start a worker died in runs once, whichever shell comes f
 	test "$(job_field $id attempts)" = 1
 '
 
+# The launcher takes absolute job directories only; the worker makes its
+# spool absolute, whatever it was given.
+test_expect_success 'a worker given a relative spool runs its jobs' '
+	start_worker rel 1 --spool rel-spool &&
+	wait_nodes_up 2 &&
+	id=$("$KILN" submit --parsable -w rel -o out3.txt --wrap "echo relative") &&
+	test "$(wait_job $id 20)" = SUCCEEDED &&
+	grep -x relative out3.txt &&
+	test -d rel-spool/jobs &&
+	kill_worker rel
+'
+
 test_expect_success 'the launcher stops with its worker; the shells go on' '
 	id=$("$KILN" submit --parsable -o out2.txt --wrap "sleep 2; echo done") &&
 	wait_state $id RUNNING &&

@@ -73,10 +73,10 @@ kiln_stop_all() {
 	done
 	KILN_PIDS=""
 	# Jobs the test left running (their shells outlive workers by design).
+	# (shell.pid is "PID STARTTIME": the pid alone.)
 	for f in spool-*/jobs/*/shell.pid; do
 		test -f "$f" || continue
-		pid=$(cat "$f")
-		pgid=$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')
+		pid=$(cut -d' ' -f1 "$f")
 		kill -KILL "$pid" 2>/dev/null
 	done
 	pkill -KILL -f "$SHARNESS_TRASH_DIRECTORY/spool-" 2>/dev/null
