@@ -70,8 +70,8 @@ static struct wjob *cpus_in_use(struct worker *w, const char *cpus)
 
     if (want && have && hwloc_bitmap_list_sscanf(want, cpus) == 0)
         for (struct wjob *j = w->jobs; j && !found; j = j->next)
-            if ((j->shell || j->launching) && !j->result && j->cpus
-                && hwloc_bitmap_list_sscanf(have, j->cpus) == 0
+            if ((j->shell || j->launching || j->relaunch) && !j->result
+                && j->cpus && hwloc_bitmap_list_sscanf(have, j->cpus) == 0
                 && hwloc_bitmap_intersects(want, have))
                 found = j;
     hwloc_bitmap_free(want);
@@ -221,14 +221,11 @@ int launch_recover(struct worker *w)
             watch(j);
         } else if (!has_file(j, "shell.pid") && !has_file(j, "result.json")) {
             /* Stopped before its shell began, or as it began (the launcher
-             * before this worker may still start it): a shell now, and of
-             * the two, the first to claim the job runs it. */
-            log_msg(LOG_INFO, "job %lld.%d: no shell yet; starting one", id,
-                    attempt);
-            if (launcher_request(w, id, attempt, j->dir) == 0) {
-                j->launching = true;
-                continue;
-            }
+             * before this worker may still start it): a shell once the
+             * server says the attempt is still ours (launch_resume), and
+             * of the two, the first to claim the job runs it. */
+            j->relaunch = true;
+            continue;
         }
         /* The shell may have ended between the checks: the pidfd of a
          * dead process is readable at once, so finishing later is safe. */
@@ -262,7 +259,7 @@ bool launch_holds_group(const char *name, void *arg)
     struct worker *w = arg;
 
     for (struct wjob *j = w->jobs; j; j = j->next)
-        if ((j->shell || j->launching)
+        if ((j->shell || j->launching || j->relaunch)
             && (!strncmp(name, "job_", 4)
                 || (!strncmp(name, "cpus_", 5) && j->cpus
                     && !strcmp(name + 5, j->cpus))))
@@ -419,6 +416,11 @@ void launch_kill(struct worker *w, int64_t id, int attempt, const char *reason)
                               "launch failed: the node never got the job"));
         return;
     }
+    if (j->relaunch) { /* it never began: it ends here */
+        j->relaunch = false;
+        refuse(j, reason);
+        return;
+    }
     if (!j->shell && !j->launching)
         return;
     /* The shell reads why it was told to stop from the kill file. */
@@ -432,6 +434,24 @@ void launch_kill(struct worker *w, int64_t id, int attempt, const char *reason)
     if (kill(j->shell, SIGTERM) < 0 && errno != ESRCH)
         log_err("job %lld: cannot signal shell %d", (long long)id,
                 (int)j->shell);
+}
+
+void launch_resume(struct worker *w)
+{
+    for (struct wjob *j = w->jobs; j; j = j->next) {
+        if (!j->relaunch)
+            continue;
+        j->relaunch = false;
+        log_msg(LOG_INFO, "job %lld.%d: no shell yet; starting one",
+                (long long)j->id, j->attempt);
+        if (launcher_request(w, j->id, j->attempt, j->dir) == 0) {
+            j->launching = true;
+        } else {
+            char why[200];
+            snprintf(why, sizeof(why), "launch failed: %s", strerror(errno));
+            refuse(j, why);
+        }
+    }
 }
 
 void launch_ack(struct worker *w, int64_t id, int attempt)

@@ -227,6 +227,7 @@ static void on_welcome(struct worker *w, json_t *body)
             w->endpoint, w->heartbeat);
     if (kill)
         kill_list(w, kill);
+    launch_resume(w);
     /* Results still unacknowledged go out now. */
     for (struct wjob *j = w->jobs; j; j = j->next)
         j->next_send = 0;

@@ -24,6 +24,8 @@ struct wjob {
     char dir[PATH_MAX]; /* SPOOL/jobs/ID.ATTEMPT */
     pid_t shell;        /* the job's supervisor, 0 once it has exited */
     bool launching;     /* asked of the launcher, not answered yet */
+    bool relaunch;      /* in the spool with no shell: one is started once
+                           the server says the attempt is still ours */
     bool kill_pending;  /* told to stop while launching */
     int pidfd;          /* -1 when not watched */
     char *cpus;         /* the cpus it was given (OS list), or NULL */
@@ -157,6 +159,9 @@ void launch_start(struct worker *w, json_t *msg);
 void launch_started(struct worker *w, int64_t id, int attempt, pid_t pid,
                     int pidfd, int err);
 void launch_kill(struct worker *w, int64_t id, int attempt, const char *reason);
+/* The server has welcomed this node (and sent its kills): start the shells
+ * of the attempts recovered without one. */
+void launch_resume(struct worker *w);
 void launch_reaped(struct worker *w, struct wjob *j);
 void launch_ack(struct worker *w, int64_t id, int attempt);
 struct wjob *launch_find(struct worker *w, int64_t id, int attempt);
