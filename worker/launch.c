@@ -182,7 +182,7 @@ void launch_reaped(struct worker *w, struct wjob *j)
         if (j->pidfd >= 0)
             return;
     }
-    finish(w, j); /* the launcher reaps its shells, init adopted ones */
+    finish(w, j); /* its launcher reaps it, or init, for an adopted one */
 }
 
 int launch_recover(struct worker *w)
@@ -204,7 +204,6 @@ int launch_recover(struct worker *w)
         struct wjob *j = wjob_add(w, id, attempt);
         if (!j)
             break;
-        n++;
         if (!(j->cpus = spooled_cpus(j)) && !has_file(j, "job.json")) {
             /* Stopped as it wrote the start: no shell could have begun.
              * The server, not told of it, puts the job back in its queue. */
@@ -217,6 +216,7 @@ int launch_recover(struct worker *w)
             wjob_remove(w, j);
             continue;
         }
+        n++;
         if ((j->shell = live_shell(j->dir))) {
             watch(j);
         } else if (!has_file(j, "shell.pid") && !has_file(j, "result.json")) {

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/cgroup.h"
@@ -74,60 +77,101 @@ static void set_title(char **argv, const char *dir)
  * input from /dev/null and its messages to the worker's log (the
  * launcher's), with the signal mask the launcher was started with: the
  * stop signals blocked, so that a kill sent at once waits, pending, for
- * the shell's sigtimedwait. */
+ * the shell's sigtimedwait.  Every disposition is the default. */
 static int shell_child(char **argv, const char *dir)
 {
     set_title(argv, dir);
-    signal(SIGCHLD, SIG_DFL); /* the launcher's reaping is not the shell's */
     setsid();
     dup2(STDERR_FILENO, STDOUT_FILENO);
     return shell_run(dir);
 }
 
+/* Reap the shells that have ended.  Not before: until the launcher has
+ * answered for a shell, its pid must stay its child's (pidfd_open). */
+static void reap(int sfd)
+{
+    struct signalfd_siginfo si;
+
+    while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+        ;
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
+}
+
+/* One request: the job directory in dir (n bytes as received), a shell
+ * forked for it, and the answer. -1 when the worker cannot be answered. */
+static int answer(int fd, int sfd, char **argv, char *dir, ssize_t n,
+                  size_t size)
+{
+    struct launcher_reply r = { 0, 0 };
+    int pidfd = -1;
+
+    if ((size_t)n >= size) {
+        r.err = ENAMETOOLONG;
+    } else if ((dir[n] = '\0', dir[0] != '/') || strlen(dir) != (size_t)n) {
+        r.err = EINVAL;
+    } else if ((r.pid = fork()) == 0) {
+        close(fd);
+        close(sfd);
+        _exit(shell_child(argv, dir));
+    } else if (r.pid < 0) {
+        r.pid = 0;
+        r.err = errno;
+    } else if ((pidfd = util_pidfd_open(r.pid)) < 0) {
+        /* Unwatchable: it must not run unseen (not reaped yet, the pid
+         * is still the shell's). */
+        r.err = errno;
+        kill(r.pid, SIGKILL);
+        r.pid = 0;
+    }
+    int rc = send_reply(fd, &r, pidfd);
+    if (pidfd >= 0)
+        close(pidfd);
+    return rc;
+}
+
 /* The launcher's loop (worker/launcher.c is the worker's end), until the
- * worker closes fd.  Its exit status. */
+ * worker closes fd.  Its exit status.  SIGCHLD is blocked (the mask the
+ * shells start with): it comes through a signalfd. */
 static int launcher_run(int fd, char **argv)
 {
     char dir[PATH_MAX + 1];
-    ssize_t n;
+    sigset_t chld;
+    int sfd;
 
-    /* Shells are reaped as they end: the worker watches them through
-     * their pidfds, which tell their end whoever reaps them. */
-    signal(SIGCHLD, SIG_IGN);
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    if ((sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+        return 1;
     /* Once, for every shell: the hierarchy, and the seed of jansson's
      * hash tables (else each shell reads /dev/urandom for it). */
     cgroup_detect();
     json_object_seed(0);
-    while ((n = recv(fd, dir, sizeof(dir) - 1, MSG_TRUNC)) != 0) {
-        if (n < 0) {
+    for (;;) {
+        struct pollfd p[2] = { { fd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+        if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             return 1;
         }
-        struct launcher_reply r = { 0, 0 };
-        int pidfd = -1;
-        if ((size_t)n >= sizeof(dir)) {
-            r.err = ENAMETOOLONG;
-        } else if ((dir[n] = '\0', dir[0] != '/') || strlen(dir) != (size_t)n) {
-            r.err = EINVAL;
-        } else if ((r.pid = fork()) == 0) {
-            close(fd);
-            _exit(shell_child(argv, dir));
-        } else if (r.pid < 0) {
-            r.pid = 0;
-            r.err = errno;
-        } else if ((pidfd = util_pidfd_open(r.pid)) < 0) {
-            /* Not reaped before the reply is sent: the pid stays its. */
-            r.pid = 0;
-            r.err = errno;
+        if (p[1].revents)
+            reap(sfd);
+        if (!p[0].revents)
+            continue;
+        ssize_t n = recv(fd, dir, sizeof(dir) - 1, MSG_TRUNC | MSG_DONTWAIT);
+        if (n == 0)
+            break; /* the worker has gone: its shells go on without us */
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return 1;
         }
-        int rc = send_reply(fd, &r, pidfd);
-        if (pidfd >= 0)
-            close(pidfd);
-        if (rc < 0)
+        if (answer(fd, sfd, argv, dir, n, sizeof(dir)) < 0)
             return 1;
     }
-    return 0; /* the worker has gone: its shells go on without us */
+    reap(sfd);
+    return 0;
 }
 
 int main(int argc, char **argv)

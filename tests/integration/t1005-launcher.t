@@ -35,7 +35,8 @@ test_expect_success 'a launcher killed is replaced; the job it started goes on' 
 	grep -x again out.txt &&
 	new=$(launcher_of) &&
 	test -n "$new" && test "$new" != "$old" &&
-	grep "the launcher (pid $old) is gone: starting another" worker-n1.log
+	grep "the launcher (pid $old) is gone: starting another" worker-n1.log &&
+	! ps --ppid "$new" -o stat= | grep Z
 '
 
 # The worker goes on meanwhile: it beats, and its node stays up.
