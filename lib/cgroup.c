@@ -50,7 +50,10 @@ static int exists(const char *fmt, const char *a, const char *b)
     return access(p, W_OK) == 0;
 }
 
-/* Found once per process: a node's hierarchy does not change under it. */
+/* Found once per process: a node's hierarchy does not change under it.
+ * On v1, so are the controllers mounted, and the last of them. */
+static int v1_mounted[NCTL], v1_last = -1;
+
 enum cgroup_version cgroup_detect(void)
 {
     static int found = -1;
@@ -63,6 +66,9 @@ enum cgroup_version cgroup_detect(void)
             found = CGROUP_V1;
         else
             found = CGROUP_NONE;
+        for (int i = 0; found == CGROUP_V1 && i < NCTL; i++)
+            if ((v1_mounted[i] = exists("%s/%s", root(), v1_ctls[i])))
+                v1_last = i;
     }
     return (enum cgroup_version)found;
 }
@@ -101,7 +107,7 @@ static int put_changed(const char *dir, const char *file, const char *val)
 {
     char *cur = get(dir, file);
     size_t n = cur ? strcspn(cur, "\n") : 0;
-    int same = cur && n == strlen(val) && strncmp(cur, val, n) == 0;
+    int same = cur && n == strcspn(val, "\n") && strncmp(cur, val, n) == 0;
 
     free(cur);
     return same ? 0 : put(dir, file, val);
@@ -194,9 +200,12 @@ struct cgroup *cgroup_create(const char *scope, const char *name,
         goto error;
     }
     {
+        /* On v1 the group of the last controller is made last, when those
+         * before are whole (cpuset's cpus and mems written). */
         char leaf[PATH_MAX];
-        snprintf(leaf, sizeof(leaf), "%s/%s%s", root(),
-                 cg->v == CGROUP_V2 ? "" : "cpuset/", rel);
+        snprintf(leaf, sizeof(leaf), "%s/%s%s%s", root(),
+                 cg->v == CGROUP_V2 ? "" : v1_ctls[v1_last < 0 ? 0 : v1_last],
+                 cg->v == CGROUP_V2 ? "" : "/", rel);
         cg->reused = access(leaf, F_OK) == 0;
     }
     if (cg->v == CGROUP_V2) {
@@ -228,20 +237,25 @@ struct cgroup *cgroup_create(const char *scope, const char *name,
     }
     for (int i = 0; i < NCTL; i++) {
         snprintf(ctlroot, sizeof(ctlroot), "%s/%s", root(), v1_ctls[i]);
-        /* The group of a job before: its ancestors are there, and so are
-         * their cpus and mems. */
-        snprintf(cg->path[i], PATH_MAX, "%s/%s", ctlroot, rel);
-        if (cg->reused && access(cg->path[i], W_OK) == 0)
-            continue;
         cg->path[i][0] = '\0';
-        if (access(ctlroot, W_OK) < 0)
+        if (!v1_mounted[i])
             continue; /* controller not mounted: do without it */
+        /* The group of a job before is whole, its cpus and mems too (its
+         * name says its cpus): nothing to make or check. */
+        snprintf(cg->path[i], PATH_MAX, "%s/%s", ctlroot, rel);
+        if (cg->reused)
+            continue;
         if (make_path(ctlroot, rel, i == 0, cg->path[i], PATH_MAX) < 0)
             goto syserr;
+        if (i == 0
+            && (put_changed(cg->path[0], "cpuset.cpus", cpus) < 0
+                || (mems && put_changed(cg->path[0], "cpuset.mems", mems) < 0)))
+            goto syserr;
     }
-    if (!cg->path[0][0] || put_changed(cg->path[0], "cpuset.cpus", cpus) < 0
-        || (mems && put_changed(cg->path[0], "cpuset.mems", mems) < 0))
+    if (!cg->path[0][0]) {
+        errno = ENOENT;
         goto syserr;
+    }
     if (mem_mib > 0 && !cg->path[1][0]) {
         errprintf(err,
                   "memory limit asked but the memory controller is absent");
@@ -378,12 +392,11 @@ static double number(const char *dir, const char *file)
     return v;
 }
 
-/* The group's counts since it was made. */
-static void usage(struct cgroup *cg, struct cgroup_usage *u)
+/* The group's cpu times since it was made (or they were reset). */
+static void cpu_times(struct cgroup *cg, struct cgroup_usage *u)
 {
     char *text;
 
-    *u = (struct cgroup_usage){ -1, -1, -1, oom_kills(cg) };
     if (cg->v == CGROUP_V2) {
         if ((text = get(cg->path[0], "cpu.stat"))) {
             double us = keyed(text, "user_usec"),
@@ -392,6 +405,20 @@ static void usage(struct cgroup *cg, struct cgroup_usage *u)
             u->sys_cpu = sy >= 0 ? sy / 1e6 : -1;
             free(text);
         }
+    } else {
+        double us = number(cg->path[4], "cpuacct.usage_user");
+        double sy = number(cg->path[4], "cpuacct.usage_sys");
+        u->user_cpu = us >= 0 ? us / 1e9 : -1;
+        u->sys_cpu = sy >= 0 ? sy / 1e9 : -1;
+    }
+}
+
+/* The group's counts since it was made. */
+static void usage(struct cgroup *cg, struct cgroup_usage *u)
+{
+    *u = (struct cgroup_usage){ -1, -1, -1, oom_kills(cg) };
+    cpu_times(cg, u);
+    if (cg->v == CGROUP_V2) {
         if (cg->peak_fd >= 0) {
             char buf[32];
             ssize_t n = pread(cg->peak_fd, buf, sizeof(buf) - 1, 0);
@@ -401,10 +428,6 @@ static void usage(struct cgroup *cg, struct cgroup_usage *u)
             u->peak_bytes = (int64_t)number(cg->path[0], "memory.peak");
         }
     } else {
-        double us = number(cg->path[4], "cpuacct.usage_user");
-        double sy = number(cg->path[4], "cpuacct.usage_sys");
-        u->user_cpu = us >= 0 ? us / 1e9 : -1;
-        u->sys_cpu = sy >= 0 ? sy / 1e9 : -1;
         u->peak_bytes =
             (int64_t)number(cg->path[1], "memory.max_usage_in_bytes");
     }
@@ -426,7 +449,12 @@ void cgroup_begin(struct cgroup *cg)
         cg->peak_reset =
             cg->peak_fd >= 0 && write(cg->peak_fd, "reset\n", 6) == 6;
     }
-    usage(cg, &cg->base);
+    /* The base the counts at the end are taken from; the peak needs none.
+     * v1 cpu times start again from 0 by a write. */
+    cg->base = (struct cgroup_usage){ 0, 0, -1, oom_kills(cg) };
+    if (cg->v != CGROUP_V1 || !cg->path[4][0]
+        || put(cg->path[4], "cpuacct.usage", "0") < 0)
+        cpu_times(cg, &cg->base);
 }
 
 int cgroup_usage(struct cgroup *cg, struct cgroup_usage *u)

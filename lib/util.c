@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Small helpers for files and time. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -157,9 +158,48 @@ static int rm_one(const char *path, const struct stat *sb, int flag,
     return remove(path);
 }
 
+/* A job's directory is a few files: they go by name from the directory's
+ * listing, with no stat of each (nftw's way); a directory in it, which can
+ * be deep (a container's upper layer), goes by nftw. */
 int util_rm_rf(const char *path)
 {
-    return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *de;
+    int saved = 0;
+
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        if (errno == ENOTDIR || errno == ELOOP) /* a file, or a link */
+            return unlink(path);
+        return -1;
+    }
+    while ((de = readdir(d))) {
+        const char *n = de->d_name;
+        char sub[PATH_MAX];
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+            continue;
+        if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) {
+            if (unlinkat(fd, n, 0) == 0 || errno == ENOENT)
+                continue;
+            if (errno != EISDIR) {
+                saved = saved ? saved : errno;
+                continue;
+            }
+        }
+        if (snprintf(sub, sizeof(sub), "%s/%s", path, n) >= (int)sizeof(sub))
+            saved = saved ? saved : ENAMETOOLONG;
+        else if (nftw(sub, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0
+                 && errno != ENOENT)
+            saved = saved ? saved : errno;
+    }
+    closedir(d);
+    if (saved) {
+        errno = saved;
+        return -1;
+    }
+    return rmdir(path);
 }
 
 unsigned long long util_proc_starttime(int pid)

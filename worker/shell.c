@@ -833,6 +833,14 @@ static int launch(struct shell *sh, struct outcome *o)
         while (waitpid(sh->child, NULL, 0) < 0 && errno == EINTR)
             ;
         sh->child = 0;
+        /* A group of cores is reused on trust (cgroup_create): one the job
+         * could not join goes now, before the result lets another job onto
+         * these cores, which then makes it whole again. */
+        if (sh->shared_cg) {
+            cgroup_destroy(sh->cg);
+            sh->cg = NULL;
+            sh->shared_cg = false;
+        }
         return -1;
     }
     return 0;

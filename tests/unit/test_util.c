@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
@@ -124,12 +126,56 @@ static void log_one_line(void **state)
     fclose(f);
 }
 
+static void touch(const char *dir, const char *name)
+{
+    char p[512];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    assert_int_equal(util_write_atomic(p, "x", 1, 0), 0);
+}
+
+/* A job's directory goes, its subdirectories too, and a link in it is
+ * removed, never followed: what it points at stays. */
+static void rm_rf(void **state)
+{
+    char top[] = "/tmp/kiln-test-rm.XXXXXX",
+         outside[] = "/tmp/kiln-test-out.XXXXXX";
+    char p[512];
+
+    (void)state;
+    assert_non_null(mkdtemp(top));
+    assert_non_null(mkdtemp(outside));
+    touch(outside, "keep");
+    touch(top, "job.json");
+    touch(top, "result.json");
+    snprintf(p, sizeof(p), "%s/bundle", top);
+    assert_int_equal(mkdir(p, 0700), 0);
+    snprintf(p, sizeof(p), "%s/bundle/deep", top);
+    assert_int_equal(mkdir(p, 0700), 0);
+    touch(p, "f");
+    snprintf(p, sizeof(p), "%s/link", top);
+    assert_int_equal(symlink(outside, p), 0);
+    snprintf(p, sizeof(p), "%s/bundle/link", top);
+    assert_int_equal(symlink(outside, p), 0);
+
+    assert_int_equal(util_rm_rf(top), 0);
+    assert_int_equal(access(top, F_OK), -1);
+    snprintf(p, sizeof(p), "%s/keep", outside);
+    assert_int_equal(access(p, F_OK), 0);
+    /* Gone already, or a link to a directory: neither follows anything. */
+    assert_int_equal(util_rm_rf(top), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(symlink(outside, top), 0);
+    assert_int_equal(util_rm_rf(top), 0);
+    assert_int_equal(access(p, F_OK), 0);
+    assert_int_equal(util_rm_rf(outside), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utf8),         cmocka_unit_test(starttime),
         cmocka_unit_test(cpulist),      cmocka_unit_test(errprintf_cut),
-        cmocka_unit_test(log_one_line),
+        cmocka_unit_test(log_one_line), cmocka_unit_test(rm_rf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
