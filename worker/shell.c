@@ -63,6 +63,7 @@ struct shell {
     struct cgroup *cg;
     char cgname[256]; /* its name under the scope, or "" when it has none */
     bool shared_cg;   /* cg is the cores', kept for the next job */
+    bool cg_remade;   /* the cores' group was made again (launch) */
     pid_t child;
     json_t *msg; /* job.json, which the strings above point into */
     /* made by the steps of shell_run */
@@ -449,15 +450,25 @@ static int read_job(struct shell *sh, struct kiln_error *err)
     return 0;
 }
 
-/* Say why the job could not start on the error pipe, and leave. */
-static void child_fail(int errpipe, const char *fmt, const char *arg)
+/* The child's exit status when it could not join the job's cgroup. */
+enum { CHILD_NO_CGROUP = 124 };
+
+/* Say why the job could not start on the error pipe, and leave with
+ * status (126, or CHILD_NO_CGROUP). */
+static void child_fail_with(int errpipe, int status, const char *fmt,
+                            const char *arg)
 {
     char msg[600];
     int n = snprintf(msg, sizeof(msg), fmt, arg, strerror(errno));
 
     if (write(errpipe, msg, (size_t)n) < 0)
         _exit(125);
-    _exit(126);
+    _exit(status);
+}
+
+static void child_fail(int errpipe, const char *fmt, const char *arg)
+{
+    child_fail_with(errpipe, 126, fmt, arg);
 }
 
 /* Open an output file as the job's user, appending nothing: a new file. */
@@ -498,7 +509,8 @@ static void child(struct shell *sh, int errpipe, char **env, const char *script,
 
     setpgid(0, 0);
     if (sh->cg && cgroup_attach(sh->cg, getpid()) < 0)
-        child_fail(errpipe, "cannot join the job's cgroup%s: %s", "");
+        child_fail_with(errpipe, CHILD_NO_CGROUP,
+                        "cannot join the job's cgroup%s: %s", "");
     if (!sh->simulate && sched_setaffinity(0, sizeof(*mask), mask) < 0)
         child_fail(errpipe, "cannot bind to cpus %s: %s", sh->cpus);
     /* Files the job makes, its output first, get the submitter's mask. */
@@ -829,17 +841,29 @@ static int launch(struct shell *sh, struct outcome *o)
     got = wait_exec(sh, errpipe[0], o->why, sizeof(o->why) - 1);
     close(errpipe[0]);
     if (got > 0) {
+        int status = 0;
         o->why[got] = '\0';
-        while (waitpid(sh->child, NULL, 0) < 0 && errno == EINTR)
+        while (waitpid(sh->child, &status, 0) < 0 && errno == EINTR)
             ;
         sh->child = 0;
         /* A group of cores is reused on trust (cgroup_create): one the job
-         * could not join goes now, before the result lets another job onto
-         * these cores, which then makes it whole again. */
+         * could not join (a part of it removed by hand) goes, and the job
+         * starts once more in the group made again.  Any other failure
+         * removes it too, before the result lets another job onto these
+         * cores. */
         if (sh->shared_cg) {
+            bool again = !sh->cg_remade && WIFEXITED(status)
+                         && WEXITSTATUS(status) == CHILD_NO_CGROUP;
             cgroup_destroy(sh->cg);
             sh->cg = NULL;
             sh->shared_cg = false;
+            if (again) {
+                log_msg(LOG_WARNING, "job %lld: %s; making the group again",
+                        (long long)sh->id, o->why);
+                sh->cg_remade = true;
+                if (contain(sh, o) == 0)
+                    return launch(sh, o);
+            }
         }
         return -1;
     }
