@@ -12,6 +12,7 @@
 #include "lib/config.h"
 #include "lib/error.h"
 #include "lib/keys.h"
+#include "lib/localsock.h"
 #include "lib/token.h"
 #include "lib/z85.h"
 #include "lib/zmtp.h"
@@ -20,8 +21,12 @@
 
 static const char *opt_server, *opt_config;
 static char server_addr[256], keys_dir[4096];
+/* The TCP address to use when the local socket found by default refuses
+ * (a server that stopped), or "". */
+static char fallback_addr[256];
 static struct zmtp *conn;
-static int curve; /* 1 when the connection speaks CURVE */
+static int curve;  /* 1 when the connection speaks CURVE */
+static bool local; /* the server's local socket: the kernel says who we are */
 /* Why the last request went without a credential, or "". */
 static char sign_error[sizeof(((struct kiln_error *)0)->text)];
 
@@ -34,24 +39,45 @@ bool client_common_opt(int c, const char *arg)
     return false;
 }
 
-/* The server: --server, else KILN_SERVER, else the config file, else the
- * default; and where its public key is: KILN_KEYS, else the config file,
- * else the default folder. */
+/* An ipc:// address with its path resolved (no link left in it, so that
+ * the path checked is the one connected to); as it is when it does not
+ * resolve (the connection then says why). */
+static void set_address(char *out, size_t len, const char *addr)
+{
+    char real[PATH_MAX];
+
+    if (!strncmp(addr, "ipc://", 6) && realpath(addr + 6, real))
+        snprintf(out, len, "ipc://%s", real);
+    else
+        snprintf(out, len, "%s", addr);
+}
+
+/* The server: --server, else KILN_SERVER, else the server's local socket
+ * when this host has one ([client] local, default KILN_DEFAULT_LOCAL),
+ * else the config file, else the default; and where its public key is:
+ * KILN_KEYS, else the config file, else the default folder. */
 static void settings(void)
 {
     struct kiln_config cfg;
     struct kiln_error err;
     const char *s = opt_server ? opt_server : getenv("KILN_SERVER");
     const char *k = getenv("KILN_KEYS");
+    const char *tcp;
 
     if (server_addr[0])
         return;
     if (config_load(opt_config, &cfg, &err) < 0)
         die("%s", err.text);
-    snprintf(server_addr, sizeof(server_addr), "%s",
-             s && *s      ? s
-             : cfg.server ? cfg.server
-                          : KILN_DEFAULT_SERVER);
+    tcp = cfg.server ? cfg.server : KILN_DEFAULT_SERVER;
+    const char *l = cfg.client_local ? cfg.client_local : KILN_DEFAULT_LOCAL;
+    if (!(s && *s) && strcmp(l, "none") && access(l, F_OK) == 0) {
+        char ep[sizeof(server_addr)];
+        snprintf(ep, sizeof(ep), "ipc://%s", l);
+        set_address(server_addr, sizeof(server_addr), ep);
+        snprintf(fallback_addr, sizeof(fallback_addr), "%s", tcp);
+    } else {
+        set_address(server_addr, sizeof(server_addr), s && *s ? s : tcp);
+    }
     snprintf(keys_dir, sizeof(keys_dir), "%s",
              k && *k           ? k
              : cfg.client_keys ? cfg.client_keys
@@ -88,6 +114,9 @@ static void security(struct zmtp_security *sec, char *token)
     char path[sizeof(keys_dir) + 16];
 
     memset(sec, 0, sizeof(*sec));
+    /* A local socket speaks NULL, checked once connected. */
+    sec->accept_null = !strncmp(server_addr, "ipc://", 6);
+    sec->once = fallback_addr[0] != '\0';
     snprintf(path, sizeof(path), "%s/server.pub", keys_dir);
     if (access(path, F_OK) == 0) {
         if (keys_read(path, false, &server, &err) < 0)
@@ -122,7 +151,24 @@ static void connect_once(void)
         return;
     settings();
     security(&sec, token);
-    if ((conn = zmtp_connect(client_server(), &sec, timeout, &err))) {
+    conn = zmtp_connect(client_server(), &sec, timeout, &err);
+    if (!conn && fallback_addr[0] && errno == EHOSTUNREACH) {
+        /* The local socket of a server that is not running. */
+        snprintf(server_addr, sizeof(server_addr), "%s", fallback_addr);
+        fallback_addr[0] = '\0';
+        security(&sec, token);
+        conn = zmtp_connect(client_server(), &sec, timeout, &err);
+    }
+    if (!conn && errno == EPERM)
+        die("%s (set KILN_SERVER, or [client] local = none, to use another)",
+            err.text);
+    /* The server's local socket, checked as it connected. */
+    if (conn && zmtp_mechanism(conn) == ZMTP_NULL
+        && !strncmp(server_addr, "ipc://", 6)) {
+        local = true;
+        curve = 0;
+    }
+    if (conn) {
         atexit(client_close);
         return;
     }
@@ -153,6 +199,8 @@ struct zmtp *client_socket(void)
 
 static char *sign(const unsigned char *digest, void *arg)
 {
+    if (local)
+        return NULL; /* the kernel vouches */
     struct kiln_error err;
     char *cred = auth_sign(digest, &err);
 

@@ -16,6 +16,8 @@ static const struct {
 } keys[] = {
     { "client", "server", offsetof(struct kiln_config, server) },
     { "client", "keys", offsetof(struct kiln_config, client_keys) },
+    { "client", "local", offsetof(struct kiln_config, client_local) },
+    { "server", "local", offsetof(struct kiln_config, local) },
     { "server", "listen", offsetof(struct kiln_config, listen) },
     { "server", "worker_listen", offsetof(struct kiln_config, worker_listen) },
     { "server", "state", offsetof(struct kiln_config, state) },

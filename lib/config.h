@@ -2,8 +2,8 @@
 /* The configuration file: an ini file read with inih.  Tested end to end
  * (t0001 client settings, t2004 declared queues and environments).
  *
- *   [client]  server = tcp://head:7810, keys (where server.pub is)
- *   [server]  listen, worker_listen, state, log_level, node_timeout, kill_wait,
+ *   [client]  server = tcp://head:7810, keys (where server.pub is), local
+ *   [server]  listen, local, worker_listen, state, log_level, node_timeout, kill_wait,
  *             start_timeout, max_jobs_per_user, advertise, heartbeat,
  *             auth, keys, admin_group, private_jobs
  *   [worker]  spool, name, cpus, log_level, ce, features, runtimes, auth,
@@ -26,8 +26,9 @@
 
 /* Every value is a copy owned by the struct, or NULL when not set. */
 struct kiln_config {
-    char *server, *client_keys;
-    char *listen, *worker_listen, *state, *log_level, *node_timeout, *kill_wait;
+    char *server, *client_keys, *client_local;
+    char *listen, *local, *worker_listen, *state, *log_level, *node_timeout,
+        *kill_wait;
     char *start_timeout, *max_jobs_per_user, *advertise, *heartbeat;
     char *spool, *worker_name, *worker_cpus, *worker_log_level, *worker_ce;
     char *worker_features, *worker_runtimes;

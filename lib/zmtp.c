@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/localsock.h"
 #include "lib/zmtp.h"
 
 enum {
@@ -31,7 +32,8 @@ enum {
 struct zmtp {
     int fd;
     const struct zmtp_security *sec;
-    unsigned char *in; /* bytes read and not yet taken */
+    enum zmtp_mechanism mech; /* sec's, or NULL taken by accept_null */
+    unsigned char *in;        /* bytes read and not yet taken */
     size_t have, start, cap;
     unsigned char *msg; /* the frames of the message zmtp_recv returned, */
     size_t msg_len, msg_cap;
@@ -318,9 +320,8 @@ static const char *mechanism_name(enum zmtp_mechanism m)
 static int greet(struct zmtp *z, double deadline, struct kiln_error *err)
 {
     unsigned char g[64] = { 0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0 };
-    const char *mech = mechanism_name(z->sec->mechanism);
+    const char *mech = mechanism_name(z->mech);
 
-    memcpy(g + 12, mech, strlen(mech));
     if (write_all(z, g, 11, deadline, err) < 0)
         return -1;
     int r = need(z, 64, deadline, err);
@@ -332,6 +333,8 @@ static int greet(struct zmtp *z, double deadline, struct kiln_error *err)
     char theirs[21] = "";
     memcpy(theirs, p + 12, 20);
     z->start += 64;
+    if (strcmp(theirs, mech) && z->sec->accept_null && !strcmp(theirs, "NULL"))
+        mech = mechanism_name(z->mech = ZMTP_NULL);
     if (strcmp(theirs, mech)) {
         errprintf(err, "the server speaks %s and this client %s: %s", theirs,
                   mech,
@@ -341,6 +344,7 @@ static int greet(struct zmtp *z, double deadline, struct kiln_error *err)
                         "runs without CURVE (--auth none?)");
         return -2;
     }
+    memcpy(g + 12, mech, strlen(mech));
     return write_all(z, g + 11, sizeof(g) - 11, deadline, err);
 }
 
@@ -459,7 +463,7 @@ static int handshake_curve(struct zmtp *z, double deadline,
 }
 
 /* host:port, [v6]:port, or ipc://path, connected without blocking. */
-static int open_socket(const char *endpoint, double deadline,
+static int open_socket(const char *endpoint, double deadline, bool once,
                        struct kiln_error *err)
 {
     struct sockaddr_un un = { .sun_family = AF_UNIX };
@@ -514,7 +518,8 @@ static int open_socket(const char *endpoint, double deadline,
         fd = -1;
         errno = saved;
         /* Not listening (yet): again in 100 ms, as libzmq would. */
-        if ((errno != ECONNREFUSED && errno != ENOENT) || left(deadline) < 100)
+        if ((errno != ECONNREFUSED && errno != ENOENT) || left(deadline) < 100
+            || once)
             break;
         struct timespec ts = { 0, 100 * 1000 * 1000 };
         nanosleep(&ts, NULL);
@@ -542,21 +547,30 @@ struct zmtp *zmtp_connect(const char *endpoint, const struct zmtp_security *sec,
     }
     z->fd = -1;
     z->sec = sec;
+    z->mech = sec->mechanism;
     z->cn_nonce = 1;
     if (sodium_init() < 0) {
         errprintf(err, "cannot start libsodium");
         goto out;
     }
-    if ((z->fd = open_socket(endpoint, deadline, err)) < 0
-        || (rc = greet(z, deadline, err)) < 0) {
+    if ((z->fd = open_socket(endpoint, deadline, sec->once, err)) < 0)
+        goto out;
+    /* Not a byte to a UNIX socket that another user could have put in
+     * the server's place (a token, a job's script). */
+    if (!strncmp(endpoint, "ipc://", 6)
+        && localsock_check_server(endpoint + 6, z->fd, err) < 0) {
+        stage = EPERM;
+        goto out;
+    }
+    if ((rc = greet(z, deadline, err)) < 0) {
         if (rc == -2)
             stage = EPROTONOSUPPORT;
         goto out;
     }
     stage = EACCES;
-    rc = sec->mechanism == ZMTP_CURVE   ? handshake_curve(z, deadline, err)
-         : sec->mechanism == ZMTP_PLAIN ? handshake_plain(z, deadline, err)
-                                        : handshake_null(z, deadline, err);
+    rc = z->mech == ZMTP_CURVE   ? handshake_curve(z, deadline, err)
+         : z->mech == ZMTP_PLAIN ? handshake_plain(z, deadline, err)
+                                 : handshake_null(z, deadline, err);
 out:
     if (rc < 0) {
         zmtp_close(z);
@@ -570,7 +584,7 @@ out:
 static int send_data(struct zmtp *z, int more, int command, const void *data,
                      size_t len, double deadline, struct kiln_error *err)
 {
-    if (z->sec->mechanism != ZMTP_CURVE)
+    if (z->mech != ZMTP_CURVE)
         return send_frame(z, (more ? F_MORE : 0) | (command ? F_COMMAND : 0),
                           data, len, NULL, 0, err);
     unsigned char *box = malloc(16 + 8 + 16 + 1 + len),
@@ -663,7 +677,7 @@ int zmtp_recv(struct zmtp *z, struct proto_frame *fr, int max, int *n,
         int r = read_frame(z, &flags, &body, &len, frame_max, deadline, err);
         if (r <= 0)
             return r; /* the frames so far stay, for the next call */
-        if (z->sec->mechanism != ZMTP_CURVE) {
+        if (z->mech != ZMTP_CURVE) {
             if (flags & F_COMMAND) {
                 if (on_command(z, body, len, deadline, err) < 0)
                     return -1;
@@ -718,6 +732,11 @@ int zmtp_recv(struct zmtp *z, struct proto_frame *fr, int max, int *n,
 int zmtp_fd(const struct zmtp *z)
 {
     return z->fd;
+}
+
+enum zmtp_mechanism zmtp_mechanism(const struct zmtp *z)
+{
+    return z->mech;
 }
 
 bool zmtp_buffered(struct zmtp *z)

@@ -22,6 +22,11 @@ struct zmtp_security {
     const char *user, *password;  /* PLAIN */
     unsigned char server_key[32]; /* CURVE: the server's public key */
     unsigned char public_key[32], secret_key[32]; /* CURVE: this client's */
+    /* A server that greets with NULL is taken too, whatever mechanism is
+     * above: for a local socket, whose server the caller then checks
+     * (zmtp_mechanism says which was spoken). */
+    bool accept_null;
+    bool once; /* a refused connection is not tried again */
 };
 
 struct zmtp;
@@ -30,7 +35,9 @@ struct zmtp;
  * the deadline timeout_ms from now; a refused connection is tried again
  * every 100 ms until then, as libzmq does.  NULL with err saying why and
  * errno: EHOSTUNREACH (no server, or none that greets), EPROTONOSUPPORT
- * (a server with another mechanism), EACCES (it refused the handshake). */
+ * (a server with another mechanism), EACCES (it refused the handshake),
+ * EPERM (an ipc:// socket that may not be the server's: lib/localsock.h,
+ * checked before anything is sent). */
 struct zmtp *zmtp_connect(const char *endpoint, const struct zmtp_security *sec,
                           int timeout_ms, struct kiln_error *err);
 
@@ -50,6 +57,7 @@ int zmtp_recv(struct zmtp *z, struct proto_frame *fr, int max, int *n,
 /* For poll(): the socket, and whether a whole frame is already buffered
  * (then zmtp_recv gets on without waiting for the socket). */
 int zmtp_fd(const struct zmtp *z);
+enum zmtp_mechanism zmtp_mechanism(const struct zmtp *z);
 bool zmtp_buffered(struct zmtp *z);
 
 void zmtp_close(struct zmtp *z);

@@ -4,13 +4,19 @@
  * client (clients prove who they are with MUNGE credentials) and only the
  * workers whose public key is in the keys folder (lib/keys.h); the
  * accepted key's name comes with every message from that worker
- * (proto_msg.peer). */
+ * (proto_msg.peer).  The client socket may also listen on a local UNIX
+ * socket (lib/localsock.h), without CURVE: there the kernel says who the
+ * client is, and that comes with each of its messages instead. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
+#include "lib/localsock.h"
 #include "lib/log.h"
+#include "lib/util.h"
 #include "server/server.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -60,6 +66,60 @@ void curve_server_socket(struct server *s, void *sock, bool workers)
     zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, domain, strlen(domain));
 }
 
+int curve_bind_local(struct server *s, const char *path, struct kiln_error *err)
+{
+    char ep[128], dir[128];
+    const char *slash;
+    int zero = 0;
+    const char *domain = "kiln-local";
+
+    if (localsock_path_ok(path, err) < 0)
+        return -1;
+    /* libzmq replaces whatever socket file is there: not a live one. */
+    if (localsock_live(path))
+        return errprintf(err,
+                         "another server listens on the local socket %s: "
+                         "give this one another (--local PATH, or none)",
+                         path);
+    slash = strrchr(path, '/');
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    /* The folder is made readable by all: each client checks that it
+     * and the socket are the server's (localsock_check_server). */
+    struct stat st;
+    if (dir[0] && stat(dir, &st) < 0
+        && (util_mkdir_p(dir, 0755) < 0 || chmod(dir, 0755) < 0))
+        return errprintf(err,
+                         "cannot make the folder of the local socket %s: %s",
+                         path, strerror(errno));
+    /* Options are taken at each bind: the TCP endpoint keeps CURVE. */
+    zmq_setsockopt(s->clients, ZMQ_CURVE_SERVER, &zero, sizeof(zero));
+    zmq_setsockopt(s->clients, ZMQ_ZAP_DOMAIN, domain, strlen(domain));
+    snprintf(ep, sizeof(ep), "ipc://%s", path);
+    if (zmq_bind(s->clients, ep) < 0)
+        return errprintf(err, "cannot listen on the local socket %s: %s", path,
+                         zmq_strerror(errno));
+    /* Anybody may connect: the kernel says who they are. */
+    if (chmod(path, 0666) < 0)
+        return errprintf(err, "cannot open the local socket %s to users: %s",
+                         path, strerror(errno));
+    if (stat(path, &st) == 0) {
+        snprintf(s->local_path, sizeof(s->local_path), "%s", path);
+        s->local_ino = st.st_ino;
+    }
+    return 0;
+}
+
+void curve_unlink_local(struct server *s)
+{
+    struct stat st;
+
+    /* libzmq leaves the file; clients then find it refusing.  Gone is
+     * clearer, but only if it is still this server's. */
+    if (s->local_path[0] && stat(s->local_path, &st) == 0
+        && st.st_ino == s->local_ino)
+        unlink(s->local_path);
+}
+
 /* Is the PLAIN password of a ZAP request the owner's token?  (Compared
  * in constant time.) */
 static bool token_fits(const struct server *s, zmq_msg_t *pass)
@@ -104,7 +164,20 @@ static void zap_one(struct server *s)
                   && !memcmp(zmq_msg_data(&fr[2]), "kiln-clients", 12);
     bool plain = n >= 8 && zmq_msg_size(&fr[5]) == 5
                  && !memcmp(zmq_msg_data(&fr[5]), "PLAIN", 5);
-    if (s->auth == AUTH_NONE) {
+    bool local = n >= 6 && zmq_msg_size(&fr[2]) == 10
+                 && !memcmp(zmq_msg_data(&fr[2]), "kiln-local", 10)
+                 && zmq_msg_size(&fr[5]) == 4
+                 && !memcmp(zmq_msg_data(&fr[5]), "NULL", 4);
+    char user[64];
+    if (local) {
+        /* The local socket: who the kernel says connected. */
+        name = identity_local_name(addr, user, sizeof(user)) == 0 ? user : NULL;
+        if (!name)
+            log_msg(LOG_WARNING,
+                    "refused a client on the local socket: no peer "
+                    "credentials in '%s'",
+                    addr);
+    } else if (s->auth == AUTH_NONE) {
         name = plain && token_fits(s, &fr[7]) ? "owner" : NULL;
         if (!name)
             log_msg(LOG_WARNING,
@@ -117,7 +190,7 @@ static void zap_one(struct server *s)
         s->ring = keys_ring_refresh(s->ring, s->keys_dir);
         name = keys_ring_find(s->ring, zmq_msg_data(&fr[6]));
     }
-    if (!name && s->auth == AUTH_NONE) {
+    if (!name && (s->auth == AUTH_NONE || local)) {
         /* said above */
     } else if (!name) {
         char z85[41] = "?";
@@ -127,7 +200,7 @@ static void zap_one(struct server *s)
                 "refused a worker from %s: its CURVE key %s is not in %s "
                 "(cluster.pub or workers/*.pub)",
                 addr, z85, s->keys_dir);
-    } else if (*name) {
+    } else if (*name && !local) {
         log_msg(LOG_DEBUG, "worker from %s has key '%s'", addr, name);
     }
     zmq_send(s->zap, "1.0", 3, ZMQ_SNDMORE);

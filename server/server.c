@@ -15,6 +15,7 @@
 
 #include "lib/config.h"
 #include "lib/daemon.h"
+#include "lib/localsock.h"
 #include "lib/log.h"
 #include "lib/units.h"
 #include "lib/util.h"
@@ -222,6 +223,9 @@ static void usage(FILE *f)
         "  --worker-listen ENDPOINT  worker endpoint (default: client port + 1)\n"
         "  --state DIR               database and logs (default %s)\n"
         "  --config FILE             configuration file (default %s)\n"
+        "  --local PATH|none         also listen for this host's clients on a UNIX\n"
+        "                            socket, who they are from the kernel (default\n"
+        "                            %s with the default state)\n"
         "  --foreground              stay in the foreground, log to stderr\n"
         "  --log-level LEVEL         error, warning, info or debug (default info)\n"
         "  --node-timeout SECONDS    silence before a worker is down (default 30)\n"
@@ -235,7 +239,7 @@ static void usage(FILE *f)
         "  --keys DIR                CURVE keys of kiln keygen (default %s)\n"
         "  --allow-root              with --auth none: run every job as root\n",
         KILN_DEFAULT_SERVER, KILN_DEFAULT_STATE, KILN_DEFAULT_CONFIG,
-        KILN_DEFAULT_KEYS);
+        KILN_DEFAULT_LOCAL, KILN_DEFAULT_KEYS);
 }
 
 static int server_loop(struct server *s)
@@ -309,10 +313,23 @@ static void secure_state_files(const char *state)
     }
 }
 
+/* The local socket's path: --local, else the config's, else the default
+ * for the server of the default state (one server a host); NULL for none. */
+static const char *local_wanted(const char *opt, const struct kiln_config *cfg,
+                                const char *state)
+{
+    const char *p = opt ? opt : cfg->local;
+
+    if (!p)
+        p = strcmp(state, KILN_DEFAULT_STATE) ? "none" : KILN_DEFAULT_LOCAL;
+    return strcmp(p, "none") ? p : NULL;
+}
+
 int cmd_server(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
+        { "local", required_argument, NULL, 'U' },
         { "worker-listen", required_argument, NULL, 'w' },
         { "state", required_argument, NULL, 's' },
         { "config", required_argument, NULL, 'c' },
@@ -338,7 +355,7 @@ int cmd_server(int argc, char **argv)
     struct kiln_error err;
     const char *listen = NULL, *wlisten = NULL, *state = NULL, *cfgfile = NULL,
                *level = NULL, *ntimeout = NULL, *killwait = NULL, *auth = NULL,
-               *stimeout = NULL, *keys = NULL, *advertise = NULL;
+               *stimeout = NULL, *keys = NULL, *advertise = NULL, *local = NULL;
     char wep[256];
     bool fg = false, allow_root = false;
     int c, rc = 1;
@@ -346,6 +363,7 @@ int cmd_server(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'l': listen = optarg; break;
+        case 'U': local = optarg; break;
         case 'w': wlisten = optarg; break;
         case 's': state = optarg; break;
         case 'c': cfgfile = optarg; break;
@@ -450,6 +468,9 @@ int cmd_server(int argc, char **argv)
         if (!token_endpoint_local(listen) || !token_endpoint_local(wlisten))
             die("--auth none listens on loopback or ipc:// only, not '%s'",
                 token_endpoint_local(listen) ? wlisten : listen);
+        if ((local || cfg.local) && strcmp(local ? local : cfg.local, "none"))
+            die("--local is for --auth munge: a single-user server listens "
+                "on ipc:// with --listen");
         if (token_load_or_create(s->token, &err) < 0)
             die("%s", err.text);
     }
@@ -495,6 +516,14 @@ int cmd_server(int argc, char **argv)
     if (!(s->clients = bind_router(s, listen, s->client_ep,
                                    sizeof(s->client_ep), false)))
         die("cannot listen on '%s': %s", listen, zmq_strerror(errno));
+    if (s->auth == AUTH_MUNGE && local_wanted(local, &cfg, state) != NULL
+        && curve_bind_local(s, local_wanted(local, &cfg, state), &err) < 0) {
+        /* The default is a convenience; one asked for must be there. */
+        if (local || cfg.local)
+            die("%s", err.text);
+        log_msg(LOG_WARNING, "%s; clients on this host use %s", err.text,
+                s->client_ep);
+    }
     if (!(s->workers = bind_router(s, wlisten, s->worker_ep,
                                    sizeof(s->worker_ep), true)))
         die("cannot listen on '%s': %s", wlisten, zmq_strerror(errno));
@@ -523,8 +552,10 @@ int cmd_server(int argc, char **argv)
     fflush(ready);
     if (ready != stdout)
         fclose(ready);
-    log_msg(LOG_INFO, "listening for clients on %s, workers on %s; state in %s",
-            s->client_ep, s->worker_ep, state);
+    log_msg(LOG_INFO,
+            "listening for clients on %s%s%s, workers on %s; state in %s",
+            s->client_ep, s->local_path[0] ? " and ipc://" : "", s->local_path,
+            s->worker_ep, state);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ,
            SIG_IGN); /* a file size limit is a failed write, not death */
@@ -556,6 +587,7 @@ done:
     relay_destroy_all(s);
     store_destroy(s->st);
     zmq_close(s->clients);
+    curve_unlink_local(s);
     zmq_close(s->workers);
     curve_close(s);
     identity_stop(s);

@@ -222,7 +222,9 @@ struct outmsg {
 struct server {
     void *ctx, *clients, *workers;
     char client_ep[256], worker_ep[256];
-    char advertise[256]; /* the client endpoint as instances reach it */
+    char local_path[108];    /* the local socket's, or "" */
+    unsigned long local_ino; /* and its inode, as bound */
+    char advertise[256];     /* the client endpoint as instances reach it */
     struct store *st;
     void *jobs;           /* tsearch tree of struct job, by id */
     struct job *finished; /* jobs that reached a final state this turn:
@@ -403,6 +405,10 @@ void identity_verify_batch(struct server *s, struct proto_msg *msgs, int n);
  * credential passes, from nobody (uid -1). */
 int identity_check(struct server *s, struct proto_msg *m, int index,
                    bool anyone, struct requester *who);
+/* The local socket's peer, from libzmq's address of it ("...:UID:GID:PID",
+ * from SO_PEERCRED), as the ZAP handler names it: "local:UID:GID".  0, or
+ * -1 when addr has no such credentials. */
+int identity_local_name(const char *addr, char *name, size_t len);
 /* May who manage what uid owns (their own, or an admin)? */
 bool identity_owns(const struct requester *who, uint32_t uid);
 /* May who see uid's jobs (not hidden by private_jobs)? */
@@ -416,6 +422,13 @@ int curve_load_key(struct server *s, struct kiln_error *err);
 int curve_setup(struct server *s, struct kiln_error *err);
 /* Make sock, not yet bound, the CURVE server for workers or clients. */
 void curve_server_socket(struct server *s, void *sock, bool workers);
+/* Listen for clients on the local socket at path too (the client socket
+ * bound, the keys loaded): no CURVE there, and each client is who the
+ * kernel says.  0, or -1 with err. */
+int curve_bind_local(struct server *s, const char *path,
+                     struct kiln_error *err);
+/* Remove the local socket's file, if it is still the one bound. */
+void curve_unlink_local(struct server *s);
 void curve_zap(struct server *s);
 void curve_close(struct server *s);
 

@@ -19,12 +19,14 @@ wait_line() { i=0; while [ ! -s "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1
 # (KILN_BENCH_AUTH=none measures the single-user mode instead).
 if [ "${KILN_BENCH_AUTH:-munge}" = munge ] && munge -n >/dev/null 2>&1; then
 	auth="--auth munge --keys $dir/keys"
+	local="--local $dir/kiln.sock"
 	"$kiln" keygen --dir "$dir/keys" >/dev/null
 	KILN_KEYS=$dir/keys
 	export KILN_KEYS
 	echo "authentication: munge (every request signed and checked), CURVE (all traffic encrypted)"
 else
 	auth="--auth none"
+	local=""
 	[ "$(id -u)" = 0 ] && auth="$auth --allow-root"
 	KILN_BENCH_AUTH=none
 	export KILN_BENCH_AUTH
@@ -32,7 +34,7 @@ else
 fi
 # The bench's own limit on queued jobs: its phases queue 100,000 and more.
 printf '[server]\nmax_jobs_per_user = 10000000\n' >"$dir/kiln.conf"
-"$kiln" server $auth --config "$dir/kiln.conf" --listen 'tcp://127.0.0.1:*' \
+"$kiln" server $auth $local --config "$dir/kiln.conf" --listen 'tcp://127.0.0.1:*' \
 	--state "$dir/state" --foreground \
 	--log-level warning >"$dir/server.out" 2>"$dir/server.log" &
 pids="$pids $!"
@@ -57,16 +59,22 @@ echo "| --- | --- | --- |"
 echo "| this machine's limit: /bin/true by posix_spawn | $limit/s | $n_jobs processes, $(nproc) in flight, from a small program |"
 "$build/tests/bench/bench_submit" "$ep" "$n_jobs" "$limit" "$kiln"
 
-# The command line: one kiln submit process per job, one after the other.
-m=300
-start=$(date +%s.%N)
-i=0
-while [ $i -lt $m ]; do
-	"$kiln" submit --server "$ep" -o /dev/null --wrap true >/dev/null
-	i=$((i + 1))
-done
-end=$(date +%s.%N)
-awk "BEGIN { printf \"| kiln submit, one process per job | %d/s (%.2f ms each) | %d in a row from sh, process start included |\\n\", $m / ($end - $start), ($end - $start) * 1000 / $m, $m }"
+# The command line: one kiln submit process per job, one after the other:
+# over TCP, as from a login node (CURVE, MUNGE), and on the server's host,
+# through its local socket.
+submit_row() {
+	m=300
+	start=$(date +%s.%N)
+	i=0
+	while [ $i -lt $m ]; do
+		"$kiln" submit --server "$1" -o /dev/null --wrap true >/dev/null
+		i=$((i + 1))
+	done
+	end=$(date +%s.%N)
+	awk "BEGIN { printf \"| kiln submit, one process per job, %s | %d/s (%.2f ms each) | %d in a row from sh, process start included |\\n\", \"$2\", $m / ($end - $start), ($end - $start) * 1000 / $m, $m }"
+}
+submit_row "$ep" "over TCP"
+if [ -n "$local" ]; then submit_row "ipc://$dir/kiln.sock" "local socket"; fi
 start=$(date +%s.%N)
 i=0
 while [ $i -lt $m ]; do
@@ -113,7 +121,7 @@ echo "| server peak resident, $big jobs stored | $((rss / 1024)) MiB | after the
 
 # Scale: thousands of simulated nodes on a third server, which has no
 # other worker.
-"$kiln" server $auth --config "$dir/kiln.conf" --listen 'tcp://127.0.0.1:*' \
+"$kiln" server $auth $local --config "$dir/kiln.conf" --listen 'tcp://127.0.0.1:*' \
 	--state "$dir/scale" --foreground --log-level warning \
 	>"$dir/scale.out" 2>"$dir/scale.log" &
 npid=$!

@@ -588,9 +588,34 @@ static void history_in_pages(void **state)
     assert_null(sent("ok"));
 }
 
+/* The local socket's peer: libzmq's address of it, from SO_PEERCRED, as
+ * the ZAP handler names it; anything else names nobody. */
+static void local_peer_names(void **state)
+{
+    static const char *bad[] = { "",
+                                 "127.0.0.1",
+                                 "localhost:1:2",
+                                 "localhost:a:2:3",
+                                 "localhost:4294967296:1:1",
+                                 "localhost:1:2:",
+                                 ":1:2:3x",
+                                 "localhost:99999999999:1:1" };
+    char name[64];
+
+    (void)state;
+    assert_int_equal(
+        identity_local_name("localhost:1000:100:4242", name, sizeof(name)), 0);
+    assert_string_equal(name, "local:1000:100");
+    assert_int_equal(identity_local_name("x:0:0:1", name, sizeof(name)), 0);
+    assert_string_equal(name, "local:0:0");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+        assert_int_equal(identity_local_name(bad[i], name, sizeof(name)), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(local_peer_names),
         cmocka_unit_test(job_runs_through),
         cmocka_unit_test(table_checks),
         cmocka_unit_test(finished_job_outlives_the_turn),

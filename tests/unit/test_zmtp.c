@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <sodium.h>
@@ -198,6 +199,7 @@ static void curve_keys(char spub[41], char ssec[41], struct zmtp_security *sec)
     unsigned char bin[32];
 
     assert_int_equal(zmq_curve_keypair(spub, ssec), 0);
+    memset(sec, 0, sizeof(*sec));
     sec->mechanism = ZMTP_CURVE;
     assert_true(z85_decode_key(sec->server_key, spub));
     crypto_box_keypair(sec->public_key, sec->secret_key);
@@ -251,6 +253,40 @@ static void mechanism_mismatch(void **state)
     assert_int_equal(errno, EPROTONOSUPPORT);
     assert_non_null(strstr(err.text, "the server speaks CURVE"));
     zmq_close(r);
+}
+
+/* A server's local socket speaks NULL: taken by a client that would
+ * speak CURVE only when it says so (accept_null), and only at a path no
+ * other user could have put there. */
+static void null_taken_on_ipc(void **state)
+{
+    char dir[] = "/tmp/kiln-zmtp-XXXXXX", ep[256], spub[41], ssec[41];
+    struct kiln_error err;
+    struct zmtp_security sec;
+    void *r = zmq_socket(ctx, ZMQ_ROUTER);
+    int zero = 0;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(ep, sizeof(ep), "ipc://%s/s", dir);
+    zmq_setsockopt(r, ZMQ_LINGER, &zero, sizeof(zero));
+    assert_int_equal(zmq_bind(r, ep), 0);
+    curve_keys(spub, ssec, &sec);
+    assert_null(zmtp_connect(ep, &sec, 2000, &err));
+    assert_int_equal(errno, EPROTONOSUPPORT);
+    sec.accept_null = true;
+    struct zmtp *z = zmtp_connect(ep, &sec, 2000, &err);
+    if (!z)
+        fail_msg("%s", err.text);
+    assert_int_equal(zmtp_mechanism(z), ZMTP_NULL);
+    exchange(r, z);
+    zmtp_close(z);
+    /* A folder others may write: refused before a byte is sent. */
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_null(zmtp_connect(ep, &sec, 2000, &err));
+    assert_int_equal(errno, EPERM);
+    assert_non_null(strstr(err.text, "writable by others"));
+    zmq_close(r);
+    rmdir(dir);
 }
 
 static void nobody_there(void **state)
@@ -322,6 +358,7 @@ int main(void)
         cmocka_unit_test(curve_mechanism),
         cmocka_unit_test(curve_wrong_server),
         cmocka_unit_test(mechanism_mismatch),
+        cmocka_unit_test(null_taken_on_ipc),
         cmocka_unit_test(nobody_there),
         cmocka_unit_test(heartbeats),
     };
