@@ -468,7 +468,7 @@ int cmd_server(int argc, char **argv)
         if (!token_endpoint_local(listen) || !token_endpoint_local(wlisten))
             die("--auth none listens on loopback or ipc:// only, not '%s'",
                 token_endpoint_local(listen) ? wlisten : listen);
-        if ((local || cfg.local) && strcmp(local ? local : cfg.local, "none"))
+        if (local && strcmp(local, "none"))
             die("--local is for --auth munge: a single-user server listens "
                 "on ipc:// with --listen");
         if (token_load_or_create(s->token, &err) < 0)

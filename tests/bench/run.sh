@@ -64,10 +64,12 @@ echo "| this machine's limit: /bin/true by posix_spawn | $limit/s | $n_jobs proc
 # through its local socket.
 submit_row() {
 	m=300
+	# The jobs of the row before have ended.
+	"$kiln" submit --server "$ep" -W -o /dev/null --wrap true >/dev/null
 	start=$(date +%s.%N)
 	i=0
 	while [ $i -lt $m ]; do
-		"$kiln" submit --server "$1" -o /dev/null --wrap true >/dev/null
+		"$kiln" submit --server "$1" --parsable ${3:-} -o /dev/null --wrap true >>"$dir/ids"
 		i=$((i + 1))
 	done
 	end=$(date +%s.%N)
@@ -75,6 +77,12 @@ submit_row() {
 }
 submit_row "$ep" "over TCP"
 if [ -n "$local" ]; then submit_row "ipc://$dir/kiln.sock" "local socket"; fi
+# The same, the jobs held: what submitting costs, without the jobs' own
+# processes on the same cpus (then cancelled).
+: >"$dir/ids"
+submit_row "$ep" "over TCP, held" --hold
+if [ -n "$local" ]; then submit_row "ipc://$dir/kiln.sock" "local socket, held" --hold; fi
+"$kiln" cancel --server "$ep" $(cat "$dir/ids") >/dev/null
 start=$(date +%s.%N)
 i=0
 while [ $i -lt $m ]; do
