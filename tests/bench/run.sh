@@ -129,12 +129,17 @@ echo "| server peak resident, $big jobs stored | $((rss / 1024)) MiB | after the
 
 # Scale: thousands of simulated nodes on a third server, which has no
 # other worker.
-"$kiln" server $auth $local --config "$dir/kiln.conf" --listen 'tcp://127.0.0.1:*' \
+"$kiln" server $auth --config "$dir/kiln.conf" --listen 'tcp://127.0.0.1:*' \
 	--state "$dir/scale" --foreground --log-level warning \
 	>"$dir/scale.out" 2>"$dir/scale.log" &
 npid=$!
 pids="$pids $npid"
 wait_line "$dir/scale.out"
+if [ ! -s "$dir/scale.out" ]; then
+	echo "the scale phase's server did not start:" >&2
+	cat "$dir/scale.log" >&2
+	exit 1
+fi
 "$build/tests/bench/bench_nodes" "$(awk '{print $4}' "$dir/scale.out")" "$npid" \
 	"${KILN_BENCH_NODES:-5000}" "${KILN_BENCH_NODE_JOBS:-100000}"
 rss=$(awk '/VmHWM/ {print $2}' /proc/$npid/status)
