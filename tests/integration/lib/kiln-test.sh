@@ -227,6 +227,21 @@ wait_nodes_up() {
 	done
 }
 
+# forged_is_sender USER COMMAND...: COMMAND, run as USER with a held
+# job.submit body that says it is root's as its last argument, must make a
+# job of USER's (then cancelled): a request's user is never believed.
+forged_is_sender() {
+	u=$1
+	shift
+	body='{"version":1,"job":{"name":"forged","script":"#!/bin/sh\nid -u\n","output":"/tmp/x","cwd":"/tmp","submit_dir":"/tmp","user":"root","uid":0,"gid":0,"hold":true}}'
+	runuser -u "$u" -- "$@" "$body" >ans || return 1
+	id=$(sed -n 's/.*"id": *\([0-9]*\).*/\1/p' ans)
+	test -n "$id" &&
+	test "$(job_field $id user)" = "$u" &&
+	test "$(job_field $id uid)" = "$(id -u "$u")" &&
+	"$KILN" cancel $id
+}
+
 # job_field ID FIELD: a top-level field of kiln show --json.
 job_field() {
 	"$KILN" show --json "$1" | jq -c -r ".$2"
