@@ -15,8 +15,7 @@ int localsock_path_ok(const char *path, struct kiln_error *err)
     struct sockaddr_un un;
 
     if (path[0] != '/')
-        return errprintf(err, "local socket '%s': want an absolute path",
-                         path);
+        return errprintf(err, "local socket '%s': want an absolute path", path);
     if (strlen(path) >= sizeof(un.sun_path))
         return errprintf(err,
                          "local socket '%s': longer than a UNIX socket path "
@@ -40,8 +39,8 @@ bool localsock_live(const char *path)
     }
     memcpy(un.sun_path, path, strlen(path) + 1);
     /* A backlog that is full is a server too. */
-    live = connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0
-           || errno == EAGAIN;
+    live =
+        connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0 || errno == EAGAIN;
     close(fd);
     return live;
 }
