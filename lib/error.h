@@ -5,7 +5,7 @@
 #define KILN_ERROR_H
 
 struct kiln_error {
-    char text[256];
+    char text[512]; /* two paths of a UNIX socket and the why fit */
 };
 
 /* Format into err->text (err may be NULL) and return -1, so a check and its

@@ -64,8 +64,10 @@ test_expect_success 'a second server cannot take the socket of a running one' '
 	as kilnla "$KILN" queue >/dev/null
 '
 
-# A listener of kilnlb: prints how many bytes anybody sent it.
+# A listener of kilnlb: prints how many bytes anybody sent it.  (The
+# last one's output goes first: "up" must be this one's.)
 fake() {
+	rm -f fake.out
 	runuser -u kilnlb -- python3 -c "
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(4)

@@ -118,10 +118,13 @@ static void owners(void **state)
     util_rm_rf(top);
 }
 
-/* A connected client asks who is at the other end. */
+/* A connected client asks who is at the other end.  The folder's name is
+ * long, as a build tree's is: the whole reason still fits. */
 static void check_server(void **state)
 {
-    char dir[] = "/tmp/kiln-ls-XXXXXX", path[64];
+    char dir[] = "/tmp/kiln-ls-a-rather-long-folder-name-as-in-a-build-tree-"
+                 "of-the-tests-XXXXXX",
+         path[128];
     struct sockaddr_un un = { .sun_family = AF_UNIX };
     struct kiln_error err;
 
@@ -135,6 +138,8 @@ static void check_server(void **state)
     assert_int_equal(chmod(dir, 0777), 0);
     assert_int_equal(localsock_check_server(path, c, &err), -1);
     assert_non_null(strstr(err.text, "nothing is sent there"));
+    assert_non_null(strstr(err.text, "(mode 777), who could have put a socket "
+                                     "of theirs there"));
     close(c);
     close(l);
     util_rm_rf(dir);
