@@ -468,19 +468,26 @@ static struct job *job_of(struct server *s, struct node *n, struct proto_msg *m,
     return job;
 }
 
-int nodes_job_started(struct server *s, struct proto_msg *m, struct node *n)
+/* Part p has started: the job runs once all its parts have. */
+static void part_started(struct server *s, struct job *job, struct jpart *p)
 {
-    struct jpart *p;
-    struct job *job;
-    int attempt, started = 0;
+    int started = 0;
 
-    if (!(job = job_of(s, n, m, &attempt, &p)))
-        return 0;
     p->started = true;
     for (int i = 0; i < job->nparts; i++)
         started += job->part[i].started;
     if (job->state == JOB_STARTING && started == job->nparts)
         jobs_set_state(s, job, JOB_RUNNING, NULL);
+}
+
+int nodes_job_started(struct server *s, struct proto_msg *m, struct node *n)
+{
+    struct jpart *p;
+    struct job *job;
+    int attempt;
+
+    if ((job = job_of(s, n, m, &attempt, &p)))
+        part_started(s, job, p);
     return 0;
 }
 
@@ -512,6 +519,9 @@ int nodes_job_end(struct server *s, struct proto_msg *m, struct node *n)
               json_pack("{s:I, s:i}", "id", id, "attempt", attempt));
     if (!(job = job_of(s, n, m, &attempt, &p)))
         return 0; /* already final, or an attempt the server gave up on */
+    /* A part that ended before it said job.started, but ran, started. */
+    if (!p->started && start > 0)
+        part_started(s, job, p);
     if (p == &job->part[0]) {
         /* The main node's outcome is the job's, as in AWS Batch. */
         store_attempt(s->st, id, attempt, n->name, job->cpus, start, end,

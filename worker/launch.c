@@ -121,6 +121,7 @@ static void finish(struct worker *w, struct wjob *j)
     json_decref(j->result);
     j->result = r;
     j->next_send = 0;
+    j->started_due = 0; /* its start_time says it started */
     j->shell = 0;
     if (j->pidfd >= 0) {
         close(j->pidfd);
@@ -390,11 +391,28 @@ void launch_started(struct worker *w, int64_t id, int attempt, pid_t pid,
     j->pidfd = pidfd;
     if (j->kill_pending && kill(pid, SIGTERM) < 0)
         log_err("job %lld: cannot signal shell %d", (long long)id, (int)pid);
-    worker_send(w, "job.started",
-                json_pack("{s:i, s:I, s:i}", "version", KILN_PROTO_VERSION,
-                          "id", (json_int_t)id, "attempt", attempt));
+    /* A job that ends within the wait says both in its job.end: one
+     * message and one server turn fewer for each short job. */
+    j->started_due = util_monotonic() + LAUNCH_STARTED_WAIT;
     log_msg(LOG_DEBUG, "job %lld.%d started, shell %d", (long long)id, attempt,
             (int)pid);
+}
+
+double launch_started_due(struct worker *w, double now, double next)
+{
+    for (struct wjob *j = w->jobs; j; j = j->next) {
+        if (j->started_due <= 0)
+            continue;
+        if (now < j->started_due) {
+            next = j->started_due < next ? j->started_due : next;
+            continue;
+        }
+        j->started_due = 0;
+        worker_send(w, "job.started",
+                    json_pack("{s:i, s:I, s:i}", "version", KILN_PROTO_VERSION,
+                              "id", (json_int_t)j->id, "attempt", j->attempt));
+    }
+    return next;
 }
 
 void launch_kill(struct worker *w, int64_t id, int attempt, const char *reason)

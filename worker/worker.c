@@ -228,9 +228,13 @@ static void on_welcome(struct worker *w, json_t *body)
     if (kill)
         kill_list(w, kill);
     launch_resume(w);
-    /* Results still unacknowledged go out now. */
-    for (struct wjob *j = w->jobs; j; j = j->next)
+    /* Results still unacknowledged go out now; so do the starts of the
+     * jobs that run, which a server that did not know us dropped. */
+    for (struct wjob *j = w->jobs; j; j = j->next) {
         j->next_send = 0;
+        if (j->shell > 0 && !j->result && !j->launching)
+            j->started_due = util_monotonic();
+    }
 }
 
 static void on_rehello(struct worker *w, json_t *body)
@@ -472,6 +476,7 @@ static int worker_loop(struct worker *w)
         double next = w->welcomed ? w->next_heartbeat : w->next_hello;
         next = spot_next(w, next);
         next = launcher_next(w, next);
+        next = launch_started_due(w, now, next);
         for (struct wjob *j = w->jobs; j; j = j->next)
             if (j->result && w->welcomed && j->next_send < next)
                 next = j->next_send;

@@ -31,6 +31,8 @@ struct wjob {
     char *cpus;         /* the cpus it was given (OS list), or NULL */
     json_t *result;     /* job.end body once finished, until acknowledged */
     double next_send;   /* monotonic time to (re)send the result */
+    double started_due; /* when job.started goes, unless its job.end goes
+                           first (which says it started): 0 once either */
     bool synced;        /* result.json is on disk, not just in the cache */
     struct wjob *next;
 };
@@ -156,6 +158,11 @@ bool launch_holds_group(const char *name, void *arg);
 void launch_sync_result(struct wjob *j);
 void launch_start(struct worker *w, json_t *msg);
 /* The launcher's answer: the job's shell and a pidfd of it, or err. */
+/* How long job.started waits for a job.end that would say it too. */
+#define LAUNCH_STARTED_WAIT 0.05
+/* Send job.started for the jobs whose shell has run LAUNCH_STARTED_WAIT
+ * without ending; next, or the time the next is due if sooner. */
+double launch_started_due(struct worker *w, double now, double next);
 void launch_started(struct worker *w, int64_t id, int attempt, pid_t pid,
                     int pidfd, int err);
 void launch_kill(struct worker *w, int64_t id, int attempt, const char *reason);

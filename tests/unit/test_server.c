@@ -210,6 +210,43 @@ static void job_runs_through(void **state)
     assert_null(jobs_find(srv, id));
 }
 
+/* A job that ends before its worker says job.started (a short one: the
+ * worker waits LAUNCH_STARTED_WAIT for its end) still ran: its job.end's
+ * start_time says so, and its events have RUNNING.  One that never ran
+ * (start_time 0: a launch that failed) has none. */
+static void short_job_started_by_its_end(void **state)
+{
+    hello("n1", "pack:1 core:4 pu:1");
+    int64_t id = submit(job_body("a", 1));
+    assert_int_equal(state_of(id), JOB_STARTING);
+    worker_says("n1", "job.end", id, 1,
+                json_pack("{s:i, s:f, s:f}", "exit_code", 0, "start_time",
+                          1.0e9, "end_time", 1.0e9 + 0.002));
+    assert_int_equal(state_of(id), JOB_SUCCEEDED);
+    json_t *ev = store_job_events(srv->st, id);
+    size_t i;
+    json_t *e;
+    char seq[200] = "";
+    json_array_foreach (ev, i, e) {
+        strcat(seq, json_string_value(json_object_get(e, "state")));
+        strcat(seq, " ");
+    }
+    json_decref(ev);
+    assert_string_equal(
+        seq, "SUBMITTED PENDING RUNNABLE STARTING RUNNING SUCCEEDED ");
+
+    id = submit(job_body("b", 1));
+    worker_says("n1", "job.end", id, 1,
+                json_pack("{s:i, s:s}", "exit_code", -1, "reason",
+                          "launch failed: no such user"));
+    assert_int_equal(state_of(id), JOB_FAILED);
+    ev = store_job_events(srv->st, id);
+    json_array_foreach (ev, i, e)
+        assert_string_not_equal(json_string_value(json_object_get(e, "state")),
+                                "RUNNING");
+    json_decref(ev);
+}
+
 /* Checked at the door: a wrong field never reaches a handler, a worker
  * that did not say hello is asked to, a non-admin request is refused. */
 static void table_checks(void **state)
@@ -617,6 +654,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(local_peer_names),
         cmocka_unit_test(job_runs_through),
+        cmocka_unit_test(short_job_started_by_its_end),
         cmocka_unit_test(table_checks),
         cmocka_unit_test(finished_job_outlives_the_turn),
         cmocka_unit_test(dependency_released),
