@@ -159,7 +159,7 @@ void launch_sync_result(struct wjob *j);
 void launch_start(struct worker *w, json_t *msg);
 /* The launcher's answer: the job's shell and a pidfd of it, or err. */
 /* How long job.started waits for a job.end that would say it too. */
-#define LAUNCH_STARTED_WAIT 0.05
+#define LAUNCH_STARTED_WAIT 0.02
 /* Send job.started for the jobs whose shell has run LAUNCH_STARTED_WAIT
  * without ending; next, or the time the next is due if sooner. */
 double launch_started_due(struct worker *w, double now, double next);

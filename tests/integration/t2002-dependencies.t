@@ -13,6 +13,7 @@ test_expect_success 'afterok waits for success, then runs' '
 	test "$(job_field $b state)" = PENDING &&
 	test "$(job_field $b status_reason)" = Dependency &&
 	"$KILN" queue | grep "^$b .*PENDING.*(Dependency)" &&
+	wait_state $a RUNNING &&
 	"$KILN" why $b | grep "job $b is PENDING: waits for afterok:$a (job $a is RUNNING)" &&
 	"$KILN" why --json $b | jq -e ".code == \"dependency\" and .waiting[0].id == $a" &&
 	test "$(wait_job $b)" = SUCCEEDED &&
