@@ -70,6 +70,8 @@ static void settings(void)
         die("%s", err.text);
     tcp = cfg.server ? cfg.server : KILN_DEFAULT_SERVER;
     const char *l = cfg.client_local ? cfg.client_local : KILN_DEFAULT_LOCAL;
+    if (strcmp(l, "none") && localsock_path_ok(l, &err) < 0)
+        die("[client] local: %s", err.text);
     if (!(s && *s) && strcmp(l, "none") && access(l, F_OK) == 0) {
         char ep[sizeof(server_addr)];
         snprintf(ep, sizeof(ep), "ipc://%s", l);

@@ -119,6 +119,15 @@ test_expect_success 'the socket of a server that stopped: the client goes on ove
 	test "$(job_field $(cat id) user)" = kilnla
 '
 
+test_expect_success 'a local socket path that cannot be one is an error, named' '
+	printf "[client]\nlocal = run/kiln.sock\n" >bad.conf &&
+	test_must_fail env -u KILN_SERVER KILN_CONFIG="$PWD/bad.conf" "$KILN" queue 2>err &&
+	grep "\[client\] local: local socket .run/kiln.sock.: want an absolute path" err &&
+	printf "[client]\nlocal = /%0150d\n" 0 >bad.conf &&
+	test_must_fail env -u KILN_SERVER KILN_CONFIG="$PWD/bad.conf" "$KILN" queue 2>err &&
+	grep "longer than a UNIX socket path may be" err
+'
+
 test_expect_success 'the socket goes with its server' '
 	kiln_stop_all &&
 	! test -e run/kiln.sock
