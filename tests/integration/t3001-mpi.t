@@ -194,8 +194,11 @@ test_expect_success 'a node failure ends the job on every node and says why' '
 	while ! job_procs 3 | grep -q "sleep 300"; do
 		n=$((n + 1)); test $n -gt 100 && return 1; sleep 0.1
 	done &&
-	# th3 dies: every process on it, its worker too
-	for pid in $(ip netns pids kiln-th3); do kill -KILL $pid; done &&
+	# th3 dies: every process on it, its worker too.  All are stopped
+	# before any is killed, so that none sees another die and says so:
+	# pids wrap, so their order is no guide to which goes first.
+	pids=$(ip netns pids kiln-th3) &&
+	kill -STOP $pids && kill -KILL $pids &&
 	test "$(wait_job $j 30)" = FAILED &&
 	job_field $j status_reason | grep "^node failure (th3)" &&
 	sleep 0.5 &&
