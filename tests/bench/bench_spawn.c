@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* bench_spawn [N] [IN_FLIGHT]: this machine's limit for running trivial
- * processes, the anchor of make bench: N runs of /bin/true by posix_spawn,
- * IN_FLIGHT at a time (default: the number of cpus), from a small process.
+/* bench_spawn [N] [IN_FLIGHT] [PROGRAM]: this machine's limit for running
+ * trivial processes, the anchor of make bench: N runs of PROGRAM (default
+ * /bin/true) by posix_spawn, IN_FLIGHT at a time (default: the number of
+ * cpus), from a small process.  Given the bench's job script as PROGRAM,
+ * what the jobs alone would cost, with no batch system around them.
  * Prints the processes per second.  Not a pass/fail test. */
 #include <spawn.h>
 #include <stdio.h>
@@ -17,20 +19,20 @@ int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 5000;
     long k = argc > 2 ? atol(argv[2]) : sysconf(_SC_NPROCESSORS_ONLN);
-    char *const args[] = { "true", NULL };
+    const char *prog = argc > 3 ? argv[3] : "/bin/true";
+    char *const args[] = { (char *)prog, NULL };
     int running = 0, done = 0, started = 0;
 
     if (n <= 0 || k <= 0) {
-        fprintf(stderr, "usage: bench_spawn [N] [IN_FLIGHT]\n");
+        fprintf(stderr, "usage: bench_spawn [N] [IN_FLIGHT] [PROGRAM]\n");
         return 2;
     }
     double t0 = util_monotonic();
     while (done < n) {
         while (started < n && running < k) {
             pid_t pid;
-            if (posix_spawn(&pid, "/bin/true", NULL, NULL, args, environ)
-                != 0) {
-                perror("posix_spawn");
+            if (posix_spawn(&pid, prog, NULL, NULL, args, environ) != 0) {
+                perror(prog);
                 return 1;
             }
             started++;

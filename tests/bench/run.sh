@@ -57,6 +57,11 @@ limit=$("$build/tests/bench/bench_spawn" "$n_jobs")
 echo "| figure | value | how |"
 echo "| --- | --- | --- |"
 echo "| this machine's limit: /bin/true by posix_spawn | $limit/s | $n_jobs processes, $(nproc) in flight, from a small program |"
+# The jobs below are this script: what they cost alone, with no batch
+# system around them, is a ceiling under the limit.
+printf '#!/bin/sh\ntrue\n' >"$dir/job.sh" && chmod 755 "$dir/job.sh"
+alone=$("$build/tests/bench/bench_spawn" "$n_jobs" "$(nproc)" "$dir/job.sh")
+awk "BEGIN { printf \"| the bench's job alone: its script (#!/bin/sh, true) by posix_spawn | %d/s (%.2f x the limit) | the same way; the ceiling of any batch system here |\\n\", $alone, $alone / $limit }"
 "$build/tests/bench/bench_submit" "$ep" "$n_jobs" "$limit" "$kiln"
 
 # The command line: one kiln submit process per job, one after the other:
