@@ -661,11 +661,7 @@ static int prepare(struct shell *sh, struct outcome *o)
         return -1;
     }
     /* Block the signals we wait for before the child exists. */
-    sigemptyset(&sh->waitset);
-    sigaddset(&sh->waitset, SIGCHLD);
-    sigaddset(&sh->waitset, SIGTERM);
-    sigaddset(&sh->waitset, SIGINT);
-    sigaddset(&sh->waitset, SIGHUP);
+    shell_wait_signals(&sh->waitset);
     sigprocmask(SIG_BLOCK, &sh->waitset, NULL);
     /* The job starts with no signal blocked, whatever this process was
      * started with (the worker starts it with its stop signals blocked, so
@@ -794,9 +790,9 @@ static ssize_t wait_exec(struct shell *sh, int fd, char *buf, size_t len)
             break;
         sigset_t pending;
         sigpending(&pending);
-        bool stop = sigismember(&pending, SIGTERM)
-                    || sigismember(&pending, SIGINT)
-                    || sigismember(&pending, SIGHUP);
+        bool stop = false;
+        for (int sig = 1; sig < SIGRTMIN; sig++)
+            stop |= shell_stop_signal(sig) && sigismember(&pending, sig) == 1;
         bool late = sh->deadline && util_monotonic() >= sh->deadline;
         if (!killed && (stop || late)) {
             if (stop)
@@ -896,7 +892,7 @@ static void wait_job(struct shell *sh, struct outcome *o)
         if (reap(sh, &status, &o->ru))
             break;
         now = util_monotonic();
-        if (s == SIGTERM || s == SIGINT || s == SIGHUP) {
+        if (shell_stop_signal(s)) {
             if (!reason)
                 reason = read_kill_reason(sh);
             if (!kill_at) {

@@ -4,6 +4,7 @@
 #define KILN_WORKER_H
 
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -120,6 +121,24 @@ struct worker_msg {
 };
 extern const struct worker_msg worker_msgs[];
 extern const size_t nworker_msgs;
+
+/* The signals that stop a job shell (the worker's SIGTERM for a cancel,
+ * or an admin's): blocked from the shell's start (launcher.c) and waited
+ * for, with SIGCHLD (shell.c). */
+static inline bool shell_stop_signal(int sig)
+{
+    return sig == SIGTERM || sig == SIGINT || sig == SIGHUP;
+}
+
+/* Those and SIGCHLD. */
+static inline void shell_wait_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGCHLD);
+    for (int sig = 1; sig < SIGRTMIN; sig++)
+        if (shell_stop_signal(sig))
+            sigaddset(set, sig);
+}
 
 /* launcher.c: the resident launcher of the shells, and its socket */
 enum { LAUNCHER_FD = 3 }; /* the socket, in kiln-shell --launcher */
