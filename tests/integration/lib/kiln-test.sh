@@ -89,7 +89,34 @@ kiln_stop_all() {
 		"$KILN_SRCDIR/scripts/testhosts" down
 		KILN_TESTHOSTS=""
 	fi
+	kiln_remove_scopes
 	return 0
+}
+
+# The cgroups of this script's workers: a worker killed, or stopped with a
+# job running, leaves its groups, which nothing else would remove.  Each
+# worker logs its scope (kiln/NAME-HASH of its spool) at start; a managed
+# instance's log goes with it, but its name (CE-8 hex digits, or an EC2
+# id) is its own, in the server's log.  Only empty groups go.
+kiln_remove_scopes() {
+	{
+		grep -rhoE --include="*.log" "jobs under kiln/[^)]+" \
+			"$SHARNESS_TRASH_DIRECTORY" | cut -d" " -f3
+		grep -rhoE --include="server*.log" "node [^ ]+ up:" \
+			"$SHARNESS_TRASH_DIRECTORY" | cut -d" " -f2 \
+			| grep -E -e "-[0-9a-f]{8}$" -e "^i-[0-9a-f]+$" | sed "s|.*|kiln/&-*|"
+	} 2>/dev/null | sort -u >"$SHARNESS_TRASH_DIRECTORY/.scopes"
+	for scope in $(cat "$SHARNESS_TRASH_DIRECTORY/.scopes"); do
+		for d in /sys/fs/cgroup/*/$scope /sys/fs/cgroup/$scope; do
+			test -d "$d" || continue
+			# Killed processes may take a moment to leave their group.
+			for try in 1 2 3; do
+				find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+				test -d "$d" || break
+				sleep 0.1
+			done
+		done
+	done
 }
 trap 'kiln_stop_all; die' EXIT
 
