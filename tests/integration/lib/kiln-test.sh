@@ -94,10 +94,12 @@ kiln_stop_all() {
 }
 
 # The cgroups of this script's workers: a worker killed, or stopped with a
-# job running, leaves its groups, which nothing else would remove.  Each
-# worker logs its scope (kiln/NAME-HASH of its spool) at start; a managed
-# instance's log goes with it, but its name (CE-8 hex digits, or an EC2
-# id) is its own, in the server's log.  Only empty groups go.
+# job running, leaves its groups, which nothing else would remove, and the
+# job's processes in them (its shell is killed above, not what it ran).
+# Each worker logs its scope (kiln/NAME-HASH of its spool) at start; a
+# managed instance's log goes with it, but its name (CE-8 hex digits, or
+# an EC2 id) is its own, in the server's log.  What runs in those groups
+# is killed, and the groups removed.
 kiln_remove_scopes() {
 	{
 		grep -rhoE --include="*.log" "jobs under kiln/[^)]+" \
@@ -110,7 +112,9 @@ kiln_remove_scopes() {
 		for d in /sys/fs/cgroup/*/$scope /sys/fs/cgroup/$scope; do
 			test -d "$d" || continue
 			# Killed processes may take a moment to leave their group.
-			for try in 1 2 3; do
+			for try in 1 2 3 4 5; do
+				find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null \
+					| xargs -r kill -KILL 2>/dev/null
 				find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 				test -d "$d" || break
 				sleep 0.1
